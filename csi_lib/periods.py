@@ -1,0 +1,127 @@
+"""Periods: half-open intervals of instants ``[start, end)`` in UTC.
+
+The command line and the cycle files take *inclusive dates*
+(``--from 2025-01-01 --to 2025-06-30`` covers the whole of 30 June); they are
+turned into instants at midnight in the reporting timezone (UTC unless given)
+and converted to UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from .errors import ConfigError
+
+Freq = Literal["month", "week"]
+
+#: pandas offset alias of each supported series frequency (weeks start on Monday).
+FREQ_ALIASES: dict[str, str] = {"month": "MS", "week": "W-MON"}
+
+
+def _to_utc(value: str | dt.date | dt.datetime | pd.Timestamp, tz: str = "UTC") -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    return ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval of instants ``[start, end)``, both UTC timestamps.
+
+    Examples
+    --------
+    >>> p = Period.from_dates("2025-01-01", "2025-06-30")
+    >>> p.start, p.end
+    (Timestamp('2025-01-01 00:00:00+0000', tz='UTC'), Timestamp('2025-07-01 00:00:00+0000', tz='UTC'))
+    >>> p.label
+    '2025-01-01 to 2025-06-30'
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", _to_utc(self.start))
+        object.__setattr__(self, "end", _to_utc(self.end))
+        if self.end <= self.start:
+            raise ConfigError(
+                f"the period ends ({self.end}) before or when it starts ({self.start})",
+                hint="give an end date on or after the start date",
+            )
+
+    @classmethod
+    def from_dates(
+        cls,
+        date_from: str | dt.date | pd.Timestamp,
+        date_to: str | dt.date | pd.Timestamp,
+        tz: str = "UTC",
+    ) -> Period:
+        """Period covering the inclusive dates ``date_from`` .. ``date_to`` (midnight to midnight in ``tz``)."""
+        try:
+            start = pd.Timestamp(date_from).normalize()
+            last = pd.Timestamp(date_to).normalize()
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"'{date_from}' or '{date_to}' is not a date",
+                hint="write dates as YYYY-MM-DD",
+            ) from exc
+        if start.tzinfo is not None:
+            start = start.tz_localize(None)
+        if last.tzinfo is not None:
+            last = last.tz_localize(None)
+        if last < start:
+            raise ConfigError(
+                f"the period's last date {last.date()} is before its first date {start.date()}",
+                hint="swap --from and --to",
+            )
+        return cls(_to_utc(start, tz), _to_utc(last + pd.Timedelta(days=1), tz))
+
+    @property
+    def last_date(self) -> dt.date:
+        """The last calendar day (UTC) inside the period."""
+        return (self.end - pd.Timedelta(microseconds=1)).date()
+
+    @property
+    def label(self) -> str:
+        """``'YYYY-MM-DD to YYYY-MM-DD'`` (inclusive dates)."""
+        return f"{self.start.date()} to {self.last_date}"
+
+    @property
+    def days(self) -> float:
+        """Length of the period in days."""
+        return (self.end - self.start) / pd.Timedelta(days=1)
+
+    def contains(self, ts: pd.Series) -> pd.Series:
+        """Boolean mask: ``start <= ts < end`` (missing timestamps are False)."""
+        return (ts >= self.start) & (ts < self.end)
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-friendly form: ISO instants plus the inclusive dates."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "from": str(self.start.date()),
+            "to": str(self.last_date),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, str]) -> Period:
+        return cls(pd.Timestamp(d["start"]), pd.Timestamp(d["end"]))
+
+
+def period_edges(period: Period, freq: Freq = "month") -> pd.DatetimeIndex:
+    """Bin edges of a series over ``period``: calendar months or ISO weeks (UTC).
+
+    The first and last bins are clipped to the period, so the edges always start
+    at ``period.start`` and end at ``period.end``.
+    """
+    if freq not in FREQ_ALIASES:
+        raise ConfigError(f"unknown frequency '{freq}'", hint="use 'month' or 'week'")
+    inner = pd.date_range(period.start, period.end, freq=FREQ_ALIASES[freq], inclusive="neither")
+    edges = pd.DatetimeIndex([period.start, *inner, period.end])
+    return edges.drop_duplicates()
