@@ -1,9 +1,266 @@
-"""``csi`` commands: data (filled in by its owner)."""
+"""``csi`` data commands: ``kpis``, ``validate``, ``baseline``, ``sample``, ``presets``."""
 
 from __future__ import annotations
 
+import json
+import math
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+
+from ..errors import ConfigError
+
+DataArg = Annotated[str, typer.Argument(help="Export file (CSV, CSV.gz, Excel, Parquet, zip) or a SQLAlchemy URL.")]
+PresetOpt = Annotated[
+    str | None, typer.Option(help="Built-in mapping: servicenow, jira-sm or generic (see csi presets).")
+]
+MappingOpt = Annotated[Path | None, typer.Option(help="Your own mapping file (YAML, see docs).")]
+QueryOpt = Annotated[str | None, typer.Option(help="SQL query (or table name) when DATA is a database URL.")]
+SheetOpt = Annotated[str | None, typer.Option(help="Excel sheet name (default: the first sheet).")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First date of the period, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")]
+TzOpt = Annotated[str, typer.Option("--tz", help="Reporting timezone of --from/--to (default UTC).")]
+QuarantineOpt = Annotated[
+    Path | None,
+    typer.Option(help="Folder for the quarantine file of rejected rows (default: beside the output or ./quarantine)."),
+]
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class FreqChoice(str, Enum):
+    month = "month"
+    week = "week"
+
+
+def _load(data, preset, mapping, query, sheet, quarantine_dir, *, quiet: bool = False):
+    from ..sources import load_requests
+
+    if preset is None and mapping is None:
+        preset = "generic"
+    result = load_requests(
+        data,
+        preset=preset,
+        mapping=str(mapping) if mapping else None,
+        query=query,
+        sheet=sheet,
+        quarantine_dir=quarantine_dir,
+    )
+    if not quiet:
+        s = result.summary()
+        line = f"{s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
+        if result.quarantine_path:
+            line += f" (see {result.quarantine_path})"
+        typer.echo(line, err=True)
+        for w in s.get("warnings", []):
+            typer.echo(f"warning: {w}", err=True)
+    return result
+
+
+def _period(df: pd.DataFrame, date_from: str | None, date_to: str | None, tz: str):
+    from ..periods import Period
+
+    if date_from is None or date_to is None:
+        if df.empty:
+            raise ConfigError("the data has no rows to take a period from", hint="give --from and --to")
+        first = df["opened_at"].min().tz_convert(tz).date()
+        last = max(df["opened_at"].max(), df["closed_at"].max()).tz_convert(tz).date()
+        date_from = date_from or str(first)
+        date_to = date_to or str(last)
+    return Period.from_dates(date_from, date_to, tz=tz)
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def kpis(
+    data: DataArg,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    query: QueryOpt = None,
+    sheet: SheetOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    tz: TzOpt = "UTC",
+    by: Annotated[str | None, typer.Option(help="Break down by this column (category, group, channel, ...).")] = None,
+    freq: Annotated[FreqChoice | None, typer.Option(help="Give a series by month or week.")] = None,
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only this KPI (repeatable); see csi kpis-list.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+    min_group_size: Annotated[int, typer.Option(help="Hide breakdown groups with fewer requests.")] = 5,
+    quarantine_dir: QuarantineOpt = None,
+) -> None:
+    """Print KPI values of DATA over a period (default: all of the data).
+
+    With --format json and no --by/--freq, prints one JSON object {kpi: value}
+    (null for a missing value) and nothing else on stdout.
+    """
+    from .. import kpis as K
+
+    result = _load(data, preset, mapping, query, sheet, quarantine_dir or Path("quarantine"),
+                   quiet=fmt is Format.json)
+    df = result.data
+    period = _period(df, date_from, date_to, tz)
+    if by is None and freq is None:
+        values = K.kpi_values(df, period, kpis=kpi)
+        if fmt is Format.json:
+            typer.echo(json.dumps({k: _clean(v) for k, v in values.items()}))
+            return
+        table = K.kpi_catalogue().set_index("key").loc[values.index, ["label", "unit"]]
+        table.insert(0, "value", values.round(3))
+        frame = table.reset_index().rename(columns={"index": "kpi"})
+    elif by is not None and freq is None:
+        frame = K.breakdown(df, period, by=by, kpis=kpi, min_group_size=min_group_size)
+        hidden = frame.attrs.get("hidden_groups", 0)
+        if hidden and fmt is not Format.json:
+            typer.echo(f"{hidden} group(s) with fewer than {min_group_size} requests hidden", err=True)
+    else:
+        frame = K.kpi_table(df, period, by=by, freq=freq.value, kpis=kpi,
+                            min_group_size=min_group_size if by else None)
+    _emit(frame, fmt, title=f"KPIs, {period.label}")
+
+
+def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
+    from ..safe import neutralise_csv_frame
+
+    if fmt is Format.json:
+        typer.echo(frame.to_json(orient="records", date_format="iso"))
+    elif fmt is Format.csv:
+        neutralise_csv_frame(frame).to_csv(sys.stdout, index=False)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in frame.columns:
+            table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+        for row in frame.itertuples(index=False):
+            table.add_row(*["" if pd.isna(v) else (f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)) for v in row])
+        Console(width=max(100, Console().width)).print(table)
+
+
+def validate(
+    data: DataArg,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    query: QueryOpt = None,
+    sheet: SheetOpt = None,
+    quarantine_dir: QuarantineOpt = None,
+) -> None:
+    """Print a data-quality report: rows read, kept, quarantined by reason, coverage, date range."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..sources import data_quality
+
+    result = _load(data, preset, mapping, query, sheet, quarantine_dir or Path("quarantine"), quiet=True)
+    s = result.summary()
+    console = Console(width=max(100, Console().width))
+    console.print(f"[bold]Source[/]: {s['source']}  [bold]mapping[/]: {s['mapping']}")
+    console.print(
+        f"[bold]Rows[/]: {s['rows_read']:,} read, {s['rows_kept']:,} kept, "
+        f"{s['rows_quarantined']:,} quarantined"
+    )
+    if s["rows_quarantined"]:
+        reasons = Table(title="Quarantined rows by reason")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        for reason, count in sorted(s["quarantined_by_reason"].items(), key=lambda kv: -kv[1]):
+            reasons.add_row(reason, f"{count:,}")
+        console.print(reasons)
+        console.print(f"Quarantine file: {s['quarantine_path']}")
+    for w in s.get("warnings", []):
+        console.print(f"[yellow]warning[/]: {w}")
+    quality = data_quality(result)
+    table = Table(title="Columns")
+    for col in quality.columns:
+        table.add_column(str(col))
+    for row in quality.itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(table)
+
+
+def baseline(
+    data: DataArg,
+    out: Annotated[Path, typer.Option(help="Folder of the new snapshot (must not exist).")],
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    query: QueryOpt = None,
+    sheet: SheetOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    tz: TzOpt = "UTC",
+    min_group_size: Annotated[int, typer.Option(help="Hide breakdown groups with fewer requests.")] = 5,
+) -> None:
+    """Write an immutable baseline snapshot of DATA over a period to --out."""
+    from ..baseline import create_snapshot
+
+    if out.exists() and any(out.iterdir()):
+        from ..errors import SnapshotError
+
+        raise SnapshotError(
+            "a snapshot exists there already; snapshots are immutable",
+            file=str(out),
+            hint="choose another --out folder",
+        )
+    result = _load(data, preset, mapping, query, sheet, out.parent / f"{out.name}-quarantine")
+    period = _period(result.data, date_from, date_to, tz)
+    snap = create_snapshot(
+        result.data,
+        period,
+        source=result.source,
+        fingerprint=result.fingerprint,
+        mapping=result.mapping.model_dump(mode="json"),
+        rows=result.summary(),
+        min_group_size=min_group_size,
+    )
+    snap.save(out)
+    typer.echo(f"baseline snapshot of {period.label} written to {out}")
+
+
+def sample(
+    out: Annotated[Path, typer.Option(help="File to write: .csv, .csv.gz or .parquet (must not exist).")],
+    rows: Annotated[int, typer.Option(help="Number of requests.", min=1)] = 40_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2024-07-01",
+    end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-06-30",
+) -> None:
+    """Write realistic synthetic service-request data (canonical columns)."""
+    from ..sample import generate_requests, write_requests
+
+    df = generate_requests(rows=rows, seed=seed, start=start, end=end)
+    write_requests(df, out)
+    typer.echo(f"{len(df):,} requests written to {out}")
+
+
+def presets() -> None:
+    """List the built-in mapping presets."""
+    from ..sources import list_presets
+
+    for name in list_presets():
+        typer.echo(name)
+
+
+def kpi_list() -> None:
+    """List the KPI catalogue: key, label, unit, better direction."""
+    from ..kpis import kpi_catalogue
+
+    _emit(kpi_catalogue()[["key", "label", "unit", "better", "description"]], Format.table, title="KPI catalogue")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the data commands to ``app``."""
+    app.command("kpis")(kpis)
+    app.command("validate")(validate)
+    app.command("baseline")(baseline)
+    app.command("sample")(sample)
+    app.command("presets")(presets)
+    app.command("kpi-list")(kpi_list)

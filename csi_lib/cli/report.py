@@ -1,9 +1,72 @@
-"""``csi`` commands: report (filled in by its owner)."""
+"""``csi report``: run the stage notebooks into a dated, self-contained report folder."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def _progress_printer():
+    """Plain timestamped lines (logs, cron) or rich status lines on a terminal."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        return lambda msg: console.print(f"[bold cyan]csi[/] {msg}")
+    import datetime as dt
+
+    def plain(msg: str) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"{stamp} {msg}", file=sys.stderr, flush=True)
+
+    return plain
+
+
+def report(
+    cycle_dir: Annotated[
+        Path | None,
+        typer.Argument(help="Cycle folder (csi cycle new). Without it: 'Where are we now?' on --data."),
+    ] = None,
+    data: Annotated[str | None, typer.Option("--data", help="Export to use instead of the cycle's own data.")] = None,
+    preset: Annotated[str | None, typer.Option(help="Mapping preset of --data: servicenow, jira-sm, generic.")] = None,
+    mapping: Annotated[str | None, typer.Option(help="Your own mapping file (YAML) for --data.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First date of the period (no cycle), YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Report date, YYYY-MM-DD (default: today, UTC).")] = None,
+    out: Annotated[Path, typer.Option(help="Reports folder; the report goes to OUT/<cycle>/<as-of>/.")] = Path("reports"),
+    stage: Annotated[list[str] | None, typer.Option("--stage", help="Run only this stage (0-6); repeatable.")] = None,
+    with_code: Annotated[bool, typer.Option("--with-code", help="Show the code cells in the HTML pages.")] = False,
+) -> None:
+    """Run the cycle's stage notebooks and write a self-contained HTML report.
+
+    Exit status: 0 when every stage ran, 1 when a stage failed (the other pages
+    are kept), 2 on bad input, 3 when another run holds the cycle's lock.
+    """
+    from ..report import build_report
+
+    say = _progress_printer()
+    result = build_report(
+        cycle_dir,
+        data=data,
+        preset=preset,
+        mapping=mapping,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        out=out,
+        stages=stage,
+        with_code=with_code,
+        progress=say,
+    )
+    for run in result.failed:
+        typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
+    typer.echo(str(result.index))
+    raise typer.Exit(0 if result.ok else 1)
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``csi report`` to ``app``."""
+    app.command("report")(report)

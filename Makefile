@@ -1,0 +1,43 @@
+# csi-workbook: every set-up step is here; `make report` and `make test` need only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+export PATH := $(abspath $(BIN)):$(PATH)
+
+AS_OF  ?= 2026-04-15
+OUT    ?= reports
+
+.PHONY: help setup report test test-fast lint lab workshop bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	@bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP)  ## create or reuse .venv and install everything
+
+report: $(STAMP)  ## the main job: the full cycle report of the bundled sample cycle
+	$(BIN)/csi report data/sample-cycle --as-of $(AS_OF) --out $(OUT)
+
+test: $(STAMP)  ## the whole test suite (installs Chromium for the browser tests if missing)
+	@bash scripts/install-browser.sh
+	$(BIN)/pytest
+
+test-fast: $(STAMP)  ## library tests only (no notebooks, no browser)
+	$(BIN)/pytest -m "not slow and not browser"
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check csi_lib tests benchmarks scripts
+
+lab: $(STAMP)  ## JupyterLab on 127.0.0.1 with the notebooks and the sample cycle
+	$(BIN)/csi lab
+
+bench: $(STAMP)  ## KPI engine benchmark (1M and 5M requests) against DuckDB
+	$(BIN)/python benchmarks/bench_kpis.py
+
+clean:  ## remove the virtual environment and generated reports
+	rm -rf $(VENV) $(OUT) .pytest_cache

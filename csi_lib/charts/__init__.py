@@ -1,0 +1,1 @@
+"""Plotly figures of the workbook, one submodule per area; ``theme`` holds the look."""

@@ -1,0 +1,140 @@
+"""Figures of "Where are we now?": KPI series, breakdowns, duration distributions.
+
+Each function takes the tidy frames of :mod:`csi_lib.kpis` (or the canonical
+request frame) and returns a plotly ``Figure``; none calls ``show()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..kpis import KPI, get_kpi, observations
+from ..periods import Period
+from . import theme
+
+_UNIT_AXIS: dict[str, str] = {"%": "%", "hours": "hours", "requests": "requests", "ratio": "ratio", "score": "score (1-5)"}
+
+
+def _kpi(kpi: str | KPI) -> KPI:
+    return kpi if isinstance(kpi, KPI) else get_kpi(kpi)
+
+
+def kpi_series_figure(series: pd.DataFrame, kpi: str | KPI, *, by: str | None = None, title: str | None = None) -> go.Figure:
+    """Line chart of one KPI over time, from :func:`csi_lib.kpis.kpi_series`.
+
+    Parameters
+    ----------
+    series:
+        Tidy series with ``period_start``, ``kpi``, ``value`` (and ``by`` if given).
+    kpi:
+        KPI key or object; its label and unit title the chart.
+    by:
+        Draw one line per value of this column.
+    """
+    k = _kpi(kpi)
+    data = series[series["kpi"] == k.key].sort_values("period_start")
+    fig = go.Figure()
+    groups = [(None, data)] if by is None else list(data.groupby(by, observed=True, sort=True))
+    for name, part in groups:
+        fig.add_trace(
+            go.Scatter(
+                x=part["period_start"],
+                y=part["value"],
+                mode="lines+markers",
+                name=str(name) if name is not None else k.label,
+                connectgaps=False,
+                hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra>" + (str(name) if name is not None else "") + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=title or k.label,
+        yaxis_title=_UNIT_AXIS.get(k.unit, k.unit),
+        showlegend=by is not None,
+        template="csi",
+    )
+    return fig
+
+
+def kpi_grid_figure(series: pd.DataFrame, kpis: list[str] | None = None, *, cols: int = 3, title: str | None = None) -> go.Figure:
+    """Small multiples: one panel per KPI over time (a scorecard at a glance)."""
+    keys = kpis or list(dict.fromkeys(series["kpi"]))
+    rows = int(np.ceil(len(keys) / cols))
+    labels = [f"{get_kpi(k).label} ({get_kpi(k).unit})" for k in keys]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=labels, vertical_spacing=0.5 / max(rows, 1), horizontal_spacing=0.07)
+    for i, key in enumerate(keys):
+        part = series[series["kpi"] == key].sort_values("period_start")
+        fig.add_trace(
+            go.Scatter(x=part["period_start"], y=part["value"], mode="lines+markers", name=get_kpi(key).label,
+                       line={"color": theme.PALETTE[0], "width": 2}, marker={"size": 4}, showlegend=False,
+                       hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra></extra>"),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
+    fig.update_annotations(font_size=12)
+    fig.update_layout(title=title, height=max(300, 230 * rows), template="csi", margin={"t": 80})
+    return fig
+
+
+def breakdown_figure(table: pd.DataFrame, kpi: str | KPI, *, by: str, title: str | None = None) -> go.Figure:
+    """Horizontal bars of one KPI per group, from :func:`csi_lib.kpis.breakdown`.
+
+    The hover shows the group's population size ``n``; hidden small groups
+    (``table.attrs["hidden_groups"]``) are noted under the chart.
+    """
+    k = _kpi(kpi)
+    data = table[table["kpi"] == k.key].dropna(subset=["value"]).sort_values("value")
+    fig = go.Figure(
+        go.Bar(
+            x=data["value"],
+            y=data[by].astype(str),
+            orientation="h",
+            marker_color=theme.PALETTE[0],
+            customdata=data["n"],
+            hovertemplate="%{y}: %{x:,.1f} (n = %{customdata:,})<extra></extra>",
+        )
+    )
+    hidden = table.attrs.get("hidden_groups", 0)
+    fig.update_layout(
+        title=title or f"{k.label} by {by}",
+        xaxis_title=_UNIT_AXIS.get(k.unit, k.unit),
+        height=max(260, 28 * len(data) + 120),
+        template="csi",
+    )
+    if hidden:
+        fig.add_annotation(
+            text=f"{hidden} small group(s) hidden to protect individuals",
+            xref="paper", yref="paper", x=0, y=-0.18, showarrow=False, font={"size": 11, "color": "#5f6368"},
+        )
+    return fig
+
+
+def duration_distribution_figure(
+    df: pd.DataFrame, period: Period, *, kpi: str = "fulfil_median_h", scope: dict | None = None, title: str | None = None
+) -> go.Figure:
+    """Histogram of per-request durations (hours, log scale) with median and 90th percentile lines.
+
+    ``kpi`` picks the duration: ``fulfil_median_h`` (receipt to fulfilment) or
+    ``assess_median_h`` (receipt to assessment).
+    """
+    k = _kpi(kpi)
+    hours = observations(df, period, k, scope=scope).dropna()
+    hours = hours[hours > 0]
+    fig = go.Figure()
+    if hours.empty:
+        fig.update_layout(title=title or "No durations in this period", template="csi")
+        return fig
+    edges = np.logspace(np.log10(max(hours.min(), 0.05)), np.log10(hours.max()), 40)
+    counts, edges = np.histogram(hours, bins=edges)
+    fig.add_trace(go.Bar(x=np.sqrt(edges[:-1] * edges[1:]), y=counts, width=np.diff(edges), marker_color=theme.PALETTE[4],
+                         name="requests", hovertemplate="%{x:,.1f} h: %{y:,} requests<extra></extra>"))
+    for q, label, colour in ((0.5, "median", theme.PALETTE[0]), (0.9, "90th percentile", theme.PALETTE[5])):
+        v = float(hours.quantile(q))
+        fig.add_vline(x=v, line={"color": colour, "dash": "dash"}, annotation_text=f"{label} {v:,.1f} h",
+                      annotation_position="top")
+    fig.update_xaxes(type="log", title="hours (log scale)")
+    fig.update_layout(title=title or f"Distribution of {k.label.lower().replace('median ', '')}", yaxis_title="requests",
+                      showlegend=False, template="csi", bargap=0)
+    return fig

@@ -1,0 +1,298 @@
+"""Cycle reports: run the stage notebooks with papermill and publish HTML.
+
+A report run
+
+1. takes a lock on ``<out>/<cycle id>/`` so that two runs on one cycle cannot
+   corrupt each other;
+2. executes each stage notebook (:mod:`.execute`) into a staging folder, with
+   the same parameters for all: ``cycle_dir``, ``as_of``, ``data_path``,
+   ``preset``, ``mapping``, ``output_dir`` (plus ``period_from`` /
+   ``period_to`` without a cycle);
+3. exports each executed notebook to a self-contained HTML page
+   (:mod:`.export`) and writes a cover ``index.html`` (:mod:`.index`);
+4. renames the staging folder to ``<out>/<cycle id>/<as-of>/`` (a new name if
+   that exists: nothing is overwritten) and points ``latest`` at it.
+
+A run killed midway leaves only a hidden staging folder; earlier reports and
+the cycle folder are untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from .. import __version__
+from ..errors import CsiError, OutputError
+from ..storage import sha256_file
+from .execute import StageRun, execute_stage
+from .export import export_html
+from .index import write_index
+from .stages import STAGES, Stage, select_stages
+
+__all__ = ["ReportResult", "build_report", "STAGES", "Stage"]
+
+#: Sample data used when no data or cycle is given.
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample_requests.csv.gz"
+#: File a stage may write into the report folder for the cover page (see review).
+SUMMARY_FILE = "summary.json"
+
+Progress = Callable[[str], None]
+
+
+class ReportBusy(CsiError):
+    """Another report run holds the lock of this cycle."""
+
+
+@dataclass
+class ReportResult:
+    """Where the report went and how each stage ran."""
+
+    folder: Path
+    runs: list[StageRun] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.runs)
+
+    @property
+    def index(self) -> Path:
+        return self.folder / "index.html"
+
+    @property
+    def failed(self) -> list[StageRun]:
+        return [r for r in self.runs if not r.ok]
+
+
+def _redact(source: str) -> str:
+    if "://" not in source:
+        return source
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(source).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - never leak a URL we cannot parse
+        return source.split("://", 1)[0] + "://***"
+
+
+def _context(
+    cycle_dir: Path | None,
+    data: str | None,
+    preset: str | None,
+    mapping: str | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> dict[str, Any]:
+    """Cycle id, title, data source and provenance lines for every page."""
+    periods: list[tuple[str, str]] = []
+    if cycle_dir is not None:
+        from ..cycle import load_cycle_config
+
+        cfg = load_cycle_config(cycle_dir)
+        cycle_id, title = cfg.id, cfg.title or cfg.id
+        if data is None:
+            data = str((cycle_dir / cfg.data.source).resolve())
+            preset = preset or cfg.data.preset
+            mapping = mapping or (
+                str((cycle_dir / cfg.data.mapping).resolve()) if cfg.data.mapping else None
+            )
+        for name in ("baseline", "action", "review"):
+            p = getattr(cfg, name, None)
+            if p is not None:
+                periods.append((f"{name.capitalize()} period", f"{p.from_} to {p.to}"))
+    else:
+        data = data or str(SAMPLE_DATA)
+        preset = preset if (preset or mapping) else "generic"
+        cycle_id = Path(data).name.split(".")[0] or "report"
+        title = f"Where are we now? {Path(data).name}"
+        if date_from or date_to:
+            periods.append(("Period", f"{date_from or 'start of data'} to {date_to or 'end of data'}"))
+    fingerprint = "n/a (SQL source)"
+    if "://" not in data:
+        path = Path(data)
+        if not path.exists():
+            raise CsiError("the data file does not exist", file=data, hint="check the path or --data")
+        fingerprint = "sha256:" + sha256_file(path)
+    provenance = [
+        ("Data", _redact(data if "://" in data else Path(data).name)),
+        ("Data fingerprint", fingerprint),
+        ("Mapping", Path(mapping).name if mapping else f"preset {preset}"),
+        *periods,
+        ("csi-workbook", __version__),
+    ]
+    return {
+        "cycle_id": cycle_id,
+        "title": title,
+        "data": data,
+        "preset": None if mapping else preset,
+        "mapping": mapping,
+        "provenance": provenance,
+    }
+
+
+def _unique_folder(parent: Path, name: str) -> Path:
+    candidate, n = parent / name, 2
+    while candidate.exists():
+        candidate, n = parent / f"{name}_{n}", n + 1
+    return candidate
+
+
+def _point_latest(parent: Path, target: Path) -> None:
+    link = parent / "latest"
+    tmp = parent / f".latest.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target.name)
+    os.replace(tmp, link)
+
+
+def build_report(
+    cycle_dir: str | Path | None = None,
+    *,
+    data: str | None = None,
+    preset: str | None = None,
+    mapping: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    as_of: str | dt.date | None = None,
+    out: str | Path = "reports",
+    stages: list[str] | None = None,
+    with_code: bool = False,
+    progress: Progress | None = None,
+    extra_outputs: Callable[[Path, dict[str, Any]], list[dict[str, str]]] | None = None,
+) -> ReportResult:
+    """Run the stage notebooks and publish the report folder.
+
+    Parameters
+    ----------
+    cycle_dir:
+        A cycle folder (``csi cycle new``). Without one, only "Where are we
+        now?" runs, on ``data`` (default: the bundled sample data).
+    data, preset, mapping:
+        Run on this export instead of the cycle's own data source.
+    date_from, date_to:
+        Inclusive dates of the period (without a cycle).
+    as_of:
+        The report date (default: today, UTC); periods are cut at it.
+    out:
+        Reports folder; the report goes to ``<out>/<cycle id>/<as-of>/``.
+    stages:
+        Stage numbers or notebook names to run (default: all).
+    with_code:
+        Keep the code cells in the HTML pages.
+
+    Returns
+    -------
+    ReportResult
+        ``ok`` is False when a stage failed; the pages already written are kept.
+
+    Examples
+    --------
+    >>> result = build_report("data/sample-cycle", as_of="2026-04-15")  # doctest: +SKIP
+    >>> result.index                                                     # doctest: +SKIP
+    PosixPath('reports/2025-h2/2026-04-15/index.html')
+    """
+    say = progress or (lambda _msg: None)
+    cycle_path = Path(cycle_dir).resolve() if cycle_dir is not None else None
+    as_of_date = (
+        dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
+    )
+    ctx = _context(cycle_path, data, preset, mapping, date_from, date_to)
+    chosen = select_stages(stages, cycle=cycle_path is not None)
+    if not chosen:
+        raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
+
+    parent = Path(out).resolve() / ctx["cycle_id"]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"the report folder cannot be made ({exc.strerror})", file=str(parent),
+                          hint="choose a writable --out folder") from exc
+    lock = FileLock(str(parent / ".lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise ReportBusy(
+            f"another report run for cycle '{ctx['cycle_id']}' is in progress",
+            file=str(parent / ".lock"),
+            hint="wait for it to finish; remove the lock file only if no run is alive",
+            exit_code=3,
+        ) from exc
+    except OSError as exc:
+        raise OutputError(f"the report folder is not writable ({exc.strerror})", file=str(parent),
+                          hint="choose a writable --out folder") from exc
+    try:
+        staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "notebooks").mkdir(parents=True)
+        params = {
+            "cycle_dir": str(cycle_path) if cycle_path else None,
+            "as_of": as_of_date.isoformat(),
+            "data_path": ctx["data"],
+            "preset": ctx["preset"],
+            "mapping": ctx["mapping"],
+            "output_dir": str(staging),
+        }
+        if cycle_path is None:
+            params.update({"period_from": date_from, "period_to": date_to})
+        nav = [{"href": s.html, "label": f"{s.number} {s.title}"} for s in chosen]
+        provenance = [*ctx["provenance"], ("As of", as_of_date.isoformat())]
+        result = ReportResult(folder=staging)
+        for i, stage in enumerate(chosen, 1):
+            say(f"[{i}/{len(chosen)}] {stage.title} ...")
+            run = execute_stage(stage, params, staging / "notebooks" / stage.notebook)
+            result.runs.append(run)
+            page_nav = [{**n, "current": n["href"] == stage.html} for n in nav]
+            generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            export_html(
+                run.executed,
+                staging / stage.html,
+                with_code=with_code,
+                context={
+                    "title": ctx["title"],
+                    "nav": page_nav,
+                    "provenance": [*provenance, ("Generated at", generated)],
+                },
+            )
+            status = "done" if run.ok else f"FAILED: {run.error}"
+            say(f"[{i}/{len(chosen)}] {stage.title}: {status} ({run.seconds:.1f} s)")
+        summary_path = staging / SUMMARY_FILE
+        summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        downloads = extra_outputs(staging, ctx) if extra_outputs else []
+        generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        write_index(
+            staging / "index.html",
+            {
+                "title": ctx["title"],
+                "subtitle": f"Cycle report as of {as_of_date.isoformat()}",
+                "nav": nav,
+                "summary": summary,
+                "downloads": downloads,
+                "stages": [
+                    {
+                        "number": r.stage.number,
+                        "title": r.stage.title,
+                        "question": r.stage.question,
+                        "href": r.stage.html,
+                        "ok": r.ok,
+                        "error": r.error,
+                    }
+                    for r in result.runs
+                ],
+                "provenance": [*provenance, ("Generated at", generated)],
+            },
+        )
+        final = _unique_folder(parent, as_of_date.isoformat())
+        os.replace(staging, final)
+        _point_latest(parent, final)
+        result.folder = final
+        return result
+    finally:
+        lock.release()

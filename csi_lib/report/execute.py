@@ -1,0 +1,59 @@
+"""Run one stage notebook with papermill; turn a failing cell into a short message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+
+from .stages import Stage, notebooks_dir
+
+
+@dataclass
+class StageRun:
+    """The outcome of running one stage notebook."""
+
+    stage: Stage
+    executed: Path
+    ok: bool
+    seconds: float
+    error: str | None = None
+
+
+def execute_stage(
+    stage: Stage,
+    parameters: dict[str, Any],
+    executed_path: Path,
+    *,
+    kernel_name: str = "python3",
+    timeout: int = 900,
+) -> StageRun:
+    """Execute ``stage``'s notebook into ``executed_path`` with ``parameters``.
+
+    The source notebook is never written. A failing cell does not raise: the
+    returned :class:`StageRun` has ``ok=False`` and ``error`` naming the cell
+    and the exception.
+    """
+    import time
+
+    started = time.perf_counter()
+    source = notebooks_dir() / stage.notebook
+    executed_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(executed_path),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            cwd=str(notebooks_dir()),
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=timeout,
+        )
+    except pm.PapermillExecutionError as exc:
+        message = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
+        return StageRun(stage, executed_path, False, time.perf_counter() - started, message)
+    return StageRun(stage, executed_path, True, time.perf_counter() - started)

@@ -1,0 +1,79 @@
+"""Readable KPI tables: units, rounding, better/worse arrows.
+
+The functions return plain DataFrames of strings, ready to display (pandas
+escapes their HTML) or to export; they never change the numbers they are
+given, only how they are shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .kpis import get_kpi
+
+#: Arrow showing which direction is better, by the KPI's ``better`` metadata.
+BETTER_ARROW: dict[str, str] = {"higher": "↑ higher is better", "lower": "↓ lower is better", "neither": "– demand"}
+
+_UNIT_FORMAT: dict[str, str] = {
+    "%": "{:,.{d}f} %",
+    "hours": "{:,.{d}f} h",
+    "requests": "{:,.0f}",
+    "ratio": "{:,.{d}f}",
+    "score": "{:,.{d}f}",
+}
+
+
+def format_value(value: float | None, unit: str, decimals: int = 1) -> str:
+    """``value`` with its unit and rounding; an em dash for a missing value.
+
+    Examples
+    --------
+    >>> format_value(31.24, "hours")
+    '31.2 h'
+    >>> format_value(float("nan"), "%")
+    '—'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    pattern = _UNIT_FORMAT.get(unit, "{:,.{d}f}")
+    return pattern.format(value, d=decimals)
+
+
+def change_arrow(before: float, after: float, better: str) -> str:
+    """▲/▼ with "better"/"worse" for a change from ``before`` to ``after``."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (before, after)) or before == after:
+        return "→ no change" if before == after else ""
+    up = after > before
+    arrow = "▲" if up else "▼"
+    if better == "neither":
+        return arrow
+    good = up == (better == "higher")
+    return f"{arrow} {'better' if good else 'worse'}"
+
+
+def scorecard(values: pd.Series, *, compare: pd.Series | None = None, compare_label: str = "before") -> pd.DataFrame:
+    """A KPI scorecard: one row per KPI with label, formatted value and direction.
+
+    Parameters
+    ----------
+    values:
+        KPI values indexed by KPI key (as :func:`csi_lib.kpis.kpi_values` returns).
+    compare:
+        Optional values of an earlier period; adds the earlier value and a change arrow.
+    """
+    rows = []
+    for key, value in values.items():
+        kpi = get_kpi(str(key))
+        row = {
+            "KPI": kpi.label,
+            "value": format_value(value, kpi.unit, kpi.decimals),
+            "better": BETTER_ARROW.get(kpi.better, kpi.better),
+        }
+        if compare is not None:
+            before = compare.get(key, float("nan"))
+            row[compare_label] = format_value(before, kpi.unit, kpi.decimals)
+            row["change"] = change_arrow(before, value, kpi.better)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("KPI")
