@@ -1,0 +1,313 @@
+"""Figures of stage 2, "Where do we want to be?": a target against its baseline, the SMART grid.
+
+* :func:`target_context_figure`: the KPI's baseline series, its natural process
+  limits (a shaded band), the best month observed and the target line;
+* :func:`smart_heatmap`: targets x SMART letters coloured by verdict, with the
+  reason in the hover text;
+* :func:`smart_styler`: the SMART table as a coloured pandas ``Styler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .theme import INK, PALETTE, RAG
+
+__all__ = ["target_context_figure", "context_figure", "smart_heatmap", "smart_styler"]
+
+_LETTER_NAMES = {
+    "S": "Specific",
+    "M": "Measurable",
+    "A": "Achievable",
+    "R": "Relevant",
+    "T": "Time-bound",
+}
+_VERDICT_CODE = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def _kpi_meta(kpi: Any) -> tuple[str, str, str, int]:
+    """key, label, unit, decimals of a KPI given as a KPI object or a key."""
+    if isinstance(kpi, str):
+        try:
+            from ..kpis import get_kpi
+
+            kpi = get_kpi(kpi)
+        except Exception:  # an unknown key still gets a chart, titled by its key
+            return kpi, kpi, "", 1
+    return (
+        str(getattr(kpi, "key", kpi)),
+        str(getattr(kpi, "label", kpi)),
+        str(getattr(kpi, "unit", "")),
+        int(getattr(kpi, "decimals", 1)),
+    )
+
+
+def _unit_suffix(unit: str) -> str:
+    return {"hours": " h", "%": "%"}.get(unit, "")
+
+
+def _chart_values(chart: pd.DataFrame | None, name: str) -> pd.Series:
+    if chart is None or name not in chart.columns:
+        return pd.Series(dtype="float64")
+    return pd.to_numeric(chart[name], errors="coerce")
+
+
+def target_context_figure(
+    series: pd.DataFrame,
+    chart: pd.DataFrame | None,
+    *,
+    target_value: float,
+    best_value: float,
+    kpi: Any,
+    best_period: pd.Timestamp | None = None,
+    tolerance: float | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Where a target sits against the baseline: series, natural process limits, best month, target.
+
+    Parameters
+    ----------
+    series:
+        The KPI series of one KPI over the baseline, as returned by
+        :func:`csi_lib.kpis.kpi_series` (``period_start``, ``value``).
+    chart:
+        Its XmR frame from :func:`csi_lib.spc.xmr` (``centre``, ``lower``,
+        ``upper``), or None when the baseline is too short for limits.
+    target_value:
+        The absolute target in the KPI's unit (hours, %, counts, score).
+    best_value:
+        The best month observed up to the end of the baseline.
+    kpi:
+        The KPI (object of :mod:`csi_lib.kpis` or its key): label and unit.
+    best_period:
+        Start of the best month (marks it on the time axis); None puts the
+        marker at the end of the baseline.
+    tolerance:
+        For a ``within`` target: the +/- band drawn around the target.
+    title:
+        The figure title (default: the KPI's label).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> ctx = target_context(target, df=df, baseline_period=baseline)            # doctest: +SKIP
+    >>> target_context_figure(ctx.series, ctx.chart, target_value=ctx.target_value,
+    ...                       best_value=ctx.best_value, kpi=ctx.kpi)          # doctest: +SKIP
+    """
+    key, label, unit, decimals = _kpi_meta(kpi)
+    suffix = _unit_suffix(unit)
+    fmt = f",.{decimals}f"
+    x = pd.to_datetime(series["period_start"]) if len(series) else pd.DatetimeIndex([])
+    y = pd.to_numeric(series["value"], errors="coerce") if len(series) else pd.Series(dtype=float)
+    fig = go.Figure()
+    lower, upper, centre = (_chart_values(chart, n) for n in ("lower", "upper", "centre"))
+    x0, x1 = (x.min(), x.max()) if len(x) else (None, None)
+    if len(lower.dropna()) and len(upper.dropna()) and x0 is not None:
+        lo, hi = float(lower.dropna().iloc[-1]), float(upper.dropna().iloc[-1])
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1, x1, x0, x0],
+                y=[lo, lo, hi, hi, lo],
+                fill="toself",
+                fillcolor="rgba(158,158,158,0.18)",
+                line={"width": 0},
+                name="natural process limits",
+                hovertemplate=f"limits %{{y:{fmt}}}{suffix}<extra></extra>",
+            )
+        )
+        if len(centre.dropna()):
+            c = float(centre.dropna().iloc[-1])
+            fig.add_trace(
+                go.Scatter(
+                    x=[x0, x1],
+                    y=[c, c],
+                    mode="lines",
+                    line={"color": "#9E9E9E", "dash": "dot", "width": 1},
+                    name="centre (mean)",
+                    hovertemplate=f"mean %{{y:{fmt}}}{suffix}<extra></extra>",
+                )
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            line={"color": PALETTE[0], "width": 2},
+            marker={"size": 7},
+            name="baseline",
+            hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}{suffix}<extra></extra>",
+        )
+    )
+    if best_value is not None and not pd.isna(best_value):
+        bx = pd.Timestamp(best_period) if best_period is not None else x1
+        fig.add_trace(
+            go.Scatter(
+                x=[bx],
+                y=[best_value],
+                mode="markers",
+                marker={
+                    "symbol": "star",
+                    "size": 14,
+                    "color": PALETTE[2],
+                    "line": {"color": INK, "width": 1},
+                },
+                name="best month observed",
+                hovertemplate=f"best month %{{x|%Y-%m}}: %{{y:{fmt}}}{suffix}<extra></extra>",
+            )
+        )
+    if target_value is not None and not pd.isna(target_value):
+        if tolerance:
+            fig.add_hrect(
+                y0=target_value - tolerance,
+                y1=target_value + tolerance,
+                fillcolor=PALETTE[5],
+                opacity=0.12,
+                line_width=0,
+            )
+        fig.add_hline(
+            y=target_value,
+            line={"color": PALETTE[5], "dash": "dash", "width": 2},
+            annotation_text=f"target {target_value:{fmt}}{suffix}",
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        title=title or label,
+        yaxis_title=f"{label} ({unit})" if unit else label,
+        xaxis_title=None,
+        hovermode="closest",
+        meta={"kpi": key},
+    )
+    return fig
+
+
+def context_figure(ctx: Any, *, title: str | None = None) -> go.Figure:
+    """:func:`target_context_figure` of a :class:`csi_lib.targets.TargetContext`.
+
+    The title names the target, its KPI and scope.
+
+    Examples
+    --------
+    >>> context_figure(target_context(target, df=df, baseline_period=baseline))  # doctest: +SKIP
+    """
+    target = ctx.target
+    label = getattr(ctx.kpi, "label", target.kpi)
+    return target_context_figure(
+        ctx.series,
+        ctx.chart,
+        target_value=ctx.target_value,
+        best_value=ctx.best_value,
+        best_period=ctx.best_period,
+        kpi=ctx.kpi,
+        tolerance=target.tolerance,
+        title=title or f"{target.id}: {label}, {target.scope_text} ({target.kind})",
+    )
+
+
+def smart_heatmap(smart_frame: pd.DataFrame) -> go.Figure:
+    """Targets x SMART letters, coloured pass (green) / warn (amber) / fail (red).
+
+    Parameters
+    ----------
+    smart_frame:
+        The long frame of :func:`csi_lib.targets.smart_check` (``target``,
+        ``kpi``, ``letter``, ``verdict``, ``reason``).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One cell per target and letter; the hover text gives the reason.
+
+    Examples
+    --------
+    >>> smart_heatmap(smart_check(targets, df=df, baseline_period=p, cycle_end=end,
+    ...                           objectives={"O1"}))   # doctest: +SKIP
+    """
+    letters = list(_LETTER_NAMES)
+    targets = list(dict.fromkeys(smart_frame["target"]))
+    kpis = smart_frame.drop_duplicates("target").set_index("target")["kpi"]
+    verdict = smart_frame.pivot(index="target", columns="letter", values="verdict").reindex(
+        index=targets, columns=letters
+    )
+    reason = smart_frame.pivot(index="target", columns="letter", values="reason").reindex(
+        index=targets, columns=letters
+    )
+    z = verdict.apply(lambda col: col.map(_VERDICT_CODE)).astype("float64").to_numpy()
+    text = verdict.fillna("").to_numpy()
+    hover = [
+        [
+            f"<b>{t} {letter} ({_LETTER_NAMES[letter]}): {verdict.loc[t, letter]}</b><br>"
+            + _wrap(str(reason.loc[t, letter]))
+            for letter in letters
+        ]
+        for t in targets
+    ]
+    colorscale = [
+        [0.0, RAG["pass"]],
+        [1 / 3, RAG["pass"]],
+        [1 / 3, RAG["warn"]],
+        [2 / 3, RAG["warn"]],
+        [2 / 3, RAG["fail"]],
+        [1.0, RAG["fail"]],
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"{letter} {_LETTER_NAMES[letter]}" for letter in letters],
+            y=[f"{t} ({kpis.get(t, '')})" for t in targets],
+            zmin=-0.5,
+            zmax=2.5,
+            colorscale=colorscale,
+            showscale=False,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"color": "white"},
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        title="SMART check of the targets",
+        yaxis={"autorange": "reversed", "showgrid": False},
+        xaxis={"side": "top", "showgrid": False},
+        height=max(220, 60 + 45 * len(targets)),
+    )
+    return fig
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+
+
+def smart_styler(table: pd.DataFrame):
+    """Colour the verdict cells of a SMART table (long or wide form) for a notebook.
+
+    Parameters
+    ----------
+    table:
+        :func:`csi_lib.targets.smart_check` (long) or
+        :func:`csi_lib.targets.smart_table` (wide).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Cells holding ``pass`` / ``warn`` / ``fail`` get the RAG colour.
+    """
+
+    def colour(value: Any) -> str:
+        key = str(value)
+        if key in _VERDICT_CODE:
+            return f"background-color: {RAG[key]}; color: white; font-weight: 600"
+        return ""
+
+    columns = [c for c in table.columns if c in ("verdict", "overall", *_LETTER_NAMES)]
+    return table.style.map(colour, subset=columns)
