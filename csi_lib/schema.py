@@ -6,7 +6,14 @@ One row per service request. Times are timezone-aware UTC. See DESIGN.md,
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
 
 #: Outcomes a request can have.
 OUTCOMES: tuple[str, ...] = ("fulfilled", "declined", "cancelled", "open")
@@ -43,6 +50,407 @@ CANONICAL_COLUMNS: tuple[Column, ...] = (
 
 COLUMNS: dict[str, Column] = {c.name: c for c in CANONICAL_COLUMNS}
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in CANONICAL_COLUMNS if c.required)
-DATETIME_COLUMNS: tuple[str, ...] = tuple(c.name for c in CANONICAL_COLUMNS if c.dtype == "datetime")
+DATETIME_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in CANONICAL_COLUMNS if c.dtype == "datetime"
+)
 #: Canonical columns usable as breakdown dimensions (extra kept source columns are too).
 DIMENSION_COLUMNS: tuple[str, ...] = ("category", "channel", "priority", "group")
+
+
+# --------------------------------------------------------------------------------------
+# Parsing helpers (vectorised; shared by ``sources``)
+# --------------------------------------------------------------------------------------
+
+#: Reason strings written to the quarantine (tests and users rely on the exact wording).
+REASON_MISSING_ID = "missing request_id"
+REASON_DUPLICATE_ID = "duplicate request_id"
+REASON_CLOSED_BEFORE_OPENED = "closed before opened"
+REASON_UNKNOWN_OUTCOME = "unknown outcome"
+REASON_MISSING_OUTCOME = "missing outcome"
+REASON_CLOSED_WITHOUT_CLOSED_AT = "closed outcome without closed_at"
+REASON_OPEN_WITH_CLOSED_AT = "open request with closed_at"
+REASON_CSAT_RANGE = "csat out of range 1..5"
+REASON_CSAT_NAN = "csat not a number"
+REASON_REOPEN = "reopen_count not a whole number"
+
+#: Spellings read as true / false in a boolean column (compared in lower case).
+TRUE_STRINGS: frozenset[str] = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_STRINGS: frozenset[str] = frozenset({"false", "f", "no", "n", "0", "0.0"})
+
+# a time of day followed by a zone designator: "...10:15Z", "...10:15:00+01:00", "... 10:15 -0500"
+_AWARE_RE = (
+    r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+)
+
+_NS_UTC = "datetime64[ns, UTC]"
+
+
+class ParsedDates(NamedTuple):
+    """Result of :func:`parse_datetimes`.
+
+    values: ``datetime64[ns, UTC]`` (NaT where missing, unparseable or ambiguous);
+    unparseable: True where a value was given but could not be read;
+    ambiguous: True where a naive local time falls in the repeated hour of a DST change.
+    """
+
+    values: pd.Series
+    unparseable: pd.Series
+    ambiguous: pd.Series
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    """``raw`` as a stripped ``str`` series with empty strings as missing."""
+    s = raw if pd.api.types.is_string_dtype(raw.dtype) else raw.astype("str")
+    s = s.str.strip()
+    return s.mask(s == "")
+
+
+def _to_datetime(values: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) -> pd.Series:
+    """Vectorised parse; values the first pass cannot read get one fallback pass."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        if fmt:
+            out = pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
+        else:
+            out = pd.to_datetime(values, errors="coerce", dayfirst=dayfirst, utc=utc)
+        out = out.astype(_NS_UTC if utc else "datetime64[ns]")
+        failed = values.notna() & out.isna()
+        if failed.any():
+            # an explicit format still accepts ISO 8601 (e.g. real dates in Excel cells);
+            # inference falls back to element-wise parsing for the few odd values only
+            again = pd.to_datetime(
+                values[failed],
+                format="ISO8601" if fmt else "mixed",
+                dayfirst=dayfirst,
+                errors="coerce",
+                utc=utc,
+            )
+            out[failed] = again.astype(out.dtype)
+    return out
+
+
+def parse_datetimes(
+    raw: pd.Series,
+    *,
+    fmt: str | None = None,
+    dayfirst: bool = False,
+    tz: str = "UTC",
+) -> ParsedDates:
+    """Parse timestamps to UTC, vectorised.
+
+    Naive values are local times in ``tz`` (DST-safe: a time in the repeated
+    autumn hour is ambiguous and becomes NaT; a time in the skipped spring hour
+    is shifted forward); values carrying an offset or ``Z`` are converted.
+
+    Parameters
+    ----------
+    raw:
+        Strings (or datetimes). Missing values stay missing.
+    fmt:
+        strftime format such as ``"%d/%m/%Y %H:%M"``; ``None`` infers it.
+    dayfirst:
+        When inferring, read ``01/02/2025`` as 1 February.
+    tz:
+        IANA zone of naive values, e.g. ``"Europe/London"``.
+
+    Examples
+    --------
+    >>> parse_datetimes(pd.Series(["29/2/2016 01:16"]), fmt="%d/%m/%Y %H:%M").values[0]
+    Timestamp('2016-02-29 01:16:00+0000', tz='UTC')
+    """
+    none = pd.Series(False, index=raw.index)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return ParsedDates(raw.dt.tz_convert("UTC").astype(_NS_UTC), none, none.copy())
+    if pd.api.types.is_datetime64_dtype(raw.dtype):
+        loc = raw.astype("datetime64[ns]").dt.tz_localize(
+            tz, ambiguous="NaT", nonexistent="shift_forward"
+        )
+        ambiguous = raw.notna() & loc.isna()
+        return ParsedDates(loc.dt.tz_convert("UTC").astype(_NS_UTC), none, ambiguous)
+
+    s = _as_text(raw)
+    missing = s.isna()
+    aware = s.str.contains(_AWARE_RE, regex=True, na=False)
+    result = pd.Series(pd.NaT, index=raw.index, dtype=_NS_UTC)
+    ambiguous = none.copy()
+    naive = ~missing & ~aware
+    if naive.any():
+        parsed = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
+        loc = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        ambiguous = naive & parsed.notna() & loc.isna()
+        result = result.where(~naive, loc.dt.tz_convert("UTC").astype(_NS_UTC))
+    if aware.any():
+        parsed = _to_datetime(s.where(aware), fmt, dayfirst, utc=True)
+        result = result.where(~aware, parsed)
+    unparseable = ~missing & result.isna() & ~ambiguous
+    return ParsedDates(result, unparseable, ambiguous)
+
+
+def parse_booleans(
+    raw: pd.Series,
+    *,
+    true_values: list[str] | None = None,
+    false_values: list[str] | None = None,
+) -> pd.Series:
+    """Parse a yes/no column to nullable ``boolean``.
+
+    With ``true_values`` only, every other non-missing value is False; with
+    both lists, values in neither are unknown (NA). Without lists the usual
+    spellings (true/false, yes/no, 1/0, t/f, y/n) are read, case-insensitively.
+
+    Examples
+    --------
+    >>> parse_booleans(pd.Series(["true", "false", None])).tolist()
+    [True, False, <NA>]
+    """
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("boolean")
+    s = _as_text(raw).str.lower()
+    trues = {v.strip().lower() for v in true_values} if true_values else TRUE_STRINGS
+    if true_values and not false_values:
+        falses = None
+    else:
+        falses = {v.strip().lower() for v in false_values} if false_values else FALSE_STRINGS
+    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    is_true = s.isin(trues)
+    is_false = s.notna() & ~is_true if falses is None else s.isin(falses)
+    out[is_true] = True
+    out[is_false] = False
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Validated:
+    """Output of :func:`validate`.
+
+    data:
+        the canonical frame (dtypes of ``docs/architecture.md``), one row per request.
+    quarantine:
+        the rejected rows: ``source_row`` (1-based data row of the source file),
+        ``request_id``, ``column``, ``reason`` (several joined with ``"; "``), then the
+        row's own values as given.
+    collapsed:
+        how many exact duplicate rows were collapsed silently into one.
+    """
+
+    data: pd.DataFrame
+    quarantine: pd.DataFrame
+    collapsed: int = 0
+
+
+QUARANTINE_COLUMNS: tuple[str, ...] = ("source_row", "request_id", "column", "reason")
+
+
+def value_columns(values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with names clashing with :data:`QUARANTINE_COLUMNS` suffixed " (source)"."""
+    return values.rename(
+        columns={c: f"{c} (source)" for c in values.columns if c in QUARANTINE_COLUMNS}
+    )
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(float values, mask of values given but not numbers)."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        num = raw.astype("float64")
+        return num, pd.Series(False, index=raw.index)
+    s = _as_text(raw)
+    num = pd.to_numeric(s.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+    return num, s.notna() & num.isna()
+
+
+def _category(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    return _as_text(values).astype("category")
+
+
+def _join_reasons(checks: list[tuple[pd.Series, str, str]], bad: pd.Series) -> pd.DataFrame:
+    """For the ``bad`` rows, the joined column names and reasons of every failed check."""
+    idx = bad[bad].index
+    reason = pd.Series("", index=idx, dtype=object)
+    column = pd.Series("", index=idx, dtype=object)
+    for mask, col, text in checks:
+        m = mask.reindex(idx, fill_value=False).to_numpy(dtype=bool)
+        if not m.any():
+            continue
+        sep_r = np.where(reason.to_numpy() == "", "", "; ")
+        reason = reason + np.where(m, sep_r + text, "")
+        col_arr = column.to_numpy()
+        add_col = m & np.array([col not in str(c).split("; ") for c in col_arr], dtype=bool)
+        sep_c = np.where(col_arr == "", "", "; ")
+        column = column + np.where(add_col, sep_c + col, "")
+    return pd.DataFrame({"column": column, "reason": reason})
+
+
+def validate(
+    df: pd.DataFrame,
+    *,
+    source: str,
+    unparseable: dict[str, pd.Series] | None = None,
+) -> Validated:
+    """Check a renamed frame and turn it into the canonical frame plus a quarantine.
+
+    Parameters
+    ----------
+    df:
+        Columns with canonical names (any subset; ``request_id``, ``opened_at``
+        and ``outcome`` are required), extra dimension columns, and optionally
+        ``source_row`` (1-based data row in the source; 1..n if absent). Dates may
+        be parsed already (UTC) or strings (ISO 8601 or inferable; naive = UTC);
+        csat / reopen_count may be numbers or strings; outcome must be canonical
+        (case-insensitive).
+    source:
+        The file (or redacted URL) the rows come from, for error messages.
+    unparseable:
+        For dates parsed by the caller: column -> boolean mask of values given in
+        the source but unreadable (they become "unparseable <column>").
+
+    Returns
+    -------
+    Validated
+        ``data`` holds the rows that pass every check; ``quarantine`` every other
+        row with its reasons (see the reason strings in this module). Rows that are
+        exact duplicates of another row are collapsed into one (``collapsed``).
+
+    Examples
+    --------
+    >>> v = validate(pd.DataFrame({"request_id": ["R1", "R2"],
+    ...     "opened_at": ["2025-01-01 10:00", "2025-01-02 10:00"],
+    ...     "closed_at": ["2025-01-01 12:00", None], "outcome": ["fulfilled", "fulfilled"]}),
+    ...     source="example.csv")
+    >>> len(v.data), v.quarantine["reason"].tolist()
+    (1, ['closed outcome without closed_at'])
+    """
+    missing_required = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing_required:
+        raise InputError(
+            f"the required column(s) {', '.join(missing_required)} are missing",
+            file=source,
+            column=missing_required[0],
+            hint="map them in the mapping file (columns: / outcome:) or rename them in the export",
+        )
+    original = df.reset_index(drop=True)
+    n = len(original)
+    rows = (
+        original["source_row"].astype("int64")
+        if "source_row" in original.columns
+        else pd.Series(np.arange(1, n + 1), dtype="int64")
+    )
+    given = original.drop(columns=["source_row"], errors="ignore")
+    unparseable = {k: v.reset_index(drop=True) for k, v in (unparseable or {}).items()}
+    false = pd.Series(False, index=given.index)
+    checks: list[tuple[pd.Series, str, str]] = []
+
+    out: dict[str, pd.Series] = {}
+    ids = _as_text(given["request_id"]).astype("string")
+    out["request_id"] = ids
+    checks.append((ids.isna(), "request_id", REASON_MISSING_ID))
+
+    for col in DATETIME_COLUMNS:
+        if col not in given.columns:
+            out[col] = pd.Series(pd.NaT, index=given.index, dtype=_NS_UTC)
+            continue
+        parsed = parse_datetimes(given[col])
+        bad = parsed.unparseable | parsed.ambiguous | unparseable.get(col, false)
+        out[col] = parsed.values
+        checks.append((bad, col, f"unparseable {col}"))
+        if col == "opened_at":
+            checks.append((parsed.values.isna() & ~bad, col, f"missing {col}"))
+        unparseable[col] = bad
+
+    outcome = _as_text(given["outcome"]).str.lower()
+    out["outcome"] = outcome
+    checks.append((outcome.isna(), "outcome", REASON_MISSING_OUTCOME))
+    checks.append((outcome.notna() & ~outcome.isin(OUTCOMES), "outcome", REASON_UNKNOWN_OUTCOME))
+    closed_at = out["closed_at"]
+    closed_missing = closed_at.isna() & ~unparseable.get("closed_at", false)
+    checks.append(
+        (
+            outcome.isin(CLOSED_OUTCOMES) & closed_missing,
+            "closed_at",
+            REASON_CLOSED_WITHOUT_CLOSED_AT,
+        )
+    )
+    checks.append(
+        ((outcome == "open") & closed_at.notna(), "closed_at", REASON_OPEN_WITH_CLOSED_AT)
+    )
+    checks.append((closed_at < out["opened_at"], "closed_at", REASON_CLOSED_BEFORE_OPENED))
+
+    for col in DIMENSION_COLUMNS:
+        out[col] = (
+            _category(given[col])
+            if col in given.columns
+            else pd.Series(pd.NA, index=given.index, dtype="str").astype("category")
+        )
+
+    if "sla_met" in given.columns:
+        out["sla_met"] = parse_booleans(given["sla_met"])
+    else:
+        # derived: closed on or before the due time; unknown while open or without a due time
+        known = out["closed_at"].notna() & out["sla_due_at"].notna() & outcome.isin(CLOSED_OUTCOMES)
+        out["sla_met"] = (out["closed_at"] <= out["sla_due_at"]).astype("boolean").where(known)
+
+    if "csat" in given.columns:
+        csat, not_number = _numbers(given["csat"])
+        checks.append((not_number, "csat", REASON_CSAT_NAN))
+        checks.append((csat.notna() & ~csat.between(1, 5), "csat", REASON_CSAT_RANGE))
+        out["csat"] = csat
+    else:
+        out["csat"] = pd.Series(np.nan, index=given.index, dtype="float64")
+
+    if "reopen_count" in given.columns:
+        reopen, not_number = _numbers(given["reopen_count"])
+        not_whole = reopen.notna() & ((reopen % 1 != 0) | (reopen < 0))
+        checks.append((not_number | not_whole, "reopen_count", REASON_REOPEN))
+        out["reopen_count"] = reopen.round().astype("Int64").where(~not_whole)
+    else:
+        out["reopen_count"] = pd.Series(pd.NA, index=given.index, dtype="Int64")
+
+    extras = [c for c in given.columns if c not in COLUMNS]
+    for col in extras:
+        out[col] = _category(given[col])
+    frame = pd.DataFrame(out)[[c.name for c in CANONICAL_COLUMNS] + extras]
+
+    # duplicates: exact copies collapse to the first; ids whose rows differ are all quarantined
+    collapsed = pd.Series(False, index=given.index)
+    id_dup = ids.notna() & ids.duplicated(keep=False)
+    if id_dup.any():
+        sub = frame[id_dup].astype("string")
+        collapsed[sub.index] = sub.duplicated(keep="first").to_numpy()
+        remaining = ids[~collapsed]
+        dup = remaining.notna() & remaining.duplicated(keep=False)
+        checks.append(
+            (dup.reindex(given.index, fill_value=False), "request_id", REASON_DUPLICATE_ID)
+        )
+
+    bad = pd.Series(False, index=given.index)
+    for mask, _, _ in checks:
+        bad |= mask.fillna(False).astype(bool)
+    bad &= ~collapsed
+    keep = ~bad & ~collapsed
+
+    data = frame[keep].reset_index(drop=True)
+    data["outcome"] = pd.Categorical(data["outcome"], categories=list(OUTCOMES))
+    for col in DATETIME_COLUMNS:
+        data[col] = data[col].astype(_NS_UTC)
+    data["request_id"] = data["request_id"].astype("string")
+
+    reasons = _join_reasons(checks, bad)
+    quarantine = pd.concat(
+        [
+            pd.DataFrame(
+                {"source_row": rows[bad].to_numpy(), "request_id": ids[bad].to_numpy()},
+                index=reasons.index,
+            ),
+            reasons,
+            value_columns(given[bad]),
+        ],
+        axis=1,
+    ).reset_index(drop=True)
+    quarantine["source_row"] = quarantine["source_row"].astype("int64")
+    return Validated(data=data, quarantine=quarantine, collapsed=int(collapsed.sum()))
