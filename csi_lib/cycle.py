@@ -34,13 +34,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError, OutputError
 from .periods import Period
 from .plan import Plan
 from .storage import atomic_write
-from .vision import Vision, _get, _items, orphans, target_links
+from .vision import Vision, orphans, target_links
 from .yamlio import Problem, load_yaml, problems_error, validate_file, validation_problems
 
 __all__ = [
@@ -238,27 +245,6 @@ def _targets_model() -> type[BaseModel] | None:
 # --------------------------------------------------------------------------- check
 
 
-def _unique_id_problems(
-    items: list[Any], list_key: str, file: str, line_of: dict[str, int]
-) -> list[Problem]:
-    seen: dict[str, int] = {}
-    problems = []
-    for index, item in enumerate(items):
-        iid = str(_get(item, "id", ""))
-        if iid in seen:
-            problems.append(
-                Problem(
-                    file,
-                    line_of.get(f"{list_key}[{index}].id"),
-                    f"{list_key}[{index}].id",
-                    f"the id '{iid}' is used already by {list_key}[{seen[iid]}]",
-                )
-            )
-        else:
-            seen[iid] = index
-    return problems
-
-
 @dataclass
 class _Checked:
     """What :func:`_check` found: the models that validated and every problem."""
@@ -271,35 +257,123 @@ class _Checked:
     files_checked: int = 0
 
 
-def _load_checked(
-    path: Path, model: type[BaseModel] | None, out: _Checked
-) -> tuple[Any, dict[str, int]]:
+@dataclass
+class _Loaded:
+    """One file: its validated model (or None), its raw YAML data and the line of each field."""
+
+    model: Any = None
+    raw: Any = None
+    line_of: dict[str, int] = field(default_factory=dict)
+
+
+def _load_checked(path: Path, model: type[BaseModel] | None, out: _Checked) -> _Loaded:
     if not path.exists():
         out.problems.append(
             Problem(str(path), None, "", "the file is missing; 'csi cycle new' creates an example")
         )
-        return None, {}
+        return _Loaded()
     out.files_checked += 1
     try:
-        data, line_of = load_yaml(path)
+        raw, line_of = load_yaml(path)
     except ConfigError as exc:
         message = exc.message.rstrip(".") + (f"; {exc.hint.rstrip('.')}" if exc.hint else "")
         out.problems.append(Problem(str(path), exc.row, exc.column or "", message))
-        return None, {}
+        return _Loaded()
     if model is None:  # csi_lib.targets is not available: keep the raw entries
-        if isinstance(data, dict) and isinstance(data.get("targets") or [], list):
-            return {
-                "targets": [t for t in data.get("targets") or [] if isinstance(t, dict)]
-            }, line_of
-        out.problems.append(Problem(str(path), 1, "", "the file should hold a 'targets:' list"))
-        return None, line_of
+        return _Loaded({"targets": _raw_list(raw, "targets")}, raw, line_of)
     try:
-        return model.model_validate(data), line_of
-    except ValueError as exc:  # pydantic.ValidationError is a ValueError
-        if hasattr(exc, "errors"):
-            out.problems.extend(validation_problems(exc, file=path, line_of=line_of))
-            return None, line_of
-        raise
+        return _Loaded(model.model_validate(raw), raw, line_of)
+    except ValidationError as exc:
+        out.problems.extend(validation_problems(exc, file=path, line_of=line_of))
+        return _Loaded(None, raw, line_of)
+
+
+def _raw_list(raw: Any, key: str) -> list[Any]:
+    """``raw[key]`` if it is a list (entries kept in place so indexes match the file), else []."""
+    items = raw.get(key) if isinstance(raw, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _raw_ids(raw: Any, key: str) -> set[str]:
+    return {str(i["id"]) for i in _raw_list(raw, key) if isinstance(i, dict) and "id" in i}
+
+
+def _data_problems(
+    config: CycleConfig, cycle_dir: Path, file: str, line_of: dict[str, int], check_data: bool
+) -> list[Problem]:
+    """The data file and mapping file exist; the preset is known."""
+    problems = []
+    data = config.data
+    if check_data and not data.is_url:
+        source = _resolve(cycle_dir, data.source)
+        if not Path(source).exists():
+            problems.append(
+                Problem(
+                    file,
+                    line_of.get("data.source"),
+                    "data.source",
+                    f"the data file '{data.source}' does not exist (looked for {source}); "
+                    "paths are relative to the cycle folder",
+                )
+            )
+    if data.mapping is not None and not Path(_resolve(cycle_dir, data.mapping)).exists():
+        problems.append(
+            Problem(
+                file,
+                line_of.get("data.mapping"),
+                "data.mapping",
+                f"the mapping file '{data.mapping}' does not exist "
+                "(paths are relative to the cycle folder)",
+            )
+        )
+    presets = _known_presets() if data.preset is not None else None
+    if presets is not None and data.preset not in presets:
+        problems.append(
+            Problem(
+                file,
+                line_of.get("data.preset"),
+                "data.preset",
+                f"unknown preset '{data.preset}'; known presets: {', '.join(presets)}",
+            )
+        )
+    return problems
+
+
+#: what a reference names -> the file that defines it
+_DEFINED_IN = {"objective": "vision.yaml", "target": "targets.yaml"}
+
+
+def _reference_problems(
+    raw: Any,
+    list_key: str,
+    key: str,
+    known: set[str],
+    what: str,
+    file: str,
+    line_of: dict[str, int],
+) -> list[Problem]:
+    """Each ``raw[list_key][i][key]`` (a value or a list of values) must be in ``known``."""
+    problems = []
+    known_text = ", ".join(sorted(known)) or "none"
+    for i, item in enumerate(_raw_list(raw, list_key)):
+        if not isinstance(item, dict) or item.get(key) is None:
+            continue
+        values = item[key]
+        many = isinstance(values, list)
+        for j, value in enumerate(values if many else [values]):
+            if str(value) in known:
+                continue
+            field_path = f"{list_key}[{i}].{key}"
+            loc = field_path + (f"[{j}]" if many else "")
+            problems.append(
+                Problem(
+                    file,
+                    line_of.get(loc, line_of.get(field_path)),
+                    loc,
+                    f"the {what} '{value}' is not in {_DEFINED_IN[what]} (known: {known_text})",
+                )
+            )
+    return problems
 
 
 def _check(cycle_dir: Path, *, check_data: bool = True) -> _Checked:
@@ -314,89 +388,44 @@ def _check(cycle_dir: Path, *, check_data: bool = True) -> _Checked:
             )
         )
         return out
-    paths = {name: cycle_dir / name for name in CYCLE_FILES}
+    files = {name: str(cycle_dir / name) for name in CYCLE_FILES}
 
-    # cycle.yaml
-    out.config, cfg_lines = _load_checked(paths["cycle.yaml"], CycleConfig, out)
-    cfg_file = str(paths["cycle.yaml"])
+    cfg = _load_checked(cycle_dir / "cycle.yaml", CycleConfig, out)
+    vision = _load_checked(cycle_dir / "vision.yaml", Vision, out)
+    targets = _load_checked(cycle_dir / "targets.yaml", _targets_model(), out)
+    plan = _load_checked(cycle_dir / "plan.yaml", Plan, out)
+    out.config, out.vision, out.targets, out.plan = (
+        cfg.model,
+        vision.model,
+        targets.model,
+        plan.model,
+    )
+
     if out.config is not None:
-        out.problems += _order_problems(out.config, cfg_file, cfg_lines)
-        data = out.config.data
-        if check_data and not data.is_url:
-            source = _resolve(cycle_dir, data.source)
-            if not Path(source).exists():
-                out.problems.append(
-                    Problem(
-                        cfg_file,
-                        cfg_lines.get("data.source"),
-                        "data.source",
-                        f"the data file '{data.source}' does not exist (looked for {source}); "
-                        "paths are relative to the cycle folder",
-                    )
-                )
-        if data.mapping is not None and not Path(_resolve(cycle_dir, data.mapping)).exists():
-            out.problems.append(
-                Problem(
-                    cfg_file,
-                    cfg_lines.get("data.mapping"),
-                    "data.mapping",
-                    f"the mapping file '{data.mapping}' does not exist (paths are relative to the cycle folder)",
-                )
-            )
-        if data.preset is not None:
-            presets = _known_presets()
-            if presets is not None and data.preset not in presets:
-                out.problems.append(
-                    Problem(
-                        cfg_file,
-                        cfg_lines.get("data.preset"),
-                        "data.preset",
-                        f"unknown preset '{data.preset}'; known presets: {', '.join(presets)}",
-                    )
-                )
-
-    # vision.yaml
-    out.vision, _ = _load_checked(paths["vision.yaml"], Vision, out)
-
-    # targets.yaml (its model belongs to csi_lib.targets)
-    targets_file = str(paths["targets.yaml"])
-    out.targets, tgt_lines = _load_checked(paths["targets.yaml"], _targets_model(), out)
-    if out.targets is not None:
-        items = _items(out.targets, "targets")
-        out.problems += _unique_id_problems(items, "targets", targets_file, tgt_lines)
-        if out.vision is not None:
-            known = set(out.vision.objective_ids)
-            for index, target in enumerate(items):
-                objective = _get(target, "objective")
-                if objective is not None and str(objective) not in known:
-                    out.problems.append(
-                        Problem(
-                            targets_file,
-                            tgt_lines.get(f"targets[{index}].objective"),
-                            f"targets[{index}].objective",
-                            f"the objective '{objective}' is not in vision.yaml "
-                            f"(known: {', '.join(sorted(known)) or 'none'})",
-                        )
-                    )
-
-    # plan.yaml
-    plan_file = str(paths["plan.yaml"])
-    out.plan, plan_lines = _load_checked(paths["plan.yaml"], Plan, out)
-    if out.plan is not None and out.targets is not None:
-        known_targets = {str(_get(t, "id")) for t in _items(out.targets, "targets")}
-        for i, ini in enumerate(out.plan.initiatives):
-            for j, tid in enumerate(ini.targets):
-                if tid not in known_targets:
-                    loc = f"initiatives[{i}].targets[{j}]"
-                    out.problems.append(
-                        Problem(
-                            plan_file,
-                            plan_lines.get(loc, plan_lines.get(f"initiatives[{i}].targets")),
-                            loc,
-                            f"the target '{tid}' is not in targets.yaml "
-                            f"(known: {', '.join(sorted(known_targets)) or 'none'})",
-                        )
-                    )
+        out.problems += _order_problems(out.config, files["cycle.yaml"], cfg.line_of)
+        out.problems += _data_problems(
+            out.config, cycle_dir, files["cycle.yaml"], cfg.line_of, check_data
+        )
+    # cross-file references, checked on the raw entries so that they are
+    # reported even when the same entry has other problems
+    if isinstance(vision.raw, dict):
+        known = _raw_ids(vision.raw, "objectives")
+        out.problems += _reference_problems(
+            targets.raw,
+            "targets",
+            "objective",
+            known,
+            "objective",
+            files["targets.yaml"],
+            targets.line_of,
+        )
+    if isinstance(targets.raw, dict):
+        known = _raw_ids(targets.raw, "targets")
+        out.problems += _reference_problems(
+            plan.raw, "initiatives", "targets", known, "target", files["plan.yaml"], plan.line_of
+        )
+    order = {name: i for i, name in enumerate(CYCLE_FILES)}
+    out.problems.sort(key=lambda p: (order.get(Path(p.file).name, 9), p.line or 0))
     return out
 
 
@@ -778,9 +807,9 @@ class Cycle:
         SnapshotError
             ``baseline/`` exists but its files do not match their fingerprints.
         """
-        from .baseline import create_snapshot, load_snapshot
-
         if self.baseline_dir.exists():
+            from .baseline import load_snapshot
+
             return load_snapshot(self.baseline_dir)
         if self.status("baseline") != "complete":
             raise ConfigError(
@@ -790,6 +819,8 @@ class Cycle:
                 column="baseline",
                 hint="run with a later as_of date, or shorten the baseline period",
             )
+        from .baseline import create_snapshot
+
         snapshot = create_snapshot(
             self.load,
             self.planned_periods["baseline"],

@@ -89,6 +89,24 @@ def format_loc(loc: Sequence[str | int]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that keeps an impossible date (``2025-13-01``) as its text.
+
+    PyYAML raises a bare ``ValueError`` for such a date; keeping the text lets
+    the model report it as an invalid date on its own line, with the others.
+    """
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def _tab_line(text: str) -> int | None:
     """1-based number of the first line indented with a tab, if any."""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -162,7 +180,7 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
         raise ConfigError(
             f"the file cannot be read ({exc})", file=file, hint="save it as UTF-8 text"
         ) from exc
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
