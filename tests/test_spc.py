@@ -365,3 +365,65 @@ def test_summary_lists_a_past_point_beyond_the_limits():
     out = summary(xmr(s, better="higher"))
     assert [x["rule"] for x in out["signals"]] == ["beyond_limits"]
     assert out["description"] == "A point above the upper process limit at point 6: improvement."
+
+
+# ---------------------------------------------------------------- figure
+
+
+def test_xmr_figure_traces_colours_and_hover(monkeypatch):
+    import plotly.graph_objects as go
+
+    from csi_lib.charts import theme
+    from csi_lib.charts.spc import xmr_figure
+
+    def no_show(*args, **kwargs):
+        raise AssertionError("xmr_figure must not call show()")
+
+    monkeypatch.setattr(go.Figure, "show", no_show)
+    # monthly BASE (limits 5.68 .. 16.32) then 20 (beyond, high) and 2 (beyond, low)
+    s = monthly(BASE + [11.0, 20.0, 2.0])
+    chart = xmr(s, better="lower", baseline=("2025-01", "2025-06"))
+    fig = xmr_figure(chart, title="Median fulfilment time", unit="hours", target=9, better="lower")
+    names = [t.name for t in fig.data]
+    assert names == [
+        "Value",
+        "Centre (mean)",
+        "Process limits",
+        "Lower process limit",
+        "Target (9 hours)",
+        "Improvement (special cause)",
+        "Concern (special cause)",
+        "Common cause",
+    ]
+    by_name = {t.name: t for t in fig.data}
+    concern = by_name["Concern (special cause)"]
+    assert concern.marker.color == theme.VARIATION["concern"] == "#E69F00"
+    assert list(concern.y) == [20.0]
+    assert list(concern.x) == [pd.Timestamp("2025-08-01", tz="UTC")]
+    assert "beyond a process limit" in concern.text[0]
+    improvement = by_name["Improvement (special cause)"]
+    assert improvement.marker.color == "#0072B2" and list(improvement.y) == [2.0]
+    assert len(by_name["Common cause"].x) == 7
+    assert by_name["Target (9 hours)"].line.dash == "dash"
+    assert list(by_name["Target (9 hours)"].y) == [9, 9]
+    assert by_name["Process limits"].y[0] == pytest.approx(16.32)
+    assert fig.layout.yaxis.title.text == "hours"
+    assert "lower is better" in fig.layout.title.text
+
+
+def test_xmr_figure_steps_limits_per_segment():
+    from csi_lib.charts.spc import xmr_figure
+
+    s = monthly(BASE + [20.0, 22, 20, 22, 20, 22])
+    fig = xmr_figure(xmr(s, recalc_from="2025-07"), title="t", unit="%")
+    centre = next(t for t in fig.data if t.name == "Centre (mean)")
+    # 6 points of segment 0 at 11, a gap, 6 points of segment 1 at 21
+    assert list(centre.y) == [11.0] * 6 + [None] + [21.0] * 6
+    assert "Target" not in " ".join(t.name for t in fig.data)
+    empty = xmr_figure(xmr(pd.Series([], dtype=float)), title="t", unit="%")
+    assert [t.name for t in empty.data] == [
+        "Value",
+        "Centre (mean)",
+        "Process limits",
+        "Lower process limit",
+    ]
