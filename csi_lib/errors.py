@@ -50,7 +50,8 @@ class CsiError(Exception):
             where.append(f"row {self.row}")
         text = (", ".join(where) + ": " if where else "") + self.message.rstrip(".") + "."
         if self.hint:
-            text += " " + self.hint.rstrip(".") + "."
+            hint = self.hint.rstrip(".")
+            text += " " + hint[:1].upper() + hint[1:] + "."
         return text
 
     def __str__(self) -> str:

@@ -94,9 +94,9 @@ def _context(
     """Cycle id, title, data source and provenance lines for every page."""
     periods: list[tuple[str, str]] = []
     if cycle_dir is not None:
-        from ..cycle import load_cycle_config
+        from ..cycle import load_config
 
-        cfg = load_cycle_config(cycle_dir)
+        cfg = load_config(cycle_dir)
         cycle_id, title = cfg.id, cfg.title or cfg.id
         if data is None:
             data = str((cycle_dir / cfg.data.source).resolve())
@@ -136,6 +136,28 @@ def _context(
         "mapping": mapping,
         "provenance": provenance,
     }
+
+
+def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> None:
+    """Check the cycle files and the data before any stage runs, so bad input exits 2 at once."""
+    if cycle_path is not None:
+        from ..cycle import check_cycle
+        from ..errors import ConfigError
+
+        problems = check_cycle(cycle_path)
+        if problems:
+            listed = "; ".join(str(p) for p in problems[:5])
+            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            raise ConfigError(
+                f"the cycle folder has {len(problems)} problem(s): {listed}{more}",
+                file=str(cycle_path),
+                hint="run csi cycle check to see them all",
+            )
+    from ..sources import load_requests
+
+    result = load_requests(ctx["data"], preset=ctx["preset"], mapping=ctx["mapping"])
+    s = result.summary()
+    say(f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined")
 
 
 def _unique_folder(parent: Path, name: str) -> Path:
@@ -206,6 +228,7 @@ def build_report(
     )
     ctx = _context(cycle_path, data, preset, mapping, date_from, date_to)
     chosen = select_stages(stages, cycle=cycle_path is not None)
+    _preflight(cycle_path, ctx, say)
     if not chosen:
         raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
 

@@ -5,6 +5,7 @@ Each stage is one notebook in ``notebooks/``. The report runs them in order.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,10 @@ STAGE_BY_KEY: dict[str, Stage] = {
 
 
 def notebooks_dir() -> Path:
-    """The folder holding the stage notebooks (``notebooks/`` of the checkout)."""
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The folder holding the stage notebooks: ``$CSI_NOTEBOOKS`` if set (a team's own
+    versions of the notebooks), else ``notebooks/`` of the checkout."""
+    custom = os.environ.get("CSI_NOTEBOOKS")
+    return Path(custom) if custom else Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def select_stages(keys: list[str] | None = None, *, cycle: bool = True) -> list[Stage]:
