@@ -8,7 +8,8 @@ kind          test
 proportion    two-proportion z test (statsmodels ``proportions_ztest``), with a
               Newcombe interval of the difference in percentage points
 duration      Mann-Whitney U test (scipy), with a percentile bootstrap interval
-              of the difference in medians (hours; fixed seed)
+              of the difference in medians (or in the KPI's own statistic:
+              mean or a percentile, see ``agg``), in hours, fixed seed
 score         Mann-Whitney U test, with a Welch t interval of the difference in
               means
 count         score test of two Poisson rates over exposures of different
@@ -40,6 +41,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -132,6 +134,7 @@ class TestInput:
     review_days: float | None
     min_n: int
     seed: int
+    agg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,14 +211,39 @@ def _proportion(inp: TestInput) -> TestOutcome:
     )
 
 
-def _median_diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.median(a, axis=axis) - np.median(b, axis=axis)
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
-def _bootstrap_ci(r: np.ndarray, b: np.ndarray, alpha: float, seed: int) -> tuple[float, float]:
+def _location(agg: str | None) -> tuple[str, Callable[..., np.ndarray]]:
+    """What a duration comparison measures: ("the median", statistic(a, axis))."""
+    if agg in (None, "median"):
+        return "the median", np.median
+    if agg == "mean":
+        return "the mean", np.mean
+    match = re.fullmatch(r"p(\d{1,2})", agg)
+    if match:
+        q = int(match.group(1))
+        return f"the {_ordinal(q)} percentile", lambda a, axis=-1: np.quantile(
+            a, q / 100, axis=axis
+        )
+    raise ConfigError(
+        f"cannot compare durations by {agg!r}",
+        column="agg",
+        hint="use 'median', 'mean' or a percentile such as 'p90'",
+    )
+
+
+def _bootstrap_ci(
+    r: np.ndarray, b: np.ndarray, alpha: float, seed: int, location: Callable[..., np.ndarray]
+) -> tuple[float, float]:
+    def difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return location(x, axis=axis) - location(y, axis=axis)
+
     batch = max(1, int(2_000_000 // max(len(r), len(b))))
     kwargs = {
-        "statistic": _median_diff,
+        "statistic": difference,
         "n_resamples": N_RESAMPLES,
         "confidence_level": 1 - alpha,
         "method": "percentile",
@@ -241,20 +269,22 @@ def _mann_whitney(inp: TestInput) -> tuple[np.ndarray, np.ndarray, float, float]
 
 
 def _duration(inp: TestInput) -> TestOutcome:
+    measure, location = _location(inp.agg)
     b, r, stat, p = _mann_whitney(inp)
-    low, high = _bootstrap_ci(r, b, inp.alpha, inp.seed)
+    low, high = _bootstrap_ci(r, b, inp.alpha, inp.seed, location)
+    vb, vr = float(location(b)), float(location(r))
     return TestOutcome(
         test="Mann-Whitney test",
         statistic=stat,
         p_value=p,
         ci_low=low,
         ci_high=high,
-        effect=float(np.median(r) - np.median(b)),
-        baseline_value=float(np.median(b)),
-        review_value=float(np.median(r)),
+        effect=vr - vb,
+        baseline_value=vb,
+        review_value=vr,
         n_baseline=len(b),
         n_review=len(r),
-        measure="the median",
+        measure=measure,
         unit=" h",
         decimals=1,
     )
@@ -409,6 +439,7 @@ def compare(
     alpha: float = 0.05,
     min_n: int = MIN_N,
     seed: int = SEED,
+    agg: str | None = None,
 ) -> Evidence:
     """Is the change of a KPI between the baseline and the review real?
 
@@ -432,6 +463,10 @@ def compare(
         Fewest observations per period for a test (not used for counts).
     seed:
         Seed of the bootstrap (durations), so results are reproducible.
+    agg:
+        For durations, the statistic whose change is estimated: ``"median"``
+        (default), ``"mean"`` or a percentile ``"pNN"`` (pass the KPI's
+        ``agg``; the test stays Mann-Whitney). Ignored for other kinds.
 
     Returns
     -------
@@ -442,8 +477,9 @@ def compare(
     Raises
     ------
     ConfigError
-        Unknown kind or better direction, alpha outside (0, 1), or a count
-        KPI without the period lengths.
+        Unknown kind or better direction, alpha outside (0, 1), a count KPI
+        without the period lengths, or a duration ``agg`` that is not a
+        median, mean or percentile.
 
     Examples
     --------
@@ -468,7 +504,7 @@ def compare(
         raise ConfigError(f"alpha must be between 0 and 1, not {alpha!r}", column="alpha")
     base = pd.Series(baseline_obs).dropna()
     rev = pd.Series(review_obs).dropna()
-    inp = TestInput(base, rev, alpha, baseline_days, review_days, min_n, seed)
+    inp = TestInput(base, rev, alpha, baseline_days, review_days, min_n, seed, agg)
     common = {"kind": kind, "alpha": alpha}
     try:
         outcome = TESTS[kind](inp)

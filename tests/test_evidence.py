@@ -225,3 +225,19 @@ def test_p_value_phrases():
     assert chance_phrase(0.0009) == "less than 1 time in 1,000"
     assert chance_phrase(0.04) == "about 1 time in 25"  # 1 / 0.04 = 25
     assert chance_phrase(0.0032) == "about 1 time in 310"  # 1 / 0.0032 = 312.5 -> 2 digits
+
+
+def test_duration_by_the_kpis_own_statistic():
+    # baseline sorted 30 33 35 38 41 45 48 52: mean 322 / 8 = 40.25
+    # review sorted 18 19 20 21 22 24 25 27: mean 176 / 8 = 22.0 -> -18.25 h
+    mean = compare(BEFORE_H, AFTER_H, kind="duration", better="lower", agg="mean")
+    assert mean.effect == pytest.approx(-18.25)
+    assert "the mean fell by 18.2" in mean.wording  # 18.25 rounds half to even
+    # 90th percentile, linear: position 0.9 * 7 = 6.3 -> baseline 48 + 0.3 * 4 = 49.2,
+    # review 25 + 0.3 * 2 = 25.6 -> -23.6 h
+    p90 = compare(BEFORE_H, AFTER_H, kind="duration", better="lower", agg="p90")
+    assert p90.effect == pytest.approx(-23.6)
+    assert "the 90th percentile fell by 23.6 h" in p90.wording
+    assert p90.p_value == mean.p_value  # the test is Mann-Whitney whatever the statistic
+    with pytest.raises(ConfigError, match="agg"):
+        compare(BEFORE_H, AFTER_H, kind="duration", better="lower", agg="mode")
