@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import InputError
 
@@ -105,6 +107,20 @@ def _as_text(raw: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
+def _matches(s: pd.Series, pattern: str) -> pd.Series:
+    """Boolean mask of ``s`` matching the regex ``pattern`` (missing: False), via RE2 in Arrow."""
+    try:
+        arr = (
+            pa.chunked_array(s.array.__arrow_array__())
+            if hasattr(s.array, "__arrow_array__")
+            else pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
+        )
+        hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+        return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        return s.str.contains(pattern, regex=True, na=False).astype(bool)
+
+
 def _to_datetime(values: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) -> pd.Series:
     """Vectorised parse; values the first pass cannot read get one fallback pass."""
     with warnings.catch_warnings():
@@ -170,7 +186,7 @@ def parse_datetimes(
 
     s = _as_text(raw)
     missing = s.isna()
-    aware = s.str.contains(_AWARE_RE, regex=True, na=False)
+    aware = _matches(s, _AWARE_RE)
     result = pd.Series(pd.NaT, index=raw.index, dtype=_NS_UTC)
     ambiguous = none.copy()
     naive = ~missing & ~aware

@@ -539,17 +539,24 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
             encodings = ["cp1252", "latin-1"]
     default = "\t" if ".tsv" in path.name.lower() else ","
     sep = _sniff_delimiter(sample.decode(encodings[0], errors="ignore"), default)
+    csv_options = {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": options.na_values,
+        "compression": "infer",
+    }
+    if encodings[0] == "utf-8-sig":
+        # fast path: the multi-threaded Arrow parser; anything it cannot handle (odd quoting,
+        # line breaks inside fields, invalid UTF-8) is read again by the C parser below
+        try:
+            frame = pd.read_csv(path, engine="pyarrow", encoding="utf-8", **csv_options)
+            return RawTable(frame, warnings)
+        except Exception:  # noqa: BLE001 - fall back to the slower, more forgiving parser
+            pass
     for i, encoding in enumerate(encodings):
         try:
-            frame = pd.read_csv(
-                path,
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_values=options.na_values,
-                encoding=encoding,
-                compression="infer",
-            )
+            frame = pd.read_csv(path, encoding=encoding, **csv_options)
         except UnicodeDecodeError:
             if i == len(encodings) - 1:
                 raise
@@ -913,7 +920,7 @@ class _Plan:
     sla_met: str | None = None
     order_by: str | None = None
     keep: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
 
     def used(self) -> list[str]:
         cols = [*self.columns.values(), self.outcome, self.sla_met, self.order_by, *self.keep]
@@ -939,9 +946,7 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
         if hit is None:
             first = candidates if isinstance(candidates, str) else candidates[0]
             if name in mapping.optional:
-                plan.warnings.append(
-                    f"the column '{first}' ({purpose}) is not in the file; {name} is left empty"
-                )
+                plan.absent.append(name if first == name else f"{name} ('{first}')")
                 return None
             raise _missing_column_error(first, purpose, available, mapping, label)
         return hit
@@ -1118,7 +1123,8 @@ def _load(
         fingerprint = sha256_file(source)
     rows_read = len(raw)
     plan = _plan(m, [str(c) for c in raw.columns], label, keep)
-    warnings.extend(plan.warnings)
+    if plan.absent:
+        warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
 
     # only the mapped columns go any further (personal and free-text columns stop here)
     work = raw[plan.used()]
