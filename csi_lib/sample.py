@@ -292,13 +292,13 @@ def generate_requests(
         (noon - local_noon.tz_convert("UTC").tz_localize(None)) / pd.Timedelta(hours=1)
     ).to_numpy()
     years = ((table - _REF.tz_localize(None)) / pd.Timedelta(days=365.25)).to_numpy()
-    dow0 = table[0].dayofweek
+    dow0 = table[0].day_of_week
 
     # -- demand: which day, then the time of day
     d = table[:ndays]
     xmas = ((d.month == 12) & (d.day >= 22)) | ((d.month == 1) & (d.day == 1))
     weight = (
-        _WEEKDAY[d.dayofweek]
+        _WEEKDAY[d.day_of_week]
         * _MONTH[d.month - 1]
         * np.where(xmas, _XMAS_WEIGHT, 1.0)
         * np.clip(1.0 + _GROWTH_PER_YEAR * years[:ndays], 0.3, None)
