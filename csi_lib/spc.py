@@ -493,13 +493,21 @@ def _episodes(chart: pd.DataFrame, rule: str) -> list[tuple[int, int]]:
         return [(p, p) for p in pos]
     episodes: list[tuple[int, int]] = []
     side = chart["side"].to_numpy()
+    x = chart["x"].to_numpy()
     for p in pos:
         if episodes:
             a, b = episodes[-1]
             between = present[b + 1 : p]
             same_seg = chart["segment"].iat[p] == chart["segment"].iat[b]
-            if not between.any() and same_seg and (rule == "trend_6" or side[p] == side[b]):
+            if rule == "trend_6":  # a rise followed by a fall is two trends
+                same_way = a == b or np.sign(x[p] - x[b]) == np.sign(x[b] - x[a])
+            else:
+                same_way = side[p] == side[b]
+            if not between.any() and same_seg and same_way:
                 episodes[-1] = (a, p)
+                continue
+            if rule == "trend_6" and not between.any() and same_seg:
+                episodes.append((b, p))  # the turning point belongs to both trends
                 continue
         episodes.append((p, p))
     return episodes

@@ -427,3 +427,32 @@ def test_xmr_figure_steps_limits_per_segment():
         "Process limits",
         "Lower process limit",
     ]
+
+
+def test_summary_splits_a_rise_then_a_fall_into_two_trends():
+    # 1..6 rising then 5..1 falling (the peak 6 belongs to both trends); on integer index
+    s = pd.Series([1.0, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1])
+    chart = xmr(s, better="higher")
+    assert chart["trend_6"].all()
+    trends = [x for x in summary(chart)["signals"] if x["rule"] == "trend_6"]
+    assert [(t["start"], t["end"], t["side"], t["points"]) for t in trends] == [
+        (0, 5, "high", 6),
+        (5, 10, "low", 6),
+    ]
+    assert summary(chart)["description"] == ("A falling trend of 6 points since point 5: concern.")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_gappy_series_invariants(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(50, 5, 40)
+    x[rng.random(40) < 0.15] = np.nan
+    chart = xmr(pd.Series(x), better="lower", recalc_from=20)
+    assert (chart["signal"] == chart[list(RULES)].any(axis=1)).all()
+    ok = chart["upper"].notna()
+    # limits symmetric around the centre: 2.66 x mean MR = 2.66 x 1.128 sigma either side
+    up = chart.loc[ok, "upper"] - chart.loc[ok, "centre"]
+    down = chart.loc[ok, "centre"] - chart.loc[ok, "lower"]
+    assert np.allclose(up, down) and np.allclose(up, 2.66 * 1.128 * chart.loc[ok, "sigma"])
+    assert not chart.loc[chart["x"].isna(), "signal"].any()
+    assert chart["variation"].isna().tolist() == chart["x"].isna().tolist()
