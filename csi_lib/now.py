@@ -28,8 +28,15 @@ from .tables import scorecard
 
 #: KPIs shown as small multiples on the overview chart.
 OVERVIEW_KPIS: tuple[str, ...] = (
-    "received", "backlog", "pct_fulfilled", "fulfil_median_h", "assess_median_h", "pct_within_sla",
-    "pct_declined", "csat_mean", "pct_reopened",
+    "received",
+    "backlog",
+    "pct_fulfilled",
+    "fulfil_median_h",
+    "assess_median_h",
+    "pct_within_sla",
+    "pct_declined",
+    "csat_mean",
+    "pct_reopened",
 )
 
 
@@ -87,7 +94,9 @@ class StageOne:
         """Every KPI per group of ``by`` (small groups hidden)."""
         key = f"breakdown_{by}"
         if key not in self._cache:
-            self._cache[key] = K.breakdown(self.df, self.period, by=by, min_group_size=self.min_group_size)
+            self._cache[key] = K.breakdown(
+                self.df, self.period, by=by, min_group_size=self.min_group_size
+            )
         return self._cache[key]
 
     def save_snapshot(self) -> Snapshot | None:
@@ -111,7 +120,9 @@ class StageOne:
         return load_snapshot(self.snapshot_dir)
 
 
-def _default_period(df: pd.DataFrame, period_from: str | None, period_to: str | None, as_of: str | None) -> Period:
+def _default_period(
+    df: pd.DataFrame, period_from: str | None, period_to: str | None, as_of: str | None
+) -> Period:
     if period_from and period_to:
         return Period.from_dates(period_from, period_to)
     if df.empty:
@@ -163,7 +174,10 @@ def prepare(
     if preset is None and mapping is None:
         preset = "generic"
     load = load_requests(
-        data_path, preset=preset, mapping=mapping, quarantine_dir=(out / "quarantine") if out else None
+        data_path,
+        preset=preset,
+        mapping=mapping,
+        quarantine_dir=(out / "quarantine") if out else None,
     )
     period = _default_period(load.data, period_from, period_to, as_of)
     return StageOne(

@@ -35,7 +35,11 @@ def neutralise_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+        if (
+            s.dtype == object
+            or pd.api.types.is_string_dtype(s)
+            or isinstance(s.dtype, pd.CategoricalDtype)
+        ):
             out[col] = s.astype(object).map(neutralise_cell)
     out.columns = [neutralise_cell(str(c)) for c in out.columns]
     return out

@@ -14,7 +14,11 @@ import pandas as pd
 from .kpis import get_kpi
 
 #: Arrow showing which direction is better, by the KPI's ``better`` metadata.
-BETTER_ARROW: dict[str, str] = {"higher": "↑ higher is better", "lower": "↓ lower is better", "neither": "– demand"}
+BETTER_ARROW: dict[str, str] = {
+    "higher": "↑ higher is better",
+    "lower": "↓ lower is better",
+    "neither": "– demand",
+}
 
 _UNIT_FORMAT: dict[str, str] = {
     "%": "{:,.{d}f} %",
@@ -43,7 +47,10 @@ def format_value(value: float | None, unit: str, decimals: int = 1) -> str:
 
 def change_arrow(before: float, after: float, better: str) -> str:
     """▲/▼ with "better"/"worse" for a change from ``before`` to ``after``."""
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (before, after)) or before == after:
+    if (
+        any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (before, after))
+        or before == after
+    ):
         return "→ no change" if before == after else ""
     up = after > before
     arrow = "▲" if up else "▼"
@@ -53,7 +60,9 @@ def change_arrow(before: float, after: float, better: str) -> str:
     return f"{arrow} {'better' if good else 'worse'}"
 
 
-def scorecard(values: pd.Series, *, compare: pd.Series | None = None, compare_label: str = "before") -> pd.DataFrame:
+def scorecard(
+    values: pd.Series, *, compare: pd.Series | None = None, compare_label: str = "before"
+) -> pd.DataFrame:
     """A KPI scorecard: one row per KPI with label, formatted value and direction.
 
     Parameters

@@ -44,7 +44,7 @@ def test_parameters_cell_is_tagged_and_every_parameter_commented(notebook):
             assert "  # " in line, f"{path.name}: parameter line without a comment: {line!r}"
     params = set(inspect_notebook(str(path)))
     if path.stem != "workshop":
-        assert COMMON <= params, f"{path.name}: missing parameters {COMMON - params}"
+        assert params >= COMMON, f"{path.name}: missing parameters {COMMON - params}"
 
 
 def test_code_cells_are_thin(notebook):
@@ -52,11 +52,19 @@ def test_code_cells_are_thin(notebook):
     for cell in nb.cells:
         if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
             continue
-        lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        lines = [
+            ln for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")
+        ]
         assert len(lines) <= MAX_CODE_LINES, f"{path.name}: a code cell has {len(lines)} lines"
         tree = ast.parse(cell.source)
-        loops = [n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While | ast.ListComp | ast.DictComp)]
-        assert not loops, f"{path.name}: loops belong in csi_lib, not in a notebook cell:\n{cell.source}"
+        loops = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.For | ast.While | ast.ListComp | ast.DictComp)
+        ]
+        assert not loops, (
+            f"{path.name}: loops belong in csi_lib, not in a notebook cell:\n{cell.source}"
+        )
         defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
         assert not defs, f"{path.name}: functions belong in csi_lib:\n{cell.source}"
 

@@ -30,14 +30,27 @@ def csi(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_path):
-    args = ("report", "--data", str(SAMPLE), "--from", "2025-01-01", "--to", "2025-06-30",
-            "--as-of", "2026-04-15", "--out", str(tmp_path))
+    args = (
+        "report",
+        "--data",
+        str(SAMPLE),
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-06-30",
+        "--as-of",
+        "2026-04-15",
+        "--out",
+        str(tmp_path),
+    )
     first = csi(*args)
     assert first.returncode == 0, first.stderr
     index = Path(first.stdout.strip().splitlines()[-1])
     assert index == tmp_path / "sample_requests" / "2026-04-15" / "index.html"
     page = (index.parent / "01_where_are_we_now.html").read_text()
-    assert page.count("Plotly.newPlot") >= 5  # overview, weekly series, two breakdowns, distribution
+    assert (
+        page.count("Plotly.newPlot") >= 5
+    )  # overview, weekly series, two breakdowns, distribution
     assert "https://cdn" not in page and "cdnjs" not in page
     assert "Traceback" not in page
     assert "Requests received" in page  # the scorecard
@@ -50,7 +63,9 @@ def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_pat
     second = csi(*args)
     assert second.returncode == 0, second.stderr
     assert (tmp_path / "sample_requests" / "2026-04-15_2" / "index.html").exists()
-    assert (index.parent / "01_where_are_we_now.html").read_text() == before  # first report untouched
+    assert (
+        index.parent / "01_where_are_we_now.html"
+    ).read_text() == before  # first report untouched
     assert (tmp_path / "sample_requests" / "latest").resolve().name == "2026-04-15_2"
     assert "Where are we now?" in second.stderr  # progress lines
 
@@ -67,17 +82,33 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path):
 def _failing_stage(folder: Path) -> None:
     folder.mkdir()
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = new_code_cell("cycle_dir = None  # x\noutput_dir = None  # x")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [new_markdown_cell("# Broken"), params, new_code_cell("raise ValueError('the stage broke')")]
+    nb.cells = [
+        new_markdown_cell("# Broken"),
+        params,
+        new_code_cell("raise ValueError('the stage broke')"),
+    ]
     nbformat.write(nb, str(folder / "01_where_are_we_now.ipynb"))
 
 
 def test_a_failing_stage_exits_1_names_the_error_and_keeps_the_page(tmp_path):
     _failing_stage(tmp_path / "nbs")
-    result = csi("report", "--data", str(SAMPLE), "--out", str(tmp_path / "out"), "--as-of", "2026-01-05",
-                 env={"CSI_NOTEBOOKS": str(tmp_path / "nbs")})
+    result = csi(
+        "report",
+        "--data",
+        str(SAMPLE),
+        "--out",
+        str(tmp_path / "out"),
+        "--as-of",
+        "2026-01-05",
+        env={"CSI_NOTEBOOKS": str(tmp_path / "nbs")},
+    )
     assert result.returncode == 1
     assert "Where are we now?" in result.stderr and "ValueError: the stage broke" in result.stderr
     folder = tmp_path / "out" / "sample_requests" / "2026-01-05"

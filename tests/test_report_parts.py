@@ -21,7 +21,9 @@ def _executed_notebook(tmp_path):
     nb.cells.append(new_markdown_cell("# A stage"))
     code = new_code_cell("fig")
     code.outputs = [
-        new_output("display_data", data={PLOTLY_MIME: json.loads(fig.to_json()), "text/plain": "Figure"}),
+        new_output(
+            "display_data", data={PLOTLY_MIME: json.loads(fig.to_json()), "text/plain": "Figure"}
+        ),
         new_output("display_data", data={WIDGET_MIME: {"model_id": "abc"}, "text/plain": "VBox()"}),
         new_output("stream", name="stderr", text="a warning nobody should read in a report\n"),
         new_output("stream", name="stdout", text="visible line\n"),
@@ -35,13 +37,20 @@ def _executed_notebook(tmp_path):
 def _context():
     return {
         "title": "Cycle <script>alert(1)</script>",
-        "nav": [{"href": "01_where_are_we_now.html", "label": "1 Where are we now?", "current": True}],
-        "provenance": [("Data fingerprint", "sha256:abc"), ("Note", "<img src=x onerror=alert(1)>")],
+        "nav": [
+            {"href": "01_where_are_we_now.html", "label": "1 Where are we now?", "current": True}
+        ],
+        "provenance": [
+            ("Data fingerprint", "sha256:abc"),
+            ("Note", "<img src=x onerror=alert(1)>"),
+        ],
     }
 
 
 def test_export_embeds_plotly_and_needs_no_network(tmp_path):
-    page = export_html(_executed_notebook(tmp_path), tmp_path / "stage.html", context=_context()).read_text()
+    page = export_html(
+        _executed_notebook(tmp_path), tmp_path / "stage.html", context=_context()
+    ).read_text()
     assert "Plotly.newPlot" in page  # the figure became a drawn chart
     assert "* plotly.js v" in page  # the library itself is inline
     # no script or stylesheet is fetched from a CDN
@@ -54,14 +63,18 @@ def test_export_embeds_plotly_and_needs_no_network(tmp_path):
 
 
 def test_export_escapes_user_text_in_nav_and_footer(tmp_path):
-    page = export_html(_executed_notebook(tmp_path), tmp_path / "stage.html", context=_context()).read_text()
+    page = export_html(
+        _executed_notebook(tmp_path), tmp_path / "stage.html", context=_context()
+    ).read_text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x onerror" not in page
 
 
 def test_export_with_code_keeps_inputs(tmp_path):
-    page = export_html(_executed_notebook(tmp_path), tmp_path / "s.html", context=_context(), with_code=True).read_text()
+    page = export_html(
+        _executed_notebook(tmp_path), tmp_path / "s.html", context=_context(), with_code=True
+    ).read_text()
     assert "a warning nobody should read" in page
 
 
@@ -80,12 +93,22 @@ def test_index_escapes_and_lists_stages():
             "nav": [],
             "summary": {
                 "headline": "Two of three targets met <script>",
-                "targets": [{"id": "T1", "label": "Median", "met": True, "conclusion": "ok"},
-                            {"id": "T2", "label": "SLA", "met": False, "conclusion": "not yet"}],
+                "targets": [
+                    {"id": "T1", "label": "Median", "met": True, "conclusion": "ok"},
+                    {"id": "T2", "label": "SLA", "met": False, "conclusion": "not yet"},
+                ],
             },
             "downloads": [],
-            "stages": [{"number": 1, "title": "Where are we now?", "question": "q", "href": "01.html",
-                        "ok": False, "error": "cell 3: KeyError: 'x'"}],
+            "stages": [
+                {
+                    "number": 1,
+                    "title": "Where are we now?",
+                    "question": "q",
+                    "href": "01.html",
+                    "ok": False,
+                    "error": "cell 3: KeyError: 'x'",
+                }
+            ],
             "provenance": [("Data", "f.csv")],
         }
     )

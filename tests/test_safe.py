@@ -16,10 +16,14 @@ def test_formula_prefixes_are_neutralised():
 
 def test_frame_neutralises_text_and_categories_only():
     df = pd.DataFrame(
-        {"category": pd.Categorical(["=HYPERLINK(\"x\")", "Laptop"]), "value": [-1.5, 2.0], "note": ["@a", "b"]}
+        {
+            "category": pd.Categorical(['=HYPERLINK("x")', "Laptop"]),
+            "value": [-1.5, 2.0],
+            "note": ["@a", "b"],
+        }
     )
     out = neutralise_csv_frame(df)
-    assert out["category"].tolist() == ["'=HYPERLINK(\"x\")", "Laptop"]
+    assert out["category"].tolist() == ['\'=HYPERLINK("x")', "Laptop"]
     assert out["note"].tolist() == ["'@a", "b"]
     assert out["value"].tolist() == [-1.5, 2.0]
     assert df["note"].tolist() == ["@a", "b"]  # input untouched

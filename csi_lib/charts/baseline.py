@@ -15,14 +15,22 @@ from ..kpis import KPI, get_kpi, observations
 from ..periods import Period
 from . import theme
 
-_UNIT_AXIS: dict[str, str] = {"%": "%", "hours": "hours", "requests": "requests", "ratio": "ratio", "score": "score (1-5)"}
+_UNIT_AXIS: dict[str, str] = {
+    "%": "%",
+    "hours": "hours",
+    "requests": "requests",
+    "ratio": "ratio",
+    "score": "score (1-5)",
+}
 
 
 def _kpi(kpi: str | KPI) -> KPI:
     return kpi if isinstance(kpi, KPI) else get_kpi(kpi)
 
 
-def kpi_series_figure(series: pd.DataFrame, kpi: str | KPI, *, by: str | None = None, title: str | None = None) -> go.Figure:
+def kpi_series_figure(
+    series: pd.DataFrame, kpi: str | KPI, *, by: str | None = None, title: str | None = None
+) -> go.Figure:
     """Line chart of one KPI over time, from :func:`csi_lib.kpis.kpi_series`.
 
     Parameters
@@ -46,7 +54,9 @@ def kpi_series_figure(series: pd.DataFrame, kpi: str | KPI, *, by: str | None = 
                 mode="lines+markers",
                 name=str(name) if name is not None else k.label,
                 connectgaps=False,
-                hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra>" + (str(name) if name is not None else "") + "</extra>",
+                hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra>"
+                + (str(name) if name is not None else "")
+                + "</extra>",
             )
         )
     fig.update_layout(
@@ -58,18 +68,33 @@ def kpi_series_figure(series: pd.DataFrame, kpi: str | KPI, *, by: str | None = 
     return fig
 
 
-def kpi_grid_figure(series: pd.DataFrame, kpis: list[str] | None = None, *, cols: int = 3, title: str | None = None) -> go.Figure:
+def kpi_grid_figure(
+    series: pd.DataFrame, kpis: list[str] | None = None, *, cols: int = 3, title: str | None = None
+) -> go.Figure:
     """Small multiples: one panel per KPI over time (a scorecard at a glance)."""
     keys = kpis or list(dict.fromkeys(series["kpi"]))
     rows = int(np.ceil(len(keys) / cols))
     labels = [f"{get_kpi(k).label} ({get_kpi(k).unit})" for k in keys]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=labels, vertical_spacing=0.5 / max(rows, 1), horizontal_spacing=0.07)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=labels,
+        vertical_spacing=0.5 / max(rows, 1),
+        horizontal_spacing=0.07,
+    )
     for i, key in enumerate(keys):
         part = series[series["kpi"] == key].sort_values("period_start")
         fig.add_trace(
-            go.Scatter(x=part["period_start"], y=part["value"], mode="lines+markers", name=get_kpi(key).label,
-                       line={"color": theme.PALETTE[0], "width": 2}, marker={"size": 4}, showlegend=False,
-                       hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra></extra>"),
+            go.Scatter(
+                x=part["period_start"],
+                y=part["value"],
+                mode="lines+markers",
+                name=get_kpi(key).label,
+                line={"color": theme.PALETTE[0], "width": 2},
+                marker={"size": 4},
+                showlegend=False,
+                hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra></extra>",
+            ),
             row=i // cols + 1,
             col=i % cols + 1,
         )
@@ -78,7 +103,9 @@ def kpi_grid_figure(series: pd.DataFrame, kpis: list[str] | None = None, *, cols
     return fig
 
 
-def breakdown_figure(table: pd.DataFrame, kpi: str | KPI, *, by: str, title: str | None = None) -> go.Figure:
+def breakdown_figure(
+    table: pd.DataFrame, kpi: str | KPI, *, by: str, title: str | None = None
+) -> go.Figure:
     """Horizontal bars of one KPI per group, from :func:`csi_lib.kpis.breakdown`.
 
     The hover shows the group's population size ``n``; hidden small groups
@@ -106,13 +133,23 @@ def breakdown_figure(table: pd.DataFrame, kpi: str | KPI, *, by: str, title: str
     if hidden:
         fig.add_annotation(
             text=f"{hidden} small group(s) hidden to protect individuals",
-            xref="paper", yref="paper", x=0, y=-0.18, showarrow=False, font={"size": 11, "color": "#5f6368"},
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.18,
+            showarrow=False,
+            font={"size": 11, "color": "#5f6368"},
         )
     return fig
 
 
 def duration_distribution_figure(
-    df: pd.DataFrame, period: Period, *, kpi: str = "fulfil_median_h", scope: dict | None = None, title: str | None = None
+    df: pd.DataFrame,
+    period: Period,
+    *,
+    kpi: str = "fulfil_median_h",
+    scope: dict | None = None,
+    title: str | None = None,
 ) -> go.Figure:
     """Histogram of per-request durations (hours, log scale) with median and 90th percentile lines.
 
@@ -128,13 +165,33 @@ def duration_distribution_figure(
         return fig
     edges = np.logspace(np.log10(max(hours.min(), 0.05)), np.log10(hours.max()), 40)
     counts, edges = np.histogram(hours, bins=edges)
-    fig.add_trace(go.Bar(x=np.sqrt(edges[:-1] * edges[1:]), y=counts, width=np.diff(edges), marker_color=theme.PALETTE[4],
-                         name="requests", hovertemplate="%{x:,.1f} h: %{y:,} requests<extra></extra>"))
-    for q, label, colour in ((0.5, "median", theme.PALETTE[0]), (0.9, "90th percentile", theme.PALETTE[5])):
+    fig.add_trace(
+        go.Bar(
+            x=np.sqrt(edges[:-1] * edges[1:]),
+            y=counts,
+            width=np.diff(edges),
+            marker_color=theme.PALETTE[4],
+            name="requests",
+            hovertemplate="%{x:,.1f} h: %{y:,} requests<extra></extra>",
+        )
+    )
+    for q, label, colour in (
+        (0.5, "median", theme.PALETTE[0]),
+        (0.9, "90th percentile", theme.PALETTE[5]),
+    ):
         v = float(hours.quantile(q))
-        fig.add_vline(x=v, line={"color": colour, "dash": "dash"}, annotation_text=f"{label} {v:,.1f} h",
-                      annotation_position="top")
+        fig.add_vline(
+            x=v,
+            line={"color": colour, "dash": "dash"},
+            annotation_text=f"{label} {v:,.1f} h",
+            annotation_position="top",
+        )
     fig.update_xaxes(type="log", title="hours (log scale)")
-    fig.update_layout(title=title or f"Distribution of {k.label.lower().replace('median ', '')}", yaxis_title="requests",
-                      showlegend=False, template="csi", bargap=0)
+    fig.update_layout(
+        title=title or f"Distribution of {k.label.lower().replace('median ', '')}",
+        yaxis_title="requests",
+        showlegend=False,
+        template="csi",
+        bargap=0,
+    )
     return fig

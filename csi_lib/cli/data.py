@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,29 +14,42 @@ import typer
 
 from ..errors import ConfigError
 
-DataArg = Annotated[str, typer.Argument(help="Export file (CSV, CSV.gz, Excel, Parquet, zip) or a SQLAlchemy URL.")]
+DataArg = Annotated[
+    str, typer.Argument(help="Export file (CSV, CSV.gz, Excel, Parquet, zip) or a SQLAlchemy URL.")
+]
 PresetOpt = Annotated[
-    str | None, typer.Option(help="Built-in mapping: servicenow, jira-sm or generic (see csi presets).")
+    str | None,
+    typer.Option(help="Built-in mapping: servicenow, jira-sm or generic (see csi presets)."),
 ]
 MappingOpt = Annotated[Path | None, typer.Option(help="Your own mapping file (YAML, see docs).")]
-QueryOpt = Annotated[str | None, typer.Option(help="SQL query (or table name) when DATA is a database URL.")]
+QueryOpt = Annotated[
+    str | None, typer.Option(help="SQL query (or table name) when DATA is a database URL.")
+]
 SheetOpt = Annotated[str | None, typer.Option(help="Excel sheet name (default: the first sheet).")]
-FromOpt = Annotated[str | None, typer.Option("--from", help="First date of the period, YYYY-MM-DD.")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")]
-TzOpt = Annotated[str, typer.Option("--tz", help="Reporting timezone of --from/--to (default UTC).")]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="First date of the period, YYYY-MM-DD.")
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")
+]
+TzOpt = Annotated[
+    str, typer.Option("--tz", help="Reporting timezone of --from/--to (default UTC).")
+]
 QuarantineOpt = Annotated[
     Path | None,
-    typer.Option(help="Folder for the quarantine file of rejected rows (default: beside the output or ./quarantine)."),
+    typer.Option(
+        help="Folder for the quarantine file of rejected rows (default: beside the output or ./quarantine)."
+    ),
 ]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-class FreqChoice(str, Enum):
+class FreqChoice(StrEnum):
     month = "month"
     week = "week"
 
@@ -70,7 +83,9 @@ def _period(df: pd.DataFrame, date_from: str | None, date_to: str | None, tz: st
 
     if date_from is None or date_to is None:
         if df.empty:
-            raise ConfigError("the data has no rows to take a period from", hint="give --from and --to")
+            raise ConfigError(
+                "the data has no rows to take a period from", hint="give --from and --to"
+            )
         first = df["opened_at"].min().tz_convert(tz).date()
         last = max(df["opened_at"].max(), df["closed_at"].max()).tz_convert(tz).date()
         date_from = date_from or str(first)
@@ -79,7 +94,9 @@ def _period(df: pd.DataFrame, date_from: str | None, date_to: str | None, tz: st
 
 
 def _clean(value: float) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )
 
 
 def kpis(
@@ -91,11 +108,18 @@ def kpis(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     tz: TzOpt = "UTC",
-    by: Annotated[str | None, typer.Option(help="Break down by this column (category, group, channel, ...).")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Break down by this column (category, group, channel, ...).")
+    ] = None,
     freq: Annotated[FreqChoice | None, typer.Option(help="Give a series by month or week.")] = None,
-    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only this KPI (repeatable); see csi kpis-list.")] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option("--kpi", help="Only this KPI (repeatable); see csi kpis-list."),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
-    min_group_size: Annotated[int, typer.Option(help="Hide breakdown groups with fewer requests.")] = 5,
+    min_group_size: Annotated[
+        int, typer.Option(help="Hide breakdown groups with fewer requests.")
+    ] = 5,
     quarantine_dir: QuarantineOpt = None,
 ) -> None:
     """Print KPI values of DATA over a period (default: all of the data).
@@ -105,8 +129,15 @@ def kpis(
     """
     from .. import kpis as K
 
-    result = _load(data, preset, mapping, query, sheet, quarantine_dir or Path("quarantine"),
-                   quiet=fmt is Format.json)
+    result = _load(
+        data,
+        preset,
+        mapping,
+        query,
+        sheet,
+        quarantine_dir or Path("quarantine"),
+        quiet=fmt is Format.json,
+    )
     df = result.data
     period = _period(df, date_from, date_to, tz)
     if by is None and freq is None:
@@ -121,10 +152,18 @@ def kpis(
         frame = K.breakdown(df, period, by=by, kpis=kpi, min_group_size=min_group_size)
         hidden = frame.attrs.get("hidden_groups", 0)
         if hidden and fmt is not Format.json:
-            typer.echo(f"{hidden} group(s) with fewer than {min_group_size} requests hidden", err=True)
+            typer.echo(
+                f"{hidden} group(s) with fewer than {min_group_size} requests hidden", err=True
+            )
     else:
-        frame = K.kpi_table(df, period, by=by, freq=freq.value, kpis=kpi,
-                            min_group_size=min_group_size if by else None)
+        frame = K.kpi_table(
+            df,
+            period,
+            by=by,
+            freq=freq.value,
+            kpis=kpi,
+            min_group_size=min_group_size if by else None,
+        )
     _emit(frame, fmt, title=f"KPIs, {period.label}")
 
 
@@ -141,9 +180,18 @@ def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
 
         table = Table(title=title)
         for col in frame.columns:
-            table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+            table.add_column(
+                str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left"
+            )
         for row in frame.itertuples(index=False):
-            table.add_row(*["" if pd.isna(v) else (f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)) for v in row])
+            table.add_row(
+                *[
+                    ""
+                    if pd.isna(v)
+                    else (f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v))
+                    for v in row
+                ]
+            )
         Console(width=max(100, Console().width)).print(table)
 
 
@@ -161,7 +209,9 @@ def validate(
 
     from ..sources import data_quality
 
-    result = _load(data, preset, mapping, query, sheet, quarantine_dir or Path("quarantine"), quiet=True)
+    result = _load(
+        data, preset, mapping, query, sheet, quarantine_dir or Path("quarantine"), quiet=True
+    )
     s = result.summary()
     console = Console(width=max(100, Console().width))
     console.print(f"[bold]Source[/]: {s['source']}  [bold]mapping[/]: {s['mapping']}")
@@ -184,7 +234,9 @@ def validate(
     for col in quality.columns:
         table.add_column(str(col))
     for row in quality.itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in row])
+        table.add_row(
+            *["" if pd.isna(v) else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in row]
+        )
     console.print(table)
 
 
@@ -198,7 +250,9 @@ def baseline(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     tz: TzOpt = "UTC",
-    min_group_size: Annotated[int, typer.Option(help="Hide breakdown groups with fewer requests.")] = 5,
+    min_group_size: Annotated[
+        int, typer.Option(help="Hide breakdown groups with fewer requests.")
+    ] = 5,
 ) -> None:
     """Write an immutable baseline snapshot of DATA over a period to --out."""
     from ..baseline import create_snapshot
@@ -227,7 +281,9 @@ def baseline(
 
 
 def sample(
-    out: Annotated[Path, typer.Option(help="File to write: .csv, .csv.gz or .parquet (must not exist).")],
+    out: Annotated[
+        Path, typer.Option(help="File to write: .csv, .csv.gz or .parquet (must not exist).")
+    ],
     rows: Annotated[int, typer.Option(help="Number of requests.", min=1)] = 40_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
     start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2024-07-01",
@@ -253,7 +309,11 @@ def kpi_list() -> None:
     """List the KPI catalogue: key, label, unit, better direction."""
     from ..kpis import kpi_catalogue
 
-    _emit(kpi_catalogue()[["key", "label", "unit", "better", "description"]], Format.table, title="KPI catalogue")
+    _emit(
+        kpi_catalogue()[["key", "label", "unit", "better", "description"]],
+        Format.table,
+        title="KPI catalogue",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -28,17 +28,37 @@ def _progress_printer():
 def report(
     cycle_dir: Annotated[
         Path | None,
-        typer.Argument(help="Cycle folder (csi cycle new). Without it: 'Where are we now?' on --data."),
+        typer.Argument(
+            help="Cycle folder (csi cycle new). Without it: 'Where are we now?' on --data."
+        ),
     ] = None,
-    data: Annotated[str | None, typer.Option("--data", help="Export to use instead of the cycle's own data.")] = None,
-    preset: Annotated[str | None, typer.Option(help="Mapping preset of --data: servicenow, jira-sm, generic.")] = None,
-    mapping: Annotated[str | None, typer.Option(help="Your own mapping file (YAML) for --data.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="First date of the period (no cycle), YYYY-MM-DD.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Report date, YYYY-MM-DD (default: today, UTC).")] = None,
-    out: Annotated[Path, typer.Option(help="Reports folder; the report goes to OUT/<cycle>/<as-of>/.")] = Path("reports"),
-    stage: Annotated[list[str] | None, typer.Option("--stage", help="Run only this stage (0-6); repeatable.")] = None,
-    with_code: Annotated[bool, typer.Option("--with-code", help="Show the code cells in the HTML pages.")] = False,
+    data: Annotated[
+        str | None, typer.Option("--data", help="Export to use instead of the cycle's own data.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Mapping preset of --data: servicenow, jira-sm, generic.")
+    ] = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="Your own mapping file (YAML) for --data.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date of the period (no cycle), YYYY-MM-DD.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Report date, YYYY-MM-DD (default: today, UTC).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Reports folder; the report goes to OUT/<cycle>/<as-of>/.")
+    ] = Path("reports"),
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", help="Run only this stage (0-6); repeatable.")
+    ] = None,
+    with_code: Annotated[
+        bool, typer.Option("--with-code", help="Show the code cells in the HTML pages.")
+    ] = False,
 ) -> None:
     """Run the cycle's stage notebooks and write a self-contained HTML report.
 

@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from filelock import FileLock, Timeout
 
 from .. import __version__
 from ..errors import CsiError, OutputError
+from ..periods import Period
+from ..sources import LoadResult
 from ..storage import sha256_file
 from .execute import StageRun, execute_stage
 from .export import export_html
@@ -114,12 +117,16 @@ def _context(
         cycle_id = Path(data).name.split(".")[0] or "report"
         title = f"Where are we now? {Path(data).name}"
         if date_from or date_to:
-            periods.append(("Period", f"{date_from or 'start of data'} to {date_to or 'end of data'}"))
+            periods.append(
+                ("Period", f"{date_from or 'start of data'} to {date_to or 'end of data'}")
+            )
     fingerprint = "n/a (SQL source)"
     if "://" not in data:
         path = Path(data)
         if not path.exists():
-            raise CsiError("the data file does not exist", file=data, hint="check the path or --data")
+            raise CsiError(
+                "the data file does not exist", file=data, hint="check the path or --data"
+            )
         fingerprint = "sha256:" + sha256_file(path)
     provenance = [
         ("Data", _redact(data if "://" in data else Path(data).name)),
@@ -138,7 +145,7 @@ def _context(
     }
 
 
-def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> None:
+def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> LoadResult:
     """Check the cycle files and the data before any stage runs, so bad input exits 2 at once."""
     if cycle_path is not None:
         from ..cycle import check_cycle
@@ -157,7 +164,53 @@ def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> N
 
     result = load_requests(ctx["data"], preset=ctx["preset"], mapping=ctx["mapping"])
     s = result.summary()
-    say(f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined")
+    say(
+        f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
+    )
+    return result
+
+
+def _report_periods(
+    cycle_path: Path | None, df: Any, date_from: str | None, date_to: str | None, as_of: dt.date
+) -> dict[str, Period]:
+    """Named periods of the Excel tables: the cycle's (cut at as_of) or the one asked for."""
+    end = pd.Timestamp(as_of + dt.timedelta(days=1), tz="UTC")
+    if cycle_path is not None:
+        from ..cycle import load_config
+
+        cfg = load_config(cycle_path)
+        out = {}
+        for name, p in cfg.periods().items():
+            if p.start < end:
+                out[name.capitalize()] = Period(p.start, min(p.end, end))
+        return out
+    if df.empty:
+        return {}
+    first = date_from or str(df["opened_at"].min().date())
+    last = date_to or str(min(df["opened_at"].max().date(), as_of))
+    return {"Period": Period.from_dates(first, last)}
+
+
+def _write_workbook(
+    folder: Path, df: Any, periods: dict[str, Period], min_group_size: int
+) -> list[dict[str, str]]:
+    """kpis.xlsx beside the HTML pages; returns the cover page's download links."""
+    if not periods:
+        return []
+    from ..excel import kpi_sheets, write_kpi_workbook
+    from ..widgets.explorer import available_dimensions
+
+    sheets = kpi_sheets(df, periods, by=available_dimensions(df)[:4], min_group_size=min_group_size)
+    write_kpi_workbook(folder / "kpis.xlsx", sheets)
+    return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
+
+
+def _min_group_size(cycle_path: Path | None) -> int:
+    if cycle_path is None:
+        return 5
+    from ..cycle import load_config
+
+    return load_config(cycle_path).min_group_size
 
 
 def _unique_folder(parent: Path, name: str) -> Path:
@@ -188,7 +241,6 @@ def build_report(
     stages: list[str] | None = None,
     with_code: bool = False,
     progress: Progress | None = None,
-    extra_outputs: Callable[[Path, dict[str, Any]], list[dict[str, str]]] | None = None,
 ) -> ReportResult:
     """Run the stage notebooks and publish the report folder.
 
@@ -223,12 +275,10 @@ def build_report(
     """
     say = progress or (lambda _msg: None)
     cycle_path = Path(cycle_dir).resolve() if cycle_dir is not None else None
-    as_of_date = (
-        dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
-    )
+    as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
     ctx = _context(cycle_path, data, preset, mapping, date_from, date_to)
     chosen = select_stages(stages, cycle=cycle_path is not None)
-    _preflight(cycle_path, ctx, say)
+    load = _preflight(cycle_path, ctx, say)
     if not chosen:
         raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
 
@@ -236,8 +286,11 @@ def build_report(
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"the report folder cannot be made ({exc.strerror})", file=str(parent),
-                          hint="choose a writable --out folder") from exc
+        raise OutputError(
+            f"the report folder cannot be made ({exc.strerror})",
+            file=str(parent),
+            hint="choose a writable --out folder",
+        ) from exc
     lock = FileLock(str(parent / ".lock"), timeout=0)
     try:
         lock.acquire()
@@ -249,8 +302,11 @@ def build_report(
             exit_code=3,
         ) from exc
     except OSError as exc:
-        raise OutputError(f"the report folder is not writable ({exc.strerror})", file=str(parent),
-                          hint="choose a writable --out folder") from exc
+        raise OutputError(
+            f"the report folder is not writable ({exc.strerror})",
+            file=str(parent),
+            hint="choose a writable --out folder",
+        ) from exc
     try:
         staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -288,7 +344,9 @@ def build_report(
             say(f"[{i}/{len(chosen)}] {stage.title}: {status} ({run.seconds:.1f} s)")
         summary_path = staging / SUMMARY_FILE
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
-        downloads = extra_outputs(staging, ctx) if extra_outputs else []
+        say("KPI tables (Excel) ...")
+        periods = _report_periods(cycle_path, load.data, date_from, date_to, as_of_date)
+        downloads = _write_workbook(staging, load.data, periods, _min_group_size(cycle_path))
         generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         write_index(
             staging / "index.html",

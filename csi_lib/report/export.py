@@ -43,7 +43,11 @@ class StaticOutputs(Preprocessor):
             return cell, resources
         outputs = []
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr" and not self.keep_stderr:
+            if (
+                out.get("output_type") == "stream"
+                and out.get("name") == "stderr"
+                and not self.keep_stderr
+            ):
                 continue
             data = out.get("data")
             if data is not None and PLOTLY_MIME in data:

@@ -32,12 +32,28 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage(0, "00_vision", "What is the vision?", "Is the improvement aligned with where the business is heading?"),
-    Stage(1, "01_where_are_we_now", "Where are we now?", "What is our starting point?", needs_cycle=False),
+    Stage(
+        0,
+        "00_vision",
+        "What is the vision?",
+        "Is the improvement aligned with where the business is heading?",
+    ),
+    Stage(
+        1,
+        "01_where_are_we_now",
+        "Where are we now?",
+        "What is our starting point?",
+        needs_cycle=False,
+    ),
     Stage(2, "02_where_do_we_want_to_be", "Where do we want to be?", "What are the SMART targets?"),
     Stage(3, "03_how_do_we_get_there", "How do we get there?", "What is the plan?"),
     Stage(4, "04_take_action", "Take action", "Are we moving?"),
-    Stage(5, "05_did_we_get_there", "Did we get there?", "Were the targets met, and is the change real?"),
+    Stage(
+        5,
+        "05_did_we_get_there",
+        "Did we get there?",
+        "Were the targets met, and is the change real?",
+    ),
     Stage(6, "06_keep_momentum", "How do we keep the momentum going?", "What next?"),
 )
 

@@ -9,9 +9,9 @@ Examples
 from __future__ import annotations
 
 import ipywidgets as w
-from IPython.display import display
 import pandas as pd
 import plotly.graph_objects as go
+from IPython.display import display
 
 from ..charts.baseline import breakdown_figure
 from ..kpis import breakdown, get_kpi, kpi_catalogue
@@ -23,7 +23,8 @@ def available_dimensions(df: pd.DataFrame) -> list[str]:
     """Dimension columns of ``df`` that hold data (canonical ones first, then kept extras)."""
     canonical = [c for c in DIMENSION_COLUMNS if c in df.columns and df[c].notna().any()]
     extras = [
-        c for c in df.columns
+        c
+        for c in df.columns
         if isinstance(df[c].dtype, pd.CategoricalDtype) and c not in canonical and c != "outcome"
     ]
     return canonical + extras
@@ -57,7 +58,9 @@ class BreakdownExplorer:
         dims = dims or available_dimensions(df)
         catalogue = kpi_catalogue()
         keys = kpis or list(catalogue["key"])
-        self.dimension = w.Dropdown(options=dims, value=dims[0] if dims else None, description="Breakdown")
+        self.dimension = w.Dropdown(
+            options=dims, value=dims[0] if dims else None, description="Breakdown"
+        )
         self.kpi = w.Dropdown(
             options=[(get_kpi(k).label, k) for k in keys],
             value="fulfil_median_h" if "fulfil_median_h" in keys else keys[0],
@@ -74,7 +77,9 @@ class BreakdownExplorer:
         """The breakdown table behind the chart (all KPIs, cached per dimension)."""
         dim = self.dimension.value
         if dim not in self._cache:
-            self._cache[dim] = breakdown(self.df, self.period, by=dim, min_group_size=self.min_group_size)
+            self._cache[dim] = breakdown(
+                self.df, self.period, by=dim, min_group_size=self.min_group_size
+            )
         return self._cache[dim]
 
     def figure(self) -> go.Figure:

@@ -1,0 +1,81 @@
+"""The Excel workbook of KPI tables."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from csi_lib.errors import OutputError
+from csi_lib.excel import kpi_sheets, write_kpi_workbook
+from csi_lib.periods import Period
+from csi_lib.testing import make_requests
+
+
+@pytest.fixture
+def frame():
+    rows = []
+    for i in range(12):
+        cat = "=cmd|' /C calc'!A0" if i < 6 else "Laptop"
+        rows.append(
+            {
+                "request_id": f"R{i}",
+                "opened_at": f"2025-01-{i + 1:02d} 09:00",
+                "closed_at": f"2025-01-{i + 2:02d} 09:00",
+                "outcome": "fulfilled",
+                "category": cat,
+            }
+        )
+    rows.append(
+        {
+            "request_id": "X",
+            "opened_at": "2025-01-20 09:00",
+            "closed_at": None,
+            "outcome": "open",
+            "category": "Tiny",
+        }
+    )
+    rows.append(
+        {
+            "request_id": "Y",
+            "opened_at": "2025-02-03 09:00",
+            "closed_at": None,
+            "outcome": "open",
+            "category": "Laptop",
+        }
+    )
+    return make_requests(rows)
+
+
+def test_sheets_hold_values_per_period_and_hide_small_groups(frame):
+    periods = {
+        "January": Period.from_dates("2025-01-01", "2025-01-31"),
+        "February": Period.from_dates("2025-02-01", "2025-02-28"),
+    }
+    sheets = kpi_sheets(frame, periods, by=["category"])
+    kpis = sheets["KPIs"].set_index("kpi")
+    assert kpis.loc["received", "January"] == 13  # 12 opened 1..12 Jan, Tiny on 20 Jan
+    assert kpis.loc["fulfil_median_h", "January"] == 24.0  # every request took one day
+    assert kpis.loc["received", "February"] == 1
+    assert kpis.loc["fulfil_median_h", "unit"] == "hours"
+    by = sheets["By category"]
+    assert set(by["category"].iloc[:2]) == {"=cmd|' /C calc'!A0", "Laptop"}  # 6 each, shown
+    assert (
+        "1 group(s) under 5 requests hidden" in by["category"].iloc[-1]
+    )  # "Tiny": 1 request in January
+    assert list(sheets["Monthly"]["month"].astype(str)) == ["2025-01-01", "2025-02-01"]
+
+
+def test_workbook_neutralises_formulas_and_refuses_overwrite(frame, tmp_path):
+    periods = {"January": Period.from_dates("2025-01-01", "2025-01-31")}
+    path = write_kpi_workbook(tmp_path / "kpis.xlsx", kpi_sheets(frame, periods, by=["category"]))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["KPIs", "Monthly", "By category"]
+    cells = [
+        c.value for row in wb["By category"].iter_rows() for c in row if isinstance(c.value, str)
+    ]
+    assert "'=cmd|' /C calc'!A0" in cells
+    assert not any(v.startswith(("=", "+", "@")) for v in cells)
+    assert all(c.data_type != "f" for row in wb["By category"].iter_rows() for c in row)
+    with pytest.raises(OutputError):
+        write_kpi_workbook(path, {"x": pd.DataFrame({"a": [1]})})
