@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .errors import ConfigError
 from .vision import target_links
-from .yamlio import edit_yaml, problems_error, validate_file
+from .yamlio import append_list_item, delete_list_item, edit_yaml, problems_error, validate_file
 
 __all__ = [
     "Stage",
@@ -410,8 +410,8 @@ def promote(
     with edit_yaml(plan_path) as doc:
         register = doc["register"]
         index = next(i for i, r in enumerate(register) if str(r.get("id")) == register_id)
-        del register[index]
+        delete_list_item(register, index)
         if doc.get("initiatives") is None:
             doc["initiatives"] = []
-        doc["initiatives"].append(entry)
+        append_list_item(doc["initiatives"], entry)
     return initiative

@@ -41,6 +41,8 @@ __all__ = [
     "problems_error",
     "edit_yaml",
     "update_yaml_list_item",
+    "append_list_item",
+    "delete_list_item",
     "remove_yaml_list_item",
 ]
 
@@ -369,6 +371,102 @@ def edit_yaml(path: str | Path) -> Iterator[Any]:
         rt.dump(doc, fh)
 
 
+def _to_ruamel(value: Any) -> Any:
+    """Plain values as ruamel nodes: mappings as block maps, lists of scalars in flow style."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, Mapping):
+        return CommentedMap((str(k), _to_ruamel(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        seq = CommentedSeq(_to_ruamel(v) for v in value)
+        if all(not isinstance(v, Mapping | list | tuple) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    return value
+
+
+def _last_slot(node: Any) -> tuple[Any, Any, int] | None:
+    """Where ruamel keeps the comment after ``node``'s last scalar: ``(node, key, slot)``."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap) and len(node):
+        key, slot = list(node)[-1], 2
+    elif isinstance(node, CommentedSeq) and len(node):
+        key, slot = len(node) - 1, 0
+    else:
+        return None
+    inner = _last_slot(node[key])
+    if inner is not None and (
+        _comment_at(*inner) is not None or _comment_at(node, key, slot) is None
+    ):
+        return inner
+    return node, key, slot
+
+
+def _comment_at(node: Any, key: Any, slot: int) -> Any:
+    holder = node.ca.items.get(key)
+    return holder[slot] if holder and len(holder) > slot else None
+
+
+def _pop_comment_lines(node: Any) -> str:
+    """Remove the comment *lines* after ``node``'s last value (ruamel keeps the comment
+    lines that follow a list there) and return them; an end-of-line comment stays."""
+    where = _last_slot(node)
+    token = _comment_at(*where) if where is not None else None
+    if token is None:
+        return ""
+    head, sep, rest = token.value.partition("\n")
+    if not rest.strip():
+        return ""
+    token.value = head + sep
+    return rest
+
+
+def _push_comment_lines(node: Any, lines: str) -> None:
+    """Put comment ``lines`` after ``node``'s last value."""
+    import copy
+
+    from ruamel.yaml.tokens import CommentToken
+
+    where = _last_slot(node) if lines else None
+    if where is None:
+        return
+    target, key, slot = where
+    holder = target.ca.items.setdefault(key, [None, None, None, None])
+    token = holder[slot]
+    if token is None:
+        holder[slot] = CommentToken("\n" + lines, copy.copy(_NO_MARK), None)
+    else:
+        token.value = token.value + lines
+
+
+class _Mark:
+    """Minimal stand-in for a ruamel start mark (only its column is read)."""
+
+    line = 0
+    column = 0
+
+
+_NO_MARK = _Mark()
+
+
+def append_list_item(items: Any, item: Mapping[str, Any]) -> None:
+    """Append ``item`` to a round-trip list, keeping the comment lines that followed the list."""
+    node = _to_ruamel(item)
+    if hasattr(items, "fa") and items.fa.flow_style():
+        items.fa.set_block_style()  # "targets: []" becomes a block list
+    lines = _pop_comment_lines(items)
+    items.append(node)
+    _push_comment_lines(items, lines)
+
+
+def delete_list_item(items: Any, index: int) -> None:
+    """Delete ``items[index]``, keeping the comment lines that followed the list."""
+    lines = _pop_comment_lines(items) if index == len(items) - 1 else ""
+    del items[index]
+    _push_comment_lines(items, lines)
+
+
 def _list_of(doc: Any, list_key: str, path: Path) -> Any:
     from ruamel.yaml.comments import CommentedSeq
 
@@ -425,10 +523,10 @@ def update_yaml_list_item(
                     del existing[key]
                 for key, value in item.items():
                     if existing.get(key) != value:
-                        existing[key] = value
+                        existing[key] = _to_ruamel(value)
                 break
         else:
-            items.append(item)
+            append_list_item(items, item)
     return path
 
 
@@ -446,7 +544,7 @@ def remove_yaml_list_item(path: str | Path, list_key: str, item_id: str) -> dict
         for index, existing in enumerate(items):
             if isinstance(existing, Mapping) and str(existing.get("id")) == str(item_id):
                 removed = dict(existing)
-                del items[index]
+                delete_list_item(items, index)
                 return removed
         known = ", ".join(str(i.get("id")) for i in items if isinstance(i, Mapping)) or "none"
         raise ConfigError(

@@ -475,3 +475,28 @@ def test_cycle_yaml_text_is_kept_readable(tmp_path):
     text = (folder / "cycle.yaml").read_text()
     assert textwrap.dedent(text).count("from:") == 3
     assert load_config(folder).title == "Quotes: 'and' colons"
+
+
+def test_update_yaml_list_item_fills_a_scaffolded_empty_list(tmp_path):
+    data = tmp_path / "r.csv"
+    data.write_text(CSV)
+    folder = new_cycle(
+        tmp_path / "c",
+        data=data,
+        preset="generic",
+        baseline_from="2025-01-01",
+        baseline_to="2025-06-30",
+    )
+    target = {
+        "kpi": "fulfil_median_h",
+        "scope": {"category": "Laptop"},
+        "kind": "maintain_below",
+        "value": 28,
+        "due": dt.date(2025, 12, 31),
+        "objective": "O1",
+    }
+    update_yaml_list_item(folder / "targets.yaml", "targets", "T1", target)
+    data_, _ = load_yaml(folder / "targets.yaml")
+    assert data_["targets"] == [{"id": "T1", **target}]
+    assert "#    note:" in (folder / "targets.yaml").read_text()  # the commented example stays
+    assert check_cycle(folder) == []
