@@ -67,6 +67,7 @@ __all__ = [
     "check_targets_file",
     "load_targets",
     "cycle_smart_check",
+    "targets_table",
     "cycle_target_contexts",
     "register_coverage_column",
 ]
@@ -1109,3 +1110,41 @@ def cycle_target_contexts(cycle: Any) -> list[TargetContext]:
     return [
         evaluator.context(t) for t in _target_list(cycle.targets) if _get_kpi(t.kpi) is not None
     ]
+
+
+def targets_table(targets: Any) -> pd.DataFrame:
+    """The targets as a table for display, one row per target in file order.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``id``, ``kpi``, ``scope`` (in words), ``kind``, ``target``
+        (the value, or the relative change such as ``-20%``, with the band of a
+        ``within`` target), ``due``, ``objective``, ``owner``, ``note``.
+
+    Examples
+    --------
+    >>> targets_table([Target(id="T3", kpi="assess_median_h", kind="minimize",
+    ...                       change="-20%")])["target"].tolist()
+    ['-20% on the baseline']
+    """
+    rows = []
+    for t in _target_list(targets):
+        wanted = f"{t.value:g}" if t.value is not None else f"{t.change} on the baseline"
+        if t.tolerance is not None:
+            wanted += f" +/- {t.tolerance:g}"
+        rows.append(
+            {
+                "id": t.id,
+                "kpi": t.kpi,
+                "scope": t.scope_text,
+                "kind": t.kind,
+                "target": wanted,
+                "due": t.due,
+                "objective": t.objective,
+                "owner": t.owner,
+                "note": t.note,
+            }
+        )
+    columns = ["id", "kpi", "scope", "kind", "target", "due", "objective", "owner", "note"]
+    return pd.DataFrame(rows, columns=columns)

@@ -16,7 +16,13 @@ import plotly.graph_objects as go
 
 from .theme import INK, PALETTE, RAG
 
-__all__ = ["target_context_figure", "context_figure", "smart_heatmap", "smart_styler"]
+__all__ = [
+    "target_context_figure",
+    "context_figure",
+    "targets_context_figure",
+    "smart_heatmap",
+    "smart_styler",
+]
 
 _LETTER_NAMES = {
     "S": "Specific",
@@ -102,9 +108,12 @@ def target_context_figure(
     """
     key, label, unit, decimals = _kpi_meta(kpi)
     suffix = _unit_suffix(unit)
-    fmt = f",.{decimals}f"
     x = pd.to_datetime(series["period_start"]) if len(series) else pd.DatetimeIndex([])
     y = pd.to_numeric(series["value"], errors="coerce") if len(series) else pd.Series(dtype=float)
+    typical = pd.concat([y, pd.Series([target_value], dtype="float64")]).abs().max()
+    if not pd.isna(typical) and typical < 10:  # small values (1.7 h) need a second decimal
+        decimals = max(decimals, 2)
+    fmt = f",.{decimals}f"
     fig = go.Figure()
     lower, upper, centre = (_chart_values(chart, n) for n in ("lower", "upper", "centre"))
     x0, x1 = (x.min(), x.max()) if len(x) else (None, None)
@@ -207,6 +216,59 @@ def context_figure(ctx: Any, *, title: str | None = None) -> go.Figure:
         tolerance=target.tolerance,
         title=title or f"{target.id}: {label}, {target.scope_text} ({target.kind})",
     )
+
+
+def targets_context_figure(contexts: list[Any], *, height_per_target: int = 300) -> go.Figure:
+    """Every target against its baseline, one panel per target (stacked).
+
+    Parameters
+    ----------
+    contexts:
+        :class:`csi_lib.targets.TargetContext` s, e.g. from
+        :func:`csi_lib.targets.cycle_target_contexts`.
+    height_per_target:
+        Height of a panel in pixels.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Panels titled ``T1: <KPI label>, <scope> (<kind>)``, each with the
+        baseline series, its natural process limits, the best month observed
+        and the target line.
+
+    Examples
+    --------
+    >>> targets_context_figure(cycle_target_contexts(cycle))   # doctest: +SKIP
+    """
+    from plotly.subplots import make_subplots
+
+    if not contexts:
+        fig = go.Figure()
+        fig.update_layout(title="No target to show")
+        return fig
+    panels = [context_figure(ctx) for ctx in contexts]
+    fig = make_subplots(
+        rows=len(panels),
+        cols=1,
+        subplot_titles=[p.layout.title.text for p in panels],
+        vertical_spacing=min(0.25 / len(panels), 0.08),
+    )
+    seen: set[str] = set()
+    for row, panel in enumerate(panels, start=1):
+        for trace in panel.data:
+            trace.legendgroup = trace.name
+            trace.showlegend = trace.name not in seen
+            seen.add(trace.name)
+            fig.add_trace(trace, row=row, col=1)
+        for shape in panel.layout.shapes:
+            fig.add_shape(shape, row=row, col=1)
+        for note in panel.layout.annotations:
+            fig.add_annotation(note, row=row, col=1)
+        fig.update_yaxes(title_text=panel.layout.yaxis.title.text, row=row, col=1)
+    fig.update_layout(
+        height=height_per_target * len(panels) + 80, title="Targets against their baseline"
+    )
+    return fig
 
 
 def smart_heatmap(smart_frame: pd.DataFrame) -> go.Figure:

@@ -199,6 +199,26 @@ class WhatIf:
         self._reset_for_kpi()
         self.refresh()
 
+    @classmethod
+    def for_cycle(cls, cycle: Any, **kwargs: Any) -> WhatIf:
+        """The control for a :class:`csi_lib.cycle.Cycle`: its data, periods, objectives, targets.yaml.
+
+        Examples
+        --------
+        >>> WhatIf.for_cycle(open_cycle("data/sample-cycle")).widget   # doctest: +SKIP
+        """
+        config = cycle.config
+        defaults: dict[str, Any] = {
+            "baseline_period": cycle.planned_periods["baseline"],
+            "cycle_end": config.review.to,
+            "objectives": list(cycle.vision.objective_ids),
+            "targets_path": Path(cycle.dir) / "targets.yaml",
+            "freq": config.freq,
+            "action_start": config.action.from_,
+        }
+        defaults.update(kwargs)
+        return cls(cycle.data, **defaults)
+
     # ------------------------------------------------------------------ state
 
     def _next_id(self) -> str:
