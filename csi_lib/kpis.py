@@ -662,6 +662,7 @@ def _compute(
     pops = {name: _population(df, name, edges, codes, n_groups) for name in POPULATIONS}
 
     full: dict[int, np.ndarray] = {}  # measure over the whole frame, computed once
+    last_use = {id(k.measure): i for i, k in enumerate(kpis)}  # freed after it (memory)
     sorted_q: dict[tuple[str, int], dict[float, np.ndarray]] = {}
     by_measure: dict[tuple[str, int], list[float]] = {}
     for k in kpis:
@@ -694,6 +695,8 @@ def _compute(
                 if key not in full:
                     full[key] = _as_float(k.measure(df), k, len(df))
                 m = full[key][pop.rows]
+                if last_use[key] == i:
+                    del full[key]
             known = ~np.isnan(m)
             if k.agg == "count":
                 v = np.bincount(pop.cell, weights=(m != 0) & known, minlength=n_cells)
