@@ -50,6 +50,7 @@ __all__ = [
     "initiatives_per_target",
     "register_table",
     "promote",
+    "plan_text",
 ]
 
 WayOfWorking = Literal["daily work", "sprint", "project"]
@@ -415,3 +416,25 @@ def promote(
             doc["initiatives"] = []
         append_list_item(doc["initiatives"], entry)
     return initiative
+
+
+def plan_text(plan: Plan, targets: Any) -> str:
+    """One markdown paragraph summing up the plan: initiatives by way of working, coverage.
+
+    Examples
+    --------
+    >>> print(plan_text(cycle.plan, cycle.targets))   # doctest: +SKIP
+    3 initiatives (1 project, 1 sprint, 1 daily work) work on 4 of the 5 targets ...
+    """
+    ways = pd.Series([i.way_of_working for i in plan.initiatives], dtype="object").value_counts()
+    mix = ", ".join(f"{n} {w}" for w, n in ways.items())
+    per_target = initiatives_per_target(plan, targets)
+    covered = int((per_target["n_initiatives"] > 0).sum())
+    text = (
+        f"{len(plan.initiatives)} initiative(s) ({mix or 'none'}) work on {covered} of the "
+        f"{len(per_target)} target(s); the improvement register holds {len(plan.ideas)} idea(s)."
+    )
+    missing = per_target.loc[per_target["n_initiatives"] == 0, "target_id"].tolist()
+    if missing:
+        text += f" No initiative works on {', '.join(missing)} yet."
+    return text

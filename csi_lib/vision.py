@@ -29,7 +29,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .yamlio import problems_error, validate_file
 
-__all__ = ["Objective", "Vision", "load_vision", "objectives_table", "alignment", "orphans"]
+__all__ = [
+    "Objective",
+    "Vision",
+    "load_vision",
+    "objectives_table",
+    "alignment",
+    "orphans",
+    "target_links",
+    "vision_text",
+    "orphans_text",
+]
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -226,3 +236,39 @@ def orphans(vision: Vision, targets: Any, plan: Any) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["kind", "id", "problem"])
+
+
+def vision_text(vision: Vision) -> str:
+    """The business direction, vision and mission as markdown (for a notebook or report).
+
+    Examples
+    --------
+    >>> print(vision_text(cycle.vision))   # doctest: +SKIP
+    **Business direction.** The company doubles its headcount ...
+    """
+    return "\n\n".join(
+        [
+            f"**Business direction.** {vision.business_direction}",
+            f"**Vision.** {vision.vision}",
+            f"**Mission.** {vision.mission}",
+        ]
+    )
+
+
+def orphans_text(found: pd.DataFrame) -> str:
+    """One markdown paragraph about the result of :func:`orphans`.
+
+    Examples
+    --------
+    >>> orphans_text(pd.DataFrame(columns=["kind", "id", "problem"]))
+    'Every objective has a target, every target serves an objective of the vision and every initiative serves a target: the plan is aligned.'
+    """
+    if found.empty:
+        return (
+            "Every objective has a target, every target serves an objective of the vision and "
+            "every initiative serves a target: the plan is aligned."
+        )
+    items = "; ".join(
+        f"{k} **{i}**: {p}" for k, i, p in found[["kind", "id", "problem"]].itertuples(index=False)
+    )
+    return f"{len(found)} broken link(s) in the alignment chain, to fix before the plan is agreed: {items}."
