@@ -195,7 +195,7 @@ def snapshot_text(snapshot: Snapshot | None) -> str:
     m = snapshot.manifest
     return (
         f"Baseline snapshot of **{Period.from_dict(m['period']).label}** "
-        f"({m['rows']['rows_kept']:,} requests), source fingerprint `sha256:{m['source_fingerprint'][:16]}…`, "
+        f"({m['rows']['rows_kept']:,} requests), source fingerprint `sha256:{m['fingerprint'][:16]}…`, "
         f"created {m['created_at']} with csi-workbook {m['library_version']}. "
         "Snapshots are immutable: later stages read this one back and verify its files."
     )

@@ -30,6 +30,12 @@ def _explain_oserror(exc: OSError, path: Path) -> OutputError:
     return OutputError(msg, file=str(path), hint=hint)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
@@ -50,6 +56,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; saved files follow the umask
     except OSError as exc:
         raise _explain_oserror(exc, path) from exc
     tmp = Path(tmp_name)

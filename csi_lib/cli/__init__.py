@@ -38,7 +38,7 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script; returns the exit status."""
     try:
-        app(args=argv, standalone_mode=False)
+        status = app(args=argv, standalone_mode=False)
     except CsiError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return 2
         raise
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
