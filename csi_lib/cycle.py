@@ -821,9 +821,18 @@ class Cycle:
             )
         from .baseline import create_snapshot
 
+        load = self.load
         snapshot = create_snapshot(
-            self.load,
+            load.data,
             self.planned_periods["baseline"],
+            source=load.source,
+            fingerprint=load.fingerprint,
+            mapping=load.mapping,
+            rows={
+                "read": load.rows_read,
+                "kept": load.rows_kept,
+                "quarantined": load.rows_quarantined,
+            },
             min_group_size=self.config.min_group_size,
         )
         snapshot.save(self.baseline_dir)

@@ -500,3 +500,17 @@ def test_update_yaml_list_item_fills_a_scaffolded_empty_list(tmp_path):
     assert data_["targets"] == [{"id": "T1", **target}]
     assert "#    note:" in (folder / "targets.yaml").read_text()  # the commented example stays
     assert check_cycle(folder) == []
+
+
+def test_baseline_snapshot_is_created_once_then_read_back(tmp_path):
+    folder = write_cycle(tmp_path / "c")
+    cycle = open_cycle(folder, as_of="2025-10-15")
+    first = cycle.baseline_snapshot()
+    assert (folder / "baseline" / "manifest.json").exists()
+    # baseline 2025-01-01..2025-06-30 holds R1, R2, R3 (opened 2 Jan, 2 Feb, 2 Mar)
+    assert first.kpis.set_index("kpi")["value"]["received"] == 3
+    manifest_before = (folder / "baseline" / "manifest.json").read_bytes()
+    again = open_cycle(folder).baseline_snapshot()  # loaded from baseline/, not recomputed
+    assert again.period == first.period == Period.from_dates("2025-01-01", "2025-06-30")
+    assert again.manifest["fingerprint"] == first.manifest["fingerprint"]
+    assert (folder / "baseline" / "manifest.json").read_bytes() == manifest_before
