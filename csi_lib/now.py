@@ -70,8 +70,9 @@ class StageOne:
         return text
 
     def quality(self) -> pd.DataFrame:
-        """Coverage of each canonical column (see :func:`csi_lib.sources.data_quality`)."""
-        return data_quality(self.load)
+        """Coverage of each canonical column (see :func:`csi_lib.sources.data_quality`), for display."""
+        table = data_quality(self.load).set_index("column")
+        return table.astype(object).where(table.notna(), "")
 
     def values(self) -> pd.Series:
         """All KPI values over the period."""
@@ -83,11 +84,18 @@ class StageOne:
         """The KPI scorecard of the period, formatted with units and directions."""
         return scorecard(self.values())
 
-    def series(self, freq: str = "month") -> pd.DataFrame:
-        """Every KPI as a monthly (or weekly) series over the period."""
-        key = f"series_{freq}"
+    def series(self, freq: str = "month", *, whole_bins: bool = True) -> pd.DataFrame:
+        """Every KPI as a monthly (or weekly) series over the period.
+
+        With ``whole_bins`` (default) a first or last month/week that the period
+        cuts short is left out, so a partial bin does not look like a drop.
+        """
+        key = f"series_{freq}_{whole_bins}"
         if key not in self._cache:
-            self._cache[key] = K.kpi_series(self.df, self.period, freq=freq)
+            series = K.kpi_series(self.df, self.period, freq=freq)
+            if whole_bins:
+                series = series[whole_bin_mask(series, freq)].reset_index(drop=True)
+            self._cache[key] = series
         return self._cache[key]
 
     def breakdown(self, by: str) -> pd.DataFrame:
@@ -118,6 +126,14 @@ class StageOne:
         )
         snap.save(self.snapshot_dir)
         return load_snapshot(self.snapshot_dir)
+
+
+def whole_bin_mask(series: pd.DataFrame, freq: str) -> pd.Series:
+    """True for rows whose bin is a whole calendar month (or a whole 7-day week)."""
+    start, end = series["period_start"], series["period_end"]
+    if freq == "week":
+        return (end - start) == pd.Timedelta(days=7)
+    return (start.dt.day == 1) & (start.dt.hour == 0) & (end == start + pd.offsets.MonthBegin(1))
 
 
 def _default_period(

@@ -130,6 +130,7 @@ def breakdown_figure(
         height=max(260, 28 * len(data) + 120),
         template="csi",
     )
+    fig.update_yaxes(automargin=True)
     if hidden:
         fig.add_annotation(
             text=f"{hidden} small group(s) hidden to protect individuals",
