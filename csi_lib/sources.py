@@ -628,7 +628,9 @@ def read_excel(path: Path, options: ReadOptions) -> RawTable:
                     + f"The sheets are: {', '.join(names)}",
                 )
             sheet = options.sheet
-        frame = book.parse(sheet, dtype=str, keep_default_na=False, na_values=options.na_values)
+        frame = pd.read_excel(
+            book, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=options.na_values
+        )
     if frame.columns.size == 0:
         raise InputError(
             f"the sheet '{sheet}' is empty", file=str(path), hint="choose the sheet with the data"
