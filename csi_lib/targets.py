@@ -654,7 +654,7 @@ def _fmt(value: float, kpi: Any) -> str:
     if value is None or pd.isna(value):
         return "n/a"
     decimals = int(getattr(kpi, "decimals", 1))
-    if abs(value) < 10:  # small values (1.7 h) need a second decimal to tell them apart
+    if abs(value) < 3:  # small values (1.7 h) need a second decimal to tell them apart
         decimals = max(decimals, 2)
     unit = getattr(kpi, "unit", "")
     text = f"{value:,.{decimals}f}"

@@ -30,7 +30,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from csi_lib.charts.targets import smart_heatmap, smart_styler, target_context_figure
+from csi_lib.charts.targets import (
+    smart_heatmap,
+    smart_styler,
+    target_context_figure,
+    targets_context_figure,
+)
 from csi_lib.errors import ConfigError
 from csi_lib.periods import Period
 from csi_lib.targets import (
@@ -44,6 +49,7 @@ from csi_lib.targets import (
     smart_table,
     target_context,
     target_met,
+    targets_table,
 )
 from csi_lib.testing import make_requests
 
@@ -592,3 +598,20 @@ def test_cli_help():
     result = CliRunner().invoke(_app(), ["targets", "check", "--help"])
     assert result.exit_code == 0
     assert "S, M, A, R, T" in result.output
+
+
+def test_targets_table_and_panels(frame):
+    targets = [
+        target(),
+        target(id="T3", kpi="assess_median_h", scope=None, value=None, change="-20%"),
+    ]
+    table = targets_table(targets)
+    assert table["target"].tolist() == ["35", "-20% on the baseline"]
+    assert table["scope"].tolist() == ["category = Laptop", "whole service"]
+    contexts = [target_context(t, df=frame, baseline_period=BASELINE) for t in targets]
+    fig = targets_context_figure(contexts)
+    assert [s.y0 for s in fig.layout.shapes] == [
+        35.0,
+        pytest.approx(8.0),
+    ]  # one target line per panel
+    assert fig.layout.annotations[0].text.startswith("T1: ")

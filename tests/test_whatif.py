@@ -146,3 +146,25 @@ def test_save_without_file(frame):
     assert w.save_button.disabled
     with pytest.raises(ConfigError, match="no targets.yaml"):
         w.save()
+
+
+def test_for_cycle_takes_the_cycle_settings(frame, tmp_path):
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(
+        review=SimpleNamespace(to=dt.date(2026, 3, 31)),
+        action=SimpleNamespace(from_=dt.date(2025, 9, 1)),
+        freq="month",
+    )
+    cycle = SimpleNamespace(
+        data=frame,
+        dir=tmp_path,
+        config=config,
+        planned_periods={"baseline": BASELINE},
+        vision=SimpleNamespace(objective_ids=["O3"]),
+    )
+    w = WhatIf.for_cycle(cycle)
+    assert w.targets_path == tmp_path / "targets.yaml"
+    assert w.objective.value == "O3" and w.due.value == dt.date(2026, 3, 31)
+    w.due.value = dt.date(2025, 9, 20)  # less than a month after the action starts (2025-09-01)
+    assert verdict(w, "T") == "warn"

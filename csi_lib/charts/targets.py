@@ -111,7 +111,7 @@ def target_context_figure(
     x = pd.to_datetime(series["period_start"]) if len(series) else pd.DatetimeIndex([])
     y = pd.to_numeric(series["value"], errors="coerce") if len(series) else pd.Series(dtype=float)
     typical = pd.concat([y, pd.Series([target_value], dtype="float64")]).abs().max()
-    if not pd.isna(typical) and typical < 10:  # small values (1.7 h) need a second decimal
+    if not pd.isna(typical) and typical < 3:  # small values (1.7 h) need a second decimal
         decimals = max(decimals, 2)
     fmt = f",.{decimals}f"
     fig = go.Figure()
@@ -124,6 +124,7 @@ def target_context_figure(
                 x=[x0, x1, x1, x0, x0],
                 y=[lo, lo, hi, hi, lo],
                 fill="toself",
+                mode="lines",
                 fillcolor="rgba(158,158,158,0.18)",
                 line={"width": 0},
                 name="natural process limits",
@@ -191,6 +192,9 @@ def target_context_figure(
         xaxis_title=None,
         hovermode="closest",
         meta={"kpi": key},
+        margin={"t": 100},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
+        title_y=0.97,
     )
     return fig
 
@@ -266,7 +270,10 @@ def targets_context_figure(contexts: list[Any], *, height_per_target: int = 300)
             fig.add_annotation(note, row=row, col=1)
         fig.update_yaxes(title_text=panel.layout.yaxis.title.text, row=row, col=1)
     fig.update_layout(
-        height=height_per_target * len(panels) + 80, title="Targets against their baseline"
+        height=height_per_target * len(panels) + 120,
+        title="Targets against their baseline",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0.0},
+        margin={"t": 80, "b": 60},
     )
     return fig
 
@@ -337,7 +344,7 @@ def smart_heatmap(smart_frame: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         title="SMART check of the targets",
-        yaxis={"autorange": "reversed", "showgrid": False},
+        yaxis={"autorange": "reversed", "showgrid": False, "automargin": True},
         xaxis={"side": "top", "showgrid": False},
         height=max(220, 60 + 45 * len(targets)),
     )
