@@ -183,6 +183,20 @@ class Mapping(_Strict):
             ) from None
         return value
 
+    @field_validator("datetime_format")
+    @classmethod
+    def _usable_format(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            pd.to_datetime(pd.Series(["2025-01-31 10:00"]), format=value, errors="coerce")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"the format '{value}' cannot be used ({exc}); write it with strftime codes "
+                "such as %d/%m/%Y %H:%M, or null to infer"
+            ) from None
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Mapping:
         if self.outcome is not None and "outcome" in self.columns:
@@ -298,7 +312,7 @@ def _mapping_error(exc: ValidationError, root: yaml.Node | None, file: str) -> C
         hint = "see the example mapping data/mappings/my-export.yaml"
     else:
         msg = err["msg"].removeprefix("Value error, ")
-        message = (f"'{dotted}': " if dotted else "") + msg + more
+        message = msg + more
         if err["type"].startswith("literal") and path:
             close = difflib.get_close_matches(str(err.get("input")), OUTCOMES, n=1)
             hint = f"did you mean '{close[0]}'?" if close else None
@@ -618,6 +632,8 @@ def read_excel(path: Path, options: ReadOptions) -> RawTable:
                     hint=f"sheets: {', '.join(names)}",
                 )
             sheet = options.sheet
+        elif options.sheet not in names and str(options.sheet).isdigit():
+            return read_excel(path, ReadOptions(options.na_values, int(options.sheet)))
         else:
             if options.sheet not in names:
                 close = difflib.get_close_matches(options.sheet, names, n=1)

@@ -460,3 +460,20 @@ def test_real_uci_event_log(tmp_path):
     assert set(d["outcome"].unique()) <= {"fulfilled", "open"}
     assert d["sla_met"].notna().all() and d["reopen_count"].notna().all()
     assert {"impact", "urgency"} <= set(d.columns) and "caller_id" not in d.columns
+
+
+def test_example_mappings_load_and_my_export_works():
+    folder = Path(__file__).resolve().parents[1] / "data" / "mappings"
+    names = sorted(p.name for p in folder.glob("*.yaml"))
+    assert {"my-export.yaml", "uci-incident-event-log.yaml"} <= set(names)
+    for path in folder.glob("*.yaml"):
+        assert load_mapping(mapping=path).path == str(path)
+    res = load_requests(EXPORTS / "my_export.csv", mapping=folder / "my-export.yaml")
+    d = res.data.set_index("request_id")
+    assert d.loc["T-1", "opened_at"] == ts("2025-01-31 14:05")  # GMT in January
+    assert d.loc["T-1", "outcome"] == "fulfilled" and d.loc["T-1", "csat"] == 5.0
+    # 01:30 on 30 March 2025 does not exist in London: shifted to 02:00 BST = 01:00 UTC
+    assert d.loc["T-2", "opened_at"] == ts("2025-03-30 01:00")
+    assert d["sla_met"].tolist() == [True, pd.NA]
+    assert d["Business unit"].tolist() == ["Finance", "Sales"]
+    assert "Requester" not in res.data.columns
