@@ -288,19 +288,18 @@ def _category(values: pd.Series) -> pd.Series:
 def _join_reasons(checks: list[tuple[pd.Series, str, str]], bad: pd.Series) -> pd.DataFrame:
     """For the ``bad`` rows, the joined column names and reasons of every failed check."""
     idx = bad[bad].index
-    reason = pd.Series("", index=idx, dtype=object)
-    column = pd.Series("", index=idx, dtype=object)
+    reason = np.full(len(idx), "", dtype=object)
+    column = np.full(len(idx), "", dtype=object)
+    added: dict[str, np.ndarray] = {}
     for mask, col, text in checks:
-        m = mask.reindex(idx, fill_value=False).to_numpy(dtype=bool)
+        m = mask.reindex(idx, fill_value=False).fillna(False).to_numpy(dtype=bool)
         if not m.any():
             continue
-        sep_r = np.where(reason.to_numpy() == "", "", "; ")
-        reason = reason + np.where(m, sep_r + text, "")
-        col_arr = column.to_numpy()
-        add_col = m & np.array([col not in str(c).split("; ") for c in col_arr], dtype=bool)
-        sep_c = np.where(col_arr == "", "", "; ")
-        column = column + np.where(add_col, sep_c + col, "")
-    return pd.DataFrame({"column": column, "reason": reason})
+        reason = reason + np.where(m, np.where(reason == "", "", "; ") + text, "")
+        new_col = m & ~added.get(col, np.zeros(len(idx), dtype=bool))
+        column = column + np.where(new_col, np.where(column == "", "", "; ") + col, "")
+        added[col] = added.get(col, np.zeros(len(idx), dtype=bool)) | m
+    return pd.DataFrame({"column": column, "reason": reason}, index=idx)
 
 
 def validate(

@@ -168,6 +168,7 @@ class Mapping(_Strict):
     keep: list[Text] = []
 
     _path: str | None = PrivateAttr(default=None)
+    _preset: str | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -213,9 +214,18 @@ class Mapping(_Strict):
         return self._path
 
     @property
+    def preset(self) -> str | None:
+        """The built-in preset this is (None for a user's mapping)."""
+        return self._preset
+
+    @property
     def label(self) -> str:
-        """How messages refer to this mapping: its file, or ``preset <name>``."""
-        return self._path or f"mapping '{self.name}'"
+        """How messages refer to this mapping: ``mapping file <path>`` or ``preset '<name>'``."""
+        if self._path:
+            return f"mapping file {self._path}"
+        if self._preset:
+            return f"preset '{self._preset}'"
+        return f"mapping '{self.name}'"
 
 
 def _zone_names() -> list[str]:
@@ -430,6 +440,7 @@ def load_mapping(
         )
     result = _mapping_from_text(files[name].read_text(encoding="utf-8"), f"preset {name}")
     result._path = None
+    result._preset = name
     return result
 
 
@@ -920,7 +931,7 @@ def _missing_column_error(
         close = [folded[c] for c in difflib.get_close_matches(wanted.casefold(), list(folded), n=3)]
     shown = ", ".join(available[:25]) + (" ..." if len(available) > 25 else "")
     return InputError(
-        f"the mapping {mapping.label} expects a column '{wanted}' ({purpose}) but the file has "
+        f"the {mapping.label} expects a column '{wanted}' ({purpose}) but the source has "
         "no such column",
         file=label,
         column=wanted,
@@ -996,7 +1007,7 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
                 continue
             raise ConfigError(
                 f"the kept column '{name}' has the name of a canonical column",
-                file=mapping.label,
+                file=mapping.path,
                 column=name,
                 hint=f"map it under columns: ({name}: {name}) instead of keep:",
             )
@@ -1174,6 +1185,15 @@ def _load(
             )
             frame[canon] = parsed.values
             unparseable[canon] = parsed.unparseable | parsed.ambiguous
+            given = int(kept[col].notna().sum())
+            failed = int(parsed.unparseable.sum())
+            if given and failed / given > 0.5:
+                example = kept[col][parsed.unparseable].iloc[0]
+                warnings.append(
+                    f"{failed:,} of {given:,} values of '{col}' ({canon}) could not be read as "
+                    f"dates (e.g. '{example}'); check datetime_format "
+                    f"({m.datetime_format or 'inferred'}) and dayfirst in the {m.label}"
+                )
             if parsed.ambiguous.any():
                 warnings.append(
                     f"{int(parsed.ambiguous.sum())} value(s) of '{col}' fall in the repeated hour "

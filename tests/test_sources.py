@@ -477,3 +477,32 @@ def test_example_mappings_load_and_my_export_works():
     assert d["sla_met"].tolist() == [True, pd.NA]
     assert d["Business unit"].tolist() == ["Finance", "Sales"]
     assert "Requester" not in res.data.columns
+
+
+def test_wrong_date_format_quarantines_all_with_a_warning():
+    mapping = identity_mapping(datetime_format="%m/%d/%Y %H:%M")  # the file is ISO
+    res = load_requests(EXPORTS / "dayfirst.csv", mapping=mapping)
+    # D1 "01/02/2025 10:00" reads as 2 January; D2 "13/02/2025" has no month 13
+    assert res.data["request_id"].tolist() == ["D1"]
+    assert res.data["opened_at"].tolist() == [ts("2025-01-02 10:00")]
+    assert res.quarantine["reason"].tolist() == ["unparseable opened_at"]
+    iso = load_requests(
+        EXPORTS / "generic.csv", mapping=identity_mapping(datetime_format="%d.%m.%Y")
+    )
+    # ISO dates are still accepted whatever the format says: nothing is lost
+    assert iso.rows_kept == 4
+    assert not any("could not be read" in w for w in iso.warnings)
+
+
+def test_mostly_unparseable_dates_warn(tmp_path):
+    src = tmp_path / "words.csv"
+    src.write_text("request_id,opened_at,outcome\nA,last monday,open\nB,yesterday,open\n")
+    res = load_requests(src, mapping=identity_mapping() | {"optional": ["closed_at"]})
+    assert res.rows_kept == 0 and res.rows_quarantined == 2
+    assert str(res.data["opened_at"].dtype) == "datetime64[ns, UTC]"  # empty but typed
+    assert any("2 of 2 values of 'opened_at'" in w for w in res.warnings)
+
+
+def test_kept_column_with_a_canonical_name_is_refused():
+    with pytest.raises(ConfigError, match="has the name of a canonical column"):
+        load_requests(EXPORTS / "jira.csv", preset="jira-sm", keep=["priority"])
