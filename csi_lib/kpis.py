@@ -616,27 +616,30 @@ def _population(
 def _cell_quantiles(
     cell: np.ndarray, x: np.ndarray, n_cells: int, qs: list[float]
 ) -> dict[float, np.ndarray]:
-    """Linear-interpolation quantiles of ``x`` per cell (pandas' default), with one sort."""
+    """Linear-interpolation quantiles of ``x`` per cell (pandas' default).
+
+    Each cell's values are brought together (a counting sort of the cells) and only
+    the order statistics needed are selected (``np.partition``), not fully sorted.
+    """
     counts = np.bincount(cell, minlength=n_cells)
     starts = np.cumsum(counts) - counts
-    if n_cells == 1:
-        xs = np.sort(x)
-    elif n_cells <= 4096:
-        # counting sort of the cells (radix for int16), then one in-place sort per cell:
-        # about 5x faster than np.lexsort on a million rows
-        xs = x[np.argsort(cell.astype(np.int16), kind="stable")]
-        for lo, hi in zip(starts[counts > 1], (starts + counts)[counts > 1], strict=True):
-            xs[lo:hi].sort()
-    else:
-        xs = x[np.lexsort((x, cell))]
     has = counts > 0
     c, s = counts[has], starts[has]
-    out = {}
+    pos = {}
     for q in qs:
         h = (c - 1) * q
         lo = np.floor(h).astype(np.int64)
-        frac = h - lo
-        hi = np.minimum(lo + 1, c - 1)
+        pos[q] = (lo, np.minimum(lo + 1, c - 1), h - lo)
+    if n_cells <= 4096:
+        xs = x.copy() if n_cells == 1 else x[np.argsort(cell.astype(np.int16), kind="stable")]
+        for j in np.flatnonzero(counts[has] > 1):
+            kth = sorted({int(pos[q][t][j]) for q in qs for t in (0, 1)})
+            xs[s[j] : s[j] + c[j]].partition(kth)
+    else:  # very many cells: one global sort is cheaper than a loop over them
+        xs = x[np.lexsort((x, cell))]
+    out = {}
+    for q in qs:
+        lo, hi, frac = pos[q]
         a, b = xs[s + lo], xs[s + hi]
         res = np.full(n_cells, np.nan)
         res[has] = a + frac * (b - a)
@@ -662,13 +665,34 @@ def _compute(
     pops = {name: _population(df, name, edges, codes, n_groups) for name in POPULATIONS}
 
     full: dict[int, np.ndarray] = {}  # measure over the whole frame, computed once
-    last_use = {id(k.measure): i for i, k in enumerate(kpis)}  # freed after it (memory)
-    sorted_q: dict[tuple[str, int], dict[float, np.ndarray]] = {}
-    by_measure: dict[tuple[str, int], list[float]] = {}
+    last_full = {id(k.measure): i for i, k in enumerate(kpis)}
+    # per (population, measure): cells and values of the rows whose measure is known
+    prep: dict[tuple[str, int], dict[str, object]] = {}
+    last_prep = {(k.population, id(k.measure)): i for i, k in enumerate(kpis)}
+    wanted_q: dict[tuple[str, int], list[float]] = {}
     for k in kpis:
         q = _quantile_of(k.agg)
         if q is not None and k.agg != "func":
-            by_measure.setdefault((k.population, id(k.measure)), []).append(q)
+            wanted_q.setdefault((k.population, id(k.measure)), []).append(q)
+
+    def prepared(i: int, k: KPI, pop: _Pop) -> dict[str, object]:
+        key = (k.population, id(k.measure))
+        if key in prep:
+            return prep[key]
+        if k.population == "open_at_end":
+            frame = df.take(pop.rows).assign(bin_end=pd.to_datetime(edges[1:][pop.bins], utc=True))
+            m = _as_float(k.measure(frame), k, len(frame))
+        else:
+            mid = id(k.measure)
+            if mid not in full:
+                full[mid] = _as_float(k.measure(df), k, len(df))
+            m = full[mid][pop.rows]
+            if last_full[mid] == i:
+                del full[mid]  # keep the peak memory low
+        known = ~np.isnan(m)
+        c, x = (pop.cell, m) if known.all() else (pop.cell[known], m[known])
+        prep[key] = {"c": c, "x": x, "n": np.bincount(c, minlength=n_cells)}
+        return prep[key]
 
     value = np.full((len(kpis), n_cells), np.nan)
     n_out = np.zeros((len(kpis), n_cells), dtype=np.int64)
@@ -685,39 +709,29 @@ def _compute(
             v = np.bincount(pop.cell, minlength=n_cells).astype("float64")
             n = size
         else:
-            if k.population == "open_at_end":
-                frame = df.take(pop.rows).assign(
-                    bin_end=pd.to_datetime(edges[1:][pop.bins], utc=True)
-                )
-                m = _as_float(k.measure(frame), k, len(frame))
-            else:
-                key = id(k.measure)
-                if key not in full:
-                    full[key] = _as_float(k.measure(df), k, len(df))
-                m = full[key][pop.rows]
-                if last_use[key] == i:
-                    del full[key]
-            known = ~np.isnan(m)
-            if k.agg == "count":
-                v = np.bincount(pop.cell, weights=(m != 0) & known, minlength=n_cells)
-                n = size
-            else:
-                c, x = pop.cell[known], m[known]
-                n_known = np.bincount(c, minlength=n_cells)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    if k.agg == "sum":
-                        v = np.bincount(c, weights=x, minlength=n_cells)
-                    elif k.agg == "mean":
-                        v = np.bincount(c, weights=x, minlength=n_cells) / n_known
-                    elif k.agg == "pct":
-                        v = 100.0 * np.bincount(c, weights=x != 0, minlength=n_cells) / n_known
-                    else:
-                        qkey = (k.population, id(k.measure))
-                        if qkey not in sorted_q:
-                            sorted_q[qkey] = _cell_quantiles(c, x, n_cells, by_measure[qkey])
-                        v = sorted_q[qkey][_quantile_of(k.agg)]
+            d = prepared(i, k, pop)
+            c, x, n_known = d["c"], d["x"], d["n"]
+            if k.agg in ("count", "pct") and "true" not in d:
+                d["true"] = np.bincount(c, weights=x != 0, minlength=n_cells)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if k.agg == "count":  # rows whose measure is true, over the whole population
+                    v = d["true"]
+                elif k.agg == "pct":
+                    v = 100.0 * d["true"] / n_known
+                elif k.agg in ("sum", "mean"):
+                    if "sum" not in d:
+                        d["sum"] = np.bincount(c, weights=x, minlength=n_cells)
+                    v = d["sum"] / n_known if k.agg == "mean" else d["sum"]
+                else:
+                    qkey = (k.population, id(k.measure))
+                    if "q" not in d:
+                        d["q"] = _cell_quantiles(c, x, n_cells, wanted_q[qkey])
+                    v = d["q"][_quantile_of(k.agg)]
+            if k.agg != "count":
                 v = np.where(n_known > 0, v, np.nan)
-                n = size if k.population == "open_at_end" else n_known
+            n = size if k.agg == "count" or k.population == "open_at_end" else n_known
+            if last_prep[(k.population, id(k.measure))] == i:
+                del prep[(k.population, id(k.measure))]
         value[i] = np.where(n > 0, v, np.nan)
         n_out[i] = n
 
