@@ -191,6 +191,11 @@ class Snapshot:
         return directory
 
 
+def row_counts(load: Any) -> dict[str, int]:
+    """The row counts a snapshot records, from a :class:`csi_lib.sources.LoadResult`."""
+    return {"read": load.rows_read, "kept": load.rows_kept, "quarantined": load.rows_quarantined}
+
+
 def create_snapshot(
     df: pd.DataFrame,
     period: Period,

@@ -819,7 +819,7 @@ class Cycle:
                 column="baseline",
                 hint="run with a later as_of date, or shorten the baseline period",
             )
-        from .baseline import create_snapshot
+        from .baseline import create_snapshot, row_counts
 
         load = self.load
         snapshot = create_snapshot(
@@ -828,11 +828,7 @@ class Cycle:
             source=load.source,
             fingerprint=load.fingerprint,
             mapping=load.mapping,
-            rows={
-                "read": load.rows_read,
-                "kept": load.rows_kept,
-                "quarantined": load.rows_quarantined,
-            },
+            rows=row_counts(load),
             min_group_size=self.config.min_group_size,
         )
         snapshot.save(self.baseline_dir)

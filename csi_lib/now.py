@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from . import kpis as K
-from .baseline import Snapshot, create_snapshot, load_snapshot
+from .baseline import Snapshot, create_snapshot, load_snapshot, row_counts
 from .periods import Period
 from .sources import LoadResult, data_quality, load_requests
 from .tables import scorecard
@@ -121,7 +121,7 @@ class StageOne:
             source=self.load.source,
             fingerprint=self.load.fingerprint,
             mapping=self.load.mapping.model_dump(mode="json"),
-            rows=self.load.summary(),
+            rows=row_counts(self.load),
             min_group_size=self.min_group_size,
         )
         snap.save(self.snapshot_dir)
@@ -211,7 +211,7 @@ def snapshot_text(snapshot: Snapshot | None) -> str:
     m = snapshot.manifest
     return (
         f"Baseline snapshot of **{Period.from_dict(m['period']).label}** "
-        f"({m['rows']['rows_kept']:,} requests), source fingerprint `sha256:{m['fingerprint'][:16]}…`, "
+        f"({m['rows']['kept']:,} requests), source fingerprint `sha256:{m['fingerprint'][:16]}…`, "
         f"created {m['created_at']} with csi-workbook {m['library_version']}. "
         "Snapshots are immutable: later stages read this one back and verify its files."
     )

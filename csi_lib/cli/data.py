@@ -255,7 +255,7 @@ def baseline(
     ] = 5,
 ) -> None:
     """Write an immutable baseline snapshot of DATA over a period to --out."""
-    from ..baseline import create_snapshot
+    from ..baseline import create_snapshot, row_counts
 
     if out.exists() and any(out.iterdir()):
         from ..errors import SnapshotError
@@ -273,7 +273,7 @@ def baseline(
         source=result.source,
         fingerprint=result.fingerprint,
         mapping=result.mapping.model_dump(mode="json"),
-        rows=result.summary(),
+        rows=row_counts(result),
         min_group_size=min_group_size,
     )
     snap.save(out)
