@@ -75,10 +75,12 @@ __all__ = [
     "breakdowns",
     "conclusion",
     "conclusions",
+    "conclusions_text",
     "headline",
     "summary",
     "write_summary",
     "target_chart",
+    "targets_chart",
 ]
 
 #: KPIs that measure how customers *feel* (reported beside the quantitative ones).
@@ -809,6 +811,13 @@ def target_chart(cycle: Any, target_id: str):
     return target_figure(assess(cycle).target(target_id))
 
 
+def targets_chart(cycle: Any):
+    """Every target's XmR chart through the cycle in one figure (one row per target)."""
+    from .charts.review import targets_figure
+
+    return targets_figure(list(assess(cycle)))
+
+
 # --------------------------------------------------------------------------- stage 5 tables
 
 
@@ -1133,6 +1142,14 @@ def conclusions(cycle: Any) -> pd.DataFrame:
         for tr in rv
     ]
     return pd.DataFrame(rows, columns=["target", "label", "met", "verdict", "conclusion"])
+
+
+def conclusions_text(cycle: Any) -> str:
+    """The conclusions as a markdown list, one bullet per target ("**T1** ...")."""
+    table = conclusions(cycle)
+    return "\n".join(
+        f"- **{t}**: {c}" for t, c in zip(table["target"], table["conclusion"], strict=True)
+    )
 
 
 _HEADLINE_PARTS: tuple[tuple[str, str], ...] = (

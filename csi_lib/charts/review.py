@@ -192,7 +192,7 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def breakdown_figure(table: pd.DataFrame, *, target_id: str) -> go.Figure:
+def breakdown_figure(table: pd.DataFrame, *, target_id: str | None = None) -> go.Figure:
     """Each group's contribution to one target's change (bars, KPI unit).
 
     Parameters
@@ -200,8 +200,10 @@ def breakdown_figure(table: pd.DataFrame, *, target_id: str) -> go.Figure:
     table:
         :func:`csi_lib.review.breakdowns`.
     target_id:
-        The target to show.
+        The target to show; default the first in the table.
     """
+    if target_id is None and len(table):
+        target_id = str(table["target"].iloc[0])
     part = table[table["target"] == target_id]
     fig = go.Figure()
     if part.empty:
@@ -262,5 +264,49 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
         template="csi",
         title="KPIs across improvement cycles",
         height=220 * len(labels) + 100,
+    )
+    return fig
+
+
+def targets_figure(trs: list[Any]) -> go.Figure:
+    """Every target's XmR chart through the cycle, one row each (see :func:`target_figure`).
+
+    Parameters
+    ----------
+    trs:
+        :class:`csi_lib.review.TargetReview` s, e.g. ``list(review.assess(cycle))``.
+    """
+    if not trs:
+        fig = go.Figure()
+        fig.update_layout(template="csi", title="The cycle has no targets")
+        return fig
+    fig = make_subplots(
+        rows=len(trs),
+        cols=1,
+        subplot_titles=[f"{tr.id}: {tr.label} ({tr.kpi.unit})" for tr in trs],
+        vertical_spacing=min(0.08, 0.35 / len(trs)),
+    )
+    seen: set[str] = set()
+    for row, tr in enumerate(trs, start=1):
+        one = target_figure(tr)
+        for trace in one.data:
+            name = trace.name or ""
+            key = name.split(" (")[0]
+            trace.update(
+                legendgroup=key, showlegend=key not in seen and trace.showlegend is not False
+            )
+            seen.add(key)
+            fig.add_trace(trace, row=row, col=1)
+        for shape in one.layout.shapes:
+            fig.add_vrect(
+                x0=shape.x0, x1=shape.x1, fillcolor=shape.fillcolor, line_width=0,
+                layer="below", row=row, col=1,
+            )  # fmt: skip
+    fig.update_layout(
+        template="csi",
+        title="Targets through the cycle (limits frozen on the baseline; shading: baseline, action, review)",
+        height=260 * len(trs) + 120,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.03, "x": 0.0},
+        hovermode="closest",
     )
     return fig
