@@ -591,9 +591,12 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
                 "the file is empty", file=str(path), hint="export the data again, with a header row"
             ) from None
         except pd.errors.ParserError as exc:
+            detail = " ".join(str(exc).split())
+            line = re.search(r"line (\d+)", detail)
             raise InputError(
-                f"it cannot be parsed as delimited text with delimiter {sep!r} ({exc})",
+                f"it cannot be parsed as delimited text with delimiter {sep!r} ({detail})",
                 file=str(path),
+                row=int(line.group(1)) - 1 if line else None,
                 hint="check the quotes on that line; every row needs as many fields as the header",
             ) from None
         except ValueError as exc:  # e.g. a zip with several files

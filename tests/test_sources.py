@@ -506,3 +506,9 @@ def test_mostly_unparseable_dates_warn(tmp_path):
 def test_kept_column_with_a_canonical_name_is_refused():
     with pytest.raises(ConfigError, match="has the name of a canonical column"):
         load_requests(EXPORTS / "jira.csv", preset="jira-sm", keep=["priority"])
+
+
+def test_ragged_row_names_the_data_row():
+    with pytest.raises(InputError, match="as many fields as the header") as exc:
+        load_requests(EXPORTS / "ragged.csv")
+    assert exc.value.row == 2  # file line 3 = data row 2 (the header is not counted)
