@@ -825,7 +825,7 @@ class Cycle:
         snapshot = create_snapshot(
             load.data,
             self.planned_periods["baseline"],
-            source=load.source,
+            source=_relative(load.source, self.dir),
             fingerprint=load.fingerprint,
             mapping=load.mapping,
             rows=row_counts(load),
