@@ -292,7 +292,8 @@ def _check_duplicate_keys(node: yaml.Node | None, file: str) -> None:
 
 def _mapping_error(exc: ValidationError, root: yaml.Node | None, file: str) -> ConfigError:
     """One-paragraph error for the first problem pydantic found, with line and suggestion."""
-    errors = exc.errors()
+    # a misspelt key also makes the right key "missing": report the misspelling first
+    errors = sorted(exc.errors(), key=lambda e: e["type"] == "missing")
     err = errors[0]
     loc = tuple(err["loc"])
     is_key = bool(loc) and loc[-1] == "[key]"

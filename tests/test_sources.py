@@ -512,3 +512,16 @@ def test_ragged_row_names_the_data_row():
     with pytest.raises(InputError, match="as many fields as the header") as exc:
         load_requests(EXPORTS / "ragged.csv")
     assert exc.value.row == 2  # file line 3 = data row 2 (the header is not counted)
+
+
+def test_misspelt_nested_key_reported_before_the_missing_one(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "name: x\ncolumns:\n  request_id: id\noutcome:\n  column: status\n"
+        "  valuse:\n    fulfilled: [Done]\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_mapping(mapping=path)
+    # "valuse" is on line 6; the resulting "values is missing" is not what the user needs
+    assert exc.value.row == 6 and exc.value.column == "outcome.valuse"
+    assert "did you mean 'values'" in str(exc.value).lower()
