@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
 
 from .stages import Stage, notebooks_dir
 
@@ -20,6 +21,14 @@ class StageRun:
     ok: bool
     seconds: float
     error: str | None = None
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
 
 
 def execute_stage(
@@ -52,6 +61,7 @@ def execute_stage(
             log_output=False,
             request_save_on_cell_execute=False,
             execution_timeout=timeout,
+            kernel_manager_class=LocalKernelManager,
         )
     except pm.PapermillExecutionError as exc:
         message = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
