@@ -42,6 +42,8 @@ def test_parameters_cell_is_tagged_and_every_parameter_commented(notebook):
     for line in tagged[0].source.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             assert "  # " in line, f"{path.name}: parameter line without a comment: {line!r}"
+            # papermill's parser gives up on a line with a second "=" (e.g. in its comment)
+            assert line.count("=") == 1, f"{path.name}: no '=' in a parameter comment: {line!r}"
     params = set(inspect_notebook(str(path)))
     if path.stem != "workshop":
         assert params >= COMMON, f"{path.name}: missing parameters {COMMON - params}"
