@@ -49,7 +49,15 @@ from .periods import Period
 from .schema import DIMENSION_COLUMNS
 from .storage import atomic_path, atomic_write, sha256_file
 
-__all__ = ["Snapshot", "create_snapshot", "load_snapshot", "MANIFEST", "TABLES"]
+__all__ = [
+    "Snapshot",
+    "create_snapshot",
+    "load_snapshot",
+    "row_counts",
+    "redact",
+    "MANIFEST",
+    "TABLES",
+]
 
 #: Name of the manifest file.
 MANIFEST = "manifest.json"

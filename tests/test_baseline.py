@@ -10,7 +10,7 @@ import pytest
 
 import csi_lib
 from csi_lib import baseline as B
-from csi_lib.baseline import create_snapshot, load_snapshot, redact
+from csi_lib.baseline import create_snapshot, load_snapshot, redact, row_counts
 from csi_lib.errors import SnapshotError
 
 MAPPING = {"name": "generic-csv", "timezone": "UTC", "columns": {"request_id": "id"}}
@@ -144,3 +144,10 @@ def test_redact() -> None:
     assert redact("mssql://sa:p@ss@host/db") == "mssql://sa:***@host/db"
     assert redact("Server=x;Password=hunter2;") == "Server=x;Password=***;"
     assert redact("data/export.csv") == "data/export.csv"
+
+
+def test_row_counts_of_a_load_result() -> None:
+    class Load:  # the three counters of csi_lib.sources.LoadResult
+        rows_read, rows_kept, rows_quarantined = 12, 9, 3
+
+    assert row_counts(Load()) == {"read": 12, "kept": 9, "quarantined": 3}
