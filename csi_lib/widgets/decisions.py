@@ -1,0 +1,102 @@
+"""Decisions log of the workshop: a text box and "Record decision".
+
+Each decision is appended, with the time, the stage and (optionally) who
+recorded it, to the cycle's ``decisions.md`` (:func:`csi_lib.workshop.record_decision`),
+and the decisions recorded so far are listed below the box. Everything a
+person typed is HTML-escaped before it is shown.
+
+Examples
+--------
+>>> from csi_lib.widgets.decisions import DecisionLog   # doctest: +SKIP
+>>> DecisionLog(cycle.dir, stage=3).widget              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from ..charts.theme import RAG
+from ..errors import CsiError
+from ..workshop import decisions_html, read_decisions, record_decision, stage_of
+
+__all__ = ["DecisionLog"]
+
+
+class DecisionLog:
+    """Record the room's decisions for one stage (or for the whole cycle).
+
+    Parameters
+    ----------
+    cycle_dir:
+        The cycle folder (``decisions.md`` is written there).
+    stage:
+        Stage number 0-6 the decisions belong to; ``None`` for general
+        decisions (the list then shows every decision of the cycle).
+
+    Attributes
+    ----------
+    widget:
+        The ``VBox`` to display.
+    """
+
+    def __init__(self, cycle_dir: str | Path, *, stage: int | str | None = None) -> None:
+        self.cycle_dir = Path(cycle_dir)
+        self.stage = stage_of(stage)
+        what = f"stage {self.stage.number}" if self.stage else "the cycle"
+        self.text = w.Textarea(
+            placeholder=f"What did the room decide for {what}?",
+            layout={"width": "640px", "height": "70px"},
+        )
+        self.author = w.Text(placeholder="recorded by (optional)", layout={"width": "220px"})
+        self.button = w.Button(
+            description="Record decision",
+            button_style="success",
+            icon="check",
+            tooltip="append this decision to decisions.md",
+        )
+        self.status = w.HTML()
+        self.log = w.HTML()
+        self.button.on_click(lambda _b: self._on_record())
+        self.widget = w.VBox([self.text, w.HBox([self.author, self.button]), self.status, self.log])
+        self.widget.add_class("csi-decisions")
+        self.refresh()
+
+    def record(self) -> Path:
+        """Append the text box as a decision, clear it, refresh the list; returns the file.
+
+        Raises
+        ------
+        ConfigError
+            The text box is empty or too long.
+        """
+        path = record_decision(
+            self.cycle_dir,
+            self.text.value,
+            stage=self.stage,
+            author=self.author.value.strip() or None,
+        )
+        self.text.value = ""
+        self.refresh()
+        return path
+
+    def refresh(self) -> None:
+        """Re-read ``decisions.md`` and list this stage's decisions (all for ``stage=None``)."""
+        table = read_decisions(self.cycle_dir)
+        self.log.value = decisions_html(table, stage=self.stage.number if self.stage else None)
+
+    def _on_record(self) -> None:
+        try:
+            path = self.record()
+        except CsiError as exc:
+            self.status.value = f"<span style='color:{RAG['fail']}'>{html.escape(str(exc))}</span>"
+            return
+        self.status.value = (
+            f"<span style='color:{RAG['pass']}'>Recorded in {html.escape(path.name)}.</span>"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any):  # display the control directly in a notebook
+        return self.widget._repr_mimebundle_(**kwargs)
