@@ -74,6 +74,10 @@ REASON_OPEN_WITH_CLOSED_AT = "open request with closed_at"
 REASON_CSAT_RANGE = "csat out of range 1..5"
 REASON_CSAT_NAN = "csat not a number"
 REASON_REOPEN = "reopen_count not a whole number"
+#: Dates (opened_at, assessed_at, closed_at) later than ``validate(now=...)``: "<column> in the future".
+REASON_FUTURE = "in the future"
+#: Date columns that cannot lie in the future (``sla_due_at`` may).
+PAST_COLUMNS: tuple[str, ...] = ("opened_at", "assessed_at", "closed_at")
 
 #: Spellings read as true / false in a boolean column (compared in lower case).
 TRUE_STRINGS: frozenset[str] = frozenset({"true", "t", "yes", "y", "1", "1.0"})
@@ -307,6 +311,7 @@ def validate(
     *,
     source: str,
     unparseable: dict[str, pd.Series] | None = None,
+    now: pd.Timestamp | None = None,
 ) -> Validated:
     """Check a renamed frame and turn it into the canonical frame plus a quarantine.
 
@@ -324,6 +329,9 @@ def validate(
     unparseable:
         For dates parsed by the caller: column -> boolean mask of values given in
         the source but unreadable (they become "unparseable <column>").
+    now:
+        If given (UTC), rows whose opened_at, assessed_at or closed_at is later are
+        quarantined as "<column> in the future" (a clock, timezone or typing mistake).
 
     Returns
     -------
@@ -376,6 +384,8 @@ def validate(
         checks.append((bad, col, f"unparseable {col}"))
         if col == "opened_at":
             checks.append((parsed.values.isna() & ~bad, col, f"missing {col}"))
+        if now is not None and col in PAST_COLUMNS:
+            checks.append((parsed.values > now, col, f"{col} {REASON_FUTURE}"))
         unparseable[col] = bad
 
     outcome = _as_text(given["outcome"]).str.lower()

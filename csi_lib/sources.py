@@ -25,6 +25,7 @@ import difflib
 import gzip
 import hashlib
 import re
+import warnings as pywarnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -83,6 +84,9 @@ __all__ = [
 CANONICAL_NAMES: tuple[str, ...] = tuple(c.name for c in CANONICAL_COLUMNS)
 CanonicalName = Literal[CANONICAL_NAMES]  # type: ignore[valid-type]
 OutcomeName = Literal[OUTCOMES]  # type: ignore[valid-type]
+#: A date later than the time of loading plus this is quarantined as "<column> in the future"
+#: (the margin absorbs a wrong source timezone).
+FUTURE_TOLERANCE = pd.Timedelta(days=1)
 DEFAULT_NA_VALUES: list[str] = ["", "NULL", "null", "NaN", "N/A", "n/a", "#N/A"]
 
 
@@ -582,7 +586,19 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
             pass
     for i, encoding in enumerate(encodings):
         try:
-            frame = pd.read_csv(path, encoding=encoding, **csv_options)
+            with pywarnings.catch_warnings():
+                # every data row longer than the header: pandas would silently use the first
+                # column as the index (index_col=False stops that) or drop the extra fields
+                pywarnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, encoding=encoding, index_col=False, **csv_options)
+        except pd.errors.ParserWarning:
+            raise InputError(
+                f"the data rows have more fields than the header row (delimiter {sep!r})",
+                file=str(path),
+                row=1,
+                hint="add the missing column names to the header, or remove the extra "
+                "fields (a cell holding the delimiter must be quoted)",
+            ) from None
         except UnicodeDecodeError:
             if i == len(encodings) - 1:
                 raise
@@ -594,10 +610,12 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
         except pd.errors.ParserError as exc:
             detail = " ".join(str(exc).split())
             line = re.search(r"line (\d+)", detail)
+            # "EOF inside string starting at row N": N counts the header as row 0
+            quote = re.search(r"starting at row (\d+)", detail)
             raise InputError(
                 f"it cannot be parsed as delimited text with delimiter {sep!r} ({detail})",
                 file=str(path),
-                row=int(line.group(1)) - 1 if line else None,
+                row=int(line.group(1)) - 1 if line else int(quote.group(1)) if quote else None,
                 hint="check the quotes on that line; every row needs as many fields as the header",
             ) from None
         except ValueError as exc:  # e.g. a zip with several files
@@ -1021,6 +1039,63 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
     return plan
 
 
+_NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:\D|$)"
+
+
+def _check_day_month_order(
+    raw: pd.Series, mapping: Mapping, column: str, label: str, source_rows: pd.Series
+) -> None:
+    """Refuse a date column that is read day-first for some values and month-first for others.
+
+    Without a ``datetime_format``, ``01/02/2025`` is read as the mapping's ``dayfirst``
+    says, but ``13/02/2025`` can only be day-first (and ``02/13/2025`` only month-first),
+    and the parser silently swaps day and month for those values: one column would mix
+    both readings. This raises an :class:`InputError` naming the first row that
+    contradicts the mapping's order.
+    """
+    if mapping.datetime_format:
+        return
+    from .schema import _as_text, _matches
+
+    text = _as_text(raw)
+    hit = _matches(text, _NUMERIC_DATE)
+    if not hit.any():
+        return
+    parts = text[hit].str.extract(_NUMERIC_DATE).astype("int64")
+    first, second = parts[0], parts[1]
+    day_first_only = (first > 12) & (second <= 12)
+    month_first_only = (second > 12) & (first <= 12)
+    either = (first <= 12) & (second <= 12) & (first != second)
+    contradicts = month_first_only if mapping.dayfirst else day_first_only
+    if not contradicts.any():
+        return
+    mixed = bool(day_first_only.any() and month_first_only.any())
+    if not mixed and not either.any():
+        return  # every value is unambiguous and read the one way it can be
+    pos = contradicts[contradicts].index[0]
+    row = int(source_rows.iloc[pos])
+    value = raw.iloc[pos]
+    if mixed:
+        message = (
+            f"the dates of '{column}' mix day-first and month-first values "
+            f"(e.g. '{value}'), so none of them can be trusted"
+        )
+        hint = "export the dates in one format (ISO 8601, YYYY-MM-DD, is safest)"
+    else:
+        order = "month-first" if mapping.dayfirst else "day-first"
+        other = "day-first" if mapping.dayfirst else "month-first"
+        message = (
+            f"'{value}' can only be a {order} date, but the {mapping.label} reads dates "
+            f"{other}, so values such as 01/02 would be read the other way"
+        )
+        hint = (
+            f"set dayfirst: {str(not mapping.dayfirst).lower()} (or a datetime_format such as "
+            f"'{'%d/%m/%Y %H:%M' if not mapping.dayfirst else '%m/%d/%Y %H:%M'}') in your "
+            "mapping file (copy a preset from csi_lib/presets to start one)"
+        )
+    raise InputError(message, file=label, column=column, row=row, hint=hint)
+
+
 def _dedupe(work: pd.DataFrame, plan: _Plan, mapping: Mapping) -> pd.Series:
     """Mask of the rows to keep: the last row of each request after a stable sort."""
     order = parse_datetimes(
@@ -1155,7 +1230,15 @@ def _load(
         raw, warnings = table.frame, list(table.warnings)
         fingerprint = sha256_file(source)
     rows_read = len(raw)
-    plan = _plan(m, [str(c) for c in raw.columns], label, keep)
+    try:
+        plan = _plan(m, [str(c) for c in raw.columns], label, keep)
+    except InputError as exc:
+        # e.g. the first sheet of a workbook is a cover sheet: say which sheets there are
+        sheets = [w for w in warnings if " sheets (" in w]
+        if sheets:
+            exc.hint = (f"{exc.hint}. " if exc.hint else "") + f"{sheets[0]} with --sheet"
+            exc.args = (exc.render(),)
+        raise
     if plan.absent:
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
 
@@ -1198,6 +1281,7 @@ def _load(
                     f"dates (e.g. '{example}'); check datetime_format "
                     f"({m.datetime_format or 'inferred'}) and dayfirst in the {m.label}"
                 )
+            _check_day_month_order(kept[col], m, col, label, source_rows)
             if parsed.ambiguous.any():
                 warnings.append(
                     f"{int(parsed.ambiguous.sum())} value(s) of '{col}' fall in the repeated hour "
@@ -1223,7 +1307,12 @@ def _load(
         frame[col] = kept[col]
         columns_used[col] = col
     frame["source_row"] = source_rows
-    validated = validate(pd.DataFrame(frame), source=label, unparseable=unparseable)
+    validated = validate(
+        pd.DataFrame(frame),
+        source=label,
+        unparseable=unparseable,
+        now=pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE,
+    )
 
     q = validated.quarantine[list(QUARANTINE_COLUMNS)]
     values = work.iloc[q["source_row"].to_numpy() - 1].reset_index(drop=True)

@@ -1,0 +1,364 @@
+"""Write the bad-input corpus (the files beside this script).
+
+Every file is one mistake that real exports contain. The files are committed;
+this script documents how each was made and re-creates them:
+
+    .venv/bin/python tests/bad_input/make_corpus.py
+
+What the user sees for each file is in ``docs/bad-input.md``; the checks are in
+``tests/test_bad_input.py``. The several-hundred-MB file is not committed: the
+test writes it into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SAMPLE_CYCLE = HERE.parents[1] / "data" / "sample-cycle"
+
+HEADER = "request_id,opened_at,assessed_at,closed_at,outcome,category,channel,priority,group,csat,reopen_count"
+#: Five good rows used as the body of most files (one open request).
+GOOD = [
+    "R1,2025-03-03 09:00,2025-03-03 10:00,2025-03-04 09:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+    "R2,2025-03-03 11:00,2025-03-03 11:30,2025-03-03 15:00,declined,Software,email,P2,Apps,2,0",
+    "R3,2025-03-04 08:00,,2025-03-05 08:00,cancelled,Phone,portal,P3,Desk,,0",
+    "R4,2025-03-05 14:00,2025-03-05 15:00,2025-03-07 14:00,fulfilled,Laptop,phone,P4,Desk,4,1",
+    "R5,2025-03-06 10:00,,,open,Access,portal,P3,Access,,",
+]
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def write(name: str, content: str | bytes) -> None:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    (HERE / name).write_bytes(data)
+
+
+def main() -> None:  # noqa: PLR0915 - one statement per corpus file
+    # --- structure of the file -----------------------------------------------------------
+    write("empty.csv", b"")
+    write("blank_lines.csv", b"\n\n   \n\n")
+    write("header_only.csv", HEADER + "\n")
+    write(
+        "missing_required_column.csv",
+        csv_text(
+            *[",".join(r.split(",")[:1] + r.split(",")[2:]) for r in GOOD],
+            header=HEADER.replace("opened_at,", ""),
+        ),
+    )
+    write("misspelt_header.csv", csv_text(*GOOD, header=HEADER.replace("opened_at", "opend_at")))
+    write(
+        "header_whitespace_case.csv",
+        csv_text(
+            *GOOD,
+            header=" Request_ID , Opened_At ,"
+            "assessed_at,closed_at,OUTCOME,category,channel,priority,group,csat,reopen_count",
+        ),
+    )
+    write("ragged_row.csv", csv_text(*GOOD[:2], GOOD[2] + ",extra,fields", *GOOD[3:]))
+    write(
+        "unclosed_quote.csv",
+        csv_text(*GOOD[:2], 'R9,2025-03-03 09:00,,,open,"Laptop,portal,P3,Desk,,', *GOOD[2:]),
+    )
+    write(
+        "semicolon_delimiter.csv",
+        csv_text(*[r.replace(",", ";") for r in GOOD], header=HEADER.replace(",", ";")),
+    )
+    write(
+        "tab_delimiter.csv",
+        csv_text(*[r.replace(",", "\t") for r in GOOD], header=HEADER.replace(",", "\t")),
+    )
+    write(
+        "pipe_delimiter.txt",
+        csv_text(*[r.replace(",", "|") for r in GOOD], header=HEADER.replace(",", "|")),
+    )
+    # --- encodings ----------------------------------------------------------------------------
+    cafe = [
+        r.replace("Phone", "Café machine").replace("Access,portal", "Réseau,portal") for r in GOOD
+    ]
+    write("bom_utf8.csv", b"\xef\xbb\xbf" + csv_text(*cafe).encode("utf-8"))
+    write("latin1.csv", csv_text(*cafe).encode("latin-1"))
+    write(
+        "cp1252_semicolon.csv",
+        csv_text(*[r.replace(",", ";") for r in cafe], header=HEADER.replace(",", ";")).encode(
+            "cp1252"
+        ),
+    )
+    write(
+        "utf16_excel_unicode_text.txt",
+        csv_text(*[r.replace(",", "\t") for r in cafe], header=HEADER.replace(",", "\t")).encode(
+            "utf-16"
+        ),
+    )
+    write("binary_named_csv.csv", bytes(range(256)) * 8)
+    # --- dates ------------------------------------------------------------------------------------
+    write(
+        "mixed_date_formats.csv",
+        csv_text(
+            "R1,2025-03-03 09:00,,2025-03-04 09:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R2,2025-03-03T11:00:00,,2025-03-03T15:00:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R3,3 March 2025 08:00,,5 March 2025 08:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R4,2025/03/05 14:00,,2025/03/07 14:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R5,yesterday,,2025-03-07 14:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R6,2025-03-06 10:00,,31/02/2025 10:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+        ),
+    )
+    write(
+        "dayfirst_ambiguous.csv",
+        csv_text(
+            "R1,01/02/2025 09:00,,03/02/2025 09:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R2,05/02/2025 11:00,,06/02/2025 15:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R3,13/02/2025 08:00,,14/02/2025 08:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R4,20/02/2025 14:00,,25/02/2025 14:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+        ),
+    )
+    write(
+        "dayfirst_mapping.yaml",
+        "\n".join(
+            [
+                "name: dayfirst-export",
+                "timezone: Europe/London",
+                "dayfirst: true",
+                "columns:",
+                "  request_id: request_id",
+                "  opened_at: opened_at",
+                "  closed_at: closed_at",
+                "  outcome: outcome",
+                "  category: category",
+                "",
+            ]
+        ),
+    )
+    write(
+        "future_dates.csv",
+        csv_text(
+            *GOOD[:3],
+            "R6,2099-01-01 09:00,,,open,Laptop,portal,P3,Desk,,",
+            "R7,2025-03-06 10:00,,2099-03-06 10:00,fulfilled,Laptop,portal,P3,Desk,4,0",
+        ),
+    )
+    write(
+        "closed_before_opened.csv",
+        csv_text(
+            *GOOD[:3],
+            "R6,2025-03-06 10:00,,2025-03-05 10:00,fulfilled,Laptop,portal,P3,Desk,4,0",
+        ),
+    )
+    write(
+        "duplicate_ids.csv",
+        csv_text(
+            *GOOD,
+            GOOD[0],  # exact copy: collapsed silently into one
+            "R2,2025-03-03 11:00,2025-03-03 11:30,2025-03-05 15:00,fulfilled,Software,email,P2,Apps,4,0",
+        ),
+    )
+    write(
+        "open_with_closed_at.csv",
+        csv_text(
+            *GOOD[:2],
+            "R6,2025-03-06 10:00,,2025-03-07 10:00,open,Laptop,portal,P3,Desk,,",
+            "R7,2025-03-06 10:00,,,fulfilled,Laptop,portal,P3,Desk,,",
+        ),
+    )
+    write(
+        "unparseable_dates.csv",
+        csv_text(
+            *GOOD[:2],
+            "R6,not a date,,,open,Laptop,portal,P3,Desk,,",
+            "R7,2025-03-06 10:00,,2025-13-45 10:00,fulfilled,Laptop,portal,P3,Desk,,",
+        ),
+    )
+    write(
+        "missing_ids.csv", csv_text(*GOOD[:2], ",2025-03-06 10:00,,,open,Laptop,portal,P3,Desk,,")
+    )
+    write(
+        "mixed_timezones.csv",
+        csv_text(
+            "R1,2025-03-03T09:00:00Z,,2025-03-03T17:00:00Z,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R2,2025-03-03 09:00,,2025-03-03 17:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R3,2025-03-03T10:00:00+01:00,,2025-03-03T18:00:00+01:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R4,2025-03-03 04:00:00-05:00,,2025-03-03 12:00:00-05:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+        ),
+    )
+    # --- values -----------------------------------------------------------------------------------
+    write(
+        "csat_out_of_range.csv",
+        csv_text(
+            *GOOD[:2],
+            "R6,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,0,0",
+            "R7,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,10,0",
+        ),
+    )
+    write(
+        "csat_text.csv",
+        csv_text(
+            *GOOD[:2],
+            "R6,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,Very satisfied,0",
+            'R7,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,"4,5",0',
+        ),
+    )
+    write(
+        "reopen_count_bad.csv",
+        csv_text(
+            *GOOD[:2],
+            "R6,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,4,-1",
+            "R7,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,4,1.5",
+            "R8,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,4,twice",
+        ),
+    )
+    write(
+        "unknown_outcome.csv",
+        csv_text(
+            *GOOD[:2],
+            "R6,2025-03-06 10:00,,2025-03-07 10:00,Resolved,Laptop,portal,P3,Desk,4,0",
+            "R7,2025-03-06 10:00,,2025-03-07 10:00,,Laptop,portal,P3,Desk,4,0",
+        ),
+    )
+    write(
+        "strict_outcome_mapping.yaml",
+        "\n".join(
+            [
+                "name: strict-outcomes",
+                "columns:",
+                "  request_id: Ticket",
+                "  opened_at: Opened",
+                "  closed_at: Closed",
+                "outcome:",
+                "  column: Status",
+                "  values:",
+                "    fulfilled: [Done]",
+                "    declined: [Rejected]",
+                "    cancelled: [Withdrawn]",
+                "    open: [New, In progress]",
+                "  default: null        # any other value is quarantined as 'unknown outcome'",
+                "",
+            ]
+        ),
+    )
+    write(
+        "strict_outcome_export.csv",
+        "\n".join(
+            [
+                "Ticket,Opened,Closed,Status,Assignee",
+                "T1,2025-03-03 09:00,2025-03-04 09:00,Done,Ana",
+                "T2,2025-03-03 10:00,,In progress,Bob",
+                "T3,2025-03-03 11:00,2025-03-04 11:00,Resolved - duplicate,Cem",
+                "T4,2025-03-03 12:00,2025-03-04 12:00,Rejected,Dee",
+                "",
+            ]
+        ),
+    )
+    # a formula in a category cell, quoted as a spreadsheet writes it; six rows so that the
+    # group is not hidden as smaller than 5
+    formula = '"=HYPERLINK(""http://attacker.example/x"",""click"")"'
+    write(
+        "formula_injection.csv",
+        csv_text(
+            *[r.replace("Laptop", formula) for r in GOOD],
+            *[
+                ",".join(["F" + f[0][1:], *f[1:5], formula, "@SUM(1)", "-2+3", "+A1", *f[9:]])
+                for f in (r.split(",") for r in GOOD)
+            ],
+        ),
+    )
+    # an unquoted cell holding the delimiter on every row: one field more than the header
+    write(
+        "extra_field_every_row.csv",
+        csv_text(*[r.replace("Laptop", "Laptop, 14 inch") for r in GOOD]),
+    )
+    write("trailing_delimiter.csv", csv_text(*[r + "," for r in GOOD]))
+    # --- containers ---------------------------------------------------------------------------------
+    body = csv_text(*GOOD)
+    full = gzip.compress(body.encode() * 1)
+    write("truncated.csv.gz", full[: len(full) // 2])
+    write("not_gzip.csv.gz", body)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("january.csv", body)
+        zf.writestr("february.csv", body)
+    write("two_files.zip", buf.getvalue())
+    write("csv_named_xlsx.xlsx", body)
+    write("unsupported_suffix.json", '{"request_id": "R1"}\n')
+    notes = pd.DataFrame(
+        {"About this export": ["Exported from the service desk", "Sheet 2 has the data"]}
+    )
+    data = pd.read_csv(io.StringIO(body), dtype=str)
+    with pd.ExcelWriter(HERE / "several_sheets.xlsx", engine="openpyxl") as xw:
+        notes.to_excel(xw, sheet_name="Notes", index=False)
+        data.to_excel(xw, sheet_name="Requests", index=False)
+        data.head(0).to_excel(xw, sheet_name="Empty", index=False)
+    write("truncated.parquet", b"PAR1" + b"\x00" * 64)
+    # --- mapping and cycle files ------------------------------------------------------------------
+    write(
+        "mapping_key_typo.yaml",
+        "\n".join(
+            [
+                "name: my-export",
+                "timezone: UTC",
+                "colums:             # typo: columns",
+                "  request_id: request_id",
+                "  opened_at: opened_at",
+                "",
+            ]
+        ),
+    )
+    write(
+        "mapping_nested_typo.yaml",
+        "\n".join(
+            [
+                "name: my-export",
+                "columns:",
+                "  request_id: request_id",
+                "  opened_at: opened_at",
+                "  closed_at: closed_at",
+                "  categroy: category   # typo: category",
+                "  outcome: outcome",
+                "",
+            ]
+        ),
+    )
+    write(
+        "mapping_bad_timezone.yaml",
+        "\n".join(
+            [
+                "name: my-export",
+                "timezone: Europe/Londn",
+                "columns: {request_id: request_id, opened_at: opened_at, outcome: outcome}",
+                "",
+            ]
+        ),
+    )
+    write("mapping_not_yaml.yaml", "name: [unclosed\ncolumns:\n  request_id: request_id\n")
+    write(
+        "mapping_python_tag.yaml",
+        "\n".join(
+            [
+                "name: !!python/object/apply:os.system ['echo pwned > /tmp/csi-pwned']",
+                "columns: {request_id: request_id, opened_at: opened_at, outcome: outcome}",
+                "",
+            ]
+        ),
+    )
+    cycle = HERE / "cycle_with_tab"
+    if cycle.exists():
+        shutil.rmtree(cycle)
+    cycle.mkdir()
+    for name in ("vision.yaml", "plan.yaml", "targets.yaml"):
+        shutil.copy(SAMPLE_CYCLE / name, cycle / name)
+    text = (SAMPLE_CYCLE / "cycle.yaml").read_text(encoding="utf-8")
+    text = text.replace("../sample_requests.csv.gz", "../../../data/sample_requests.csv.gz")
+    text = text.replace("\n  to: 2025-06-30", "\n\tto: 2025-06-30", 1)
+    (cycle / "cycle.yaml").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
