@@ -59,6 +59,10 @@ def report(
     with_code: Annotated[
         bool, typer.Option("--with-code", help="Show the code cells in the HTML pages.")
     ] = False,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also print the report to report.pdf (needs Chromium)."),
+    ] = False,
 ) -> None:
     """Run the cycle's stage notebooks and write a self-contained HTML report.
 
@@ -79,6 +83,7 @@ def report(
         out=out,
         stages=stage,
         with_code=with_code,
+        pdf=pdf,
         progress=say,
     )
     for run in result.failed:

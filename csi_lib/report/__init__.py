@@ -240,6 +240,7 @@ def build_report(
     out: str | Path = "reports",
     stages: list[str] | None = None,
     with_code: bool = False,
+    pdf: bool = False,
     progress: Progress | None = None,
 ) -> ReportResult:
     """Run the stage notebooks and publish the report folder.
@@ -261,6 +262,9 @@ def build_report(
         Stage numbers or notebook names to run (default: all).
     with_code:
         Keep the code cells in the HTML pages.
+    pdf:
+        Also print the pages to ``report.pdf`` through headless Chromium
+        (:mod:`.pdf`); a :class:`CsiError` before any stage runs if Chromium is missing.
 
     Returns
     -------
@@ -278,6 +282,10 @@ def build_report(
     as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
     ctx = _context(cycle_path, data, preset, mapping, date_from, date_to)
     chosen = select_stages(stages, cycle=cycle_path is not None)
+    if pdf:
+        from .pdf import chromium_path
+
+        chromium_path()  # no Chromium: exit 2 now, not after every stage has run
     load = _preflight(cycle_path, ctx, say)
     if not chosen:
         raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
@@ -347,6 +355,8 @@ def build_report(
         say("KPI tables (Excel) ...")
         periods = _report_periods(cycle_path, load.data, date_from, date_to, as_of_date)
         downloads = _write_workbook(staging, load.data, periods, _min_group_size(cycle_path))
+        if pdf:
+            downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
         generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         write_index(
             staging / "index.html",
@@ -370,6 +380,12 @@ def build_report(
                 "provenance": [*provenance, ("Generated at", generated)],
             },
         )
+        if pdf:
+            from .pdf import print_pdf
+
+            say("PDF ...")
+            pages = [staging / "index.html", *(staging / r.stage.html for r in result.runs)]
+            print_pdf([p for p in pages if p.exists()], staging / "report.pdf")
         final = _unique_folder(parent, as_of_date.isoformat())
         os.replace(staging, final)
         _point_latest(parent, final)

@@ -4,22 +4,29 @@
   is embedded once in the page: the page needs no network;
 - interactive widgets, which need a live kernel, are replaced by a short note;
 - code cells and stderr are hidden unless ``with_code=True``;
-- the page gets the workbook's CSS, a navigation bar and a provenance footer,
-  rendered by the ``csi-report`` nbconvert template (autoescaped).
+- cells of HTML tables are classed for the stylesheet (numbers right-aligned,
+  text left-aligned, better/worse arrows coloured with the RAG colours);
+- papermill's red error markers become one banner saying where the stage stopped;
+- the page gets the workbook's CSS, a navigation bar, previous/next links and a
+  provenance footer, rendered by the ``csi-report`` nbconvert template
+  (autoescaped).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import plotly.io as pio
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from plotly.offline import get_plotlyjs
 
+from ..charts import theme
 from ..storage import atomic_write
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -33,12 +40,86 @@ WIDGET_NOTE = (
 )
 
 
+#: papermill's tag on the markdown cells it inserts around a failing cell.
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+
+#: A table cell shown as a number: optional sign or arrow, digits, optional exponent and unit.
+_NUMBER = re.compile(
+    r"^[\s]*[+\-−±]?[\d][\d,.\s]*(?:e[+\-]?\d+)?\s*(?:%|pp|h|hours?|d|days?|x|requests?)?\s*$"
+    r"|^\s*(?:—|–|-|nan|NaN|<NA>|None)?\s*$",
+    re.IGNORECASE,
+)
+#: Arrow cells (csi_lib.tables.change_arrow) and the verdict class each gets.
+_ARROWS: dict[str, str] = {"better": "csi-better", "worse": "csi-worse"}
+
+
+def classify_tables(html: str) -> str:
+    """Class the cells of every ``<table>`` in ``html`` for the report stylesheet.
+
+    Body cells that read as numbers (``41.8 h``, ``-36 %``, ``1,265``, an em
+    dash for missing) get ``csi-num`` (right-aligned); a column whose body
+    cells are all numbers gets ``csi-num`` on its header too; cells holding a
+    change arrow get ``csi-better`` / ``csi-worse``. The text is not changed.
+
+    Examples
+    --------
+    >>> classify_tables("<table><tr><td>41.8 h</td><td>Laptop</td></tr></table>")
+    '<table><tr><td class="csi-num">41.8 h</td><td>Laptop</td></tr></table>'
+    """
+    if "<table" not in html:
+        return html
+    soup = BeautifulSoup(html, "html.parser")
+    for table in soup.find_all("table"):
+        numeric: dict[int, bool] = {}
+        for row in table.find_all("tr"):
+            if row.find_parent("thead") is not None:
+                continue
+            col = 0
+            for cell in row.find_all(["td", "th"], recursive=False):
+                text = cell.get_text(" ", strip=True)
+                if cell.name == "td":
+                    is_num = bool(_NUMBER.match(text)) and text != ""
+                    if is_num:
+                        cell["class"] = [*cell.get("class", []), "csi-num"]
+                    numeric[col] = numeric.get(col, True) and (is_num or text in ("", "—"))
+                    for word, cls in _ARROWS.items():
+                        if text[:1] in "▲▼" and word in text:
+                            cell["class"] = [*cell.get("class", []), cls]
+                col += int(cell.get("colspan", 1))
+        head_rows = table.select("thead tr")
+        if head_rows and numeric:
+            col = 0
+            for cell in head_rows[-1].find_all(["th", "td"], recursive=False):
+                if numeric.get(col):
+                    cell["class"] = [*cell.get("class", []), "csi-num"]
+                col += int(cell.get("colspan", 1))
+    return str(soup)
+
+
+def _error_banner(cell_html: str) -> str:
+    """Our banner for papermill's "An Exception was encountered at In [n]" marker."""
+    where = re.search(r"In \[(\d+)\]", cell_html)
+    at = f" at cell [{where.group(1)}]" if where else ""
+    return (
+        '<div class="csi-error-banner" role="alert"><strong>This stage stopped with an error'
+        f"{at}.</strong> The results up to that point are shown; the error is "
+        '<a href="#papermill-error-cell">further down the page</a>. '
+        "The other stages of the report are not affected.</div>"
+    )
+
+
 class StaticOutputs(Preprocessor):
     """Turn live-only outputs into static HTML and drop noise from report pages."""
 
     keep_stderr: bool = False
 
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
+        if PAPERMILL_ERROR_TAG in cell.get("metadata", {}).get("tags", []):
+            if 'id="papermill-error-cell"' in cell.source:
+                cell.source = '<span id="papermill-error-cell" class="csi-error-anchor">The stage stopped here:</span>'
+            else:
+                cell.source = _error_banner(cell.source)
+            return cell, resources
         if cell.get("cell_type") != "code":
             return cell, resources
         outputs = []
@@ -61,6 +142,10 @@ class StaticOutputs(Preprocessor):
                 out["data"] = {"text/html": f'<div class="csi-figure">{html}</div>'}
             elif data is not None and WIDGET_MIME in data:
                 out["data"] = {"text/html": WIDGET_NOTE}
+            elif data is not None and "text/html" in data:
+                html = data["text/html"]
+                html = "".join(html) if isinstance(html, list) else html
+                out["data"] = {**data, "text/html": classify_tables(html)}
             outputs.append(out)
         cell["outputs"] = outputs
         return cell, resources
@@ -71,10 +156,40 @@ def _plotlyjs() -> str:
     return get_plotlyjs()
 
 
+def _theme_css() -> str:
+    """CSS custom properties from :mod:`csi_lib.charts.theme`: one palette for charts and pages."""
+    names = {key.replace(" ", "-"): colour for key, colour in theme.RAG.items()}
+    lines = [f"  --csi-rag-{key}: {colour};" for key, colour in names.items()]
+    lines += [f"  --csi-palette-{i}: {colour};" for i, colour in enumerate(theme.PALETTE)]
+    lines += [f"  --csi-font: {theme.FONT};", f"  --csi-ink: {theme.INK};"]
+    return ":root {\n" + "\n".join(lines) + "\n}\n"
+
+
 @functools.lru_cache(maxsize=1)
 def report_css() -> str:
-    """The report's own stylesheet (screen and print)."""
-    return (ASSETS / "report.css").read_text(encoding="utf-8")
+    """The report's own stylesheet (screen and print), after the theme's colours as CSS variables."""
+    return _theme_css() + (ASSETS / "report.css").read_text(encoding="utf-8")
+
+
+def pager(nav: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Previous and next page of the current one in ``nav`` (the cover page at either end).
+
+    Examples
+    --------
+    >>> nav = [{"href": "a.html", "label": "1 A"}, {"href": "b.html", "label": "2 B", "current": True}]
+    >>> pager(nav)["prev"]["href"], pager(nav)["next"]["href"]
+    ('a.html', 'index.html')
+    """
+    cover = {"href": "index.html", "label": "Cover page"}
+    current = next((i for i, n in enumerate(nav) if n.get("current")), None)
+    if current is None:
+        return {"prev": cover, "next": nav[0] if nav else cover}
+    prev = nav[current - 1] if current > 0 else cover
+    nxt = nav[current + 1] if current + 1 < len(nav) else cover
+    return {
+        "prev": {"href": prev["href"], "label": prev["label"]},
+        "next": {"href": nxt["href"], "label": nxt["label"]},
+    }
 
 
 def make_exporter(*, with_code: bool = False) -> HTMLExporter:
@@ -105,9 +220,17 @@ def export_html(
 
     ``context`` is given to the template as ``resources.csi``: ``title``,
     ``nav`` (list of ``{"href", "label", "current"}``), ``provenance`` (list of
-    ``(label, value)``) and anything else the template uses.
+    ``(label, value)``) and anything else the template uses. ``pager``
+    (previous/next links) is worked out from ``nav`` unless given, and
+    ``failed`` from papermill's record in the notebook.
     """
     nb = nbformat.read(str(notebook), as_version=4)
-    resources = {"csi": {**context, "css": report_css(), "plotlyjs": _plotlyjs()}}
+    nav = context.get("nav") or []
+    extra = {
+        "pager": context.get("pager") or pager(nav),
+        "failed": bool(nb.metadata.get("papermill", {}).get("exception")),
+        "stage_label": next((n["label"] for n in nav if n.get("current")), None),
+    }
+    resources = {"csi": {**extra, **context, "css": report_css(), "plotlyjs": _plotlyjs()}}
     body, _ = make_exporter(with_code=with_code).from_notebook_node(nb, resources=resources)
     return atomic_write(html_path, body, overwrite=overwrite)
