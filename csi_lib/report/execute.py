@@ -24,11 +24,28 @@ class StageRun:
 
 
 class LocalKernelManager(AsyncKernelManager):
-    """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts."""
+    """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts.
+
+    The kernel's own stderr (start-up and shutdown chatter) goes to ``kernel_log``
+    when set, so a scheduled run's log holds only the report's progress lines.
+    """
+
+    kernel_log: Path | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
+
+    async def start_kernel(self, **kw: Any) -> None:  # noqa: D102 (jupyter_client API)
+        if self.kernel_log is None or "stderr" in kw:
+            await super().start_kernel(**kw)
+            return
+        with open(self.kernel_log, "ab") as log:  # the child keeps its own copy of the handle
+            await super().start_kernel(stderr=log, **kw)
+
+
+def _manager_logging_to(log: Path) -> type[LocalKernelManager]:
+    return type("StageKernelManager", (LocalKernelManager,), {"kernel_log": log})
 
 
 def execute_stage(
@@ -61,7 +78,7 @@ def execute_stage(
             log_output=False,
             request_save_on_cell_execute=False,
             execution_timeout=timeout,
-            kernel_manager_class=LocalKernelManager,
+            kernel_manager_class=_manager_logging_to(executed_path.with_suffix(".kernel.log")),
         )
     except pm.PapermillExecutionError as exc:
         message = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
