@@ -60,8 +60,20 @@ TEMPLATE = go.layout.Template(
         plot_bgcolor="white",
         title={"x": 0.0, "xanchor": "left", "font": {"size": 16}},
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        xaxis={"gridcolor": GRID, "linecolor": "#BBBBBB", "zeroline": False, "ticks": "outside"},
-        yaxis={"gridcolor": GRID, "linecolor": "#BBBBBB", "zeroline": False, "ticks": "outside"},
+        xaxis={
+            "gridcolor": GRID,
+            "linecolor": "#BBBBBB",
+            "zeroline": False,
+            "ticks": "outside",
+            "automargin": True,
+        },
+        yaxis={
+            "gridcolor": GRID,
+            "linecolor": "#BBBBBB",
+            "zeroline": False,
+            "ticks": "outside",
+            "automargin": True,
+        },
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
         hoverlabel={"font": {"family": FONT}},
     )
