@@ -795,6 +795,8 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows, columns=_PROGRESS_COLUMNS)
+    if formatted:  # for reading: one row per target, named by its id
+        table = table.set_index("target")
     table.attrs["note"] = progress_note(rv)
     return table
 
@@ -928,6 +930,8 @@ def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     rv = assess(cycle)
     rows = [_review_row(tr, formatted) for tr in rv] if rv.status["review"] != "not started" else []
     table = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
+    if formatted:  # for reading: one row per target, named by its id
+        table = table.set_index("target")
     table.attrs["note"] = review_note(rv)
     return table
 
