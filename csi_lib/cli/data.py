@@ -192,7 +192,18 @@ def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
                     for v in row
                 ]
             )
-        Console(width=max(100, Console().width)).print(table)
+        Console(width=max(130, Console().width)).print(table)
+
+
+def _cell(value: object) -> str:
+    """A data-quality cell: dates to the minute, shares to one decimal."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
 
 
 def validate(
@@ -213,11 +224,13 @@ def validate(
         data, preset, mapping, query, sheet, quarantine_dir or Path("quarantine"), quiet=True
     )
     s = result.summary()
-    console = Console(width=max(100, Console().width))
+    console = Console(width=max(130, Console().width))
     console.print(f"[bold]Source[/]: {s['source']}  [bold]mapping[/]: {s['mapping']}")
+    merged = s.get("rows_deduplicated", 0) + s.get("rows_collapsed", 0)
     console.print(
-        f"[bold]Rows[/]: {s['rows_read']:,} read, {s['rows_kept']:,} kept, "
-        f"{s['rows_quarantined']:,} quarantined"
+        f"[bold]Rows[/]: {s['rows_read']:,} read"
+        + (f", {merged:,} merged (event-log updates or identical duplicates)" if merged else "")
+        + f", {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
     )
     if s["rows_quarantined"]:
         reasons = Table(title="Quarantined rows by reason")
@@ -230,13 +243,11 @@ def validate(
     for w in s.get("warnings", []):
         console.print(f"[yellow]warning[/]: {w}")
     quality = data_quality(result)
-    table = Table(title="Columns")
+    table = Table(title="Columns: coverage and range")
     for col in quality.columns:
-        table.add_column(str(col))
+        table.add_column(str(col), no_wrap=col in ("column", "source"))
     for row in quality.itertuples(index=False):
-        table.add_row(
-            *["" if pd.isna(v) else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in row]
-        )
+        table.add_row(*[_cell(v) for v in row])
     console.print(table)
 
 
