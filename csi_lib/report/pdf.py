@@ -60,7 +60,7 @@ def chromium_path() -> Path:
         raise CsiError(
             "cannot print the report to PDF: Chromium is not installed",
             file=str(path),
-            hint="install Debian's chromium package (apt-get install chromium) or drop --pdf",
+            hint="install Debian's chromium package or drop --pdf (apt-get install chromium)",
         )
     return path
 
@@ -124,7 +124,7 @@ def print_pdf(
             raise CsiError(
                 f"cannot print the report to PDF: Chromium did not start ({str(exc).splitlines()[0]})",
                 file=str(executable),
-                hint="install Debian's chromium package (apt-get install chromium) or drop --pdf",
+                hint="install Debian's chromium package or drop --pdf (apt-get install chromium)",
             ) from exc
         try:
             context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1100})

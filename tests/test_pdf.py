@@ -1,0 +1,199 @@
+"""Printing the report: report.pdf through headless Chromium, and the page rules it relies on.
+
+The PDF tests build a small report folder by hand (a cover page and one stage page
+exported from a notebook with three plotly charts), without papermill, so they
+take a few seconds of Chromium each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import plotly.graph_objects as go
+import pytest
+from bs4 import BeautifulSoup
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from csi_lib.errors import CsiError, OutputError
+from csi_lib.report.export import PLOTLY_MIME, classify_tables, export_html, pager
+from csi_lib.report.index import render_index, with_changes
+from csi_lib.report.pdf import CHROMIUM, print_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_chromium = pytest.mark.skipif(
+    not Path(os.environ.get("CSI_CHROMIUM", CHROMIUM)).exists(), reason="no Chromium"
+)
+NAV = [
+    {"href": "01_where_are_we_now.html", "label": "1 Where are we now?"},
+    {"href": "02_where_do_we_want_to_be.html", "label": "2 Where do we want to be?"},
+]
+PROVENANCE = [("Data fingerprint", "sha256:abc123"), ("csi-workbook", "0.1.0")]
+
+
+def _small_report(folder: Path) -> list[Path]:
+    """index.html + one stage page with three 450 px charts (too tall for one A4 sheet)."""
+    nb = new_notebook()
+    nb.cells.append(new_markdown_cell("# A stage\n\nSome text."))
+    for i in range(1, 4):
+        fig = go.Figure(go.Bar(x=["a", "b", "c"], y=[i, 2 * i, 3 * i]))
+        fig.update_layout(title=f"Chart number {i}", height=450)
+        cell = new_code_cell("fig")
+        cell.outputs = [
+            new_output("display_data", data={PLOTLY_MIME: json.loads(fig.to_json())}),
+        ]
+        nb.cells.append(cell)
+    nbformat.write(nb, str(folder / "stage.ipynb"))
+    stage = export_html(
+        folder / "stage.ipynb",
+        folder / "01_where_are_we_now.html",
+        context={
+            "title": "Small cycle",
+            "nav": [{**NAV[0], "current": True}, NAV[1]],
+            "provenance": PROVENANCE,
+        },
+    )
+    index = folder / "index.html"
+    index.write_text(
+        render_index(
+            {
+                "title": "Small cycle",
+                "subtitle": "Cycle report as of 2026-04-15",
+                "nav": NAV,
+                "summary": None,
+                "downloads": [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}],
+                "stages": [
+                    {
+                        "number": 1,
+                        "title": "Where are we now?",
+                        "question": "What is our starting point?",
+                        "href": NAV[0]["href"],
+                        "ok": True,
+                        "error": None,
+                    }
+                ],
+                "provenance": PROVENANCE,
+            }
+        )
+    )
+    return [index, stage]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_print_pdf_merges_the_pages_with_charts_drawn_and_print_rules_applied(tmp_path):
+    from pypdf import PdfReader
+
+    pages = _small_report(tmp_path)
+    out = print_pdf(pages, tmp_path / "report.pdf")
+    assert out == tmp_path / "report.pdf"
+    assert out.read_bytes()[:5] == b"%PDF-"
+    reader = PdfReader(str(out))
+    # cover: 1 sheet; stage: h1 + text + 3 charts of 450 px (1,350 px) > one A4 sheet
+    # (267 mm printable = 1,009 px) and a chart is never split -> at least 2 sheets
+    assert len(reader.pages) >= 3
+    assert [item.title for item in reader.outline] == ["Small cycle", "A stage"]
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for i in (1, 2, 3):
+        assert f"Chart number {i}" in text  # plotly drew its SVG before printing
+    assert "sha256:abc123" in text  # provenance footer printed
+    assert "Previous" not in text  # prev/next links are screen-only (@media print)
+    assert "1 / " in text  # page numbers in the footer
+    with pytest.raises(OutputError, match="exists already"):
+        print_pdf(pages, out)
+
+
+def test_print_pdf_without_chromium_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("CSI_CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(CsiError, match="Chromium is not installed") as err:
+        print_pdf([tmp_path / "index.html"], tmp_path / "report.pdf")
+    assert err.value.exit_code == 2
+    assert "install Debian's chromium package" in err.value.hint and "--pdf" in err.value.hint
+    assert not (tmp_path / "report.pdf").exists()
+
+
+@pytest.mark.slow
+def test_csi_report_pdf_without_chromium_exits_2_before_running_anything(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "csi_lib", "report", "--pdf", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "CSI_CHROMIUM": str(tmp_path / "no-chromium")},
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "install debian's chromium package or drop --pdf" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_table_cells_are_classed_numbers_right_text_left_arrows_coloured():
+    html = (
+        "<table><thead><tr><th></th><th>kpi</th><th>value</th><th>change</th></tr></thead>"
+        "<tbody>"
+        "<tr><th>0</th><td>Median time</td><td>41.8 h</td><td>▼ better</td></tr>"
+        "<tr><th>1</th><td>Laptop 2</td><td>—</td><td>▲ worse</td></tr>"
+        "<tr><th>2</th><td>2025-12-31</td><td>-9.3e+00</td><td>→ no change</td></tr>"
+        "</tbody></table>"
+    )
+    out = classify_tables(html)
+    assert '<td class="csi-num">41.8 h</td>' in out
+    assert '<td class="csi-num">—</td>' in out  # a missing value lines up with the numbers
+    assert '<td class="csi-num">-9.3e+00</td>' in out
+    assert "<td>Median time</td>" in out and "<td>Laptop 2</td>" in out
+    assert "<td>2025-12-31</td>" in out  # a date is not a number
+    assert '<td class="csi-better">▼ better</td>' in out
+    assert '<td class="csi-worse">▲ worse</td>' in out
+    # header: only the all-number column is right-aligned
+    assert '<th class="csi-num">value</th>' in out and "<th>kpi</th>" in out
+    assert classify_tables("<p>no table</p>") == "<p>no table</p>"
+
+
+def test_pager_links_neighbours_and_the_cover_at_both_ends():
+    nav = [{"href": f"{i}.html", "label": str(i)} for i in range(3)]
+    first = pager([{**nav[0], "current": True}, nav[1], nav[2]])
+    assert (first["prev"]["href"], first["next"]["href"]) == ("index.html", "1.html")
+    middle = pager([nav[0], {**nav[1], "current": True}, nav[2]])
+    assert (middle["prev"]["href"], middle["next"]["href"]) == ("0.html", "2.html")
+    last = pager([nav[0], nav[1], {**nav[2], "current": True}])
+    assert (last["prev"]["href"], last["next"]["href"]) == ("1.html", "index.html")
+
+
+def test_stage_page_has_prev_next_and_theme_colours(tmp_path):
+    pages = _small_report(tmp_path)
+    stage = pages[1].read_text()
+    soup = BeautifulSoup(stage, "html.parser")
+    assert soup.select_one("a[rel=prev]")["href"] == "index.html"  # first stage: back to the cover
+    assert soup.select_one("a[rel=next]")["href"] == "02_where_do_we_want_to_be.html"
+    assert "--csi-rag-pass: #009E73;" in stage  # charts.theme.RAG, not a copy in the CSS
+    assert "@media print" in stage
+
+
+def test_cover_without_summary_names_the_stage_that_writes_it(tmp_path):
+    index = _small_report(tmp_path)[0].read_text()
+    assert "summary.json" in index and "Did we get there?" in index
+    assert 'href="kpis.xlsx"' in index
+
+
+def test_cover_change_arrow_from_raw_values():
+    # median fulfilment time (lower is better) 41.8 h -> 26.6 h: down, better;
+    # closed within SLA (higher is better) 86.5 % -> 84.0 %: down, worse
+    summary = {
+        "targets": [
+            {"id": "T1", "kpi": "fulfil_median_h", "baseline_value": 41.8, "now_value": 26.6},
+            {"id": "T2", "kpi": "pct_within_sla", "baseline_value": 86.5, "now_value": 84.0},
+            {"id": "T3", "label": "no raw values"},
+        ]
+    }
+    targets = with_changes(summary)["targets"]
+    assert [t.get("change") for t in targets] == ["▼ better", "▼ worse", None]
+    html = render_index(
+        {"title": "t", "nav": [], "summary": with_changes(summary), "stages": [], "provenance": []}
+    )
+    assert '<td class="csi-better">▼ better</td>' in html
+    assert '<td class="csi-worse">▼ worse</td>' in html
