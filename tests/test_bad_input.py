@@ -1,0 +1,469 @@
+"""The bad-input corpus (tests/bad_input/) through the real command line.
+
+Every file is a mistake real exports contain. For each, ``csi validate`` (and for
+some ``csi kpis``) must either exit 2 with one paragraph naming the file and,
+where it applies, the column, the row and what to do, or exit 0 with exactly the
+expected rows quarantined for the expected reasons. Never a traceback, never a
+half-written file. The table users read is docs/bad-input.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from csi_lib.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "bad_input"
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus file, the extra command-line arguments, and what the user must see."""
+
+    file: str
+    args: tuple[str, ...] = ()
+    status: int = 2
+    #: texts the error message must contain (file name is always checked)
+    says: tuple[str, ...] = ()
+    column: str | None = None
+    row: int | None = None
+    #: exit 0: {source_row: reason} of the quarantine file
+    quarantined: dict[int, str] = field(default_factory=dict)
+    rows_kept: int | None = None
+
+
+def m(name: str) -> tuple[str, str]:
+    return ("--mapping", str(CORPUS / name))
+
+
+CASES: dict[str, Case] = {
+    # --- the file itself ------------------------------------------------------------------
+    "empty": Case("empty.csv", says=("the file is empty", "header row")),
+    "blank lines": Case("blank_lines.csv", says=("the file is empty",)),
+    "header only": Case("header_only.csv", says=("no data rows", "export filter")),
+    "missing required column": Case(
+        "missing_required_column.csv",
+        column="opened_at",
+        says=("no such column", "Fix the mapping"),
+    ),
+    "misspelt header": Case(
+        "misspelt_header.csv", column="opened_at", says=("closest columns in the file: opend_at",)
+    ),
+    "header case and spaces": Case("header_whitespace_case.csv", status=0, rows_kept=5),
+    "ragged row": Case("ragged_row.csv", row=3, says=("as many fields as the header",)),
+    "unclosed quote": Case("unclosed_quote.csv", row=3, says=("check the quotes",)),
+    "extra field on every row": Case(
+        "extra_field_every_row.csv", row=1, says=("more fields than the header", "quoted")
+    ),
+    "trailing delimiter": Case("trailing_delimiter.csv", status=0, rows_kept=5),
+    "semicolon delimiter": Case("semicolon_delimiter.csv", status=0, rows_kept=5),
+    "tab delimiter in a .csv": Case("tab_delimiter.csv", status=0, rows_kept=5),
+    "pipe delimiter": Case("pipe_delimiter.txt", status=0, rows_kept=5),
+    "binary named .csv": Case("binary_named_csv.csv", says=("not a text file",)),
+    "truncated gzip": Case("truncated.csv.gz", says=("cannot be read", "complete")),
+    "plain text named .gz": Case("not_gzip.csv.gz", says=("Not a gzipped file",)),
+    "zip of two files": Case("two_files.zip", says=("holds 2 files", "exactly one CSV")),
+    "CSV named .xlsx": Case("csv_named_xlsx.xlsx", says=("not a readable Excel workbook",)),
+    "unsupported suffix": Case("unsupported_suffix.json", says=("cannot be read", "Supported")),
+    "damaged parquet": Case("truncated.parquet", says=("not a readable Parquet file",)),
+    "no such file": Case("no_such_export.csv", says=("does not exist",)),
+    # --- encodings ----------------------------------------------------------------------------
+    "UTF-8 with BOM": Case("bom_utf8.csv", status=0, rows_kept=5),
+    "Latin-1": Case("latin1.csv", status=0, rows_kept=5, says=("not UTF-8",)),
+    "Windows-1252 + semicolons": Case("cp1252_semicolon.csv", status=0, rows_kept=5),
+    "UTF-16 (Excel Unicode text)": Case("utf16_excel_unicode_text.txt", status=0, rows_kept=5),
+    # --- dates --------------------------------------------------------------------------------
+    "mixed date formats": Case(
+        "mixed_date_formats.csv",
+        status=0,
+        rows_kept=4,
+        quarantined={5: "unparseable opened_at", 6: "unparseable closed_at"},
+    ),
+    "day-first dates read month-first": Case(
+        "dayfirst_ambiguous.csv", column="opened_at", row=3, says=("day-first", "dayfirst: true")
+    ),
+    "day-first dates with dayfirst: true": Case(
+        "dayfirst_ambiguous.csv", m("dayfirst_mapping.yaml"), status=0, rows_kept=4
+    ),
+    "dates in the future": Case(
+        "future_dates.csv",
+        status=0,
+        rows_kept=3,
+        quarantined={4: "opened_at in the future", 5: "closed_at in the future"},
+    ),
+    "closed before opened": Case(
+        "closed_before_opened.csv", status=0, rows_kept=3, quarantined={4: "closed before opened"}
+    ),
+    "unparseable dates": Case(
+        "unparseable_dates.csv",
+        status=0,
+        rows_kept=2,
+        quarantined={3: "unparseable opened_at", 4: "unparseable closed_at"},
+    ),
+    "aware and naive timestamps mixed": Case("mixed_timezones.csv", status=0, rows_kept=4),
+    "open with closed_at / closed without": Case(
+        "open_with_closed_at.csv",
+        status=0,
+        rows_kept=2,
+        quarantined={3: "open request with closed_at", 4: "closed outcome without closed_at"},
+    ),
+    # --- values -------------------------------------------------------------------------------
+    "duplicate ids, different content": Case(
+        "duplicate_ids.csv",
+        status=0,
+        rows_kept=4,  # 7 rows: R1's exact copy collapsed, both R2 rows quarantined
+        quarantined={2: "duplicate request_id", 7: "duplicate request_id"},
+    ),
+    "missing ids": Case(
+        "missing_ids.csv", status=0, rows_kept=2, quarantined={3: "missing request_id"}
+    ),
+    "csat 0 and 10": Case(
+        "csat_out_of_range.csv",
+        status=0,
+        rows_kept=2,
+        quarantined={3: "csat out of range 1..5", 4: "csat out of range 1..5"},
+    ),
+    "csat 'Very satisfied'": Case(
+        "csat_text.csv", status=0, rows_kept=3, quarantined={3: "csat not a number"}
+    ),
+    "reopen_count -1, 1.5, 'twice'": Case(
+        "reopen_count_bad.csv",
+        status=0,
+        rows_kept=2,
+        quarantined={
+            3: "reopen_count not a whole number",
+            4: "reopen_count not a whole number",
+            5: "reopen_count not a whole number",
+        },
+    ),
+    "unknown outcome value": Case(
+        "unknown_outcome.csv",
+        status=0,
+        rows_kept=2,
+        quarantined={3: "unknown outcome", 4: "missing outcome"},
+    ),
+    "outcome the mapping does not know": Case(
+        "strict_outcome_export.csv",
+        m("strict_outcome_mapping.yaml"),
+        status=0,
+        rows_kept=3,
+        quarantined={3: "unknown outcome"},
+    ),
+    "export needing a mapping, loaded with the generic preset": Case(
+        "strict_outcome_export.csv", column="request_id", says=("Ticket, Opened",)
+    ),
+    "formula in cells": Case("formula_injection.csv", status=0, rows_kept=10),
+    # --- workbooks ----------------------------------------------------------------------------
+    "several sheets, cover sheet first": Case(
+        "several_sheets.xlsx", column="request_id", says=("3 sheets", "--sheet", "'Notes'")
+    ),
+    "several sheets, --sheet Requests": Case(
+        "several_sheets.xlsx", ("--sheet", "Requests"), status=0, rows_kept=5
+    ),
+    "misspelt sheet name": Case(
+        "several_sheets.xlsx", ("--sheet", "Reqests"), says=("did you mean 'Requests'",)
+    ),
+    "empty sheet": Case("several_sheets.xlsx", ("--sheet", "Empty"), says=("no data rows",)),
+    # --- mapping files ------------------------------------------------------------------------
+    "mapping key typo": Case(
+        "bom_utf8.csv",
+        m("mapping_key_typo.yaml"),
+        row=3,
+        column="colums",
+        says=("mapping_key_typo.yaml", "did you mean 'columns'"),
+    ),
+    "mapping column typo": Case(
+        "bom_utf8.csv",
+        m("mapping_nested_typo.yaml"),
+        row=6,
+        says=("mapping_nested_typo.yaml", "did you mean 'category'"),
+    ),
+    "mapping unknown timezone": Case(
+        "bom_utf8.csv",
+        m("mapping_bad_timezone.yaml"),
+        row=2,
+        column="timezone",
+        says=("Europe/London",),
+    ),
+    "mapping not YAML": Case(
+        "bom_utf8.csv", m("mapping_not_yaml.yaml"), row=2, says=("not valid YAML",)
+    ),
+    "mapping with a python tag": Case(
+        "bom_utf8.csv",
+        m("mapping_python_tag.yaml"),
+        row=1,
+        says=("could not determine a constructor",),
+    ),
+}
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    status = main(args)
+    out, err = capsys.readouterr()
+    return status, out + err
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary or partial files left in ``folder`` (atomic writes leave none)."""
+    return [str(p) for p in folder.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_corpus_case(name, tmp_path, capsys):
+    case = CASES[name]
+    path = CORPUS / case.file
+    quarantine = tmp_path / "quarantine"
+    status, text = run_cli(
+        ["validate", str(path), *case.args, "--quarantine-dir", str(quarantine)], capsys
+    )
+    assert "Traceback" not in text
+    assert status == case.status, text
+    for phrase in case.says:
+        assert phrase.lower() in " ".join(text.split()).lower(), (phrase, text)
+    assert not leftovers(tmp_path)
+    if case.status == 2:
+        assert text.startswith("error: "), text
+        assert text.count("\n") == 1, "one paragraph"
+        # a bad mapping file is named itself; every other error names the export
+        shown = case.args[1] if case.args[:1] == ("--mapping",) else str(path)
+        assert f"file '{shown}'" in text
+        if case.column:
+            assert f"column '{case.column}'" in text
+        if case.row:
+            assert f"row {case.row}:" in text
+        assert not quarantine.exists() or not any(quarantine.iterdir()), "no output on error"
+        return
+    assert f"{case.rows_kept:,} kept" in text, text
+    files = list(quarantine.glob("*.csv")) if quarantine.exists() else []
+    if not case.quarantined:
+        assert files == []
+        return
+    assert len(files) == 1
+    q = pd.read_csv(files[0], dtype={"source_row": int}, keep_default_na=False)
+    assert dict(zip(q["source_row"], q["reason"], strict=True)) == case.quarantined
+    assert f"{len(case.quarantined):,} quarantined" in text
+
+
+def test_corpus_has_thirty_files():
+    files = [p for p in CORPUS.rglob("*") if p.is_file() and p.suffix not in (".py", ".md")]
+    assert len(files) >= 30, len(files)
+
+
+def test_every_corpus_file_is_in_a_case():
+    used = {c.file for c in CASES.values()} | {
+        a.removeprefix(str(CORPUS) + "/") for c in CASES.values() for a in c.args
+    }
+    files = {p.name for p in CORPUS.iterdir() if p.is_file() and p.suffix not in (".py", ".md")}
+    assert files - used == set()
+
+
+def test_python_tag_in_mapping_runs_nothing(tmp_path, capsys):
+    marker = Path("/tmp/csi-pwned")
+    marker.unlink(missing_ok=True)
+    status, _ = run_cli(
+        ["validate", str(CORPUS / "bom_utf8.csv"), *m("mapping_python_tag.yaml")], capsys
+    )
+    assert status == 2
+    assert not marker.exists()
+
+
+def test_values_of_the_loaded_files(capsys):
+    from csi_lib.sources import load_requests
+
+    tz = load_requests(CORPUS / "mixed_timezones.csv").data
+    # 09:00Z, 09:00 naive (UTC), 10:00+01:00, 04:00-05:00 are all 09:00 UTC
+    assert tz["opened_at"].nunique() == 1
+    assert tz["opened_at"].iloc[0] == pd.Timestamp("2025-03-03 09:00", tz="UTC")
+    day = load_requests(CORPUS / "dayfirst_ambiguous.csv", mapping=CORPUS / "dayfirst_mapping.yaml")
+    # 01/02/2025 09:00 London (GMT in February) is 1 February 09:00 UTC
+    assert day.data["opened_at"].iloc[0] == pd.Timestamp("2025-02-01 09:00", tz="UTC")
+    for name in ("bom_utf8.csv", "latin1.csv", "utf16_excel_unicode_text.txt"):
+        cats = set(load_requests(CORPUS / name).data["category"].cat.categories)
+        assert {"Café machine", "Réseau"} <= cats, name
+    mixed = load_requests(CORPUS / "mixed_date_formats.csv").data.set_index("request_id")
+    assert mixed.loc["R3", "opened_at"] == pd.Timestamp("2025-03-03 08:00", tz="UTC")
+    assert mixed.loc["R4", "closed_at"] == pd.Timestamp("2025-03-07 14:00", tz="UTC")
+
+
+def test_kpis_command_on_quarantined_file(capsys):
+    # 4 rows, R6 quarantined: R1, R2, R3 received 3-4 March; the period is the data's span.
+    # With --format json the JSON object is the only thing on stdout
+    status = main(
+        ["kpis", str(CORPUS / "closed_before_opened.csv"), "--format", "json", "--kpi", "received"]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    assert json.loads(out) == {"received": 3.0}
+
+
+def test_kpis_command_error_leaves_no_quarantine(tmp_path, capsys):
+    status, text = run_cli(
+        [
+            "kpis",
+            str(CORPUS / "misspelt_header.csv"),
+            "--quarantine-dir",
+            str(tmp_path / "q"),
+            "--format",
+            "csv",
+        ],
+        capsys,
+    )
+    assert status == 2 and "Traceback" not in text
+    assert not (tmp_path / "q").exists()
+
+
+def test_cycle_yaml_with_a_tab(capsys):
+    # csi cycle check exits with SystemExit(2) by design (see csi_lib/cli/cycle.py)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["cycle", "check", str(CORPUS / "cycle_with_tab")])
+    out, err = capsys.readouterr()
+    text = out + err
+    assert exit_info.value.code == 2
+    assert "cycle.yaml:14" in text and "tab" in text and "spaces" in text
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize(
+    "case", ["misspelt header", "dates in the future", "mapping key typo", "truncated gzip"]
+)
+def test_console_script_in_a_subprocess(case, tmp_path):
+    """The installed entry (python -m csi_lib) prints the same paragraph, no traceback."""
+    c = CASES[case]
+    proc = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "csi_lib",
+            "validate",
+            str(CORPUS / c.file),
+            *c.args,
+            "--quarantine-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == c.status, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+# --------------------------------------------------------------------------------------
+# A file of a few hundred MB, written by the test (never committed)
+# --------------------------------------------------------------------------------------
+
+BIG_ROWS = 2_400_000
+
+
+def write_big_csv(path: Path, rows: int, *, seed: int = 7, bad_every: int = 0) -> None:
+    """A canonical CSV of ``rows`` requests, written with pyarrow in blocks of 1M rows.
+
+    With ``bad_every``, every ``bad_every``-th row (1-based rows k*bad_every) is closed an
+    hour before it was opened.
+    """
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01").value // 10**9
+    span = 365 * 24 * 3600
+    cats = np.array(["Laptop", "Phone", "Software", "Access", "Monitor", "Headset"])
+    outcomes = np.array(["fulfilled", "declined", "cancelled", "open"])
+    writer = None
+    block = 1_000_000
+    try:
+        for first in range(0, rows, block):
+            n = min(block, rows - first)
+            idx = np.arange(first + 1, first + n + 1)
+            opened = start + rng.integers(0, span, n)
+            fulfil = rng.gamma(2.0, 20 * 3600, n).astype("int64") + 60
+            outcome = outcomes[rng.choice(4, n, p=[0.8, 0.08, 0.04, 0.08])]
+            closed = np.where(outcome == "open", -1, opened + fulfil)
+            if bad_every:
+                bad = idx % bad_every == 0
+                outcome[bad] = "fulfilled"
+                closed[bad] = opened[bad] - 3600
+
+            def ts(sec: np.ndarray) -> pa.Array:
+                arr = pa.array(sec.astype("datetime64[s]"))
+                return pa.compute.if_else(pa.array(sec < 0), pa.scalar(None, arr.type), arr)
+
+            csat = rng.integers(1, 6, n).astype(float)
+            csat[rng.random(n) < 0.7] = np.nan
+            table = pa.table(
+                {
+                    "request_id": pa.array(np.char.add("REQ", idx.astype(str))),
+                    "opened_at": ts(opened),
+                    "assessed_at": ts(opened + 1800),
+                    "closed_at": ts(closed),
+                    "outcome": outcome,
+                    "category": cats[rng.integers(0, len(cats), n)],
+                    "channel": np.array(["portal", "email", "phone"])[rng.integers(0, 3, n)],
+                    "priority": np.array(["P2", "P3", "P4"])[rng.integers(0, 3, n)],
+                    "group": np.array(["Desk", "Apps", "Access"])[rng.integers(0, 3, n)],
+                    "csat": pa.array(csat, from_pandas=True),
+                    "reopen_count": rng.integers(0, 2, n),
+                    "description": np.char.add("Please help with ticket ", idx.astype(str)),
+                }
+            )
+            if writer is None:
+                writer = pacsv.CSVWriter(str(path), table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+@pytest.mark.slow
+def test_several_hundred_mb_file(tmp_path, capsys):
+    big = tmp_path / "big_export.csv"
+    t0 = time.perf_counter()
+    write_big_csv(big, BIG_ROWS, bad_every=1_000_000)
+    size_mb = big.stat().st_size / 1e6
+    t1 = time.perf_counter()
+    status, text = run_cli(
+        [
+            "kpis",
+            str(big),
+            "--kpi",
+            "received",
+            "--kpi",
+            "fulfilled",
+            "--format",
+            "json",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-12-31",
+            "--quarantine-dir",
+            str(tmp_path / "q"),
+        ],
+        capsys,
+    )
+    t2 = time.perf_counter()
+    print(
+        f"\nbig file: {size_mb:.0f} MB, {BIG_ROWS:,} rows; write {t1 - t0:.1f} s, kpis {t2 - t1:.1f} s"
+    )
+    assert size_mb > 200
+    assert status == 0 and "Traceback" not in text
+    values = json.loads(text.strip().splitlines()[-1])
+    # rows 1,000,000 and 2,000,000 are closed before opened: quarantined, 2,399,998 kept;
+    # every request was opened in 2024 (opened = start + [0, 365 days))
+    assert values["received"] == BIG_ROWS - 2
+    files = list((tmp_path / "q").glob("*.csv"))
+    q = pd.read_csv(files[0])
+    assert q["source_row"].tolist() == [1_000_000, 2_000_000]
+    assert set(q["reason"]) == {"closed before opened"}
+    # the free-text column never reaches the quarantine file either
+    assert "description" not in q.columns
