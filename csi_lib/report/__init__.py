@@ -34,7 +34,7 @@ from filelock import FileLock, Timeout
 from .. import __version__
 from ..errors import CsiError, OutputError
 from ..periods import Period
-from ..sources import LoadResult
+from ..sources import LoadResult, redact_url
 from ..storage import sha256_file
 from .execute import StageRun, execute_stage
 from .export import export_html
@@ -73,17 +73,6 @@ class ReportResult:
     @property
     def failed(self) -> list[StageRun]:
         return [r for r in self.runs if not r.ok]
-
-
-def _redact(source: str) -> str:
-    if "://" not in source:
-        return source
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(source).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - never leak a URL we cannot parse
-        return source.split("://", 1)[0] + "://***"
 
 
 def _context(
@@ -129,7 +118,7 @@ def _context(
             )
         fingerprint = "sha256:" + sha256_file(path)
     provenance = [
-        ("Data", _redact(data if "://" in data else Path(data).name)),
+        ("Data", redact_url(data) if "://" in data else Path(data).name),
         ("Data fingerprint", fingerprint),
         ("Mapping", Path(mapping).name if mapping else f"preset {preset}"),
         *periods,
