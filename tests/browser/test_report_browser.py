@@ -1,0 +1,116 @@
+"""The sample cycle's report in a real browser: every page loads cleanly, every chart draws.
+
+The report is built once per session (all stage notebooks, about a minute and a
+half on two cores); each page is then opened from disk (file://, as a user opens
+a report folder) in headless Chromium. A full-page screenshot of each goes to
+``test-artifacts/screenshots/report-<page>.png`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from csi_lib.report import build_report
+from csi_lib.report.stages import STAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ["index", *(s.slug for s in STAGES)]
+
+#: Links that move between pages: the navigation bar, prev/next, cover cards and downloads.
+NAV_LINKS = ".csi-nav a, .csi-pager a, .csi-cards a, .csi-downloads a"
+CHARTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+    id: el.id,
+    traces: Array.isArray(el.data) ? el.data.length : 0,
+    svg: el.querySelector('svg.main-svg') !== null,
+}))"""
+ALL_DRAWN = (
+    "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+    ".every(el => el.querySelector('svg.main-svg') !== null)"
+)
+
+
+@pytest.fixture(scope="session")
+def report(browser, tmp_path_factory):
+    """The sample cycle's report as of 2026-04-15 (built once; needs Chromium to be worth it)."""
+    out = tmp_path_factory.mktemp("reports")
+    return build_report(ROOT / "data" / "sample-cycle", as_of="2026-04-15", out=out)
+
+
+def _open(page, path: Path) -> None:
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function(ALL_DRAWN, timeout=30_000)
+
+
+def test_every_stage_ran(report):
+    # A failing stage is shown on the cover page and its page is kept; this names it.
+    failed = {r.stage.slug: r.error for r in report.failed}
+    assert not failed, f"stage notebooks failed: {failed}"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_draws_its_charts_and_links_resolve(report, page, artifacts, name):
+    path = report.folder / f"{name}.html"
+    assert path.exists(), f"{path.name} missing from the report folder"
+    _open(page, path)
+    page.screenshot(path=str(artifacts / f"report-{name}.png"), full_page=True)
+
+    assert page.errors == [], f"console errors on {path.name}: {page.errors}"
+
+    charts = page.evaluate(CHARTS)
+    for chart in charts:
+        assert chart["traces"] > 0, f"{path.name}: chart {chart['id']} has no traces"
+        assert chart["svg"], f"{path.name}: chart {chart['id']} drew no svg"
+    if name != "index":
+        assert charts, f"{path.name} has no chart"  # every stage page shows at least one
+
+    hrefs = page.eval_on_selector_all(NAV_LINKS, "els => els.map(a => a.getAttribute('href'))")
+    assert "index.html" in hrefs or name == "index"
+    for href in hrefs:
+        parts = urlsplit(href)
+        assert not parts.scheme and not parts.netloc, f"{path.name}: external link {href}"
+        if parts.path:
+            target = report.folder / unquote(parts.path)
+            assert target.is_file(), f"{path.name}: link {href} goes nowhere"
+
+    footer = page.inner_text("footer.csi-provenance")
+    for label in ("Data fingerprint", "sha256:", "Mapping", "Baseline period", "csi-workbook"):
+        assert label in footer, f"{path.name}: provenance footer lacks {label}"
+    assert "Generated at" in footer and "As of" in footer
+
+
+@pytest.mark.parametrize("name", ["index", "05_did_we_get_there"])
+def test_tables_code_and_print_look(report, page, name):
+    path = report.folder / f"{name}.html"
+    _open(page, path)
+    if name != "index":
+        assert page.locator(".jp-CodeCell").count() > 0
+        assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0  # code hidden by default
+    looks = page.evaluate(
+        """() => {
+        const num = document.querySelector('td.csi-num');
+        const idx = document.querySelector('tbody th');
+        return {
+            numAlign: num ? getComputedStyle(num).textAlign : null,
+            indexWeight: idx ? Number(getComputedStyle(idx).fontWeight) : null,
+        };
+    }"""
+    )
+    assert looks["numAlign"] == "right"  # numbers right-aligned, over JupyterLab's own rules
+    assert looks["indexWeight"] >= 600  # index columns bold
+    page.emulate_media(media="print")
+    assert page.eval_on_selector(".csi-nav", "el => getComputedStyle(el).display") == "none"
+
+
+def test_cover_shows_headline_results_and_the_workbook(report, page):
+    _open(page, report.folder / "index.html")
+    assert page.locator(".csi-headline").inner_text().strip()  # written by stage 5
+    assert page.locator("table.csi-targets tbody tr").count() >= 1
+    badge = page.locator("table.csi-targets .csi-badge").first
+    colour = badge.evaluate("el => getComputedStyle(el).backgroundColor")
+    # theme.RAG: met #009E73 = rgb(0, 158, 115); not met #D55E00 = rgb(213, 94, 0)
+    assert colour in ("rgb(0, 158, 115)", "rgb(213, 94, 0)", "rgb(153, 153, 153)")
+    assert page.locator(".csi-downloads a[href='kpis.xlsx']").count() == 1
+    assert (report.folder / "kpis.xlsx").is_file()
