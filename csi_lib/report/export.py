@@ -231,6 +231,9 @@ def export_html(
         "failed": bool(nb.metadata.get("papermill", {}).get("exception")),
         "stage_label": next((n["label"] for n in nav if n.get("current")), None),
     }
+    # the browser tab and the PDF footer: "5 Did we get there? · <cycle title>" (escaped by nbconvert)
+    names = [extra["stage_label"], context.get("title")]
+    nb.metadata["title"] = " · ".join(str(n) for n in names if n) or html_path.stem
     resources = {"csi": {**extra, **context, "css": report_css(), "plotlyjs": _plotlyjs()}}
     body, _ = make_exporter(with_code=with_code).from_notebook_node(nb, resources=resources)
     return atomic_write(html_path, body, overwrite=overwrite)
