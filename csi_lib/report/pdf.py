@@ -45,6 +45,8 @@ CHARTS_DRAWN = (
     "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
     ".every(el => el.querySelector('svg.main-svg') !== null)"
 )
+#: JavaScript: scale tables wider than the page down to fit (the page's own print helper).
+FIT_TABLES = "() => window.csiFitTables && window.csiFitTables(true)"
 FOOTER = (
     '<div style="font-size:8px;width:100%;padding:0 12mm;color:#5f6368;'
     'display:flex;justify-content:space-between;font-family:sans-serif">'
@@ -139,6 +141,7 @@ def print_pdf(
                         f"the page did not finish drawing its charts ({str(exc).splitlines()[0]})",
                         file=str(path),
                     ) from exc
+                page.evaluate(FIT_TABLES)
                 title = page.evaluate(
                     "() => (document.querySelector('h1')?.innerText || document.title).trim()"
                 )
