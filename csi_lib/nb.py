@@ -13,6 +13,19 @@ import plotly.io as pio
 from .charts import theme
 
 
+def readable_float(value: float) -> str:
+    """How a bare float shows in a table: thousands grouped, about three significant digits.
+
+    Examples
+    --------
+    >>> readable_float(12345.6), readable_float(-9.3), readable_float(0.000123)
+    ('12,346', '-9.3', '0.000123')
+    """
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def setup() -> None:
     """Apply the workbook's look and display settings in a notebook kernel."""
     theme.use()
@@ -20,6 +33,7 @@ def setup() -> None:
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.precision", 1)
+    pd.set_option("display.float_format", readable_float)
 
 
 def markdown(text: str):

@@ -26,6 +26,9 @@ from .periods import Period
 from .sources import LoadResult, data_quality, load_requests
 from .tables import scorecard
 
+#: The bundled sample data, used when neither a cycle nor a data file is given.
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data" / "sample_requests.csv.gz"
+
 #: KPIs shown as small multiples on the overview chart.
 OVERVIEW_KPIS: tuple[str, ...] = (
     "received",
@@ -187,6 +190,8 @@ def prepare(
             cycle=cycle,
         )
     out = Path(output_dir) if output_dir else None
+    if data_path is None:
+        data_path = str(SAMPLE_DATA)
     if preset is None and mapping is None:
         preset = "generic"
     load = load_requests(

@@ -181,11 +181,16 @@ def duration_distribution_figure(
         (0.9, "90th percentile", theme.PALETTE[5]),
     ):
         v = float(hours.quantile(q))
-        fig.add_vline(
-            x=v,
-            line={"color": colour, "dash": "dash"},
-            annotation_text=f"{label} {v:,.1f} h",
-            annotation_position="top",
+        fig.add_vline(x=v, line={"color": colour, "dash": "dash"})
+        # annotations on a log axis take log10 of the value as x
+        fig.add_annotation(
+            x=np.log10(v),
+            y=1,
+            yref="paper",
+            text=f"{label} {v:,.1f} h",
+            showarrow=False,
+            yanchor="bottom",
+            font={"color": colour},
         )
     fig.update_xaxes(type="log", title="hours (log scale)")
     fig.update_layout(

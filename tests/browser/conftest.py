@@ -14,19 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from csi_lib.report.pdf import CHROMIUM_ARGS  # one list of flags for the tests and --pdf
+
 CHROMIUM = os.environ.get("CSI_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-#: Flags for a sandboxed root session on a machine with no network (see docs of the environment).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,7 +32,9 @@ def pytest_collection_modifyitems(config, items):
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: scripts/install-browser.sh should have installed it")
+            pytest.fail(
+                f"{CHROMIUM} is missing: scripts/install-browser.sh should have installed it"
+            )
         pytest.skip(f"{CHROMIUM} is missing (run scripts/install-browser.sh)")
     from playwright.sync_api import sync_playwright
 
