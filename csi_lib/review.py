@@ -1189,6 +1189,10 @@ def headline(cycle: Any) -> str:
     return words + ("; " + ", ".join(parts) if parts else "") + "."
 
 
+def _json_number(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
 def summary(cycle: Any) -> dict[str, Any]:
     """The content of ``summary.json``: headline and one entry per target (text values with units)."""
     rv = assess(cycle)
@@ -1198,6 +1202,9 @@ def summary(cycle: Any) -> dict[str, Any]:
             {
                 "id": tr.id,
                 "label": tr.label,
+                "kpi": tr.kpi.key,
+                "baseline_value": _json_number(tr.baseline_value),
+                "now_value": _json_number(tr.review_value),
                 "baseline": tr.fmt(tr.baseline_value),
                 "now": tr.fmt(tr.review_value),
                 "target": tr.target_text,
