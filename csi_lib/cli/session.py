@@ -106,7 +106,7 @@ def lab_command(
     >>> "--ServerApp.ip=127.0.0.1" in cmd, "--IdentityProvider.token=t0k" in cmd
     (True, True)
     """
-    return [
+    cmd = [
         sys.executable,
         "-m",
         "jupyterlab",
@@ -118,6 +118,10 @@ def lab_command(
         f"--ServerApp.open_browser={open_browser}",
         "--MultiKernelManager.default_kernel_name=python3",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # containers and CI run as root; the server stays on loopback behind its token
+        cmd.append("--ServerApp.allow_root=True")
+    return cmd
 
 
 def lab(
