@@ -315,8 +315,22 @@ def test_write_summary(sample_review, tmp_path):
     assert [t["id"] for t in data["targets"]] == ["T1", "T2", "T3", "T4", "T5"]
     assert [t["met"] for t in data["targets"]] == [True, True, True, False, True]
     t1 = data["targets"][0]
-    assert set(t1) == {"id", "label", "baseline", "now", "target", "met", "conclusion"}
+    assert set(t1) == {
+        "id",
+        "label",
+        "kpi",
+        "baseline_value",
+        "now_value",
+        "baseline",
+        "now",
+        "target",
+        "met",
+        "conclusion",
+    }
     assert t1["target"] == "28.0 h"  # targets.yaml: value 28 (hours)
+    assert t1["kpi"] == "fulfil_median_h"
+    assert t1["baseline"] == f"{t1['baseline_value']:.1f} h"  # raw number behind the text
+    assert t1["now_value"] < t1["baseline_value"]  # the cover shows "▼ better"
     assert t1["baseline"].endswith(" h") and t1["now"].endswith(" h")
     assert t1["conclusion"].startswith("Median time to fulfil (Laptop) fell from ")
 
