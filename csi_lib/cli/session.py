@@ -328,16 +328,17 @@ def find_reveal(reveal_dir: str | Path | None = None) -> Path | None:
     Looked for in ``reveal_dir``, ``$CSI_REVEAL_DIR``, then ``node_modules/reveal.js``
     of the checkout. Nothing is downloaded.
     """
-    candidates = [reveal_dir, os.environ.get("CSI_REVEAL_DIR"), REPO / "node_modules" / "reveal.js"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "dist" / "reveal.js").is_file():
-            return Path(candidate)
     if reveal_dir:
+        if (Path(reveal_dir) / "dist" / "reveal.js").is_file():
+            return Path(reveal_dir)
         raise ConfigError(
             "this folder holds no reveal.js (dist/reveal.js is missing)",
             file=str(reveal_dir),
             hint="give the reveal.js package folder, e.g. node_modules/reveal.js",
         )
+    for candidate in (os.environ.get("CSI_REVEAL_DIR"), REPO / "node_modules" / "reveal.js"):
+        if candidate and (Path(candidate) / "dist" / "reveal.js").is_file():
+            return Path(candidate)
     return None
 
 
