@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import json
 import math
 import os
@@ -61,6 +62,9 @@ __all__ = [
 
 #: Name of the manifest file.
 MANIFEST = "manifest.json"
+#: Manifest key holding the SHA-256 of the manifest's own other keys (hand edits of the
+#: period or KPI values in manifest.json are detected on load, like those of the tables).
+MANIFEST_HASH = "manifest_sha256"
 #: The tables of a snapshot: attribute name -> file name.
 TABLES: dict[str, str] = {
     "kpis": "kpis.parquet",
@@ -175,8 +179,10 @@ class Snapshot:
                 with atomic_path(tmp / name) as part:
                     getattr(self, attr).to_parquet(part, index=False)
                 files[name] = sha256_file(tmp / name)
-            manifest = {**self.manifest, "files": files}
-            text = json.dumps(_json_safe(manifest), indent=2, allow_nan=False)
+            manifest = _json_safe({**self.manifest, "files": files})
+            manifest.pop(MANIFEST_HASH, None)
+            manifest[MANIFEST_HASH] = _manifest_digest(manifest)
+            text = json.dumps(manifest, indent=2, allow_nan=False)
             atomic_write(tmp / MANIFEST, text + "\n")
             os.chmod(tmp, 0o755)
             os.rename(tmp, directory)  # replaces an empty folder, never a full one
@@ -303,6 +309,35 @@ def create_snapshot(
     return Snapshot(manifest, values, series_month, series_week, breakdowns)
 
 
+def _manifest_digest(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 of the manifest without :data:`MANIFEST_HASH` (canonical JSON, sorted keys)."""
+    body = {k: v for k, v in manifest.items() if k != MANIFEST_HASH}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_manifest(manifest: dict[str, Any], kpis: pd.DataFrame, path: Path) -> None:
+    """The manifest's own digest (snapshots written since it exists) and its KPI values
+    against kpis.parquet (every snapshot): a hand edit of manifest.json is a SnapshotError."""
+    edited = MANIFEST_HASH in manifest and manifest[MANIFEST_HASH] != _manifest_digest(manifest)
+    listed = manifest.get("kpis")
+    if not edited and isinstance(listed, dict):
+        table = dict(zip(kpis["kpi"].astype(str), kpis["value"].astype("float64"), strict=True))
+        for key, value in listed.items():
+            stored = table.get(key, math.nan)
+            given = math.nan if value is None else float(value)
+            if not (given == stored or (math.isnan(given) and math.isnan(stored))):
+                edited = True
+                break
+    if edited:
+        raise SnapshotError(
+            "its content changed since the snapshot was taken (edited by hand? "
+            "snapshots are immutable)",
+            file=str(path),
+            hint="restore the folder from a backup or take a new baseline into another folder",
+        )
+
+
 def load_snapshot(directory: str | Path) -> Snapshot:
     """Read a saved snapshot, checking every file against its SHA-256 in the manifest.
 
@@ -356,4 +391,5 @@ def load_snapshot(directory: str | Path) -> Snapshot:
                 hint="restore the folder from a backup or take a new baseline into another folder",
             )
     tables = {attr: pd.read_parquet(directory / name) for attr, name in TABLES.items()}
+    _check_manifest(manifest, tables["kpis"], manifest_path)
     return Snapshot(manifest=manifest, path=directory, **tables)

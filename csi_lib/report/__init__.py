@@ -35,7 +35,7 @@ from .. import __version__
 from ..errors import CsiError, OutputError
 from ..periods import Period
 from ..sources import LoadResult, redact_url
-from ..storage import sha256_file
+from ..storage import _explain_oserror, sha256_file
 from .execute import StageRun, execute_stage
 from .export import export_html
 from .index import write_index
@@ -304,9 +304,12 @@ def build_report(
             file=str(parent),
             hint="choose a writable --out folder",
         ) from exc
+    staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
     try:
-        staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+        # with the lock held no other run is alive: staging folders left here are from
+        # runs that were killed midway, and go
+        for stale in parent.glob(".*.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         (staging / "notebooks").mkdir(parents=True)
         params = {
             "cycle_dir": str(cycle_path) if cycle_path else None,
@@ -380,5 +383,11 @@ def build_report(
         _point_latest(parent, final)
         result.folder = final
         return result
+    except OSError as exc:  # disk full, read-only folder: nothing half-written stays
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _explain_oserror(exc, parent) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         lock.release()
