@@ -79,17 +79,21 @@ def _need(module: str, what: str) -> None:
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
-    """Run a server in the foreground until Ctrl+C; returns its exit status."""
-    proc = subprocess.Popen(cmd, env=env)
+    """Run a server in the foreground until Ctrl+C; returns its exit status.
+
+    On POSIX the server replaces this process (``exec``), so Ctrl+C and a
+    SIGTERM reach it directly and no orphan is left behind.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execve(cmd[0], cmd, dict(os.environ) if env is None else env)
+    proc = subprocess.Popen(cmd, env=env)  # pragma: no cover - not POSIX
     try:
         return proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
-        try:
-            return proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait()
+        return proc.wait()
 
 
 # --------------------------------------------------------------------------- csi lab
