@@ -1042,10 +1042,44 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
 _NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:\D|$)"
 
 
-def _check_day_month_order(
-    raw: pd.Series, mapping: Mapping, column: str, label: str, source_rows: pd.Series
-) -> None:
-    """Refuse a date column that is read day-first for some values and month-first for others.
+@dataclass
+class _DateStats:
+    """One date column, gathered over the pieces of a source read in blocks."""
+
+    column: str
+    canon: str
+    given: int = 0
+    failed: int = 0
+    example: str | None = None
+    ambiguous: int = 0
+    either: bool = False
+    day_first: tuple[int, str] | None = None  # first (row, value) that can only be day-first
+    month_first: tuple[int, str] | None = None  # first (row, value) that can only be month-first
+
+    def add_order(self, raw: pd.Series, source_rows: pd.Series) -> None:
+        """Note which numeric dates (``dd/mm/yyyy`` or ``mm/dd/yyyy``) only one order can read."""
+        from .schema import _as_text, _matches
+
+        text = _as_text(raw)
+        hit = _matches(text, _NUMERIC_DATE)
+        if not hit.any():
+            return
+        parts = text[hit].str.extract(_NUMERIC_DATE).astype("int64")
+        first, second = parts[0], parts[1]
+        self.either = self.either or bool(
+            ((first <= 12) & (second <= 12) & (first != second)).any()
+        )
+        for attr, only in (
+            ("day_first", (first > 12) & (second <= 12)),
+            ("month_first", (second > 12) & (first <= 12)),
+        ):
+            if getattr(self, attr) is None and only.any():
+                pos = only[only].index[0]
+                setattr(self, attr, (int(source_rows.iloc[pos]), str(raw.iloc[pos])))
+
+
+def _check_day_month_order(stats: _DateStats, mapping: Mapping, label: str) -> None:
+    """Refuse a date column that would be read day-first for some values and month-first for others.
 
     Without a ``datetime_format``, ``01/02/2025`` is read as the mapping's ``dayfirst``
     says, but ``13/02/2025`` can only be day-first (and ``02/13/2025`` only month-first),
@@ -1055,26 +1089,14 @@ def _check_day_month_order(
     """
     if mapping.datetime_format:
         return
-    from .schema import _as_text, _matches
-
-    text = _as_text(raw)
-    hit = _matches(text, _NUMERIC_DATE)
-    if not hit.any():
+    contradicts = stats.month_first if mapping.dayfirst else stats.day_first
+    if contradicts is None:
         return
-    parts = text[hit].str.extract(_NUMERIC_DATE).astype("int64")
-    first, second = parts[0], parts[1]
-    day_first_only = (first > 12) & (second <= 12)
-    month_first_only = (second > 12) & (first <= 12)
-    either = (first <= 12) & (second <= 12) & (first != second)
-    contradicts = month_first_only if mapping.dayfirst else day_first_only
-    if not contradicts.any():
-        return
-    mixed = bool(day_first_only.any() and month_first_only.any())
-    if not mixed and not either.any():
+    mixed = stats.day_first is not None and stats.month_first is not None
+    if not mixed and not stats.either:
         return  # every value is unambiguous and read the one way it can be
-    pos = contradicts[contradicts].index[0]
-    row = int(source_rows.iloc[pos])
-    value = raw.iloc[pos]
+    row, value = contradicts
+    column = stats.column
     if mixed:
         message = (
             f"the dates of '{column}' mix day-first and month-first values "
@@ -1094,6 +1116,24 @@ def _check_day_month_order(
             "mapping file (copy a preset from csi_lib/presets to start one)"
         )
     raise InputError(message, file=label, column=column, row=row, hint=hint)
+
+
+def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
+    out = []
+    for st in stats:
+        if st.given and st.failed / st.given > 0.5:
+            out.append(
+                f"{st.failed:,} of {st.given:,} values of '{st.column}' ({st.canon}) could not "
+                f"be read as dates (e.g. '{st.example}'); check datetime_format "
+                f"({mapping.datetime_format or 'inferred'}) and dayfirst in the {mapping.label}"
+            )
+        if st.ambiguous:
+            out.append(
+                f"{st.ambiguous} value(s) of '{st.column}' fall in the repeated hour "
+                f"of a daylight-saving change in {mapping.timezone} and cannot be placed; their "
+                "rows are quarantined as unparseable"
+            )
+    return out
 
 
 def _dedupe(work: pd.DataFrame, plan: _Plan, mapping: Mapping) -> pd.Series:
@@ -1210,6 +1250,246 @@ def load_requests(
         ) from None
 
 
+#: Plain UTF-8 delimited files at least this big are read in blocks, so the memory a load
+#: needs is about the final frame plus one block, whatever the size of the file.
+STREAM_MIN_BYTES = 64 * 2**20
+#: Bytes of text parsed per block when reading in blocks.
+STREAM_BLOCK_BYTES = 32 * 2**20
+
+
+class _NotStreamable(Exception):
+    """The file cannot be read in blocks: the whole-file reader reads it (and words any error)."""
+
+
+def _clean_text(work: pd.DataFrame, na: set[str]) -> pd.DataFrame:
+    """Text columns stripped, missing-value spellings and empty strings as missing."""
+    cleaned = {}
+    for col in work.columns:
+        s = work[col]
+        if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+            s = s.astype("str").str.strip()
+            s = s.mask(s.isin(na) | (s == ""))
+        cleaned[col] = s
+    return pd.DataFrame(cleaned, index=pd.RangeIndex(len(work)))
+
+
+def _convert(
+    kept: pd.DataFrame,
+    source_rows: pd.Series,
+    plan: _Plan,
+    m: Mapping,
+    label: str,
+    stats: dict[str, _DateStats],
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Parse one piece of cleaned text into canonical columns (plus ``source_row``)."""
+    frame: dict[str, pd.Series] = {}
+    unparseable: dict[str, pd.Series] = {}
+    for canon, col in plan.columns.items():
+        if canon not in DATETIME_COLUMNS:
+            frame[canon] = kept[col]
+            continue
+        parsed = parse_datetimes(
+            kept[col], fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone
+        )
+        frame[canon] = parsed.values
+        unparseable[canon] = parsed.unparseable | parsed.ambiguous
+        st = stats.setdefault(canon, _DateStats(column=col, canon=canon))
+        st.given += int(kept[col].notna().sum())
+        st.failed += int(parsed.unparseable.sum())
+        if st.example is None and parsed.unparseable.any():
+            st.example = str(kept[col][parsed.unparseable].iloc[0])
+        st.ambiguous += int(parsed.ambiguous.sum())
+        if not m.datetime_format:
+            st.add_order(kept[col], source_rows)
+            _check_day_month_order(st, m, label)
+    frame["outcome"] = _outcomes(kept[plan.outcome], m)
+    if plan.sla_met is not None:
+        spec = m.sla_met
+        frame["sla_met"] = parse_booleans(
+            kept[plan.sla_met],
+            true_values=spec.true_values if spec else None,
+            false_values=spec.false_values if spec else None,
+        )
+    for col in plan.keep:
+        frame[col] = kept[col]
+    frame["source_row"] = source_rows.reset_index(drop=True)
+    return pd.DataFrame(frame), unparseable
+
+
+def _columns_used(plan: _Plan) -> dict[str, str]:
+    used = dict(plan.columns)
+    used["outcome"] = plan.outcome or ""
+    if plan.sla_met is not None:
+        used["sla_met"] = plan.sla_met
+    elif "sla_due_at" in plan.columns:
+        used["sla_met"] = "derived from sla_due_at"
+    for col in plan.keep:
+        used[col] = col
+    return used
+
+
+@dataclass
+class _Piece:
+    """One validated piece: kept rows (with their source rows) and quarantined rows."""
+
+    data: pd.DataFrame
+    rows: np.ndarray  # source row of each kept row
+    quarantine: pd.DataFrame
+    collapsed: int
+
+
+def _validate_piece(
+    work: pd.DataFrame,
+    kept: pd.DataFrame,
+    source_rows: pd.Series,
+    work_rows: np.ndarray,
+    plan: _Plan,
+    m: Mapping,
+    label: str,
+    stats: dict[str, _DateStats],
+    now: pd.Timestamp,
+) -> _Piece:
+    """Convert and validate ``kept`` (rows ``source_rows``); quarantine values come from
+    ``work`` (the cleaned mapped text, rows ``work_rows``, ascending)."""
+    frame, unparseable = _convert(kept, source_rows, plan, m, label, stats)
+    validated = validate(frame, source=label, unparseable=unparseable, now=now)
+    q = validated.quarantine[list(QUARANTINE_COLUMNS)]
+    positions = np.searchsorted(work_rows, q["source_row"].to_numpy())
+    values = work.iloc[positions].reset_index(drop=True)
+    quarantine = pd.concat([q, value_columns(values)], axis=1)
+    rows = source_rows.to_numpy()
+    if validated.collapsed == 0:
+        data_rows = rows[~np.isin(rows, q["source_row"].to_numpy())]
+    else:  # exact copies collapse into the first: a kept id sits at its first row
+        first = pd.Series(rows, index=frame["request_id"].astype("str").to_numpy())
+        first = first.groupby(level=0).min()
+        data_rows = first.reindex(validated.data["request_id"].astype("str").to_numpy()).to_numpy()
+    return _Piece(
+        validated.data, np.asarray(data_rows, dtype="int64"), quarantine, validated.collapsed
+    )
+
+
+def _concat_canonical(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """Canonical frames of several pieces as one; category columns get the union of
+    categories, sorted as a one-piece load sorts them."""
+    if len(pieces) == 1:
+        return pieces[0]
+    out = {}
+    for col in pieces[0].columns:
+        parts = [p[col] for p in pieces]
+        if isinstance(parts[0].dtype, pd.CategoricalDtype) and col != "outcome":
+            cats = sorted(set().union(*(set(s.cat.categories) for s in parts)))
+            if cats:
+                dtype = next(s.cat.categories.dtype for s in parts if len(s.cat.categories))
+                parts = [s.cat.set_categories(pd.Index(cats, dtype=dtype)) for s in parts]
+        out[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def _stream_delimiter(path: Path, m: Mapping) -> str | None:
+    """The delimiter if ``path`` is read in blocks: a big plain UTF-8 delimited file
+    (not an event log to de-duplicate); else None."""
+    name = path.name.lower()
+    if m.dedupe is not None or not name.endswith((".csv", ".txt", ".tsv")):
+        return None
+    try:
+        if not path.is_file() or path.stat().st_size < STREAM_MIN_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            sample = fh.read(_SAMPLE_BYTES)
+    except OSError:
+        return None
+    if not sample.strip() or sample.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in sample:
+        return None
+    try:
+        sample[: len(sample) - 4].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    default = "\t" if ".tsv" in name else ","
+    return _sniff_delimiter(sample.decode("utf-8", errors="ignore"), default)
+
+
+def _load_in_blocks(
+    source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
+) -> tuple[list[_Piece], _Plan, int, list[str]]:
+    """Read a big delimited file block by block (pyarrow's streaming CSV reader).
+
+    Two passes: the first reads only the request ids and finds the duplicated ones;
+    the second converts and validates each block, setting aside the rows of duplicated
+    ids, which are validated together at the end (exactly as a one-piece load would).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(block_size=STREAM_BLOCK_BYTES, encoding="utf8")
+    parse = pacsv.ParseOptions(delimiter=sep)
+    try:
+        with pacsv.open_csv(source, read_options=read, parse_options=parse) as head:
+            raw_names = list(head.schema.names)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise _NotStreamable from exc
+    names = [n.strip().lstrip("\ufeff") for n in raw_names]
+    if len(set(names)) != len(names):
+        raise _NotStreamable
+    plan = _plan(m, names, label, keep)
+    raw_of = dict(zip(names, raw_names, strict=True))
+    used = plan.used()
+    na = set(m.na_values)
+
+    def blocks(columns: list[str]):
+        convert = pacsv.ConvertOptions(
+            include_columns=[raw_of[c] for c in columns],
+            column_types={raw_of[c]: pa.string() for c in columns},
+            null_values=list(m.na_values),
+            strings_can_be_null=True,
+        )
+        try:
+            with pacsv.open_csv(
+                source, read_options=read, parse_options=parse, convert_options=convert
+            ) as reader:
+                for batch in reader:
+                    piece = batch.to_pandas()  # columns in include_columns order
+                    piece.columns = columns
+                    yield _clean_text(piece, na)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _NotStreamable from exc
+
+    id_col = plan.columns["request_id"]
+    ids = pd.concat([b[id_col] for b in blocks([id_col])], ignore_index=True)
+    rows_read = len(ids)
+    if rows_read == 0:
+        raise InputError(
+            "the file has a header row but no data rows",
+            file=source,
+            hint="check the export filter (it may have matched no requests)",
+        )
+    dup_ids = pd.unique(ids[ids.notna() & ids.duplicated(keep=False)])
+    del ids
+
+    stats: dict[str, _DateStats] = {}
+    pieces: list[_Piece] = []
+    aside: list[tuple[pd.DataFrame, np.ndarray]] = []
+    offset = 0
+    for work in blocks(used):
+        rows = np.arange(offset + 1, offset + len(work) + 1, dtype="int64")
+        offset += len(work)
+        dup = work[id_col].isin(dup_ids).to_numpy(dtype=bool) if len(dup_ids) else None
+        if dup is not None and dup.any():
+            aside.append((work[dup].reset_index(drop=True), rows[dup]))
+            work, rows = work[~dup].reset_index(drop=True), rows[~dup]
+        if len(work):
+            pieces.append(
+                _validate_piece(work, work, pd.Series(rows), rows, plan, m, label, stats, now)
+            )
+    if aside:
+        work = pd.concat([w for w, _ in aside], ignore_index=True)
+        rows = np.concatenate([r for _, r in aside])
+        pieces.append(
+            _validate_piece(work, work, pd.Series(rows), rows, plan, m, label, stats, now)
+        )
+    return pieces, plan, offset, _date_warnings(stats.values(), m)
+
+
 def _load(
     source: str,
     is_sql: bool,
@@ -1222,101 +1502,66 @@ def _load(
 ) -> LoadResult:
     m = load_mapping(preset=preset, mapping=mapping)
     label = redact_url(source)
+    now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     warnings: list[str] = []
-    if is_sql:
-        raw, fingerprint = _read_sql(source, query, m.na_values)
-    else:
-        table = read_table(source, ReadOptions(na_values=list(m.na_values), sheet=sheet))
-        raw, warnings = table.frame, list(table.warnings)
-        fingerprint = sha256_file(source)
-    rows_read = len(raw)
-    try:
-        plan = _plan(m, [str(c) for c in raw.columns], label, keep)
-    except InputError as exc:
-        # e.g. the first sheet of a workbook is a cover sheet: say which sheets there are
-        sheets = [w for w in warnings if " sheets (" in w]
-        if sheets:
-            exc.hint = (f"{exc.hint}. " if exc.hint else "") + f"{sheets[0]} with --sheet"
-            exc.args = (exc.render(),)
-        raise
+    rows_deduplicated = 0
+    sep = None if is_sql else _stream_delimiter(Path(source), m)
+    pieces: list[_Piece] | None = None
+    if sep is not None:
+        try:
+            pieces, plan, rows_read, date_warnings = _load_in_blocks(
+                source, sep, m, label, keep, now
+            )
+            fingerprint = sha256_file(source)
+        except _NotStreamable:
+            pieces = None  # the whole-file reader gives the exact error or reads it
+    if pieces is None:
+        if is_sql:
+            raw, fingerprint = _read_sql(source, query, m.na_values)
+        else:
+            table = read_table(source, ReadOptions(na_values=list(m.na_values), sheet=sheet))
+            raw, warnings = table.frame, list(table.warnings)
+            fingerprint = sha256_file(source)
+        rows_read = len(raw)
+        try:
+            plan = _plan(m, [str(c) for c in raw.columns], label, keep)
+        except InputError as exc:
+            # e.g. the first sheet of a workbook is a cover sheet: say which sheets there are
+            sheets = [w for w in warnings if " sheets (" in w]
+            if sheets:
+                exc.hint = (f"{exc.hint}. " if exc.hint else "") + f"{sheets[0]} with --sheet"
+                exc.args = (exc.render(),)
+            raise
+
+        # only the mapped columns go any further (personal and free-text columns stop here)
+        work = _clean_text(raw[plan.used()], set(m.na_values))
+        del raw
+        source_rows = pd.Series(np.arange(1, rows_read + 1), dtype="int64")
+        kept = work
+        if plan.order_by is not None:
+            last = _dedupe(work, plan, m)
+            rows_deduplicated = int((~last).sum())
+            kept = work[last].reset_index(drop=True)
+            source_rows = source_rows[last].reset_index(drop=True)
+        stats: dict[str, _DateStats] = {}
+        pieces = [
+            _validate_piece(
+                work, kept, source_rows, np.arange(1, rows_read + 1), plan, m, label, stats, now
+            )
+        ]
+        date_warnings = _date_warnings(stats.values(), m)
     if plan.absent:
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
+    warnings.extend(date_warnings)
 
-    # only the mapped columns go any further (personal and free-text columns stop here)
-    work = raw[plan.used()]
-    na = set(m.na_values)
-    cleaned = {}
-    for col in work.columns:
-        s = work[col]
-        if not pd.api.types.is_datetime64_any_dtype(s.dtype):
-            s = s.astype("str").str.strip()
-            s = s.mask(s.isin(na) | (s == ""))
-        cleaned[col] = s
-    work = pd.DataFrame(cleaned, index=pd.RangeIndex(rows_read))
-    source_rows = pd.Series(np.arange(1, rows_read + 1), dtype="int64")
-
-    rows_deduplicated = 0
-    kept = work
-    if plan.order_by is not None:
-        last = _dedupe(work, plan, m)
-        rows_deduplicated = int((~last).sum())
-        kept = work[last].reset_index(drop=True)
-        source_rows = source_rows[last].reset_index(drop=True)
-
-    frame: dict[str, pd.Series] = {}
-    unparseable: dict[str, pd.Series] = {}
-    for canon, col in plan.columns.items():
-        if canon in DATETIME_COLUMNS:
-            parsed = parse_datetimes(
-                kept[col], fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone
-            )
-            frame[canon] = parsed.values
-            unparseable[canon] = parsed.unparseable | parsed.ambiguous
-            given = int(kept[col].notna().sum())
-            failed = int(parsed.unparseable.sum())
-            if given and failed / given > 0.5:
-                example = kept[col][parsed.unparseable].iloc[0]
-                warnings.append(
-                    f"{failed:,} of {given:,} values of '{col}' ({canon}) could not be read as "
-                    f"dates (e.g. '{example}'); check datetime_format "
-                    f"({m.datetime_format or 'inferred'}) and dayfirst in the {m.label}"
-                )
-            _check_day_month_order(kept[col], m, col, label, source_rows)
-            if parsed.ambiguous.any():
-                warnings.append(
-                    f"{int(parsed.ambiguous.sum())} value(s) of '{col}' fall in the repeated hour "
-                    f"of a daylight-saving change in {m.timezone} and cannot be placed; their "
-                    "rows are quarantined as unparseable"
-                )
-        else:
-            frame[canon] = kept[col]
-    frame["outcome"] = _outcomes(kept[plan.outcome], m)
-    columns_used = dict(plan.columns)
-    columns_used["outcome"] = plan.outcome or ""
-    if plan.sla_met is not None:
-        spec = m.sla_met
-        frame["sla_met"] = parse_booleans(
-            kept[plan.sla_met],
-            true_values=spec.true_values if spec else None,
-            false_values=spec.false_values if spec else None,
-        )
-        columns_used["sla_met"] = plan.sla_met
-    elif "sla_due_at" in plan.columns:
-        columns_used["sla_met"] = "derived from sla_due_at"
-    for col in plan.keep:
-        frame[col] = kept[col]
-        columns_used[col] = col
-    frame["source_row"] = source_rows
-    validated = validate(
-        pd.DataFrame(frame),
-        source=label,
-        unparseable=unparseable,
-        now=pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE,
-    )
-
-    q = validated.quarantine[list(QUARANTINE_COLUMNS)]
-    values = work.iloc[q["source_row"].to_numpy() - 1].reset_index(drop=True)
-    quarantine = pd.concat([q, value_columns(values)], axis=1)
+    data = _concat_canonical([p.data for p in pieces])
+    if len(pieces) > 1:
+        order = np.argsort(np.concatenate([p.rows for p in pieces]), kind="stable")
+        data = data.iloc[order].reset_index(drop=True)
+        quarantine = pd.concat([p.quarantine for p in pieces], ignore_index=True)
+        quarantine = quarantine.sort_values("source_row", kind="stable").reset_index(drop=True)
+    else:
+        quarantine = pieces[0].quarantine
 
     quarantine_path = None
     if quarantine_dir is not None and len(quarantine):
@@ -1324,19 +1569,19 @@ def _load(
         quarantine_path = atomic_write(path, quarantine.to_csv(index=False))
 
     return LoadResult(
-        data=validated.data,
+        data=data,
         quarantine=quarantine,
         source=label,
         mapping=m,
         fingerprint=fingerprint,
         rows_read=rows_read,
-        rows_kept=len(validated.data),
+        rows_kept=len(data),
         rows_quarantined=len(quarantine),
         quarantine_path=quarantine_path,
         warnings=warnings,
         rows_deduplicated=rows_deduplicated,
-        rows_collapsed=validated.collapsed,
-        columns_used=columns_used,
+        rows_collapsed=sum(p.collapsed for p in pieces),
+        columns_used=_columns_used(plan),
     )
 
 

@@ -467,3 +467,89 @@ def test_several_hundred_mb_file(tmp_path, capsys):
     assert set(q["reason"]) == {"closed before opened"}
     # the free-text column never reaches the quarantine file either
     assert "description" not in q.columns
+
+
+# --------------------------------------------------------------------------------------
+# Big files are read in blocks: the result is the same as a one-piece load
+# --------------------------------------------------------------------------------------
+
+FIXTURES = ROOT / "tests" / "fixtures" / "exports"
+SAME_EITHER_WAY = [
+    (CORPUS / "closed_before_opened.csv", {}),
+    (CORPUS / "duplicate_ids.csv", {}),
+    (CORPUS / "mixed_date_formats.csv", {}),
+    (CORPUS / "future_dates.csv", {}),
+    (CORPUS / "csat_text.csv", {}),
+    (CORPUS / "reopen_count_bad.csv", {}),
+    (CORPUS / "bom_utf8.csv", {}),
+    (CORPUS / "semicolon_delimiter.csv", {}),
+    (CORPUS / "tab_delimiter.csv", {}),
+    (CORPUS / "header_whitespace_case.csv", {}),
+    (CORPUS / "unknown_outcome.csv", {}),
+    (CORPUS / "formula_injection.csv", {}),
+    (CORPUS / "strict_outcome_export.csv", {"mapping": CORPUS / "strict_outcome_mapping.yaml"}),
+    (CORPUS / "dayfirst_ambiguous.csv", {"mapping": CORPUS / "dayfirst_mapping.yaml"}),
+    (FIXTURES / "generic.csv", {}),
+    (FIXTURES / "servicenow.csv", {"preset": "servicenow"}),
+    (FIXTURES / "jira.csv", {"preset": "jira-sm"}),
+]
+
+
+def load_both_ways(monkeypatch, path, **kw):
+    from csi_lib import sources
+
+    whole = sources.load_requests(path, **kw)
+    monkeypatch.setattr(sources, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(sources, "STREAM_BLOCK_BYTES", 300)  # a few rows per block
+    blocks = sources.load_requests(path, **kw)
+    monkeypatch.undo()
+    return whole, blocks
+
+
+@pytest.mark.parametrize(("path", "kw"), SAME_EITHER_WAY, ids=[p.name for p, _ in SAME_EITHER_WAY])
+def test_reading_in_blocks_gives_the_same_result(path, kw, monkeypatch):
+    whole, blocks = load_both_ways(monkeypatch, path, **kw)
+    pd.testing.assert_frame_equal(blocks.data, whole.data)
+    pd.testing.assert_frame_equal(
+        blocks.quarantine.astype("string"), whole.quarantine.astype("string")
+    )
+    for attr in ("rows_read", "rows_kept", "rows_quarantined", "rows_collapsed", "fingerprint"):
+        assert getattr(blocks, attr) == getattr(whole, attr), attr
+    assert blocks.warnings == whole.warnings
+    assert blocks.columns_used == whole.columns_used
+
+
+def test_blocks_see_duplicates_and_date_order_across_blocks(tmp_path, monkeypatch):
+    rows = [f"R{i},2025-03-{1 + i % 28:02d} 09:00,,,open,Cat{i % 7}" for i in range(60)]
+    rows[50] = "R3,2025-03-20 09:00,,,open,Cat3"  # differs from row 4 (R3): both quarantined
+    rows[55] = rows[10]  # an exact copy of R10 far away: collapsed
+    src = tmp_path / "far.csv"
+    src.write_text(
+        "request_id,opened_at,assessed_at,closed_at,outcome,category\n" + "\n".join(rows)
+    )
+    whole, blocks = load_both_ways(monkeypatch, src)
+    # 60 rows: R10's copy collapsed, both R3 rows quarantined -> 57 kept
+    assert blocks.rows_kept == whole.rows_kept == 57
+    assert blocks.rows_collapsed == 1
+    assert blocks.quarantine["source_row"].tolist() == [4, 51]
+    pd.testing.assert_frame_equal(blocks.data, whole.data)
+
+    dates = [f"R{i},0{1 + i % 9}/0{1 + (i + 1) % 9}/2025 09:00,open" for i in range(60)]
+    dates[58] = "R58,25/03/2025 09:00,open"  # only day-first, long after the 01/01-style ones
+    src.write_text("request_id,opened_at,outcome\n" + "\n".join(dates))
+    monkeypatch.setattr("csi_lib.sources.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("csi_lib.sources.STREAM_BLOCK_BYTES", 300)
+    from csi_lib.errors import InputError
+    from csi_lib.sources import load_requests
+
+    with pytest.raises(InputError) as info:
+        load_requests(src)
+    assert info.value.row == 59 and info.value.column == "opened_at"
+
+
+def test_a_malformed_big_file_gets_the_whole_file_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("csi_lib.sources.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("csi_lib.sources.STREAM_BLOCK_BYTES", 300)
+    for name, row in (("ragged_row.csv", 3), ("extra_field_every_row.csv", 1)):
+        status, text = run_cli(["validate", str(CORPUS / name)], capsys)
+        assert status == 2 and f"row {row}:" in text and "Traceback" not in text
