@@ -36,6 +36,9 @@ lint: $(STAMP)  ## ruff
 lab: $(STAMP)  ## JupyterLab on 127.0.0.1 with the notebooks and the sample cycle
 	$(BIN)/csi lab
 
+workshop: $(STAMP)  ## serve the facilitation notebook of the sample cycle (Voila on 127.0.0.1)
+	$(BIN)/csi workshop data/sample-cycle
+
 bench: $(STAMP)  ## KPI engine benchmark (1M and 5M requests) against DuckDB
 	$(BIN)/python benchmarks/bench_kpis.py
 

@@ -324,7 +324,7 @@ def _round_trip():
     rt = YAML(typ="rt")
     rt.preserve_quotes = True
     rt.indent(mapping=2, sequence=4, offset=2)
-    rt.width = 100
+    rt.width = 4096  # never re-wrap the lines a person wrote
     return rt
 
 

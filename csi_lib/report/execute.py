@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,14 @@ class LocalKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("transport", "ipc")
+        # the IPC socket files go to a private folder, never beside the notebooks
+        kwargs.setdefault("ip", str(Path(tempfile.mkdtemp(prefix="csi-kernel-")) / "kernel-ipc"))
         super().__init__(**kwargs)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
     async def start_kernel(self, **kw: Any) -> None:  # noqa: D102 (jupyter_client API)
         if self.kernel_log is None or "stderr" in kw:
