@@ -37,7 +37,19 @@ def setup() -> None:
 
 
 def markdown(text: str):
-    """Display ``text`` as markdown (for sentences the library writes, e.g. conclusions)."""
+    """Display ``text`` as markdown (for sentences the library writes, e.g. conclusions).
+
+    The sentences quote user-written text (a vision, a cycle title, an initiative
+    title, a category from the data), so HTML in ``text`` is shown as text, never
+    interpreted: ``<``, ``>`` and ``&`` are escaped; markdown formatting stays.
+
+    Examples
+    --------
+    >>> markdown("**Vision.** <script>x()</script>").data
+    '**Vision.** &lt;script&gt;x()&lt;/script&gt;'
+    """
+    import html
+
     from IPython.display import Markdown
 
-    return Markdown(text)
+    return Markdown(html.escape(text, quote=False))

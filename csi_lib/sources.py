@@ -48,6 +48,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError, CsiError, InputError
+from .safe import neutralise_csv_frame
 from .schema import (
     CANONICAL_COLUMNS,
     COLUMNS,
@@ -1375,8 +1376,8 @@ def _concat_canonical(pieces: list[pd.DataFrame]) -> pd.DataFrame:
     if len(pieces) == 1:
         return pieces[0]
     out = {}
-    for col in pieces[0].columns:
-        parts = [p[col] for p in pieces]
+    for col in list(pieces[0].columns):
+        parts = [p.pop(col) for p in pieces]  # each piece's column is freed once joined
         if isinstance(parts[0].dtype, pd.CategoricalDtype) and col != "outcome":
             cats = sorted(set().union(*(set(s.cat.categories) for s in parts)))
             if cats:
@@ -1554,10 +1555,15 @@ def _load(
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
     warnings.extend(date_warnings)
 
-    data = _concat_canonical([p.data for p in pieces])
-    if len(pieces) > 1:
-        order = np.argsort(np.concatenate([p.rows for p in pieces]), kind="stable")
-        data = data.iloc[order].reset_index(drop=True)
+    rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
+    frames = [p.data for p in pieces]
+    for p in pieces:
+        p.data = None  # type: ignore[assignment]  # the joined frame is the only copy left
+    data = _concat_canonical(frames)
+    del frames
+    if rows is not None:
+        if not (np.diff(rows) > 0).all():  # rows of duplicated ids were validated last
+            data = data.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
         quarantine = pd.concat([p.quarantine for p in pieces], ignore_index=True)
         quarantine = quarantine.sort_values("source_row", kind="stable").reset_index(drop=True)
     else:
@@ -1566,7 +1572,8 @@ def _load(
     quarantine_path = None
     if quarantine_dir is not None and len(quarantine):
         path = _quarantine_file(Path(quarantine_dir), _source_stem(source, query, is_sql))
-        quarantine_path = atomic_write(path, quarantine.to_csv(index=False))
+        # users open it in a spreadsheet: cells that would run as formulas are neutralised
+        quarantine_path = atomic_write(path, neutralise_csv_frame(quarantine).to_csv(index=False))
 
     return LoadResult(
         data=data,
