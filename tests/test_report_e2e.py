@@ -125,3 +125,21 @@ def test_a_second_run_on_the_same_cycle_is_refused_while_the_first_holds_the_loc
         result = csi("report", "--data", str(SAMPLE), "--out", str(tmp_path / "out"))
     assert result.returncode == 3
     assert "another report run" in result.stderr
+
+
+def test_a_failed_pdf_keeps_the_html_report(tmp_path, monkeypatch):
+    import csi_lib.report.pdf as pdf_module
+    from csi_lib.report import build_report
+
+    if not Path(pdf_module.CHROMIUM).exists():
+        pytest.skip("Chromium is missing (run scripts/install-browser.sh)")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("printer on fire")
+
+    monkeypatch.setattr(pdf_module, "print_pdf", broken)
+    result = build_report(data=str(SAMPLE), stages=["1"], as_of="2026-04-15", out=tmp_path, pdf=True)
+    assert not result.ok
+    assert result.errors == ["the PDF could not be printed: printer on fire"]
+    assert result.index.exists() and (result.folder / "01_where_are_we_now.html").exists()
+    assert "report.pdf" not in result.index.read_text()  # no link to a file that is not there

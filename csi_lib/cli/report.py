@@ -88,6 +88,8 @@ def report(
     )
     for run in result.failed:
         typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
+    for problem in result.errors:
+        typer.echo(f"error: {problem}", err=True)
     typer.echo(str(result.index))
     raise typer.Exit(0 if result.ok else 1)
 

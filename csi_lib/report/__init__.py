@@ -61,10 +61,12 @@ class ReportResult:
 
     folder: Path
     runs: list[StageRun] = field(default_factory=list)
+    #: Problems outside the stages (e.g. the PDF could not be printed); the HTML is still published.
+    errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.runs)
+        return all(r.ok for r in self.runs) and not self.errors
 
     @property
     def index(self) -> Path:
@@ -350,34 +352,37 @@ def build_report(
         if pdf:
             downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
         generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        write_index(
-            staging / "index.html",
-            {
-                "title": ctx["title"],
-                "subtitle": f"Cycle report as of {as_of_date.isoformat()}",
-                "nav": nav,
-                "summary": summary,
-                "downloads": downloads,
-                "stages": [
-                    {
-                        "number": r.stage.number,
-                        "title": r.stage.title,
-                        "question": r.stage.question,
-                        "href": r.stage.html,
-                        "ok": r.ok,
-                        "error": r.error,
-                    }
-                    for r in result.runs
-                ],
-                "provenance": [*provenance, ("Generated at", generated)],
-            },
-        )
+        cover = {
+            "title": ctx["title"],
+            "subtitle": f"Cycle report as of {as_of_date.isoformat()}",
+            "nav": nav,
+            "summary": summary,
+            "downloads": downloads,
+            "stages": [
+                {
+                    "number": r.stage.number,
+                    "title": r.stage.title,
+                    "question": r.stage.question,
+                    "href": r.stage.html,
+                    "ok": r.ok,
+                    "error": r.error,
+                }
+                for r in result.runs
+            ],
+            "provenance": [*provenance, ("Generated at", generated)],
+        }
+        write_index(staging / "index.html", cover)
         if pdf:
             from .pdf import print_pdf
 
             say("PDF ...")
             pages = [staging / "index.html", *(staging / r.stage.html for r in result.runs)]
-            print_pdf([p for p in pages if p.exists()], staging / "report.pdf")
+            try:
+                print_pdf([p for p in pages if p.exists()], staging / "report.pdf")
+            except Exception as exc:  # noqa: BLE001 - the HTML report is still published
+                result.errors.append(f"the PDF could not be printed: {exc}")
+                cover["downloads"] = [d for d in downloads if d["href"] != "report.pdf"]
+                write_index(staging / "index.html", cover)
         final = _unique_folder(parent, as_of_date.isoformat())
         os.replace(staging, final)
         _point_latest(parent, final)
