@@ -30,14 +30,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 BAD_EVERY = 1_000_000  # rows k * BAD_EVERY are closed before they were opened
 
 
-def child(path: str) -> None:
+def child(path: str, whole_file: bool = False) -> None:
     """Run in a fresh process: load, validate, compute; print one JSON line of figures."""
     import pandas as pd
 
     from csi_lib import kpis as K
+    from csi_lib import sources
     from csi_lib.periods import Period
     from csi_lib.sources import load_requests
 
+    if whole_file:  # the one-piece reader, for comparison
+        sources.STREAM_MIN_BYTES = 1 << 62
     t0 = time.perf_counter()
     res = load_requests(path, preset="generic")
     t1 = time.perf_counter()
@@ -71,9 +74,10 @@ def child(path: str) -> None:
     )
 
 
-def measure(path: Path) -> dict:
+def measure(path: Path, whole_file: bool) -> dict:
+    extra = ["--whole-file"] if whole_file else []
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True
+        [sys.executable, __file__, "--child", str(path), *extra], capture_output=True, text=True
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
@@ -84,10 +88,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="requests (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the CSV files")
+    parser.add_argument(
+        "--whole-file", action="store_true", help="read the file in one piece (the old way)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.whole_file)
         return
     from test_bad_input import write_big_csv
 
@@ -102,7 +109,7 @@ def main() -> None:
         write_big_csv(path, rows, bad_every=BAD_EVERY)
         write_s = time.perf_counter() - t0
         size_mb = path.stat().st_size / 2**20
-        r = measure(path)
+        r = measure(path, args.whole_file)
         assert r["rows_read"] == rows and r["rows_quarantined"] == rows // BAD_EVERY, r
         assert r["free_text_dropped"], r
         print(

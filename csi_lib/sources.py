@@ -1410,6 +1410,35 @@ def _stream_delimiter(path: Path, m: Mapping) -> str | None:
     return _sniff_delimiter(sample.decode("utf-8", errors="ignore"), default)
 
 
+def _duplicated_ids(source: str, read: Any, parse: Any, column: str, na: set[str]):
+    """(rows, ids given more than once) of a big file, counted in Arrow block by block."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    convert = pacsv.ConvertOptions(
+        include_columns=[column], column_types={column: pa.string()}, strings_can_be_null=False
+    )
+    missing = pa.array(sorted(na | {""}), type=pa.string())
+    chunks = []
+    rows = 0
+    try:
+        with pacsv.open_csv(
+            source, read_options=read, parse_options=parse, convert_options=convert
+        ) as reader:
+            for batch in reader:
+                ids = pc.utf8_trim_whitespace(batch.column(0))
+                rows += len(ids)
+                chunks.append(ids.filter(pc.invert(pc.is_in(ids, value_set=missing))))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _NotStreamable from exc
+    if not chunks:
+        return rows, pd.Index([], dtype="str")
+    counts = pc.value_counts(pa.chunked_array(chunks, type=pa.string()))
+    dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    return rows, pd.Index(dup.to_pylist(), dtype="str")
+
+
 def _load_in_blocks(
     source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
 ) -> tuple[list[_Piece], _Plan, int, list[str]]:
@@ -1424,9 +1453,13 @@ def _load_in_blocks(
 
     read = pacsv.ReadOptions(block_size=STREAM_BLOCK_BYTES, encoding="utf8")
     parse = pacsv.ParseOptions(delimiter=sep)
-    try:
-        with pacsv.open_csv(source, read_options=read, parse_options=parse) as head:
-            raw_names = list(head.schema.names)
+    try:  # the header only: a small block, and the reader freed at once
+        head = pacsv.open_csv(
+            source, read_options=pacsv.ReadOptions(block_size=1 << 20), parse_options=parse
+        )
+        raw_names = list(head.schema.names)
+        head.close()
+        del head
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise _NotStreamable from exc
     names = [n.strip().lstrip("\ufeff") for n in raw_names]
@@ -1451,21 +1484,22 @@ def _load_in_blocks(
                 for batch in reader:
                     piece = batch.to_pandas()  # columns in include_columns order
                     piece.columns = columns
+                    del batch
                     yield _clean_text(piece, na)
+                    pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise _NotStreamable from exc
 
+    pool = pa.default_memory_pool()
     id_col = plan.columns["request_id"]
-    ids = pd.concat([b[id_col] for b in blocks([id_col])], ignore_index=True)
-    rows_read = len(ids)
+    rows_read, dup_ids = _duplicated_ids(source, read, parse, raw_of[id_col], na)
+    pool.release_unused()
     if rows_read == 0:
         raise InputError(
             "the file has a header row but no data rows",
             file=source,
             hint="check the export filter (it may have matched no requests)",
         )
-    dup_ids = pd.unique(ids[ids.notna() & ids.duplicated(keep=False)])
-    del ids
 
     stats: dict[str, _DateStats] = {}
     pieces: list[_Piece] = []
