@@ -28,7 +28,7 @@ class StageRun:
 class LocalKernelManager(AsyncKernelManager):
     """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts.
 
-    The kernel's own stderr (start-up and shutdown chatter) goes to ``kernel_log``
+    The kernel's own stdout and stderr (start-up and shutdown chatter) go to ``kernel_log``
     when set, so a scheduled run's log holds only the report's progress lines.
     """
 
@@ -46,11 +46,13 @@ class LocalKernelManager(AsyncKernelManager):
             shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
     async def start_kernel(self, **kw: Any) -> None:  # noqa: D102 (jupyter_client API)
-        if self.kernel_log is None or "stderr" in kw:
+        if self.kernel_log is None or "stderr" in kw or "stdout" in kw:
             await super().start_kernel(**kw)
             return
-        with open(self.kernel_log, "ab") as log:  # the child keeps its own copy of the handle
-            await super().start_kernel(stderr=log, **kw)
+        # the child keeps its own copy of the handle; it holds no pipe of ours, so a kernel
+        # left behind by a killed run can never keep a caller waiting on our output
+        with open(self.kernel_log, "ab") as log:
+            await super().start_kernel(stdout=log, stderr=log, **kw)
 
 
 def _manager_logging_to(log: Path) -> type[LocalKernelManager]:
