@@ -197,3 +197,18 @@ def test_cover_change_arrow_from_raw_values():
     )
     assert '<td class="csi-better">▼ better</td>' in html
     assert '<td class="csi-worse">▼ worse</td>' in html
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_print_pdf_works_inside_a_running_event_loop(tmp_path):
+    # a Jupyter kernel runs an asyncio loop: Playwright's sync API would refuse there
+    import asyncio
+
+    pages = _small_report(tmp_path)
+
+    async def from_a_notebook() -> Path:
+        return print_pdf(pages, tmp_path / "report.pdf")
+
+    out = asyncio.run(from_a_notebook())
+    assert out.read_bytes()[:5] == b"%PDF-"

@@ -14,10 +14,13 @@ as it looks on screen and lets each start on a new sheet.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import CsiError, OutputError
 from ..storage import atomic_write
@@ -67,53 +70,10 @@ def chromium_path() -> Path:
     return path
 
 
-def print_pdf(
-    html_paths: Sequence[Path], out_pdf: Path, *, timeout_s: float = 60, overwrite: bool = False
-) -> Path:
-    """Print ``html_paths`` (in order) to one A4 PDF at ``out_pdf``.
-
-    Parameters
-    ----------
-    html_paths:
-        Report pages (``index.html`` first, then the stages). Each starts on a
-        new sheet; each gets a bookmark named after its first heading.
-    out_pdf:
-        The PDF to write (atomically; an existing file is refused unless
-        ``overwrite=True``).
-    timeout_s:
-        Seconds to wait for one page to load and draw its charts.
-
-    Returns
-    -------
-    Path
-        ``out_pdf``.
-
-    Raises
-    ------
-    CsiError
-        Chromium is missing (exit status 2 on the command line).
-    OutputError
-        A page does not exist, or does not finish drawing its charts in time.
-
-    Examples
-    --------
-    >>> print_pdf([Path("report/index.html")], Path("report/report.pdf"))  # doctest: +SKIP
-    PosixPath('report/report.pdf')
-    """
-    executable = chromium_path()
-    pages = [Path(p).resolve() for p in html_paths]
-    missing = [p for p in pages if not p.is_file()]
-    if missing:
-        raise OutputError("a report page to print does not exist", file=str(missing[0]))
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        raise CsiError(
-            "cannot print the report to PDF: the playwright package is not installed",
-            hint="pip install 'csi-workbook[pdf]' (it drives the system Chromium; "
-            "no `playwright install` is needed) or drop --pdf",
-        ) from exc
+def _render(pages: list[Path], executable: Path, timeout_s: float) -> Any:
+    """Print each page with Chromium and merge them (a pypdf ``PdfWriter``)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
@@ -157,5 +117,69 @@ def print_pdf(
                 writer.append(PdfReader(io.BytesIO(data)), outline_item=title or path.stem)
         finally:
             browser.close()
+    return writer
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def print_pdf(
+    html_paths: Sequence[Path], out_pdf: Path, *, timeout_s: float = 60, overwrite: bool = False
+) -> Path:
+    """Print ``html_paths`` (in order) to one A4 PDF at ``out_pdf``.
+
+    Parameters
+    ----------
+    html_paths:
+        Report pages (``index.html`` first, then the stages). Each starts on a
+        new sheet; each gets a bookmark named after its first heading.
+    out_pdf:
+        The PDF to write (atomically; an existing file is refused unless
+        ``overwrite=True``).
+    timeout_s:
+        Seconds to wait for one page to load and draw its charts.
+
+    Returns
+    -------
+    Path
+        ``out_pdf``.
+
+    Raises
+    ------
+    CsiError
+        Chromium is missing (exit status 2 on the command line).
+    OutputError
+        A page does not exist, or does not finish drawing its charts in time.
+
+    Examples
+    --------
+    >>> print_pdf([Path("report/index.html")], Path("report/report.pdf"))  # doctest: +SKIP
+    PosixPath('report/report.pdf')
+    """
+    executable = chromium_path()
+    pages = [Path(p).resolve() for p in html_paths]
+    missing = [p for p in pages if not p.is_file()]
+    if missing:
+        raise OutputError("a report page to print does not exist", file=str(missing[0]))
+    try:
+        import playwright.sync_api  # noqa: F401 (checked here, used by _render)
+    except ImportError as exc:
+        raise CsiError(
+            "cannot print the report to PDF: the playwright package is not installed",
+            hint="pip install 'csi-workbook[pdf]' (it drives the system Chromium; "
+            "no `playwright install` is needed) or drop --pdf",
+        ) from exc
+    if _in_event_loop():
+        # Playwright's sync API refuses to run inside an asyncio loop (a Jupyter kernel,
+        # another Playwright session): print from a worker thread instead
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            writer = pool.submit(_render, pages, executable, timeout_s).result()
+    else:
+        writer = _render(pages, executable, timeout_s)
     writer.add_metadata({"/Title": "csi-workbook report", "/Creator": "csi-workbook"})
     return atomic_write(out_pdf, writer.write, overwrite=overwrite)
