@@ -204,11 +204,14 @@ def test_cover_change_arrow_from_raw_values():
 def test_print_pdf_works_inside_a_running_event_loop(tmp_path):
     # a Jupyter kernel runs an asyncio loop: Playwright's sync API would refuse there
     import asyncio
+    import concurrent.futures
 
     pages = _small_report(tmp_path)
 
     async def from_a_notebook() -> Path:
         return print_pdf(pages, tmp_path / "report.pdf")
 
-    out = asyncio.run(from_a_notebook())
+    # run the loop in a thread of its own: this test thread may hold another loop already
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        out = pool.submit(asyncio.run, from_a_notebook()).result()
     assert out.read_bytes()[:5] == b"%PDF-"
