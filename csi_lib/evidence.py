@@ -428,6 +428,25 @@ def _direction(effect: float, significant: bool, better: str) -> str:
     return "improved" if (effect > 0) == (better == "higher") else "worsened"
 
 
+def _without_result(test: str, wording: str, inp: TestInput, kind: str) -> Evidence:
+    """Evidence with no numbers: no test fits the KPI, or there is too little data."""
+    return Evidence(
+        test=test,
+        statistic=math.nan,
+        p_value=math.nan,
+        ci_low=math.nan,
+        ci_high=math.nan,
+        effect=math.nan,
+        direction="n/a",
+        significant=False,
+        n_baseline=len(inp.baseline),
+        n_review=len(inp.review),
+        wording=wording,
+        kind=kind,
+        alpha=inp.alpha,
+    )
+
+
 def compare(
     baseline_obs: pd.Series,
     review_obs: pd.Series,
@@ -509,37 +528,14 @@ def compare(
     try:
         outcome = TESTS[kind](inp)
     except NotEnoughData as reason:
-        return Evidence(
-            test=NO_DATA,
-            statistic=math.nan,
-            p_value=math.nan,
-            ci_low=math.nan,
-            ci_high=math.nan,
-            effect=math.nan,
-            direction="n/a",
-            significant=False,
-            n_baseline=len(base),
-            n_review=len(rev),
-            wording=f"Not enough data to test the change: {reason}.",
-            **common,
-        )
+        return _without_result(NO_DATA, f"Not enough data to test the change: {reason}.", inp, kind)
     if outcome is None:
-        return Evidence(
-            test=NO_TEST,
-            statistic=math.nan,
-            p_value=math.nan,
-            ci_low=math.nan,
-            ci_high=math.nan,
-            effect=math.nan,
-            direction="n/a",
-            significant=False,
-            n_baseline=len(base),
-            n_review=len(rev),
-            wording=(
-                f"No statistical test for a {kind} KPI: read its process-behaviour chart "
-                "for signals of a real change."
-            ),
-            **common,
+        return _without_result(
+            NO_TEST,
+            f"No statistical test for a {kind} KPI: read its process-behaviour chart "
+            "for signals of a real change.",
+            inp,
+            kind,
         )
     significant = bool(outcome.p_value < alpha)
     direction = _direction(outcome.effect, significant, better)

@@ -20,7 +20,8 @@ from typing import IO
 from .errors import OutputError
 
 
-def _explain_oserror(exc: OSError, path: Path) -> OutputError:
+def explain_oserror(exc: OSError, path: Path) -> OutputError:
+    """The :class:`OutputError` for an OSError met while writing ``path`` (disk full, read-only...)."""
     if exc.errno == errno.ENOSPC:
         msg, hint = "the disk is full", "free some space or choose another --out folder"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -28,6 +29,20 @@ def _explain_oserror(exc: OSError, path: Path) -> OutputError:
     else:
         msg, hint = f"it cannot be written ({exc.strerror})", "check the path and its permissions"
     return OutputError(msg, file=str(path), hint=hint)
+
+
+def make_folder(path: str | Path, *, what: str = "folder") -> Path:
+    """Create ``path`` (and its parents) or raise an :class:`OutputError` saying why not."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"the {what} cannot be made ({exc.strerror})",
+            file=str(path),
+            hint="choose a writable --out folder",
+        ) from exc
+    return path
 
 
 def _umask() -> int:
@@ -58,7 +73,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         os.close(fd)
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; saved files follow the umask
     except OSError as exc:
-        raise _explain_oserror(exc, path) from exc
+        raise explain_oserror(exc, path) from exc
     tmp = Path(tmp_name)
     try:
         yield tmp
@@ -67,7 +82,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _explain_oserror(exc, path) from exc
+        raise explain_oserror(exc, path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

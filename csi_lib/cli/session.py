@@ -33,7 +33,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ConfigError, OutputError
+from ..errors import ConfigError
+from ..storage import make_folder
 
 #: The checkout (holds notebooks/ and data/).
 REPO = Path(__file__).resolve().parents[2]
@@ -482,14 +483,7 @@ def build_slides(
         say(f"reveal.js: no local copy found, the slides load it from {REVEAL_CDN}")
     parent = Path(out).resolve() / str(cfg.id)
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
-    try:
-        staging.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"the slides folder cannot be made ({exc.strerror})",
-            file=str(parent),
-            hint="choose a writable --out folder",
-        ) from exc
+    make_folder(staging, what="slides folder")
     params = {
         "cycle_dir": str(cycle_path),
         "as_of": as_of_date.isoformat(),

@@ -35,7 +35,7 @@ from .. import __version__
 from ..errors import CsiError, OutputError
 from ..periods import Period
 from ..sources import LoadResult, redact_url
-from ..storage import _explain_oserror, sha256_file
+from ..storage import explain_oserror, make_folder, sha256_file
 from .execute import StageRun, execute_stage
 from .export import export_html
 from .index import write_index
@@ -281,15 +281,7 @@ def build_report(
     if not chosen:
         raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
 
-    parent = Path(out).resolve() / ctx["cycle_id"]
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"the report folder cannot be made ({exc.strerror})",
-            file=str(parent),
-            hint="choose a writable --out folder",
-        ) from exc
+    parent = make_folder(Path(out).resolve() / ctx["cycle_id"], what="report folder")
     lock = FileLock(str(parent / ".lock"), timeout=0)
     try:
         lock.acquire()
@@ -390,7 +382,7 @@ def build_report(
         return result
     except OSError as exc:  # disk full, read-only folder: nothing half-written stays
         shutil.rmtree(staging, ignore_errors=True)
-        raise _explain_oserror(exc, parent) from exc
+        raise explain_oserror(exc, parent) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
