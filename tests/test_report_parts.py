@@ -127,3 +127,24 @@ def test_stage_registry_and_selection():
         select_stages(["9"])
     with pytest.raises(ConfigError, match="needs a cycle folder"):
         select_stages(["0"], cycle=False)
+
+
+def test_terminal_progress_follows_the_stage_messages():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from csi_lib.cli.report import _TerminalProgress
+
+    bar = _TerminalProgress()
+    bar.bar.console = Console(file=StringIO(), force_terminal=False, width=100)
+    bar("data: 10 rows read")
+    bar("[1/2] Where are we now? ...")
+    assert bar.bar.tasks[0].completed == 0 and bar.bar.tasks[0].total == 2
+    bar("[1/2] Where are we now?: done (3.1 s)")
+    assert bar.bar.tasks[0].completed == 1
+    bar("[2/2] Take action: FAILED: cell 3: KeyError: 'x' (1.0 s)")
+    assert bar.bar.tasks[0].completed == 2
+    bar.close()
+    printed = bar.bar.console.file.getvalue()
+    assert "data: 10 rows read" in printed and "FAILED: cell 3" in printed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,13 +10,55 @@ from typing import Annotated
 import typer
 
 
-def _progress_printer():
-    """Plain timestamped lines (logs, cron) or rich status lines on a terminal."""
-    if sys.stderr.isatty():
-        from rich.console import Console
+class _TerminalProgress:
+    """A rich progress bar over the stages; every message is also printed above it."""
 
-        console = Console(stderr=True)
-        return lambda msg: console.print(f"[bold cyan]csi[/] {msg}")
+    STEP = re.compile(r"^\[(\d+)/(\d+)\] (.*?)(: (done|FAILED).*)?$")
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("[bold cyan]csi[/] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = None
+
+    def __call__(self, msg: str) -> None:
+        step = self.STEP.match(msg)
+        if step is None:
+            self.bar.console.print(f"[bold cyan]csi[/] {msg}")
+            return
+        index, total, title, finished = int(step[1]), int(step[2]), step[3], step[4]
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task(title, total=total)
+        if finished:
+            self.bar.console.print(f"[bold cyan]csi[/] {msg}")
+            self.bar.update(self.task, completed=index, description=title)
+        else:
+            self.bar.update(self.task, completed=index - 1, description=title)
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+
+def _progress_printer():
+    """A progress bar on a terminal; plain timestamped lines in a log (cron, systemd)."""
+    if sys.stderr.isatty():
+        return _TerminalProgress()
     import datetime as dt
 
     def plain(msg: str) -> None:
@@ -72,20 +115,24 @@ def report(
     from ..report import build_report
 
     say = _progress_printer()
-    result = build_report(
-        cycle_dir,
-        data=data,
-        preset=preset,
-        mapping=mapping,
-        date_from=date_from,
-        date_to=date_to,
-        as_of=as_of,
-        out=out,
-        stages=stage,
-        with_code=with_code,
-        pdf=pdf,
-        progress=say,
-    )
+    try:
+        result = build_report(
+            cycle_dir,
+            data=data,
+            preset=preset,
+            mapping=mapping,
+            date_from=date_from,
+            date_to=date_to,
+            as_of=as_of,
+            out=out,
+            stages=stage,
+            with_code=with_code,
+            pdf=pdf,
+            progress=say,
+        )
+    finally:
+        if hasattr(say, "close"):
+            say.close()
     for run in result.failed:
         typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
     for problem in result.errors:
