@@ -136,8 +136,7 @@ def test_terminal_progress_follows_the_stage_messages():
 
     from csi_lib.cli.report import _TerminalProgress
 
-    bar = _TerminalProgress()
-    bar.bar.console = Console(file=StringIO(), force_terminal=False, width=100)
+    bar = _TerminalProgress(console=Console(file=StringIO(), force_terminal=False, width=100))
     bar("data: 10 rows read")
     bar("[1/2] Where are we now? ...")
     assert bar.bar.tasks[0].completed == 0 and bar.bar.tasks[0].total == 2

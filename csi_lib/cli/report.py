@@ -15,7 +15,7 @@ class _TerminalProgress:
 
     STEP = re.compile(r"^\[(\d+)/(\d+)\] (.*?)(: (done|FAILED).*)?$")
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -30,7 +30,7 @@ class _TerminalProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=True,
         )
         self.task = None
