@@ -36,7 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .errors import ConfigError
 from .vision import target_links
-from .yamlio import append_list_item, delete_list_item, edit_yaml, problems_error, validate_file
+from .yamlio import (
+    append_list_item,
+    delete_list_item,
+    edit_yaml,
+    problems_error,
+    require_unique_ids,
+    validate_file,
+)
 
 __all__ = [
     "Stage",
@@ -61,13 +68,6 @@ RegisterStatus = Literal["new", "accepted", "rejected", "parked"]
 WAYS_OF_WORKING: tuple[str, ...] = ("daily work", "sprint", "project")
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-def _unique(items: Sequence[Any], what: str) -> None:
-    ids = [i.id for i in items]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ValueError(f"{what} id(s) {', '.join(dupes)} are used more than once")
 
 
 class Stage(BaseModel):
@@ -164,13 +164,13 @@ class Plan(BaseModel):
     @field_validator("initiatives")
     @classmethod
     def _unique_initiatives(cls, items: list[Initiative]) -> list[Initiative]:
-        _unique(items, "initiative")
+        require_unique_ids(items, "initiative")
         return items
 
     @field_validator("ideas")
     @classmethod
     def _unique_register(cls, items: list[RegisterItem]) -> list[RegisterItem]:
-        _unique(items, "register")
+        require_unique_ids(items, "register")
         return items
 
 

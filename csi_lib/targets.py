@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 from .periods import Period
 from .schema import CANONICAL_COLUMNS, CLOSED_OUTCOMES, DIMENSION_COLUMNS
-from .yamlio import Problem, load_yaml, problems_error, validation_problems
+from .yamlio import Problem, load_yaml, problems_error, require_unique_ids, validation_problems
 
 __all__ = [
     "KINDS",
@@ -338,10 +338,7 @@ class TargetsFile(BaseModel):
     @field_validator("targets")
     @classmethod
     def _unique_ids(cls, targets: list[Target]) -> list[Target]:
-        ids = [t.id for t in targets]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"target id(s) {', '.join(dupes)} are used more than once")
+        require_unique_ids(targets, "target")
         return targets
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .yamlio import problems_error, validate_file
+from .yamlio import problems_error, require_unique_ids, validate_file
 
 __all__ = [
     "Objective",
@@ -67,10 +67,7 @@ class Vision(BaseModel):
     @field_validator("objectives")
     @classmethod
     def _unique_ids(cls, objectives: list[Objective]) -> list[Objective]:
-        ids = [o.id for o in objectives]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"objective id(s) {', '.join(dupes)} are used more than once")
+        require_unique_ids(objectives, "objective")
         return objectives
 
     @property

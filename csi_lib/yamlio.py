@@ -553,3 +553,19 @@ def remove_yaml_list_item(path: str | Path, list_key: str, item_id: str) -> dict
             column=list_key,
             hint=f"known ids: {known}",
         )
+
+
+def require_unique_ids(items: Sequence[Any], what: str) -> None:
+    """Raise ``ValueError`` (for a pydantic validator) naming ids used more than once.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> require_unique_ids([N(id="T1"), N(id="T1")], "target")
+    Traceback (most recent call last):
+    ValueError: target id(s) T1 are used more than once
+    """
+    ids = [i.id for i in items]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"{what} id(s) {', '.join(dupes)} are used more than once")
