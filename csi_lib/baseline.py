@@ -33,7 +33,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -48,6 +47,7 @@ from .errors import OutputError, SnapshotError
 from .kpis import KPI, _resolve_kpis, breakdown, kpi_series, kpi_table
 from .periods import Period
 from .schema import DIMENSION_COLUMNS
+from .sources import redact_url as redact  # one redaction for every source text
 from .storage import atomic_path, atomic_write, sha256_file
 
 __all__ = [
@@ -73,18 +73,6 @@ TABLES: dict[str, str] = {
     "breakdowns": "breakdowns.parquet",
 }
 _IMMUTABLE = "snapshots are immutable: choose another --out"
-
-
-def redact(source: str) -> str:
-    """The source text with passwords hidden (``user:***@host``, ``password=***``).
-
-    Examples
-    --------
-    >>> redact("postgresql://ana:s3cret@db/itsm")
-    'postgresql://ana:***@db/itsm'
-    """
-    text = re.sub(r"(://[^:/@\s]+:)\S*@", r"\1***@", str(source))  # up to the last @
-    return re.sub(r"(?i)\b(password|pwd)=[^&;\s]+", r"\1=***", text)
 
 
 def _json_safe(value: Any) -> Any:

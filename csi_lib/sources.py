@@ -765,22 +765,25 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable
 
 
 def redact_url(source: str) -> str:
-    """A SQLAlchemy URL with its password replaced by ``***`` (other strings unchanged).
+    """A source text with its passwords replaced by ``***`` (file paths unchanged).
+
+    Hides the ``user:password@`` part of a SQLAlchemy URL and ``password=`` /
+    ``pwd=`` parameters (ODBC-style URLs and connection strings).
 
     Examples
     --------
     >>> redact_url("postgresql://ana:s3cret@db/itsm")
     'postgresql://ana:***@db/itsm'
+    >>> redact_url("mssql+pyodbc://db/itsm?PWD=s3cret")
+    'mssql+pyodbc://db/itsm?PWD=***'
+    >>> redact_url("mssql://sa:p@ss@host/db")
+    'mssql://sa:***@host/db'
+    >>> redact_url("Server=x;Password=hunter2;")
+    'Server=x;Password=***;'
     """
-    if "://" not in source:
-        return source
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(source).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", source)
+    # greedy up to the last "@": a password may itself hold "@" (make_url would show its tail)
+    text = re.sub(r"(://[^:/@\s]+:)\S*@", r"\1***@", str(source))
+    return re.sub(r"(?i)\b(password|pwd)=[^&;\s]+", r"\1=***", text)
 
 
 def _scrub(text: str, source: str) -> str:
