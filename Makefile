@@ -2,18 +2,18 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 export PATH := $(abspath $(BIN)):$(PATH)
 
 AS_OF  ?= 2026-04-15
 OUT    ?= reports
 
-.PHONY: help setup report test test-fast lint lab workshop bench clean
+.PHONY: help setup report test test-fast lint lab workshop bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@bash scripts/bootstrap.sh "$(PYTHON)" "$(VENV)"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -41,6 +41,9 @@ workshop: $(STAMP)  ## serve the facilitation notebook of the sample cycle (Voil
 
 bench: $(STAMP)  ## KPI engine benchmark (1M and 5M requests) against DuckDB
 	$(BIN)/python benchmarks/bench_kpis.py
+
+lock:  ## re-resolve pyproject.toml's ranges in a temporary venv and rewrite constraints.txt
+	@bash scripts/lock.sh "$(PYTHON)"
 
 clean:  ## remove the virtual environment and generated reports
 	rm -rf $(VENV) $(OUT) .pytest_cache

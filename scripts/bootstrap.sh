@@ -14,7 +14,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+# constraints.txt pins every package to the versions the suite was run with (see `make lock`).
+"$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[dev]"
 # Bind the "python3" kernel of this environment to its own interpreter (absolute path),
 # so papermill, nbval and JupyterLab run the notebooks with the project's packages.
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (csi-workbook)" >/dev/null
