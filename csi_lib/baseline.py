@@ -381,3 +381,9 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     tables = {attr: pd.read_parquet(directory / name) for attr, name in TABLES.items()}
     _check_manifest(manifest, tables["kpis"], manifest_path)
     return Snapshot(manifest=manifest, path=directory, **tables)
+
+
+# csi.baseline(...) calls csi_lib.api.baseline (see csi_lib._callable)
+from ._callable import make_callable  # noqa: E402
+
+make_callable(__name__)

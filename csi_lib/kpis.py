@@ -963,3 +963,9 @@ def observations(
                     values = np.nan_to_num(values, nan=0.0)
     keep = ~np.isnan(values)
     return pd.Series(values[keep], index=df.index[rows[keep]], name=k.key, dtype="float64")
+
+
+# csi.kpis(...) calls csi_lib.api.kpis (see csi_lib._callable)
+from ._callable import make_callable  # noqa: E402
+
+make_callable(__name__)

@@ -9,6 +9,7 @@ and converted to UTC.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -125,3 +126,97 @@ def period_edges(period: Period, freq: Freq = "month") -> pd.DatetimeIndex:
     inner = pd.date_range(period.start, period.end, freq=FREQ_ALIASES[freq], inclusive="neither")
     edges = pd.DatetimeIndex([period.start, *inner, period.end])
     return edges.drop_duplicates()
+
+
+#: Shorthands :func:`as_period` understands, with an example of each.
+PERIOD_SHORTHANDS = {
+    "year": "2025",
+    "half": "2025-H1",
+    "quarter": "2025-Q3",
+    "month": "2025-07",
+}
+
+_SHORTHAND = re.compile(
+    r"^(?P<year>\d{4})(?:-(?:(?P<half>[Hh][12])|(?P<quarter>[Qq][1-4])|(?P<month>\d{2})))?$"
+)
+
+
+def _shorthand(text: str) -> tuple[dt.date, dt.date] | None:
+    m = _SHORTHAND.match(text.strip())
+    if not m:
+        return None
+    year = int(m["year"])
+    if m["half"]:
+        first_month, months = (1 if m["half"][1] == "1" else 7), 6
+    elif m["quarter"]:
+        first_month, months = 3 * (int(m["quarter"][1]) - 1) + 1, 3
+    elif m["month"]:
+        first_month, months = int(m["month"]), 1
+        if not 1 <= first_month <= 12:
+            return None
+    else:
+        first_month, months = 1, 12
+    start = dt.date(year, first_month, 1)
+    end_month = first_month + months  # first month after the period
+    end = dt.date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
+    return start, end - dt.timedelta(days=1)
+
+
+#: What :func:`as_period` accepts.
+PeriodLike = (
+    Period
+    | str
+    | tuple[str | dt.date | pd.Timestamp, str | dt.date | pd.Timestamp]
+    | list[str | dt.date | pd.Timestamp]
+)
+
+
+def as_period(value: PeriodLike, *, tz: str = "UTC") -> Period:
+    """Turn what an analyst writes into a :class:`Period`.
+
+    Parameters
+    ----------
+    value:
+        A :class:`Period` (returned as it is); a pair of inclusive dates
+        ``("2025-01-01", "2025-06-30")``; or a shorthand: a year ``"2025"``, a
+        half ``"2025-H1"``, a quarter ``"2025-Q3"`` or a month ``"2025-07"``.
+    tz:
+        Reporting timezone of the dates (midnight to midnight there); UTC by default.
+
+    Returns
+    -------
+    Period
+        The half-open interval ``[start, end)`` in UTC.
+
+    Raises
+    ------
+    ConfigError
+        Anything else, with the forms that are understood.
+
+    Examples
+    --------
+    >>> as_period("2025-H1").label
+    '2025-01-01 to 2025-06-30'
+    >>> as_period("2025-Q3").label
+    '2025-07-01 to 2025-09-30'
+    >>> as_period(("2025-02-01", "2025-02-28")).days
+    28.0
+    """
+    if isinstance(value, Period):
+        return value
+    if isinstance(value, str):
+        dates = _shorthand(value)
+        if dates is None:
+            raise ConfigError(
+                f"'{value}' is not a period",
+                hint="write a year (2025), a half (2025-H1), a quarter (2025-Q3), a month "
+                "(2025-07) or a pair of dates ('2025-01-01', '2025-06-30')",
+            )
+        return Period.from_dates(*dates, tz=tz)
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return Period.from_dates(value[0], value[1], tz=tz)
+    raise ConfigError(
+        f"{type(value).__name__} {value!r} is not a period",
+        hint="give a pair of dates ('2025-01-01', '2025-06-30'), a Period, or a shorthand "
+        "such as '2025-H1', '2025-Q3' or '2025-07'",
+    )

@@ -1232,3 +1232,9 @@ def write_summary(cycle: Any, output_dir: str | Path) -> Path:
     data = summary(cycle)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return atomic_write(Path(output_dir) / "summary.json", text, overwrite=True)
+
+
+# csi.review(...) calls csi_lib.api.review (see csi_lib._callable)
+from ._callable import make_callable  # noqa: E402
+
+make_callable(__name__)

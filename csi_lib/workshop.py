@@ -675,7 +675,7 @@ def agenda(minutes: Mapping[int, float] | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> agenda()["minutes"].sum()   # 10+15+20+20+10+15+10
+    >>> int(agenda()["minutes"].sum())   # 10+15+20+20+10+15+10
     100
     """
     mins = dict(TIMEBOXES if minutes is None else minutes)
