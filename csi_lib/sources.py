@@ -48,6 +48,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError, CsiError, InputError
+from .events import EventCounts, Events, Rule, check_mapping, fold_events, parse_rule
 from .safe import neutralise_csv_frame
 from .schema import (
     CANONICAL_COLUMNS,
@@ -143,8 +144,12 @@ class SlaMetMapping(_Strict):
     false_values: list[Text] | None = None
 
 
+DeriveRule = Annotated[Rule, BeforeValidator(parse_rule)]
+
+
 class Mapping(_Strict):
-    """A mapping file (DESIGN.md "Mapping file (YAML)").
+    """A mapping file (DESIGN.md "Mapping file (YAML)"; ``events:`` / ``derive:`` in
+    "Event logs", see :mod:`csi_lib.events`).
 
     Keys beyond DESIGN.md: ``description``; ``dayfirst`` (when inferring dates,
     read 01/02 as 1 February); ``optional`` (canonical or kept names whose source
@@ -166,6 +171,8 @@ class Mapping(_Strict):
     dayfirst: bool = False
     na_values: list[Text] = DEFAULT_NA_VALUES
     dedupe: Dedupe | None = None
+    events: Events | None = None
+    derive: dict[CanonicalName, DeriveRule] = {}
     columns: dict[CanonicalName, Text | list[Text]]
     optional: list[Text] = []
     outcome: OutcomeMapping | None = None
@@ -211,6 +218,7 @@ class Mapping(_Strict):
             )
         if self.sla_met is not None and "sla_met" in self.columns:
             raise ValueError("give sla_met either under columns: or as an sla_met: block, not both")
+        check_mapping(self.events, self.derive, self.dedupe, self.columns)
         return self
 
     @property
@@ -243,12 +251,14 @@ def _zone_names() -> list[str]:
 _MODEL_AT: dict[tuple[str, ...], type[BaseModel]] = {
     (): Mapping,
     ("dedupe",): Dedupe,
+    ("events",): Events,
     ("outcome",): OutcomeMapping,
     ("sla_met",): SlaMetMapping,
 }
 #: Valid dict keys at each place.
 _KEYS_AT: dict[tuple[str, ...], tuple[str, ...]] = {
     ("columns",): CANONICAL_NAMES,
+    ("derive",): CANONICAL_NAMES,
     ("outcome", "values"): OUTCOMES,
 }
 
@@ -894,12 +904,16 @@ class LoadResult:
     warnings:
         Things the user should know (encoding guessed, sheet chosen, optional column absent).
     rows_deduplicated:
-        Event rows superseded by a later row of the same request (``dedupe``).
+        Event rows superseded by a later row of the same request (``dedupe``), or
+        folded into their request (``events``).
     rows_collapsed:
         Exact duplicate rows collapsed into one.
     columns_used:
         Canonical or kept column -> the source column it came from
         (``"derived from sla_due_at"`` for a derived sla_met).
+    events:
+        For an event log (``events:``): events read, requests formed, requests
+        quarantined, events without a readable time; else None.
     """
 
     data: pd.DataFrame
@@ -915,6 +929,7 @@ class LoadResult:
     rows_deduplicated: int = 0
     rows_collapsed: int = 0
     columns_used: dict[str, str] = field(default_factory=dict)
+    events: EventCounts | None = None
 
     def quarantined_by_reason(self) -> dict[str, int]:
         """Rows per reason (a row with two reasons counts under both), largest first."""
@@ -945,6 +960,7 @@ class LoadResult:
             "quarantine_path": str(self.quarantine_path) if self.quarantine_path else None,
             "warnings": list(self.warnings),
             "columns": dict(self.columns_used),
+            "events": self.events.as_dict() if self.events else None,
         }
 
 
@@ -976,9 +992,12 @@ class _Plan:
     order_by: str | None = None
     keep: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
+    event_time: str | None = None
+    event_status: str | None = None
 
     def used(self) -> list[str]:
         cols = [*self.columns.values(), self.outcome, self.sla_met, self.order_by, *self.keep]
+        cols += [self.event_time, self.event_status]
         return list(dict.fromkeys(c for c in cols if c))
 
 
@@ -1007,8 +1026,12 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
         return hit
 
     specs: dict[str, str | list[str]] = dict(mapping.columns)
+    if mapping.events is not None:  # the case column is the request id
+        specs["request_id"] = mapping.events.case
+        plan.event_time = need("events.time", mapping.events.time, "events.time")
+        plan.event_status = need("events.status", mapping.events.status, "events.status")
     for req in REQUIRED_COLUMNS:  # a required column not mapped is looked for under its own name
-        if req == "outcome" and mapping.outcome is not None:
+        if (req == "outcome" and mapping.outcome is not None) or req in mapping.derive:
             continue
         specs.setdefault(req, req)
     for canon, candidates in specs.items():
@@ -1277,6 +1300,78 @@ def _clean_text(work: pd.DataFrame, na: set[str]) -> pd.DataFrame:
     return pd.DataFrame(cleaned, index=pd.RangeIndex(len(work)))
 
 
+def _parse_dates(
+    raw: pd.Series,
+    source_rows: pd.Series,
+    canon: str,
+    m: Mapping,
+    label: str,
+    stats: dict[str, _DateStats],
+):
+    """Parse one date column of a piece as the mapping says, noting its statistics."""
+    col = str(raw.name)
+    parsed = parse_datetimes(raw, fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone)
+    st = stats.setdefault(canon, _DateStats(column=col, canon=canon))
+    st.given += int(raw.notna().sum())
+    st.failed += int(parsed.unparseable.sum())
+    if st.example is None and parsed.unparseable.any():
+        st.example = str(raw[parsed.unparseable].iloc[0])
+    st.ambiguous += int(parsed.ambiguous.sum())
+    if not m.datetime_format:
+        st.add_order(raw, source_rows)
+        _check_day_month_order(st, m, label)
+    return parsed
+
+
+def _fold_events(
+    work: pd.DataFrame, plan: _Plan, m: Mapping, label: str, stats: dict[str, _DateStats]
+):
+    """An event log (``events:``) folded into one row per request (:mod:`csi_lib.events`)."""
+    rows = pd.Series(np.arange(1, len(work) + 1), dtype="int64")
+    times = _parse_dates(work[plan.event_time], rows, "event time", m, label, stats)
+    return fold_events(
+        work,
+        case=plan.columns["request_id"],
+        status=plan.event_status,
+        times=times.values,
+        rules=dict(m.derive),
+        time_column=plan.event_time,
+    )
+
+
+def _event_warnings(plan: _Plan, m: Mapping, folded: Any) -> list[str]:
+    """What the user should know about how the columns of a load were read."""
+    out = []
+    opened, closed = plan.columns.get("opened_at"), plan.columns.get("closed_at")
+    if opened is not None and opened == closed:
+        out.append(
+            f"opened_at and closed_at both come from '{opened}', so every duration is zero; "
+            "map closed_at to the closing time"
+            + (
+                ", or derive it: closed_at: {last_time_if_final_in: [closing statuses]}"
+                if m.events is not None
+                else ""
+            )
+        )
+    if folded is None:
+        return out
+    same = [c for c in DATETIME_COLUMNS if plan.columns.get(c) == plan.event_time]
+    if same:
+        out.append(
+            f"{', '.join(same)} is read from the time of each request's last event "
+            f"('{plan.event_time}'), so open requests get a time too; derive it instead "
+            "(first_time, {first_time_in: [...]} or {last_time_if_final_in: [...]})"
+        )
+    n = folded.counts.events_without_time
+    if n and folded.untimed_example:
+        row, value = folded.untimed_example
+        out.append(
+            f"{n:,} event(s) have no readable time in '{plan.event_time}' (e.g. row {row}: "
+            f"'{value}') and take no part in their request's history"
+        )
+    return out
+
+
 def _convert(
     kept: pd.DataFrame,
     source_rows: pd.Series,
@@ -1292,20 +1387,9 @@ def _convert(
         if canon not in DATETIME_COLUMNS:
             frame[canon] = kept[col]
             continue
-        parsed = parse_datetimes(
-            kept[col], fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone
-        )
+        parsed = _parse_dates(kept[col], source_rows, canon, m, label, stats)
         frame[canon] = parsed.values
         unparseable[canon] = parsed.unparseable | parsed.ambiguous
-        st = stats.setdefault(canon, _DateStats(column=col, canon=canon))
-        st.given += int(kept[col].notna().sum())
-        st.failed += int(parsed.unparseable.sum())
-        if st.example is None and parsed.unparseable.any():
-            st.example = str(kept[col][parsed.unparseable].iloc[0])
-        st.ambiguous += int(parsed.ambiguous.sum())
-        if not m.datetime_format:
-            st.add_order(kept[col], source_rows)
-            _check_day_month_order(st, m, label)
     frame["outcome"] = _outcomes(kept[plan.outcome], m)
     if plan.sla_met is not None:
         spec = m.sla_met
@@ -1320,8 +1404,10 @@ def _convert(
     return pd.DataFrame(frame), unparseable
 
 
-def _columns_used(plan: _Plan) -> dict[str, str]:
+def _columns_used(plan: _Plan, m: Mapping) -> dict[str, str]:
     used = dict(plan.columns)
+    for canon, rule in m.derive.items():
+        used[canon] = f"derived from the events ({rule.kind})"
     used["outcome"] = plan.outcome or ""
     if plan.sla_met is not None:
         used["sla_met"] = plan.sla_met
@@ -1352,10 +1438,14 @@ def _validate_piece(
     label: str,
     stats: dict[str, _DateStats],
     now: pd.Timestamp,
+    derived: dict[str, pd.Series] | None = None,
 ) -> _Piece:
     """Convert and validate ``kept`` (rows ``source_rows``); quarantine values come from
-    ``work`` (the cleaned mapped text, rows ``work_rows``, ascending)."""
+    ``work`` (the cleaned mapped text, rows ``work_rows``, ascending). ``derived``
+    columns (already typed, one value per row of ``kept``) are taken as they are."""
     frame, unparseable = _convert(kept, source_rows, plan, m, label, stats)
+    for canon, values in (derived or {}).items():
+        frame[canon] = values.array
     validated = validate(frame, source=label, unparseable=unparseable, now=now)
     q = validated.quarantine[list(QUARANTINE_COLUMNS)]
     positions = np.searchsorted(work_rows, q["source_row"].to_numpy())
@@ -1394,7 +1484,7 @@ def _stream_delimiter(path: Path, m: Mapping) -> str | None:
     """The delimiter if ``path`` is read in blocks: a big plain UTF-8 delimited file
     (not an event log to de-duplicate); else None."""
     name = path.name.lower()
-    if m.dedupe is not None or not name.endswith((".csv", ".txt", ".tsv")):
+    if m.dedupe is not None or m.events is not None or not name.endswith((".csv", ".txt", ".tsv")):
         return None
     try:
         if not path.is_file() or path.stat().st_size < STREAM_MIN_BYTES:
@@ -1543,6 +1633,7 @@ def _load(
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     warnings: list[str] = []
     rows_deduplicated = 0
+    folded = None
     sep = None if is_sql else _stream_delimiter(Path(source), m)
     pieces: list[_Piece] | None = None
     if sep is not None:
@@ -1576,20 +1667,42 @@ def _load(
         del raw
         source_rows = pd.Series(np.arange(1, rows_read + 1), dtype="int64")
         kept = work
+        stats: dict[str, _DateStats] = {}
+        derived = None
         if plan.order_by is not None:
             last = _dedupe(work, plan, m)
             rows_deduplicated = int((~last).sum())
             kept = work[last].reset_index(drop=True)
             source_rows = source_rows[last].reset_index(drop=True)
-        stats: dict[str, _DateStats] = {}
+        elif plan.event_time is not None:
+            folded = _fold_events(work, plan, m, label, stats)
+            rows_deduplicated = rows_read - len(folded.positions) - len(folded.quarantine)
+            kept = work.iloc[folded.positions].reset_index(drop=True)
+            source_rows, derived = folded.source_rows, folded.derived
         pieces = [
             _validate_piece(
-                work, kept, source_rows, np.arange(1, rows_read + 1), plan, m, label, stats, now
+                work,
+                kept,
+                source_rows,
+                np.arange(1, rows_read + 1),
+                plan,
+                m,
+                label,
+                stats,
+                now,
+                derived,
             )
         ]
+        if folded is not None and len(folded.quarantine):
+            pieces[0].quarantine = (
+                pd.concat([pieces[0].quarantine, folded.quarantine], ignore_index=True)
+                .sort_values("source_row", kind="stable")
+                .reset_index(drop=True)
+            )
         date_warnings = _date_warnings(stats.values(), m)
     if plan.absent:
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
+    warnings.extend(_event_warnings(plan, m, folded))
     warnings.extend(date_warnings)
 
     rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
@@ -1625,7 +1738,15 @@ def _load(
         warnings=warnings,
         rows_deduplicated=rows_deduplicated,
         rows_collapsed=sum(p.collapsed for p in pieces),
-        columns_used=_columns_used(plan),
+        columns_used=_columns_used(plan, m),
+        events=None
+        if folded is None
+        else EventCounts(
+            events_read=rows_read,
+            requests_formed=folded.counts.requests_formed,
+            requests_quarantined=folded.counts.requests_formed - len(data),
+            events_without_time=folded.counts.events_without_time,
+        ),
     )
 
 

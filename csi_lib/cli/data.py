@@ -232,6 +232,12 @@ def validate(
         + (f", {merged:,} merged (event-log updates or identical duplicates)" if merged else "")
         + f", {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
     )
+    if s.get("events"):
+        ev = s["events"]
+        console.print(
+            f"[bold]Events[/]: {ev['events_read']:,} read, {ev['requests_formed']:,} requests "
+            f"formed, {ev['requests_quarantined']:,} quarantined"
+        )
     if s["rows_quarantined"]:
         reasons = Table(title="Quarantined rows by reason")
         reasons.add_column("reason")
