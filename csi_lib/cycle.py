@@ -786,6 +786,18 @@ class Cycle:
             return "not started"
         return "in progress" if end < planned.end else "complete"
 
+    @property
+    def standing(self) -> Any:
+        """Where the cycle stands as of ``as_of`` (:class:`csi_lib.phases.Standing`)."""
+        from .phases import standing
+
+        return standing(self)
+
+    @property
+    def phase(self) -> Any:
+        """The cycle's :class:`csi_lib.phases.Phase` as of ``as_of``: baseline, action, review or closed."""
+        return self.standing.phase
+
     def objectives_table(self) -> pd.DataFrame:
         from .vision import objectives_table
 

@@ -56,6 +56,8 @@ from .storage import atomic_write
 __all__ = [
     "NextCycle",
     "propose_next",
+    "proposal_note",
+    "save_for_report",
     "write_next",
     "next_cycle",
     "cycle_history",
@@ -135,6 +137,8 @@ class NextCycle:
     config: Any
     old_dir: Path
     review: CycleReview = field(repr=False)
+    #: True for a preview made before the old cycle's review period is over (never written)
+    provisional: bool = False
 
     @property
     def baseline_period(self) -> Period:
@@ -188,8 +192,11 @@ def _due(old_due: dt.date | None, old: Any, dates: dict[str, tuple[dt.date, dt.d
 
 
 def _review_limits(tr: TargetReview) -> dict[str, float]:
-    """XmR limits of the review months alone (NaN with fewer than 2 values)."""
-    review = tr.series[tr.series["phase"] == "review"]
+    """XmR limits of the review months alone (NaN with fewer than 2 values).
+
+    In a preview made during the action period, of the action months so far.
+    """
+    review = tr.series[tr.series["phase"] == (tr.compared or "review")]
     values = pd.Series(
         review["value"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(review["period_start"])
     )
@@ -199,10 +206,27 @@ def _review_limits(tr: TargetReview) -> dict[str, float]:
     return {k: float(chart[k].iloc[-1]) for k in ("lower", "upper", "centre")}
 
 
-def _restated(tr: TargetReview, due: dt.date, previous: str) -> dict[str, Any]:
+def _so_far(tr: TargetReview, provisional: bool) -> str:
+    """ "in the review period" or, in a preview, e.g. "in the action period so far"."""
+    return f"in the {tr.compared or 'review'} period" + (" so far" if provisional else "")
+
+
+def _restated(
+    tr: TargetReview, due: dt.date, previous: str, *, provisional: bool = False
+) -> dict[str, Any]:
     t = tr.target
     was = f" (was change {t.change} of the baseline)" if t.change is not None else ""
-    now = tr.fmt(tr.review_value)
+    now = tr.fmt(tr.compared_value)
+    if tr.met is None:
+        origin = (
+            f"carried over unchanged from {previous}: not judged yet (no data after the "
+            "baseline); re-stated against the new baseline"
+        )
+    else:
+        origin = (
+            f"not met in {previous} ({now} {_so_far(tr, provisional)} against {tr.target_text}{was}); "
+            "re-stated against the new baseline"
+        )
     return {
         "id": t.id,
         "kpi": t.kpi,
@@ -214,27 +238,33 @@ def _restated(tr: TargetReview, due: dt.date, previous: str) -> dict[str, Any]:
         "objective": t.objective,
         "owner": t.owner,
         "note": t.note,
-        "origin": f"not met in {previous} ({now} in the review period against {tr.target_text}"
-        f"{was}); re-stated against the new baseline",
+        "origin": origin,
     }
 
 
-def _hold(tr: TargetReview, due: dt.date, previous: str) -> dict[str, Any]:
+def _hold(
+    tr: TargetReview, due: dt.date, previous: str, *, provisional: bool = False
+) -> dict[str, Any]:
     t = tr.target
-    entry = _restated(tr, due, previous)
+    entry = _restated(tr, due, previous, provisional=provisional)
+    so_far = _so_far(tr, provisional)
     best = _best(tr)
     further = f"; or improve further: the best period was {best}" if best else ""
     if t.kind not in _HOLD:  # within: keep the band
-        entry["origin"] = f"met in {previous} ({tr.fmt(tr.review_value)}): keep it in the band"
+        entry["origin"] = (
+            f"met in {previous} ({tr.fmt(tr.compared_value)} {so_far}): keep it in the band"
+        )
         return entry
     kind, limit_name = _HOLD[t.kind]
     limit = _review_limits(tr)[limit_name]
     value = tr.target_value if pd.isna(limit) else _STRICTER[kind](limit, tr.target_value)
     entry.update(kind=kind, value=_round(value, tr.kpi.decimals))
-    limit_text = "no limit (too few review periods)" if pd.isna(limit) else tr.fmt(limit)
+    months = tr.compared or "review"
+    limit_text = f"no limit (too few {months} periods)" if pd.isna(limit) else tr.fmt(limit)
     entry["origin"] = (
-        f"met in {previous} ({tr.fmt(tr.review_value)} against {tr.target_text}): hold the gain, "
-        f"{kind.replace('_', ' ')} the stricter of the review months' {limit_name} process limit "
+        f"met in {previous} ({tr.fmt(tr.compared_value)} {so_far} against {tr.target_text}): "
+        f"hold the gain, {kind.replace('_', ' ')} the stricter of the {months} months' "
+        f"{limit_name} process limit "
         f"({limit_text}) and the old target{further}"
     )
     return entry
@@ -272,23 +302,34 @@ def _initiative(item: Any, dates: dict[str, tuple[dt.date, dt.date]], previous: 
     return entry
 
 
-def propose_next(cycle: Any, *, id: str, title: str | None = None) -> NextCycle:  # noqa: A002
+def propose_next(
+    cycle: Any,
+    *,
+    id: str,  # noqa: A002 - the YAML key is "id"
+    title: str | None = None,
+    preview: bool = False,
+) -> NextCycle:
     """Work out the next cycle of a reviewed cycle; nothing is written.
 
     Parameters
     ----------
     cycle:
         The reviewed :class:`~csi_lib.cycle.Cycle` (or its :class:`~csi_lib.review.CycleReview`);
-        its review period must be over as of its ``as_of``.
+        its review period must be over as of its ``as_of`` unless ``preview``.
     id:
         The new cycle's id, e.g. ``"2026-h1"``.
     title:
         Default: the old title.
+    preview:
+        Before the review period is over, return a *provisional* proposal
+        (``provisional=True``) from what is known so far (met or not on the
+        months so far; targets not judged yet are carried unchanged) instead
+        of refusing. :func:`write_next` never writes a provisional proposal.
 
     Raises
     ------
     ConfigError
-        The review period is not over yet, or the id is not valid.
+        The review period is not over yet (without ``preview``), or the id is not valid.
 
     Examples
     --------
@@ -298,7 +339,8 @@ def propose_next(cycle: Any, *, id: str, title: str | None = None) -> NextCycle:
     rv = assess(cycle)
     old = rv.cycle
     config = old.config
-    if rv.status["review"] != "complete":
+    provisional = rv.status["review"] != "complete"
+    if provisional and not preview:
         raise ConfigError(
             f"the review period ({old.planned_periods['review'].label}) is not over as of "
             f"{old.as_of}; the next cycle's baseline is the whole review period",
@@ -329,7 +371,7 @@ def propose_next(cycle: Any, *, id: str, title: str | None = None) -> NextCycle:
     for tr in rv:
         due = _due(tr.target.due, config, dates)
         make = _hold if tr.met else _restated
-        targets.append(make(tr, due, config.id))
+        targets.append(make(tr, due, config.id, provisional=provisional))
     carried = [i for i in old.plan.initiatives if i.status in UNFINISHED]
     finished = [f"{i.id} {i.title} ({i.status})" for i in old.plan.initiatives if i not in carried]
     return NextCycle(
@@ -347,6 +389,34 @@ def propose_next(cycle: Any, *, id: str, title: str | None = None) -> NextCycle:
         config=config,
         old_dir=old.dir,
         review=rv,
+        provisional=provisional,
+    )
+
+
+def proposal_note(nxt: NextCycle) -> str:
+    """One markdown paragraph above the proposal: where the old cycle stands or ended, and
+    whether the proposal is final or a provisional preview (and when it becomes final).
+
+    Examples
+    --------
+    >>> proposal_note(propose_next(cycle, id="2026-h1", preview=True))   # doctest: +SKIP
+    '**Provisional preview.** As of 2025-10-15 ... The proposal becomes final on 2026-03-31 ...'
+    """
+    from .review import headline
+
+    rv = nxt.review
+    if not nxt.provisional:
+        return f"**Where this cycle ended:** {headline(rv)}"
+    review_to = rv.standing.verdict_due
+    so_far = (
+        "No target can be judged yet, so the targets are carried over unchanged."
+        if rv.compared is None
+        else f"Targets are re-stated or held from the months so far: {headline(rv)}"
+    )
+    return (
+        f"**Provisional preview of the next cycle.** {rv.standing.text()} {so_far} "
+        f"The proposal becomes final once the review period is over, on {review_to}; until "
+        "then nothing is written."
     )
 
 
@@ -499,6 +569,13 @@ def write_next(nxt: NextCycle, directory: str | Path, *, snapshot: bool = True) 
         The new cycle folder.
     """
     directory = Path(directory)
+    if nxt.provisional:
+        raise ConfigError(
+            "the next cycle is a provisional preview: the review period of "
+            f"{nxt.previous} is not over, so it is not written",
+            column="review",
+            hint=f"write it after {nxt.config.review.to} (or with a later as_of)",
+        )
     _refuse_existing(directory)
     if directory.resolve() == nxt.old_dir.resolve():
         raise OutputError("the next cycle cannot replace the old one", file=str(directory))
@@ -519,6 +596,27 @@ def write_next(nxt: NextCycle, directory: str | Path, *, snapshot: bool = True) 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return directory
+
+
+def save_for_report(nxt: NextCycle, output_dir: str | Path | None) -> str:
+    """Stage 6 in a report: write the next cycle to ``output_dir/next-cycle/`` when it is final.
+
+    Nothing is written for a provisional preview, nor without ``output_dir``.
+
+    Returns
+    -------
+    str
+        One markdown sentence saying what was written, or why nothing was.
+    """
+    if nxt.provisional:
+        return (
+            "Nothing is written: this is a provisional preview. The next cycle is written "
+            f"with the first report after {nxt.config.review.to}, when the review period is over."
+        )
+    if not output_dir:
+        return "Nothing is written: no report folder was given."
+    folder = write_next(nxt, Path(output_dir) / "next-cycle")
+    return f"The next cycle **{nxt.id}** was written to the report's folder `{folder.name}/`."
 
 
 def _snapshot(nxt: NextCycle) -> Any:

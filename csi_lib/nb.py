@@ -7,6 +7,8 @@ into self-contained HTML), and sets pandas display options.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.io as pio
 
@@ -53,3 +55,27 @@ def markdown(text: str):
     from IPython.display import Markdown
 
     return Markdown(html.escape(text, quote=False))
+
+
+def nonempty(obj: Any) -> Any:
+    """``obj``, or ``None`` (a cell then shows nothing) when it has nothing to show.
+
+    For a stage that is simply not due yet: an empty table (no rows) or a
+    figure without data is not displayed, so a report page never shows an
+    empty table or a blank chart; the stage's note says why.
+
+    Examples
+    --------
+    >>> nonempty(pd.DataFrame(columns=["target"])) is None
+    True
+    >>> len(nonempty(pd.DataFrame({"target": ["T1"]})))
+    1
+    """
+    if obj is None:
+        return None
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        return None if obj.empty else obj
+    data = getattr(obj, "data", None)
+    if hasattr(obj, "layout") and data is not None and len(data) == 0:
+        return None
+    return obj

@@ -77,6 +77,8 @@ __all__ = [
     "conclusions",
     "conclusions_text",
     "headline",
+    "outlook",
+    "standing_summary",
     "summary",
     "write_summary",
     "target_chart",
@@ -405,6 +407,11 @@ class TargetReview:
         ``[{"id", "title", "status"}]`` of the plan's initiatives serving the target.
     problem:
         Why the target could not be measured (e.g. a scope value not in the data).
+    compared:
+        The period the verdict is on: ``"review"``; ``"action"`` while only the
+        action period has data (a provisional verdict); None before it.
+        ``met``, ``evidence`` and ``verdict`` compare the baseline with it, and
+        ``compared_value`` is the KPI over it so far.
     """
 
     target: Any
@@ -422,6 +429,7 @@ class TargetReview:
     initiatives: list[dict[str, str]] = field(default_factory=list)
     problem: str | None = None
     data: pd.DataFrame | None = field(default=None, repr=False)
+    compared: str | None = "review"
 
     # ---- labels
     @property
@@ -449,9 +457,14 @@ class TargetReview:
     # ---- stage 4
     @property
     def gap(self) -> GapClosed:
+        """Share of the gap closed by the value over the action period so far."""
+        return self.gap_closed_by(self.action_value)
+
+    def gap_closed_by(self, value: float) -> GapClosed:
+        """Share of the gap between the baseline value and the target closed by ``value``."""
         return gap_closed(
             self.baseline_value,
-            self.action_value,
+            value,
             kind=self.target.kind,
             target_value=self.target_value,
             tolerance=self.target.tolerance,
@@ -477,12 +490,30 @@ class TargetReview:
 
     # ---- stage 5
     @property
+    def compared_value(self) -> float:
+        """The KPI over the compared period so far (``review_value`` or ``action_value``; NaN)."""
+        return {"review": self.review_value, "action": self.action_value}.get(
+            self.compared or "", math.nan
+        )
+
+    @property
+    def compared_period(self) -> Period | None:
+        """The period the verdict is on (so far), or None before the action period."""
+        return self.periods.get(self.compared) if self.compared else None
+
+    @property
+    def latest_gap(self) -> GapClosed:
+        """Share of the gap closed by the value over the compared period so far."""
+        return self.gap_closed_by(self.compared_value)
+
+    @property
     def met(self) -> bool | None:
-        """Whether the review-period value meets the target; None before the review starts."""
-        if self.periods.get("review") is None or pd.isna(self.review_value):
+        """Whether the value over the compared period (the review period; the action period so
+        far before it starts) meets the target; None before the action period starts."""
+        if self.compared_period is None or pd.isna(self.compared_value):
             return None
         return target_met(
-            self.target.kind, self.review_value, self.target_value, self.target.tolerance
+            self.target.kind, self.compared_value, self.target_value, self.target.tolerance
         )
 
     def signals(self) -> list[dict[str, Any]]:
@@ -537,8 +568,8 @@ class TargetReview:
 
     @functools.cached_property
     def evidence(self) -> Evidence | None:
-        """The statistical test baseline vs review (None before the review starts)."""
-        review, base = self.periods.get("review"), self.periods.get("baseline")
+        """The statistical test baseline vs the compared period (None before the action period)."""
+        review, base = self.compared_period, self.periods.get("baseline")
         if review is None or base is None or self.data is None:
             return None
         if self.kpi.func is not None:  # combines populations: no per-request values
@@ -555,7 +586,7 @@ class TargetReview:
 
     @property
     def verdict(self) -> str:
-        if self.periods.get("review") is None:
+        if self.compared_period is None:
             return "review not started"
         return verdict(self.chart_evidence, _test_evidence(self.evidence))
 
@@ -580,10 +611,15 @@ def _phase(starts: pd.Series, periods: dict[str, Period | None]) -> np.ndarray:
 
 
 def _assess_target(
-    target: Any, df: pd.DataFrame, periods: dict[str, Period | None], freq: str, plan: Any
+    target: Any,
+    df: pd.DataFrame,
+    periods: dict[str, Period | None],
+    freq: str,
+    plan: Any,
+    compared: str | None = "review",
 ) -> TargetReview:
     kpi = kpi_engine.get_kpi(target.kpi)
-    review = TargetReview(target=target, kpi=kpi, periods=periods, freq=freq)
+    review = TargetReview(target=target, kpi=kpi, periods=periods, freq=freq, compared=compared)
     review.initiatives = [
         {"id": i.id, "title": i.title, "status": i.status}
         for i in getattr(plan, "initiatives", [])
@@ -642,6 +678,12 @@ class CycleReview:
             name: (cycle.periods[name] if self.status[name] != "not started" else None)
             for name in ("baseline", "action", "review")
         }
+        self.standing = cycle.standing
+        self.phase = self.standing.phase
+        #: the period verdicts are on: the review period, or the action period so far before it
+        self.compared: str | None = next(
+            (n for n in ("review", "action") if self.periods[n] is not None), None
+        )
         self._targets: dict[str, TargetReview] = {}
 
     @property
@@ -661,7 +703,7 @@ class CycleReview:
                     hint="known targets: " + ", ".join(self.target_ids),
                 )
             self._targets[target_id] = _assess_target(
-                found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan
+                found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan, self.compared
             )
         return self._targets[target_id]
 
@@ -824,22 +866,47 @@ def targets_chart(cycle: Any):
 
 
 def review_note(cycle: Any) -> str:
-    """One markdown paragraph: which periods are compared, or why the review cannot be made yet."""
+    """One markdown paragraph: which periods are compared and how final the verdict is.
+
+    By the cycle's phase (:mod:`csi_lib.phases`): before the action period it
+    says when there will be something to judge; during the action and review
+    periods the verdict is labelled *provisional*, on the months so far, with
+    the date the final verdict is due; after the review period it is final.
+
+    Examples
+    --------
+    >>> review_note(open_cycle("data/sample-cycle", as_of="2025-10-15"))   # doctest: +SKIP
+    '**Provisional verdict, on the action period so far.** ...'
+    """
     rv = assess(cycle)
-    planned = rv.planned("review")
-    if rv.status["review"] == "not started":
+    c = rv.standing.config
+    base = rv.planned("baseline").label
+    due = rv.standing.verdict_due
+    if rv.compared is None:
         return (
-            f"**The review period has not started**: it runs {planned.label} "
-            f"(as of {rv.cycle.as_of}). Targets can be judged once it has data."
+            f"**Nothing to judge yet.** As of {rv.cycle.as_of} the action period has not "
+            f"started: it runs {c.action.from_} to {c.action.to}. From {c.action.from_} this "
+            "stage shows a provisional verdict on the months so far; the final verdict, which "
+            f"compares the baseline with the review period ({c.review.from_} to {c.review.to}), "
+            f"is due on {due}."
         )
-    partial = (
-        f" **The review period is not over**: values are for {rv.periods['review'].label} only."
-        if rv.status["review"] == "in progress"
-        else ""
-    )
+    so_far = rv.periods[rv.compared].label
+    if rv.compared == "action":
+        return (
+            "**Provisional verdict, on the action period so far.** The review period has not "
+            f"started (it runs {c.review.from_} to {c.review.to}), so the baseline ({base}) is "
+            f"compared with the action months so far ({so_far}). These are early readings, not "
+            f"the review: the final verdict is due on {due}, when the review period ends."
+        )
+    if rv.phase.provisional:
+        return (
+            "**Provisional verdict, on the review period so far.** The baseline "
+            f"({base}) is compared with the review months so far ({so_far}); the review period "
+            f"runs to {c.review.to}. The final verdict is due on {due}, when it ends."
+        )
     return (
-        f"The baseline ({rv.planned('baseline').label}) is compared with the review period "
-        f"({rv.periods['review'].label}).{partial}"
+        f"The baseline ({base}) is compared with the review period ({so_far}). "
+        "The review period is over: the verdicts are final."
     )
 
 
@@ -864,7 +931,7 @@ _REVIEW_COLUMNS = [
 
 
 def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
-    change = tr.review_value - tr.baseline_value
+    change = tr.compared_value - tr.baseline_value
     pct = 100 * change / tr.baseline_value if tr.baseline_value else math.nan
     ev = tr.evidence
     met = tr.met
@@ -876,7 +943,7 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
         "measure": measure,
         "kind": tr.target.kind,
         "baseline": tr.baseline_value,
-        "review": tr.review_value,
+        "review": tr.compared_value,
         "target_value": tr.target_value,
         "change": change,
         "change_pct": pct,
@@ -890,7 +957,7 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
     if formatted:
         row.update(
             baseline=tr.fmt(tr.baseline_value),
-            review=tr.fmt(tr.review_value),
+            review=tr.fmt(tr.compared_value),
             target_value=tr.target_text,
             change=_signed(change, tr),
             change_pct="—" if pd.isna(pct) else f"{pct:+.0f} %",
@@ -915,6 +982,12 @@ def _p_text(p: float) -> str:
 def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     """Stage 5: per target, baseline against review, met or not, and whether the change is real.
 
+    During the action period (before the review starts) the ``review`` column
+    holds the action period so far and the verdict is provisional; so it is
+    during the review period (the review so far). ``attrs["compared"]`` names
+    the period (``"action"``, ``"review"`` or None before the action period)
+    and ``attrs["provisional"]`` says whether the verdict can still change.
+
     Returns
     -------
     pandas.DataFrame
@@ -928,11 +1001,13 @@ def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
         periods are compared.
     """
     rv = assess(cycle)
-    rows = [_review_row(tr, formatted) for tr in rv] if rv.status["review"] != "not started" else []
+    rows = [_review_row(tr, formatted) for tr in rv] if rv.compared is not None else []
     table = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
     if formatted:  # for reading: one row per target, named by its id
         table = table.set_index("target")
     table.attrs["note"] = review_note(rv)
+    table.attrs["compared"] = rv.compared
+    table.attrs["provisional"] = rv.phase.provisional
     return table
 
 
@@ -948,7 +1023,8 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
         ``change``, ``evidence`` (the test's sentence).
     """
     rv = assess(cycle)
-    base, review = rv.periods["baseline"], rv.periods["review"]
+    base = rv.periods["baseline"]
+    review = rv.periods[rv.compared] if rv.compared else None
     if review is None:
         return pd.DataFrame(columns=["kpi", "label", "baseline", "review", "change", "evidence"])
     df = rv.cycle.data
@@ -984,7 +1060,7 @@ _DIMENSIONS: tuple[str, ...] = ("category", "group", "channel", "priority")
 
 
 def _target_breakdown(tr: TargetReview, by: str, min_group_size: int, rv: CycleReview):
-    base, review = rv.periods["baseline"], rv.periods["review"]
+    base, review = rv.periods["baseline"], tr.compared_period
     before = kpi_engine.breakdown(
         tr.data, base, by=by, kpis=[tr.kpi.key], min_group_size=min_group_size
     )
@@ -1043,7 +1119,7 @@ def breakdowns(cycle: Any, *, by: str | None = None, target_id: str | None = Non
     rv = assess(cycle)
     columns = ["target", "label", "by", "group_value", "baseline", "n_baseline", "review",
                "n_review", "contribution", "share_of_change_pct"]  # fmt: skip
-    if rv.periods["review"] is None:
+    if rv.compared is None:
         return pd.DataFrame(columns=columns)
     ids = [target_id] if target_id else rv.target_ids
     frames, hidden = [], 0
@@ -1092,7 +1168,10 @@ def _likely_text(tr: TargetReview) -> str:
     p = _p_text(ev.p_value) if ev is not None and not pd.isna(ev.p_value) else ""
     if tr.chart_evidence in ("improvement", "concern"):
         extra = f" ({p})" if p else ""
-        return f"the chart shows {tr.signal_phrase()}, but the test over the review period alone is not conclusive{extra}"
+        return (
+            f"the chart shows {tr.signal_phrase()}, but the test over the {tr.compared} period "
+            f"alone is not conclusive{extra}"
+        )
     return f"the test says it is unlikely to be chance ({p}), though the chart shows no signal yet"
 
 
@@ -1107,9 +1186,11 @@ def conclusion(tr: TargetReview, *, partial: bool = False) -> str:
     """
     if tr.problem:
         return f"{tr.label} could not be measured: {tr.problem}."
-    if tr.periods.get("review") is None or pd.isna(tr.review_value):
-        return f"{tr.label}: no data for the review period yet."
-    b, r = tr.baseline_value, tr.review_value
+    if tr.compared_period is None:
+        return f"{tr.label}: not judged yet (the action period has not started)."
+    if pd.isna(tr.compared_value):
+        return f"{tr.label}: no data for the {tr.compared} period yet."
+    b, r = tr.baseline_value, tr.compared_value
     move = "fall" if r < b else "rise"
     if round(r, tr.kpi.decimals) == round(b, tr.kpi.decimals):
         head = f"{tr.label} stayed at {tr.fmt(r)}"
@@ -1119,7 +1200,7 @@ def conclusion(tr: TargetReview, *, partial: bool = False) -> str:
         head = f"{tr.label} {'fell' if r < b else 'rose'} from {tr.fmt(b)} to {tr.fmt(r)}{pct}"
     if partial:
         head += " so far"
-    met = "is met" if tr.met else "is not met"
+    met = ("is met" if tr.met else "is not met") + (" so far" if partial else "")
     ev = tr.evidence
     p = _p_text(ev.p_value) if ev is not None and not pd.isna(ev.p_value) else "no test"
     evidence = _EVIDENCE_TEXT.get(tr.verdict, tr.verdict).format(
@@ -1134,7 +1215,7 @@ def conclusion(tr: TargetReview, *, partial: bool = False) -> str:
 def conclusions(cycle: Any) -> pd.DataFrame:
     """The conclusion of every target: ``target``, ``label``, ``met``, ``verdict``, ``conclusion``."""
     rv = assess(cycle)
-    partial = rv.status["review"] == "in progress"
+    partial = rv.phase.provisional
     rows = [
         {
             "target": tr.id,
@@ -1171,8 +1252,12 @@ _HEADLINE_PARTS: tuple[tuple[str, str], ...] = (
 def headline(cycle: Any) -> str:
     """The cycle in one sentence: "4 of 5 targets met; 3 show a real improvement, 1 ..."."""
     rv = assess(cycle)
-    if rv.status["review"] == "not started":
-        return f"The review period starts on {_date(rv.planned('review'))}; no target can be judged yet."
+    c = rv.standing.config
+    if rv.compared is None:
+        return (
+            f"No target can be judged yet: the action period starts on {c.action.from_}; "
+            f"the final verdict is due on {rv.standing.verdict_due}."
+        )
     table = conclusions(rv)
     if table.empty:
         return "The cycle has no targets."
@@ -1184,8 +1269,11 @@ def headline(cycle: Any) -> str:
         if n:
             parts.append(text.format(n=n, s="s" if n == 1 else ""))
     words = f"{met} of {len(table)} target{'s' if len(table) != 1 else ''} met"
-    if rv.status["review"] == "in progress":
-        words += f" so far (review period to {rv.cycle.as_of})"
+    if rv.phase.provisional:
+        words = (
+            f"Provisional: {words} so far ({rv.compared} period to {rv.cycle.as_of}; "
+            f"final verdict due on {rv.standing.verdict_due})"
+        )
     return words + ("; " + ", ".join(parts) if parts else "") + "."
 
 
@@ -1193,27 +1281,110 @@ def _json_number(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def summary(cycle: Any) -> dict[str, Any]:
-    """The content of ``summary.json``: headline and one entry per target (text values with units)."""
-    rv = assess(cycle)
+#: Where a target stands (:func:`outlook`) -> its colour class on the cover (RAG).
+OUTLOOK_RAG: dict[str, str] = {
+    "met": "met",
+    "met so far": "met",
+    "on track": "met",
+    "not met": "not-met",
+    "not met so far": "not-met",
+    "off track": "not-met",
+    "too early to tell": "warn",
+    "no data yet": "unknown",
+    "not started": "unknown",
+    "not measured": "unknown",
+}
+
+
+def outlook(tr: TargetReview, rv: CycleReview) -> str:
+    """Where one target stands in the cycle's phase, in two or three words (see :data:`OUTLOOK_RAG`).
+
+    * before the action period: "not started";
+    * during the action period: "on track" (met so far, or the straight line through the
+      action months reaches the target by its due date), "off track" (moved away, or the
+      line does not reach it in time) or "too early to tell" (fewer than 3 months);
+    * during the review period: "met so far" / "not met so far";
+    * after it: "met" / "not met".
+
+    "no data yet" when the period has no value; "not measured" when the target could not be.
+    """
+    if tr.problem:
+        return "not measured"
+    if tr.compared is None:
+        return "not started"
+    if tr.met is None:
+        return "no data yet"
+    if rv.phase.value == "review":
+        return "met so far" if tr.met else "not met so far"
+    if not rv.phase.provisional:
+        return "met" if tr.met else "not met"
+    if tr.met:
+        return "on track"
+    proj = tr.projection
+    due = tr.target.due or rv.standing.verdict_due
+    if proj.status == "already reached":
+        return "on track"
+    if proj.status == "projected" and proj.date is not None:
+        return "on track" if proj.date.date() <= due else "off track"
+    if (
+        proj.status == "not at the current rate"
+        or tr.latest_gap.text == "moved away from the target"
+    ):
+        return "off track"
+    return "too early to tell" if proj.status == "too early" else "no data yet"
+
+
+def standing_summary(cycle: Any) -> dict[str, Any]:
+    """Where the cycle stands, for the cover: ``phase``, ``label``, ``text`` (plain), ``as_of``,
+    ``final_verdict_due`` (ISO dates) and ``provisional``."""
+    st = getattr(cycle, "standing", None) or assess(cycle).standing
     return {
-        "headline": headline(rv),
-        "targets": [
+        "phase": st.phase.value,
+        "label": st.label,
+        "text": st.text(markdown=False),
+        "as_of": None if st.as_of is None else st.as_of.isoformat(),
+        "final_verdict_due": st.verdict_due.isoformat(),
+        "provisional": st.phase.provisional,
+    }
+
+
+def summary(cycle: Any) -> dict[str, Any]:
+    """The content of ``summary.json``: headline, where the cycle stands and one entry per target.
+
+    Per target: ``id``, ``label``, ``kpi``, ``baseline_value`` / ``now_value``
+    (KPI unit; *now* is the value over the compared period so far: the action
+    period before the review starts, then the review period), ``baseline``,
+    ``now``, ``target`` (text with units), ``met`` (None before the action
+    period), ``gap_closed_pct`` (0..100 or None) and ``gap_closed`` (text),
+    ``status`` (:func:`outlook`), ``rag`` (its colour class), ``provisional``
+    and ``conclusion``. ``standing`` is :func:`standing_summary`.
+    """
+    rv = assess(cycle)
+    partial = rv.phase.provisional
+    targets = []
+    for tr in rv:
+        gap = tr.latest_gap
+        status = outlook(tr, rv)
+        targets.append(
             {
                 "id": tr.id,
                 "label": tr.label,
                 "kpi": tr.kpi.key,
                 "baseline_value": _json_number(tr.baseline_value),
-                "now_value": _json_number(tr.review_value),
+                "now_value": _json_number(tr.compared_value),
                 "baseline": tr.fmt(tr.baseline_value),
-                "now": tr.fmt(tr.review_value),
+                "now": tr.fmt(tr.compared_value),
                 "target": tr.target_text,
                 "met": tr.met,
-                "conclusion": conclusion(tr, partial=rv.status["review"] == "in progress"),
+                "gap_closed_pct": _json_number(gap.share),
+                "gap_closed": "—" if math.isnan(gap.share) else f"{gap.share:.0f} %",
+                "status": status,
+                "rag": OUTLOOK_RAG[status],
+                "provisional": partial,
+                "conclusion": conclusion(tr, partial=partial),
             }
-            for tr in rv
-        ],
-    }
+        )
+    return {"headline": headline(rv), "standing": standing_summary(rv), "targets": targets}
 
 
 def write_summary(cycle: Any, output_dir: str | Path) -> Path:

@@ -302,7 +302,8 @@ def test_progress_before_the_action_period():
     assert table.empty
     assert "The action period has not started" in table.attrs["note"]
     assert review.headline(cycle) == (
-        "The review period starts on 2026-01-01; no target can be judged yet."
+        "No target can be judged yet: the action period starts on 2025-07-01; "
+        "the final verdict is due on 2026-03-31."
     )
 
 
@@ -325,8 +326,16 @@ def test_write_summary(sample_review, tmp_path):
         "now",
         "target",
         "met",
+        "gap_closed_pct",
+        "gap_closed",
+        "status",
+        "rag",
+        "provisional",
         "conclusion",
     }
+    assert data["standing"]["phase"] == "closed"
+    assert [t["status"] for t in data["targets"]] == ["met", "met", "met", "not met", "met"]
+    assert t1["gap_closed"] == "100 %" and t1["provisional"] is False
     assert t1["target"] == "28.0 h"  # targets.yaml: value 28 (hours)
     assert t1["kpi"] == "fulfil_median_h"
     assert t1["baseline"] == f"{t1['baseline_value']:.1f} h"  # raw number behind the text

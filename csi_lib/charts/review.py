@@ -100,7 +100,7 @@ def gap_figure(progress: pd.DataFrame) -> go.Figure:
     """
     fig = go.Figure()
     if progress.empty:
-        fig.update_layout(template="csi", title=progress.attrs.get("note", "No progress yet"))
+        fig.update_layout(template="csi", title="No progress yet")
         return fig
     share = pd.to_numeric(progress["gap_closed_pct"], errors="coerce")
     colours = [
@@ -145,7 +145,7 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
     """
     fig = go.Figure()
     if table.empty:
-        fig.update_layout(template="csi", title=table.attrs.get("note", "No review yet"))
+        fig.update_layout(template="csi", title="Nothing to compare yet")
         return fig
     names = table["target"] + ": " + table["label"]
     base = pd.to_numeric(table["baseline"], errors="coerce")
@@ -184,7 +184,12 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
     )  # fmt: skip
     fig.update_layout(
         template="csi",
-        title="Where each target ended: review value and target as % of the baseline",
+        title=(
+            f"Where each target stands so far (provisional): {table.attrs.get('compared') or 'review'}"
+            " value and target as % of the baseline"
+            if table.attrs.get("provisional")
+            else "Where each target ended: review value and target as % of the baseline"
+        ),
         xaxis_title="% of the baseline value (100 = no change)",
         yaxis={"autorange": "reversed"},
         height=150 + 55 * len(table),
