@@ -359,8 +359,10 @@ def promote(
 
     Examples
     --------
-    >>> promote("plan.yaml", "R3", targets=["T2"], start="2025-10-01", end="2025-11-30")  # doctest: +SKIP
-    Initiative(id='I4', title='Self-service password reset', ...)
+    >>> import shutil
+    >>> plan_file = shutil.copy(cycle.dir / "plan.yaml", tmp / "plan.yaml")
+    >>> promote(plan_file, "R1", targets=["T2"], start="2025-10-01", end="2025-11-30").id
+    'I4'
     """
     plan_path = Path(plan_path)
     current = load_plan(plan_path)
@@ -423,8 +425,8 @@ def plan_text(plan: Plan, targets: Any) -> str:
 
     Examples
     --------
-    >>> print(plan_text(cycle.plan, cycle.targets))   # doctest: +SKIP
-    3 initiatives (1 project, 1 sprint, 1 daily work) work on 4 of the 5 targets ...
+    >>> print(plan_text(cycle.plan, cycle.targets))
+    3 initiative(s) (1 project, 1 sprint, 1 daily work) work on 4 of the 5 target(s); ...
     """
     ways = pd.Series([i.way_of_working for i in plan.initiatives], dtype="object").value_counts()
     mix = ", ".join(f"{n} {w}" for w, n in ways.items())

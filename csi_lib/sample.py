@@ -515,8 +515,8 @@ def write_requests(df: pd.DataFrame, path: str | Path, *, overwrite: bool = Fals
 
     Examples
     --------
-    >>> write_requests(generate_requests(rows=100), "requests.csv.gz")  # doctest: +SKIP
-    PosixPath('requests.csv.gz')
+    >>> write_requests(generate_requests(rows=100), tmp / "requests.csv.gz").name
+    'requests.csv.gz'
     """
     path = Path(path)
     name = path.name.lower()

@@ -57,8 +57,10 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
 
     Examples
     --------
-    >>> with atomic_path(tmp / "table.parquet") as tmp_file:   # doctest: +SKIP
-    ...     df.to_parquet(tmp_file)
+    >>> with atomic_path(tmp / "table.parquet") as tmp_file:
+    ...     df.head().to_parquet(tmp_file)
+    >>> (tmp / "table.parquet").exists()
+    True
     """
     path = Path(path)
     if path.exists() and not overwrite:

@@ -153,10 +153,10 @@ def alignment(vision: Vision, targets: Any, plan: Any) -> pd.DataFrame:
 
     Examples
     --------
-    >>> alignment(cycle.vision, cycle.targets, cycle.plan).head(2)   # doctest: +SKIP
+    >>> alignment(cycle.vision, cycle.targets, cycle.plan).head(2)
       objective_id target_id initiative_id
     0           O1        T1            I1
-    1           O2        T2            I1
+    1           O1        T3            I2
     """
     objectives = pd.DataFrame({"objective_id": vision.objective_ids}, dtype="string")
     tlinks = target_links(targets)[["target_id", "objective_id"]].astype("string")
@@ -240,8 +240,8 @@ def vision_text(vision: Vision) -> str:
 
     Examples
     --------
-    >>> print(vision_text(cycle.vision))   # doctest: +SKIP
-    **Business direction.** The company doubles its headcount ...
+    >>> print(vision_text(cycle.vision))
+    **Business direction.** ...
     """
     return "\n\n".join(
         [

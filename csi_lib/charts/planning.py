@@ -3,8 +3,8 @@
 Examples
 --------
 >>> from csi_lib.charts.planning import alignment_figure, roadmap_figure
->>> fig = alignment_figure(cycle.vision, cycle.targets, cycle.plan)   # doctest: +SKIP
->>> fig = roadmap_figure(cycle.plan, cycle.targets)                   # doctest: +SKIP
+>>> fig = alignment_figure(cycle.vision, cycle.targets, cycle.plan)
+>>> fig = roadmap_figure(cycle.plan, cycle.targets)
 """
 
 from __future__ import annotations

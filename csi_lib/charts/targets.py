@@ -102,9 +102,12 @@ def target_context_figure(
 
     Examples
     --------
-    >>> ctx = target_context(target, df=df, baseline_period=baseline)            # doctest: +SKIP
-    >>> target_context_figure(ctx.series, ctx.chart, target_value=ctx.target_value,
-    ...                       best_value=ctx.best_value, kpi=ctx.kpi)          # doctest: +SKIP
+    >>> from csi_lib.targets import target_context
+    >>> ctx = target_context(target, df=df, baseline_period=baseline)
+    >>> fig = target_context_figure(ctx.series, ctx.chart, target_value=ctx.target_value,
+    ...                             best_value=ctx.best_value, kpi=ctx.kpi)
+    >>> len(fig.data) > 0
+    True
     """
     key, label, unit, decimals = _kpi_meta(kpi)
     suffix = _unit_suffix(unit)
@@ -206,7 +209,8 @@ def context_figure(ctx: Any, *, title: str | None = None) -> go.Figure:
 
     Examples
     --------
-    >>> context_figure(target_context(target, df=df, baseline_period=baseline))  # doctest: +SKIP
+    >>> from csi_lib.targets import target_context
+    >>> fig = context_figure(target_context(target, df=df, baseline_period=baseline))
     """
     target = ctx.target
     label = getattr(ctx.kpi, "label", target.kpi)
@@ -242,7 +246,8 @@ def targets_context_figure(contexts: list[Any], *, height_per_target: int = 300)
 
     Examples
     --------
-    >>> targets_context_figure(cycle_target_contexts(cycle))   # doctest: +SKIP
+    >>> from csi_lib.targets import cycle_target_contexts
+    >>> fig = targets_context_figure(cycle_target_contexts(cycle))
     """
     from plotly.subplots import make_subplots
 
@@ -294,8 +299,8 @@ def smart_heatmap(smart_frame: pd.DataFrame) -> go.Figure:
 
     Examples
     --------
-    >>> smart_heatmap(smart_check(targets, df=df, baseline_period=p, cycle_end=end,
-    ...                           objectives={"O1"}))   # doctest: +SKIP
+    >>> from csi_lib.targets import cycle_smart_check
+    >>> fig = smart_heatmap(cycle_smart_check(cycle))
     """
     letters = list(_LETTER_NAMES)
     targets = list(dict.fromkeys(smart_frame["target"]))

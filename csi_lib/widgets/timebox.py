@@ -7,8 +7,9 @@ the stop button resets; "+5 min" extends the timebox.
 
 Examples
 --------
->>> from csi_lib.widgets.timebox import Timebox   # doctest: +SKIP
->>> Timebox(15, label="Where are we now?").widget  # doctest: +SKIP
+>>> from csi_lib.widgets.timebox import Timebox
+>>> type(Timebox(15, label="Where are we now?").widget).__name__
+'HBox'
 """
 
 from __future__ import annotations
