@@ -59,6 +59,12 @@ def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_pat
     assert "Requests received" in page  # the scorecard
     assert "2025-01-01 to 2025-06-30" in page  # period in text and provenance
     assert "sha256:" in page  # provenance footer
+    assert (index.parent / "assets" / "plotly.min.js").is_file()  # charts offline, one copy
+    # a summary to send, even without stage 5: it says why there are no headline results
+    summary_txt = (index.parent / "summary.txt").read_text()
+    assert "No headline results" in summary_txt and "The stage ran." in summary_txt
+    assert summary_txt.rstrip().endswith(f"Full report: {index}")
+    assert (index.parent / "summary.md").read_text().startswith("**Where are we now?")
     snapshot = index.parent / "baseline" / "manifest.json"
     assert snapshot.exists()
     assert (tmp_path / "sample_requests" / "latest").resolve() == index.parent.resolve()
@@ -70,6 +76,8 @@ def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_pat
         index.parent / "01_where_are_we_now.html"
     ).read_text() == before  # first report untouched
     assert (tmp_path / "sample_requests" / "latest").resolve().name == "2026-04-15_2"
+    second_txt = (tmp_path / "sample_requests" / "2026-04-15_2" / "summary.txt").read_text()
+    assert second_txt.rstrip().endswith("2026-04-15_2/index.html")  # the link names its own run
     assert "Where are we now?" in second.stderr  # progress lines
 
 

@@ -7,10 +7,18 @@ import json
 import nbformat
 import plotly.graph_objects as go
 import pytest
+from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from csi_lib.errors import ConfigError, OutputError
-from csi_lib.report.export import PLOTLY_MIME, WIDGET_MIME, export_html
+from csi_lib.report.export import (
+    LAB_CSS,
+    PLOTLY_ASSET,
+    PLOTLY_MIME,
+    WIDGET_MIME,
+    export_html,
+    write_report_assets,
+)
 from csi_lib.report.index import render_index
 from csi_lib.report.stages import STAGES, select_stages
 
@@ -60,6 +68,32 @@ def test_export_embeds_plotly_and_needs_no_network(tmp_path):
     assert "a warning nobody should read" not in page  # stderr hidden
     assert "visible line" in page
     assert ">fig<" not in page  # code hidden by default
+
+
+def test_report_pages_share_one_copy_of_plotly_and_the_stylesheets(tmp_path):
+    # a report folder: plotly.js and JupyterLab's CSS once in assets/, pages load them by relative paths
+    written = write_report_assets(tmp_path)
+    assert written[0] == tmp_path / PLOTLY_ASSET and written[0].stat().st_size > 1_000_000
+    assert "plotly.js v" in written[0].read_text()[:300]
+    assert {p.relative_to(tmp_path).as_posix() for p in written[1:]} == set(LAB_CSS.values())
+    assert ".jp-OutputArea" in (tmp_path / LAB_CSS["static/index.css"]).read_text()
+    write_report_assets(tmp_path)  # the same files again: replaced, not refused
+    nb = _executed_notebook(tmp_path)
+    sizes = []
+    for name in ("a.html", "b.html"):
+        page = export_html(nb, tmp_path / name, context=_context(), shared_assets=True)
+        html = page.read_text()
+        soup = BeautifulSoup(html, "html.parser")
+        assert [t["src"] for t in soup.find_all("script", src=True)] == [PLOTLY_ASSET]
+        links = [t["href"] for t in soup.find_all("link", rel="stylesheet")]
+        assert links == list(LAB_CSS.values())
+        assert "* plotly.js v" not in html  # not inline
+        assert html.index(PLOTLY_ASSET) < html.index("Plotly.newPlot")  # loaded before use
+        assert "a.anchor-link" in html  # nbconvert's own small rules stay inline
+        assert "@media print" in html  # and so does the report's stylesheet
+        sizes.append(page.stat().st_size)
+    inline = export_html(nb, tmp_path / "inline.html", context=_context()).stat().st_size
+    assert max(sizes) < 100_000 < 5_000_000 < inline  # the weight stays in assets/
 
 
 def test_export_escapes_user_text_in_nav_and_footer(tmp_path):

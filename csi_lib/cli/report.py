@@ -107,7 +107,7 @@ def report(
         typer.Option("--pdf", help="Also print the report to report.pdf (needs Chromium)."),
     ] = False,
 ) -> None:
-    """Run the cycle's stage notebooks and write a self-contained HTML report.
+    """Run the cycle's stage notebooks and write an HTML report folder that works offline.
 
     Exit status: 0 when every stage ran, 1 when a stage failed (the other pages
     are kept), 2 on bad input, 3 when another run holds the cycle's lock.

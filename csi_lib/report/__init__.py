@@ -8,10 +8,15 @@ A report run
    the same parameters for all: ``cycle_dir``, ``as_of``, ``data_path``,
    ``preset``, ``mapping``, ``output_dir`` (plus ``period_from`` /
    ``period_to`` without a cycle);
-3. exports each executed notebook to a self-contained HTML page
-   (:mod:`.export`) and writes a cover ``index.html`` (:mod:`.index`);
-4. renames the staging folder to ``<out>/<cycle id>/<as-of>/`` (a new name if
-   that exists: nothing is overwritten) and points ``latest`` at it.
+3. exports each executed notebook to an HTML page (:mod:`.export`) that loads
+   the folder's one copy of plotly.js and of JupyterLab's stylesheets
+   (``assets/``, so the folder works offline) and writes a cover
+   ``index.html`` (:mod:`.index`);
+4. writes ``summary.md`` and ``summary.txt``, a short summary to send
+   (:mod:`.digest`);
+5. renames the staging folder to ``<out>/<cycle id>/<as-of>/`` (a new name if
+   that exists: nothing is overwritten) and points ``latest`` at it; with
+   ``$CSI_WEBHOOK_URL`` set, posts what went off track to a chat channel.
 
 A run killed midway leaves only a hidden staging folder; earlier reports and
 the cycle folder are untouched.
@@ -36,8 +41,9 @@ from ..errors import CsiError, OutputError
 from ..periods import Period
 from ..sources import LoadResult, redact_url
 from ..storage import explain_oserror, make_folder, sha256_file
+from . import digest
 from .execute import StageRun, execute_stage
-from .export import export_html
+from .export import export_html, write_report_assets
 from .index import write_index
 from .stages import STAGES, Stage, select_stages
 
@@ -305,6 +311,7 @@ def build_report(
         for stale in parent.glob(".*.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
         (staging / "notebooks").mkdir(parents=True)
+        write_report_assets(staging)  # plotly.js and stylesheets, once for all pages
         params = {
             "cycle_dir": str(cycle_path) if cycle_path else None,
             "as_of": as_of_date.isoformat(),
@@ -328,6 +335,7 @@ def build_report(
                 run.executed,
                 staging / stage.html,
                 with_code=with_code,
+                shared_assets=True,
                 context={
                     "title": ctx["title"],
                     "nav": page_nav,
@@ -376,9 +384,17 @@ def build_report(
                 cover["downloads"] = [d for d in downloads if d["href"] != "report.pdf"]
                 write_index(staging / "index.html", cover)
         final = _unique_folder(parent, as_of_date.isoformat())
+        previous = (parent / "latest").resolve() if (parent / "latest").exists() else None
+        sending = {
+            "title": ctx["title"],
+            "as_of": as_of_date.isoformat(),
+            "link": digest.report_link(final, ctx["cycle_id"]),
+        }
+        digest.write_summaries(staging, summary, stages=cover["stages"], **sending)
         os.replace(staging, final)
         _point_latest(parent, final)
         result.folder = final
+        result.errors += digest.notify(summary, digest.read_summary(previous), say=say, **sending)
         return result
     except OSError as exc:  # disk full, read-only folder: nothing half-written stays
         shutil.rmtree(staging, ignore_errors=True)

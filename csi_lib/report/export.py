@@ -1,7 +1,11 @@
-"""Export an executed notebook to one self-contained HTML page.
+"""Export an executed notebook to one HTML page of a report folder.
 
-- plotly figures (their native mimetype) become HTML drawn by plotly.js, which
-  is embedded once in the page: the page needs no network;
+- plotly figures (their native mimetype) become HTML drawn by plotly.js. A
+  report folder holds plotly.js and JupyterLab's stylesheets once, in
+  ``assets/`` (:func:`write_report_assets`), and each page loads them by
+  relative paths (``shared_assets=True``): the folder needs no network and
+  weighs a fifth of what a copy per page did. A page exported on its own
+  (the default) embeds them and is self-contained;
 - interactive widgets, which need a live kernel, are replaced by a short note;
 - code cells and stderr are hidden unless ``with_code=True``;
 - cells of HTML tables are classed for the stylesheet (numbers right-aligned,
@@ -22,6 +26,7 @@ from typing import Any
 import nbformat
 import plotly.io as pio
 from bs4 import BeautifulSoup
+from markupsafe import Markup
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from plotly.offline import get_plotlyjs
@@ -156,6 +161,39 @@ def _plotlyjs() -> str:
     return get_plotlyjs()
 
 
+#: The folder of a report's shared files (plotly.js, JupyterLab's stylesheets), relative to the pages.
+REPORT_ASSETS = "assets"
+#: plotly.js in a report folder.
+PLOTLY_ASSET = f"{REPORT_ASSETS}/plotly.min.js"
+#: nbconvert's JupyterLab stylesheets (template names) -> their file in a report folder.
+LAB_CSS = {
+    "static/index.css": f"{REPORT_ASSETS}/lab/index.css",
+    "static/theme-light.css": f"{REPORT_ASSETS}/lab/theme-light.css",
+}
+
+
+def write_report_assets(folder: Path) -> list[Path]:
+    """Write the files every page of a report folder shares into ``folder/assets/``.
+
+    plotly.js (about 4.6 MB, the version plotly.py draws with) and JupyterLab's
+    stylesheets (about 250 kB), once per folder instead of once per page. Pages
+    exported with ``shared_assets=True`` load them by relative paths, from disk
+    (``file://``) or a web server alike. Existing files are replaced: they are
+    the same library, and the pages need the current one.
+    """
+    env = make_exporter().environment
+    written = [atomic_write(folder / PLOTLY_ASSET, _plotlyjs(), overwrite=True)]
+    for name, target in LAB_CSS.items():
+        css = env.loader.get_source(env, name)[0]
+        written.append(atomic_write(folder / target, css, overwrite=True))
+    return written
+
+
+def _link_css(name: str) -> Markup:
+    """nbconvert's ``include_css`` for pages with shared assets: a ``<link>`` instead of the text."""
+    return Markup(f'<link rel="stylesheet" type="text/css" href="{LAB_CSS[name]}">')
+
+
 def _theme_css() -> str:
     """CSS custom properties from :mod:`csi_lib.charts.theme`: one palette for charts and pages."""
     names = {key.replace(" ", "-"): colour for key, colour in theme.RAG.items()}
@@ -215,8 +253,14 @@ def export_html(
     context: dict[str, Any],
     with_code: bool = False,
     overwrite: bool = False,
+    shared_assets: bool = False,
 ) -> Path:
-    """Write ``notebook`` as a self-contained HTML page.
+    """Write ``notebook`` as an HTML page.
+
+    With ``shared_assets=True`` the page loads plotly.js and JupyterLab's
+    stylesheets from the report folder's ``assets/`` (written once by
+    :func:`write_report_assets`); by default they are embedded and the page
+    is self-contained (about 5 MB more).
 
     ``context`` is given to the template as ``resources.csi``: ``title``,
     ``nav`` (list of ``{"href", "label", "current"}``), ``provenance`` (list of
@@ -234,6 +278,11 @@ def export_html(
     # the browser tab and the PDF footer: "5 Did we get there? · <cycle title>" (escaped by nbconvert)
     names = [extra["stage_label"], context.get("title")]
     nb.metadata["title"] = " · ".join(str(n) for n in names if n) or html_path.stem
-    resources = {"csi": {**extra, **context, "css": report_css(), "plotlyjs": _plotlyjs()}}
+    scripts = (
+        {"plotly_src": PLOTLY_ASSET, "link_css": _link_css}
+        if shared_assets
+        else {"plotlyjs": _plotlyjs()}
+    )
+    resources = {"csi": {**extra, **context, "css": report_css(), **scripts}}
     body, _ = make_exporter(with_code=with_code).from_notebook_node(nb, resources=resources)
     return atomic_write(html_path, body, overwrite=overwrite)

@@ -39,9 +39,21 @@ def report(browser, tmp_path_factory):
     return build_report(ROOT / "data" / "sample-cycle", as_of="2026-04-15", out=out)
 
 
-def _open(page, path: Path) -> None:
+def _open(page, path: Path) -> list[str]:
+    """Open a page from disk with the network cut off; returns the requests that were refused."""
+    refused: list[str] = []
+
+    def offline(route) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
     page.goto(path.as_uri(), wait_until="load")
     page.wait_for_function(ALL_DRAWN, timeout=30_000)
+    return refused
 
 
 def test_every_stage_ran(report):
@@ -54,8 +66,9 @@ def test_every_stage_ran(report):
 def test_page_loads_draws_its_charts_and_links_resolve(report, page, artifacts, name):
     path = report.folder / f"{name}.html"
     assert path.exists(), f"{path.name} missing from the report folder"
-    _open(page, path)
+    refused = _open(page, path)
     page.screenshot(path=str(artifacts / f"report-{name}.png"), full_page=True)
+    assert refused == [], f"{path.name} asked the network for {refused}"
 
     assert page.errors == [], f"console errors on {path.name}: {page.errors}"
 
@@ -102,6 +115,43 @@ def test_tables_code_and_print_look(report, page, name):
     assert looks["indexWeight"] >= 600  # index columns bold
     page.emulate_media(media="print")
     assert page.eval_on_selector(".csi-nav", "el => getComputedStyle(el).display") == "none"
+
+
+def test_report_folder_is_light_and_pages_share_one_plotly(report):
+    # plotly.js (4.6 MB) once per folder, not once per page: a weekly folder stays under 8 MB
+    from bs4 import BeautifulSoup
+
+    from csi_lib.report.export import PLOTLY_ASSET
+
+    files = [p for p in report.folder.rglob("*") if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    assert total < 8_000_000, f"report folder weighs {total / 1e6:.1f} MB"
+    assert [p for p in files if p.name == "plotly.min.js"] == [report.folder / PLOTLY_ASSET]
+    for stage in STAGES:
+        html = (report.folder / stage.html).read_text()
+        soup = BeautifulSoup(html, "html.parser")
+        srcs = [s["src"] for s in soup.find_all("script", src=True)]
+        assert srcs == [PLOTLY_ASSET], f"{stage.html} loads {srcs}"
+        assert "* plotly.js v" not in html, f"{stage.html} embeds plotly.js"
+        assert (report.folder / stage.html).stat().st_size < 1_000_000
+    assert (report.folder / "kpis.xlsx").stat().st_size < 1_000_000
+
+
+def test_summary_to_send_matches_summary_json(report):
+    import json
+
+    summary = json.loads((report.folder / "summary.json").read_text())
+    md = (report.folder / "summary.md").read_text()
+    txt = (report.folder / "summary.txt").read_text()
+    for text in (md, txt):
+        assert summary["headline"] in text
+        for target in summary["targets"]:
+            assert target["label"] in text and target["now"] in text
+        assert "All 7 stages ran." in text
+        assert str(report.folder / "index.html") in text
+        assert "baseline_value" not in text and "fulfil_median_h" not in text
+    assert "| Target | Baseline | Now |" in md and "|" not in txt
+    assert len(txt.splitlines()) < 25  # short enough for a chat message
 
 
 def test_cover_shows_headline_results_and_the_workbook(report, page):
