@@ -305,9 +305,18 @@ def _manifest_digest(manifest: Mapping[str, Any]) -> str:
 
 
 def _check_manifest(manifest: dict[str, Any], kpis: pd.DataFrame, path: Path) -> None:
-    """The manifest's own digest (snapshots written since it exists) and its KPI values
-    against kpis.parquet (every snapshot): a hand edit of manifest.json is a SnapshotError."""
-    edited = MANIFEST_HASH in manifest and manifest[MANIFEST_HASH] != _manifest_digest(manifest)
+    """The manifest's own digest (its seal) and its KPI values against kpis.parquet:
+    a hand edit of manifest.json is a SnapshotError, and so is a manifest without its
+    seal (removing it would otherwise switch the check off)."""
+    if MANIFEST_HASH not in manifest:
+        raise SnapshotError(
+            f"the manifest has no seal ('{MANIFEST_HASH}'), so a change to it cannot be "
+            "detected and the snapshot cannot be verified",
+            file=str(path),
+            hint="re-create the snapshot: csi baseline DATA --from ... --to ... --out NEW_FOLDER "
+            "(the same data and period give the same values), or restore it from a backup",
+        )
+    edited = manifest[MANIFEST_HASH] != _manifest_digest(manifest)
     listed = manifest.get("kpis")
     if not edited and isinstance(listed, dict):
         table = dict(zip(kpis["kpi"].astype(str), kpis["value"].astype("float64"), strict=True))

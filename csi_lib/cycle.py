@@ -44,7 +44,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError, OutputError
-from .periods import Period
+from .periods import Period, check_date
 from .plan import Plan
 from .storage import atomic_write
 from .vision import Vision, orphans, target_links
@@ -80,6 +80,11 @@ class DateRange(BaseModel):
 
     from_: dt.date = Field(alias="from")
     to: dt.date
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _calendar(cls, value: dt.date) -> dt.date:
+        return check_date(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -138,6 +143,11 @@ class CycleConfig(BaseModel):
     timezone: str = "UTC"
     freq: Literal["month", "week"] = "month"
     min_group_size: int = Field(default=5, ge=1)
+
+    @field_validator("review_date")
+    @classmethod
+    def _review_calendar(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else check_date(value)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -7,6 +7,8 @@ into self-contained HTML), and sets pandas display options.
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pandas as pd
@@ -38,23 +40,63 @@ def setup() -> None:
     pd.set_option("display.float_format", readable_float)
 
 
+#: A link destination that may stay live: http(s) or mailto, no escapes, entities or spaces
+#: (``&amp;`` is the ``&`` of a query string, escaped with the rest of the text).
+_SAFE_TARGET = re.compile(
+    r"[ \t]*\n?[ \t]*(?:https?://|mailto:)(?:[^\s<>()\\&'\"]|&amp;)*(?=[\s)]|$)", re.I
+)
+#: Where markdown starts a link destination: ``](`` (inline) or ``]:`` (reference definition).
+_TARGET_START = re.compile(r"\](?=[(:])")
+
+
+def safe_markdown(text: str) -> str:
+    r"""``text`` with everything that could run or fetch something made plain text.
+
+    User-written text (a vision, an objective, a target's or an initiative's
+    title) reaches the pages through the library's sentences, so it is treated
+    as untrusted: HTML is shown as text (``<``, ``>`` and ``&`` escaped, which
+    also turns ``<url>`` autolinks and character references into text), an
+    image (``![alt](url)``) is never loaded (its ``!`` is escaped, a link to
+    an http(s) address remains), and a link stays a link only when it goes to
+    an ``http``, ``https`` or ``mailto`` address: any other (``javascript:``,
+    ``data:``, a relative file) is shown as the text that was written.
+
+    Examples
+    --------
+    >>> safe_markdown("[x](javascript:alert(1)) and [site](https://example.org)")
+    '[x]\\(javascript:alert(1)) and [site](https://example.org)'
+    >>> safe_markdown("![](http://host/p.png) <b>hi</b>")
+    '\\![](http://host/p.png) &lt;b&gt;hi&lt;/b&gt;'
+    """
+    text = html.escape(text, quote=False).replace("![", "\\![")
+    out: list[str] = []
+    last = 0
+    for found in _TARGET_START.finditer(text):
+        start = found.end() + 1  # after "(" or ":"
+        if not _SAFE_TARGET.match(text, start):
+            out.append(text[last : found.end()] + "\\")
+            last = found.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
 def markdown(text: str):
     """Display ``text`` as markdown (for sentences the library writes, e.g. conclusions).
 
     The sentences quote user-written text (a vision, a cycle title, an initiative
-    title, a category from the data), so HTML in ``text`` is shown as text, never
-    interpreted: ``<``, ``>`` and ``&`` are escaped; markdown formatting stays.
+    title, a category from the data), so the text goes through
+    :func:`safe_markdown`: HTML is shown as text, never interpreted, images are
+    never fetched and only http(s) and mailto links stay links; markdown
+    formatting stays.
 
     Examples
     --------
     >>> markdown("**Vision.** <script>x()</script>").data
     '**Vision.** &lt;script&gt;x()&lt;/script&gt;'
     """
-    import html
-
     from IPython.display import Markdown
 
-    return Markdown(html.escape(text, quote=False))
+    return Markdown(safe_markdown(text))
 
 
 def nonempty(obj: Any) -> Any:

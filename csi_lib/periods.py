@@ -23,6 +23,36 @@ Freq = Literal["month", "week"]
 FREQ_ALIASES: dict[str, str] = {"month": "MS", "week": "W-MON"}
 
 
+#: The dates a cycle file or the command line may give (inclusive). Timestamps of request
+#: data hold 1677-09-22 .. 2262-04-11; a period's dates are kept well inside, so a "never"
+#: value such as 9999-12-31 or a typo such as 1000-01-01 is refused with a sentence, not
+#: a traceback deep inside a computation.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+
+
+def check_date(value: dt.date) -> dt.date:
+    """``value`` when it lies in :data:`FIRST_DATE` .. :data:`LAST_DATE`, else ``ValueError``.
+
+    Examples
+    --------
+    >>> check_date(dt.date(2025, 6, 30))
+    datetime.date(2025, 6, 30)
+    >>> check_date(dt.date(9999, 12, 31))
+    Traceback (most recent call last):
+    ValueError: 9999-12-31 is outside the dates the workbook computes with (1900-01-01 to 2199-12-31); give the real date (a "never" value such as 9999-12-31 is not a date of a period)
+    """
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(
+            f"{value.isoformat()} is outside the dates the workbook computes with "
+            f'({FIRST_DATE} to {LAST_DATE}); give the real date (a "never" value such as '
+            "9999-12-31 is not a date of a period)"
+        )
+    return value
+
+
 def _to_utc(value: str | dt.date | dt.datetime | pd.Timestamp, tz: str = "UTC") -> pd.Timestamp:
     ts = pd.Timestamp(value)
     if ts.tzinfo is None:
@@ -71,6 +101,11 @@ class Period:
                 f"'{date_from}' or '{date_to}' is not a date",
                 hint="write dates as YYYY-MM-DD",
             ) from exc
+        for day in (start, last):
+            try:
+                check_date(day.date())
+            except ValueError as exc:
+                raise ConfigError(str(exc), hint="write dates as YYYY-MM-DD") from exc
         if start.tzinfo is not None:
             start = start.tz_localize(None)
         if last.tzinfo is not None:

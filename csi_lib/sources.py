@@ -63,6 +63,7 @@ from .schema import (
     value_columns,
 )
 from .storage import atomic_write, sha256_file
+from .yamlio import compose_yaml
 
 __all__ = [
     "Mapping",
@@ -347,7 +348,7 @@ def _mapping_error(exc: ValidationError, root: yaml.Node | None, file: str) -> C
 
 def _mapping_from_text(text: str, file: str) -> Mapping:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_yaml(text, file)  # refuses recursive or exploding aliases
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

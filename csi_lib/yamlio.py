@@ -36,6 +36,7 @@ __all__ = [
     "Problem",
     "format_loc",
     "load_yaml",
+    "compose_yaml",
     "validation_problems",
     "validate_file",
     "problems_error",
@@ -91,12 +92,49 @@ def format_loc(loc: Sequence[str | int]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
+#: How many values aliases (``*name``) may add to a file, beyond the values written in it.
+#: Configuration files never need aliases; a few small ones are harmless, a "billion
+#: laughs" bomb (9 levels of 9 aliases: 387 million values) is refused while composing.
+ALIAS_BOUND = 10_000
+
+
 class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that keeps an impossible date (``2025-13-01``) as its text.
+    """``yaml.SafeLoader`` that keeps an impossible date (``2025-13-01``) as its text,
+    and records every alias (line, anchor, node) and the anchors still being composed.
 
     PyYAML raises a bare ``ValueError`` for such a date; keeping the text lets
     the model report it as an invalid date on its own line, with the others.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases: list[tuple[int, str, yaml.Node]] = []
+        self._open: list[str] = []
+        self.file = "<yaml>"
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # noqa: D102
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1
+            if event.anchor in self._open:
+                raise ConfigError(
+                    f"the alias *{event.anchor} refers to the entry that contains it "
+                    f"(&{event.anchor}), which would repeat without end",
+                    file=self.file,
+                    row=line,
+                    hint="write the values out instead of using &anchors and *aliases",
+                )
+            node = super().compose_node(parent, index)
+            self.aliases.append((line, str(event.anchor), node))
+            return node
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open.append(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.pop()
 
 
 def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
@@ -107,6 +145,64 @@ def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _check_aliases(loader: _Loader, root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand to more than :data:`ALIAS_BOUND` extra values.
+
+    The sizes are counted on the composed graph (an alias is the same node as its
+    anchor), each node once, so a bomb is refused in time linear in the file's length.
+    """
+    if not loader.aliases:
+        return
+    size: dict[int, int] = {}
+
+    def count(node: yaml.Node) -> int:
+        known = size.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(count(k) + count(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(count(v) for v in node.value)
+        size[id(node)] = total
+        return total
+
+    expanded = count(root)
+    unique = len(size)
+    if expanded - unique <= ALIAS_BOUND:
+        return
+    line, anchor, node = max(loader.aliases, key=lambda a: (size.get(id(a[2]), 1), -a[0]))
+    raise ConfigError(
+        f"its aliases (*{anchor} and others) expand to {expanded:,} values, more than the "
+        f"{unique + ALIAS_BOUND:,} allowed (a file written to exhaust memory?)",
+        file=file,
+        row=line,
+        hint="write the values out instead of using &anchors and *aliases",
+    )
+
+
+def compose_yaml(text: str, file: str) -> yaml.Node | None:
+    """Parse ``text`` into a node graph, refusing recursive or exploding aliases.
+
+    Raises
+    ------
+    ConfigError
+        An alias refers to the entry that contains it, or the aliases would expand
+        the file beyond :data:`ALIAS_BOUND` extra values (file and line named).
+    yaml.YAMLError
+        The text is not valid YAML.
+    """
+    loader = _Loader(text)
+    loader.file = file
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_aliases(loader, node, file)
+        return node
+    finally:
+        loader.dispose()
 
 
 def _tab_line(text: str) -> int | None:
@@ -182,9 +278,9 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
         raise ConfigError(
             f"the file cannot be read ({exc})", file=file, hint="save it as UTF-8 text"
         ) from exc
-    loader = _Loader(text)
+    loader = _Loader("")
     try:
-        node = loader.get_single_node()
+        node = compose_yaml(text, file)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -259,18 +259,27 @@ def test_edited_manifest_is_detected(saved_snapshot, edit):
     assert "manifest.json" in str(info.value) and "edited by hand" in str(info.value)
 
 
-def test_old_snapshot_without_manifest_digest_checks_its_kpis(saved_snapshot):
-    """Snapshots written before the manifest digest (e.g. the shipped sample baseline)
-    still load; a KPI value edited in their manifest is still caught against kpis.parquet."""
+def test_snapshot_without_its_seal_is_unverifiable(saved_snapshot):
+    """A manifest without manifest_sha256 cannot be checked: deleting the seal must not
+    switch the check off (issue 10, item 8)."""
     path = saved_snapshot / "manifest.json"
     manifest = json.loads(path.read_text())
     del manifest[B.MANIFEST_HASH]
     path.write_text(json.dumps(manifest, indent=2))
-    assert B.load_snapshot(saved_snapshot).kpi_values["received"] == 3
-    manifest["kpis"]["received"] = 4.0
-    path.write_text(json.dumps(manifest, indent=2))
-    with pytest.raises(SnapshotError):
+    with pytest.raises(SnapshotError) as info:
         B.load_snapshot(saved_snapshot)
+    text = str(info.value).lower()
+    assert "manifest.json" in text and "no seal" in text and "re-create" in text
+
+
+def test_shipped_sample_baseline_is_sealed():
+    """The sample cycle's baseline carries its seal, and it matches (every byte is covered)."""
+    path = SAMPLE_CYCLE / "baseline" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest[B.MANIFEST_HASH] == B._manifest_digest(manifest)
+    assert B.load_snapshot(path.parent).kpi_values["received"] > 0
+    manifest["kpis"]["received"] += 1
+    assert manifest[B.MANIFEST_HASH] != B._manifest_digest(manifest)
 
 
 def test_edited_snapshot_through_the_cli(tmp_path, capsys):

@@ -274,13 +274,15 @@ def baseline(
     """Write an immutable baseline snapshot of DATA over a period to --out."""
     from ..baseline import create_snapshot, row_counts
 
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         from ..errors import SnapshotError
 
         raise SnapshotError(
-            "a snapshot exists there already; snapshots are immutable",
+            "a snapshot exists there already; snapshots are immutable"
+            if out.is_dir()
+            else "this is a file, and a snapshot is a folder; nothing saved is overwritten",
             file=str(out),
-            hint="choose another --out folder",
+            hint="choose another --out folder (one that does not exist yet)",
         )
     result = _load(data, preset, mapping, query, sheet, out.parent / f"{out.name}-quarantine")
     period = _period(result.data, date_from, date_to, tz)

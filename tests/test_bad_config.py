@@ -1,0 +1,239 @@
+"""The configuration part of the bad-input corpus (tests/bad_input/config/, issue 10).
+
+Hostile or unusual configuration: YAML alias bombs and a recursive alias, markdown
+in a vision that would run script or fetch from the network, dates no calendar
+computation holds, a snapshot whose seal was removed, an ``--out`` that is a file.
+Each must give one paragraph naming the file (and the line where it applies) with
+exit status 2, or be made harmless. The table users read is docs/bad-input.md
+("Cycles, configuration and servers").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csi_lib.cli import main
+from csi_lib.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "tests" / "bad_input" / "config"
+SAMPLE = ROOT / "data" / "sample_requests.csv.gz"
+SAMPLE_CYCLE = ROOT / "data" / "sample-cycle"
+
+
+def cycle_command(args: list[str], capsys) -> tuple[int, str]:
+    """Run ``csi ARGS`` in-process; ``cycle check`` exits through SystemExit by design."""
+    try:
+        status = main(args)
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out + err
+
+
+# --------------------------------------------------------------------------- YAML bombs
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "says"),
+    [
+        ("mapping_alias_bomb.yaml", 12, "expand to 490,329,077 values"),
+        ("mapping_recursive_alias.yaml", 2, "the alias *c refers to the entry that contains it"),
+    ],
+)
+def test_alias_bombs_in_a_mapping_are_refused(file, line, says, capsys):
+    path = CONFIG / file
+    status, text = cycle_command(["validate", str(SAMPLE), "--mapping", str(path)], capsys)
+    assert status == 2, text
+    assert "Traceback" not in text and "RecursionError" not in text
+    assert text.startswith("error: ") and text.count("\n") == 1, text
+    assert f"file '{path}', row {line}:" in text
+    assert says in text and "&anchors and *aliases" in text
+
+
+def test_alias_bomb_in_a_vision_is_one_problem_of_cycle_check(capsys):
+    status, text = cycle_command(["cycle", "check", str(CONFIG / "cycle_vision_bomb")], capsys)
+    assert status == 2
+    assert "vision.yaml:30: its aliases" in text and "expand to 6,053,480 values" in text
+    assert "Traceback" not in text
+
+
+def test_the_same_bomb_in_every_file_of_a_cycle(tmp_path, capsys):
+    """cycle.yaml, targets.yaml and plan.yaml are read by the same guarded loader, and
+    so is the round-trip editor (plan edits of the workshop)."""
+    from csi_lib.yamlio import edit_yaml, load_yaml
+
+    bomb = (CONFIG / "cycle_vision_bomb" / "vision.yaml").read_text()
+    bomb = bomb[bomb.index("x0: &a0") :]
+    for name in ("cycle.yaml", "targets.yaml", "plan.yaml"):
+        path = tmp_path / name
+        path.write_text((SAMPLE_CYCLE / name).read_text() + bomb)
+        with pytest.raises(ConfigError, match="expand to"):
+            load_yaml(path)
+    with pytest.raises(ConfigError, match="expand to"), edit_yaml(tmp_path / "plan.yaml"):
+        pass
+
+
+def test_a_few_small_aliases_are_still_read(tmp_path):
+    from csi_lib.yamlio import load_yaml
+
+    path = tmp_path / "plan.yaml"
+    path.write_text("owner: &o Service Desk\na: *o\nb: [*o, *o]\n")
+    data, _ = load_yaml(path)
+    assert data == {"owner": "Service Desk", "a": "Service Desk", "b": ["Service Desk"] * 2}
+
+
+def test_worst_bomb_is_refused_in_a_fresh_process(tmp_path):
+    """The 9-level bomb (387 million values) through the installed command: exit 2,
+    no traceback (its time is measured in benchmarks/bench_yaml_bomb.py)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "csi_lib", "validate", str(SAMPLE), "--mapping",
+         str(CONFIG / "mapping_alias_bomb.yaml")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "aliases" in proc.stderr
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _rendered(markdown_text: str) -> str:
+    """HTML of a markdown output as the report exporter (nbconvert, mistune) renders it."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(markdown_text)
+
+
+def test_vision_markdown_cannot_run_script_or_fetch():
+    from csi_lib import nb
+    from csi_lib.cycle import open_cycle
+    from csi_lib.vision import vision_text
+
+    cycle = open_cycle(CONFIG / "cycle_unsafe_markdown")
+    html = _rendered(nb.markdown(vision_text(cycle.vision)).data)
+    assert "javascript:" in html  # shown, as text
+    assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", html, re.I)
+    assert "<img" not in html and "onerror=" not in html.replace("onerror=alert", "")
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert '<a href="https://intranet.example/csi">intranet</a>' in html
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "[x](javascript:alert(1))",
+        "[x]( JaVaScRiPt:alert(1))",
+        "[x](java\\script:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](<javascript:alert(1)>)",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "[a [b] c](javascript:alert(1))",
+        "[x][r]\n\n[r]: javascript:alert(1)",
+        "[x]\n\n[x]: <javascript:alert(1)>",
+        "<a href='javascript:alert(1)'>x</a>",
+        "<javascript:alert(1)>",
+        "[x](vbscript:msgbox(1))",
+        "[x](file:///etc/passwd)",
+    ],
+)
+def test_only_http_and_mailto_links_stay_links(written):
+    from csi_lib.nb import safe_markdown
+
+    html = _rendered(safe_markdown(written))
+    assert "<a " not in html, html
+
+
+@pytest.mark.parametrize(
+    "written", ["![](http://host/p.png)", "![a][r]\n\n[r]: http://host/p.png", "<img src=x>"]
+)
+def test_images_are_never_loaded(written):
+    from csi_lib.nb import safe_markdown
+
+    assert "<img" not in _rendered(safe_markdown(written))
+
+
+@pytest.mark.parametrize(
+    ("written", "href"),
+    [
+        ("[site](https://example.org/a?b=1&c=2)", "https://example.org/a?b=1&amp;c=2"),
+        ("[mail](mailto:desk@example.org)", "mailto:desk@example.org"),
+        ('[t](http://example.org "title")', "http://example.org"),
+    ],
+)
+def test_http_and_mailto_links_stay(written, href):
+    from csi_lib.nb import safe_markdown
+
+    assert f'href="{href}"' in _rendered(safe_markdown(written))
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("folder", "where", "value"),
+    [
+        ("cycle_review_never_ends", "cycle.yaml:24: review.to", "9999-12-31"),
+        ("cycle_baseline_year_1000", "cycle.yaml:13: baseline.from", "1000-01-01"),
+    ],
+)
+@pytest.mark.parametrize("command", [["cycle", "check"], ["targets", "check"]])
+def test_dates_no_calendar_holds(folder, where, value, command, capsys):
+    status, text = cycle_command([*command, str(CONFIG / folder)], capsys)
+    assert status == 2, text
+    assert "Traceback" not in text and "OutOfBounds" not in text
+    assert where in text and f"{value} is outside the dates" in text
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("1000-01-01", "2025-01-31"), ("2025-01-01", "9999-12-31")]
+)
+def test_dates_no_calendar_holds_on_the_command_line(first, last, capsys):
+    status, text = cycle_command(
+        ["kpis", str(SAMPLE), "--from", first, "--to", last, "--kpi", "received"], capsys
+    )
+    assert status == 2 and "Traceback" not in text
+    assert "is outside the dates the workbook computes with" in text
+
+
+def test_baseline_out_an_existing_file(tmp_path, capsys):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    status, text = cycle_command(
+        ["baseline", str(SAMPLE), "--from", "2025-01-01", "--to", "2025-01-31",
+         "--out", str(existing)],
+        capsys,
+    )  # fmt: skip
+    assert status == 2 and "Traceback" not in text
+    assert f"file '{existing}'" in text and "is a file" in text
+    assert existing.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+# --------------------------------------------------------------------------- snapshot seal
+
+
+def test_unsealed_sample_baseline_is_unverifiable(tmp_path):
+    from csi_lib.cycle import open_cycle
+    from csi_lib.errors import SnapshotError
+
+    cycle = tmp_path / "cycle"
+    shutil.copytree(SAMPLE_CYCLE, cycle)
+    text = (cycle / "cycle.yaml").read_text().replace("../sample_requests.csv.gz", str(SAMPLE))
+    (cycle / "cycle.yaml").write_text(text)
+    assert open_cycle(cycle, as_of="2026-04-15").baseline_snapshot().kpi_values["received"] > 0
+    manifest_path = cycle / "baseline" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["manifest_sha256"]
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    with pytest.raises(SnapshotError) as info:
+        open_cycle(cycle, as_of="2026-04-15").baseline_snapshot()
+    text = str(info.value)
+    assert "manifest.json" in text and "no seal" in text and "Re-create" in text
