@@ -74,6 +74,8 @@ REASON_OPEN_WITH_CLOSED_AT = "open request with closed_at"
 REASON_CSAT_RANGE = "csat out of range 1..5"
 REASON_CSAT_NAN = "csat not a number"
 REASON_REOPEN = "reopen_count not a whole number"
+#: A required date outside :data:`DATE_RANGE` (``9999-12-31``, year 0001): "<column> out of range ...".
+REASON_OUT_OF_RANGE = "out of range 1677..2262"
 #: Dates (opened_at, assessed_at, closed_at) later than ``validate(now=...)``: "<column> in the future".
 REASON_FUTURE = "in the future"
 #: Date columns that cannot lie in the future (``sla_due_at`` may).
@@ -89,19 +91,37 @@ _AWARE_RE = (
 )
 
 _NS_UTC = "datetime64[ns, UTC]"
+#: The instants a canonical date column can hold (nanosecond timestamps, about 1677..2262).
+DATE_RANGE: tuple[pd.Timestamp, pd.Timestamp] = (
+    pd.Timestamp.min.tz_localize("UTC"),
+    pd.Timestamp.max.tz_localize("UTC"),
+)
+#: How reasons and warnings name :data:`DATE_RANGE`.
+DATE_RANGE_TEXT = "1677-09-22..2262-04-11"
 
 
 class ParsedDates(NamedTuple):
     """Result of :func:`parse_datetimes`.
 
-    values: ``datetime64[ns, UTC]`` (NaT where missing, unparseable or ambiguous);
+    values: ``datetime64[ns, UTC]`` (NaT where missing, unparseable, ambiguous or out of
+    range);
     unparseable: True where a value was given but could not be read;
-    ambiguous: True where a naive local time falls in the repeated hour of a DST change.
+    ambiguous: True where a naive local time falls in the repeated hour of a DST change;
+    out_of_range: True where a date was read but lies outside :data:`DATE_RANGE`
+    (``9999-12-31``, year 1000 or 0001): it is NaT in ``values``;
+    nonexistent: True where a naive local time falls in the skipped hour of a DST change
+    (it is moved forward to the first valid time, e.g. 02:30 to 03:00).
     """
 
     values: pd.Series
     unparseable: pd.Series
     ambiguous: pd.Series
+    out_of_range: pd.Series
+    nonexistent: pd.Series
+
+
+#: A whole number written as a float ("123.0"): ids read as numbers by a spreadsheet or Parquet.
+_INTEGRAL_FLOAT = r"^([+-]?\d+)\.0*$"
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
@@ -125,16 +145,34 @@ def _matches(s: pd.Series, pattern: str) -> pd.Series:
         return s.str.contains(pattern, regex=True, na=False).astype(bool)
 
 
-def _to_datetime(values: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) -> pd.Series:
-    """Vectorised parse; values the first pass cannot read get one fallback pass."""
+def _fit_ns(out: pd.Series, utc: bool) -> tuple[pd.Series, pd.Series]:
+    """Datetimes of any resolution as nanoseconds, and the mask of those outside
+    :data:`DATE_RANGE` (NaT in the result instead of an ``OutOfBoundsDatetime``)."""
+    target = _NS_UTC if utc else "datetime64[ns]"
+    lo, hi = (
+        DATE_RANGE if utc else (DATE_RANGE[0].tz_localize(None), DATE_RANGE[1].tz_localize(None))
+    )
+    outside = out.notna() & ((out < lo) | (out > hi))
+    if outside.any():
+        out = out.mask(outside)
+    return out.astype(target), outside
+
+
+def _to_datetime(
+    values: pd.Series, fmt: str | None, dayfirst: bool, utc: bool
+) -> tuple[pd.Series, pd.Series]:
+    """Vectorised parse; values the first pass cannot read get one fallback pass.
+
+    Returns the nanosecond datetimes and the mask of dates read but out of :data:`DATE_RANGE`.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         if fmt:
             out = pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
         else:
             out = pd.to_datetime(values, errors="coerce", dayfirst=dayfirst, utc=utc)
-        out = out.astype(_NS_UTC if utc else "datetime64[ns]")
-        failed = values.notna() & out.isna()
+        out, outside = _fit_ns(out, utc)
+        failed = values.notna() & out.isna() & ~outside
         if failed.any():
             # an explicit format still accepts ISO 8601 (e.g. real dates in Excel cells);
             # inference falls back to element-wise parsing for the few odd values only
@@ -145,8 +183,26 @@ def _to_datetime(values: pd.Series, fmt: str | None, dayfirst: bool, utc: bool) 
                 errors="coerce",
                 utc=utc,
             )
-            out[failed] = again.astype(out.dtype)
-    return out
+            again, again_outside = _fit_ns(again, utc)
+            out[failed] = again
+            outside[failed] = again_outside
+    return out, outside
+
+
+def _localize(naive: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Naive local times in ``tz`` as UTC; (values, ambiguous, nonexistent).
+
+    A time in the repeated autumn hour is ambiguous (NaT); a time in the skipped spring
+    hour does not exist and is moved forward to the first valid time.
+    """
+    loc = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    gap = naive.notna() & loc.isna()
+    nonexistent = pd.Series(False, index=naive.index)
+    if gap.any():
+        moved = naive[gap].dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        nonexistent[gap] = moved.notna()
+        loc[gap] = moved
+    return loc.dt.tz_convert("UTC").astype(_NS_UTC), gap & ~nonexistent, nonexistent
 
 
 def parse_datetimes(
@@ -160,7 +216,9 @@ def parse_datetimes(
 
     Naive values are local times in ``tz`` (DST-safe: a time in the repeated
     autumn hour is ambiguous and becomes NaT; a time in the skipped spring hour
-    is shifted forward); values carrying an offset or ``Z`` are converted.
+    is shifted forward and flagged ``nonexistent``); values carrying an offset or
+    ``Z`` are converted. A date outside :data:`DATE_RANGE` (``9999-12-31``) becomes
+    NaT and is flagged ``out_of_range``, never an ``OutOfBoundsDatetime``.
 
     Parameters
     ----------
@@ -180,30 +238,34 @@ def parse_datetimes(
     """
     none = pd.Series(False, index=raw.index)
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return ParsedDates(raw.dt.tz_convert("UTC").astype(_NS_UTC), none, none.copy())
+        values, outside = _fit_ns(raw.dt.tz_convert("UTC"), utc=True)
+        return ParsedDates(values, none, none.copy(), outside, none.copy())
     if pd.api.types.is_datetime64_dtype(raw.dtype):
-        loc = raw.astype("datetime64[ns]").dt.tz_localize(
-            tz, ambiguous="NaT", nonexistent="shift_forward"
-        )
-        ambiguous = raw.notna() & loc.isna()
-        return ParsedDates(loc.dt.tz_convert("UTC").astype(_NS_UTC), none, ambiguous)
+        values, outside = _fit_ns(raw, utc=False)
+        loc, ambiguous, nonexistent = _localize(values, tz)
+        return ParsedDates(loc, none, ambiguous, outside, nonexistent)
 
     s = _as_text(raw)
     missing = s.isna()
     aware = _matches(s, _AWARE_RE)
     result = pd.Series(pd.NaT, index=raw.index, dtype=_NS_UTC)
     ambiguous = none.copy()
+    nonexistent = none.copy()
+    outside = none.copy()
     naive = ~missing & ~aware
     if naive.any():
-        parsed = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
-        loc = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-        ambiguous = naive & parsed.notna() & loc.isna()
-        result = result.where(~naive, loc.dt.tz_convert("UTC").astype(_NS_UTC))
+        parsed, outside_naive = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
+        loc, ambiguous, nonexistent = _localize(parsed, tz)
+        ambiguous &= naive
+        nonexistent &= naive
+        outside |= naive & outside_naive
+        result = result.where(~naive, loc)
     if aware.any():
-        parsed = _to_datetime(s.where(aware), fmt, dayfirst, utc=True)
+        parsed, outside_aware = _to_datetime(s.where(aware), fmt, dayfirst, utc=True)
+        outside |= aware & outside_aware
         result = result.where(~aware, parsed)
-    unparseable = ~missing & result.isna() & ~ambiguous
-    return ParsedDates(result, unparseable, ambiguous)
+    unparseable = ~missing & result.isna() & ~ambiguous & ~outside
+    return ParsedDates(result, unparseable, ambiguous, outside, nonexistent)
 
 
 def parse_booleans(
@@ -312,6 +374,7 @@ def validate(
     source: str,
     unparseable: dict[str, pd.Series] | None = None,
     now: pd.Timestamp | None = None,
+    out_of_range: dict[str, pd.Series] | None = None,
 ) -> Validated:
     """Check a renamed frame and turn it into the canonical frame plus a quarantine.
 
@@ -332,6 +395,12 @@ def validate(
     now:
         If given (UTC), rows whose opened_at, assessed_at or closed_at is later are
         quarantined as "<column> in the future" (a clock, timezone or typing mistake).
+    out_of_range:
+        For dates parsed by the caller: column -> mask of dates read but outside
+        :data:`DATE_RANGE`. Such a date is a bad value of a required column
+        (opened_at; closed_at of a closed request: "<column> out of range 1677..2262")
+        and is read as missing in an optional one (``sla_due_at`` of 9999-12-31 means
+        no due date). Dates given as text are checked here as well.
 
     Returns
     -------
@@ -370,20 +439,26 @@ def validate(
     checks: list[tuple[pd.Series, str, str]] = []
 
     out: dict[str, pd.Series] = {}
-    ids = _as_text(given["request_id"]).astype("string")
+    # an id read as a number ("123.0" in a CSV, 1.0 in Parquet) is the same id as "123"
+    ids = _as_text(given["request_id"]).str.replace(_INTEGRAL_FLOAT, r"\1", regex=True)
+    ids = ids.astype("string")
     out["request_id"] = ids
     checks.append((ids.isna(), "request_id", REASON_MISSING_ID))
 
+    out_of_range = {k: v.reset_index(drop=True) for k, v in (out_of_range or {}).items()}
     for col in DATETIME_COLUMNS:
         if col not in given.columns:
             out[col] = pd.Series(pd.NaT, index=given.index, dtype=_NS_UTC)
             continue
         parsed = parse_datetimes(given[col])
         bad = parsed.unparseable | parsed.ambiguous | unparseable.get(col, false)
+        out_of_range[col] = parsed.out_of_range | out_of_range.get(col, false)
         out[col] = parsed.values
         checks.append((bad, col, f"unparseable {col}"))
         if col == "opened_at":
-            checks.append((parsed.values.isna() & ~bad, col, f"missing {col}"))
+            checks.append((out_of_range[col], col, f"{col} {REASON_OUT_OF_RANGE}"))
+            missing = parsed.values.isna() & ~bad & ~out_of_range[col]
+            checks.append((missing, col, f"missing {col}"))
         if now is not None and col in PAST_COLUMNS:
             checks.append((parsed.values > now, col, f"{col} {REASON_FUTURE}"))
         unparseable[col] = bad
@@ -393,7 +468,15 @@ def validate(
     checks.append((outcome.isna(), "outcome", REASON_MISSING_OUTCOME))
     checks.append((outcome.notna() & ~outcome.isin(OUTCOMES), "outcome", REASON_UNKNOWN_OUTCOME))
     closed_at = out["closed_at"]
-    closed_missing = closed_at.isna() & ~unparseable.get("closed_at", false)
+    closed_outside = out_of_range.get("closed_at", false)
+    closed_missing = closed_at.isna() & ~unparseable.get("closed_at", false) & ~closed_outside
+    checks.append(
+        (
+            outcome.isin(CLOSED_OUTCOMES) & closed_outside,
+            "closed_at",
+            f"closed_at {REASON_OUT_OF_RANGE}",
+        )
+    )
     checks.append(
         (
             outcome.isin(CLOSED_OUTCOMES) & closed_missing,

@@ -52,7 +52,9 @@ from .events import EventCounts, Events, Rule, check_mapping, fold_events, parse
 from .safe import neutralise_csv_frame
 from .schema import (
     CANONICAL_COLUMNS,
+    CLOSED_OUTCOMES,
     COLUMNS,
+    DATE_RANGE_TEXT,
     DATETIME_COLUMNS,
     OUTCOMES,
     QUARANTINE_COLUMNS,
@@ -708,7 +710,10 @@ def _frame_as_text(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFram
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             out[str(col)] = s
             continue
-        s = s.astype("str")
+        missing = s.isna()
+        if pd.api.types.is_float_dtype(s.dtype) and (s[~missing] % 1 == 0).all():
+            s = s.astype("Int64")  # whole numbers as "1", as a CSV or a workbook gives them
+        s = s.astype("str").mask(missing)
         out[str(col)] = s.mask(s.isin(na)) if na else s
     return pd.DataFrame(out, index=frame.index)
 
@@ -775,44 +780,205 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable
 # --------------------------------------------------------------------------------------
 
 
+#: Names of parameters that hold a secret (in a URL query, a connection string or an
+#: ``odbc_connect=`` value, plain or URL-encoded): password, passwd, pwd, sslpassword,
+#: db_password, secret, client_secret, token, access_token, api_key, apikey, credentials ...
+_SECRET_KEY = (
+    r"[\w.-]*?(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|credentials?)"
+)
+#: What stands before a parameter name: the start, ``?``, ``&``, ``;``, a space, or the
+#: encoded ``&``/``;``/space of an encoded connection string (``%26``, ``%3B``, ``%20``,
+#: also encoded twice, ``%253B``).
+_PARAM_START = r"(?:(?<=^)|(?<=[?&;,\s{(+])|(?<=%26)|(?<=%3[Bb])|(?<=%20)|(?<=%2526)|(?<=%253[Bb]))"
+#: ``=`` plain or encoded (``%3D``, ``%253D``).
+_PARAM_EQUALS = r"(?:=|%(?:25)?3[Dd])"
+#: A value: ``{braced; may hold ;}`` or up to the next separator (plain or encoded).
+_PARAM_VALUE = r"(?:\{[^}]*\}?|(?:(?!%(?:25)?(?:26|3[Bb]))[^&;\s])+)"
+_SECRET_PARAM = re.compile(rf"(?i){_PARAM_START}({_SECRET_KEY}\s*{_PARAM_EQUALS})({_PARAM_VALUE})")
+#: ``scheme://user:password@`` (the user may be empty); greedy to the last ``@``, as a
+#: password may itself hold one.
+_USERINFO = re.compile(r"(://[^:/@\s]*:)\S*@")
+
+
 def redact_url(source: str) -> str:
     """A source text with its passwords replaced by ``***`` (file paths unchanged).
 
-    Hides the ``user:password@`` part of a SQLAlchemy URL and ``password=`` /
-    ``pwd=`` parameters (ODBC-style URLs and connection strings).
+    Hides the ``user:password@`` part of a URL (also with an empty user) and every
+    credential-like parameter (``password=``, ``passwd=``, ``pwd=``, ``sslpassword=``,
+    ``secret=``, ``token=``, ``api_key=`` ...) of a URL query or a connection string,
+    also inside a URL-encoded ``odbc_connect=`` value.
 
     Examples
     --------
     >>> redact_url("postgresql://ana:s3cret@db/itsm")
     'postgresql://ana:***@db/itsm'
+    >>> redact_url("postgresql://:s3cret@db/itsm")
+    'postgresql://:***@db/itsm'
     >>> redact_url("mssql+pyodbc://db/itsm?PWD=s3cret")
     'mssql+pyodbc://db/itsm?PWD=***'
     >>> redact_url("mssql://sa:p@ss@host/db")
     'mssql://sa:***@host/db'
     >>> redact_url("Server=x;Password=hunter2;")
     'Server=x;Password=***;'
+    >>> redact_url("mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BUID%3Dsa%3BPWD%3Ds3cret%3B")
+    'mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BUID%3Dsa%3BPWD%3D***%3B'
+    >>> redact_url("postgresql://db/itsm?sslpassword=s3cret&passwd=s3cret")
+    'postgresql://db/itsm?sslpassword=***&passwd=***'
     """
-    # greedy up to the last "@": a password may itself hold "@" (make_url would show its tail)
-    text = re.sub(r"(://[^:/@\s]+:)\S*@", r"\1***@", str(source))
-    return re.sub(r"(?i)\b(password|pwd)=[^&;\s]+", r"\1=***", text)
+    text = _USERINFO.sub(r"\1***@", str(source))
+    return _SECRET_PARAM.sub(r"\1***", text)
+
+
+def _secrets(source: str) -> list[str]:
+    """The secret values in ``source`` as written and decoded (longest first)."""
+    from urllib.parse import unquote
+
+    found: set[str] = set()
+    for text in (source, unquote(source), unquote(unquote(source))):
+        user = re.search(r"://[^:/@\s]*:(\S*)@", text)
+        if user and user.group(1):
+            found.add(user.group(1))
+        for match in _SECRET_PARAM.finditer(text):
+            value = match.group(2).strip("{}")
+            if value:
+                found.add(value)
+    found |= {unquote(v) for v in found}
+    return sorted((v for v in found if len(v) >= 2), key=len, reverse=True)
 
 
 def _scrub(text: str, source: str) -> str:
-    """Remove the raw URL and its password from a message."""
-    redacted = redact_url(source)
-    text = text.replace(source, redacted)
-    try:
-        from sqlalchemy.engine import make_url
-
-        password = make_url(source).password
-    except Exception:
-        password = None
-    if password:
-        text = text.replace(str(password), "***")
+    """Remove the raw URL and its secrets (as written or decoded) from a message."""
+    text = redact_url(text.replace(source, redact_url(source)))
+    for secret in _secrets(source):
+        text = text.replace(secret, "***")
     return text
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?")
+
+#: Words refused anywhere in a query besides the data-changing (DML) and definition (DDL)
+#: keywords. Other statements (SET, COPY, CALL, EXEC ...) are refused by their first word:
+#: a query starts with SELECT, WITH or VALUES. Words such as "comment" or "load" stay
+#: usable as column names.
+_WRITE_WORDS = frozenset({"INTO", "ATTACH", "DETACH", "PRAGMA", "VACUUM"})
+#: Per dialect: the statement that makes the open transaction read-only, sent first.
+READ_ONLY_TRANSACTION: dict[str, str] = {
+    "postgresql": "SET TRANSACTION READ ONLY",
+    "mysql": "SET TRANSACTION READ ONLY",
+    "mariadb": "SET TRANSACTION READ ONLY",
+    "oracle": "SET TRANSACTION READ ONLY",
+    "redshift": "SET TRANSACTION READ ONLY",
+    "cockroachdb": "SET TRANSACTION READ ONLY",
+}
+
+
+def check_read_only_query(query: str, label: str) -> None:
+    """Refuse, before anything is sent, a query that is not one read-only statement.
+
+    A database source is only ever read: one ``SELECT`` (``WITH ... SELECT`` or
+    ``VALUES``); no second statement, no ``INSERT``/``UPDATE``/``DELETE``/``DROP``/
+    ``CREATE``, ``SELECT ... INTO``, ``PRAGMA``, ``ATTACH`` or other statement that
+    changes the database, its session or its files.
+
+    Raises
+    ------
+    ConfigError
+        Naming the word that was refused (exit 2).
+
+    Examples
+    --------
+    >>> check_read_only_query("SELECT * FROM requests WHERE state <> 'drop'", "db")
+    >>> check_read_only_query("DROP TABLE requests", "db")
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.ConfigError: file 'db', column 'query': the query 'DROP TABLE requests' is not a query that only reads: it holds DROP, which would change the database. The workbook only ever reads a database. Give one SELECT statement (or a table name).
+    """
+    import sqlparse
+    from sqlparse import tokens as T
+
+    shown = " ".join(query.split())
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    hint = "give one SELECT statement (or a table name)"
+    statements = [
+        s
+        for s in sqlparse.parse(query)
+        if sqlparse.format(str(s), strip_comments=True).strip(" \n\t;")
+    ]
+    if len(statements) != 1:
+        raise ConfigError(
+            f"the query '{shown}' holds {len(statements)} statements; a database source is "
+            "read with exactly one",
+            file=label,
+            column="query",
+            hint=hint,
+        )
+    words = [
+        tok
+        for tok in statements[0].flatten()
+        if tok.ttype not in T.Whitespace
+        and tok.ttype not in T.Comment
+        and tok.ttype not in T.Punctuation
+    ]
+    first = words[0].normalized.upper() if words else ""
+    refused = next(
+        (
+            tok.normalized.upper()
+            for tok in words
+            if tok.ttype in T.Keyword
+            and (
+                tok.ttype in T.Keyword.DDL
+                or (tok.ttype in T.Keyword.DML and tok.normalized.upper() != "SELECT")
+                or tok.normalized.upper() in _WRITE_WORDS
+            )
+        ),
+        None,
+    )
+    if refused is None and first not in ("SELECT", "WITH", "VALUES"):
+        refused = first or "no statement"
+    if refused is not None:
+        raise ConfigError(
+            f"the query '{shown}' is not a query that only reads: it holds {refused}, which "
+            "would change the database. The workbook only ever reads a database",
+            file=label,
+            column="query",
+            hint=hint,
+        )
+
+
+def _read_only_url(source: str, label: str) -> Any:
+    """The URL to connect with: a SQLite file opened read-only (URI ``mode=ro``), which
+    must exist (SQLite would create an empty one); any other URL as given. SQLite has no
+    users: a user or password in its URL is ignored."""
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source)
+    if not url.drivername.startswith("sqlite"):
+        return url
+    url = url._replace(username=None, password=None)
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return url
+    query = dict(url.query)
+    if database.startswith("file:") and str(query.get("uri", "")).lower() == "true":
+        return url.set(query={**query, "mode": "ro"})
+    path = Path(database)
+    if not path.is_file():
+        siblings = [p.name for p in path.parent.glob("*")] if path.parent.is_dir() else []
+        close = difflib.get_close_matches(path.name, siblings, n=3)
+        raise InputError(
+            f"there is no such database: the file '{database}' does not exist"
+            + (" (it is a folder)" if path.is_dir() else ""),
+            file=label,
+            hint=(f"did you mean {', '.join(close)}? " if close else "")
+            + "Check the path after sqlite:/// (three slashes, then a path relative to the "
+            "current folder; four for an absolute path)",
+        )
+    return url.set(
+        database="file:" + quote(str(path.resolve())),
+        query={**query, "mode": "ro", "uri": "true"},
+    )
 
 
 def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.DataFrame, str]:
@@ -828,16 +994,23 @@ def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.
             column="query",
             hint="give query= a SELECT statement or a table name",
         )
+    if not _TABLE_NAME.fullmatch(query.strip()):
+        check_read_only_query(query, label)
     try:
-        engine = sa.create_engine(source)
+        engine = sa.create_engine(_read_only_url(source, label))
     except (ArgumentError, ImportError, ValueError) as exc:
+        detail = " ".join(str(exc).splitlines()[0].split())
         raise InputError(
-            f"the database URL cannot be used ({_scrub(str(exc), source)})",
+            f"the database URL cannot be used ({_scrub(detail, source)})",
             file=label,
             hint="write it as dialect+driver://user:password@host/database and install the driver",
         ) from None
     try:
         with engine.connect() as conn:
+            # a read-only transaction, always rolled back (never committed)
+            read_only = READ_ONLY_TRANSACTION.get(engine.dialect.name)
+            if read_only:
+                conn.exec_driver_sql(read_only)
             if _TABLE_NAME.fullmatch(query.strip()):
                 schema, _, name = query.strip().rpartition(".")
                 try:
@@ -854,9 +1027,13 @@ def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.
                 statement: Any = sa.select(table)
             else:
                 statement = sa.text(query)
-            raw = pd.read_sql_query(statement, conn)
-    except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            try:
+                raw = pd.read_sql_query(statement, conn)
+            finally:
+                conn.rollback()
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) else exc
+        detail = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
         raise InputError(
             f"the query failed ({_scrub(detail, source)})",
             file=label,
@@ -915,6 +1092,11 @@ class LoadResult:
     events:
         For an event log (``events:``): events read, requests formed, requests
         quarantined, events without a readable time; else None.
+    adjusted_values:
+        Values kept or read as missing (with a warning) rather than quarantined, counted
+        by what happened: a date outside 1677..2262 in an optional column read as missing,
+        a local time in a skipped daylight-saving hour moved forward, an sla_met value
+        that is neither true nor false read as unknown.
     """
 
     data: pd.DataFrame
@@ -931,6 +1113,7 @@ class LoadResult:
     rows_collapsed: int = 0
     columns_used: dict[str, str] = field(default_factory=dict)
     events: EventCounts | None = None
+    adjusted_values: dict[str, int] = field(default_factory=dict)
 
     def quarantined_by_reason(self) -> dict[str, int]:
         """Rows per reason (a row with two reasons counts under both), largest first."""
@@ -962,6 +1145,7 @@ class LoadResult:
             "warnings": list(self.warnings),
             "columns": dict(self.columns_used),
             "events": self.events.as_dict() if self.events else None,
+            "adjusted_values": dict(self.adjusted_values),
         }
 
 
@@ -1072,7 +1256,7 @@ _NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:\D|$)"
 
 @dataclass
 class _DateStats:
-    """One date column, gathered over the pieces of a source read in blocks."""
+    """One date (or yes/no) column, gathered over the pieces of a source read in blocks."""
 
     column: str
     canon: str
@@ -1080,6 +1264,14 @@ class _DateStats:
     failed: int = 0
     example: str | None = None
     ambiguous: int = 0
+    #: local times in the skipped hour of a DST change (moved forward), and the first one
+    nonexistent: int = 0
+    nonexistent_example: str | None = None
+    #: dates outside the representable range read as missing (optional columns), first one
+    out_of_range: int = 0
+    out_of_range_example: str | None = None
+    #: yes/no values that are neither true nor false: value -> count
+    unrecognised: dict[str, int] = field(default_factory=dict)
     either: bool = False
     day_first: tuple[int, str] | None = None  # first (row, value) that can only be day-first
     month_first: tuple[int, str] | None = None  # first (row, value) that can only be month-first
@@ -1146,9 +1338,46 @@ def _check_day_month_order(stats: _DateStats, mapping: Mapping, label: str) -> N
     raise InputError(message, file=label, column=column, row=row, hint=hint)
 
 
+def _adjusted_values(stats: Iterable[_DateStats]) -> dict[str, int]:
+    """Values kept or read as missing with a warning, counted by what happened to them."""
+    out: dict[str, int] = {}
+    for st in stats:
+        if st.out_of_range:
+            out[f"{st.canon} out of range, read as missing"] = st.out_of_range
+        if st.nonexistent:
+            out[f"{st.canon} in a skipped daylight-saving hour, moved forward"] = st.nonexistent
+        if st.unrecognised:
+            out[f"{st.canon} not recognised, read as unknown"] = sum(st.unrecognised.values())
+    return out
+
+
 def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
     out = []
     for st in stats:
+        if st.unrecognised:
+            shown = ", ".join(
+                f"'{v}' ({n:,})"
+                for v, n in sorted(st.unrecognised.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+            )
+            out.append(
+                f"{sum(st.unrecognised.values()):,} value(s) of '{st.column}' ({st.canon}) are "
+                f"neither true nor false: {shown}; they are read as unknown. List them under "
+                f"sla_met: true_values / false_values in the {mapping.label}"
+            )
+            continue
+        if st.out_of_range:
+            out.append(
+                f"{st.out_of_range:,} value(s) of '{st.column}' ({st.canon}) are dates outside "
+                f"{DATE_RANGE_TEXT} (e.g. '{st.out_of_range_example}'); they are read as "
+                "missing (an export's 9999-12-31 usually means 'never')"
+            )
+        if st.nonexistent:
+            out.append(
+                f"{st.nonexistent:,} value(s) of '{st.column}' (e.g. '{st.nonexistent_example}') "
+                f"fall in the hour skipped by a daylight-saving change in {mapping.timezone}, so "
+                "that local time never existed; they were moved forward to the end of the gap. "
+                "Check the mapping's timezone"
+            )
         if st.given and st.failed / st.given > 0.5:
             out.append(
                 f"{st.failed:,} of {st.given:,} values of '{st.column}' ({st.canon}) could not "
@@ -1318,6 +1547,9 @@ def _parse_dates(
     if st.example is None and parsed.unparseable.any():
         st.example = str(raw[parsed.unparseable].iloc[0])
     st.ambiguous += int(parsed.ambiguous.sum())
+    st.nonexistent += int(parsed.nonexistent.sum())
+    if st.nonexistent_example is None and parsed.nonexistent.any():
+        st.nonexistent_example = str(raw[parsed.nonexistent].iloc[0])
     if not m.datetime_format:
         st.add_order(raw, source_rows)
         _check_day_month_order(st, m, label)
@@ -1380,10 +1612,12 @@ def _convert(
     m: Mapping,
     label: str,
     stats: dict[str, _DateStats],
-) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Parse one piece of cleaned text into canonical columns (plus ``source_row``)."""
+) -> tuple[pd.DataFrame, dict[str, pd.Series], dict[str, pd.Series]]:
+    """Parse one piece of cleaned text into canonical columns (plus ``source_row``);
+    also the masks of unparseable and of out-of-range dates per date column."""
     frame: dict[str, pd.Series] = {}
     unparseable: dict[str, pd.Series] = {}
+    outside: dict[str, pd.Series] = {}
     for canon, col in plan.columns.items():
         if canon not in DATETIME_COLUMNS:
             frame[canon] = kept[col]
@@ -1391,18 +1625,36 @@ def _convert(
         parsed = _parse_dates(kept[col], source_rows, canon, m, label, stats)
         frame[canon] = parsed.values
         unparseable[canon] = parsed.unparseable | parsed.ambiguous
+        outside[canon] = parsed.out_of_range
     frame["outcome"] = _outcomes(kept[plan.outcome], m)
+    for canon, mask in outside.items():
+        # a required date out of range is quarantined (schema.validate); else read as missing
+        if canon == "opened_at":
+            continue
+        if canon == "closed_at":
+            mask = mask & ~frame["outcome"].str.lower().isin(CLOSED_OUTCOMES).to_numpy()
+        if mask.any():
+            st = stats[canon]
+            st.out_of_range += int(mask.sum())
+            if st.out_of_range_example is None:
+                st.out_of_range_example = str(kept[plan.columns[canon]][mask].iloc[0])
     if plan.sla_met is not None:
         spec = m.sla_met
+        given = kept[plan.sla_met]
         frame["sla_met"] = parse_booleans(
-            kept[plan.sla_met],
+            given,
             true_values=spec.true_values if spec else None,
             false_values=spec.false_values if spec else None,
         )
+        unknown = given.notna() & frame["sla_met"].isna()
+        if unknown.any():
+            st = stats.setdefault("sla_met", _DateStats(column=plan.sla_met, canon="sla_met"))
+            for value, n in given[unknown].value_counts().items():
+                st.unrecognised[str(value)] = st.unrecognised.get(str(value), 0) + int(n)
     for col in plan.keep:
         frame[col] = kept[col]
     frame["source_row"] = source_rows.reset_index(drop=True)
-    return pd.DataFrame(frame), unparseable
+    return pd.DataFrame(frame), unparseable, outside
 
 
 def _columns_used(plan: _Plan, m: Mapping) -> dict[str, str]:
@@ -1444,10 +1696,12 @@ def _validate_piece(
     """Convert and validate ``kept`` (rows ``source_rows``); quarantine values come from
     ``work`` (the cleaned mapped text, rows ``work_rows``, ascending). ``derived``
     columns (already typed, one value per row of ``kept``) are taken as they are."""
-    frame, unparseable = _convert(kept, source_rows, plan, m, label, stats)
+    frame, unparseable, outside = _convert(kept, source_rows, plan, m, label, stats)
     for canon, values in (derived or {}).items():
         frame[canon] = values.array
-    validated = validate(frame, source=label, unparseable=unparseable, now=now)
+    validated = validate(
+        frame, source=label, unparseable=unparseable, now=now, out_of_range=outside
+    )
     q = validated.quarantine[list(QUARANTINE_COLUMNS)]
     positions = np.searchsorted(work_rows, q["source_row"].to_numpy())
     values = work.iloc[positions].reset_index(drop=True)
@@ -1535,7 +1789,7 @@ def _duplicated_ids(source: str, read: Any, parse: Any, column: str, na: set[str
 
 def _load_in_blocks(
     source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
-) -> tuple[list[_Piece], _Plan, int, list[str]]:
+) -> tuple[list[_Piece], _Plan, int, dict[str, _DateStats]]:
     """Read a big delimited file block by block (pyarrow's streaming CSV reader).
 
     Two passes: the first reads only the request ids and finds the duplicated ones;
@@ -1616,7 +1870,7 @@ def _load_in_blocks(
         pieces.append(
             _validate_piece(work, work, pd.Series(rows), rows, plan, m, label, stats, now)
         )
-    return pieces, plan, offset, _date_warnings(stats.values(), m)
+    return pieces, plan, offset, stats
 
 
 def _load(
@@ -1639,9 +1893,7 @@ def _load(
     pieces: list[_Piece] | None = None
     if sep is not None:
         try:
-            pieces, plan, rows_read, date_warnings = _load_in_blocks(
-                source, sep, m, label, keep, now
-            )
+            pieces, plan, rows_read, stats = _load_in_blocks(source, sep, m, label, keep, now)
             fingerprint = sha256_file(source)
         except _NotStreamable:
             pieces = None  # the whole-file reader gives the exact error or reads it
@@ -1700,11 +1952,10 @@ def _load(
                 .sort_values("source_row", kind="stable")
                 .reset_index(drop=True)
             )
-        date_warnings = _date_warnings(stats.values(), m)
     if plan.absent:
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
     warnings.extend(_event_warnings(plan, m, folded))
-    warnings.extend(date_warnings)
+    warnings.extend(_date_warnings(stats.values(), m))
 
     rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
     frames = [p.data for p in pieces]
@@ -1748,6 +1999,7 @@ def _load(
             requests_quarantined=folded.counts.requests_formed - len(data),
             events_without_time=folded.counts.events_without_time,
         ),
+        adjusted_values=_adjusted_values(stats.values()),
     )
 
 

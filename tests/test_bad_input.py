@@ -201,6 +201,52 @@ CASES: dict[str, Case] = {
     "mapping not YAML": Case(
         "bom_utf8.csv", m("mapping_not_yaml.yaml"), row=2, says=("not valid YAML",)
     ),
+    # --- issue 10, data side ---------------------------------------------------------------
+    "dates outside 1677..2262 (9999-12-31, 1000, 0001)": Case(
+        "never_dates.csv",
+        status=0,
+        rows_kept=3,
+        quarantined={
+            2: "opened_at out of range 1677..2262",
+            4: "closed_at out of range 1677..2262",
+        },
+        says=(
+            "2 value(s) of 'sla_due_at' (sla_due_at) are dates outside",
+            "1 value(s) of 'closed_at' (closed_at)",
+            "1 value(s) of 'assessed_at' (assessed_at)",
+            "read as missing",
+        ),
+    ),
+    "typed Parquet timestamps outside 1677..2262": Case(
+        "never_dates.parquet",
+        status=0,
+        rows_kept=3,
+        quarantined={
+            2: "opened_at out of range 1677..2262",
+            4: "closed_at out of range 1677..2262",
+        },
+        says=("2 value(s) of 'sla_due_at' (sla_due_at) are dates outside",),
+    ),
+    "sla_met 'maybe' and 'Ja'": Case(
+        "sla_met_unrecognised.csv",
+        status=0,
+        rows_kept=6,
+        says=("3 value(s) of 'sla_met'", "neither true nor false", "'maybe' (2), 'Ja' (1)"),
+    ),
+    "local times skipped and repeated by daylight saving": Case(
+        "daylight_saving_times.csv",
+        m("berlin_mapping.yaml"),
+        status=0,
+        rows_kept=2,
+        quarantined={2: "unparseable opened_at"},
+        says=(
+            "1 value(s) of 'opened_at' (e.g. '2025-03-30 02:30') fall in the hour skipped",
+            "repeated hour",
+        ),
+    ),
+    "ids written as floats (CSV)": Case("float_ids.csv", status=0, rows_kept=3),
+    "ids written as floats (Parquet)": Case("float_ids.parquet", status=0, rows_kept=3),
+    "ids written as numbers (Excel)": Case("float_ids.xlsx", status=0, rows_kept=3),
     "mapping with a python tag": Case(
         "bom_utf8.csv",
         m("mapping_python_tag.yaml"),
@@ -262,10 +308,16 @@ def test_corpus_has_thirty_files():
     assert len(files) >= 30, len(files)
 
 
+#: corpus files checked by their own tests below (database sources)
+OWN_TESTS = {"requests.db"}
+
+
 def test_every_corpus_file_is_in_a_case():
-    used = {c.file for c in CASES.values()} | {
-        a.removeprefix(str(CORPUS) + "/") for c in CASES.values() for a in c.args
-    }
+    used = (
+        {c.file for c in CASES.values()}
+        | OWN_TESTS
+        | {a.removeprefix(str(CORPUS) + "/") for c in CASES.values() for a in c.args}
+    )
     files = {p.name for p in CORPUS.iterdir() if p.is_file() and p.suffix not in (".py", ".md")}
     assert files - used == set()
 
@@ -553,3 +605,234 @@ def test_a_malformed_big_file_gets_the_whole_file_error(tmp_path, monkeypatch, c
     for name, row in (("ragged_row.csv", 3), ("extra_field_every_row.csv", 1)):
         status, text = run_cli(["validate", str(CORPUS / name)], capsys)
         assert status == 2 and f"row {row}:" in text and "Traceback" not in text
+
+
+# --------------------------------------------------------------------------------------
+# Issue 10, data side: values of the loaded files, read-only databases, password spellings
+# --------------------------------------------------------------------------------------
+
+
+def test_values_outside_the_date_range_are_missing_not_a_traceback():
+    from csi_lib.sources import load_requests
+
+    for name in ("never_dates.csv", "never_dates.parquet"):
+        res = load_requests(CORPUS / name)
+        data = res.data.set_index("request_id")
+        assert list(data.index) == ["R1", "R3", "R5"], name
+        # 9999-12-31 is "never": no due date, not assessed, open (not closed)
+        assert data["sla_due_at"].isna().tolist() == [True, False, True]
+        assert data.loc["R3", "sla_due_at"] == pd.Timestamp("2025-03-10 08:00", tz="UTC")
+        assert pd.isna(data.loc["R3", "assessed_at"])
+        assert pd.isna(data.loc["R5", "closed_at"]) and data.loc["R5", "outcome"] == "open"
+        assert res.summary()["adjusted_values"] == {
+            "assessed_at out of range, read as missing": 1,
+            "closed_at out of range, read as missing": 1,
+            "sla_due_at out of range, read as missing": 2,
+        }
+
+
+def test_sla_met_values_not_recognised_are_counted():
+    from csi_lib.sources import load_requests
+
+    res = load_requests(CORPUS / "sla_met_unrecognised.csv")
+    assert res.data["sla_met"].tolist() == [True, pd.NA, pd.NA, False, pd.NA, True]
+    assert res.summary()["adjusted_values"] == {"sla_met not recognised, read as unknown": 3}
+
+
+def test_nonexistent_local_time_is_moved_forward_and_counted():
+    from csi_lib.sources import load_requests
+
+    res = load_requests(
+        CORPUS / "daylight_saving_times.csv", mapping=CORPUS / "berlin_mapping.yaml"
+    )
+    # 02:30 does not exist in Berlin on 30 March 2025: moved to 03:00 CEST (01:00 UTC)
+    assert res.data.set_index("request_id").loc["R1", "opened_at"] == pd.Timestamp(
+        "2025-03-30 01:00", tz="UTC"
+    )
+    assert res.summary()["adjusted_values"] == {
+        "opened_at in a skipped daylight-saving hour, moved forward": 1
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "ids"),
+    [
+        ("float_ids.csv", ["123", "124", "125"]),
+        ("float_ids.parquet", ["1", "2", "3"]),
+        ("float_ids.xlsx", ["124", "125", "126"]),
+    ],
+)
+def test_ids_written_as_floats_read_the_same_in_every_reader(name, ids):
+    from csi_lib.sources import load_requests
+
+    assert load_requests(CORPUS / name).data["request_id"].tolist() == ids
+
+
+@pytest.fixture
+def database(tmp_path) -> Path:
+    """A copy of the corpus database (the originals are never handed to a test that writes)."""
+    import shutil
+
+    db = tmp_path / "requests.db"
+    shutil.copy(CORPUS / "requests.db", db)
+    return db
+
+
+def table_rows(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    con.close()
+    return rows
+
+
+WRITES = [
+    "DROP TABLE requests",
+    "DELETE FROM requests",
+    "INSERT INTO requests (request_id) VALUES ('X')",
+    "UPDATE requests SET outcome = 'open'",
+    "CREATE TABLE t AS SELECT * FROM requests",
+    "PRAGMA writable_schema = 1",
+    "SELECT * FROM requests; DROP TABLE requests",
+    "SELECT * FROM requests;\nDELETE FROM requests -- a comment",
+    "ATTACH DATABASE 'other.db' AS other",
+    "WITH gone AS (DELETE FROM requests RETURNING *) SELECT * FROM gone",
+    "SELECT * INTO copy FROM requests",
+    "VACUUM INTO 'copy.db'",
+    "REPLACE INTO requests (request_id) VALUES ('R1')",
+]
+
+
+@pytest.mark.parametrize("query", WRITES)
+def test_a_statement_that_is_not_a_query_is_refused_before_it_is_sent(
+    query, database, tmp_path, capsys, monkeypatch
+):
+    import sqlalchemy
+
+    sent = []
+    real = sqlalchemy.create_engine
+    monkeypatch.setattr(
+        sqlalchemy, "create_engine", lambda *a, **k: sent.append(a) or real(*a, **k)
+    )
+    monkeypatch.chdir(tmp_path)
+    status, text = run_cli(["validate", f"sqlite:///{database}", "--query", query], capsys)
+    assert status == 2 and "Traceback" not in text
+    assert text.startswith("error: ") and text.count("\n") == 1
+    assert "column 'query'" in text and "only ever reads a database" in text or "statements" in text
+    assert sent == [], "nothing was sent to the database"
+    assert table_rows(database) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.db"]
+
+
+def test_drop_table_exits_2_and_the_table_is_still_there(database, capsys):
+    status, text = run_cli(
+        ["validate", f"sqlite:///{database}", "--query", "DROP TABLE requests"], capsys
+    )
+    assert status == 2
+    assert "it holds DROP" in text
+    assert table_rows(database) == 5
+
+
+def test_sqlite_is_opened_read_only_even_if_a_write_slipped_through(database, monkeypatch):
+    """The second line of defence: SQLite opened with mode=ro refuses the write itself."""
+    from csi_lib import sources
+    from csi_lib.errors import InputError
+
+    monkeypatch.setattr(sources, "check_read_only_query", lambda query, label: None)
+    with pytest.raises(InputError, match="readonly database"):
+        sources.load_requests(f"sqlite:///{database}", query="DELETE FROM requests RETURNING *")
+    assert table_rows(database) == 5
+
+
+def test_every_database_read_is_rolled_back(database, monkeypatch):
+    import sqlalchemy as sa
+
+    from csi_lib.sources import load_requests
+
+    rolled_back = []
+    real = sa.engine.Connection.rollback
+    monkeypatch.setattr(
+        sa.engine.Connection, "rollback", lambda self: rolled_back.append(1) or real(self)
+    )
+    assert load_requests(f"sqlite:///{database}", query="requests").rows_kept == 5
+    assert load_requests(f"sqlite:///{database}", query="SELECT * FROM requests").rows_kept == 5
+    assert len(rolled_back) == 2
+
+
+def test_read_only_transaction_where_the_dialect_has_one():
+    from csi_lib.sources import READ_ONLY_TRANSACTION
+
+    for dialect in ("postgresql", "mysql", "oracle"):
+        assert READ_ONLY_TRANSACTION[dialect] == "SET TRANSACTION READ ONLY"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM requests WHERE outcome <> 'drop table'",
+        "select request_id, replace(category, 'a', 'b') AS category, opened_at, closed_at, outcome from requests",
+        "WITH r AS (SELECT * FROM requests) SELECT * FROM r;",
+        "-- the requests\nSELECT * FROM requests /* all of them */",
+    ],
+)
+def test_queries_that_only_read_are_run(query, database):
+    from csi_lib.sources import load_requests
+
+    assert load_requests(f"sqlite:///{database}", query=query).rows_read == 5
+
+
+def test_a_missing_sqlite_database_is_not_created(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "request.db").write_bytes((CORPUS / "requests.db").read_bytes())
+    status, text = run_cli(["validate", "sqlite:///requests.db", "--query", "requests"], capsys)
+    assert status == 2 and "Traceback" not in text
+    assert "no such database" in text and "did you mean request.db" in text.lower()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["request.db"]
+
+
+SECRET = "Pa55word-x"
+SPELLINGS = {
+    "URL-encoded odbc_connect PWD": "?odbc_connect=DRIVER%3D%7BSQLite%7D%3BUID%3Dsa%3BPWD%3D{s}%3B",
+    "odbc_connect encoded twice": "?odbc_connect=DRIVER%253DSQLite%253BPWD%253D{s}%253B",
+    "passwd=": "?passwd={s}",
+    "sslpassword=": "?sslpassword={s}",
+    "password= after another parameter": "?timeout=5&password={s}",
+    "token=": "?access_token={s}",
+}
+
+
+def spelled(name: str, db: Path) -> str:
+    if name == "empty user":
+        return f"sqlite://:{SECRET}@/{db}"
+    return f"sqlite:///{db}" + SPELLINGS[name].format(s=SECRET)
+
+
+@pytest.mark.parametrize("name", [*SPELLINGS, "empty user"])
+def test_password_spellings_never_shown(name, database, tmp_path, capsys):
+    """The Source: line, csi kpis, a baseline's manifest.json and an error message."""
+    url = spelled(name, database)
+    status, text = run_cli(["validate", url, "--query", "requests"], capsys)
+    assert status == 0, text
+    source_line = " ".join(text.split("Source:")[1].split("mapping:")[0].split())
+    assert source_line.startswith("sqlite://") and "***" in source_line
+    status, kpis_text = run_cli(["kpis", url, "--query", "requests", "--kpi", "received"], capsys)
+    assert status == 0, kpis_text
+    out = tmp_path / "baseline"
+    status, base_text = run_cli(["baseline", url, "--query", "requests", "--out", str(out)], capsys)
+    assert status == 0, base_text
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "***" in manifest["source"]
+    status, error = run_cli(["validate", url, "--query", "no_such_table"], capsys)
+    assert status == 2 and "***" in error
+    for shown in (text, kpis_text, base_text, error, *(p.read_text() for p in out.rglob("*.json"))):
+        assert SECRET not in shown
+        assert SECRET.replace("-", "%2D") not in shown
+
+
+def test_a_driver_message_with_the_decoded_password_is_scrubbed():
+    from csi_lib.sources import _scrub
+
+    url = "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BUID%3Dsa%3BPWD%3Ds3cr%40t%3B"
+    message = "Login failed: DRIVER={ODBC};UID=sa;PWD=s3cr@t; (18456)"
+    assert "s3cr" not in _scrub(message, url)

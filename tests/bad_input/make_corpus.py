@@ -360,5 +360,97 @@ def main() -> None:  # noqa: PLR0915 - one statement per corpus file
     (cycle / "cycle.yaml").write_text(text, encoding="utf-8")
 
 
+def round_two() -> None:
+    """Data-side cases of issue 10 (never dates, read-only SQL, password spellings, ...)."""
+    # --- dates outside 1677..2262: "never" (9999-12-31), year 1000, year 0001 -------------
+    header = "request_id,opened_at,assessed_at,closed_at,outcome,category,sla_due_at"
+    never = [
+        "R1,2025-03-03 09:00,2025-03-03 10:00,2025-03-04 09:00,fulfilled,Laptop,9999-12-31",
+        "R2,1000-01-01 09:00,,2025-03-04 09:00,fulfilled,Laptop,",
+        "R3,2025-03-04 08:00,9999-12-31 23:59:59,,open,Phone,2025-03-10 08:00",
+        "R4,2025-03-05 14:00,,0001-01-01 00:00,fulfilled,Laptop,",
+        "R5,2025-03-06 10:00,,9999-12-31,open,Access,9999-12-31",
+    ]
+    write("never_dates.csv", csv_text(*never, header=header))
+    # the same as typed timestamps (microseconds hold year 9999; nanoseconds do not)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(io.StringIO(csv_text(*never, header=header)), dtype=str)
+    table = pa.table(
+        {
+            col: pa.array(
+                [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in frame[col]],
+                type=pa.timestamp("us"),
+            )
+            if col.endswith("_at")
+            else pa.array(frame[col].tolist(), type=pa.string())
+            for col in frame.columns
+        }
+    )
+    pq.write_table(table, HERE / "never_dates.parquet")
+    # --- sla_met values that are neither true nor false ----------------------------------------
+    write(
+        "sla_met_unrecognised.csv",
+        csv_text(
+            *[
+                r + f",{flag}"
+                for r, flag in zip(GOOD, ["true", "maybe", "Ja", "no", "maybe"], strict=True)
+            ],
+            "R6,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,Laptop,portal,P3,Desk,4,0,yes",
+            header=HEADER + ",sla_met",
+        ),
+    )
+    # --- local times a daylight-saving change skips (30 March) or repeats (26 October) ---------
+    write(
+        "daylight_saving_times.csv",
+        csv_text(
+            "R1,2025-03-30 02:30,,2025-03-30 09:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R2,2025-10-26 02:30,,2025-10-26 09:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+            "R3,2025-03-30 08:00,,2025-03-30 09:00,fulfilled,Laptop,portal,P3,Desk,5,0",
+        ),
+    )
+    write(
+        "berlin_mapping.yaml",
+        "\n".join(
+            [
+                "name: berlin-export",
+                "timezone: Europe/Berlin",
+                "columns:",
+                "  request_id: request_id",
+                "  opened_at: opened_at",
+                "  closed_at: closed_at",
+                "  outcome: outcome",
+                "",
+            ]
+        ),
+    )
+    # --- ids a spreadsheet or Parquet wrote as numbers --------------------------------------
+    write(
+        "float_ids.csv",
+        csv_text(
+            *[
+                ",".join([i, *r.split(",")[1:]])
+                for i, r in zip(["123.0", "124", " 125.0 "], GOOD, strict=False)
+            ]
+        ),
+    )
+    ids = pd.read_csv(io.StringIO(csv_text(*GOOD[:3])), dtype=str)
+    ids["request_id"] = [1.0, 2.0, 3.0]
+    ids.to_parquet(HERE / "float_ids.parquet", index=False)
+    ids["request_id"] = [124, 125.0, 126]
+    with pd.ExcelWriter(HERE / "float_ids.xlsx", engine="openpyxl") as xw:
+        ids.to_excel(xw, sheet_name="Requests", index=False)
+    # --- a database (SQLite) for the read-only and password cases ---------------------------
+    import sqlite3
+
+    db = HERE / "requests.db"
+    db.unlink(missing_ok=True)
+    with sqlite3.connect(db) as con:
+        pd.read_csv(io.StringIO(csv_text(*GOOD)), dtype=str).to_sql("requests", con, index=False)
+    con.close()
+
+
 if __name__ == "__main__":
     main()
+    round_two()
