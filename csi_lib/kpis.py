@@ -240,8 +240,15 @@ def is_satisfied(df: pd.DataFrame) -> pd.Series:
 
 
 def has_csat(df: pd.DataFrame) -> pd.Series:
-    """True where the request has a survey score."""
-    return df["csat"].notna()
+    """True where the request has a survey score; unknown (NaN) everywhere when no row has one.
+
+    Data without any survey score (no survey column, or an empty one) does not
+    measure the response rate: it is missing ("not measured"), not 0 %.
+    """
+    scored = df["csat"].notna()
+    if not scored.any():
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+    return scored
 
 
 def is_reopened(df: pd.DataFrame) -> pd.Series:
@@ -756,6 +763,8 @@ def _tidy(
     grid: _Grid, *, by: str | None, freq: Freq | None, min_group_size: int | None
 ) -> pd.DataFrame:
     n_kpis, n_bins, _ = grid.value.shape
+    shown = None  # (kpi, group): the KPI's population in the group is large enough
+    hidden_by_kpi: dict[str, int] = {}
     if grid.labels is None:
         keep = np.array([0])
         hidden = 0
@@ -763,7 +772,18 @@ def _tidy(
         active = grid.active.any(0)
         keep_mask = active.copy()
         if min_group_size is not None:
-            keep_mask &= grid.received.sum(0) >= min_group_size
+            # each KPI's own population over the period (e.g. fulfilled requests for
+            # fulfil_median_h), not the requests received
+            size = grid.n.sum(1).astype("float64")
+            for i, k in enumerate(grid.kpis):
+                if k.population == "open_at_end" and k.measure is None:
+                    # backlog: the requests still open at the end, not all those opened before
+                    size[i] = np.nan_to_num(grid.value[i]).sum(0)
+            shown = (size >= min_group_size) & active[None, :]
+            keep_mask &= shown.any(0)
+            hidden_by_kpi = {
+                k.key: int((active & ~shown[i]).sum()) for i, k in enumerate(grid.kpis)
+            }
         keep = np.flatnonzero(keep_mask)
         hidden = int((active & ~keep_mask).sum())
     n_keep = len(keep)
@@ -782,8 +802,14 @@ def _tidy(
     cols["value"] = value
     cols["n"] = n
     out = pd.DataFrame(cols)
+    if shown is not None:
+        mask = np.broadcast_to(shown[:, keep].T[None, :, :], (n_bins, n_keep, n_kpis)).ravel()
+        if not mask.all():
+            out = out[mask].reset_index(drop=True)
     if min_group_size is not None:
         out.attrs["hidden_groups"] = hidden
+        out.attrs["hidden_by_kpi"] = hidden_by_kpi
+        out.attrs["min_group_size"] = int(min_group_size)
     return out
 
 
@@ -816,8 +842,11 @@ def kpi_table(
     kpis:
         KPI keys (default: the whole catalogue).
     min_group_size:
-        Hide groups with fewer requests received in the whole period;
-        ``result.attrs["hidden_groups"]`` says how many.
+        Hide a group's value of a KPI when the KPI's own population in the group
+        over the whole period (column ``n``: e.g. fulfilled requests for
+        ``fulfil_median_h``, scored requests for ``csat_mean``) is smaller;
+        ``result.attrs["hidden_by_kpi"]`` counts the hidden groups per KPI,
+        ``result.attrs["hidden_groups"]`` the groups hidden for every KPI.
     scope:
         ``{column: value or [values]}`` filter applied first (see :func:`scope_filter`).
 
@@ -889,8 +918,12 @@ def breakdown(
 ) -> pd.DataFrame:
     """KPI values per group of ``by`` over the period; small groups hidden.
 
-    Groups with fewer than ``min_group_size`` requests received in the period are
-    dropped and counted in ``result.attrs["hidden_groups"]``.
+    A group's value of a KPI is left out when the KPI's own population in the
+    group (``n``: fulfilled requests for ``fulfil_median_h``, closed requests
+    for ``pct_within_sla``...) is under ``min_group_size``;
+    ``result.attrs["hidden_by_kpi"]`` counts the hidden groups per KPI and
+    ``result.attrs["hidden_groups"]`` the groups hidden for every KPI.
+    See :func:`hidden_text` for the sentence readers see.
 
     Returns
     -------
@@ -906,6 +939,34 @@ def breakdown(
         raise ConfigError("a breakdown needs a dimension", column="by",
                           hint="available dimensions: " + ", ".join(_available_dimensions(df)))  # fmt: skip
     return kpi_table(df, period, by=by, kpis=kpis, min_group_size=min_group_size, scope=scope)
+
+
+def hidden_text(table: pd.DataFrame, kpi: str | KPI | None = None) -> str:
+    """The sentence saying how many groups a breakdown hid and why ("" when none).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame(); t.attrs.update(hidden_by_kpi={"fulfil_median_h": 3}, min_group_size=5)
+    >>> hidden_text(t, "fulfil_median_h")
+    '3 groups with fewer than 5 requests in the population of Median time to fulfil are hidden to protect individuals.'
+    """
+    size = table.attrs.get("min_group_size")
+    if kpi is not None:
+        k = get_kpi(kpi)
+        n = int(
+            table.attrs.get("hidden_by_kpi", {}).get(k.key, table.attrs.get("hidden_groups", 0))
+        )
+        whose = f"in the population of {k.label}"
+    else:
+        n = int(table.attrs.get("hidden_groups", 0))
+        whose = "in the population of every KPI"
+    if not n:
+        return ""
+    fewer = f"fewer than {size} requests" if size else "too few requests"
+    return (
+        f"{n} group{'s' if n != 1 else ''} with {fewer} {whose} "
+        f"{'are' if n != 1 else 'is'} hidden to protect individuals."
+    )
 
 
 def observations(

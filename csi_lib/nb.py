@@ -30,14 +30,24 @@ def readable_float(value: float) -> str:
     return f"{value:.3g}"
 
 
-def setup() -> None:
-    """Apply the workbook's look and display settings in a notebook kernel."""
+def setup(*, reader_tables: bool = True) -> None:
+    """Apply the workbook's look and display settings in a notebook kernel.
+
+    With ``reader_tables`` (default) every DataFrame is drawn as a table for
+    readers (:func:`csi_lib.present.install`: headers in words, no index, units,
+    nothing cut); the frames themselves keep their raw values.
+    """
     theme.use()
     pio.renderers.default = "plotly_mimetype"
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.precision", 1)
     pd.set_option("display.float_format", readable_float)
+    pd.set_option("display.max_colwidth", None)  # text is wrapped, never cut with "..."
+    if reader_tables:
+        from . import present
+
+        present.install()
 
 
 #: A link destination that may stay live: http(s) or mailto, no escapes, entities or spaces

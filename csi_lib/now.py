@@ -23,6 +23,7 @@ import pandas as pd
 from . import kpis as K
 from .baseline import Snapshot, create_snapshot, load_snapshot, row_counts
 from .periods import Period
+from .present import present
 from .sources import LoadResult, data_quality, load_requests
 from .tables import scorecard
 
@@ -73,9 +74,13 @@ class StageOne:
         return text
 
     def quality(self) -> pd.DataFrame:
-        """Coverage of each canonical column (see :func:`csi_lib.sources.data_quality`), for display."""
-        table = data_quality(self.load).set_index("column")
-        return table.astype(object).where(table.notna(), "")
+        """Coverage of each canonical column, as a table for readers.
+
+        The tidy frame is :func:`csi_lib.sources.data_quality`; here headers are
+        words, "In the source" reads yes/no and an em dash marks "none"
+        (no source column, no lowest/highest value for text columns).
+        """
+        return present(data_quality(self.load), kpi_column=None)
 
     def values(self) -> pd.Series:
         """All KPI values over the period."""

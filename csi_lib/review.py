@@ -50,6 +50,7 @@ from . import kpis as kpi_engine
 from .errors import CsiError
 from .evidence import Evidence, compare
 from .periods import Period
+from .present import MISSING, present
 from .spc import RULES, xmr
 from .storage import atomic_write
 from .tables import format_value
@@ -791,7 +792,8 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     cycle:
         A :class:`~csi_lib.cycle.Cycle` (opened with ``as_of``) or a :class:`CycleReview`.
     formatted:
-        Values as text with units (hours, %) for display.
+        A table for readers (:func:`csi_lib.present.present`): headers in
+        words, values with units, no index, without the KPI key and kind.
 
     Returns
     -------
@@ -837,9 +839,9 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows, columns=_PROGRESS_COLUMNS)
-    if formatted:  # for reading: one row per target, named by its id
-        table = table.set_index("target")
     table.attrs["note"] = progress_note(rv)
+    if formatted:  # for reading: headers in words, units, no index (csi_lib.present)
+        table = present(table, drop=("kpi", "kind"))
     return table
 
 
@@ -960,7 +962,6 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
             review=tr.fmt(tr.compared_value),
             target_value=tr.target_text,
             change=_signed(change, tr),
-            change_pct="—" if pd.isna(pct) else f"{pct:+.0f} %",
             met={True: "met", False: "not met", None: "—"}[met],
             p_value="—" if pd.isna(row["p_value"]) else _p_text(row["p_value"]),
         )
@@ -998,16 +999,18 @@ def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
         review starts), ``chart_evidence`` (the signal in words),
         ``test``, ``p_value``, ``verdict`` (see :data:`VERDICTS`) and
         ``evidence`` (the test's sentence). ``attrs["note"]`` says which
-        periods are compared.
+        periods are compared. With ``formatted``, a table for readers
+        (:func:`csi_lib.present.present`) without the KPI key, measure, kind, test and
+        p-value (the evidence sentence names the test and its p-value).
     """
     rv = assess(cycle)
     rows = [_review_row(tr, formatted) for tr in rv] if rv.compared is not None else []
     table = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
-    if formatted:  # for reading: one row per target, named by its id
-        table = table.set_index("target")
     table.attrs["note"] = review_note(rv)
     table.attrs["compared"] = rv.compared
     table.attrs["provisional"] = rv.phase.provisional
+    if formatted:  # for reading: headers in words, units, no index (csi_lib.present)
+        table = present(table, drop=("kpi", "measure", "kind", "test", "p_value"))
     return table
 
 
@@ -1061,20 +1064,20 @@ _DIMENSIONS: tuple[str, ...] = ("category", "group", "channel", "priority")
 
 def _target_breakdown(tr: TargetReview, by: str, min_group_size: int, rv: CycleReview):
     base, review = rv.periods["baseline"], tr.compared_period
-    before = kpi_engine.breakdown(
-        tr.data, base, by=by, kpis=[tr.kpi.key], min_group_size=min_group_size
-    )
-    after = kpi_engine.breakdown(
-        tr.data, review, by=by, kpis=[tr.kpi.key], min_group_size=min_group_size
-    )
+    # every group first (no suppression), then hide by the KPI's own population
+    before = kpi_engine.breakdown(tr.data, base, by=by, kpis=[tr.kpi.key], min_group_size=None)
+    after = kpi_engine.breakdown(tr.data, review, by=by, kpis=[tr.kpi.key], min_group_size=None)
     merged = pd.merge(
         before[[by, "value", "n"]].rename(columns={"value": "baseline", "n": "n_baseline"}),
         after[[by, "value", "n"]].rename(columns={"value": "review", "n": "n_review"}),
         on=by,
         how="outer",
     )
-    hidden = int(merged[["baseline", "review"]].isna().any(axis=1).sum())
-    merged = merged.dropna(subset=["baseline", "review"])
+    merged[["n_baseline", "n_review"]] = merged[["n_baseline", "n_review"]].fillna(0)
+    large = (merged["n_baseline"] >= min_group_size) & (merged["n_review"] >= min_group_size)
+    shown = large & merged[["baseline", "review"]].notna().all(axis=1)
+    hidden = int((~shown).sum())
+    merged = merged[shown].copy()
     if tr.kpi.agg in ("count", "sum"):
         merged["contribution"] = merged["review"] - merged["baseline"]
     else:  # weighted by each group's share of the population in each period
@@ -1087,11 +1090,17 @@ def _target_breakdown(tr: TargetReview, by: str, min_group_size: int, rv: CycleR
     merged.insert(0, "by", by)
     merged.insert(0, "label", tr.label)
     merged.insert(0, "target", tr.id)
-    hidden += int(before.attrs.get("hidden_groups", 0)) + int(after.attrs.get("hidden_groups", 0))
     return merged.sort_values("contribution", key=abs, ascending=False), hidden
 
 
-def breakdowns(cycle: Any, *, by: str | None = None, target_id: str | None = None) -> pd.DataFrame:
+def breakdowns(
+    cycle: Any,
+    *,
+    by: str | None = None,
+    target_id: str | None = None,
+    formatted: bool = False,
+    top: int = 5,
+) -> pd.DataFrame:
     """Where each target's change came from: per group, baseline against review.
 
     Parameters
@@ -1104,25 +1113,36 @@ def breakdowns(cycle: Any, *, by: str | None = None, target_id: str | None = Non
         scope does not fix.
     target_id:
         One target; default all.
+    formatted:
+        A table for readers (:func:`contributions_table`): per target the
+        ``top`` groups that contributed most, the rest together, values with
+        units.
+    top:
+        Groups listed per target when ``formatted``.
 
     Returns
     -------
     pandas.DataFrame
         ``target``, ``label``, ``by``, ``group_value``, ``baseline``,
-        ``n_baseline``, ``review``, ``n_review`` (KPI unit; populations),
-        ``contribution`` (KPI unit: the group's population-weighted part of
-        the change, exact for means and percentages, indicative for medians
-        and percentiles), ``share_of_change_pct``. Groups with fewer than the
-        cycle's ``min_group_size`` requests in either period are hidden;
-        ``attrs["hidden_groups"]`` counts them.
+        ``n_baseline``, ``review``, ``n_review`` (KPI unit; populations: the
+        requests each value is computed over, e.g. fulfilled requests for a
+        fulfilment time), ``contribution`` (KPI unit: the group's
+        population-weighted part of the change, exact for means and
+        percentages, indicative for medians and percentiles),
+        ``share_of_change_pct``. Groups whose KPI population is under the
+        cycle's ``min_group_size`` in either period are hidden;
+        ``attrs["hidden_groups"]`` counts them (``attrs["hidden_by_target"]``
+        per target) and ``attrs["hidden_note"]`` says so in words.
     """
     rv = assess(cycle)
     columns = ["target", "label", "by", "group_value", "baseline", "n_baseline", "review",
                "n_review", "contribution", "share_of_change_pct"]  # fmt: skip
     if rv.compared is None:
-        return pd.DataFrame(columns=columns)
+        table = pd.DataFrame(columns=columns)
+        return contributions_table(table, rv, top=top) if formatted else table
     ids = [target_id] if target_id else rv.target_ids
-    frames, hidden = [], 0
+    frames, hidden, by_target = [], 0, {}
+    size = rv.cycle.config.min_group_size
     for tid in ids:
         tr = rv.target(tid)
         if tr.data is None:
@@ -1137,13 +1157,102 @@ def breakdowns(cycle: Any, *, by: str | None = None, target_id: str | None = Non
             ),
             "category",
         )
-        frame, h = _target_breakdown(tr, dim, rv.cycle.config.min_group_size, rv)
+        frame, h = _target_breakdown(tr, dim, size, rv)
         frames.append(frame)
         hidden += h
+        by_target[tid] = h
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     table = table[columns]
     table.attrs["hidden_groups"] = hidden
-    return table
+    table.attrs["hidden_by_target"] = by_target
+    table.attrs["min_group_size"] = size
+    table.attrs["hidden_note"] = _hidden_note(by_target, size)
+    return contributions_table(table, rv, top=top) if formatted else table
+
+
+def _hidden_note(by_target: dict[str, int], size: int) -> str:
+    """ "T1: 2 groups hidden ..." in one sentence ("" when none)."""
+    parts = [f"{tid}: {n}" for tid, n in by_target.items() if n]
+    if not parts:
+        return ""
+    return (
+        "Groups with fewer than "
+        f"{size} requests in the KPI's own population (e.g. fulfilled requests for a fulfilment "
+        "time) in the baseline or the review period are hidden to protect individuals; "
+        "hidden groups per target: " + ", ".join(parts) + "."
+    )
+
+
+def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.DataFrame:
+    """The contribution table for readers: per target the groups that matter, the rest together.
+
+    Parameters
+    ----------
+    table:
+        :func:`breakdowns` (unformatted).
+    cycle:
+        The cycle or :class:`CycleReview` the table was made of (for the KPIs).
+    top:
+        Groups listed per target (largest contributions first); the other
+        groups form one row "n other groups".
+
+    Returns
+    -------
+    pandas.DataFrame
+        A table of :func:`csi_lib.present.present`: Target, Group, Baseline,
+        Review period, Contribution to the change (KPI unit, signed), Effect
+        (▲/▼ better/worse by the KPI's direction), requests counted. The
+        sentence on hidden groups is in ``attrs["table_note"]``.
+    """
+    from .tables import change_arrow
+
+    rv = assess(cycle)
+    rows: list[dict[str, Any]] = []
+    for tid, part in table.groupby("target", sort=False):
+        tr = rv.target(str(tid))
+        part = part.sort_values("contribution", key=abs, ascending=False)
+        head, rest = part.iloc[:top], part.iloc[top:]
+        for rec in head.itertuples(index=False):
+            rows.append(
+                {
+                    "target": f"{tid}: {rec.label}",
+                    "kpi": tr.kpi.key,
+                    "group_value": f"{rec.by}: {rec.group_value}",
+                    "baseline": rec.baseline,
+                    "review": rec.review,
+                    "contribution": rec.contribution,
+                    "effect": change_arrow(0.0, rec.contribution, tr.kpi.better),
+                    "n_review": rec.n_review,
+                }
+            )
+        if len(rest):
+            total = float(rest["contribution"].sum())
+            rows.append(
+                {
+                    "target": f"{tid}: {tr.label}",
+                    "kpi": tr.kpi.key,
+                    "group_value": f"{len(rest)} other {part['by'].iloc[0]} groups together",
+                    "baseline": math.nan,
+                    "review": math.nan,
+                    "contribution": total,
+                    "effect": change_arrow(0.0, total, tr.kpi.better),
+                    "n_review": rest["n_review"].sum(),
+                }
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=["target", "kpi", "group_value", "baseline", "review", "contribution",
+                 "effect", "n_review"],
+    )  # fmt: skip
+    note = table.attrs.get("hidden_note", "")
+    out = present(
+        frame,
+        drop=("kpi",),
+        labels={"effect": "Effect", "n_review": "Requests counted (review period)"},
+        kpi_missing=MISSING,
+    )
+    out.attrs["table_note"] = note
+    return out
 
 
 # --------------------------------------------------------------------------- conclusions

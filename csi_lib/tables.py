@@ -63,7 +63,10 @@ def change_arrow(before: float, after: float, better: str) -> str:
 def scorecard(
     values: pd.Series, *, compare: pd.Series | None = None, compare_label: str = "before"
 ) -> pd.DataFrame:
-    """A KPI scorecard: one row per KPI with label, formatted value and direction.
+    """A KPI scorecard for readers: one row per KPI with label, formatted value and direction.
+
+    A KPI without data in its population reads "not measured". The frame is a
+    table of :func:`csi_lib.present.present` (strings, headers in words, no index).
 
     Parameters
     ----------
@@ -72,17 +75,25 @@ def scorecard(
     compare:
         Optional values of an earlier period; adds the earlier value and a change arrow.
     """
+    from .present import NOT_MEASURED, present
+
     rows = []
     for key, value in values.items():
         kpi = get_kpi(str(key))
         row = {
             "KPI": kpi.label,
-            "value": format_value(value, kpi.unit, kpi.decimals),
-            "better": BETTER_ARROW.get(kpi.better, kpi.better),
+            "Value": _or_not_measured(format_value(value, kpi.unit, kpi.decimals), NOT_MEASURED),
+            "Better": BETTER_ARROW.get(kpi.better, kpi.better),
         }
         if compare is not None:
             before = compare.get(key, float("nan"))
-            row[compare_label] = format_value(before, kpi.unit, kpi.decimals)
-            row["change"] = change_arrow(before, value, kpi.better)
+            row[compare_label[:1].upper() + compare_label[1:]] = _or_not_measured(
+                format_value(before, kpi.unit, kpi.decimals), NOT_MEASURED
+            )
+            row["Change"] = change_arrow(before, value, kpi.better)
         rows.append(row)
-    return pd.DataFrame(rows).set_index("KPI")
+    return present(pd.DataFrame(rows))
+
+
+def _or_not_measured(text: str, word: str) -> str:
+    return word if text == "—" else text

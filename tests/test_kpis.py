@@ -14,6 +14,7 @@ from csi_lib.kpis import (
     KPI,
     breakdown,
     get_kpi,
+    hidden_text,
     kpi_catalogue,
     kpi_series,
     kpi_table,
@@ -177,12 +178,16 @@ def test_missing_optional_columns(make_requests, jan_2025) -> None:
     v = kpi_values(df, jan_2025)
     for key in ("pct_within_sla", "csat_mean", "pct_satisfied", "pct_reopened", "assess_median_h"):
         assert math.isnan(v[key]), key
-    # nobody answered the survey: 0 scored / 2 closed = 0 %, a real value
-    assert v["csat_response_rate"] == 0.0
+    # no survey score anywhere in the data: the response rate is not measured (NaN), not 0 %
+    assert math.isnan(v["csat_response_rate"])
     assert v["fulfil_median_h"] == 24.0
     # same result when the optional columns are absent altogether
     bare = df[["request_id", "opened_at", "closed_at", "outcome"]]
     pd.testing.assert_series_equal(kpi_values(bare, jan_2025), v)
+    # a survey that has answers elsewhere, none in this period: 0 scored / 2 closed = a real 0 %
+    later = {"opened_at": "2025-03-02", "closed_at": "2025-03-03", "csat": 4}
+    surveyed = make_requests([*rows, later])
+    assert kpi_values(surveyed, jan_2025)["csat_response_rate"] == 0.0
 
 
 def test_sla_met_derived_from_due_date_when_missing(make_requests, jan_2025) -> None:
@@ -300,7 +305,7 @@ def test_backlog_at_the_end_of_successive_months(make_requests) -> None:
 
 
 def test_breakdown_by_category(ten_requests, jan_2025) -> None:
-    b = breakdown(ten_requests, jan_2025, by="category", min_group_size=4)
+    b = breakdown(ten_requests, jan_2025, by="category", min_group_size=1)
     assert list(b.columns) == ["category", "kpi", "value", "n"]
     assert b.attrs["hidden_groups"] == 0
     # A: R1 R2 R5 R7 received, R1 R2 R5 R8 closed (fulfilled R1 R2 R8), R7 open at end
@@ -339,6 +344,23 @@ def test_min_group_size_hides_small_groups(ten_requests, jan_2025) -> None:
     assert b.attrs["hidden_groups"] == 1
     both = breakdown(ten_requests, jan_2025, by="group", min_group_size=2)
     assert set(both["group"]) == {"G1", "G2"} and both.attrs["hidden_groups"] == 0
+
+
+def test_small_groups_are_hidden_by_each_kpis_own_population(ten_requests, jan_2025) -> None:
+    # A: 4 received, 4 closed, 3 fulfilled; B: 4 received, 3 closed, 2 fulfilled
+    b = breakdown(ten_requests, jan_2025, by="category", min_group_size=4,
+                  kpis=["received", "pct_fulfilled", "fulfil_median_h"])  # fmt: skip
+    shown = {(str(c), k) for c, k in zip(b["category"], b["kpi"], strict=True)}
+    assert shown == {("A", "received"), ("B", "received"), ("A", "pct_fulfilled")}
+    assert b.attrs["hidden_by_kpi"] == {"received": 0, "pct_fulfilled": 1, "fulfil_median_h": 2}
+    assert b.attrs["hidden_groups"] == 0  # every group shows at least one KPI
+    assert hidden_text(b, "fulfil_median_h").startswith("2 groups with fewer than 4 requests")
+    assert hidden_text(b, "received") == ""
+    # fulfil_median_h counts fulfilled requests: A (3) is shown at 3, B (2) is not
+    only = breakdown(
+        ten_requests, jan_2025, by="category", min_group_size=3, kpis="fulfil_median_h"
+    )
+    assert set(only["category"].astype(str)) == {"A"} and only["n"].tolist() == [3]
 
 
 def test_missing_dimension_values_form_their_own_group(ten_requests, jan_2025) -> None:

@@ -75,6 +75,9 @@ def classify_tables(html: str) -> str:
         return html
     soup = BeautifulSoup(html, "html.parser")
     for table in soup.find_all("table"):
+        _arrows(table)
+        if "csi-presented" in table.get("class", []):
+            continue  # csi_lib.present classed its number columns already
         numeric: dict[int, bool] = {}
         for row in table.find_all("tr"):
             if row.find_parent("thead") is not None:
@@ -87,9 +90,6 @@ def classify_tables(html: str) -> str:
                     if is_num:
                         cell["class"] = [*cell.get("class", []), "csi-num"]
                     numeric[col] = numeric.get(col, True) and (is_num or text in ("", "—"))
-                    for word, cls in _ARROWS.items():
-                        if text[:1] in "▲▼" and word in text:
-                            cell["class"] = [*cell.get("class", []), cls]
                 col += int(cell.get("colspan", 1))
         head_rows = table.select("thead tr")
         if head_rows and numeric:
@@ -99,6 +99,15 @@ def classify_tables(html: str) -> str:
                     cell["class"] = [*cell.get("class", []), "csi-num"]
                 col += int(cell.get("colspan", 1))
     return str(soup)
+
+
+def _arrows(table) -> None:
+    """Class the cells holding a change arrow (▲/▼ better/worse) of ``table``."""
+    for cell in table.find_all("td"):
+        text = cell.get_text(" ", strip=True)
+        for word, cls in _ARROWS.items():
+            if text[:1] in "▲▼" and word in text:
+                cell["class"] = [*cell.get("class", []), cls]
 
 
 def _error_banner(cell_html: str) -> str:
