@@ -1,0 +1,240 @@
+"""The baseline context of a target: its KPI series, XmR limits, best value ever observed and what the target asks of the process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..periods import Period
+from ..schema import CLOSED_OUTCOMES
+from .model import (
+    _KIND_DIRECTION,
+    Target,
+    _get_kpi,
+    _kpis,
+    _unknown_kpi_message,
+    resolve_target_value,
+)
+
+# --------------------------------------------------------------------------- baseline context
+
+
+@dataclass
+class TargetContext:
+    """Where a target stands against its baseline.
+
+    Attributes
+    ----------
+    series:
+        The KPI's monthly (or weekly) series over the baseline, scope applied
+        (columns of :func:`csi_lib.kpis.kpi_series`).
+    chart:
+        The XmR frame of that series (``centre``, ``lower``, ``upper``...), or
+        None when the baseline has fewer than two values.
+    baseline_value, baseline_n:
+        The KPI over the whole baseline period and the size of its population.
+    target_value:
+        The absolute value the target asks for (NaN if it cannot be resolved).
+    best_value, best_period:
+        The best month (in the direction the target asks for) from the start of
+        the data to the end of the baseline, and that month's start.
+    """
+
+    target: Target
+    kpi: Any
+    series: pd.DataFrame
+    chart: pd.DataFrame | None
+    baseline_value: float
+    baseline_n: int
+    target_value: float
+    best_value: float = float("nan")
+    best_period: pd.Timestamp | None = None
+    centre: float = float("nan")
+    lower: float = float("nan")
+    upper: float = float("nan")
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def has_limits(self) -> bool:
+        return not (pd.isna(self.lower) or pd.isna(self.upper))
+
+
+def _limit(chart: pd.DataFrame, name: str) -> float:
+    if chart is None or name not in chart.columns:
+        return float("nan")
+    values = pd.to_numeric(chart[name], errors="coerce").dropna()
+    # limits computed on the baseline are constant; take the last one
+    return float(values.iloc[-1]) if len(values) else float("nan")
+
+
+@dataclass
+class _BaselineStats:
+    series: pd.DataFrame
+    history: pd.DataFrame
+    chart: pd.DataFrame | None
+    value: float
+    n: int
+    lowest: tuple[float, pd.Timestamp | None]
+    highest: tuple[float, pd.Timestamp | None]
+
+
+def _extreme(history: pd.DataFrame, how: str) -> tuple[float, pd.Timestamp | None]:
+    values = pd.to_numeric(history.get("value", pd.Series(dtype=float)), errors="coerce")
+    values = values.dropna()
+    if values.empty:
+        return float("nan"), None
+    idx = values.idxmin() if how == "min" else values.idxmax()
+    start = history.loc[idx, "period_start"] if "period_start" in history.columns else None
+    return float(values.loc[idx]), (pd.Timestamp(start) if start is not None else None)
+
+
+class _Evaluator:
+    """Computes (and caches) baseline statistics per KPI and scope for one data set."""
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        *,
+        baseline_period: Period,
+        freq: str = "month",
+    ) -> None:
+        self.df = df
+        self.baseline_period = baseline_period
+        self.freq = freq
+        self._scoped: dict[Any, pd.DataFrame] = {}
+        self._stats: dict[Any, _BaselineStats] = {}
+        opened = df["opened_at"].dropna() if "opened_at" in df.columns else pd.Series(dtype=object)
+        start = opened.min() if len(opened) else baseline_period.start
+        start = min(pd.Timestamp(start), baseline_period.start)
+        first_month = pd.Timestamp(start).tz_convert("UTC").tz_localize(None).to_period("M")
+        start = first_month.to_timestamp().tz_localize("UTC")
+        self.history_period = Period(min(start, baseline_period.start), baseline_period.end)
+
+    @staticmethod
+    def _key(scope: Mapping[str, Any] | None) -> tuple:
+        if not scope:
+            return ()
+        return tuple(
+            sorted((k, tuple(v) if isinstance(v, list) else (v,)) for k, v in scope.items())
+        )
+
+    def scoped(self, scope: Mapping[str, Any] | None) -> pd.DataFrame:
+        key = self._key(scope)
+        if key not in self._scoped:
+            self._scoped[key] = self.df if not scope else _kpis().scope_filter(self.df, dict(scope))
+        return self._scoped[key]
+
+    def received_in_baseline(self, scope: Mapping[str, Any] | None) -> int:
+        data = self.scoped(scope)
+        return int(self.baseline_period.contains(data["opened_at"]).sum())
+
+    def closed_in_baseline(self, scope: Mapping[str, Any] | None) -> pd.DataFrame:
+        data = self.scoped(scope)
+        mask = self.baseline_period.contains(data["closed_at"]) & data["outcome"].isin(
+            CLOSED_OUTCOMES
+        )
+        return data[mask.fillna(False)]
+
+    def stats(self, kpi_key: str, scope: Mapping[str, Any] | None) -> _BaselineStats:
+        key = (kpi_key, self._key(scope))
+        if key in self._stats:
+            return self._stats[key]
+        kpis = _kpis()
+        data = self.scoped(scope)
+        table = kpis.kpi_table(data, self.baseline_period, kpis=[kpi_key])
+        row = table[table["kpi"] == kpi_key]
+        value = float(row["value"].iloc[0]) if len(row) else float("nan")
+        n = int(row["n"].fillna(0).iloc[0]) if len(row) and "n" in row.columns else 0
+        history = kpis.kpi_series(data, self.history_period, freq=self.freq, kpis=[kpi_key])
+        history = history[history["kpi"] == kpi_key].reset_index(drop=True)
+        in_baseline = history["period_start"] >= self.baseline_period.start
+        series = history[in_baseline].reset_index(drop=True)
+        chart = None
+        values = pd.Series(
+            pd.to_numeric(series["value"], errors="coerce").to_numpy(dtype="float64"),
+            index=pd.DatetimeIndex(series["period_start"]),
+            name=kpi_key,
+        )
+        if values.notna().sum() >= 2:
+            chart = _xmr(values, kpis.get_kpi(kpi_key).better)
+        stats = _BaselineStats(
+            series=series,
+            history=history,
+            chart=chart,
+            value=value,
+            n=n,
+            lowest=_extreme(history, "min"),
+            highest=_extreme(history, "max"),
+        )
+        self._stats[key] = stats
+        return stats
+
+    def context(self, target: Target) -> TargetContext:
+        kpi = _get_kpi(target.kpi)
+        if kpi is None:
+            raise ConfigError(_unknown_kpi_message(target.kpi), column="kpi")
+        st = self.stats(target.kpi, target.scope)
+        tv = resolve_target_value(target, st.value)
+        direction = _wanted_direction(target, st.value, tv)
+        best_value, best_period = st.lowest if direction < 0 else st.highest
+        return TargetContext(
+            target=target,
+            kpi=kpi,
+            series=st.series,
+            chart=st.chart,
+            baseline_value=st.value,
+            baseline_n=st.n,
+            target_value=tv,
+            best_value=best_value,
+            best_period=best_period,
+            centre=_limit(st.chart, "centre"),
+            lower=_limit(st.chart, "lower"),
+            upper=_limit(st.chart, "upper"),
+            history=st.history,
+        )
+
+
+def _xmr(values: pd.Series, better: str) -> pd.DataFrame:
+    from .. import spc
+
+    return spc.xmr(values, better=better)
+
+
+def _wanted_direction(target: Target, baseline_value: float, target_value: float) -> int:
+    """-1 when the target asks the KPI to go (or stay) down, +1 up; ``within`` from the baseline."""
+    direction = _KIND_DIRECTION[target.kind]
+    if direction == 0:
+        if pd.isna(baseline_value) or pd.isna(target_value):
+            return -1
+        return -1 if baseline_value > target_value else 1
+    return direction
+
+
+def target_context(
+    target: Target, *, df: pd.DataFrame, baseline_period: Period, freq: str = "month"
+) -> TargetContext:
+    """The baseline series, its XmR limits, the baseline value and the best month of a target.
+
+    Parameters
+    ----------
+    target:
+        The target (its KPI must be registered).
+    df:
+        The canonical request frame (all data; the best month is searched from
+        its first month up to the end of the baseline).
+    baseline_period:
+        The baseline :class:`~csi_lib.periods.Period`.
+    freq:
+        ``"month"`` or ``"week"``: the series' frequency.
+
+    Examples
+    --------
+    >>> ctx = target_context(target, df=cycle.data, baseline_period=cycle.periods["baseline"])
+    >>> [round(v, 1) for v in (ctx.baseline_value, ctx.target_value, ctx.lower, ctx.upper)]
+    [41.8, 28.0, 32.8, 49.8]
+    """
+    return _Evaluator(df, baseline_period=baseline_period, freq=freq).context(target)

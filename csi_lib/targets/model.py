@@ -1,0 +1,372 @@
+"""The targets.yaml model: kinds, Target and TargetsFile, loading and checking the file, target values and the met rule of each kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import ConfigError
+from ..schema import CANONICAL_COLUMNS, DIMENSION_COLUMNS
+from ..yamlio import Problem, load_yaml, problems_error, require_unique_ids, validation_problems
+
+Kind = Literal["minimize", "maximize", "maintain_above", "maintain_below", "within"]
+Verdict = Literal["pass", "warn", "fail"]
+
+#: The kinds of target, in the order they are offered.
+KINDS: tuple[str, ...] = ("minimize", "maximize", "maintain_above", "maintain_below", "within")
+#: The SMART letters, in order.
+LETTERS: tuple[str, ...] = ("S", "M", "A", "R", "T")
+#: Severity of a verdict (used to pick a target's overall verdict).
+SEVERITY: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_CHANGE = re.compile(r"^([+-])(\d+(?:\.\d+)?)%$")
+#: Requests in the baseline below which a scope is "thin" (S warns).
+MIN_SCOPE_REQUESTS = 30
+
+#: Direction each kind asks the KPI to move or stay: -1 down / below, +1 up / above, 0 a band.
+_KIND_DIRECTION: dict[str, int] = {
+    "minimize": -1,
+    "maintain_below": -1,
+    "maximize": 1,
+    "maintain_above": 1,
+    "within": 0,
+}
+_BETTER_DIRECTION: dict[str, int] = {"lower": -1, "higher": 1, "neither": 0}
+
+#: ``value met target`` per kind; tolerance is only used by ``within``.
+_MET: dict[str, Callable[[float, float, float], bool]] = {
+    "minimize": lambda v, t, tol: v <= t,
+    "maintain_below": lambda v, t, tol: v <= t,
+    "maximize": lambda v, t, tol: v >= t,
+    "maintain_above": lambda v, t, tol: v >= t,
+    "within": lambda v, t, tol: abs(v - t) <= tol + 1e-9 * max(1.0, abs(t)),
+}
+
+
+@dataclass(frozen=True)
+class _Coverage:
+    column: str
+    who: str  # the requests the KPI then rests on, e.g. "respondents"
+
+
+#: KPI key -> the column whose coverage M checks, over the baseline's closed requests.
+_COVERAGE: dict[str, _Coverage] = {
+    "assess_median_h": _Coverage("assessed_at", "the requests with an assessment time"),
+    "assess_p90_h": _Coverage("assessed_at", "the requests with an assessment time"),
+    "pct_within_sla": _Coverage("sla_met", "the requests with a known SLA outcome"),
+    "csat_mean": _Coverage("csat", "respondents"),
+    "pct_satisfied": _Coverage("csat", "respondents"),
+    "pct_reopened": _Coverage("reopen_count", "the requests with a known reopen count"),
+}
+
+_NOT_DIMENSIONS = frozenset(c.name for c in CANONICAL_COLUMNS) - set(DIMENSION_COLUMNS)
+
+
+def register_coverage_column(kpi: str, column: str, who: str | None = None) -> None:
+    """Tell the M letter which column a (custom) KPI depends on.
+
+    Parameters
+    ----------
+    kpi:
+        The KPI key.
+    column:
+        The canonical column whose coverage over the baseline's closed requests
+        decides whether the KPI is measurable (e.g. ``"csat"``).
+    who:
+        How to name the requests the KPI then rests on (``"respondents"``).
+
+    Examples
+    --------
+    >>> register_coverage_column("csat_median", "csat", "respondents")
+    """
+    _COVERAGE[kpi] = _Coverage(column, who or f"the requests with {column}")
+
+
+# --------------------------------------------------------------------------- KPI access
+
+
+def _kpis():
+    from .. import kpis
+
+    return kpis
+
+
+def _known_kpi_keys() -> list[str]:
+    return [str(k) for k in _kpis().kpi_catalogue()["key"]]
+
+
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def _unknown_kpi_message(key: str) -> str:
+    known = _known_kpi_keys()
+    close = _closest(key, known)
+    hint = f"did you mean '{close}'?" if close else "known keys: " + ", ".join(known)
+    return f"unknown KPI '{key}'; {hint}"
+
+
+def _get_kpi(key: str) -> Any | None:
+    """The registered KPI, or None when ``key`` is unknown."""
+    if key not in _known_kpi_keys():
+        return None
+    return _kpis().get_kpi(key)
+
+
+# --------------------------------------------------------------------------- model
+
+
+def parse_change(change: str) -> float:
+    """Parse a relative change such as ``"-20%"`` into percent (``-20.0``).
+
+    The sign is required and nothing but digits, one optional decimal point
+    and the ``%`` may follow it.
+
+    Examples
+    --------
+    >>> parse_change("-20%"), parse_change("+5.5%")
+    (-20.0, 5.5)
+    """
+    match = _CHANGE.fullmatch(str(change).strip())
+    if match is None:
+        raise ValueError(
+            f'the change {change!r} is not a signed percentage; write it like "-20%" or "+5%" '
+            "(quoted, with its sign)"
+        )
+    pct = float(match.group(2)) * (-1 if match.group(1) == "-" else 1)
+    if pct < -100:
+        raise ValueError(f"the change {change!r} would take the KPI below zero; use at most -100%")
+    return pct
+
+
+class Target(BaseModel):
+    """One target of ``targets.yaml``.
+
+    Exactly one of ``value`` (absolute, in the KPI's unit: hours, %, counts,
+    score) and ``change`` (relative to the baseline value, ``"-20%"``) is given.
+    ``tolerance`` (absolute, same unit) is required for ``kind: within`` and
+    only allowed there.
+
+    The KPI key is checked against the catalogue (custom KPIs included) unless
+    the model is validated with ``context={"allow_unknown_kpi": True}`` (what
+    ``csi targets check`` does, so that an unknown key is a SMART ``S`` fail
+    with a suggestion rather than a load error).
+
+    Examples
+    --------
+    >>> Target(id="T3", kpi="assess_median_h", kind="minimize", change="-20%",
+    ...        due="2026-03-31", objective="O1").relative_change
+    -20.0
+    """
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    id: str = Field(pattern=_ID_PATTERN, description="short id such as T1")
+    kpi: str = Field(min_length=1, description="key of a catalogue KPI")
+    scope: dict[str, str | list[str]] | None = None
+    kind: Kind
+    value: float | None = None
+    change: str | None = None
+    tolerance: float | None = Field(default=None, ge=0)
+    due: dt.date | None = None
+    objective: str | None = None
+    owner: str | None = None
+    note: str | None = None
+
+    @field_validator("kpi")
+    @classmethod
+    def _kpi_is_registered(cls, key: str, info) -> str:
+        if info.context and info.context.get("allow_unknown_kpi"):
+            return key
+        if key not in _known_kpi_keys():
+            raise ValueError(_unknown_kpi_message(key))
+        return key
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope_values(cls, scope: Any) -> Any:
+        if scope is None:
+            return None
+        if not isinstance(scope, Mapping):
+            raise ValueError("the scope is a mapping of dimension: value, e.g. {category: Laptop}")
+        out: dict[str, Any] = {}
+        for dim, val in scope.items():
+            if isinstance(val, list | tuple):
+                if not val:
+                    raise ValueError(
+                        f"the scope of '{dim}' is an empty list; give at least one value"
+                    )
+                out[str(dim)] = [_scalar_text(dim, v) for v in val]
+            else:
+                out[str(dim)] = _scalar_text(dim, val)
+        return out or None
+
+    @field_validator("change")
+    @classmethod
+    def _change_is_percentage(cls, change: str | None) -> str | None:
+        if change is not None:
+            parse_change(change)
+            return change.strip()
+        return change
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("the value must be a finite number")
+        return value
+
+    @model_validator(mode="after")
+    def _value_or_change(self) -> Target:
+        if (self.value is None) == (self.change is None):
+            raise ValueError(
+                "give exactly one of 'value' (absolute, e.g. 28) and 'change' "
+                '(relative to the baseline, e.g. "-20%")'
+            )
+        if self.kind == "within" and self.tolerance is None:
+            raise ValueError("kind 'within' needs a 'tolerance' (the +/- band, in the KPI's unit)")
+        if self.kind != "within" and self.tolerance is not None:
+            raise ValueError(f"'tolerance' only applies to kind 'within', not '{self.kind}'")
+        return self
+
+    @property
+    def relative_change(self) -> float | None:
+        """The relative change in percent (``-20.0``), or None for an absolute target."""
+        return None if self.change is None else parse_change(self.change)
+
+    @property
+    def scope_text(self) -> str:
+        """The scope in words: ``"category = Laptop"``, or ``"whole service"``."""
+        return _scope_text(self.scope)
+
+
+def _scalar_text(dim: Any, val: Any) -> str:
+    if isinstance(val, bool) or val is None or isinstance(val, Mapping | list | tuple):
+        raise ValueError(
+            f"the scope value of '{dim}' must be a text or a list of texts (got {val!r})"
+        )
+    return str(val)
+
+
+def _scope_text(scope: Mapping[str, Any] | None) -> str:
+    if not scope:
+        return "whole service"
+    parts = []
+    for dim, val in scope.items():
+        vals = val if isinstance(val, list) else [val]
+        parts.append(f"{dim} = {' or '.join(map(str, vals))}")
+    return ", ".join(parts)
+
+
+class TargetsFile(BaseModel):
+    """The contents of ``targets.yaml``: a list of :class:`Target`, ids unique."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[Target] = Field(default_factory=list)
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _list(cls, targets: Any) -> Any:
+        return [] if targets is None else targets
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_ids(cls, targets: list[Target]) -> list[Target]:
+        require_unique_ids(targets, "target")
+        return targets
+
+
+def check_targets_file(
+    path: str | Path, *, allow_unknown_kpi: bool = False
+) -> tuple[TargetsFile | None, list[Problem]]:
+    """Validate ``targets.yaml``; every problem with its file, line and field.
+
+    Returns
+    -------
+    (TargetsFile or None, problems)
+        The model (None if any problem) and the problems (empty when fine).
+
+    Examples
+    --------
+    >>> _ = (tmp / "targets.yaml").write_text(
+    ...     "targets:\\n  - {id: T1, kpi: fulfil_median_h, kind: minimize, change: '20%', due: 2025-12-31}\\n")
+    >>> model, problems = check_targets_file(tmp / "targets.yaml")
+    >>> print(problems[0])  # doctest: +ELLIPSIS
+    /...targets.yaml:2: targets[0].change: the change '20%' is not a signed percentage; ...
+    """
+    try:
+        data, line_of = load_yaml(path)
+    except ConfigError as exc:
+        return None, [Problem(str(path), exc.row, exc.column or "", exc.message)]
+    try:
+        context = {"allow_unknown_kpi": allow_unknown_kpi}
+        return TargetsFile.model_validate(data, context=context), []
+    except ValidationError as exc:
+        return None, validation_problems(exc, file=path, line_of=line_of)
+
+
+def load_targets(path: str | Path, *, allow_unknown_kpi: bool = False) -> TargetsFile:
+    """Read and validate ``targets.yaml``; a :class:`ConfigError` lists every problem (file:line)."""
+    model, problems = check_targets_file(path, allow_unknown_kpi=allow_unknown_kpi)
+    if problems:
+        raise problems_error(problems, file=path)
+    assert model is not None
+    return model
+
+
+# --------------------------------------------------------------------------- values
+
+
+def resolve_target_value(target: Target, baseline_value: float) -> float:
+    """The absolute value a target asks for, in the KPI's unit.
+
+    An absolute target gives its ``value``; a relative one applies its
+    ``change`` to the baseline value (NaN when the baseline is missing).
+
+    Examples
+    --------
+    >>> t = Target(id="T3", kpi="assess_median_h", kind="minimize", change="-20%")
+    >>> resolve_target_value(t, 10.0)   # 10 h - 20% = 8 h
+    8.0
+    """
+    if target.value is not None:
+        return float(target.value)
+    if baseline_value is None or pd.isna(baseline_value):
+        return float("nan")
+    pct = target.relative_change
+    assert pct is not None
+    return float(baseline_value) * (1.0 + pct / 100.0)
+
+
+def target_met(
+    kind: str, value: float, target_value: float, tolerance: float | None = None
+) -> bool:
+    """Whether ``value`` meets a target of ``kind`` (a missing value never does).
+
+    ``minimize`` / ``maintain_below``: ``value <= target``; ``maximize`` /
+    ``maintain_above``: ``value >= target``; ``within``:
+    ``|value - target| <= tolerance``.
+
+    Examples
+    --------
+    >>> target_met("minimize", 27.5, 28), target_met("within", 4.4, 4.0, 0.3)
+    (True, False)
+    """
+    if kind not in _MET:
+        raise ConfigError(f"unknown target kind '{kind}'", hint="use one of " + ", ".join(KINDS))
+    if value is None or target_value is None or pd.isna(value) or pd.isna(target_value):
+        return False
+    tol = 0.0 if tolerance is None or pd.isna(tolerance) else float(tolerance)
+    return bool(_MET[kind](float(value), float(target_value), tol))
