@@ -325,20 +325,64 @@ def xmr(
     """
     _check_better(better)
     xs = _as_series(values)
-    index = xs.index
     x = xs.to_numpy(dtype="float64")
-    n = len(x)
+    segment = _segments(xs.index, recalc_from)
+    mr = _moving_ranges(x, segment)
+    in_base = _baseline_mask(xs.index, baseline)
+    centre, mean_mr, used = _segment_limits(x, mr, segment, in_base, screen_mr)
+    lower = centre - LIMIT_FACTOR * mean_mr
+    upper = centre + LIMIT_FACTOR * mean_mr
+    if floor is not None:
+        lower = np.where(np.isnan(lower), np.nan, np.maximum(lower, floor))
+    if ceiling is not None:
+        upper = np.where(np.isnan(upper), np.nan, np.minimum(upper, ceiling))
+    sigma = mean_mr / D2
+    flags = _signals(x, segment, centre, mean_mr, sigma, lower, upper)
+    chart = pd.DataFrame(
+        {
+            "x": x,
+            "mr": mr,
+            "centre": centre,
+            "lower": lower,
+            "upper": upper,
+            "sigma": sigma,
+            "segment": segment,
+            "baseline": used,
+            **{rule: flags[rule] != 0 for rule in RULES},
+            **_classify(flags, present=~np.isnan(x), better=better),
+        },
+        index=xs.index,
+    )
+    if chart.index.name is None:
+        chart.index.name = "period"
+    chart.attrs["better"] = better
+    chart.attrs["target"] = target
+    if target is not None:
+        chart["target"] = float(target)
+        chart.attrs["assurance"] = assurance(chart, target=target, better=better)
+    return chart
 
+
+def _segments(index: pd.Index, recalc_from: Any | Iterable[Any] | None) -> np.ndarray:
+    """Segment number of each point (0, 1, ...): a new segment starts at each ``recalc_from``."""
     starts = [] if recalc_from is None else recalc_from
     if isinstance(starts, str) or not isinstance(starts, Iterable):
         starts = [starts]
-    cut = sorted({_positions_from(index, label) for label in starts} - {0})
-    segment = np.zeros(n, dtype=int)
-    for pos in cut:
+    segment = np.zeros(len(index), dtype=int)
+    for pos in sorted({_positions_from(index, label) for label in starts} - {0}):
         segment[pos:] += 1
+    return segment
 
-    in_base = _baseline_mask(index, baseline)
-    mr = _moving_ranges(x, segment)
+
+def _segment_limits(
+    x: np.ndarray, mr: np.ndarray, segment: np.ndarray, in_base: np.ndarray, screen_mr: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre line and mean moving range of each point's segment, and the points used for them.
+
+    The first segment's limits are frozen on its baseline points (all its points when
+    the baseline lies in a later segment); later segments use all their own points.
+    """
+    n = len(x)
     centre = np.full(n, np.nan)
     mean_mr = np.full(n, np.nan)
     used = np.zeros(n, dtype=bool)
@@ -351,28 +395,37 @@ def xmr(
         centre[here] = c
         mean_mr[here] = m
         used |= use & ~np.isnan(x)
+    return centre, mean_mr, used
 
-    lower = centre - LIMIT_FACTOR * mean_mr
-    upper = centre + LIMIT_FACTOR * mean_mr
-    if floor is not None:
-        lower = np.where(np.isnan(lower), np.nan, np.maximum(lower, floor))
-    if ceiling is not None:
-        upper = np.where(np.isnan(upper), np.nan, np.minimum(upper, ceiling))
-    sigma = mean_mr / D2
 
-    flags = {rule: np.zeros(n, dtype=int) for rule in RULES}
+def _signals(
+    x: np.ndarray,
+    segment: np.ndarray,
+    centre: np.ndarray,
+    mean_mr: np.ndarray,
+    sigma: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Per rule, +1 / -1 / 0 for each point (high, low, not fired), segment by segment.
+
+    A segment with fewer than 2 usable points (no moving range) raises no signal.
+    """
+    flags = {rule: np.zeros(len(x), dtype=int) for rule in RULES}
     present = ~np.isnan(x)
     for seg in np.unique(segment):
         pos = np.flatnonzero((segment == seg) & present)
-        if len(pos) == 0 or np.isnan(centre[pos[0]]):
+        if len(pos) == 0 or np.isnan(centre[pos[0]]) or np.isnan(mean_mr[pos[0]]):
             continue
-        if np.isnan(mean_mr[pos[0]]):
-            continue  # fewer than 2 usable points (or no moving range): no signals
         found = _rules_for(x[pos], centre[pos], sigma[pos], lower[pos], upper[pos])
         for rule in RULES:
             flags[rule][pos] = found[rule]
+    return flags
 
-    side = np.zeros(n, dtype=int)
+
+def _classify(flags: dict[str, np.ndarray], *, present: np.ndarray, better: str) -> dict[str, Any]:
+    """The ``signal``, ``side``, ``rules`` and ``variation`` columns from the rule flags."""
+    side = np.zeros(len(present), dtype=int)
     for rule in RULES[:1] + ("two_of_three", "run_7", "trend_6"):
         side = np.where(side == 0, flags[rule], side)
     signal = side != 0
@@ -386,34 +439,12 @@ def xmr(
             "common cause",
         ),
     )
-    rules_text = [", ".join(r for r in RULES if flags[r][i] != 0) for i in range(n)]
-
-    chart = pd.DataFrame(
-        {
-            "x": x,
-            "mr": mr,
-            "centre": centre,
-            "lower": lower,
-            "upper": upper,
-            "sigma": sigma,
-            "segment": segment,
-            "baseline": used,
-            **{rule: flags[rule] != 0 for rule in RULES},
-            "signal": signal,
-            "side": list(sides),
-            "rules": rules_text,
-            "variation": list(variation),
-        },
-        index=index,
-    )
-    if chart.index.name is None:
-        chart.index.name = "period"
-    chart.attrs["better"] = better
-    chart.attrs["target"] = target
-    if target is not None:
-        chart["target"] = float(target)
-        chart.attrs["assurance"] = assurance(chart, target=target, better=better)
-    return chart
+    return {
+        "signal": signal,
+        "side": list(sides),
+        "rules": [", ".join(r for r in RULES if flags[r][i] != 0) for i in range(len(present))],
+        "variation": list(variation),
+    }
 
 
 #: assurance outcome per better direction: (target below the limits, target above the limits)
