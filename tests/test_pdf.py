@@ -96,13 +96,16 @@ def test_print_pdf_merges_the_pages_with_charts_drawn_and_print_rules_applied(tm
     # cover: 1 sheet; stage: h1 + text + 3 charts of 450 px (1,350 px) > one A4 sheet
     # (267 mm printable = 1,009 px) and a chart is never split -> at least 2 sheets
     assert len(reader.pages) >= 3
-    assert [item.title for item in reader.outline] == ["Small cycle", "A stage"]
+    # bookmarks: the cover, then each page under its name in the navigation bar
+    assert [item.title for item in reader.outline] == ["Small cycle", "1 Where are we now?"]
     text = "\n".join(page.extract_text() for page in reader.pages)
     for i in (1, 2, 3):
         assert f"Chart number {i}" in text  # plotly drew its SVG before printing
     assert "sha256:abc123" in text  # provenance footer printed
     assert "Previous" not in text  # prev/next links are screen-only (@media print)
-    assert "1 / " in text  # page numbers in the footer
+    n = len(reader.pages)
+    for i, page in enumerate(reader.pages, 1):
+        assert f"{i} / {n}" in page.extract_text()  # one numbering across the pages
     with pytest.raises(OutputError, match="exists already"):
         print_pdf(pages, out)
 
@@ -215,3 +218,85 @@ def test_print_pdf_works_inside_a_running_event_loop(tmp_path):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         out = pool.submit(asyncio.run, from_a_notebook()).result()
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def _tall_and_wide_stage(folder: Path) -> Path:
+    """A stage page with a chart taller than a sheet and a table wider than a portrait sheet."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=5, cols=1)
+    for row in range(1, 6):
+        fig.add_trace(go.Scatter(x=[1, 2, 3], y=[row, row + 1, row]), row=row, col=1)
+    fig.update_layout(title="Tall chart top", height=1600)
+    fig.update_xaxes(title_text="Tall chart bottom", row=5, col=1)
+    wide = "<table><thead><tr>" + "".join(f"<th>heading{i}</th>" for i in range(10))
+    wide += "<th>LastColumn</th></tr></thead><tbody><tr>"
+    wide += "".join(f"<td>{i * 1000:,} requests</td>" for i in range(10)) + "<td>end</td></tr>"
+    wide += "</tbody></table>"
+    nb = new_notebook()
+    nb.cells.append(new_markdown_cell("# Take action\n\n" + "Text before the chart. " * 20))
+    chart = new_code_cell("fig")
+    chart.outputs = [new_output("display_data", data={PLOTLY_MIME: json.loads(fig.to_json())})]
+    table = new_code_cell("table")
+    table.outputs = [new_output("display_data", data={"text/html": wide})]
+    nb.cells += [chart, table]
+    nbformat.write(nb, str(folder / "stage4.ipynb"))
+    return export_html(
+        folder / "stage4.ipynb",
+        folder / "04_take_action.html",
+        context={
+            "title": "Small cycle",
+            "nav": [
+                NAV[0],
+                {"href": "04_take_action.html", "label": "4 Take action", "current": True},
+            ],
+            "provenance": PROVENANCE,
+        },
+    )
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_pdf_reads_like_a_report_contents_numbers_whole_charts_wide_tables(tmp_path):
+    from pypdf import PdfReader
+
+    cover, stage1 = _small_report(tmp_path)
+    stage4 = _tall_and_wide_stage(tmp_path)
+    out = print_pdf([cover, stage1, stage4], tmp_path / "report.pdf")
+    reader = PdfReader(str(out))
+    texts = [page.extract_text() for page in reader.pages]
+    n = len(texts)
+
+    # bookmarks: cover, contents, the two stages; each at the page it starts on
+    starts = {o.title: reader.get_destination_page_number(o) + 1 for o in reader.outline}
+    assert list(starts) == ["Small cycle", "Contents", "1 Where are we now?", "4 Take action"]
+    assert starts["Contents"] == starts["Small cycle"] + 1  # right after the cover
+
+    # the contents page lists each stage with the page it starts on
+    contents = texts[starts["Contents"] - 1]
+    for title in ("1 Where are we now?", "4 Take action"):
+        line = next(line for line in contents.splitlines() if line.startswith(title))
+        assert line.rstrip().endswith(str(starts[title])), line
+
+    # continuous page numbers: sheet i of n says "i / n", whatever section it is in
+    for i, text in enumerate(texts, 1):
+        assert f"{i} / {n}" in text, f"page {i}: {text[-80:]!r}"
+    assert f"1 / {n}" in texts[0] and f"{n} / {n}" in texts[-1]
+
+    # no chart split: each chart's top and bottom are on the same sheet
+    def sheet_of(needle: str) -> list[int]:
+        return [i for i, text in enumerate(texts, 1) if needle in text]
+
+    for i in (1, 2, 3):
+        assert len(sheet_of(f"Chart number {i}")) == 1
+    assert sheet_of("Tall chart top") == sheet_of("Tall chart bottom")  # redrawn to fit one sheet
+    assert len(sheet_of("Tall chart top")) == 1
+
+    # the wide table is printed whole (its last column too) on a landscape sheet
+    [table_sheet] = sheet_of("LastColumn")
+    box = reader.pages[table_sheet - 1].mediabox
+    assert box.width > box.height
+    assert "9,000 requests" in texts[table_sheet - 1]  # numbers are not broken across lines
+    # the portrait stage page stays portrait
+    box = reader.pages[starts["1 Where are we now?"] - 1].mediabox
+    assert box.width < box.height

@@ -1,15 +1,28 @@
-"""Print report pages to one PDF through headless Chromium.
+"""Print report pages to one PDF that reads like a report, through headless Chromium.
 
-Each HTML page is opened in Debian's Chromium (driven by Playwright, with the
-system browser: ``playwright install`` is never needed), laid out at the
-printable width of an A4 page so that plotly draws every chart at the size it
-will be printed, printed with the report's ``@media print`` rules, and the
-pages are merged into one PDF with an outline entry (bookmark) per page.
+Each HTML page (the cover, then the stages) is opened in Debian's Chromium
+(driven by Playwright, with the system browser: ``playwright install`` is never
+needed), laid out at the printable width of an A4 page so that plotly draws
+every chart at the size it will be printed, and printed with the report's
+``@media print`` rules plus a few of its own (:data:`PRINT_CSS`):
 
-Why one PDF per page, merged (pypdf), and not one combined HTML page: every
-report page embeds plotly.js (about 4.5 MB) and its own nbconvert styles, and
-the pages share element ids; printing them one by one keeps each page exactly
-as it looks on screen and lets each start on a new sheet.
+- a chart is never split across sheets: one taller than a sheet is redrawn
+  at the sheet's height first (:data:`FIT_CHARTS`), and plot containers
+  have ``break-inside: avoid``;
+- tables stay readable: text cells wrap (numbers do not); a table still too
+  wide is scaled down to no less than :data:`MIN_TABLE_ZOOM`, and a page whose
+  tables would need more is printed in landscape;
+- the provenance block is printed once, on the cover, not after every stage.
+
+The sections are merged with pypdf, after the cover come a **contents page**
+(each stage and the page it starts on) and the stages; every sheet gets a
+footer with the section's title and one **continuous page number**
+("7 / 31"), stamped after merging, and each section a bookmark.
+
+Why one print per page, merged, and not one combined HTML page: the pages share
+element ids and each has its own nbconvert styles; printing them one by one
+keeps each page as it looks on screen, lets each start on a new sheet and lets
+one section be landscape.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ import concurrent.futures
 import io
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,22 +54,104 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: A4 less the page margins of report.css (12 mm each side), in CSS pixels at 96 dpi.
-PRINT_WIDTH_PX = round((210 - 2 * 12) / 25.4 * 96)
-MARGIN = {"top": "14mm", "right": "12mm", "bottom": "16mm", "left": "12mm"}
+#: Page margins (the same as report.css's ``@page``), in mm.
+MARGIN_MM = {"top": 14, "right": 12, "bottom": 16, "left": 12}
+MARGIN = {side: f"{mm}mm" for side, mm in MARGIN_MM.items()}
+_PX_PER_MM = 96 / 25.4
+#: A4 less the page margins, in CSS pixels at 96 dpi: (width, height), portrait and landscape.
+PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) * _PX_PER_MM)
+PRINT_HEIGHT_PX = round((297 - MARGIN_MM["top"] - MARGIN_MM["bottom"]) * _PX_PER_MM)
+LANDSCAPE_WIDTH_PX = round((297 - MARGIN_MM["left"] - MARGIN_MM["right"]) * _PX_PER_MM)
+LANDSCAPE_HEIGHT_PX = round((210 - MARGIN_MM["top"] - MARGIN_MM["bottom"]) * _PX_PER_MM)
+#: The smallest scale of a wide table (9 pt type at 0.8 = 7.2 pt); beyond it the page turns landscape.
+MIN_TABLE_ZOOM = 0.8
+#: The same on a landscape sheet (6.3 pt); a table wider still lets its numbers wrap at their spaces.
+MIN_LANDSCAPE_ZOOM = 0.7
+NUMBERS_WRAP_CSS = "@media print { td.csi-num, th.csi-num { white-space: normal !important; } }"
+#: Room kept on a sheet above a chart redrawn to fit it (the print header, a caption line), px.
+CHART_ROOM_PX = 60
 #: JavaScript: true when every plotly chart of the page has drawn its SVG.
 CHARTS_DRAWN = (
     "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
     ".every(el => el.querySelector('svg.main-svg') !== null)"
 )
-#: JavaScript: scale tables wider than the page down to fit (the page's own print helper).
-FIT_TABLES = "() => window.csiFitTables && window.csiFitTables(true)"
+#: JavaScript (max height in px): redraw every chart taller than that at that height.
+FIT_CHARTS = """async (maxHeight) => {
+  const tall = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(el => el.getBoundingClientRect().height > maxHeight);
+  tall.forEach(el => {  // the heights plotly's to_html gives the div and its wrapper
+    el.style.height = maxHeight + 'px';
+    if (el.parentElement && el.parentElement.style.height) {
+      el.parentElement.style.height = maxHeight + 'px';
+    }
+  });
+  await Promise.all(tall.map(el => window.Plotly.relayout(el, {height: maxHeight})));
+  return tall.length;
+}"""
+#: JavaScript: redraw every chart at its container's width (after the viewport changed).
+RESIZE_CHARTS = """async () => {
+  const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  if (window.Plotly) { await Promise.all(plots.map(el => window.Plotly.Plots.resize(el))); }
+}"""
+#: JavaScript: the room of a table: its box, but never past the page's right edge.
+_ROOM = """const room = t => {
+  const page = document.documentElement.clientWidth - t.getBoundingClientRect().left;
+  const box = t.parentElement ? t.parentElement.clientWidth : page;
+  return Math.min(box, page);
+};"""
+#: JavaScript: how much wider than its room the widest table is (1 = fits).
+TABLE_OVERFLOW = (
+    "() => {"
+    + _ROOM
+    + """
+  return Math.max(1, ...Array.from(document.querySelectorAll('table')).map(t => {
+    const r = room(t);
+    return r > 0 ? t.scrollWidth / r : 1;
+  }));
+}"""
+)
+#: JavaScript (smallest zoom): scale tables wider than their room down to fit, not below that zoom.
+FIT_TABLES = (
+    "(minZoom) => {"
+    + _ROOM
+    + """
+  document.querySelectorAll('table').forEach(t => {
+    t.style.zoom = '';
+    const r = room(t), wide = t.scrollWidth;
+    if (r > 0 && wide > r) { t.style.zoom = Math.max(minZoom, r / wide).toFixed(3); }
+  });
+}"""
+)
+#: JavaScript: a page's name in the contents and bookmarks: its entry in the navigation bar
+#: ("5 Did we get there?"; the cycle's title on the cover), else its first heading.
+TITLE = """() => (document.querySelector('.csi-nav a.current')?.innerText
+  || document.querySelector('h1')?.innerText || document.title).trim()"""
+#: Print rules of the PDF on top of report.css: text cells wrap (numbers stay whole), provenance once.
+PRINT_CSS = """
+@media print {
+  td:not(.csi-num), th:not(.csi-num) { white-space: normal !important; overflow-wrap: break-word; }
+  td.csi-num, th.csi-num { white-space: nowrap; }
+  .csi-figure, .js-plotly-plot, .plot-container, .jp-OutputArea-child:has(.js-plotly-plot) {
+    break-inside: avoid; page-break-inside: avoid;
+  }
+  body.jp-Notebook footer.csi-provenance { display: none !important; }
+}
+"""
+#: Chromium's footer on every sheet: the section's title (the page number is stamped after merging).
 FOOTER = (
     '<div style="font-size:8px;width:100%;padding:0 12mm;color:#5f6368;'
-    'display:flex;justify-content:space-between;font-family:sans-serif">'
-    '<span class="title"></span><span><span class="pageNumber"></span> / '
-    '<span class="totalPages"></span></span></div>'
+    'font-family:sans-serif"><span class="title"></span></div>'
 )
+
+
+@dataclass
+class _Section:
+    """One printed page of the report: its title, its sheets and their orientation."""
+
+    title: str
+    pdf: bytes
+    sheets: int
+    landscape: bool
 
 
 def chromium_path() -> Path:
@@ -70,13 +166,142 @@ def chromium_path() -> Path:
     return path
 
 
-def _render(pages: list[Path], executable: Path, timeout_s: float) -> Any:
-    """Print each page with Chromium and merge them (a pypdf ``PdfWriter``)."""
+def _print_page(context: Any, path: Path, timeout_s: float) -> _Section:
+    """Print one report page (charts drawn and fitted, tables fitted) to PDF bytes."""
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    page = context.new_page()
+    page.set_viewport_size({"width": PRINT_WIDTH_PX, "height": PRINT_HEIGHT_PX})
+    page.emulate_media(media="print")
+    try:
+        page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=timeout_s * 1000)
+        page.add_style_tag(content=PRINT_CSS)
+        landscape = page.evaluate(TABLE_OVERFLOW) > 1 / MIN_TABLE_ZOOM
+        if landscape:  # a table too wide for portrait even at the smallest zoom
+            page.set_viewport_size({"width": LANDSCAPE_WIDTH_PX, "height": LANDSCAPE_HEIGHT_PX})
+            page.add_style_tag(content="@page { size: A4 landscape; }")  # over report.css's A4
+            page.evaluate(RESIZE_CHARTS)
+            if page.evaluate(TABLE_OVERFLOW) > 1 / MIN_LANDSCAPE_ZOOM:  # numbers may wrap too
+                page.add_style_tag(content=NUMBERS_WRAP_CSS)
+        height = LANDSCAPE_HEIGHT_PX if landscape else PRINT_HEIGHT_PX
+        page.evaluate(FIT_CHARTS, height - CHART_ROOM_PX)
+        page.evaluate(FIT_TABLES, MIN_LANDSCAPE_ZOOM if landscape else MIN_TABLE_ZOOM)
+    except PlaywrightError as exc:
+        raise OutputError(
+            f"the page did not finish drawing its charts ({str(exc).splitlines()[0]})",
+            file=str(path),
+        ) from exc
+    title = page.evaluate(TITLE)
+    data = page.pdf(
+        format="A4",
+        landscape=landscape,
+        print_background=True,
+        margin=MARGIN,
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template=FOOTER,
+    )
+    page.close()
+    sheets = len(PdfReader(io.BytesIO(data)).pages)
+    return _Section(title=title or path.stem, pdf=data, sheets=sheets, landscape=landscape)
+
+
+def _contents_entries(sections: list[_Section], first_page: int) -> list[dict[str, Any]]:
+    """Contents lines: each section after the cover and the page it starts on (1-based)."""
+    entries, page = [], first_page
+    for section in sections:
+        entries.append({"title": section.title, "page": page})
+        page += section.sheets
+    return entries
+
+
+def render_contents(title: str, entries: list[dict[str, Any]], subtitle: str = "") -> str:
+    """HTML of the contents page: ``entries`` are ``{"title", "page"}`` (and an optional ``note``)."""
+    import jinja2
+
+    from .export import TEMPLATES, report_css
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
+    return env.get_template("contents.html.j2").render(
+        css=report_css(), title=title, subtitle=subtitle, entries=entries
+    )
+
+
+def _print_contents(
+    context: Any, folder: Path, title: str, cover: _Section, stages: list[_Section]
+) -> _Section:
+    """The contents page, numbered for where it stands: after the cover's sheets."""
+    sheets = 1
+    while True:  # a contents page of more than one sheet moves every stage on
+        entries = _contents_entries(stages, first_page=cover.sheets + sheets + 1)
+        path = folder / f".contents-{os.getpid()}.html"
+        path.write_text(render_contents(title, entries), encoding="utf-8")
+        try:
+            section = _print_page(context, path, timeout_s=30)
+        finally:
+            path.unlink(missing_ok=True)
+        if section.sheets == sheets:
+            section.title = "Contents"
+            return section
+        sheets = section.sheets
+
+
+#: Helvetica's advance widths (1/1000 em) of the characters in a page number.
+_HELVETICA = {**dict.fromkeys("0123456789", 556), " ": 278, "/": 278}
+
+
+def _number_stamp(width: float, height: float, text: str, landscape: bool) -> Any:
+    """A blank page of that size with ``text`` at the bottom right, in the footer's line (pypdf)."""
+    from pypdf import PageObject
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    size = 8 * 0.75  # the footer's 8 px in points
+    text_width = sum(_HELVETICA.get(ch, 556) for ch in text) * size / 1000
+    right = MARGIN_MM["right"] * 72 / 25.4
+    x = width - right - text_width
+    y = MARGIN_MM["bottom"] * 72 / 25.4 / 2 - size / 2
+    stamp = PageObject.create_blank_page(width=width, height=height)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }
+    )
+    stamp[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/CsiPageNo"): font})}
+    )
+    content = DecodedStreamObject()
+    content.set_data(
+        f"BT /CsiPageNo {size:.2f} Tf 0.373 0.388 0.408 rg {x:.2f} {y:.2f} Td ({text}) Tj ET".encode()
+    )
+    stamp[NameObject("/Contents")] = content
+    return stamp
+
+
+def _merge(sections: list[_Section]) -> Any:
+    """One PdfWriter: the sections in order, a bookmark each, continuous page numbers stamped."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
+    for section in sections:
+        writer.append(PdfReader(io.BytesIO(section.pdf)), outline_item=section.title)
+    total = len(writer.pages)
+    for number, page in enumerate(writer.pages, 1):
+        box = page.mediabox
+        width, height = float(box.width), float(box.height)
+        page.merge_page(_number_stamp(width, height, f"{number} / {total}", width > height))
+    return writer
+
+
+def _render(pages: list[Path], executable: Path, timeout_s: float, contents: bool) -> Any:
+    """Print each page with Chromium, add the contents page, merge and number (a pypdf ``PdfWriter``)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         try:
             browser = pw.chromium.launch(
@@ -89,35 +314,16 @@ def _render(pages: list[Path], executable: Path, timeout_s: float) -> Any:
                 hint="install Debian's chromium package or drop --pdf (apt-get install chromium)",
             ) from exc
         try:
-            context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1100})
-            for path in pages:
-                page = context.new_page()
-                page.emulate_media(media="print")
-                try:
-                    page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
-                    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_s * 1000)
-                except PlaywrightError as exc:
-                    raise OutputError(
-                        f"the page did not finish drawing its charts ({str(exc).splitlines()[0]})",
-                        file=str(path),
-                    ) from exc
-                page.evaluate(FIT_TABLES)
-                title = page.evaluate(
-                    "() => (document.querySelector('h1')?.innerText || document.title).trim()"
+            context = browser.new_context()
+            sections = [_print_page(context, path, timeout_s) for path in pages]
+            if contents and len(sections) > 2:
+                cover, stages = sections[0], sections[1:]
+                sections.insert(
+                    1, _print_contents(context, pages[0].parent, cover.title, cover, stages)
                 )
-                data = page.pdf(
-                    format="A4",
-                    print_background=True,
-                    margin=MARGIN,
-                    display_header_footer=True,
-                    header_template="<span></span>",
-                    footer_template=FOOTER,
-                )
-                page.close()
-                writer.append(PdfReader(io.BytesIO(data)), outline_item=title or path.stem)
         finally:
             browser.close()
-    return writer
+    return _merge(sections)
 
 
 def _in_event_loop() -> bool:
@@ -129,7 +335,12 @@ def _in_event_loop() -> bool:
 
 
 def print_pdf(
-    html_paths: Sequence[Path], out_pdf: Path, *, timeout_s: float = 60, overwrite: bool = False
+    html_paths: Sequence[Path],
+    out_pdf: Path,
+    *,
+    timeout_s: float = 60,
+    overwrite: bool = False,
+    contents: bool = True,
 ) -> Path:
     """Print ``html_paths`` (in order) to one A4 PDF at ``out_pdf``.
 
@@ -137,7 +348,11 @@ def print_pdf(
     ----------
     html_paths:
         Report pages (``index.html`` first, then the stages). Each starts on a
-        new sheet; each gets a bookmark named after its first heading.
+        new sheet; each gets a bookmark named after its first heading; every
+        sheet is numbered, continuously ("7 / 31").
+    contents:
+        With more than one stage page, a contents page after the first page
+        (the cover) lists the others and the page each starts on.
     out_pdf:
         The PDF to write (atomically; an existing file is refused unless
         ``overwrite=True``).
@@ -178,8 +393,8 @@ def print_pdf(
         # Playwright's sync API refuses to run inside an asyncio loop (a Jupyter kernel,
         # another Playwright session): print from a worker thread instead
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            writer = pool.submit(_render, pages, executable, timeout_s).result()
+            writer = pool.submit(_render, pages, executable, timeout_s, contents).result()
     else:
-        writer = _render(pages, executable, timeout_s)
+        writer = _render(pages, executable, timeout_s, contents)
     writer.add_metadata({"/Title": "csi-workbook report", "/Creator": "csi-workbook"})
     return atomic_write(out_pdf, writer.write, overwrite=overwrite)
