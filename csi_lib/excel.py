@@ -64,11 +64,9 @@ def kpi_sheets(
         wide = table.pivot_table(index=dim, columns="kpi", values="value", observed=True, sort=True)
         wide = wide[[k for k in values.index if k in wide.columns]].reset_index()
         wide[dim] = wide[dim].astype(str)
-        hidden = table.attrs.get("hidden_groups", 0)
+        hidden = K.hidden_text(table)  # by each KPI's own population
         if hidden:
-            note = pd.DataFrame(
-                {dim: [f"({hidden} group(s) under {min_group_size} requests hidden)"]}
-            )
+            note = pd.DataFrame({dim: [f"({hidden})"]})
             wide = pd.concat([wide, note], ignore_index=True)
         sheets[f"By {dim}"[:31]] = wide
     return sheets

@@ -944,6 +944,13 @@ def breakdown(
 def hidden_text(table: pd.DataFrame, kpi: str | KPI | None = None) -> str:
     """The sentence saying how many groups a breakdown hid and why ("" when none).
 
+    Parameters
+    ----------
+    table:
+        A :func:`breakdown` (its ``attrs``).
+    kpi:
+        One KPI of the table; default every KPI (one sentence for them all).
+
     Examples
     --------
     >>> t = pd.DataFrame(); t.attrs.update(hidden_by_kpi={"fulfil_median_h": 3}, min_group_size=5)
@@ -951,20 +958,23 @@ def hidden_text(table: pd.DataFrame, kpi: str | KPI | None = None) -> str:
     '3 groups with fewer than 5 requests in the population of Median time to fulfil are hidden to protect individuals.'
     """
     size = table.attrs.get("min_group_size")
-    if kpi is not None:
-        k = get_kpi(kpi)
-        n = int(
-            table.attrs.get("hidden_by_kpi", {}).get(k.key, table.attrs.get("hidden_groups", 0))
+    by_kpi = table.attrs.get("hidden_by_kpi", {})
+    fewer = f"fewer than {size} requests" if size else "too few requests"
+    if kpi is None:
+        counts = {k: n for k, n in by_kpi.items() if n}
+        if len(counts) <= 1:
+            return hidden_text(table, next(iter(counts))) if counts else ""
+        parts = ", ".join(f"{get_kpi(k).label} {n}" for k, n in counts.items())
+        return (
+            f"Groups with {fewer} in a KPI's own population are hidden to protect "
+            f"individuals (hidden groups per KPI: {parts})."
         )
-        whose = f"in the population of {k.label}"
-    else:
-        n = int(table.attrs.get("hidden_groups", 0))
-        whose = "in the population of every KPI"
+    k = get_kpi(kpi)
+    n = int(by_kpi.get(k.key, table.attrs.get("hidden_groups", 0)))
     if not n:
         return ""
-    fewer = f"fewer than {size} requests" if size else "too few requests"
     return (
-        f"{n} group{'s' if n != 1 else ''} with {fewer} {whose} "
+        f"{n} group{'s' if n != 1 else ''} with {fewer} in the population of {k.label} "
         f"{'are' if n != 1 else 'is'} hidden to protect individuals."
     )
 

@@ -255,3 +255,32 @@ def as_period(value: PeriodLike, *, tz: str = "UTC") -> Period:
         hint="give a pair of dates ('2025-01-01', '2025-06-30'), a Period, or a shorthand "
         "such as '2025-H1', '2025-Q3' or '2025-07'",
     )
+
+
+def period_word(freq: str, n: int | None = None) -> str:
+    """The cycle's period in words: "month" / "week"; with ``n``, counted ("7 weeks", "1 month").
+
+    Examples
+    --------
+    >>> period_word("week"), period_word("month", 7), period_word("W-MON", 1)
+    ('week', '7 months', '1 week')
+    """
+    word = "week" if str(freq).lower().startswith("w") else "month"
+    return word if n is None else f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def period_when(ts: object, freq: str) -> str:
+    """When a period of the cycle's frequency starts, in words: "2025-03" or "the week of 2025-03-03".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> period_when(pd.Timestamp("2025-03-03"), "week"), period_when(pd.Timestamp("2025-03-01"), "month")
+    ('the week of 2025-03-03', '2025-03')
+    """
+    import pandas as pd
+
+    if ts is None or pd.isna(ts):
+        return "?"
+    t = pd.Timestamp(ts)
+    return f"the week of {t:%Y-%m-%d}" if period_word(freq) == "week" else f"{t:%Y-%m}"

@@ -1132,7 +1132,8 @@ def breakdowns(
         ``share_of_change_pct``. Groups whose KPI population is under the
         cycle's ``min_group_size`` in either period are hidden;
         ``attrs["hidden_groups"]`` counts them (``attrs["hidden_by_target"]``
-        per target) and ``attrs["hidden_note"]`` says so in words.
+        per target) and ``attrs["hidden_note"]`` says so in words;
+        ``attrs["kpis"]`` maps each target to its KPI key (for units).
     """
     rv = assess(cycle)
     columns = ["target", "label", "by", "group_value", "baseline", "n_baseline", "review",
@@ -1165,6 +1166,7 @@ def breakdowns(
     table = table[columns]
     table.attrs["hidden_groups"] = hidden
     table.attrs["hidden_by_target"] = by_target
+    table.attrs["kpis"] = {tid: rv.target(tid).kpi.key for tid in by_target}
     table.attrs["min_group_size"] = size
     table.attrs["hidden_note"] = _hidden_note(by_target, size)
     return contributions_table(table, rv, top=top) if formatted else table
@@ -1346,15 +1348,16 @@ def conclusions_text(cycle: Any) -> str:
     )
 
 
+#: Verdict -> its words in the headline; the first part named gets the verb ("3 show ...").
 _HEADLINE_PARTS: tuple[tuple[str, str], ...] = (
-    ("real improvement", "{n} show{s} a real improvement"),
-    ("likely improvement", "{n} a likely improvement"),
-    ("no evidence of change", "{n} no evidence of change"),
-    ("likely deterioration", "{n} a likely deterioration"),
-    ("real deterioration", "{n} a real deterioration"),
-    ("mixed evidence", "{n} mixed evidence"),
-    ("real change", "{n} a real change"),
-    ("not enough data", "{n} not enough data"),
+    ("real improvement", "a real improvement"),
+    ("likely improvement", "a likely improvement"),
+    ("no evidence of change", "no evidence of change"),
+    ("likely deterioration", "a likely deterioration"),
+    ("real deterioration", "a real deterioration"),
+    ("mixed evidence", "mixed evidence"),
+    ("real change", "a real change"),
+    ("not enough data", "not enough data"),
 )
 
 
@@ -1371,19 +1374,33 @@ def headline(cycle: Any) -> str:
     if table.empty:
         return "The cycle has no targets."
     met = int((table["met"] == True).sum())  # noqa: E712 - None is neither
-    counts = table["verdict"].value_counts()
-    parts = []
-    for key, text in _HEADLINE_PARTS:
-        n = int(counts.get(key, 0))
-        if n:
-            parts.append(text.format(n=n, s="s" if n == 1 else ""))
+    parts = verdict_counts_text(table["verdict"].value_counts().to_dict())
     words = f"{met} of {len(table)} target{'s' if len(table) != 1 else ''} met"
     if rv.phase.provisional:
         words = (
             f"Provisional: {words} so far ({rv.compared} period to {rv.cycle.as_of}; "
             f"final verdict due on {rv.standing.verdict_due})"
         )
-    return words + ("; " + ", ".join(parts) if parts else "") + "."
+    return words + ("; " + parts if parts else "") + "."
+
+
+def verdict_counts_text(counts: dict[str, int]) -> str:
+    """Verdict counts in words; the first part carries the verb.
+
+    Examples
+    --------
+    >>> verdict_counts_text({"likely deterioration": 3})
+    '3 show a likely deterioration'
+    >>> verdict_counts_text({"no evidence of change": 1, "real improvement": 1})
+    '1 shows a real improvement, 1 no evidence of change'
+    """
+    parts: list[str] = []
+    for key, text in _HEADLINE_PARTS:
+        n = int(counts.get(key, 0))
+        if n:
+            verb = ("shows " if n == 1 else "show ") if not parts else ""
+            parts.append(f"{n} {verb}{text}")
+    return ", ".join(parts)
 
 
 def _json_number(value: float | None) -> float | None:

@@ -60,9 +60,9 @@ def test_sheets_hold_values_per_period_and_hide_small_groups(frame):
     assert kpis.loc["fulfil_median_h", "unit"] == "hours"
     by = sheets["By category"]
     assert set(by["category"].iloc[:2]) == {"=cmd|' /C calc'!A0", "Laptop"}  # 6 each, shown
-    assert (
-        "1 group(s) under 5 requests hidden" in by["category"].iloc[-1]
-    )  # "Tiny": 1 request in January
+    # "Tiny": 1 request in January, hidden for every KPI; the note says why
+    assert "hidden to protect individuals" in by["category"].iloc[-1]
+    assert "Tiny" not in set(by["category"])
     assert list(sheets["Monthly"]["month"].astype(str)) == ["2025-01-01", "2025-02-01"]
 
 

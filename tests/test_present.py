@@ -199,3 +199,102 @@ def test_contribution_groups_are_hidden_by_the_kpis_own_population(sample_review
         assert "hidden to protect individuals" in P.to_html(shown)
     finally:
         cycle.config.min_group_size = 5
+
+
+# --------------------------------------------------------------------------- charts on real data
+
+
+def test_percent_of_baseline_axis_is_capped_and_the_true_value_written(sample_review):
+    from csi_lib.charts.review import PCT_AXIS_LIMITS, review_figure
+
+    table = review.review_table(sample_review)
+    calm = review_figure(table).layout.xaxis.range
+    wild = table.copy()
+    wild.loc[1, "target_value"] = wild.loc[1, "baseline"] * 1414.05  # +141,305 %
+    fig = review_figure(wild)
+    lo, hi = fig.layout.xaxis.range
+    assert hi <= PCT_AXIS_LIMITS[1] * 1.05 and hi - lo < 3 * (
+        calm[1] - calm[0]
+    )  # others not squashed
+    assert [a.text for a in fig.layout.annotations] == ["target 141,405 % ▸"]
+    assert "capped" in fig.layout.xaxis.title.text
+    target = next(t for t in fig.data if t.name == "Target")
+    assert max(target.x) <= hi and "141,405 % of the baseline" in target.text[1]
+    assert "h" in target.text[0]  # hover values carry the KPI's unit
+
+
+def test_xmr_panels_name_their_own_target_and_unit(sample_review):
+    fig = review.targets_chart(sample_review)
+    names = [t.name for t in fig.data if t.showlegend is not False and "target" in (t.name or "")]
+    assert names[:2] == ["T1 target (28.0 h)", "T2 target (90.0 %)"]
+    assert fig.layout.yaxis.title.text == "hours" and fig.layout.yaxis2.title.text == "%"
+
+
+def test_contribution_chart_axis_has_the_kpis_unit(sample_review):
+    from csi_lib.charts.review import breakdown_figure
+
+    fig = breakdown_figure(review.breakdowns(sample_review), target_id="T1")
+    assert fig.layout.xaxis.title.text == "contribution to the change (hours)"
+    assert " h" in fig.data[0].text[0]
+
+
+def test_fewer_than_two_baseline_periods_keep_the_target_line(sample_review):
+    import copy
+
+    from csi_lib.charts.review import target_figure
+
+    tr = copy.copy(sample_review.target("T1"))
+    tr.chart = None
+    fig = target_figure(tr)
+    assert any((t.name or "").startswith("Target (28") for t in fig.data)
+    assert "process limits need at least 2 months" in fig.layout.title.text
+    assert len(fig.layout.shapes) >= 3  # the phases stay shaded
+
+
+def test_context_chart_words_follow_the_cycles_freq(sample_review):
+    from csi_lib.charts.targets import target_context_figure
+
+    series = pd.DataFrame(
+        {"period_start": pd.to_datetime(["2025-03-03"], utc=True), "value": [30.0]}
+    )
+    fig = target_context_figure(series, None, target_value=28.0, best_value=30.0,
+                                kpi="fulfil_median_h", freq="week")  # fmt: skip
+    assert "best week observed" in [t.name for t in fig.data]
+    assert [s.y0 for s in fig.layout.shapes if s.type == "line"] == [28.0]  # the target line stays
+    note = " ".join(a.text for a in fig.layout.annotations)
+    assert "target 28.0 h" in note
+    assert "only 1 week of baseline" in note and "at least 2 weeks" in note
+
+
+def test_duration_axis_has_readable_ticks(make_requests, jan_2025):
+    from csi_lib.charts.baseline import duration_distribution_figure
+
+    rows = [
+        {"opened_at": "2025-01-02 08:00", "closed_at": f"2025-01-{d:02d} 09:00"}
+        for d in range(2, 20)
+    ]
+    fig = duration_distribution_figure(make_requests(rows), jan_2025)
+    assert fig.layout.xaxis.type == "log"
+    assert "1 day" in fig.layout.xaxis.ticktext and "1 week" in fig.layout.xaxis.ticktext
+
+
+def test_history_legend_stays_clear_of_the_titles():
+    from csi_lib.charts.review import history_figure
+
+    history = pd.DataFrame(
+        {"cycle": ["a", "b"], "label": ["Median time to fulfil"] * 2, "kpi": ["fulfil_median_h"] * 2,
+         "baseline": [40.0, 30.0], "target_value": [30.0, 25.0], "achieved": [29.0, 26.0]}
+    )  # fmt: skip
+    fig = history_figure(history)
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.yanchor == "bottom"
+    assert fig.layout.yaxis.title.text == "hours"
+
+
+def test_headline_grammar():
+    assert (
+        review.verdict_counts_text({"likely deterioration": 3}) == "3 show a likely deterioration"
+    )
+    assert (
+        review.verdict_counts_text({"real improvement": 1, "no evidence of change": 2})
+        == "1 shows a real improvement, 2 no evidence of change"
+    )

@@ -118,14 +118,16 @@ def test_snapshot_workbook_and_cli_hide_small_groups(groups, jan_2025, tmp_path,
     assert set(snap.breakdowns["group"]) == {"Desk"}
     assert snap.manifest["hidden_groups"] == {"group": 2}
     sheet = kpi_sheets(groups, {"January": jan_2025}, by=["group"])["By group"]
-    assert sheet["group"].tolist() == ["Desk", "(2 group(s) under 5 requests hidden)"]
+    assert sheet["group"].iloc[0] == "Desk" and len(sheet) == 2
+    assert "hidden to protect individuals" in sheet["group"].iloc[-1]  # the note, no Apps/Access
+    assert not sheet["group"].isin(["Apps", "Access"]).any()
     src = tmp_path / "groups.csv"
     groups.assign(closed_at=None, outcome="open")[
         ["request_id", "opened_at", "outcome", "group"]
     ].to_csv(src, index=False)
     assert main(["kpis", str(src), "--by", "group", "--kpi", "received", "--format", "csv"]) == 0
     out, err = capsys.readouterr()
-    assert "2 group(s) with fewer than 5 requests hidden" in err
+    assert "2 groups with fewer than 5 requests in the population of Requests received" in err
     assert "Apps" not in out and "Access" not in out and "Desk" in out
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..kpis import KPI, get_kpi, observations
+from ..kpis import KPI, get_kpi, hidden_text, observations
 from ..periods import Period
 from . import theme
 
@@ -123,7 +123,6 @@ def breakdown_figure(
             hovertemplate="%{y}: %{x:,.1f} (n = %{customdata:,})<extra></extra>",
         )
     )
-    hidden = table.attrs.get("hidden_groups", 0)
     fig.update_layout(
         title=title or f"{k.label} by {by}",
         xaxis_title=_UNIT_AXIS.get(k.unit, k.unit),
@@ -131,17 +130,29 @@ def breakdown_figure(
         template="csi",
     )
     fig.update_yaxes(automargin=True)
-    if hidden:
+    hidden = hidden_text(table, k)
+    if hidden:  # how many groups and why: too few requests in this KPI's own population
         fig.add_annotation(
-            text=f"{hidden} small group(s) hidden to protect individuals",
+            text=hidden,
             xref="paper",
             yref="paper",
             x=0,
-            y=-0.18,
+            y=0,
+            yshift=-60,
+            xanchor="left",
             showarrow=False,
             font={"size": 11, "color": "#5f6368"},
         )
+        fig.update_layout(margin={"b": 90})
     return fig
+
+
+#: Ticks of the log duration axis: hours with the words people use for them.
+_DURATION_TICKS: tuple[tuple[float, str], ...] = (
+    (0.1, "6 min"), (0.25, "15 min"), (0.5, "30 min"), (1, "1 h"), (2, "2 h"), (4, "4 h"),
+    (8, "8 h"), (24, "1 day"), (48, "2 days"), (72, "3 days"), (168, "1 week"),
+    (336, "2 weeks"), (720, "30 days"), (2160, "90 days"), (8760, "1 year"),
+)  # fmt: skip
 
 
 def duration_distribution_figure(
@@ -192,7 +203,13 @@ def duration_distribution_figure(
             yanchor="bottom",
             font={"color": colour},
         )
-    fig.update_xaxes(type="log", title="hours (log scale)")
+    ticks = [t for t in _DURATION_TICKS if edges[0] / 1.5 <= t[0] <= edges[-1] * 1.5]
+    fig.update_xaxes(
+        type="log",
+        title="time taken (log scale)",
+        tickvals=[t[0] for t in ticks],
+        ticktext=[t[1] for t in ticks],
+    )
     fig.update_layout(
         title=title or f"Distribution of {k.label.lower().replace('median ', '')}",
         yaxis_title="requests",

@@ -18,7 +18,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .spc import xmr_figure
+from ..kpis import get_kpi
+from ..periods import period_word
+from ..present import format_cell
+from .spc import TARGET, xmr_figure
 from .theme import INK, PALETTE, RAG
 
 __all__ = [
@@ -54,19 +57,13 @@ def target_figure(tr: Any) -> go.Figure:
     >>> fig = target_figure(review.assess(cycle).target("T1"))   # doctest: +SKIP
     """
     title = f"{tr.id}: {tr.label}"
-    if tr.chart is None:
-        fig = go.Figure()
-        fig.update_layout(
-            template="csi",
-            title={"text": f"{title}<br><sup>too few baseline periods for process limits</sup>"},
-        )
-        if len(tr.series):
-            fig.add_trace(
-                go.Scatter(x=tr.series["period_start"], y=tr.series["value"], name="Value")
-            )
-        return fig
     target = None if pd.isna(tr.target_value) else float(tr.target_value)
-    fig = xmr_figure(tr.chart, title=title, unit=tr.kpi.unit, target=target, better=tr.kpi.better)
+    if tr.chart is None:
+        fig = _no_limits_figure(tr, title, target)
+    else:
+        fig = xmr_figure(
+            tr.chart, title=title, unit=tr.kpi.unit, target=target, better=tr.kpi.better
+        )
     series = tr.series
     for phase, part in series.groupby("phase", sort=False):
         fig.add_vrect(
@@ -88,6 +85,48 @@ def target_figure(tr: Any) -> go.Figure:
             layer="below",
         )
     return fig
+
+
+def _no_limits_figure(tr: Any, title: str, target: float | None) -> go.Figure:
+    """The series and the target line of a target whose baseline has fewer than 2 periods."""
+    fig = go.Figure()
+    series = tr.series
+    freq = getattr(tr, "freq", "month")
+    n_base = int((series["phase"] == "baseline").sum()) if "phase" in series else 0
+    if len(series):
+        fig.add_trace(
+            go.Scatter(
+                x=series["period_start"], y=series["value"], mode="lines+markers", name="Value",
+                line={"color": "#555555", "width": 1.5}, showlegend=False,
+                hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.4g}} {tr.kpi.unit}<extra></extra>",
+            )
+        )  # fmt: skip
+        if target is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[series["period_start"].min(), series["period_end"].max()],
+                    y=[target, target], mode="lines", name=f"Target ({target:g} {tr.kpi.unit})",
+                    line={"color": TARGET, "width": 2, "dash": "dash"},
+                    hovertemplate=f"target {target:g} {tr.kpi.unit}<extra></extra>",
+                )
+            )  # fmt: skip
+    note = (
+        f"only {period_word(freq, n_base)} of baseline: process limits need at least "
+        f"2 {period_word(freq)}s, so none are drawn"
+    )
+    fig.update_layout(
+        template="csi",
+        title={"text": f"{title}<br><sup>{note}</sup>"},
+        yaxis_title=tr.kpi.unit,
+        margin={"t": 70, "b": 90},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0.0},
+    )
+    return fig
+
+
+def _period_word(freq: str) -> str:
+    """ "month" or "week": the cycle's period in words."""
+    return "week" if str(freq).startswith("w") else "month"
 
 
 def gap_figure(progress: pd.DataFrame) -> go.Figure:
@@ -150,14 +189,24 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
     names = table["target"] + ": " + table["label"]
     base = pd.to_numeric(table["baseline"], errors="coerce")
     scale = 100 / base.where(base != 0)
+    review_pct = pd.to_numeric(table["review"], errors="coerce") * scale
+    target_pct = pd.to_numeric(table["target_value"], errors="coerce") * scale
+    lo, hi = _pct_range(pd.concat([review_pct, target_pct, pd.Series([100.0])]))
     met_colour = [
         RAG["met"] if m is True else RAG["not met"] if m is False else RAG["unknown"]
         for m in table["met"]
     ]
-    for y, x0, x1 in zip(names, [100] * len(table), table["review"] * scale, strict=True):
+
+    def shown(pct: pd.Series) -> pd.Series:
+        return pct.clip(lo, hi)
+
+    def text(column: str) -> list[str]:  # the true value with the KPI's unit, for the hover
+        return [_kpi_text(v, k) for v, k in zip(table[column], table["kpi"], strict=True)]
+
+    for y, x1 in zip(names, shown(review_pct), strict=True):
         fig.add_trace(
             go.Scatter(
-                x=[x0, x1], y=[y, y], mode="lines", line={"color": "#BBBBBB", "width": 3},
+                x=[100, x1], y=[y, y], mode="lines", line={"color": "#BBBBBB", "width": 3},
                 showlegend=False, hoverinfo="skip",
             )
         )  # fmt: skip
@@ -165,23 +214,37 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=[100] * len(table), y=names, mode="markers", name="Baseline",
             marker={"color": PALETTE[0], "size": 11},
-            text=table["baseline"].round(2), hovertemplate="baseline %{text}<extra></extra>",
+            text=text("baseline"), hovertemplate="baseline %{text}<extra></extra>",
         )
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=table["target_value"] * scale, y=names, mode="markers", name="Target",
+            x=shown(target_pct), y=names, mode="markers", name="Target",
             marker={"color": INK, "symbol": "line-ns-open", "size": 18, "line": {"width": 3}},
-            text=table["target_value"].round(2), hovertemplate="target %{text}<extra></extra>",
+            text=[f"{t} ({_pct_text(p)} of the baseline)" for t, p in zip(text("target_value"), target_pct, strict=True)],
+            hovertemplate="target %{text}<extra></extra>",
         )
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=table["review"] * scale, y=names, mode="markers", name="Review (green = met)",
+            x=shown(review_pct), y=names, mode="markers", name="Review (green = met)",
             marker={"color": met_colour, "size": 13, "line": {"color": "white", "width": 1}},
-            text=table["verdict"], hovertemplate="review: %{text}<extra></extra>",
+            text=[f"{t} ({_pct_text(p)} of the baseline): {v}" for t, p, v in zip(text("review"), review_pct, table["verdict"], strict=True)],
+            hovertemplate="review %{text}<extra></extra>",
         )
     )  # fmt: skip
+    # a value beyond the axis is drawn at its edge and labelled with its true value
+    for pct, what in ((review_pct, "review"), (target_pct, "target")):
+        for y, p in zip(names, pct, strict=True):
+            if pd.notna(p) and not lo <= p <= hi:
+                fig.add_annotation(
+                    x=hi if p > hi else lo, y=y, text=f"{what} {_pct_text(p)} ▸" if p > hi else f"◂ {what} {_pct_text(p)}",
+                    showarrow=False, yshift=14, xanchor="right" if p > hi else "left",
+                    font={"size": 11, "color": INK},
+                )  # fmt: skip
+    fig.update_xaxes(range=[lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)])
+    every = pd.concat([review_pct, target_pct]).dropna()
+    capped = bool(((every < lo) | (every > hi)).any())
     fig.update_layout(
         template="csi",
         title=(
@@ -190,11 +253,48 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
             if table.attrs.get("provisional")
             else "Where each target ended: review value and target as % of the baseline"
         ),
-        xaxis_title="% of the baseline value (100 = no change)",
+        xaxis_title="% of the baseline value (100 = no change)"
+        + (" — axis capped: values beyond it are written at its edge" if capped else ""),
         yaxis={"autorange": "reversed"},
         height=150 + 55 * len(table),
     )
     return fig
+
+
+#: Axis titles of the KPI units.
+_UNIT_TITLE: dict[str, str] = {"%": "%", "hours": "hours", "requests": "requests",
+                               "ratio": "ratio", "score": "score (1-5)"}  # fmt: skip
+
+#: The "% of baseline" axis never spans more than this: a value beyond is drawn at the edge, labelled.
+PCT_AXIS_LIMITS: tuple[float, float] = (-100.0, 300.0)
+
+
+def _pct_range(values: pd.Series) -> tuple[float, float]:
+    """The x range of the "% of baseline" chart: the span of the values within
+    :data:`PCT_AXIS_LIMITS`, with room at an edge where a value lies beyond it."""
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    inside = v[(v >= PCT_AXIS_LIMITS[0]) & (v <= PCT_AXIS_LIMITS[1])]
+    lo, hi = float(min(inside.min(), 100.0)), float(max(inside.max(), 100.0))
+    room = max(0.3 * (hi - lo), 15.0)  # for the edge markers of values beyond the axis
+    if (v > PCT_AXIS_LIMITS[1]).any():
+        hi = min(hi + room, PCT_AXIS_LIMITS[1])
+    if (v < PCT_AXIS_LIMITS[0]).any():
+        lo = max(lo - room, PCT_AXIS_LIMITS[0])
+    if hi - lo < 20:  # a few percent either way: still show some room around 100
+        lo, hi = min(lo, 90.0), max(hi, 110.0)
+    return lo, hi
+
+
+def _pct_text(pct: float) -> str:
+    return "—" if pd.isna(pct) else f"{pct:,.0f} %"
+
+
+def _kpi_text(value: Any, key: Any) -> str:
+    try:
+        kpi = get_kpi(str(key))
+    except Exception:  # noqa: BLE001 - a key not in the catalogue: the bare number
+        return format_cell(value)
+    return format_cell(value, kpi.unit, decimals=kpi.decimals)
 
 
 def breakdown_figure(table: pd.DataFrame, *, target_id: str | None = None) -> go.Figure:
@@ -211,30 +311,48 @@ def breakdown_figure(table: pd.DataFrame, *, target_id: str | None = None) -> go
         target_id = str(table["target"].iloc[0])
     part = table[table["target"] == target_id]
     fig = go.Figure()
+    hidden = table.attrs.get("hidden_by_target", {}).get(target_id, 0)
     if part.empty:
-        fig.update_layout(template="csi", title=f"{target_id}: no groups to show")
+        why = f"<br><sup>{hidden} group(s), all too small, hidden to protect individuals</sup>"
+        fig.update_layout(
+            template="csi", title=f"{target_id}: no groups to show" + (why if hidden else "")
+        )
         return fig
     contribution = pd.to_numeric(part["contribution"], errors="coerce")
+    key = table.attrs.get("kpis", {}).get(target_id)
+    unit = get_kpi(key).unit if key else ""
+    texts = [
+        f"{_kpi_text(b, key)} → {_kpi_text(r, key)}; contribution {_kpi_text(c, key)}"
+        for b, r, c in zip(part["baseline"], part["review"], contribution, strict=True)
+    ]
     fig.add_trace(
         go.Bar(
             x=contribution,
             y=part["group_value"].astype(str),
             orientation="h",
             marker_color=[PALETTE[0] if c < 0 else PALETTE[1] for c in contribution],
-            customdata=part[["baseline", "review"]].to_numpy(),
-            hovertemplate="%{y}: %{customdata[0]:.3g} → %{customdata[1]:.3g}"
-            "<br>contribution %{x:.3g}<extra></extra>",
+            text=texts,
+            textposition="none",
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
     by = part["by"].iloc[0]
     fig.update_layout(
         template="csi",
         title=f"{target_id}: {part['label'].iloc[0]}, contribution to the change by {by}",
-        xaxis_title="contribution to the change (KPI unit)",
+        xaxis_title=f"contribution to the change ({unit})"
+        if unit
+        else "contribution to the change",
         yaxis={"autorange": "reversed"},
         showlegend=False,
-        height=140 + 28 * len(part),
+        height=160 + 28 * len(part),
     )
+    if hidden:
+        fig.add_annotation(
+            text=f"{hidden} small group{'s' if hidden != 1 else ''} hidden to protect individuals",
+            xref="paper", yref="paper", x=0, y=0, yshift=-58, showarrow=False,
+            xanchor="left", font={"size": 11, "color": "#5f6368"},
+        )  # fmt: skip
     return fig
 
 
@@ -265,12 +383,30 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
                 ),
                 row=row, col=1,
             )  # fmt: skip
+    unit_of = dict(zip(history["label"], history.get("kpi", pd.Series(dtype=str)), strict=False))
+    for row, label in enumerate(labels, start=1):
+        key = unit_of.get(label)
+        unit = _UNIT_TITLE.get(get_kpi(key).unit, "") if _is_kpi(key) else ""
+        if unit:
+            fig.update_yaxes(title_text=unit, row=row, col=1)
     fig.update_layout(
         template="csi",
         title="KPIs across improvement cycles",
-        height=220 * len(labels) + 100,
-    )
+        height=220 * len(labels) + 150,
+        # the legend at the foot of the figure, never over the title or a panel's title
+        margin={"t": 80, "b": 90},
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0,
+                "x": 0.0, "xanchor": "left"},
+    )  # fmt: skip
     return fig
+
+
+def _is_kpi(key: Any) -> bool:
+    try:
+        get_kpi(str(key))
+    except Exception:  # noqa: BLE001 - not a catalogue key
+        return False
+    return key is not None
 
 
 def targets_figure(trs: list[Any]) -> go.Figure:
@@ -297,11 +433,15 @@ def targets_figure(trs: list[Any]) -> go.Figure:
         for trace in one.data:
             name = trace.name or ""
             key = name.split(" (")[0]
+            if key == "Target":  # each panel's own target, named in the legend
+                key = f"{tr.id} target"
+                trace.update(name=f"{tr.id} target ({_kpi_text(tr.target_value, tr.kpi.key)})")
             trace.update(
                 legendgroup=key, showlegend=key not in seen and trace.showlegend is not False
             )
             seen.add(key)
             fig.add_trace(trace, row=row, col=1)
+        fig.update_yaxes(title_text=_UNIT_TITLE.get(tr.kpi.unit, tr.kpi.unit), row=row, col=1)
         for shape in one.layout.shapes:
             fig.add_vrect(
                 x0=shape.x0, x1=shape.x1, fillcolor=shape.fillcolor, line_width=0,

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..periods import period_word
 from .theme import INK, PALETTE, RAG
 
 __all__ = [
@@ -71,6 +72,7 @@ def target_context_figure(
     best_period: pd.Timestamp | None = None,
     tolerance: float | None = None,
     title: str | None = None,
+    freq: str = "month",
 ) -> go.Figure:
     """Where a target sits against the baseline: series, natural process limits, best month, target.
 
@@ -95,6 +97,10 @@ def target_context_figure(
         For a ``within`` target: the +/- band drawn around the target.
     title:
         The figure title (default: the KPI's label).
+    freq:
+        The cycle's frequency (``"month"`` or ``"week"``): the words of the
+        legend ("best week observed") and the note when the baseline has
+        fewer than 2 periods (no limits; the target line stays).
 
     Returns
     -------
@@ -117,8 +123,18 @@ def target_context_figure(
     if not pd.isna(typical) and typical < 3:  # small values (1.7 h) need a second decimal
         decimals = max(decimals, 2)
     fmt = f",.{decimals}f"
+    word = period_word(freq)
+    xfmt = "%Y-%m-%d" if word == "week" else "%Y-%m"
     fig = go.Figure()
     lower, upper, centre = (_chart_values(chart, n) for n in ("lower", "upper", "centre"))
+    if not (len(lower.dropna()) and len(upper.dropna())):
+        n = len(series)
+        fig.add_annotation(
+            text=f"only {period_word(freq, n)} of baseline: process limits need at least 2 "
+            f"{word}s, so no band is drawn",
+            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="bottom",
+            showarrow=False, font={"size": 11, "color": "#5f6368"}, bgcolor="rgba(255,255,255,0.8)",
+        )  # fmt: skip
     x0, x1 = (x.min(), x.max()) if len(x) else (None, None)
     if len(lower.dropna()) and len(upper.dropna()) and x0 is not None:
         lo, hi = float(lower.dropna().iloc[-1]), float(upper.dropna().iloc[-1])
@@ -154,7 +170,7 @@ def target_context_figure(
             line={"color": PALETTE[0], "width": 2},
             marker={"size": 7},
             name="baseline",
-            hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}{suffix}<extra></extra>",
+            hovertemplate=f"%{{x|{xfmt}}}: %{{y:{fmt}}}{suffix}<extra></extra>",
         )
     )
     if best_value is not None and not pd.isna(best_value):
@@ -170,8 +186,8 @@ def target_context_figure(
                     "color": PALETTE[2],
                     "line": {"color": INK, "width": 1},
                 },
-                name="best month observed",
-                hovertemplate=f"best month %{{x|%Y-%m}}: %{{y:{fmt}}}{suffix}<extra></extra>",
+                name=f"best {word} observed",
+                hovertemplate=f"best {word} %{{x|{xfmt}}}: %{{y:{fmt}}}{suffix}<extra></extra>",
             )
         )
     if target_value is not None and not pd.isna(target_value):
@@ -223,6 +239,7 @@ def context_figure(ctx: Any, *, title: str | None = None) -> go.Figure:
         kpi=ctx.kpi,
         tolerance=target.tolerance,
         title=title or f"{target.id}: {label}, {target.scope_text} ({target.kind})",
+        freq=getattr(ctx, "freq", "month"),
     )
 
 

@@ -118,7 +118,11 @@ def kpis(
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
     min_group_size: Annotated[
-        int, typer.Option(help="Hide breakdown groups with fewer requests.")
+        int,
+        typer.Option(
+            help="Hide a group's KPI value when the KPI's own population in the group "
+            "(e.g. fulfilled requests for fulfil_median_h) is smaller."
+        ),
     ] = 5,
     quarantine_dir: QuarantineOpt = None,
 ) -> None:
@@ -150,11 +154,9 @@ def kpis(
         frame = table.reset_index().rename(columns={"index": "kpi"})
     elif by is not None and freq is None:
         frame = K.breakdown(df, period, by=by, kpis=kpi, min_group_size=min_group_size)
-        hidden = frame.attrs.get("hidden_groups", 0)
+        hidden = K.hidden_text(frame)  # by each KPI's own population, not requests received
         if hidden and fmt is not Format.json:
-            typer.echo(
-                f"{hidden} group(s) with fewer than {min_group_size} requests hidden", err=True
-            )
+            typer.echo(hidden, err=True)
     else:
         frame = K.kpi_table(
             df,

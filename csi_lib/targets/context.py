@@ -53,6 +53,7 @@ class TargetContext:
     target_value: float
     best_value: float = float("nan")
     best_period: pd.Timestamp | None = None
+    freq: str = "month"
     centre: float = float("nan")
     lower: float = float("nan")
     upper: float = float("nan")
@@ -191,6 +192,7 @@ class _Evaluator:
             target_value=tv,
             best_value=best_value,
             best_period=best_period,
+            freq=self.freq,
             centre=_limit(st.chart, "centre"),
             lower=_limit(st.chart, "lower"),
             upper=_limit(st.chart, "upper"),

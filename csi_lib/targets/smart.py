@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
-from ..periods import Period
+from ..periods import Period, period_when, period_word
 from .context import TargetContext, _Evaluator, _wanted_direction
 from .model import (
     _BETTER_DIRECTION,
@@ -179,6 +179,8 @@ def _letter_a(target: Target, run: _Run) -> tuple[str, str]:
     if pd.isna(base) or pd.isna(tv):
         return "fail", "no baseline value to judge the target against"
     f = lambda v: _fmt(v, kpi)  # noqa: E731
+    word = period_word(ctx.freq)
+    when = period_when(ctx.best_period, ctx.freq)
     limits = f"{f(ctx.lower)} to {f(ctx.upper)}" if ctx.has_limits else None
     tol = target.tolerance
     if target_met(target.kind, base, tv, tol):
@@ -194,7 +196,7 @@ def _letter_a(target: Target, run: _Run) -> tuple[str, str]:
             return "pass", (
                 f"the baseline ({f(base)}) meets it"
                 + (
-                    f", but its natural process limits ({limits}) cross it, so some months may miss"
+                    f", but its natural process limits ({limits}) cross it, so some {word}s may miss"
                     if limits
                     else ""
                 )
@@ -220,16 +222,12 @@ def _letter_a(target: Target, run: _Run) -> tuple[str, str]:
     if reached:
         # reached before: plausible, so a pass; the reason says holding it needs a change
         return "pass", (
-            f"{beyond} but within the best month observed ({f(best)} in {_month(ctx.best_period)}): "
+            f"{beyond} but within the best {word} observed ({f(best)} in {when}): "
             "done before, though holding it needs a change to the process"
         )
-    best_text = (
-        f"best month {f(best)} in {_month(ctx.best_period)}"
-        if not pd.isna(best)
-        else "no month observed"
-    )
+    best_text = f"best {word} {f(best)} in {when}" if not pd.isna(best) else f"no {word} observed"
     limit_text = (
-        f"natural process limits {limits}" if limits else "too few months for process limits"
+        f"natural process limits {limits}" if limits else f"too few {word}s for process limits"
     )
     return "warn", (
         f"beyond anything observed ({best_text}, {limit_text}): "
