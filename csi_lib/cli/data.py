@@ -227,7 +227,10 @@ def validate(
     )
     s = result.summary()
     console = Console(width=max(130, Console().width))
-    console.print(f"[bold]Source[/]: {s['source']}  [bold]mapping[/]: {s['mapping']}")
+    # soft_wrap: a long source (path, URL) is never broken inside a word, so it can be copied
+    console.print(
+        f"[bold]Source[/]: {s['source']}  [bold]mapping[/]: {s['mapping']}", soft_wrap=True
+    )
     merged = s.get("rows_deduplicated", 0) + s.get("rows_collapsed", 0)
     console.print(
         f"[bold]Rows[/]: {s['rows_read']:,} read"
