@@ -1,9 +1,11 @@
 """The short public API: ``import csi_lib as csi``.
 
-Each function here is a thin, documented entry point into the module that does
-the work (:mod:`csi_lib.sources`, :mod:`csi_lib.kpis`, :mod:`csi_lib.baseline`,
+Each name here is a documented entry point into the module that does the work
+(:mod:`csi_lib.sources`, :mod:`csi_lib.kpis`, :mod:`csi_lib.baseline`,
 :mod:`csi_lib.cycle`, :mod:`csi_lib.review`, :mod:`csi_lib.spc`,
-:mod:`csi_lib.charts`), with the argument names those modules use: ``df`` for
+:mod:`csi_lib.charts`), or that module's function itself (``load`` is
+:func:`csi_lib.sources.load_requests`, ``quality`` is
+:func:`csi_lib.sources.data_quality`), with the argument names those modules use: ``df`` for
 the canonical request frame, ``period`` for a period, ``by`` for a breakdown
 dimension, ``freq`` for ``"month"`` or ``"week"``, ``kpis`` for KPI keys.
 
@@ -22,14 +24,16 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .periods import Freq, PeriodLike, as_period
+from .sources import LoadResult
+from .sources import data_quality as quality
+from .sources import load_requests as load
 
-if TYPE_CHECKING:  # heavy modules are imported where they are used
+if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from .baseline import Snapshot
     from .cycle import Cycle
     from .review import CycleReview
-    from .sources import LoadResult
 
 __all__ = [
     "SAMPLE_DATA",
@@ -51,93 +55,6 @@ SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data" / "sample_requests.cs
 def _frame(data: pd.DataFrame | LoadResult) -> pd.DataFrame:
     """The canonical frame of ``data`` (a frame, or what :func:`load` returned)."""
     return data if isinstance(data, pd.DataFrame) else data.data
-
-
-def load(
-    source: str | Path,
-    *,
-    preset: str | None = None,
-    mapping: str | Path | None = None,
-    query: str | None = None,
-    keep: Iterable[str] = (),
-    quarantine_dir: str | Path | None = None,
-    sheet: str | int | None = None,
-) -> LoadResult:
-    """Load an export (file or database) into the canonical request frame.
-
-    Parameters
-    ----------
-    source : str or Path
-        A file (``.csv``, ``.csv.gz``, ``.zip``, ``.tsv``, ``.xlsx``, ``.parquet``) or a
-        database URL (``sqlite:///itsm.db``); a database needs ``query``.
-    preset : str, optional
-        A built-in mapping: ``"servicenow"``, ``"jira-sm"`` or ``"generic"`` (the
-        default: canonical column names).
-    mapping : str or Path, optional
-        Your own mapping file (YAML); overrides ``preset``.
-    query : str, optional
-        For a database: a SELECT statement or a table name.
-    keep : iterable of str
-        Further source columns to keep as breakdown dimensions. Names, e-mails and
-        free text are dropped unless named here.
-    quarantine_dir : str or Path, optional
-        Folder for the quarantine CSV of rejected rows (one reason per row).
-    sheet : str or int, optional
-        Workbook sheet (default: the first).
-
-    Returns
-    -------
-    LoadResult
-        ``.data`` the canonical frame (one row per request, times in UTC),
-        ``.quarantine`` the rejected rows with their reasons, ``.rows_read``,
-        ``.rows_kept``, ``.rows_quarantined``, ``.warnings``, ``.fingerprint``
-        (SHA-256 of the source).
-
-    Examples
-    --------
-    >>> import csi_lib as csi
-    >>> res = csi.load(csi.SAMPLE_DATA)
-    >>> res.rows_kept
-    40000
-    """
-    from .sources import load_requests
-
-    return load_requests(
-        source,
-        preset=preset,
-        mapping=mapping,
-        query=query,
-        keep=keep,
-        quarantine_dir=quarantine_dir,
-        sheet=sheet,
-    )
-
-
-def quality(result: LoadResult) -> pd.DataFrame:
-    """Coverage of each canonical column in a load: the first thing to look at.
-
-    Parameters
-    ----------
-    result : LoadResult
-        What :func:`load` returned.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per column: ``column``, ``source`` (the export's column),
-        ``present``, ``non_null`` (rows), ``coverage_pct`` (0..100 % of kept rows),
-        ``distinct`` (values), ``min`` and ``max``.
-
-    Examples
-    --------
-    >>> import csi_lib as csi
-    >>> q = csi.quality(csi.load(csi.SAMPLE_DATA))
-    >>> float(q.set_index("column").loc["opened_at", "coverage_pct"])
-    100.0
-    """
-    from .sources import data_quality
-
-    return data_quality(result)
 
 
 def _wide(table: pd.DataFrame, *, by: str | None, freq: Freq | None, labels: bool) -> pd.DataFrame:
