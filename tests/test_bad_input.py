@@ -827,8 +827,9 @@ def test_password_spellings_never_shown(name, database, tmp_path, capsys):
     status, error = run_cli(["validate", url, "--query", "no_such_table"], capsys)
     assert status == 2 and "***" in error
     for shown in (text, kpis_text, base_text, error, *(p.read_text() for p in out.rglob("*.json"))):
-        assert SECRET not in shown
-        assert SECRET.replace("-", "%2D") not in shown
+        unwrapped = "".join(shown.split())
+        assert SECRET not in unwrapped
+        assert SECRET.replace("-", "%2D") not in unwrapped
 
 
 def test_a_driver_message_with_the_decoded_password_is_scrubbed():
