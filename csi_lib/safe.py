@@ -18,15 +18,38 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 def neutralise_cell(value: object) -> object:
     """``value`` with a leading ``'`` if it is text that a spreadsheet would run as a formula.
 
+    Text that already starts with quotes before a formula character gets one more, so
+    :func:`restore_cell` gives back exactly the original text.
+
     Examples
     --------
     >>> neutralise_cell("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
     >>> neutralise_cell(-3.5)
     -3.5
+    >>> neutralise_cell("'=1")
+    "''=1"
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES):
         return "'" + value
+    return value
+
+
+def restore_cell(value: object) -> object:
+    """The text :func:`neutralise_cell` was given (one leading ``'`` taken off a neutralised
+    cell); anything else unchanged.
+
+    Examples
+    --------
+    >>> restore_cell("'=SUM(1)"), restore_cell("''=1"), restore_cell("'quoted")
+    ('=SUM(1)', "'=1", "'quoted")
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value.lstrip("'").startswith(FORMULA_PREFIXES)
+    ):
+        return value[1:]
     return value
 
 

@@ -19,15 +19,17 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
 import gzip
 import hashlib
+import io
 import re
 import warnings as pywarnings
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -49,7 +51,7 @@ from pydantic import (
 
 from .errors import ConfigError, CsiError, InputError
 from .events import EventCounts, Events, Rule, check_mapping, fold_events, parse_rule
-from .safe import neutralise_csv_frame
+from .safe import neutralise_csv_frame, restore_cell
 from .schema import (
     CANONICAL_COLUMNS,
     CLOSED_OUTCOMES,
@@ -503,6 +505,35 @@ _SAMPLE_BYTES = 1 << 16
 _DELIMITERS = ",;\t|"
 
 
+def _zip_member(zf: zipfile.ZipFile, path: Path) -> str:
+    """The one data file of a zip archive: folder entries, macOS metadata (``__MACOSX/``)
+    and hidden files (``.DS_Store``) are skipped."""
+    members = [
+        m
+        for m in zf.namelist()
+        if not m.endswith("/")
+        and not m.startswith("__MACOSX/")
+        and not m.rsplit("/", 1)[-1].startswith(".")
+    ]
+    if len(members) != 1:
+        raise InputError(
+            f"the zip archive holds {len(members)} files ({', '.join(members[:5])})",
+            file=str(path),
+            hint="a zip must contain exactly one CSV file",
+        )
+    return members[0]
+
+
+@contextlib.contextmanager
+def _text_source(path: Path) -> Iterator[Any]:
+    """What the CSV parser reads: the path, or the open data file of a zip archive."""
+    if not path.name.lower().endswith(".zip"):
+        yield path
+        return
+    with zipfile.ZipFile(path) as zf, zf.open(_zip_member(zf, path)) as fh:
+        yield fh
+
+
 def _head_bytes(path: Path) -> bytes:
     """The first bytes of the (decompressed) text."""
     name = path.name.lower()
@@ -510,27 +541,26 @@ def _head_bytes(path: Path) -> bytes:
         if name.endswith(".gz"):
             with gzip.open(path, "rb") as fh:
                 return fh.read(_SAMPLE_BYTES)
-        if name.endswith(".zip"):
-            with zipfile.ZipFile(path) as zf:
-                members = [
-                    m for m in zf.namelist() if not m.endswith("/") and not m.startswith("__MACOSX")
-                ]
-                if len(members) != 1:
-                    raise InputError(
-                        f"the zip archive holds {len(members)} files ({', '.join(members[:5])})",
-                        file=str(path),
-                        hint="a zip must contain exactly one CSV file",
-                    )
-                with zf.open(members[0]) as fh:
+        with _text_source(path) as source:
+            if isinstance(source, Path):
+                with open(source, "rb") as fh:
                     return fh.read(_SAMPLE_BYTES)
-        with open(path, "rb") as fh:
-            return fh.read(_SAMPLE_BYTES)
+            return source.read(_SAMPLE_BYTES)
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(
             f"it cannot be read ({exc})",
             file=str(path),
             hint="check that the file is complete and that its suffix matches its format",
         ) from None
+
+
+def _header_cells(sample: bytes, encoding: str, sep: str) -> list[Any] | None:
+    """The header row of delimited text as written (first non-blank row of ``sample``)."""
+    text = sample.decode(encoding, errors="ignore")
+    for row in csv.reader(io.StringIO(text), delimiter=sep):
+        if any(cell.strip() for cell in row):
+            return list(row)
+    return None
 
 
 def _sniff_delimiter(text: str, default: str) -> str:
@@ -546,6 +576,24 @@ def _sniff_delimiter(text: str, default: str) -> str:
                 return default
         return default
     return max(counts, key=lambda d: counts[d])
+
+
+def _unmangle(frame: pd.DataFrame, header: list[Any] | None) -> None:
+    """Give back header names that pandas made unique (a second 'category' becomes
+    'category.1'), so that a mapping reading a repeated column can be told so."""
+    names = [str(c) for c in frame.columns]
+    if not header or len(header) != len(names):
+        return
+    frame.columns = [
+        str(h) if isinstance(h, str) and n != h and re.fullmatch(re.escape(h) + r"\.\d+", n) else n
+        for h, n in zip(header, names, strict=True)
+    ]
+
+
+def _mangled(frame: pd.DataFrame) -> bool:
+    """Whether pandas may have renamed a repeated header name ('x' and 'x.1')."""
+    names = {str(c) for c in frame.columns}
+    return any(re.sub(r"\.\d+$", "", n) in names for n in names if re.search(r"\.\d+$", n))
 
 
 def _not_text(path: Path, sample: bytes) -> InputError:
@@ -594,7 +642,10 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
         # fast path: the multi-threaded Arrow parser; anything it cannot handle (odd quoting,
         # line breaks inside fields, invalid UTF-8) is read again by the C parser below
         try:
-            frame = pd.read_csv(path, engine="pyarrow", encoding="utf-8", **csv_options)
+            with _text_source(path) as source:
+                frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8", **csv_options)
+            if _mangled(frame):
+                _unmangle(frame, _header_cells(sample, "utf-8-sig", sep))
             return RawTable(frame, warnings)
         except Exception:  # noqa: BLE001 - fall back to the slower, more forgiving parser
             pass
@@ -604,7 +655,8 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
                 # every data row longer than the header: pandas would silently use the first
                 # column as the index (index_col=False stops that) or drop the extra fields
                 pywarnings.simplefilter("error", pd.errors.ParserWarning)
-                frame = pd.read_csv(path, encoding=encoding, index_col=False, **csv_options)
+                with _text_source(path) as source:
+                    frame = pd.read_csv(source, encoding=encoding, index_col=False, **csv_options)
         except pd.errors.ParserWarning:
             raise InputError(
                 f"the data rows have more fields than the header row (delimiter {sep!r})",
@@ -634,6 +686,8 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
             ) from None
         except ValueError as exc:  # e.g. a zip with several files
             raise InputError(f"it cannot be read ({exc})", file=str(path)) from None
+        if _mangled(frame):
+            _unmangle(frame, _header_cells(sample, encoding, sep))
         if encoding not in ("utf-8-sig", "utf-16"):
             warnings.append(
                 f"'{path.name}' is not UTF-8; it was read as {encoding}. Check accented "
@@ -694,6 +748,9 @@ def read_excel(path: Path, options: ReadOptions) -> RawTable:
         frame = pd.read_excel(
             book, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=options.na_values
         )
+        if _mangled(frame):
+            header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=str)
+            _unmangle(frame, header.iloc[0].tolist() if len(header) else None)
     if frame.columns.size == 0:
         raise InputError(
             f"the sheet '{sheet}' is empty", file=str(path), hint="choose the sheet with the data"
@@ -745,6 +802,26 @@ def _reader_for(path: Path) -> Reader:
     )
 
 
+def _from_quarantine(frame: pd.DataFrame) -> pd.DataFrame:
+    """A quarantine file (fixed by hand) read again: the rows as they were read from the
+    source. The leading ``source_row, request_id, column, reason`` are set aside, a source
+    column renamed ``<name> (source)`` gets its name back, and the quote that kept a
+    formula-like cell from running in a spreadsheet is taken off (see :mod:`csi_lib.safe`)."""
+    out = frame.iloc[:, len(QUARANTINE_COLUMNS) :]
+    names = [restore_cell(str(c)) for c in out.columns]
+    names = [
+        n.removesuffix(" (source)") if n.removesuffix(" (source)") in QUARANTINE_COLUMNS else n
+        for n in names
+    ]
+    columns = []
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if pd.api.types.is_string_dtype(s.dtype):
+            s = s.map(restore_cell, na_action="ignore")
+        columns.append(s.rename(names[i]))
+    return pd.concat(columns, axis=1)
+
+
 def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable:
     """Read a file with the reader registered for its suffix (all columns as text).
 
@@ -766,6 +843,8 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable
         raise InputError("it is a folder, not a file", file=str(path), hint="give the export file")
     table = _reader_for(path)(path, options or ReadOptions())
     table.frame.columns = [str(c).strip().lstrip("\ufeff") for c in table.frame.columns]
+    if list(table.frame.columns[: len(QUARANTINE_COLUMNS)]) == list(QUARANTINE_COLUMNS):
+        table.frame = _from_quarantine(table.frame)
     if len(table.frame) == 0:
         raise InputError(
             "the file has a header row but no data rows",
@@ -1067,7 +1146,8 @@ class LoadResult:
     quarantine:
         Rejected rows: ``source_row`` (1-based data row of the source, header not
         counted), ``request_id``, ``column``, ``reason`` (several joined by ``"; "``),
-        then the row's values in the mapped source columns.
+        then the row as read in every source column the mapping reads (untrimmed,
+        ``NULL`` as written): fixed, the quarantine file loads again with the same mapping.
     source:
         The file path, or the database URL with its password hidden.
     mapping:
@@ -1076,7 +1156,7 @@ class LoadResult:
         SHA-256 hex of the source file's bytes (SQL: of the result as CSV).
     rows_read, rows_kept, rows_quarantined:
         Counts (rows). ``rows_read = rows_kept + rows_quarantined + rows_deduplicated
-        + rows_collapsed``.
+        + rows_collapsed + rows_blank``.
     quarantine_path:
         Where the quarantine was written, if it was.
     warnings:
@@ -1086,6 +1166,9 @@ class LoadResult:
         folded into their request (``events``).
     rows_collapsed:
         Exact duplicate rows collapsed into one.
+    rows_blank:
+        Rows with nothing in any column the mapping reads (a workbook's formatted but
+        empty rows, a CSV line of delimiters only): skipped.
     columns_used:
         Canonical or kept column -> the source column it came from
         (``"derived from sla_due_at"`` for a derived sla_met).
@@ -1114,6 +1197,7 @@ class LoadResult:
     columns_used: dict[str, str] = field(default_factory=dict)
     events: EventCounts | None = None
     adjusted_values: dict[str, int] = field(default_factory=dict)
+    rows_blank: int = 0
 
     def quarantined_by_reason(self) -> dict[str, int]:
         """Rows per reason (a row with two reasons counts under both), largest first."""
@@ -1138,6 +1222,7 @@ class LoadResult:
             "rows_read": self.rows_read,
             "rows_deduplicated": self.rows_deduplicated,
             "rows_collapsed": self.rows_collapsed,
+            "rows_blank": self.rows_blank,
             "rows_kept": self.rows_kept,
             "rows_quarantined": self.rows_quarantined,
             "quarantined_by_reason": self.quarantined_by_reason(),
@@ -1184,6 +1269,36 @@ class _Plan:
         cols = [*self.columns.values(), self.outcome, self.sla_met, self.order_by, *self.keep]
         cols += [self.event_time, self.event_status]
         return list(dict.fromkeys(c for c in cols if c))
+
+
+def _check_repeated_columns(available: list[str], plan: _Plan, label: str) -> None:
+    """A column the mapping reads must appear once in the header (``category,category``)."""
+    for col in plan.used():
+        times = available.count(col)
+        if times > 1:
+            raise InputError(
+                f"the column '{col}' appears {times} times in the header, so it is not clear "
+                "which one to read",
+                file=label,
+                column=col,
+                hint="rename or remove the repeated column in the export, then load it again",
+            )
+
+
+def _shared_column_warnings(plan: _Plan, mapping: Mapping) -> list[str]:
+    """Warnings for a source column mapped to several canonical columns
+    (``closed_at: opened_at``): every duration or flag between them would be meaningless."""
+    readers: dict[str, list[str]] = {}
+    for canon, col in [*plan.columns.items(), ("outcome", plan.outcome), ("sla_met", plan.sla_met)]:
+        if col:
+            readers.setdefault(col, []).append(canon)
+    return [
+        f"the {mapping.label} reads the column '{col}' for {', '.join(canons[:-1])} and "
+        f"{canons[-1]}; each should come from its own column. Check the columns: section"
+        for col, canons in readers.items()
+        # opened_at and closed_at alone have their own warning (_event_warnings)
+        if len(canons) > 1 and set(canons) != {"opened_at", "closed_at"}
+    ]
 
 
 def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str]) -> _Plan:
@@ -1518,6 +1633,12 @@ class _NotStreamable(Exception):
     """The file cannot be read in blocks: the whole-file reader reads it (and words any error)."""
 
 
+def _blank_rows(work: pd.DataFrame) -> np.ndarray:
+    """Rows with nothing in any column the mapping reads (cleaned text): a spreadsheet's
+    formatted but empty rows, or a CSV line of delimiters only. They are skipped."""
+    return work.isna().all(axis=1).to_numpy(dtype=bool)
+
+
 def _clean_text(work: pd.DataFrame, na: set[str]) -> pd.DataFrame:
     """Text columns stripped, missing-value spellings and empty strings as missing."""
     cleaned = {}
@@ -1694,7 +1815,7 @@ def _validate_piece(
     derived: dict[str, pd.Series] | None = None,
 ) -> _Piece:
     """Convert and validate ``kept`` (rows ``source_rows``); quarantine values come from
-    ``work`` (the cleaned mapped text, rows ``work_rows``, ascending). ``derived``
+    ``work`` (the mapped text as read, rows ``work_rows``, ascending). ``derived``
     columns (already typed, one value per row of ``kept``) are taken as they are."""
     frame, unparseable, outside = _convert(kept, source_rows, plan, m, label, stats)
     for canon, values in (derived or {}).items():
@@ -1789,8 +1910,11 @@ def _duplicated_ids(source: str, read: Any, parse: Any, column: str, na: set[str
 
 def _load_in_blocks(
     source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
-) -> tuple[list[_Piece], _Plan, int, dict[str, _DateStats]]:
+) -> tuple[list[_Piece], _Plan, int, dict[str, _DateStats], int]:
     """Read a big delimited file block by block (pyarrow's streaming CSV reader).
+
+    Returns the validated pieces, the plan, the rows read, the column statistics and
+    the number of empty rows skipped.
 
     Two passes: the first reads only the request ids and finds the duplicated ones;
     the second converts and validates each block, setting aside the rows of duplicated
@@ -1811,9 +1935,12 @@ def _load_in_blocks(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise _NotStreamable from exc
     names = [n.strip().lstrip("\ufeff") for n in raw_names]
+    if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
+        raise _NotStreamable  # a quarantine file loaded again: the whole-file reader restores it
+    plan = _plan(m, names, label, keep)
+    _check_repeated_columns(names, plan, label)
     if len(set(names)) != len(names):
         raise _NotStreamable
-    plan = _plan(m, names, label, keep)
     raw_of = dict(zip(names, raw_names, strict=True))
     used = plan.used()
     na = set(m.na_values)
@@ -1822,7 +1949,7 @@ def _load_in_blocks(
         convert = pacsv.ConvertOptions(
             include_columns=[raw_of[c] for c in columns],
             column_types={raw_of[c]: pa.string() for c in columns},
-            null_values=list(m.na_values),
+            null_values=[""],  # else text as written: the quarantine keeps it so
             strings_can_be_null=True,
         )
         try:
@@ -1833,7 +1960,7 @@ def _load_in_blocks(
                     piece = batch.to_pandas()  # columns in include_columns order
                     piece.columns = columns
                     del batch
-                    yield _clean_text(piece, na)
+                    yield piece, _clean_text(piece, na)
                     pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise _NotStreamable from exc
@@ -1851,26 +1978,41 @@ def _load_in_blocks(
 
     stats: dict[str, _DateStats] = {}
     pieces: list[_Piece] = []
-    aside: list[tuple[pd.DataFrame, np.ndarray]] = []
-    offset = 0
-    for work in blocks(used):
+    aside: list[tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = []
+    offset = blank_rows = 0
+    for values, work in blocks(used):
         rows = np.arange(offset + 1, offset + len(work) + 1, dtype="int64")
         offset += len(work)
+        blank = _blank_rows(work)
+        if blank.any():
+            blank_rows += int(blank.sum())
+            work, values, rows = (
+                work[~blank].reset_index(drop=True),
+                values[~blank].reset_index(drop=True),
+                rows[~blank],
+            )
         dup = work[id_col].isin(dup_ids).to_numpy(dtype=bool) if len(dup_ids) else None
         if dup is not None and dup.any():
-            aside.append((work[dup].reset_index(drop=True), rows[dup]))
-            work, rows = work[~dup].reset_index(drop=True), rows[~dup]
+            aside.append(
+                (values[dup].reset_index(drop=True), work[dup].reset_index(drop=True), rows[dup])
+            )
+            work, values, rows = (
+                work[~dup].reset_index(drop=True),
+                values[~dup].reset_index(drop=True),
+                rows[~dup],
+            )
         if len(work):
             pieces.append(
-                _validate_piece(work, work, pd.Series(rows), rows, plan, m, label, stats, now)
+                _validate_piece(values, work, pd.Series(rows), rows, plan, m, label, stats, now)
             )
     if aside:
-        work = pd.concat([w for w, _ in aside], ignore_index=True)
-        rows = np.concatenate([r for _, r in aside])
+        values = pd.concat([v for v, _, _ in aside], ignore_index=True)
+        work = pd.concat([w for _, w, _ in aside], ignore_index=True)
+        rows = np.concatenate([r for _, _, r in aside])
         pieces.append(
-            _validate_piece(work, work, pd.Series(rows), rows, plan, m, label, stats, now)
+            _validate_piece(values, work, pd.Series(rows), rows, plan, m, label, stats, now)
         )
-    return pieces, plan, offset, stats
+    return pieces, plan, offset, stats, blank_rows
 
 
 def _load(
@@ -1887,21 +2029,24 @@ def _load(
     label = redact_url(source)
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     warnings: list[str] = []
-    rows_deduplicated = 0
+    rows_deduplicated = rows_blank = 0
     folded = None
     sep = None if is_sql else _stream_delimiter(Path(source), m)
     pieces: list[_Piece] | None = None
     if sep is not None:
         try:
-            pieces, plan, rows_read, stats = _load_in_blocks(source, sep, m, label, keep, now)
+            pieces, plan, rows_read, stats, rows_blank = _load_in_blocks(
+                source, sep, m, label, keep, now
+            )
             fingerprint = sha256_file(source)
         except _NotStreamable:
             pieces = None  # the whole-file reader gives the exact error or reads it
     if pieces is None:
         if is_sql:
-            raw, fingerprint = _read_sql(source, query, m.na_values)
+            raw, fingerprint = _read_sql(source, query, [""])
         else:
-            table = read_table(source, ReadOptions(na_values=list(m.na_values), sheet=sheet))
+            # text as written (NULL stays NULL): the quarantine keeps it so; it is cleaned below
+            table = read_table(source, ReadOptions(na_values=[""], sheet=sheet))
             raw, warnings = table.frame, list(table.warnings)
             fingerprint = sha256_file(source)
         rows_read = len(raw)
@@ -1915,10 +2060,20 @@ def _load(
                 exc.args = (exc.render(),)
             raise
 
-        # only the mapped columns go any further (personal and free-text columns stop here)
-        work = _clean_text(raw[plan.used()], set(m.na_values))
+        _check_repeated_columns([str(c) for c in raw.columns], plan, label)
+        # only the mapped columns go any further (personal and free-text columns stop here);
+        # ``values`` is the text as read, for the quarantine, ``work`` the cleaned text
+        values = raw[plan.used()]
         del raw
-        source_rows = pd.Series(np.arange(1, rows_read + 1), dtype="int64")
+        work = _clean_text(values, set(m.na_values))
+        work_rows = np.arange(1, rows_read + 1)
+        blank = _blank_rows(work) if plan.event_time is None else None
+        if blank is not None and blank.any():
+            rows_blank = int(blank.sum())
+            work = work[~blank].reset_index(drop=True)
+            values = values[~blank].reset_index(drop=True)
+            work_rows = work_rows[~blank]
+        source_rows = pd.Series(work_rows, dtype="int64")
         kept = work
         stats: dict[str, _DateStats] = {}
         derived = None
@@ -1934,10 +2089,10 @@ def _load(
             source_rows, derived = folded.source_rows, folded.derived
         pieces = [
             _validate_piece(
-                work,
+                values,
                 kept,
                 source_rows,
-                np.arange(1, rows_read + 1),
+                work_rows,
                 plan,
                 m,
                 label,
@@ -1955,6 +2110,7 @@ def _load(
     if plan.absent:
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
     warnings.extend(_event_warnings(plan, m, folded))
+    warnings.extend(_shared_column_warnings(plan, m))
     warnings.extend(_date_warnings(stats.values(), m))
 
     rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
@@ -1990,6 +2146,7 @@ def _load(
         warnings=warnings,
         rows_deduplicated=rows_deduplicated,
         rows_collapsed=sum(p.collapsed for p in pieces),
+        rows_blank=rows_blank,
         columns_used=_columns_used(plan, m),
         events=None
         if folded is None

@@ -247,6 +247,40 @@ CASES: dict[str, Case] = {
     "ids written as floats (CSV)": Case("float_ids.csv", status=0, rows_kept=3),
     "ids written as floats (Parquet)": Case("float_ids.parquet", status=0, rows_kept=3),
     "ids written as numbers (Excel)": Case("float_ids.xlsx", status=0, rows_kept=3),
+    "repeated header name read by the mapping": Case(
+        "duplicate_header.csv",
+        column="category",
+        says=("appears 2 times in the header", "rename or remove"),
+    ),
+    "repeated header name the mapping does not read": Case(
+        "duplicate_unread_header.csv", status=0, rows_kept=5
+    ),
+    "mapping reading one column twice": Case(
+        "bom_utf8.csv",
+        m("mapping_shared_column.yaml"),
+        status=0,
+        rows_kept=4,
+        quarantined={5: "open request with closed_at"},
+        says=(
+            "opened_at and closed_at both come from 'opened_at'",
+            "reads the column 'category' for category and group",
+        ),
+    ),
+    "zip made on a Mac (folder entries, __MACOSX/, .DS_Store)": Case(
+        "macos_folder.zip", status=0, rows_kept=5
+    ),
+    "CSV lines of delimiters only": Case(
+        "blank_rows.csv", status=0, rows_kept=5, says=("3 empty skipped",)
+    ),
+    "workbook rows formatted but empty": Case(
+        "formatted_empty_rows.xlsx", status=0, rows_kept=5, says=("1 empty skipped",)
+    ),
+    "rows to fix and load again": Case(
+        "fix_and_reload.csv",
+        status=0,
+        rows_kept=2,
+        quarantined={3: "closed before opened", 4: "csat out of range 1..5"},
+    ),
     "mapping with a python tag": Case(
         "bom_utf8.csv",
         m("mapping_python_tag.yaml"),
@@ -838,3 +872,116 @@ def test_a_driver_message_with_the_decoded_password_is_scrubbed():
     url = "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BUID%3Dsa%3BPWD%3Ds3cr%40t%3B"
     message = "Login failed: DRIVER={ODBC};UID=sa;PWD=s3cr@t; (18456)"
     assert "s3cr" not in _scrub(message, url)
+
+
+def test_quarantine_keeps_the_rows_as_read_and_loads_again_once_fixed(tmp_path):
+    """quarantine -> fix -> load: the fixed rows load as the corrected export would."""
+    from csi_lib.sources import load_requests
+
+    res = load_requests(CORPUS / "fix_and_reload.csv", quarantine_dir=tmp_path)
+    written = res.quarantine_path.read_text(encoding="utf-8")
+    # the rows as read: untrimmed id, NULL as written, formulas neutralised reversibly
+    assert "3,R6,closed_at,closed before opened, R6 ,2025-03-06 10:00,," in written
+    assert ",NULL," in written
+    assert '"\'=HYPERLINK(""http://x"")"' in written and ",''=1," in written
+    assert ",'-Desk," in written
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(
+        written.replace("2025-03-05 10:00", "2025-03-08 10:00").replace(",9,0", ",4,0"),
+        encoding="utf-8",
+    )
+    again = load_requests(fixed)
+    assert again.rows_quarantined == 0 and again.rows_kept == 2
+    # the same rows, corrected in the original export
+    original = (CORPUS / "fix_and_reload.csv").read_text(encoding="utf-8")
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(
+        original.replace("2025-03-05 10:00", "2025-03-08 10:00").replace(",9,0", ",4,0"),
+        encoding="utf-8",
+    )
+    expected = load_requests(corrected).data
+    expected = expected[expected["request_id"].isin(["R6", "R7"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        again.data.astype("string"), expected.astype("string"), check_categorical=False
+    )
+    row = again.data.set_index("request_id").loc["R7"]
+    assert row["category"] == '=HYPERLINK("http://x")' and row["channel"] == "'=1"
+    assert row["group"] == "-Desk"
+
+
+def test_quarantine_of_a_mapped_export_loads_again_with_its_mapping(tmp_path):
+    from csi_lib.sources import load_requests
+
+    mapping = CORPUS / "strict_outcome_mapping.yaml"
+    res = load_requests(
+        CORPUS / "strict_outcome_export.csv", mapping=mapping, quarantine_dir=tmp_path
+    )
+    written = res.quarantine_path.read_text(encoding="utf-8")
+    assert "Assignee" not in written  # a column the mapping does not read stays out
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(written.replace("Resolved - duplicate", "Withdrawn"), encoding="utf-8")
+    again = load_requests(fixed, mapping=mapping)
+    assert again.data["request_id"].tolist() == ["T3"]
+    assert again.data["outcome"].tolist() == ["cancelled"]
+
+
+def test_neutralised_cells_are_restored_exactly():
+    from csi_lib.safe import neutralise_cell, restore_cell
+
+    for text in ["=1", "'=1", "''+A1", "-2+3", "@SUM(1)", "'quoted", "plain", "\tx", "", "'"]:
+        assert restore_cell(neutralise_cell(text)) == text, text
+
+
+def test_empty_rows_are_skipped_and_counted(capsys):
+    from csi_lib.sources import load_requests
+
+    res = load_requests(CORPUS / "blank_rows.csv")
+    assert res.rows_blank == 3 and res.summary()["rows_blank"] == 3
+    assert res.rows_read == res.rows_kept + res.rows_quarantined + res.rows_blank
+    book = load_requests(CORPUS / "formatted_empty_rows.xlsx")
+    assert book.data["request_id"].tolist() == ["R1", "R2", "R3", "R4", "R5"]
+    assert book.quarantine.empty
+
+
+def test_empty_rows_skipped_the_same_in_blocks(monkeypatch):
+    whole, blocks = load_both_ways(monkeypatch, CORPUS / "blank_rows.csv")
+    pd.testing.assert_frame_equal(blocks.data, whole.data)
+    assert blocks.rows_blank == whole.rows_blank == 3
+
+
+def test_repeated_header_in_blocks_is_the_same_error(monkeypatch, capsys):
+    monkeypatch.setattr("csi_lib.sources.STREAM_MIN_BYTES", 0)
+    status, text = run_cli(["validate", str(CORPUS / "duplicate_header.csv")], capsys)
+    assert status == 2 and "column 'category'" in text and "appears 2 times" in text
+
+
+def test_repeated_header_in_a_workbook(tmp_path, capsys):
+    frame = pd.read_csv(CORPUS / "duplicate_header.csv", dtype=str)
+    path = tmp_path / "repeated.xlsx"
+    frame.to_excel(path, index=False)  # pandas writes the header category.1 ...
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    book.active.cell(row=1, column=frame.shape[1]).value = "category"  # ... as Excel would not
+    book.save(path)
+    status, text = run_cli(["validate", str(path)], capsys)
+    assert status == 2 and "column 'category'" in text and "appears 2 times" in text
+
+
+def test_a_column_read_for_two_canonical_columns_is_warned():
+    from csi_lib.sources import load_requests
+
+    mapping = {
+        "name": "shared",
+        "columns": {
+            "request_id": "request_id",
+            "opened_at": "opened_at",
+            "closed_at": "closed_at",
+            "sla_due_at": "closed_at",
+            "outcome": "outcome",
+        },
+    }
+    res = load_requests(CORPUS / "bom_utf8.csv", mapping=mapping)
+    assert any(
+        "reads the column 'closed_at' for closed_at and sla_due_at" in w for w in res.warnings
+    )

@@ -235,6 +235,7 @@ def validate(
     console.print(
         f"[bold]Rows[/]: {s['rows_read']:,} read"
         + (f", {merged:,} merged (event-log updates or identical duplicates)" if merged else "")
+        + (f", {s['rows_blank']:,} empty skipped" if s.get("rows_blank") else "")
         + f", {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
     )
     if s.get("events"):

@@ -441,6 +441,74 @@ def round_two() -> None:
     ids["request_id"] = [124, 125.0, 126]
     with pd.ExcelWriter(HERE / "float_ids.xlsx", engine="openpyxl") as xw:
         ids.to_excel(xw, sheet_name="Requests", index=False)
+    # --- a zip made on a Mac: a folder entry, __MACOSX/ metadata, .DS_Store ---------------------
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("export/", b"")
+        zf.writestr("export/requests.csv", csv_text(*GOOD))
+        zf.writestr("export/.DS_Store", b"\x00\x00\x00\x01Bud1")
+        zf.writestr("__MACOSX/", b"")
+        zf.writestr("__MACOSX/export/", b"")
+        zf.writestr("__MACOSX/export/._requests.csv", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    write("macos_folder.zip", buf.getvalue())
+    # --- a repeated header name: read by the mapping (an error) or not (loaded) --------------
+    write(
+        "duplicate_header.csv",
+        csv_text(*[r + ",Extra" for r in GOOD], header=HEADER + ",category"),
+    )
+    write(
+        "duplicate_unread_header.csv",
+        csv_text(*[r + ",ana,bob" for r in GOOD], header=HEADER + ",Watchers,Watchers"),
+    )
+    # --- a mapping reading one source column for two canonical columns -------------------
+    write(
+        "mapping_shared_column.yaml",
+        "\n".join(
+            [
+                "name: shared-column",
+                "columns:",
+                "  request_id: request_id",
+                "  opened_at: opened_at",
+                "  closed_at: opened_at      # a mistake: the closing time is in closed_at",
+                "  outcome: outcome",
+                "  category: category",
+                "  group: category           # a mistake: the group is in group",
+                "",
+            ]
+        ),
+    )
+    # --- empty rows: a CSV line of delimiters only, a workbook's formatted empty rows -------
+    empty = "," * HEADER.count(",")
+    write("blank_rows.csv", csv_text(*GOOD[:2], empty, " ," + empty[1:], *GOOD[2:], empty))
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Requests"
+    sheet.append(HEADER.split(","))
+    for r in GOOD[:3]:
+        sheet.append(r.split(","))
+    sheet.append([])  # an empty row between the data
+    for r in GOOD[3:]:
+        sheet.append(r.split(","))
+    yellow = PatternFill("solid", fgColor="FFFF00")
+    for row in (5, *range(8, 30)):  # formatted, never typed in
+        for col in range(1, HEADER.count(",") + 2):
+            sheet.cell(row=row, column=col).fill = yellow
+    book.save(HERE / "formatted_empty_rows.xlsx")
+    # --- rows to quarantine, fix by hand and load again ------------------------------------
+    write(
+        "fix_and_reload.csv",
+        csv_text(
+            *GOOD[:2],
+            # closed before opened; an id with spaces around it; csat NULL as written
+            " R6 ,2025-03-06 10:00,,2025-03-05 10:00,fulfilled,Laptop,portal,P3,Desk,NULL,0",
+            # a formula and a quoted formula in text cells; csat out of range
+            'R7,2025-03-06 10:00,,2025-03-07 10:00,fulfilled,"=HYPERLINK(""http://x"")",'
+            "'=1,P3,-Desk,9,0",
+        ),
+    )
     # --- a database (SQLite) for the read-only and password cases ---------------------------
     import sqlite3
 
