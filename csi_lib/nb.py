@@ -3,11 +3,16 @@
 ``setup()`` applies the workbook's plotly template, makes plotly emit its
 native mimetype (JupyterLab and Voilà draw it; the report exporter turns it
 into self-contained HTML), and sets pandas display options.
+
+``interactive()`` tells the widget cells whether to show live controls
+(JupyterLab, Voila) or a static view (report runs, where ``csi report`` sets
+:data:`REPORT_MODE_ENV` in its kernels).
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 from typing import Any
 
@@ -15,6 +20,31 @@ import pandas as pd
 import plotly.io as pio
 
 from .charts import theme
+
+#: Environment variable of report mode: set (to anything but 0/false/no) by ``csi report``
+#: and ``csi slides`` in their kernels; widget cells then render static views.
+REPORT_MODE_ENV = "CSI_REPORT_MODE"
+
+
+def interactive() -> bool:
+    """True when widget cells may show live ipywidgets; False in a report run.
+
+    A report run is unattended: nobody moves a slider, and a live widget can only
+    make it wait. ``csi report`` starts its kernels with ``CSI_REPORT_MODE=1``;
+    the widget helpers (:func:`csi_lib.widgets.explorer.explore`,
+    :func:`csi_lib.widgets.whatif.what_if`) then return a static equivalent.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ[REPORT_MODE_ENV] = "1"; interactive()
+    False
+    >>> os.environ[REPORT_MODE_ENV] = "0"; interactive()
+    True
+    >>> del os.environ[REPORT_MODE_ENV]
+    """
+    flag = os.environ.get(REPORT_MODE_ENV, "").strip().lower()
+    return flag in ("", "0", "false", "no")
 
 
 def readable_float(value: float) -> str:

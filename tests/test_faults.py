@@ -195,7 +195,7 @@ def test_report_disk_full_while_writing_leaves_no_staging_folder(tmp_path, monke
     assert sorted(p.name for p in parent.iterdir()) == [".lock"]
 
 
-def fake_stage(stage, params, executed):
+def fake_stage(stage, params, executed, **_kw):
     from csi_lib.report.execute import StageRun
 
     executed.parent.mkdir(parents=True, exist_ok=True)

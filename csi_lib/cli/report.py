@@ -106,6 +106,15 @@ def report(
         bool,
         typer.Option("--pdf", help="Also print the report to report.pdf (needs Chromium)."),
     ] = False,
+    cell_timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--cell-timeout",
+            min=1,
+            help="Longest time one notebook cell may take, in seconds (default 300); "
+            "a cell over it is stopped and fails its stage.",
+        ),
+    ] = None,
 ) -> None:
     """Run the cycle's stage notebooks and write an HTML report folder that works offline.
 
@@ -129,6 +138,7 @@ def report(
             with_code=with_code,
             pdf=pdf,
             progress=say,
+            **({"cell_timeout": cell_timeout} if cell_timeout else {}),
         )
     finally:
         if hasattr(say, "close"):

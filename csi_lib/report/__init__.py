@@ -42,7 +42,7 @@ from ..periods import Period
 from ..sources import LoadResult, redact_url
 from ..storage import explain_oserror, make_folder, sha256_file
 from . import digest
-from .execute import StageRun, execute_stage
+from .execute import CELL_TIMEOUT_S, StageRun, execute_stage
 from .export import export_html, write_report_assets
 from .index import write_index
 from .stages import STAGES, Stage, select_stages
@@ -81,6 +81,22 @@ class ReportResult:
     @property
     def failed(self) -> list[StageRun]:
         return [r for r in self.runs if not r.ok]
+
+
+def _absolute(path: str | None) -> str | None:
+    """A file path made absolute from the current directory; URLs and None unchanged.
+
+    Examples
+    --------
+    >>> import os
+    >>> _absolute("data/x.csv") == os.path.join(os.getcwd(), "data", "x.csv")
+    True
+    >>> _absolute("postgresql://host/db"), _absolute(None)
+    ('postgresql://host/db', None)
+    """
+    if path is None or "://" in path:
+        return path
+    return str(Path(path).expanduser().absolute())
 
 
 def _context(
@@ -239,6 +255,7 @@ def build_report(
     with_code: bool = False,
     pdf: bool = False,
     progress: Progress | None = None,
+    cell_timeout: int = CELL_TIMEOUT_S,
 ) -> ReportResult:
     """Run the stage notebooks and publish the report folder.
 
@@ -248,7 +265,8 @@ def build_report(
         A cycle folder (``csi cycle new``). Without one, only "Where are we
         now?" runs, on ``data`` (default: the bundled sample data).
     data, preset, mapping:
-        Run on this export instead of the cycle's own data source.
+        Run on this export instead of the cycle's own data source. Relative
+        paths are taken from the current directory (the stages run elsewhere).
     date_from, date_to:
         Inclusive dates of the period (without a cycle).
     as_of:
@@ -262,6 +280,9 @@ def build_report(
     pdf:
         Also print the pages to ``report.pdf`` through headless Chromium
         (:mod:`.pdf`); a :class:`CsiError` before any stage runs if Chromium is missing.
+    cell_timeout:
+        Longest time one notebook cell may take (seconds); a cell over it is
+        stopped and its stage fails with a message naming the cell.
 
     Returns
     -------
@@ -276,6 +297,8 @@ def build_report(
     """
     say = progress or (lambda _msg: None)
     cycle_path = Path(cycle_dir).resolve() if cycle_dir is not None else None
+    # the notebooks run in notebooks/: a relative path must mean what it meant here
+    data, mapping = _absolute(data), _absolute(mapping)
     as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
     ctx = _context(cycle_path, data, preset, mapping, date_from, date_to)
     chosen = select_stages(stages, cycle=cycle_path is not None)
@@ -327,7 +350,9 @@ def build_report(
         result = ReportResult(folder=staging)
         for i, stage in enumerate(chosen, 1):
             say(f"[{i}/{len(chosen)}] {stage.title} ...")
-            run = execute_stage(stage, params, staging / "notebooks" / stage.notebook)
+            run = execute_stage(
+                stage, params, staging / "notebooks" / stage.notebook, cell_timeout=cell_timeout
+            )
             result.runs.append(run)
             page_nav = [{**n, "current": n["href"] == stage.html} for n in nav]
             generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

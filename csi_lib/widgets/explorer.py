@@ -1,9 +1,12 @@
 """Breakdown explorer: pick a dimension and a KPI, see the breakdown chart update.
 
+Notebooks call :func:`explore`: the live explorer in JupyterLab or Voila, its
+default chart (a plain plotly figure) in a report run (:func:`csi_lib.nb.interactive`).
+
 Examples
 --------
->>> from csi_lib.widgets.explorer import BreakdownExplorer      # doctest: +SKIP
->>> BreakdownExplorer(df, period).widget                       # doctest: +SKIP
+>>> from csi_lib.widgets.explorer import explore                # doctest: +SKIP
+>>> explore(df, period, min_group_size=5)                      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ from IPython.display import display
 
 from ..charts.baseline import breakdown_figure
 from ..kpis import breakdown, get_kpi, kpi_catalogue
+from ..nb import interactive
 from ..periods import Period
 from ..schema import DIMENSION_COLUMNS
+
+#: The KPI the explorer shows first (when offered).
+DEFAULT_KPI = "fulfil_median_h"
 
 
 def available_dimensions(df: pd.DataFrame) -> list[str]:
@@ -28,6 +35,42 @@ def available_dimensions(df: pd.DataFrame) -> list[str]:
         if isinstance(df[c].dtype, pd.CategoricalDtype) and c not in canonical and c != "outcome"
     ]
     return canonical + extras
+
+
+def _choices(
+    df: pd.DataFrame, dims: list[str] | None, kpis: list[str] | None
+) -> tuple[list[str], list[str], str | None, str]:
+    """(dimensions offered, KPI keys offered, first dimension, first KPI)."""
+    dims = dims or available_dimensions(df)
+    keys = kpis or list(kpi_catalogue()["key"])
+    first_kpi = DEFAULT_KPI if DEFAULT_KPI in keys else keys[0]
+    return dims, keys, (dims[0] if dims else None), first_kpi
+
+
+def explore(
+    df: pd.DataFrame,
+    period: Period,
+    *,
+    dims: list[str] | None = None,
+    kpis: list[str] | None = None,
+    min_group_size: int = 5,
+) -> w.VBox | go.Figure | None:
+    """The breakdown explorer where someone can use it, its default chart in a report run.
+
+    Parameters are those of :class:`BreakdownExplorer`. Returns the explorer's
+    ``VBox`` in a live kernel (JupyterLab, Voila); in report mode the figure the
+    explorer opens with (no ipywidgets are created), or None when the data has
+    no dimension to break down by.
+    """
+    if interactive():
+        return BreakdownExplorer(
+            df, period, dims=dims, kpis=kpis, min_group_size=min_group_size
+        ).widget
+    _, _, dim, kpi = _choices(df, dims, kpis)
+    if dim is None:
+        return None
+    table = breakdown(df, period, by=dim, min_group_size=min_group_size)
+    return breakdown_figure(table, kpi, by=dim)
 
 
 class BreakdownExplorer:
@@ -55,16 +98,10 @@ class BreakdownExplorer:
         min_group_size: int = 5,
     ) -> None:
         self.df, self.period, self.min_group_size = df, period, min_group_size
-        dims = dims or available_dimensions(df)
-        catalogue = kpi_catalogue()
-        keys = kpis or list(catalogue["key"])
-        self.dimension = w.Dropdown(
-            options=dims, value=dims[0] if dims else None, description="Breakdown"
-        )
+        dims, keys, first_dim, first_kpi = _choices(df, dims, kpis)
+        self.dimension = w.Dropdown(options=dims, value=first_dim, description="Breakdown")
         self.kpi = w.Dropdown(
-            options=[(get_kpi(k).label, k) for k in keys],
-            value="fulfil_median_h" if "fulfil_median_h" in keys else keys[0],
-            description="KPI",
+            options=[(get_kpi(k).label, k) for k in keys], value=first_kpi, description="KPI"
         )
         self.output = w.Output()
         self.dimension.observe(self._changed, names="value")
