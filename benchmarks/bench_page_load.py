@@ -5,7 +5,9 @@ reader opens it) in headless Debian Chromium, with every request that is not a
 local file refused (offline), and times from navigation to the moment every
 plotly chart of the page has drawn its SVG. Each page is opened ``--repeat``
 times in a fresh browser context (no cache); the median is printed, with the
-page's size and its number of charts, and the folder's total size.
+page's size and its number of charts, and the folder's total size. With
+``--warm`` the pages are opened one after the other in one context, as a
+reader clicks through the report (the browser's cache is kept).
 
     .venv/bin/python benchmarks/bench_page_load.py reports/2025-h2/latest
     .venv/bin/python benchmarks/bench_page_load.py /tmp/before/2025-h2/2026-04-15 --repeat 5
@@ -31,10 +33,21 @@ def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def _context(browser):
+    """A browser context that refuses every request that is not a local file (offline)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
+    )
+    return context
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a report folder (with index.html)")
     parser.add_argument("--repeat", type=int, default=3, help="opens per page (median)")
+    parser.add_argument("--warm", action="store_true", help="one context for all pages")
     args = parser.parse_args(argv)
     folder = args.folder.resolve()
     pages = sorted(folder.glob("*.html"))
@@ -50,18 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             executable_path=str(chromium_path()), headless=True, args=CHROMIUM_ARGS
         )
         try:
+            shared = _context(browser) if args.warm else None
             for page_path in pages:
                 times, charts = [], 0
                 for _ in range(args.repeat):
-                    context = browser.new_context(viewport={"width": 1280, "height": 900})
-                    context.route(
-                        "**/*",
-                        lambda route: (
-                            route.continue_()
-                            if route.request.url.startswith("file:")
-                            else route.abort()
-                        ),
-                    )
+                    context = shared or _context(browser)
                     page = context.new_page()
                     start = time.perf_counter()
                     page.goto(page_path.as_uri(), wait_until="load", timeout=120_000)
@@ -70,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
                     charts = page.evaluate(
                         "() => document.querySelectorAll('.js-plotly-plot').length"
                     )
-                    context.close()
+                    page.close()
+                    if shared is None:
+                        context.close()
                 size = page_path.stat().st_size / 1e6
                 print(
                     f"{page_path.name:<34} {size:>7.2f} MB {charts:>6} "

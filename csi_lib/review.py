@@ -784,6 +784,15 @@ def _latest_signal(tr: TargetReview) -> str:
     return f"{_phrase(latest, tr.freq)} ({latest['variation']})"
 
 
+def _signal_json(tr: TargetReview) -> dict[str, str] | None:
+    """summary.json's ``signal``: the latest special-cause signal after the baseline, or None."""
+    signals = tr.signals()
+    if not signals:
+        return None
+    latest = max(signals, key=lambda s: (s["end"], s["start"]))
+    return {"text": _latest_signal(tr), "variation": str(latest["variation"])}
+
+
 def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     """Stage 4: per target, the value over the action period so far against the baseline and target.
 
@@ -1482,8 +1491,10 @@ def summary(cycle: Any) -> dict[str, Any]:
     period before the review starts, then the review period), ``baseline``,
     ``now``, ``target`` (text with units), ``met`` (None before the action
     period), ``gap_closed_pct`` (0..100 or None) and ``gap_closed`` (text),
-    ``status`` (:func:`outlook`), ``rag`` (its colour class), ``provisional``
-    and ``conclusion``. ``standing`` is :func:`standing_summary`.
+    ``status`` (:func:`outlook`), ``rag`` (its colour class), ``provisional``,
+    ``signal`` (the latest special-cause signal after the baseline:
+    ``{"text", "variation"}``, or None; the webhook of :mod:`csi_lib.report.digest`
+    posts a new one) and ``conclusion``. ``standing`` is :func:`standing_summary`.
     """
     rv = assess(cycle)
     partial = rv.phase.provisional
@@ -1507,6 +1518,7 @@ def summary(cycle: Any) -> dict[str, Any]:
                 "status": status,
                 "rag": OUTLOOK_RAG[status],
                 "provisional": partial,
+                "signal": _signal_json(tr),
                 "conclusion": conclusion(tr, partial=partial),
             }
         )

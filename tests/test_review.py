@@ -331,8 +331,12 @@ def test_write_summary(sample_review, tmp_path):
         "status",
         "rag",
         "provisional",
+        "signal",
         "conclusion",
     }
+    # T1's fall is a shift beyond the limits (the conclusion says so): summary.json names it
+    assert t1["signal"]["variation"] == "improvement"
+    assert t1["signal"]["text"].endswith("(improvement)") and "2025" in t1["signal"]["text"]
     assert data["standing"]["phase"] == "closed"
     assert [t["status"] for t in data["targets"]] == ["met", "met", "met", "not met", "met"]
     assert t1["gap_closed"] == "100 %" and t1["provisional"] is False

@@ -10,8 +10,9 @@ every chart at the size it will be printed, and printed with the report's
   at the sheet's height first (:data:`FIT_CHARTS`), and plot containers
   have ``break-inside: avoid``;
 - tables stay readable: text cells wrap (numbers do not); a table still too
-  wide is scaled down to no less than :data:`MIN_TABLE_ZOOM`, and a page whose
-  tables would need more is printed in landscape;
+  wide is scaled down to no less than :data:`MIN_TABLE_ZOOM`; one that would
+  need more goes on a landscape sheet of its own (a CSS named page), and only
+  it: the charts around it stay on portrait sheets at their size;
 - the provenance block is printed once, on the cover, not after every stage.
 
 The sections are merged with pypdf, after the cover come a **contents page**
@@ -21,8 +22,7 @@ footer with the section's title and one **continuous page number**
 
 Why one print per page, merged, and not one combined HTML page: the pages share
 element ids and each has its own nbconvert styles; printing them one by one
-keeps each page as it looks on screen, lets each start on a new sheet and lets
-one section be landscape.
+keeps each page as it looks on screen and lets each start on a new sheet.
 """
 
 from __future__ import annotations
@@ -62,12 +62,11 @@ _PX_PER_MM = 96 / 25.4
 PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) * _PX_PER_MM)
 PRINT_HEIGHT_PX = round((297 - MARGIN_MM["top"] - MARGIN_MM["bottom"]) * _PX_PER_MM)
 LANDSCAPE_WIDTH_PX = round((297 - MARGIN_MM["left"] - MARGIN_MM["right"]) * _PX_PER_MM)
-LANDSCAPE_HEIGHT_PX = round((210 - MARGIN_MM["top"] - MARGIN_MM["bottom"]) * _PX_PER_MM)
-#: The smallest scale of a wide table (9 pt type at 0.8 = 7.2 pt); beyond it the page turns landscape.
+#: The smallest scale of a wide table on a portrait sheet (9 pt type at 0.8 = 7.2 pt);
+#: a table that needs more is printed on a landscape sheet, scaled to no less than
+#: :data:`MIN_LANDSCAPE_ZOOM` (6.3 pt).
 MIN_TABLE_ZOOM = 0.8
-#: The same on a landscape sheet (6.3 pt); a table wider still lets its numbers wrap at their spaces.
 MIN_LANDSCAPE_ZOOM = 0.7
-NUMBERS_WRAP_CSS = "@media print { td.csi-num, th.csi-num { white-space: normal !important; } }"
 #: Room kept on a sheet above a chart redrawn to fit it (the print header, a caption line), px.
 CHART_ROOM_PX = 60
 #: JavaScript: true when every plotly chart of the page has drawn its SVG.
@@ -88,38 +87,31 @@ FIT_CHARTS = """async (maxHeight) => {
   await Promise.all(tall.map(el => window.Plotly.relayout(el, {height: maxHeight})));
   return tall.length;
 }"""
-#: JavaScript: redraw every chart at its container's width (after the viewport changed).
-RESIZE_CHARTS = """async () => {
-  const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
-  if (window.Plotly) { await Promise.all(plots.map(el => window.Plotly.Plots.resize(el))); }
-}"""
 #: JavaScript: the room of a table: its box, but never past the page's right edge.
 _ROOM = """const room = t => {
   const page = document.documentElement.clientWidth - t.getBoundingClientRect().left;
   const box = t.parentElement ? t.parentElement.clientWidth : page;
   return Math.min(box, page);
 };"""
-#: JavaScript: how much wider than its room the widest table is (1 = fits).
-TABLE_OVERFLOW = (
-    "() => {"
-    + _ROOM
-    + """
-  return Math.max(1, ...Array.from(document.querySelectorAll('table')).map(t => {
-    const r = room(t);
-    return r > 0 ? t.scrollWidth / r : 1;
-  }));
-}"""
-)
-#: JavaScript (smallest zoom): scale tables wider than their room down to fit, not below that zoom.
+#: JavaScript ({minZoom, minLandscape, extra}): scale tables wider than their room down to fit,
+#: not below ``minZoom``; a table that needs more goes, with its cell, on a landscape sheet
+#: (``extra`` px wider) and is scaled to fit that, not below ``minLandscape``. Returns how many did.
 FIT_TABLES = (
-    "(minZoom) => {"
+    "({minZoom, minLandscape, extra}) => {"
     + _ROOM
     + """
+  let turned = 0;
   document.querySelectorAll('table').forEach(t => {
     t.style.zoom = '';
     const r = room(t), wide = t.scrollWidth;
-    if (r > 0 && wide > r) { t.style.zoom = Math.max(minZoom, r / wide).toFixed(3); }
+    if (r <= 0 || wide <= r) { return; }
+    if (r / wide >= minZoom) { t.style.zoom = (r / wide).toFixed(3); return; }
+    const block = t.closest('.jp-Cell') || t.parentElement || t;
+    block.classList.add('csi-print-wide');
+    t.style.zoom = Math.max(minLandscape, Math.min(1, (r + extra) / wide)).toFixed(3);
+    turned += 1;
   });
+  return turned;
 }"""
 )
 #: JavaScript: a page's name in the contents and bookmarks: its entry in the navigation bar
@@ -135,7 +127,9 @@ PRINT_CSS = """
     break-inside: avoid; page-break-inside: avoid;
   }
   body.jp-Notebook footer.csi-provenance { display: none !important; }
+  .csi-print-wide { page: csi-wide; }
 }
+@page csi-wide { size: A4 landscape; }
 """
 #: Chromium's footer on every sheet: the section's title (the page number is stamped after merging).
 FOOTER = (
@@ -146,12 +140,11 @@ FOOTER = (
 
 @dataclass
 class _Section:
-    """One printed page of the report: its title, its sheets and their orientation."""
+    """One printed page of the report: its title, the PDF and how many sheets it takes."""
 
     title: str
     pdf: bytes
     sheets: int
-    landscape: bool
 
 
 def chromium_path() -> Path:
@@ -178,16 +171,15 @@ def _print_page(context: Any, path: Path, timeout_s: float) -> _Section:
         page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
         page.wait_for_function(CHARTS_DRAWN, timeout=timeout_s * 1000)
         page.add_style_tag(content=PRINT_CSS)
-        landscape = page.evaluate(TABLE_OVERFLOW) > 1 / MIN_TABLE_ZOOM
-        if landscape:  # a table too wide for portrait even at the smallest zoom
-            page.set_viewport_size({"width": LANDSCAPE_WIDTH_PX, "height": LANDSCAPE_HEIGHT_PX})
-            page.add_style_tag(content="@page { size: A4 landscape; }")  # over report.css's A4
-            page.evaluate(RESIZE_CHARTS)
-            if page.evaluate(TABLE_OVERFLOW) > 1 / MIN_LANDSCAPE_ZOOM:  # numbers may wrap too
-                page.add_style_tag(content=NUMBERS_WRAP_CSS)
-        height = LANDSCAPE_HEIGHT_PX if landscape else PRINT_HEIGHT_PX
-        page.evaluate(FIT_CHARTS, height - CHART_ROOM_PX)
-        page.evaluate(FIT_TABLES, MIN_LANDSCAPE_ZOOM if landscape else MIN_TABLE_ZOOM)
+        page.evaluate(FIT_CHARTS, PRINT_HEIGHT_PX - CHART_ROOM_PX)
+        page.evaluate(
+            FIT_TABLES,
+            {
+                "minZoom": MIN_TABLE_ZOOM,
+                "minLandscape": MIN_LANDSCAPE_ZOOM,
+                "extra": LANDSCAPE_WIDTH_PX - PRINT_WIDTH_PX,
+            },
+        )
     except PlaywrightError as exc:
         raise OutputError(
             f"the page did not finish drawing its charts ({str(exc).splitlines()[0]})",
@@ -196,7 +188,7 @@ def _print_page(context: Any, path: Path, timeout_s: float) -> _Section:
     title = page.evaluate(TITLE)
     data = page.pdf(
         format="A4",
-        landscape=landscape,
+        prefer_css_page_size=True,  # A4 (report.css), landscape for wide tables (PRINT_CSS)
         print_background=True,
         margin=MARGIN,
         display_header_footer=True,
@@ -205,7 +197,7 @@ def _print_page(context: Any, path: Path, timeout_s: float) -> _Section:
     )
     page.close()
     sheets = len(PdfReader(io.BytesIO(data)).pages)
-    return _Section(title=title or path.stem, pdf=data, sheets=sheets, landscape=landscape)
+    return _Section(title=title or path.stem, pdf=data, sheets=sheets)
 
 
 def _contents_entries(sections: list[_Section], first_page: int) -> list[dict[str, Any]]:
@@ -252,7 +244,7 @@ def _print_contents(
 _HELVETICA = {**dict.fromkeys("0123456789", 556), " ": 278, "/": 278}
 
 
-def _number_stamp(width: float, height: float, text: str, landscape: bool) -> Any:
+def _number_stamp(width: float, height: float, text: str) -> Any:
     """A blank page of that size with ``text`` at the bottom right, in the footer's line (pypdf)."""
     from pypdf import PageObject
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
@@ -293,7 +285,10 @@ def _merge(sections: list[_Section]) -> Any:
     for number, page in enumerate(writer.pages, 1):
         box = page.mediabox
         width, height = float(box.width), float(box.height)
-        page.merge_page(_number_stamp(width, height, f"{number} / {total}", width > height))
+        page.merge_page(_number_stamp(width, height, f"{number} / {total}"))
+        page.compress_content_streams()  # merge_page leaves them uncompressed
+    # each section's print embeds the same fonts again: keep one copy
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     return writer
 
 

@@ -137,6 +137,21 @@ def test_report_folder_is_light_and_pages_share_one_plotly(report):
     assert (report.folder / "kpis.xlsx").stat().st_size < 1_000_000
 
 
+def test_a_page_taken_out_of_its_folder_says_why_its_charts_are_missing(report, page, tmp_path):
+    # one file dragged out of a zip: no assets/ beside it, so no plotly.js
+    import shutil
+
+    alone = tmp_path / "04_take_action.html"
+    shutil.copy(report.folder / alone.name, alone)
+    page.goto(alone.as_uri(), wait_until="load")
+    banner = page.locator(".csi-missing-assets")
+    banner.wait_for()
+    assert "whole report folder" in banner.inner_text()
+    # in its folder the same page draws and shows no such note
+    _open(page, report.folder / alone.name)
+    assert page.locator(".csi-missing-assets").count() == 0
+
+
 def test_summary_to_send_matches_summary_json(report):
     import json
 
