@@ -1168,7 +1168,7 @@ class LoadResult:
         Exact duplicate rows collapsed into one.
     rows_blank:
         Rows with nothing in any column the mapping reads (a workbook's formatted but
-        empty rows, a CSV line of delimiters only): skipped.
+        empty rows, a CSV line of delimiters only): skipped (an event log quarantines them).
     columns_used:
         Canonical or kept column -> the source column it came from
         (``"derived from sla_due_at"`` for a derived sla_met).
