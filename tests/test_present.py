@@ -298,3 +298,14 @@ def test_headline_grammar():
         review.verdict_counts_text({"real improvement": 1, "no evidence of change": 2})
         == "1 shows a real improvement, 2 no evidence of change"
     )
+
+
+def test_smart_styler_shows_a_table_for_readers(sample_review):
+    from csi_lib.charts.targets import smart_styler
+    from csi_lib.targets import cycle_smart_check, smart_table
+
+    html = smart_styler(smart_table(cycle_smart_check(sample_review.cycle))).to_html()
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert heads[:3] == ["Target", "KPI", "S"] and not _snake_headers(pd.DataFrame(columns=heads))
+    assert "Median time to fulfil" in html and "fulfil_median_h</td>" not in html
+    assert 'class="csi-table csi-presented"' in html and "row_heading" not in html

@@ -391,8 +391,11 @@ def smart_styler(table: pd.DataFrame):
     Returns
     -------
     pandas.io.formats.style.Styler
-        Cells holding ``pass`` / ``warn`` / ``fail`` get the RAG colour.
+        The table for readers (:func:`csi_lib.present.present`: headers in
+        words, the KPI's label for its key, no index); cells holding ``pass`` /
+        ``warn`` / ``fail`` get the RAG colour.
     """
+    from ..present import present
 
     def colour(value: Any) -> str:
         key = str(value)
@@ -400,5 +403,10 @@ def smart_styler(table: pd.DataFrame):
             return f"background-color: {RAG[key]}; color: white; font-weight: 600"
         return ""
 
-    columns = [c for c in table.columns if c in ("verdict", "overall", *_LETTER_NAMES)]
-    return table.style.map(colour, subset=columns)
+    shown = present(table)
+    columns = [c for c in shown.columns if c in ("Verdict", "Overall", *_LETTER_NAMES)]
+    return (
+        shown.style.map(colour, subset=columns)
+        .hide(axis="index")
+        .set_table_attributes('class="csi-table csi-presented"')
+    )

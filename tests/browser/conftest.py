@@ -69,3 +69,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def sample_report(browser, tmp_path_factory):
+    """The sample cycle's report as of 2026-04-15, built once per session (needs Chromium to be worth it)."""
+    from csi_lib.report import build_report
+
+    out = tmp_path_factory.mktemp("reports")
+    root = Path(__file__).resolve().parents[2]
+    return build_report(root / "data" / "sample-cycle", as_of="2026-04-15", out=out)

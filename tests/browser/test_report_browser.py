@@ -13,7 +13,6 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from csi_lib.report import build_report
 from csi_lib.report.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +32,9 @@ ALL_DRAWN = (
 
 
 @pytest.fixture(scope="session")
-def report(browser, tmp_path_factory):
-    """The sample cycle's report as of 2026-04-15 (built once; needs Chromium to be worth it)."""
-    out = tmp_path_factory.mktemp("reports")
-    return build_report(ROOT / "data" / "sample-cycle", as_of="2026-04-15", out=out)
+def report(sample_report):
+    """The sample cycle's report as of 2026-04-15 (conftest's, built once per session)."""
+    return sample_report
 
 
 def _open(page, path: Path) -> list[str]:

@@ -1,0 +1,82 @@
+"""Report pages read like a report: tables for readers, no developer words (issue 11).
+
+Every page of the sample cycle's report (built once per session by the
+``sample_report`` fixture) is opened in headless Chromium; its tables and its
+visible text are checked: no snake_case headers, no index column, no text cut
+with an ellipsis, no Python reprs, module paths or parameter names. Stage 1
+and 5 are also photographed at desktop and phone width
+(``test-artifacts/screenshots/tables-<page>-<width>.png``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from csi_lib.report.stages import STAGES
+
+PAGES = ["index", *(s.slug for s in STAGES)]
+
+#: Words that belong to developers, never to a reader's page.
+DEVELOPER_WORDS = ("PosixPath", "WindowsPath", "csi_lib.", "output_dir", "as_of", "cycle_dir",
+                   "Traceback", "<NA>", "NaT")  # fmt: skip
+SNAKE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
+
+#: Per table of the page: its header texts, the texts of body row headers, body cell texts.
+TABLES = """() => Array.from(document.querySelectorAll('main table')).map(t => ({
+    head: Array.from(t.querySelectorAll('thead th, thead td')).map(c => c.innerText.trim()),
+    rowHeads: Array.from(t.querySelectorAll('tbody th')).map(c => c.innerText.trim()),
+    cells: Array.from(t.querySelectorAll('tbody td')).map(c => c.innerText.trim()),
+    wide: t.getBoundingClientRect().width,
+    box: (t.closest('.csi-table-wrap, .jp-OutputArea-output, .csi-scroll') || t.parentElement)
+        .getBoundingClientRect().width,
+}))"""
+
+
+def _open(page, path) -> None:
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".every(el => el.querySelector('svg.main-svg') !== null)",
+        timeout=30_000,
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_tables_and_words_are_for_readers(sample_report, page, name):
+    path = sample_report.folder / f"{name}.html"
+    _open(page, path)
+    tables = page.evaluate(TABLES)
+    for i, table in enumerate(tables):
+        where = f"{path.name}, table {i + 1} {table['head'][:4]}"
+        snake = [h for h in table["head"] if SNAKE.match(h)]
+        assert not snake, f"{where}: column names as headers: {snake}"
+        numbers = [h for h in table["rowHeads"] if h.isdigit()]  # row headers of a pandas index
+        assert not numbers, f"{where}: an index column ({numbers[:3]})"
+        assert "" not in table["head"][:1], f"{where}: an unnamed first column (an index?)"
+        cut = [c for c in table["cells"] if c.endswith(("...", "…"))]
+        assert not cut, f"{where}: text cut with an ellipsis: {cut[:2]}"
+        raw = [c for c in table["cells"] if c in ("True", "False", "None", "nan", "NaN", "<NA>")]
+        assert not raw, f"{where}: values not in words: {raw[:3]}"
+    text = page.inner_text("main")
+    found = [w for w in DEVELOPER_WORDS if w in text]
+    assert not found, f"{path.name} shows developer words to readers: {found}"
+
+
+@pytest.mark.parametrize("name", ["01_where_are_we_now", "05_did_we_get_there"])
+@pytest.mark.parametrize("width", [1400, 390])
+def test_wide_tables_stay_in_their_box(sample_report, browser, artifacts, name, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        _open(page, sample_report.folder / f"{name}.html")
+        page.screenshot(path=str(artifacts / f"tables-{name}-{width}.png"), full_page=True)
+        # the page itself never scrolls sideways: a wide table scrolls inside its own box
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} at {width} px is {overflow} px wider than the window"
+        for table in page.evaluate(TABLES):
+            if width >= 1400:
+                assert table["wide"] <= table["box"] + 1, f"{name}: {table['head'][:4]} overflows"
+    finally:
+        context.close()
