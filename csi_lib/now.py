@@ -73,6 +73,19 @@ class StageOne:
             text += f" Quarantined rows by reason: {reasons}."
         return text
 
+    def snapshot_text(self, snapshot: Snapshot | None) -> str:
+        """One paragraph (markdown) on the snapshot (:func:`snapshot_text`), or while the
+        baseline period is not over, when it will be taken."""
+        if snapshot is None and self.baseline_pending:
+            c = self.cycle.config
+            return (
+                f"**The baseline period is not over** (it runs {c.baseline.from_} to "
+                f"{c.baseline.to}; as of {self.cycle.as_of}): the figures above are the baseline "
+                "so far. The baseline snapshot is taken, once and for good, by the first run "
+                f"after {c.baseline.to}."
+            )
+        return snapshot_text(snapshot)
+
     def quality(self) -> pd.DataFrame:
         """Coverage of each canonical column, as a table for readers.
 
@@ -115,8 +128,20 @@ class StageOne:
             )
         return self._cache[key]
 
+    @property
+    def baseline_pending(self) -> bool:
+        """True for a cycle whose baseline period is not over and has no snapshot yet."""
+        c = self.cycle
+        return c is not None and not c.baseline_dir.exists() and c.status("baseline") != "complete"
+
     def save_snapshot(self) -> Snapshot | None:
-        """The baseline snapshot: the cycle's (created once, then re-read and verified) or a new one."""
+        """The baseline snapshot: the cycle's (created once, then re-read and verified) or a new one.
+
+        None while the cycle's baseline period is not over (the snapshot is
+        taken by the first run after it ends) or without an output folder.
+        """
+        if self.baseline_pending:
+            return None
         if self.cycle is not None:
             return self.cycle.baseline_snapshot()
         if self.snapshot_dir is None:

@@ -146,6 +146,18 @@ class Standing:
         done, total = self.elapsed(self.phase.value)
         return f"{self.phase.value.capitalize()} period (day {done} of {total})"
 
+    def to_dict(self) -> dict[str, Any]:
+        """For ``summary.json`` and the cover: ``phase``, ``label``, ``text`` (plain),
+        ``as_of``, ``final_verdict_due`` (ISO dates) and ``provisional``."""
+        return {
+            "phase": self.phase.value,
+            "label": self.label,
+            "text": self.text(markdown=False),
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "final_verdict_due": self.verdict_due.isoformat(),
+            "provisional": self.phase.provisional,
+        }
+
     def text(self, *, markdown: bool = True) -> str:
         """Where the cycle stands, in one paragraph of plain words (markdown, or plain text).
 

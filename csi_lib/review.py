@@ -79,7 +79,6 @@ __all__ = [
     "conclusions_text",
     "headline",
     "outlook",
-    "standing_summary",
     "summary",
     "write_summary",
     "target_chart",
@@ -1469,20 +1468,6 @@ def outlook(tr: TargetReview, rv: CycleReview) -> str:
     return "too early to tell" if proj.status == "too early" else "no data yet"
 
 
-def standing_summary(cycle: Any) -> dict[str, Any]:
-    """Where the cycle stands, for the cover: ``phase``, ``label``, ``text`` (plain), ``as_of``,
-    ``final_verdict_due`` (ISO dates) and ``provisional``."""
-    st = getattr(cycle, "standing", None) or assess(cycle).standing
-    return {
-        "phase": st.phase.value,
-        "label": st.label,
-        "text": st.text(markdown=False),
-        "as_of": None if st.as_of is None else st.as_of.isoformat(),
-        "final_verdict_due": st.verdict_due.isoformat(),
-        "provisional": st.phase.provisional,
-    }
-
-
 def summary(cycle: Any) -> dict[str, Any]:
     """The content of ``summary.json``: headline, where the cycle stands and one entry per target.
 
@@ -1494,7 +1479,8 @@ def summary(cycle: Any) -> dict[str, Any]:
     ``status`` (:func:`outlook`), ``rag`` (its colour class), ``provisional``,
     ``signal`` (the latest special-cause signal after the baseline:
     ``{"text", "variation"}``, or None; the webhook of :mod:`csi_lib.report.digest`
-    posts a new one) and ``conclusion``. ``standing`` is :func:`standing_summary`.
+    posts a new one) and ``conclusion``. ``standing`` is
+    :meth:`csi_lib.phases.Standing.to_dict`.
     """
     rv = assess(cycle)
     partial = rv.phase.provisional
@@ -1522,7 +1508,7 @@ def summary(cycle: Any) -> dict[str, Any]:
                 "conclusion": conclusion(tr, partial=partial),
             }
         )
-    return {"headline": headline(rv), "standing": standing_summary(rv), "targets": targets}
+    return {"headline": headline(rv), "standing": rv.standing.to_dict(), "targets": targets}
 
 
 def write_summary(cycle: Any, output_dir: str | Path) -> Path:

@@ -276,3 +276,51 @@ def test_nonempty_hides_only_what_has_nothing_to_show():
     fig = go.Figure(go.Bar(x=[1], y=[2]))
     assert nb.nonempty(fig) is fig
     assert nb.nonempty("text") == "text"
+
+
+# --------------------------------------------------------------------------- the cover and error pages
+
+
+def test_cover_shows_where_the_cycle_stands_and_each_targets_outlook(reviews):
+    from csi_lib.report.index import render_index
+
+    summary = review.summary(reviews[Phase.ACTION])
+    html = render_index(
+        {
+            "title": "Sample",
+            "stages": [],
+            "summary": summary,
+            "standing": standing(reviews[Phase.ACTION].cycle).to_dict(),
+            "downloads": [],
+            "nav": [],
+            "provenance": [],
+        }
+    )
+    assert "Where the cycle stands: Action period (day 107 of 184)." in html
+    assert "Gap closed" in html and "on track (provisional)" in html
+    assert "? unknown" not in html and "rag-unknown" not in html.split("</style>")[1]
+
+
+def test_a_failed_cell_shows_one_paragraph_not_a_traceback():
+    import nbformat
+
+    from csi_lib.report.export import StaticOutputs
+
+    cell = nbformat.v4.new_code_cell("stage.save_snapshot()", execution_count=13)
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="ConfigError",
+            evalue="file 'cycle.yaml': the baseline is broken. Fix it.",
+            traceback=["\x1b[31mTraceback (most recent call last)\x1b[0m", "  File x"],
+        )
+    ]
+    pre = StaticOutputs()
+    pre.log_name = "notebooks/01_where_are_we_now.kernel.log"
+    out, _ = pre.preprocess_cell(cell, {}, 0)
+    (shown,) = out.outputs
+    html = shown["data"]["text/html"]
+    assert "Traceback" not in html
+    assert "What happened:</strong> file &#x27;cycle.yaml&#x27;: the baseline is broken." in html
+    assert "cell [13]" in html and "notebooks/01_where_are_we_now.kernel.log" in html
+    assert "What to do:</strong> correct what the message names" in html

@@ -218,6 +218,16 @@ def _write_workbook(
     return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
 
 
+def _standing(cycle_path: Path | None, as_of: dt.date) -> dict[str, Any] | None:
+    """Where the cycle stands on the report date, for the cover (None without a cycle)."""
+    if cycle_path is None:
+        return None
+    from ..cycle import load_config
+    from ..phases import standing
+
+    return standing(load_config(cycle_path), as_of).to_dict()
+
+
 def _min_group_size(cycle_path: Path | None) -> int:
     if cycle_path is None:
         return 5
@@ -380,6 +390,7 @@ def build_report(
         cover = {
             "title": ctx["title"],
             "subtitle": f"Cycle report as of {as_of_date.isoformat()}",
+            "standing": _standing(cycle_path, as_of_date),
             "nav": nav,
             "summary": summary,
             "downloads": downloads,

@@ -97,6 +97,20 @@ class LocalKernelManager(AsyncKernelManager):
             await super().start_kernel(stdout=log_file, stderr=log_file, **kw)
 
 
+def stage_log(executed_path: Path) -> Path:
+    """The stage's log file beside its executed notebook: kernel output and, when a cell
+    fails, the Python traceback (never shown on the report page)."""
+    return executed_path.with_suffix(".kernel.log")
+
+
+def _log_traceback(executed_path: Path, exc: pm.PapermillExecutionError) -> None:
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(exc.traceback or []))
+    with open(stage_log(executed_path), "a", encoding="utf-8") as log_file:
+        log_file.write(f"\n--- cell {exc.exec_count} failed: {exc.ename}\n{text}\n")
+
+
 def _manager_logging_to(log_path: Path) -> type[LocalKernelManager]:
     """A kernel manager class of its own for one stage: its log, its record of interrupts."""
     return type(
@@ -175,7 +189,7 @@ def execute_stage(
     source = notebooks_dir() / stage.notebook
     executed_path.parent.mkdir(parents=True, exist_ok=True)
     too_long = f"it ran longer than {cell_timeout} s and was stopped"
-    manager = _manager_logging_to(executed_path.with_suffix(".kernel.log"))
+    manager = _manager_logging_to(stage_log(executed_path))
     try:
         pm.execute_notebook(
             str(source),
@@ -193,6 +207,7 @@ def execute_stage(
             kernel_manager_class=manager,
         )
     except pm.PapermillExecutionError as exc:
+        _log_traceback(executed_path, exc)
         number, cell_source = _failed_cell(executed_path, exc)
         where = cell_label(stage, number, cell_source)
         if exc.ename == TIMEOUT_ENAME or manager.interrupts:

@@ -122,10 +122,46 @@ def _error_banner(cell_html: str) -> str:
     )
 
 
+#: Exceptions whose message is written for the user (csi_lib.errors): shown as they are.
+_USER_ERRORS = ("CsiError", "InputError", "ConfigError", "SnapshotError", "OutputError")
+
+
+def error_paragraph(ename: str, evalue: str, *, cell: int | None, log: str | None) -> str:
+    """One paragraph for a cell that failed: what happened, where, what to do (no traceback).
+
+    Examples
+    --------
+    >>> "What to do" in error_paragraph("ValueError", "x", cell=3, log="notebooks/a.kernel.log")
+    True
+    """
+    import html
+
+    user = ename in _USER_ERRORS
+    what = evalue if user else f"{ename}: {evalue}"
+    where = f"cell [{cell}] of this stage's notebook" if cell else "this stage's notebook"
+    todo = (
+        "correct what the message names and make the report again"
+        if user
+        else "this is a fault of the stage, not of your data: report it with the log file"
+    )
+    details = (
+        f" The technical details are in the log file <code>{html.escape(log)}</code>."
+        if log
+        else ""
+    )
+    return (
+        '<div class="csi-error-paragraph" role="alert"><p><strong>What happened:</strong> '
+        f"{html.escape(what.strip())} <strong>Where:</strong> {where}. "
+        f"<strong>What to do:</strong> {todo}.{details}</p></div>"
+    )
+
+
 class StaticOutputs(Preprocessor):
     """Turn live-only outputs into static HTML and drop noise from report pages."""
 
     keep_stderr: bool = False
+    #: the stage's log file (relative to the page) named by the error paragraph
+    log_name: str | None = None
 
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
         if PAPERMILL_ERROR_TAG in cell.get("metadata", {}).get("tags", []):
@@ -138,6 +174,15 @@ class StaticOutputs(Preprocessor):
             return cell, resources
         outputs = []
         for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":  # the traceback goes to the log, not the page
+                text = error_paragraph(
+                    out.get("ename", "Error"),
+                    out.get("evalue", ""),
+                    cell=cell.get("execution_count"),
+                    log=self.log_name,
+                )
+                outputs.append(nbformat.v4.new_output("display_data", data={"text/html": text}))
+                continue
             if (
                 out.get("output_type") == "stream"
                 and out.get("name") == "stderr"
@@ -239,7 +284,7 @@ def pager(nav: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     }
 
 
-def make_exporter(*, with_code: bool = False) -> HTMLExporter:
+def make_exporter(*, with_code: bool = False, log_name: str | None = None) -> HTMLExporter:
     """An HTMLExporter using the ``csi-report`` template."""
     exporter = HTMLExporter(
         template_name="csi-report",
@@ -251,6 +296,7 @@ def make_exporter(*, with_code: bool = False) -> HTMLExporter:
     )
     pre = StaticOutputs()
     pre.keep_stderr = with_code
+    pre.log_name = log_name
     exporter.register_preprocessor(pre, enabled=True)
     return exporter
 
@@ -293,5 +339,11 @@ def export_html(
         else {"plotlyjs": _plotlyjs()}
     )
     resources = {"csi": {**extra, **context, "css": report_css(), **scripts}}
-    body, _ = make_exporter(with_code=with_code).from_notebook_node(nb, resources=resources)
+    import os
+
+    from .execute import stage_log
+
+    log = Path(os.path.relpath(stage_log(Path(notebook)), Path(html_path).parent)).as_posix()
+    exporter = make_exporter(with_code=with_code, log_name=log)
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return atomic_write(html_path, body, overwrite=overwrite)
