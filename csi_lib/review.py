@@ -1018,7 +1018,12 @@ def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     table.attrs["compared"] = rv.compared
     table.attrs["provisional"] = rv.phase.provisional
     if formatted:  # for reading: headers in words, units, no index (csi_lib.present)
-        table = present(table, drop=("kpi", "measure", "kind", "test", "p_value"))
+        labels = (
+            {"review": f"{rv.compared.capitalize()} period so far", "met": "Target met so far"}
+            if rv.phase.provisional
+            else None
+        )
+        table = present(table, labels=labels, drop=("kpi", "measure", "kind", "test", "p_value"))
     return table
 
 

@@ -185,6 +185,8 @@ def test_stage5_gives_a_provisional_verdict_on_the_months_so_far(reviews, phase,
     assert set(table["verdict"]) <= set(review.VERDICTS.values()) | {"likely improvement",
                                                                       "likely deterioration"}  # fmt: skip
     assert review.headline(rv).startswith("Provisional: ")
+    shown = review.review_table(rv, formatted=True)
+    assert period.capitalize() in shown.columns and "Target met so far" in shown.columns
     assert all("so far" in c for c in review.conclusions(rv)["conclusion"])
     assert not review.breakdowns(rv).empty
 
