@@ -279,7 +279,7 @@ def fold_events(
         validation quarantines them for the missing id).
     """
     n = len(work)
-    codes, uniques = pd.factorize(work[case].to_numpy(), use_na_sentinel=True)
+    codes, uniques = pd.factorize(work[case], use_na_sentinel=True)
     codes = codes.astype("int64", copy=False)
     no_id = codes < 0
     n_ids = len(uniques)
@@ -303,7 +303,7 @@ def fold_events(
     n_groups = int(start.sum())
     last_pos = order[end]
 
-    scodes, suniques = pd.factorize(work[status].to_numpy(), use_na_sentinel=True)
+    scodes, suniques = pd.factorize(work[status], use_na_sentinel=True)
     nat = np.iinfo("int64").min
     derived: dict[str, pd.Series] = {}
     for canon, rule in rules.items():
@@ -337,7 +337,7 @@ def fold_events(
         last_line = np.full(len(seen), -1, dtype="int64")
         np.maximum.at(last_line, codes, np.arange(n, dtype="int64"))
         rows = last_line[untimed]
-        ids = work[case].to_numpy()[rows]
+        ids = work[case].iloc[rows].to_numpy(dtype=object)
         missing = pd.isna(ids)
         reason = np.where(missing, f"{REASON_MISSING_ID}; {REASON_NO_TIME}", REASON_NO_TIME)
         column = np.where(missing, f"request_id; {time_column}", time_column)
