@@ -72,3 +72,8 @@ class SnapshotError(CsiError):
 
 class OutputError(CsiError):
     """An output cannot be written (exists already, read-only folder, disk full)."""
+
+
+class ConnectorError(CsiError):
+    """A pull from a tool's API failed (unreachable, credentials refused, rate-limited too
+    long, malformed page); the store it was pulling into is unchanged."""
