@@ -476,6 +476,9 @@ class ReadOptions:
 
     na_values: list[str] = field(default_factory=lambda: list(DEFAULT_NA_VALUES))
     sheet: str | int | None = None
+    #: Columnar formats (Parquet, Arrow/Feather): given the file's column names (stripped),
+    #: the ones to read; None reads them all. Text formats read every column.
+    select: Callable[[list[str]], list[str]] | None = None
 
 
 @dataclass
@@ -759,7 +762,7 @@ def read_excel(path: Path, options: ReadOptions) -> RawTable:
 
 
 def _frame_as_text(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
-    """Typed columns (Parquet, SQL) as text; timezone-aware or naive datetimes kept as they are."""
+    """Typed columns (SQL) as text; timezone-aware or naive datetimes kept as they are."""
     na = list(na_values)
     out = {}
     for col in frame.columns:
@@ -775,18 +778,104 @@ def _frame_as_text(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFram
     return pd.DataFrame(out, index=frame.index)
 
 
+def _is_typed(dtype: Any) -> bool:
+    """A column the loader takes with its own type: datetimes, booleans, numbers, categories."""
+    return (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_object_dtype(dtype))
+    )
+
+
+def _frame_typed(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
+    """A columnar file's frame: typed columns kept (see :func:`_is_typed`), others as text."""
+    na = list(na_values)
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():
+            s = s.astype("Int64")  # whole numbers (an id, a count) as in the other readers
+        elif not _is_typed(s.dtype):
+            s = s.astype("str")
+            s = s.mask(s.isin(na)) if na else s
+        out[str(col)] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+#: Arrow types read as pandas' nullable types (a missing value does not turn them into
+#: object or float columns).
+_NULLABLE: dict[Any, Any] = {}
+
+
+def _nullable_types() -> dict[Any, Any]:
+    import pyarrow as pa
+
+    if not _NULLABLE:
+        _NULLABLE[pa.bool_()] = pd.BooleanDtype()
+        for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"):
+            _NULLABLE[getattr(pa, name)()] = pd.Int64Dtype()
+    return _NULLABLE
+
+
+def _columns_to_read(names: list[str], options: ReadOptions) -> list[str] | None:
+    """The raw column names of a columnar file to read (None: all of them)."""
+    if options.select is None:
+        return None
+    clean = [str(n).strip().lstrip("\ufeff") for n in names]
+    if len(set(clean)) != len(clean):
+        return None  # names that differ only by spaces: read all, the loader words the error
+    raw_of = dict(zip(clean, names, strict=True))
+    return [raw_of[c] for c in options.select(clean)]
+
+
+def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
+    """Parquet or Arrow IPC (Feather v2) with pyarrow: only the selected columns, with their
+    types (timestamps stay timestamps, numbers stay numbers, dictionary columns become
+    categories); text columns stay text for the mapping's rules."""
+    import pyarrow as pa
+
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            table = pq.read_table(path, columns=_columns_to_read(names, options))
+        else:
+            import pyarrow.feather as feather
+
+            try:
+                names = feather.read_table(path, memory_map=True).schema.names
+            except pa.ArrowInvalid:
+                names = []
+            table = feather.read_table(
+                path, columns=_columns_to_read(names, options), memory_map=True
+            )
+        # nullable booleans and integers stay booleans and integers (not object / float)
+        frame = table.to_pandas(types_mapper=_nullable_types().get)
+        del table
+    except CsiError:
+        raise
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        what = "Parquet" if kind == "parquet" else "Arrow (Feather)"
+        raise InputError(
+            f"it is not a readable {what} file ({type(exc).__name__}: {exc})",
+            file=str(path),
+            hint=f"check that the file is complete and really {what}",
+        ) from None
+    return RawTable(_frame_typed(frame, options.na_values))
+
+
 @register_reader(".parquet", ".pq")
 def read_parquet(path: Path, options: ReadOptions) -> RawTable:
-    """Read a Parquet file; non-date columns become text so the mapping controls parsing."""
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise InputError(
-            f"it is not a readable Parquet file ({type(exc).__name__}: {exc})",
-            file=str(path),
-            hint="check that the file is complete and really Parquet",
-        ) from None
-    return RawTable(_frame_as_text(frame, options.na_values))
+    """Read a Parquet file with its column types (see :func:`_read_columnar`)."""
+    return _read_columnar(path, options, "parquet")
+
+
+@register_reader(".feather", ".arrow", ".ipc")
+def read_arrow(path: Path, options: ReadOptions) -> RawTable:
+    """Read an Arrow IPC file (Feather v2), memory-mapped, with its column types."""
+    return _read_columnar(path, options, "arrow")
 
 
 def _reader_for(path: Path) -> Reader:
@@ -1525,6 +1614,10 @@ def _dedupe(work: pd.DataFrame, plan: _Plan, mapping: Mapping) -> pd.Series:
 
 def _outcomes(raw: pd.Series, mapping: Mapping) -> pd.Series:
     spec = mapping.outcome
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # map the categories, then take the codes
+        cats = pd.Series([*raw.cat.categories.astype("str"), None], dtype="str")
+        mapped = _outcomes(cats, mapping).to_numpy(dtype=object)
+        return pd.Series(mapped[raw.cat.codes.to_numpy()], index=raw.index, dtype="str")
     text = raw.astype("str").str.strip()
     text = text.mask(text == "")
     if spec is None:
@@ -1639,12 +1732,27 @@ def _blank_rows(work: pd.DataFrame) -> np.ndarray:
     return work.isna().all(axis=1).to_numpy(dtype=bool)
 
 
+def _clean_categories(s: pd.Series, na: set[str]) -> pd.Series:
+    """A category column cleaned like text (values stripped, missing-value spellings and empty
+    values missing, categories sorted), working on the categories only."""
+    text = pd.Index(s.cat.categories.astype("str")).str.strip()
+    gone = text.isin(list(na)) | (text == "")
+    kept = sorted(set(text[~gone]))
+    position = {v: i for i, v in enumerate(kept)}
+    lut = np.array([-1 if g else position[v] for v, g in zip(text, gone, strict=True)] + [-1])
+    codes = lut[s.cat.codes.to_numpy()]  # code -1 (missing) takes the last entry: -1
+    values = pd.Categorical.from_codes(codes, categories=pd.Index(kept, dtype="str"))
+    return pd.Series(values, index=s.index, name=s.name)
+
+
 def _clean_text(work: pd.DataFrame, na: set[str]) -> pd.DataFrame:
     """Text columns stripped, missing-value spellings and empty strings as missing."""
     cleaned = {}
     for col in work.columns:
         s = work[col]
-        if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = _clean_categories(s, na)
+        elif not _is_typed(s.dtype):
             s = s.astype("str").str.strip()
             s = s.mask(s.isin(na) | (s == ""))
         cleaned[col] = s
@@ -1671,7 +1779,8 @@ def _parse_dates(
     st.nonexistent += int(parsed.nonexistent.sum())
     if st.nonexistent_example is None and parsed.nonexistent.any():
         st.nonexistent_example = str(raw[parsed.nonexistent].iloc[0])
-    if not m.datetime_format:
+    if not m.datetime_format and not pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        # only text can be read day-first or month-first; typed timestamps are what they are
         st.add_order(raw, source_rows)
         _check_day_month_order(st, m, label)
     return parsed
@@ -2026,6 +2135,7 @@ def _load(
     sheet: str | int | None,
 ) -> LoadResult:
     m = load_mapping(preset=preset, mapping=mapping)
+    keep = tuple(keep)
     label = redact_url(source)
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     warnings: list[str] = []
@@ -2046,7 +2156,13 @@ def _load(
             raw, fingerprint = _read_sql(source, query, [""])
         else:
             # text as written (NULL stays NULL): the quarantine keeps it so; it is cleaned below
-            table = read_table(source, ReadOptions(na_values=[""], sheet=sheet))
+            options = ReadOptions(
+                na_values=[""],
+                sheet=sheet,
+                # columnar files: only the mapped columns are read at all
+                select=lambda names: _plan(m, names, label, keep).used(),
+            )
+            table = read_table(source, options)
             raw, warnings = table.frame, list(table.warnings)
             fingerprint = sha256_file(source)
         rows_read = len(raw)
