@@ -48,11 +48,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-from statsmodels.stats.rates import confint_poisson_2indep, test_poisson_2indep
 
 from csi_lib.errors import ConfigError, InputError
+
+# scipy and statsmodels are imported inside the tests that use them: importing this module
+# costs no seconds of start-up
 
 #: Fewest observations per period for a test (proportion, duration, score).
 MIN_N = 5
@@ -189,6 +189,8 @@ def _proportion(inp: TestInput) -> TestOutcome:
     b, r = _as_bool(inp.baseline), _as_bool(inp.review)
     xb, nb, xr, nr = int(b.sum()), len(b), int(r.sum()), len(r)
     pooled = (xb + xr) / (nb + nr)
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
     if pooled in (0.0, 1.0):  # both periods all-no or all-yes: no difference at all
         stat, p = 0.0, 1.0
     else:
@@ -250,6 +252,8 @@ def _bootstrap_ci(
         "vectorized": True,
         "batch": batch,
     }
+    from scipy import stats
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # degenerate samples (all equal) give (0, 0)
         try:
@@ -260,6 +264,8 @@ def _bootstrap_ci(
 
 
 def _mann_whitney(inp: TestInput) -> tuple[np.ndarray, np.ndarray, float, float]:
+    from scipy import stats
+
     _need(inp)
     b = inp.baseline.to_numpy(dtype="float64")
     r = inp.review.to_numpy(dtype="float64")
@@ -296,6 +302,8 @@ def _score(inp: TestInput) -> TestOutcome:
     if np.var(r) == 0 and np.var(b) == 0:
         low = high = effect
     else:
+        from scipy import stats
+
         ci = stats.ttest_ind(r, b, equal_var=False).confidence_interval(1 - inp.alpha)
         low, high = float(ci.low), float(ci.high)
     return TestOutcome(
@@ -334,6 +342,8 @@ def _count(inp: TestInput) -> TestOutcome:
     if cb + cr == 0:
         raise NotEnoughData("nothing was counted in either period")
     eb, er = float(inp.baseline_days), float(inp.review_days)
+    from statsmodels.stats.rates import confint_poisson_2indep, test_poisson_2indep
+
     res = test_poisson_2indep(cr, er, cb, eb, compare="diff", method="score")
     low, high = confint_poisson_2indep(
         cr, er, cb, eb, compare="diff", method="score", alpha=inp.alpha

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import typer
 
-from ..cycle import check_cycle, count_files, new_cycle
-
 cycle_app = typer.Typer(
     name="cycle",
     help="Improvement cycle folders: create one, check its files.",
@@ -56,6 +54,8 @@ def cmd_new(
     The action period is the 6 months after the baseline and the review period
     the 3 months after that; edit cycle.yaml to change them.
     """
+    from ..cycle import new_cycle
+
     folder = new_cycle(
         directory,
         data=data,
@@ -79,6 +79,8 @@ def cmd_check(
     Prints every problem as "file:line: field: message" and exits with status 2
     when there is any; prints "OK: N files checked" otherwise.
     """
+    from ..cycle import check_cycle, count_files
+
     problems = check_cycle(directory)
     if problems:
         for problem in problems:

@@ -7,12 +7,14 @@ import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # pandas is imported when a command runs, not for --help
+    import pandas as pd
 
 DataArg = Annotated[
     str, typer.Argument(help="Export file (CSV, CSV.gz, Excel, Parquet, zip) or a SQLAlchemy URL.")
@@ -170,6 +172,8 @@ def kpis(
 
 
 def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
+    import pandas as pd
+
     from ..safe import neutralise_csv_frame
 
     if fmt is Format.json:
@@ -199,6 +203,8 @@ def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
 
 def _cell(value: object) -> str:
     """A data-quality cell: dates to the minute, shares to one decimal."""
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp):

@@ -10,14 +10,14 @@ target, the baseline, target and achieved values.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
-from ..kpis import get_kpi
-from ..momentum import cycle_history, next_cycle
-from ..tables import format_value
 from .cycle import cycle_app
+
+if TYPE_CHECKING:  # pandas and the library are imported when a command runs (fast --help)
+    import pandas as pd
 
 
 def cmd_next(
@@ -36,12 +36,17 @@ def cmd_next(
     Met targets are proposed as "hold the gain"; unfinished initiatives and the
     improvement register are carried over; the vision is copied.
     """
+    from ..momentum import next_cycle
+
     folder = next_cycle(directory, id=new_id, out=out, title=title, as_of=as_of)
     typer.echo(f"created {folder}: cycle.yaml, vision.yaml, targets.yaml, plan.yaml, baseline/")
     typer.echo(f"next: review the proposed targets and plan, then run: csi cycle check {folder}")
 
 
 def _formatted(history: pd.DataFrame) -> pd.DataFrame:
+    from ..kpis import get_kpi
+    from ..tables import format_value
+
     shown = history[["cycle", "target", "label", "kind"]].copy()
     for column in ("baseline", "target_value", "achieved"):
         shown[column] = [
@@ -56,6 +61,8 @@ def cmd_history(
     directory: Path = typer.Argument(..., help="The workspace folder holding the cycle folders."),
 ) -> None:
     """Print every cycle's targets: baseline, target and achieved value, met or not."""
+    from ..momentum import cycle_history
+
     history = cycle_history(directory)
     if history.empty:
         typer.echo(f"no readable cycle in {directory}")
