@@ -257,13 +257,43 @@ def test_every_command_has_help(command):
 
 
 def test_servers_listen_on_loopback_with_a_token():
-    lab = session.lab_command(port=8899, token="abc", root_dir="/r", open_browser=False)
-    assert "--ServerApp.ip=127.0.0.1" in lab and "--IdentityProvider.token=abc" in lab
+    lab = session.lab_command(port=8899, root_dir="/r", open_browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in lab
     assert "--ServerApp.open_browser=False" in lab and "--ServerApp.root_dir=/r" in lab
-    voila = session.workshop_command("w.ipynb", port=8866, token="abc")
-    assert "--Voila.ip=127.0.0.1" in voila and "--token=abc" in voila
+    voila = session.workshop_command("w.ipynb", port=8866)
+    assert "--Voila.ip=127.0.0.1" in voila and "--Voila.auto_token=True" in voila
     assert "--strip_sources=True" in voila and "--no-browser" in voila
     assert not any("0.0.0.0" in part for part in lab + voila)
+    # the token travels in the environment, never on the command line (ps shows that)
+    assert session.server_env("abc", base={})[session.TOKEN_ENV] == "abc"
+    assert not any("token=" in part.lower() and "auto" not in part for part in lab + voila)
+    assert "--ServerApp.allow_root=True" not in lab
+    assert "--ServerApp.allow_root=True" in session.lab_command(
+        port=1, root_dir="/r", allow_root=True
+    )
+
+
+@pytest.mark.parametrize("command", ["lab", "workshop"])
+def test_servers_get_their_token_in_the_environment_and_refuse_root(command, cycle, monkeypatch):
+    """The token never reaches the server's command line (every local user reads it with
+    ps); as root the server starts only with an explicit --allow-root."""
+    shutil.copy(SAMPLE.parent / "sample_requests.csv.gz", cycle.parent)
+    started: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(session, "_run", lambda cmd, env=None: started.append((cmd, env)) or 0)
+    monkeypatch.setattr(session, "_check_port", lambda port: port)
+    monkeypatch.setattr(session.os, "geteuid", lambda: 0)
+    args = [command, *([str(cycle)] if command == "workshop" else []), "--no-browser"]
+    result = CliRunner().invoke(_app(), args)
+    assert isinstance(result.exception, ConfigError), result.output
+    assert "running as root" in str(result.exception) and "--allow-root" in str(result.exception)
+    assert started == []
+    result = CliRunner().invoke(_app(), [*args, "--allow-root"])
+    assert result.exit_code == 0, result.output
+    ((cmd, env),) = started
+    token = env[session.TOKEN_ENV]
+    assert len(token) == 48 and f"token={token}" in result.output  # the URL printed carries it
+    assert not any(token in part for part in cmd)
+    assert ("--ServerApp.allow_root=True" in cmd) == (command == "lab")
 
 
 def test_workshop_refuses_a_bad_cycle_before_serving(tmp_path, cycle):

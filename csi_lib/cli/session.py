@@ -3,6 +3,10 @@
 * ``csi lab`` starts JupyterLab on 127.0.0.1 in the checkout (the stage
   notebooks and the sample cycle are there), with a token: the URL printed
   carries it, nobody else on the network can reach the server.
+* The token of both servers reaches them in their environment
+  (``JUPYTER_TOKEN``, readable only by the same user), never on their command
+  line, which every local user can read with ``ps``. As root both refuse to
+  start unless ``--allow-root`` is given.
 * ``csi workshop CYCLE_DIR`` serves the facilitation notebook
   (``notebooks/workshop.ipynb``) with Voilà on 127.0.0.1: code hidden, widgets
   live. Voilà runs the notebook without papermill parameters, so the cycle
@@ -79,6 +83,43 @@ def _need(module: str, what: str) -> None:
         )
 
 
+#: The environment variable Jupyter Server reads its token from (JupyterLab, and Voilà
+#: with ``auto_token``): unlike the command line, a process's environment is readable
+#: only by its user (``/proc/PID/environ`` is mode 0400).
+TOKEN_ENV = "JUPYTER_TOKEN"
+
+
+def server_env(token: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a server: ``base`` (default ``os.environ``) with its token.
+
+    Examples
+    --------
+    >>> server_env("t0k", base={"PATH": "/bin"})
+    {'PATH': '/bin', 'JUPYTER_TOKEN': 't0k'}
+    """
+    env = dict(os.environ if base is None else base)
+    env.pop("JUPYTER_TOKEN_FILE", None)  # the token given here wins
+    env[TOKEN_ENV] = token
+    return env
+
+
+def _refuse_root(allow_root: bool, command: str) -> None:
+    """As root, start a server only when ``--allow-root`` was given."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and not allow_root:
+        raise ConfigError(
+            f"csi {command} is running as root: the notebooks' code would run with every "
+            "right on this machine",
+            hint=f"run it as an ordinary user, or add --allow-root if you mean it (in a "
+            f"container, for example): csi {command} --allow-root",
+        )
+
+
+AllowRootOpt = Annotated[
+    bool,
+    typer.Option("--allow-root", help="Start even when running as root (e.g. in a container)."),
+]
+
+
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     """Run a server in the foreground until Ctrl+C; returns its exit status.
 
@@ -101,15 +142,17 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 
 
 def lab_command(
-    *, port: int, token: str, root_dir: str | Path, open_browser: bool = True
+    *, port: int, root_dir: str | Path, open_browser: bool = True, allow_root: bool = False
 ) -> list[str]:
-    """The JupyterLab command line: loopback only, a token, ``root_dir`` as its root.
+    """The JupyterLab command line: loopback only, ``root_dir`` as its root.
+
+    The token is not on it: run it with :func:`server_env`.
 
     Examples
     --------
-    >>> cmd = lab_command(port=8888, token="t0k", root_dir="/repo", open_browser=False)
-    >>> "--ServerApp.ip=127.0.0.1" in cmd, "--IdentityProvider.token=t0k" in cmd
-    (True, True)
+    >>> cmd = lab_command(port=8888, root_dir="/repo", open_browser=False)
+    >>> "--ServerApp.ip=127.0.0.1" in cmd, any("token" in part.lower() for part in cmd)
+    (True, False)
     """
     cmd = [
         sys.executable,
@@ -119,12 +162,10 @@ def lab_command(
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root_dir}",
-        f"--IdentityProvider.token={token}",
         f"--ServerApp.open_browser={open_browser}",
         "--MultiKernelManager.default_kernel_name=python3",
     ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        # containers and CI run as root; the server stays on loopback behind its token
+    if allow_root:  # asked for with --allow-root (containers, CI)
         cmd.append("--ServerApp.allow_root=True")
     return cmd
 
@@ -134,6 +175,7 @@ def lab(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Do not open a web browser.")
     ] = False,
+    allow_root: AllowRootOpt = False,
 ) -> None:
     """Start JupyterLab on 127.0.0.1 with the stage notebooks and the sample cycle.
 
@@ -147,28 +189,29 @@ def lab(
             "the notebooks folder is missing", file=str(REPO / "notebooks"),
             hint="run csi lab from a checkout of csi-workbook",
         )  # fmt: skip
+    _refuse_root(allow_root, "lab")
     _check_port(port)
     token = secrets.token_hex(24)
     url = f"http://{LOOPBACK}:{port}/lab/tree/notebooks?token={token}"
     typer.echo(f"JupyterLab on {url}\n(stop with Ctrl+C)")
-    raise typer.Exit(
-        _run(lab_command(port=port, token=token, root_dir=REPO, open_browser=not no_browser))
-    )
+    cmd = lab_command(port=port, root_dir=REPO, open_browser=not no_browser, allow_root=allow_root)
+    raise typer.Exit(_run(cmd, env=server_env(token)))
 
 
 # --------------------------------------------------------------------------- csi workshop
 
 
-def workshop_command(
-    notebook: str | Path, *, port: int, token: str, open_browser: bool = False
-) -> list[str]:
+def workshop_command(notebook: str | Path, *, port: int, open_browser: bool = False) -> list[str]:
     """The Voilà command line: loopback only, a token, code hidden, no tracebacks shown.
+
+    The token is not on it: ``--Voila.auto_token=True`` makes Voilà read it from
+    ``JUPYTER_TOKEN`` (see :func:`server_env`).
 
     Examples
     --------
-    >>> cmd = workshop_command("nb.ipynb", port=8866, token="t0k")
-    >>> "--Voila.ip=127.0.0.1" in cmd, "--strip_sources=True" in cmd
-    (True, True)
+    >>> cmd = workshop_command("nb.ipynb", port=8866)
+    >>> "--Voila.ip=127.0.0.1" in cmd, "--strip_sources=True" in cmd, "--Voila.auto_token=True" in cmd
+    (True, True, True)
     """
     cmd = [
         sys.executable,
@@ -177,7 +220,7 @@ def workshop_command(
         str(notebook),
         f"--port={port}",
         f"--Voila.ip={LOOPBACK}",
-        f"--token={token}",
+        "--Voila.auto_token=True",
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--theme=light",
@@ -229,6 +272,7 @@ def workshop(
     browser: Annotated[
         bool, typer.Option("--browser/--no-browser", help="Open a web browser.")
     ] = True,
+    allow_root: AllowRootOpt = False,
 ) -> None:
     """Serve the facilitation notebook for a workshop on CYCLE_DIR (Voilà, code hidden).
 
@@ -260,6 +304,7 @@ def workshop(
     notebook = notebooks_dir() / WORKSHOP_NOTEBOOK
     if not notebook.exists():
         raise ConfigError("the facilitation notebook is missing", file=str(notebook))
+    _refuse_root(allow_root, "workshop")
     _check_port(port)
     env = workshop_env(
         cycle_dir, as_of=as_of, timeboxes=timeboxes, dots=dots, participants=participants
@@ -269,7 +314,9 @@ def workshop(
         f"Workshop on {cycle_dir} at http://{LOOPBACK}:{port}/?token={token}\n(stop with Ctrl+C)"
     )
     raise typer.Exit(
-        _run(workshop_command(notebook, port=port, token=token, open_browser=browser), env=env)
+        _run(
+            workshop_command(notebook, port=port, open_browser=browser), env=server_env(token, env)
+        )
     )
 
 

@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from csi_lib.cli.session import lab_command
+from csi_lib.cli.session import lab_command, server_env
 from csi_lib.report.stages import STAGES
 
 from .conftest import ARTIFACTS, free_port
@@ -70,7 +70,7 @@ def lab_server(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port = free_port()
-    cmd = lab_command(port=port, token=TOKEN, root_dir=root, open_browser=False)
+    cmd = lab_command(port=port, root_dir=root, open_browser=False, allow_root=os.geteuid() == 0)
     assert "--ServerApp.ip=127.0.0.1" in cmd
     cmd += [
         f"--LabApp.user_settings_dir={settings}",
@@ -84,7 +84,7 @@ def lab_server(tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the server and its kernels end together
-        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime")},
+        env=server_env(TOKEN, {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}),
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -61,7 +61,17 @@ def workshop_server(tmp_path):
     shutil.copy(REPO / "data" / "sample_requests.csv.gz", tmp_path / "sample_requests.csv.gz")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, "workshop", str(cycle), "--port", str(port), "--no-browser"],
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            "workshop",
+            str(cycle),
+            "--port",
+            str(port),
+            "--no-browser",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
