@@ -448,9 +448,14 @@ def _relative(target: str | Path | None, start: Path) -> str | None:
         return Path(os.path.abspath(target)).as_posix()
 
 
-def _cycle_yaml(nxt: NextCycle, directory: Path) -> str:
+def _cycle_yaml(nxt: NextCycle, directory: Path, shared: bool = False) -> str:
+    from .sources import redact_url
+
     c = nxt.config
     data = {"source": _relative(nxt.source, directory)}
+    hidden = shared and "://" in str(nxt.source) and redact_url(str(nxt.source)) != str(nxt.source)
+    if hidden:  # a report folder is shared: its copy of cycle.yaml holds no password
+        data["source"] = redact_url(str(nxt.source))
     if nxt.preset is not None:
         data["preset"] = nxt.preset
     else:
@@ -468,6 +473,11 @@ def _cycle_yaml(nxt: NextCycle, directory: Path) -> str:
         f"id: {_scalar(nxt.id)}",
         f"title: {_scalar(nxt.title)}",
         "",
+        *(
+            ["# The password of the data source is not written here: put it back in place of ***."]
+            if hidden
+            else []
+        ),
         "data:",
         *(f"  {k}: {_scalar(v)}" for k, v in data.items()),
         "",
@@ -524,11 +534,13 @@ def _plan_yaml(nxt: NextCycle) -> str:
     return text
 
 
-def texts(nxt: NextCycle, directory: str | Path) -> dict[str, str | bytes]:
-    """The files of the next cycle (name -> text; ``vision.yaml`` as the old file's bytes)."""
+def texts(nxt: NextCycle, directory: str | Path, *, shared: bool = False) -> dict[str, str | bytes]:
+    """The files of the next cycle (name -> text; ``vision.yaml`` as the old file's bytes).
+
+    With ``shared`` (a report folder), a password in a database URL is redacted."""
     directory = Path(directory)
     return {
-        "cycle.yaml": _cycle_yaml(nxt, directory),
+        "cycle.yaml": _cycle_yaml(nxt, directory, shared),
         "vision.yaml": (nxt.old_dir / "vision.yaml").read_bytes(),
         "targets.yaml": _targets_yaml(nxt),
         "plan.yaml": _plan_yaml(nxt),
@@ -547,7 +559,9 @@ def _refuse_existing(directory: Path) -> None:
         )
 
 
-def write_next(nxt: NextCycle, directory: str | Path, *, snapshot: bool = True) -> Path:
+def write_next(
+    nxt: NextCycle, directory: str | Path, *, snapshot: bool = True, shared: bool = False
+) -> Path:
     """Write the next cycle into ``directory`` (must not exist or be empty), with its baseline.
 
     Everything is written into a temporary folder beside ``directory`` and
@@ -562,6 +576,8 @@ def write_next(nxt: NextCycle, directory: str | Path, *, snapshot: bool = True) 
         The new cycle folder.
     snapshot:
         Take the new baseline snapshot (the old review period) into ``baseline/``.
+    shared:
+        The folder is shared (a report's): a password of the data source is not written.
 
     Returns
     -------
@@ -585,7 +601,7 @@ def write_next(nxt: NextCycle, directory: str | Path, *, snapshot: bool = True) 
     os.umask(mask)
     try:
         tmp.chmod(0o777 & ~mask)  # mkdtemp makes it private; a cycle folder is not
-        for name, content in texts(nxt, directory).items():
+        for name, content in texts(nxt, directory, shared=shared).items():
             atomic_write(tmp / name, content)
         if snapshot:
             _snapshot(nxt).save(tmp / "baseline")
@@ -615,7 +631,7 @@ def save_for_report(nxt: NextCycle, output_dir: str | Path | None) -> str:
         )
     if not output_dir:
         return "Nothing is written: no report folder was given."
-    folder = write_next(nxt, Path(output_dir) / "next-cycle")
+    folder = write_next(nxt, Path(output_dir) / "next-cycle", shared=True)
     return f"The next cycle **{nxt.id}** was written to the report's folder `{folder.name}/`."
 
 

@@ -190,6 +190,7 @@ def prepare(
     data_path: str | None = None,
     preset: str | None = None,
     mapping: str | None = None,
+    query: str | None = None,
     period_from: str | None = None,
     period_to: str | None = None,
     as_of: str | None = None,
@@ -204,6 +205,8 @@ def prepare(
         A cycle folder: its data source and baseline period are used.
     data_path, preset, mapping:
         The export and how to map it (override the cycle's source).
+    query:
+        The SQL query or table name when ``data_path`` is a database URL (without a cycle).
     period_from, period_to:
         Inclusive dates of the period (without a cycle); default all data up to ``as_of``.
     output_dir:
@@ -228,6 +231,7 @@ def prepare(
         data_path,
         preset=preset,
         mapping=mapping,
+        query=query,
         quarantine_dir=(out / "quarantine") if out else None,
     )
     period = _default_period(load.data, period_from, period_to, as_of)

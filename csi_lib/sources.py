@@ -26,6 +26,7 @@ import difflib
 import gzip
 import hashlib
 import io
+import os
 import re
 import warnings as pywarnings
 import zipfile
@@ -1651,6 +1652,36 @@ def _source_stem(source: str, query: str | None, is_sql: bool) -> str:
     return Path(source).stem
 
 
+#: A source written ``env:NAME`` is the value of the environment variable ``NAME``: a
+#: database URL with its password then appears in no file, command line or notebook.
+ENV_SOURCE = "env:"
+
+
+def source_from_environment(source: str) -> str:
+    """The data source held by the environment variable named in ``env:NAME``.
+
+    Raises
+    ------
+    ConfigError
+        The variable is not set or empty.
+
+    Examples
+    --------
+    >>> import os; os.environ["CSI_DOCTEST_SOURCE"] = "sqlite:///itsm.db"
+    >>> source_from_environment("env:CSI_DOCTEST_SOURCE")
+    'sqlite:///itsm.db'
+    """
+    name = source.removeprefix(ENV_SOURCE)
+    value = os.environ.get(name, "")
+    if not value:
+        raise ConfigError(
+            f"the environment variable {name} that should hold the data source is not set",
+            file=source,
+            hint=f"set {name} to the file or database URL to read, or give the source itself",
+        )
+    return value
+
+
 def load_requests(
     source: str | Path,
     *,
@@ -1698,6 +1729,8 @@ def load_requests(
     >>> res.rows_read, res.rows_kept
     (6, 5)
     """
+    if isinstance(source, str) and source.startswith(ENV_SOURCE):
+        source = source_from_environment(source)
     source_str = str(source)
     is_sql = isinstance(source, str) and "://" in source
     try:

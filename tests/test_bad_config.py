@@ -11,6 +11,7 @@ exit status 2, or be made harmless. The table users read is docs/bad-input.md
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -237,3 +238,154 @@ def test_unsealed_sample_baseline_is_unverifiable(tmp_path):
         open_cycle(cycle, as_of="2026-04-15").baseline_snapshot()
     text = str(info.value)
     assert "manifest.json" in text and "no seal" in text and "Re-create" in text
+
+
+# --------------------------------------------------------------------------- database cycles
+
+PASSWORD = "s3cr3t-pw"
+
+
+@pytest.fixture(scope="module")
+def sqlite_cycle(tmp_path_factory):
+    """The sample data in a SQLite database, and a copy of the sample cycle reading it
+    with ``data.source: sqlite:////abs/itsm.db`` and a query."""
+    import sqlite3
+
+    import pandas as pd
+
+    base = tmp_path_factory.mktemp("dbcycle")
+    db = base / "itsm.db"
+    with sqlite3.connect(db) as con:
+        pd.read_csv(SAMPLE, dtype=str).to_sql("requests", con, index=False)
+    cycle = base / "cycle"
+    shutil.copytree(SAMPLE_CYCLE, cycle)
+    text = (cycle / "cycle.yaml").read_text()
+    line = next(x for x in text.splitlines() if x.strip().startswith("source:"))
+    text = text.replace(line, f'  source: "sqlite:///{db}"\n  query: SELECT * FROM requests')
+    (cycle / "cycle.yaml").write_text(text)
+    return cycle, f"sqlite:///{db}"
+
+
+def _files(folder: Path) -> dict[str, float]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime for p in folder.rglob("*")}
+
+
+def test_a_database_cycle_is_checked_and_continued(sqlite_cycle, tmp_path, capsys):
+    cycle, url = sqlite_cycle
+    before = _files(cycle)
+    status, text = cycle_command(["cycle", "check", str(cycle)], capsys)
+    assert status in (0, None) and "OK" in text, text
+    status, text = cycle_command(["targets", "check", str(cycle)], capsys)
+    assert status in (0, None) and "5 target(s)" in text, text
+    nxt = tmp_path / "2026-h1"
+    status, text = cycle_command(
+        [
+            "cycle",
+            "next",
+            str(cycle),
+            "--id",
+            "2026-h1",
+            "--out",
+            str(tmp_path),
+            "--as-of",
+            "2026-04-15",
+        ],
+        capsys,
+    )
+    assert status in (0, None), text
+    written = (nxt / "cycle.yaml").read_text()
+    assert url in written and "query: SELECT * FROM requests" in written
+    assert json.loads((nxt / "baseline" / "manifest.json").read_text())["rows"]["kept"] == 40_000
+    assert _files(cycle) == before, "nothing is written into the cycle folder"
+
+
+def test_the_password_of_a_database_cycle_is_never_shown(tmp_path, capsys):
+    """A cycle on PostgreSQL (no server, no driver here): every command fails with one
+    paragraph, exit 2, and the password is in none of it."""
+    cycle = CONFIG / "cycle_postgres"
+    assert PASSWORD in (cycle / "cycle.yaml").read_text()
+    status, text = cycle_command(["cycle", "check", str(cycle)], capsys)
+    assert PASSWORD not in text
+    for args in (
+        ["targets", "check", str(cycle)],
+        ["cycle", "next", str(cycle), "--id", "n", "--out", str(tmp_path)],
+        ["report", str(cycle), "--out", str(tmp_path / "r"), "--as-of", "2026-04-15"],
+        ["report", "--data", f"postgresql://csi:{PASSWORD}@db.invalid/itsm", "--query",
+         "requests", "--out", str(tmp_path / "r")],
+    ):  # fmt: skip
+        status, text = cycle_command(args, capsys)
+        assert status == 2, (args, text)
+        assert "Traceback" not in text and PASSWORD not in text, (args, text)
+        assert "csi:***@db.invalid" in text, text
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(PASSWORD not in p.read_text(errors="replace") for p in leftovers)
+
+
+def test_report_data_url_needs_a_query(sqlite_cycle, tmp_path, capsys):
+    _, url = sqlite_cycle
+    status, text = cycle_command(["report", "--data", url, "--out", str(tmp_path)], capsys)
+    assert status == 2 and "needs the query" in text and "--query" in text
+    cycle = CONFIG / "cycle_review_never_ends"
+    status, text = cycle_command(
+        ["report", str(cycle), "--data", url, "--query", "requests", "--out", str(tmp_path)],
+        capsys,
+    )
+    assert status == 2 and "data.source and data.query" in text
+    assert not any(tmp_path.iterdir())
+
+
+def test_next_cycle_in_a_report_folder_holds_no_password(sqlite_cycle, tmp_path):
+    """Stage 6 writes the next cycle into the (shared) report folder: its cycle.yaml
+    gets the source with the password redacted; csi cycle next keeps it."""
+    import dataclasses
+
+    from csi_lib import momentum, review
+    from csi_lib.cycle import open_cycle
+
+    cycle, _ = sqlite_cycle
+    nxt = momentum.propose_next(
+        review.assess(open_cycle(cycle, as_of="2026-04-15")), id="2026-h1", preview=True
+    )
+    secret = dataclasses.replace(nxt, source=f"postgresql://csi:{PASSWORD}@db.example/itsm")
+    shared = momentum.texts(secret, tmp_path, shared=True)["cycle.yaml"]
+    assert PASSWORD not in shared and "postgresql://csi:***@db.example/itsm" in shared
+    assert "put it back" in shared
+    assert PASSWORD in momentum.texts(secret, tmp_path)["cycle.yaml"]
+
+
+@pytest.mark.slow
+def test_report_of_a_database_cycle(sqlite_cycle, tmp_path):
+    """csi report on a cycle whose data is in SQLite: stage 1 runs on it, and the
+    notebooks get no database URL as a parameter (it would be saved in them)."""
+    from csi_lib.report import build_report
+
+    cycle, url = sqlite_cycle
+    result = build_report(cycle, as_of="2026-04-15", out=tmp_path, stages=["1"])
+    assert result.ok, [r.error for r in result.failed]
+    page = (result.folder / "01_where_are_we_now.html").read_text()
+    assert "40,000" in page
+    notebook = (result.folder / "notebooks" / "01_where_are_we_now.ipynb").read_text()
+    params = next(
+        c for c in json.loads(notebook)["cells"] if "injected-parameters" in c["metadata"]["tags"]
+    )
+    assert "data_path = None" in "".join(params["source"]) and url not in "".join(params["source"])
+
+
+@pytest.mark.slow
+def test_report_on_a_database_url_without_a_cycle(sqlite_cycle, tmp_path, capsys):
+    _, url = sqlite_cycle
+    status, text = cycle_command(
+        ["report", "--data", url, "--query", "SELECT * FROM requests", "--out", str(tmp_path),
+         "--as-of", "2026-04-15"],
+        capsys,
+    )  # fmt: skip
+    assert status in (0, None), text
+    (notebook,) = tmp_path.rglob("01_where_are_we_now.ipynb")
+    params = next(
+        c
+        for c in json.loads(notebook.read_text())["cells"]
+        if "injected-parameters" in c["metadata"]["tags"]
+    )
+    source = "".join(params["source"])
+    assert 'data_path = "env:CSI_REPORT_SOURCE_' in source and url not in source
+    assert not [k for k in os.environ if k.startswith("CSI_REPORT_SOURCE_")]

@@ -84,6 +84,10 @@ def report(
     mapping: Annotated[
         str | None, typer.Option(help="Your own mapping file (YAML) for --data.")
     ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(help="SQL query (or table name) when --data is a database URL."),
+    ] = None,
     date_from: Annotated[
         str | None, typer.Option("--from", help="First date of the period (no cycle), YYYY-MM-DD.")
     ] = None,
@@ -130,6 +134,7 @@ def report(
             data=data,
             preset=preset,
             mapping=mapping,
+            query=query,
             date_from=date_from,
             date_to=date_to,
             as_of=as_of,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,9 +38,9 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from .. import __version__
-from ..errors import CsiError, OutputError
+from ..errors import ConfigError, CsiError, OutputError
 from ..periods import Period
-from ..sources import LoadResult, redact_url
+from ..sources import ENV_SOURCE, LoadResult, redact_url
 from ..storage import explain_oserror, make_folder, sha256_file
 from . import digest
 from .execute import CELL_TIMEOUT_S, StageRun, execute_stage
@@ -106,16 +107,34 @@ def _context(
     mapping: str | None,
     date_from: str | None,
     date_to: str | None,
+    query: str | None = None,
 ) -> dict[str, Any]:
     """Cycle id, title, data source and provenance lines for every page."""
     periods: list[tuple[str, str]] = []
+    sheet = None
+    own_source = False  # the cycle's own data: the notebooks read it from cycle.yaml
+    if data is not None and "://" in data:
+        if not query:
+            raise ConfigError(
+                "a database URL needs the query to run",
+                file=redact_url(data),
+                hint="add --query with a SELECT statement or a table name",
+            )
+        if cycle_dir is not None:
+            raise ConfigError(
+                "--data with a database URL is for a report without a cycle",
+                file=redact_url(data),
+                hint="give the database in cycle.yaml instead (data.source and data.query)",
+            )
     if cycle_dir is not None:
         from ..cycle import load_config
 
         cfg = load_config(cycle_dir)
         cycle_id, title = cfg.id, cfg.title or cfg.id
         if data is None:
-            data = str((cycle_dir / cfg.data.source).resolve())
+            own_source = cfg.data.is_url
+            data = cfg.data.source if own_source else str((cycle_dir / cfg.data.source).resolve())
+            query, sheet = cfg.data.query, cfg.data.sheet
             preset = preset or cfg.data.preset
             mapping = mapping or (
                 str((cycle_dir / cfg.data.mapping).resolve()) if cfg.data.mapping else None
@@ -152,10 +171,39 @@ def _context(
         "cycle_id": cycle_id,
         "title": title,
         "data": data,
+        "query": query,
+        "sheet": sheet,
+        "own_source": own_source,
         "preset": None if mapping else preset,
         "mapping": mapping,
         "provenance": provenance,
     }
+
+
+def _notebook_source(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The notebooks' data parameters, never holding a database URL (nor its password):
+    the cycle's own database is read from cycle.yaml, a ``--data`` URL from an
+    environment variable of this run (``env:NAME``, see :func:`sources.load_requests`;
+    the kernels inherit it). :func:`_forget_source` removes the variable."""
+    data = ctx["data"]
+    if "://" not in data:
+        return {"data_path": data, "preset": ctx["preset"], "mapping": ctx["mapping"]}
+    if ctx["own_source"]:
+        return {"data_path": None, "preset": None, "mapping": None}
+    name = f"CSI_REPORT_SOURCE_{os.getpid()}_{secrets.token_hex(4)}"
+    os.environ[name] = data
+    return {
+        "data_path": ENV_SOURCE + name,
+        "preset": ctx["preset"],
+        "mapping": ctx["mapping"],
+        "query": ctx["query"],
+    }
+
+
+def _forget_source(params: dict[str, Any]) -> None:
+    data = params.get("data_path") or ""
+    if data.startswith(ENV_SOURCE):
+        os.environ.pop(data.removeprefix(ENV_SOURCE), None)
 
 
 def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> LoadResult:
@@ -175,7 +223,13 @@ def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> L
             )
     from ..sources import load_requests
 
-    result = load_requests(ctx["data"], preset=ctx["preset"], mapping=ctx["mapping"])
+    result = load_requests(
+        ctx["data"],
+        preset=ctx["preset"],
+        mapping=ctx["mapping"],
+        query=ctx["query"],
+        sheet=ctx["sheet"],
+    )
     s = result.summary()
     say(
         f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
@@ -257,6 +311,7 @@ def build_report(
     data: str | None = None,
     preset: str | None = None,
     mapping: str | None = None,
+    query: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     as_of: str | dt.date | None = None,
@@ -277,6 +332,9 @@ def build_report(
     data, preset, mapping:
         Run on this export instead of the cycle's own data source. Relative
         paths are taken from the current directory (the stages run elsewhere).
+    query:
+        The SQL query or table name when ``data`` is a database URL (a report
+        without a cycle; a cycle names its database in ``cycle.yaml``).
     date_from, date_to:
         Inclusive dates of the period (without a cycle).
     as_of:
@@ -310,7 +368,7 @@ def build_report(
     # the notebooks run in notebooks/: a relative path must mean what it meant here
     data, mapping = _absolute(data), _absolute(mapping)
     as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
-    ctx = _context(cycle_path, data, preset, mapping, date_from, date_to)
+    ctx = _context(cycle_path, data, preset, mapping, date_from, date_to, query)
     chosen = select_stages(stages, cycle=cycle_path is not None)
     if pdf:
         from .pdf import chromium_path
@@ -338,6 +396,7 @@ def build_report(
             hint="choose a writable --out folder",
         ) from exc
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
+    params: dict[str, Any] = {}
     try:
         # with the lock held no other run is alive: staging folders left here are from
         # runs that were killed midway, and go
@@ -348,9 +407,7 @@ def build_report(
         params = {
             "cycle_dir": str(cycle_path) if cycle_path else None,
             "as_of": as_of_date.isoformat(),
-            "data_path": ctx["data"],
-            "preset": ctx["preset"],
-            "mapping": ctx["mapping"],
+            **_notebook_source(ctx),
             "output_dir": str(staging),
         }
         if cycle_path is None:
@@ -439,4 +496,6 @@ def build_report(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
+        if params:
+            _forget_source(params)
         lock.release()
