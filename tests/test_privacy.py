@@ -214,7 +214,7 @@ def test_password_not_in_result_snapshot_or_report_header(tmp_path, monkeypatch,
     snap.save(tmp_path / "baseline")
     from csi_lib.report import _context
 
-    header = str(_context(None, URL, "generic", None, None, None)["provenance"])
+    header = str(_context(None, URL, "generic", None, None, None, "requests")["provenance"])
     found = [str(res.summary()), header, caplog.text, all_text(tmp_path)]
     assert "ana:***@127.0.0.1" in res.source and "***" in header
     assert not [i for i, text in enumerate(found) if SECRET in text]
