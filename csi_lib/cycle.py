@@ -10,7 +10,11 @@
       targets.yaml    targets
       plan.yaml       initiatives, register
       baseline/       the baseline snapshot (created on first use, never overwritten)
-      quarantine/     rows of the data source that failed validation
+
+Rows of the data source that fail validation are never written into the cycle
+folder (it may be a read-only checkout): a report writes them into its own
+folder once per run, a command into ``--quarantine-dir`` (default
+``./quarantine``), see :func:`open_cycle`.
 
 Paths in ``cycle.yaml`` are relative to the cycle folder. Dates are inclusive
 (``to: 2025-06-30`` covers the whole of 30 June) in the cycle's ``timezone``.
@@ -746,7 +750,10 @@ class Cycle:
         The inclusive ``as_of`` date, or ``None``.
     load:
         The request data (:class:`csi_lib.sources.LoadResult`), loaded on first
-        use; rejected rows go to the cycle's ``quarantine/`` folder.
+        use; rejected rows go to ``quarantine_dir`` (none written when ``None``),
+        never into the cycle folder.
+    quarantine_dir:
+        Where the quarantine file of rejected rows goes, or ``None``.
     """
 
     dir: Path
@@ -760,6 +767,7 @@ class Cycle:
     source: str | Path | None = None
     preset: str | None = None
     mapping: str | Path | None = None
+    quarantine_dir: Path | None = None
 
     @functools.cached_property
     def load(self) -> Any:
@@ -769,7 +777,7 @@ class Cycle:
         kwargs: dict[str, Any] = {
             "preset": self.preset,
             "mapping": self.mapping,
-            "quarantine_dir": self.dir / "quarantine",
+            "quarantine_dir": self.quarantine_dir,
         }
         if self.config.data.query is not None:
             kwargs["query"] = self.config.data.query
@@ -864,6 +872,7 @@ def open_cycle(
     preset: str | None = None,
     mapping: str | Path | None = None,
     as_of: str | dt.date | None = None,
+    quarantine_dir: str | Path | None = None,
 ) -> Cycle:
     """Open a cycle folder for a stage notebook.
 
@@ -877,6 +886,10 @@ def open_cycle(
     as_of:
         Inclusive date (``YYYY-MM-DD``) the analysis is run as of: periods it
         falls inside are clipped to it; ``None`` = no clipping.
+    quarantine_dir:
+        Where rejected rows of the data are written (a report's folder, a
+        command's ``--quarantine-dir``); ``None`` writes no file (the counts and
+        reasons are in ``cycle.load``). Never the cycle folder, which may be read-only.
 
     Raises
     ------
@@ -923,6 +936,7 @@ def open_cycle(
         source=source,
         preset=preset,
         mapping=mapping,
+        quarantine_dir=Path(quarantine_dir) if quarantine_dir is not None else None,
     )
 
 

@@ -210,12 +210,18 @@ def prepare(
     period_from, period_to:
         Inclusive dates of the period (without a cycle); default all data up to ``as_of``.
     output_dir:
-        Where the snapshot and quarantine file go without a cycle.
+        Where the quarantine file goes (and the snapshot, without a cycle); never
+        into the cycle folder.
     """
     if cycle_dir:
         from .cycle import open_cycle
 
-        cycle = open_cycle(cycle_dir, data=data_path, preset=preset, mapping=mapping, as_of=as_of)
+        # the report's quarantine file: in its folder, once per run (this stage loads the data)
+        quarantine = Path(output_dir) / "quarantine" if output_dir else None
+        cycle = open_cycle(
+            cycle_dir, data=data_path, preset=preset, mapping=mapping, as_of=as_of,
+            quarantine_dir=quarantine,
+        )  # fmt: skip
         return StageOne(
             load=cycle.load,
             period=cycle.periods["baseline"],

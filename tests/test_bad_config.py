@@ -389,3 +389,127 @@ def test_report_on_a_database_url_without_a_cycle(sqlite_cycle, tmp_path, capsys
     source = "".join(params["source"])
     assert 'data_path = "env:CSI_REPORT_SOURCE_' in source and url not in source
     assert not [k for k in os.environ if k.startswith("CSI_REPORT_SOURCE_")]
+
+
+# --------------------------------------------------------------------------- read-only cycles
+
+
+@pytest.fixture
+def cycle_with_bad_rows(tmp_path):
+    """A copy of the sample cycle whose data has 3 rows closed before they were opened,
+    made read-only (``chmod -R a-w``; root writes anyway, so the tests compare the files)."""
+    import pandas as pd
+
+    df = pd.read_csv(SAMPLE, dtype=str)
+    df.loc[[10, 20, 30], "closed_at"] = "2024-01-01 00:00:00+00:00"
+    df.to_csv(tmp_path / "requests.csv", index=False)
+    cycle = tmp_path / "cycle"
+    shutil.copytree(SAMPLE_CYCLE, cycle)
+    shutil.rmtree(cycle / "baseline")  # another data set: no baseline yet
+    text = (cycle / "cycle.yaml").read_text()
+    (cycle / "cycle.yaml").write_text(text.replace("../sample_requests.csv.gz", "../requests.csv"))
+    subprocess.run(["chmod", "-R", "a-w", str(cycle)], check=True)
+    yield cycle
+    subprocess.run(["chmod", "-R", "u+w", str(cycle)], check=True)
+
+
+def test_a_command_never_writes_quarantine_into_the_cycle(
+    cycle_with_bad_rows, tmp_path, capsys, monkeypatch
+):
+    cycle = cycle_with_bad_rows
+    before = _files(cycle)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    status, text = cycle_command(["targets", "check", str(cycle)], capsys)
+    assert "Traceback" not in text, text
+    (default,) = (work / "quarantine").glob("*.csv")
+    assert len(default.read_text().splitlines()) == 4  # header + the 3 bad rows
+    chosen = tmp_path / "q"
+    status, text = cycle_command(
+        ["targets", "check", str(cycle), "--quarantine-dir", str(chosen)], capsys
+    )
+    assert len(list(chosen.glob("*.csv"))) == 1
+    assert _files(cycle) == before, "nothing new in the cycle folder"
+
+
+@pytest.mark.slow
+def test_a_report_writes_one_quarantine_file_into_its_own_folder(cycle_with_bad_rows, tmp_path):
+    from csi_lib.report import build_report
+
+    cycle = cycle_with_bad_rows
+    before = _files(cycle)
+    subprocess.run(["chmod", "u+w", str(cycle)], check=True)  # stage 1 takes the baseline
+    result = build_report(cycle, as_of="2026-04-15", out=tmp_path / "r", stages=["1", "2"])
+    assert result.ok, [r.error for r in result.failed]
+    assert len(list((result.folder / "quarantine").glob("*.csv"))) == 1
+    added = set(_files(cycle)) - set(before)
+    assert added and all(p.startswith("baseline") for p in added), added
+
+
+# --------------------------------------------------------------------------- the output location
+
+
+def test_latest_that_is_a_real_folder_stops_the_run_before_any_stage(tmp_path, capsys):
+    parent = tmp_path / "2025-h2"
+    (parent / "latest").mkdir(parents=True)
+    (parent / "latest" / "mine.txt").write_text("keep")
+    status, text = cycle_command(
+        ["report", str(SAMPLE_CYCLE), "--out", str(tmp_path), "--as-of", "2026-04-15"], capsys
+    )
+    assert status == 2, text
+    assert "'latest' in the reports folder is a real folder" in " ".join(text.split())
+    assert "[1/" not in text, "no stage ran"
+    assert sorted(p.name for p in parent.iterdir() if p.name != ".lock") == ["latest"]
+    assert (parent / "latest" / "mine.txt").read_text() == "keep"
+
+
+def test_a_dangling_link_as_the_as_of_folder_is_stepped_over(tmp_path):
+    from csi_lib.report import _point_latest, _unique_folder
+
+    (tmp_path / "2026-04-15").symlink_to(tmp_path / "gone")
+    assert _unique_folder(tmp_path, "2026-04-15").name == "2026-04-15_2"
+    (tmp_path / "latest").mkdir()  # publishing onto a real folder fails, and leaves nothing
+    (tmp_path / "2026-04-15_2").mkdir()
+    with pytest.raises(OSError):
+        _point_latest(tmp_path, tmp_path / "2026-04-15_2")
+    assert not list(tmp_path.glob(".latest.*"))
+
+
+# --------------------------------------------------------------------------- concurrent runs
+
+
+@pytest.mark.slow
+def test_two_concurrent_stage_one_runs_share_nothing(tmp_path):
+    """Two reports on the same data with different --out at the same time: both finish,
+    each with its own pages, and every kernel socket folder is private and removed."""
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "csi_lib",
+                "report",
+                "--data",
+                str(SAMPLE),
+                "--out",
+                str(tmp_path / name),
+                "--as-of",
+                "2026-04-15",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )  # fmt: skip
+        for name in ("a", "b")
+    ]
+    outputs = [run.communicate(timeout=900)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    pages = [sorted((tmp_path / n).rglob("01_where_are_we_now.html")) for n in ("a", "b")]
+    assert all(len(p) == 1 for p in pages) and pages[0][0] != pages[1][0]
+    assert not list(private_tmp.glob("csi-kernel-*")), "kernel socket folders removed"

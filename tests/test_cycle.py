@@ -364,15 +364,17 @@ def test_open_cycle_raises_one_error_listing_every_problem(tmp_path):
         open_cycle(folder)
 
 
-def test_open_cycle_loads_the_requests_and_quarantines_into_the_cycle(tmp_path):
+def test_open_cycle_loads_the_requests_and_quarantines_outside_the_cycle(tmp_path):
     folder = write_cycle(tmp_path / "c")
     (folder / "requests.csv").write_text(CSV + "R6,not a date,,,fulfilled,Laptop,,\n")
     cycle = open_cycle(folder)
     # 6 rows read: R1..R5 kept, R6 (unparseable opened_at) quarantined
     assert cycle.load.rows_kept == 5
     assert cycle.load.rows_quarantined == 1
-    assert cycle.load.quarantine_path is not None
-    assert Path(cycle.load.quarantine_path).parent == folder / "quarantine"
+    assert cycle.load.quarantine_path is None  # no folder given: no file, never the cycle's
+    assert not (folder / "quarantine").exists()
+    cycle = open_cycle(folder, quarantine_dir=tmp_path / "q")
+    assert Path(cycle.load.quarantine_path).parent == tmp_path / "q"
 
 
 def test_open_cycle_data_override_skips_the_configured_file(tmp_path):

@@ -34,6 +34,12 @@ def check(
             help="Share of closed requests that must have the KPI's column (csat, sla_met...) for M to pass.",
         ),
     ] = 0.8,
+    quarantine_dir: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for the quarantine file of rejected rows (never the cycle folder)."
+        ),
+    ] = Path("quarantine"),
 ) -> None:
     """Check every target of CYCLE_DIR/targets.yaml letter by letter (S, M, A, R, T).
 
@@ -51,6 +57,7 @@ def check(
         data=data,
         preset=preset,
         mapping=str(mapping) if mapping is not None else None,
+        quarantine_dir=quarantine_dir,
     )
     smart = cycle_smart_check(cycle, min_coverage=min_coverage)
     _print(smart)

@@ -292,7 +292,7 @@ def _min_group_size(cycle_path: Path | None) -> int:
 
 def _unique_folder(parent: Path, name: str) -> Path:
     candidate, n = parent / name, 2
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a dangling link is taken too
         candidate, n = parent / f"{name}_{n}", n + 1
     return candidate
 
@@ -302,7 +302,25 @@ def _point_latest(parent: Path, target: Path) -> None:
     tmp = parent / f".latest.{os.getpid()}"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target.name)
-    os.replace(tmp, link)
+    try:
+        os.replace(tmp, link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _check_output(parent: Path) -> None:
+    """The report can be published in ``parent``: checked before any stage runs, so a
+    whole run is never thrown away at the end. ``latest`` must be absent or a link."""
+    latest = parent / "latest"
+    if os.path.lexists(latest) and not latest.is_symlink():
+        raise OutputError(
+            "'latest' in the reports folder is a real "
+            + ("folder" if latest.is_dir() else "file")
+            + ", where the report keeps a link to its newest run, so no run could be published",
+            file=str(latest),
+            hint="rename or move it away (csi never writes a real 'latest'), then run again",
+        )
 
 
 def build_report(
@@ -398,10 +416,13 @@ def build_report(
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
     params: dict[str, Any] = {}
     try:
-        # with the lock held no other run is alive: staging folders left here are from
-        # runs that were killed midway, and go
+        _check_output(parent)  # before any stage runs: a run is never thrown away at the end
+        # with the lock held no other run is alive: staging folders and links left here are
+        # from runs that were killed midway, and go
         for stale in parent.glob(".*.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        for stale in parent.glob(".latest.*"):
+            stale.unlink(missing_ok=True)
         (staging / "notebooks").mkdir(parents=True)
         write_report_assets(staging)  # plotly.js and stylesheets, once for all pages
         params = {
