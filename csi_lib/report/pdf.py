@@ -253,7 +253,7 @@ def _number_stamp(width: float, height: float, text: str) -> Any:
     text_width = sum(_HELVETICA.get(ch, 556) for ch in text) * size / 1000
     right = MARGIN_MM["right"] * 72 / 25.4
     x = width - right - text_width
-    y = MARGIN_MM["bottom"] * 72 / 25.4 / 2 - size / 2
+    y = (MARGIN_MM["bottom"] / 2 - 2.2) * 72 / 25.4  # on the baseline of Chromium's footer line
     stamp = PageObject.create_blank_page(width=width, height=height)
     font = DictionaryObject(
         {
