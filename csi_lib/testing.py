@@ -21,7 +21,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -200,3 +201,55 @@ def synthetic_requests(
             "reopen_count": reopen,
         }
     )
+
+
+@contextlib.contextmanager
+def local_webhook(status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook receiver on 127.0.0.1 (a free port) for tests: yields its URL and what it got.
+
+    Each POST is recorded as ``{"path", "type", "body"}`` (the JSON body
+    decoded) and answered with ``status``. The URL has a secret-looking path,
+    as a chat tool's incoming webhook does.
+
+    Examples
+    --------
+    >>> import json, urllib.request
+    >>> with local_webhook() as (url, received):
+    ...     request = urllib.request.Request(url, data=b'{"text": "hi"}', method="POST",
+    ...                                      headers={"Content-Type": "application/json"})
+    ...     urllib.request.urlopen(request).status
+    200
+    >>> received[0]["body"]
+    {'text': 'hi'}
+    """
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            length = int(self.headers["Content-Length"])
+            received.append(
+                {
+                    "path": self.path,
+                    "type": self.headers["Content-Type"],
+                    "body": json.loads(self.rfile.read(length)),
+                }
+            )
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/B000/s3cret", received
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
 from csi_lib.errors import CsiError
 from csi_lib.report import digest
+from csi_lib.testing import local_webhook
 
 #: summary.json as stage 5 writes it (csi_lib.review.summary), two targets.
 SUMMARY = {
@@ -175,51 +173,23 @@ def test_alerts_name_what_went_off_track_or_signalled_since_the_last_report():
     ]
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    status = 200
-
-    def do_POST(self):  # noqa: N802 (http.server API)
-        length = int(self.headers["Content-Length"])
-        type(self).received.append(
-            {
-                "path": self.path,
-                "type": self.headers["Content-Type"],
-                "body": json.loads(self.rfile.read(length)),
-            }
-        )
-        self.send_response(type(self).status)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def hook():
-    """A webhook receiver on 127.0.0.1 (a free port), recording what it is sent."""
-    _Hook.received, _Hook.status = [], 200
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield _Hook, f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/B000/s3cret"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A webhook receiver on 127.0.0.1: its URL and the list of what it received."""
+    with local_webhook() as (url, received):
+        yield url, received
 
 
 def test_webhook_posts_slack_style_json_to_a_local_server(hook, monkeypatch):
-    handler, url = hook
+    url, received = hook
     monkeypatch.setenv(digest.WEBHOOK_ENV, url)
     said = []
     problems = digest.notify(
         SUMMARY, None, title="Laptops", as_of="2026-04-15", link="/r/index.html", say=said.append
     )
     assert problems == []
-    assert len(handler.received) == 1
-    sent = handler.received[0]
+    assert len(received) == 1
+    sent = received[0]
     assert sent["path"] == "/hooks/T000/B000/s3cret"
     assert sent["type"].startswith("application/json")
     text = sent["body"]["text"]
@@ -231,14 +201,13 @@ def test_webhook_posts_slack_style_json_to_a_local_server(hook, monkeypatch):
     assert said == ["webhook: 1 alert(s) sent to http://127.0.0.1"]  # the secret path is not said
     # the same state again: nothing new, nothing sent
     assert digest.notify(SUMMARY, SUMMARY, title="t", as_of="d", link="l") == []
-    assert len(handler.received) == 1
+    assert len(received) == 1
 
 
-def test_webhook_failure_is_reported_without_the_secret(hook, monkeypatch):
-    handler, url = hook
-    handler.status = 403
-    monkeypatch.setenv(digest.WEBHOOK_ENV, url)
-    problems = digest.notify(SUMMARY, None, title="t", as_of="d", link="l")
+def test_webhook_failure_is_reported_without_the_secret(monkeypatch):
+    with local_webhook(status=403) as (url, _received):
+        monkeypatch.setenv(digest.WEBHOOK_ENV, url)
+        problems = digest.notify(SUMMARY, None, title="t", as_of="d", link="l")
     assert len(problems) == 1 and "HTTP 403" in problems[0]
     assert "s3cret" not in problems[0] and "127.0.0.1" in problems[0]
     with pytest.raises(CsiError, match="not an http"):

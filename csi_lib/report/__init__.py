@@ -464,6 +464,7 @@ def build_report(
         downloads = _write_workbook(staging, load.data, periods, _min_group_size(cycle_path))
         if pdf:
             downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
+        downloads.append({"href": "summary.txt", "label": "Summary to send (text)"})
         generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         cover = {
             "title": ctx["title"],

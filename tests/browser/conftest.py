@@ -73,9 +73,25 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def sample_report(browser, tmp_path_factory):
-    """The sample cycle's report as of 2026-04-15, built once per session (needs Chromium to be worth it)."""
+    """The sample cycle's report as of 2026-04-15, built once per session (needs Chromium to be worth it).
+
+    Built with a webhook receiver on 127.0.0.1 in ``$CSI_WEBHOOK_URL``; what it
+    received is ``sample_report.webhook``.
+    """
     from csi_lib.report import build_report
+    from csi_lib.report.digest import WEBHOOK_ENV
+    from csi_lib.testing import local_webhook
 
     out = tmp_path_factory.mktemp("reports")
     root = Path(__file__).resolve().parents[2]
-    return build_report(root / "data" / "sample-cycle", as_of="2026-04-15", out=out)
+    before = os.environ.get(WEBHOOK_ENV)
+    with local_webhook() as (url, received):
+        os.environ[WEBHOOK_ENV] = url
+        try:
+            result = build_report(root / "data" / "sample-cycle", as_of="2026-04-15", out=out)
+        finally:
+            os.environ.pop(WEBHOOK_ENV)
+            if before is not None:
+                os.environ[WEBHOOK_ENV] = before
+    result.webhook = list(received)
+    return result

@@ -167,6 +167,18 @@ def test_summary_to_send_matches_summary_json(report):
     assert len(txt.splitlines()) < 25  # short enough for a chat message
 
 
+def test_the_run_posted_what_is_not_met_and_the_signals_to_the_webhook(report):
+    # the first report of the cycle: everything worth a message is new
+    assert report.ok, report.errors
+    assert len(report.webhook) == 1
+    text = report.webhook[0]["body"]["text"]
+    lines = text.splitlines()
+    assert lines[0] == "Faster, more predictable requests: report as of 2026-04-15"
+    assert "- Mean satisfaction: not met (now 4.02, target 4.30)." in lines
+    assert any(line.startswith("- Closed within SLA: a shift beyond") for line in lines)
+    assert lines[-1] == f"Full report: {report.folder / 'index.html'}"
+
+
 def test_cover_shows_headline_results_and_the_workbook(report, page):
     _open(page, report.folder / "index.html")
     assert page.locator(".csi-headline").inner_text().strip()  # written by stage 5
@@ -176,4 +188,5 @@ def test_cover_shows_headline_results_and_the_workbook(report, page):
     # theme.RAG: met #009E73 = rgb(0, 158, 115); not met #D55E00 = rgb(213, 94, 0)
     assert colour in ("rgb(0, 158, 115)", "rgb(213, 94, 0)", "rgb(153, 153, 153)")
     assert page.locator(".csi-downloads a[href='kpis.xlsx']").count() == 1
+    assert page.locator(".csi-downloads a[href='summary.txt']").count() == 1  # to forward
     assert (report.folder / "kpis.xlsx").is_file()
