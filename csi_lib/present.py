@@ -56,6 +56,14 @@ __all__ = [
     "is_presented",
 ]
 
+#: A cell that reads as a number: optional sign, digits, optional exponent and unit ("41.8 h",
+#: "−36", "1,265", "90.0 %"), or a missing one; columns of such cells are right-aligned.
+NUMBER = re.compile(
+    r"^[\s]*[+\-−±]?[\d][\d,.\s]*(?:e[+\-]?\d+)?\s*(?:%|pp|h|hours?|d|days?|x|requests?)?\s*$"
+    r"|^\s*(?:—|not measured)\s*$",
+    re.IGNORECASE,
+)
+
 #: A missing value in a table ("no value here"); see :data:`MISSING_MEANING`.
 MISSING = "—"
 #: A KPI value with no data in its population (e.g. survey KPIs without any survey score).
@@ -374,9 +382,10 @@ def present(
         while title in out:  # two columns with one header: keep both
             title += " "
         out[title] = cells
-        is_number = pd.api.types.is_numeric_dtype(df[col].dtype) and not pd.api.types.is_bool_dtype(
-            df[col].dtype
-        )
+        is_number = (
+            pd.api.types.is_numeric_dtype(df[col].dtype)
+            and not pd.api.types.is_bool_dtype(df[col].dtype)
+        ) or (any(c != missing for c in cells) and all(NUMBER.match(c) for c in cells))
         if is_number or unit in ("by_kpi", "%", "hours", "count", "p", "score", "ratio"):
             numeric.append(title)
     result = pd.DataFrame(out, columns=list(out), dtype=object)

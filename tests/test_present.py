@@ -139,6 +139,7 @@ def test_scorecard_reads_not_measured_without_any_survey(make_requests, jan_2025
     assert by_label["Mean satisfaction"] == "not measured"
     assert by_label["Requests received"] == "2"
     assert not _snake_headers(card) and isinstance(card.index, pd.RangeIndex)
+    assert card.attrs["numeric"] == ["Value"]  # numbers as text are still right-aligned
 
 
 @pytest.fixture(scope="module")
