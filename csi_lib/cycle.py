@@ -534,7 +534,7 @@ objectives:
 
 _TARGETS_TEMPLATE = """\
 # Stage 2, "Where do we want to be?": SMART targets on catalogue KPIs
-# (list them with: csi kpis).  kind: minimize | maximize | maintain_above |
+# (list them with: csi kpi-list).  kind: minimize | maximize | maintain_above |
 # maintain_below | within (a tolerance band). Give 'value' (absolute, in the
 # KPI's unit) or 'change' (relative to the baseline, in %).
 targets: []

@@ -2,7 +2,9 @@
 
 Each command group lives in its own module and registers itself on :data:`app`;
 this module only assembles them and turns :class:`~csi_lib.errors.CsiError`
-into a one-paragraph message and exit status 2.
+into a one-paragraph message and exit status 2, and every usage mistake (an
+unknown command or option, a bad value) into one short line and exit status 2
+(:mod:`.usage`), whatever typer/click version is installed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 import typer
 
 from ..errors import CsiError
+from .usage import usage_error_types, usage_message
 
 app = typer.Typer(
     name="csi",
@@ -32,13 +35,35 @@ def _register_all() -> None:
         module.register(app)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"csi-workbook {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_show_version,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """csi-workbook: continual improvement of a service request management practice."""
+
+
 _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        status = app(args=argv, standalone_mode=False)
+        status = app(args=args, standalone_mode=False, prog_name="csi")
     except CsiError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
@@ -47,13 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        raise
+    except usage_error_types() as exc:  # click's or typer's own click: same handling
+        typer.echo(usage_message(exc, args), err=True)
+        return 2 if exc.exit_code == 1 else exc.exit_code
     return status if isinstance(status, int) else 0
 
 

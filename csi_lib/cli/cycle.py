@@ -14,6 +14,8 @@ from pathlib import Path
 
 import typer
 
+from .usage import iso_date
+
 cycle_app = typer.Typer(
     name="cycle",
     help="Improvement cycle folders: create one, check its files.",
@@ -39,10 +41,16 @@ def cmd_new(
         None, "--mapping", help="A mapping file (YAML) instead of a preset."
     ),
     baseline_from: str = typer.Option(
-        ..., "--baseline-from", help="First day of the baseline period, YYYY-MM-DD (inclusive)."
+        ...,
+        "--baseline-from",
+        parser=iso_date,
+        help="First day of the baseline period, YYYY-MM-DD (inclusive).",
     ),
     baseline_to: str = typer.Option(
-        ..., "--baseline-to", help="Last day of the baseline period, YYYY-MM-DD (inclusive)."
+        ...,
+        "--baseline-to",
+        parser=iso_date,
+        help="Last day of the baseline period, YYYY-MM-DD (inclusive).",
     ),
     cycle_id: str | None = typer.Option(
         None, "--id", help="The cycle id; default the folder name."

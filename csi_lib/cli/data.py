@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ConfigError
+from .usage import iso_date, time_zone
 
 if TYPE_CHECKING:  # pandas is imported when a command runs, not for --help
     import pandas as pd
@@ -29,13 +30,18 @@ QueryOpt = Annotated[
 ]
 SheetOpt = Annotated[str | None, typer.Option(help="Excel sheet name (default: the first sheet).")]
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First date of the period, YYYY-MM-DD.")
+    str | None,
+    typer.Option("--from", parser=iso_date, help="First date of the period, YYYY-MM-DD."),
 ]
 ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")
+    str | None,
+    typer.Option("--to", parser=iso_date, help="Last date of the period (inclusive), YYYY-MM-DD."),
 ]
 TzOpt = Annotated[
-    str, typer.Option("--tz", help="Reporting timezone of --from/--to (default UTC).")
+    str,
+    typer.Option(
+        "--tz", parser=time_zone, help="Reporting time zone of --from/--to (default UTC)."
+    ),
 ]
 QuarantineOpt = Annotated[
     Path | None,
@@ -116,7 +122,7 @@ def kpis(
     freq: Annotated[FreqChoice | None, typer.Option(help="Give a series by month or week.")] = None,
     kpi: Annotated[
         list[str] | None,
-        typer.Option("--kpi", help="Only this KPI (repeatable); see csi kpis-list."),
+        typer.Option("--kpi", help="Only this KPI (repeatable); see csi kpi-list."),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
     min_group_size: Annotated[
@@ -317,8 +323,12 @@ def sample(
     ],
     rows: Annotated[int, typer.Option(help="Number of requests.", min=1)] = 40_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
-    start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2024-07-01",
-    end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-06-30",
+    start: Annotated[
+        str, typer.Option(parser=iso_date, help="First day of the data, YYYY-MM-DD.")
+    ] = "2024-07-01",
+    end: Annotated[
+        str, typer.Option(parser=iso_date, help="Last day of the data, YYYY-MM-DD.")
+    ] = "2026-06-30",
 ) -> None:
     """Write realistic synthetic service-request data (canonical columns)."""
     from ..sample import generate_requests, write_requests

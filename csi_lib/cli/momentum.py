@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from .cycle import cycle_app
+from .usage import iso_date
 
 if TYPE_CHECKING:  # pandas and the library are imported when a command runs (fast --help)
     import pandas as pd
@@ -28,7 +29,10 @@ def cmd_next(
     ),
     title: str | None = typer.Option(None, "--title", help="Default: the old cycle's title."),
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Run as of this date (YYYY-MM-DD); the review period must be over."
+        None,
+        "--as-of",
+        parser=iso_date,
+        help="Run as of this date (YYYY-MM-DD); the review period must be over.",
     ),
 ) -> None:
     """Create the next cycle: the review period re-taken as the baseline, unmet targets re-stated.

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from .usage import iso_date
+
 
 class _TerminalProgress:
     """A rich progress bar over the stages; every message is also printed above it."""
@@ -89,13 +91,22 @@ def report(
         typer.Option(help="SQL query (or table name) when --data is a database URL."),
     ] = None,
     date_from: Annotated[
-        str | None, typer.Option("--from", help="First date of the period (no cycle), YYYY-MM-DD.")
+        str | None,
+        typer.Option(
+            "--from", parser=iso_date, help="First date of the period (no cycle), YYYY-MM-DD."
+        ),
     ] = None,
     date_to: Annotated[
-        str | None, typer.Option("--to", help="Last date of the period (inclusive), YYYY-MM-DD.")
+        str | None,
+        typer.Option(
+            "--to", parser=iso_date, help="Last date of the period (inclusive), YYYY-MM-DD."
+        ),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Report date, YYYY-MM-DD (default: today, UTC).")
+        str | None,
+        typer.Option(
+            "--as-of", parser=iso_date, help="Report date, YYYY-MM-DD (default: today, UTC)."
+        ),
     ] = None,
     out: Annotated[
         Path, typer.Option(help="Reports folder; the report goes to OUT/<cycle>/<as-of>/.")

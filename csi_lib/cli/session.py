@@ -39,6 +39,7 @@ import typer
 
 from ..errors import ConfigError
 from ..storage import make_folder
+from .usage import iso_date
 
 #: The checkout (holds notebooks/ and data/).
 REPO = Path(__file__).resolve().parents[2]
@@ -261,7 +262,10 @@ def workshop(
     cycle_dir: Annotated[Path, typer.Argument(help="The cycle folder (csi cycle new).")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8866,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Workshop date, YYYY-MM-DD (default: no cut).")
+        str | None,
+        typer.Option(
+            "--as-of", parser=iso_date, help="Workshop date, YYYY-MM-DD (default: no cut)."
+        ),
     ] = None,
     timeboxes: Annotated[
         str | None,
@@ -575,7 +579,8 @@ def slides(
         Path, typer.Option(help="Slides folder; decks go to OUT/<cycle>/<as-of>/.")
     ] = Path("slides"),
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date, YYYY-MM-DD (default: today, UTC).")
+        str | None,
+        typer.Option("--as-of", parser=iso_date, help="Date, YYYY-MM-DD (default: today, UTC)."),
     ] = None,
     stage: Annotated[
         list[str] | None, typer.Option("--stage", help="Only this stage (0-6); repeatable.")
