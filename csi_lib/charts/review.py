@@ -253,6 +253,7 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
             if table.attrs.get("provisional")
             else "Where each target ended: review value and target as % of the baseline"
         ),
+        margin={"t": 95},  # the legend row sits between the title and the plot, clear of both
         xaxis_title="% of the baseline value (100 = no change)"
         + (" — axis capped: values beyond it are written at its edge" if capped else ""),
         yaxis={"autorange": "reversed"},
