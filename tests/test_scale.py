@@ -7,6 +7,8 @@ the canonical frames, the quarantines and the KPIs must be identical.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +19,8 @@ from csi_lib import kpis as K
 from csi_lib.periods import Period
 from csi_lib.sample import generate_requests
 from csi_lib.sources import load_requests
+
+SAMPLE_CYCLE = Path(__file__).resolve().parents[1] / "data" / "sample-cycle"
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +195,79 @@ def test_large_sample_median_interval_by_hand():
     expected = (np.ceil(n * 0.5 + half) - np.floor(n * 0.5 - half)) / (2 * z)
     assert _quantile_se(x, 0.5, z) == pytest.approx(expected)
     assert _quantile_se(np.full(50, 3.0), 0.5, z) == 0.0  # all equal: no spread
+
+
+# ---------------------------------------------------------------- load once per run
+
+
+@pytest.fixture
+def stored(tmp_path, monkeypatch):
+    """A load of the 3,000-request CSV (with bad rows) stored as a report run stores it."""
+    from csi_lib import runstore
+
+    src = tmp_path / "requests.csv"
+    df = generate_requests(rows=3_000, seed=5)
+    df.loc[3, "closed_at"] = df.loc[3, "opened_at"] - pd.Timedelta(hours=1)
+    df.loc[3, "outcome"] = "fulfilled"
+    df.to_csv(src, index=False)
+    result = load_requests(src, preset="generic", quarantine_dir=tmp_path / "q")
+    key = runstore.load_key(src, result.mapping)
+    folder = runstore.save(result, tmp_path / "run", key=key, source=str(src))
+    monkeypatch.setenv(runstore.ENV, str(folder))
+    return src, result, folder
+
+
+def test_stored_load_round_trips(stored):
+    from csi_lib import runstore
+
+    src, result, folder = stored
+    back = runstore.read(folder, result.mapping)
+    pd.testing.assert_frame_equal(back.data, result.data)
+    pd.testing.assert_frame_equal(back.quarantine, result.quarantine)
+    assert back.summary() == result.summary()
+    assert result.rows_quarantined == 1
+
+
+def test_stages_read_the_stored_load_not_the_export(stored, monkeypatch, tmp_path):
+    """With CSI_RUN_DATA set, a load of the same source and mapping reads the stored frame
+    (and writes no second quarantine file); any other load, or a changed file, loads."""
+    from csi_lib import sources
+
+    src, result, _ = stored
+    real = sources._load
+    calls: list[str] = []
+
+    def counting(source, *args, **kwargs):
+        calls.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "_load", counting)
+    again = load_requests(src, preset="generic", quarantine_dir=tmp_path / "q2")
+    assert calls == []
+    pd.testing.assert_frame_equal(again.data, result.data)
+    assert not (tmp_path / "q2").exists()  # the run's quarantine was written once
+    # another mapping (a kept column) is another load
+    load_requests(src, preset="generic", keep=["channel"])
+    assert calls == [str(src)]
+    # the export changed since it was stored: loaded again, never read stale
+    src.write_text(src.read_text() + "\n")
+    load_requests(src, preset="generic")
+    assert len(calls) == 2
+
+
+def test_report_takes_the_lock_before_loading(tmp_path, monkeypatch):
+    """A second run exits 3 at once, before it loads anything."""
+    from filelock import FileLock
+
+    from csi_lib import report as R
+    from csi_lib import sources
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("loaded before taking the lock")
+
+    monkeypatch.setattr(sources, "load_requests", no_load)
+    (tmp_path / "reports" / "2025-h2").mkdir(parents=True)
+    lock = FileLock(str(tmp_path / "reports" / "2025-h2" / ".lock"))
+    with lock, pytest.raises(R.ReportBusy) as exc:
+        R.build_report(SAMPLE_CYCLE, as_of="2026-04-15", out=tmp_path / "reports")
+    assert exc.value.exit_code == 3

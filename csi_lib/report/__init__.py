@@ -3,7 +3,11 @@
 A report run
 
 1. takes a lock on ``<out>/<cycle id>/`` so that two runs on one cycle cannot
-   corrupt each other;
+   corrupt each other, before anything is loaded;
+1b. loads and validates the data once (rejected rows to ``quarantine/`` of the report
+   folder) and stores the canonical frame in the staging folder
+   (:mod:`csi_lib.runstore`): every stage kernel reads that file instead of the export,
+   and the Excel tables read it back (the report process keeps no frame meanwhile);
 2. executes each stage notebook (:mod:`.execute`) into a staging folder, with
    the same parameters for all: ``cycle_dir``, ``as_of``, ``data_path``,
    ``preset``, ``mapping``, ``output_dir`` (plus ``period_from`` /
@@ -37,7 +41,7 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from .. import __version__
+from .. import __version__, runstore
 from ..errors import ConfigError, CsiError, OutputError
 from ..periods import Period
 from ..sources import ENV_SOURCE, LoadResult, redact_url
@@ -52,6 +56,8 @@ __all__ = ["ReportResult", "build_report", "STAGES", "Stage"]
 
 #: Sample data used when no data or cycle is given.
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample_requests.csv.gz"
+#: Folder of the staging folder holding the run's one load (removed before publishing).
+RUN_DATA = ".run-data"
 #: File a stage may write into the report folder for the cover page (see review).
 SUMMARY_FILE = "summary.json"
 
@@ -206,8 +212,11 @@ def _forget_source(params: dict[str, Any]) -> None:
         os.environ.pop(data.removeprefix(ENV_SOURCE), None)
 
 
-def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> LoadResult:
-    """Check the cycle files and the data before any stage runs, so bad input exits 2 at once."""
+def _preflight(
+    cycle_path: Path | None, ctx: dict[str, Any], say: Progress, quarantine_dir: Path | None = None
+) -> LoadResult:
+    """Check the cycle files and load the data once, before any stage runs (bad input exits 2
+    at once); rejected rows go to ``quarantine_dir`` (the report folder), once per run."""
     if cycle_path is not None:
         from ..cycle import check_cycle
         from ..errors import ConfigError
@@ -229,12 +238,35 @@ def _preflight(cycle_path: Path | None, ctx: dict[str, Any], say: Progress) -> L
         mapping=ctx["mapping"],
         query=ctx["query"],
         sheet=ctx["sheet"],
+        quarantine_dir=quarantine_dir,
     )
     s = result.summary()
     say(
         f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
     )
     return result
+
+
+def _store_load(
+    load: LoadResult, ctx: dict[str, Any], cycle_path: Path | None, staging: Path
+) -> Path:
+    """Write the run's one load where every stage kernel reads it (:mod:`csi_lib.runstore`)."""
+    key = runstore.load_key(ctx["data"], load.mapping, query=ctx["query"], sheet=ctx["sheet"])
+    return runstore.save(load, staging / RUN_DATA, key=key, source=ctx["data"])
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system (the report process keeps no frame while stages run)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _report_periods(
@@ -392,7 +424,6 @@ def build_report(
         from .pdf import chromium_path
 
         chromium_path()  # no Chromium: exit 2 now, not after every stage has run
-    load = _preflight(cycle_path, ctx, say)
     if not chosen:
         raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
 
@@ -415,6 +446,7 @@ def build_report(
         ) from exc
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
     params: dict[str, Any] = {}
+    previous_env = os.environ.get(runstore.ENV)  # the stage kernels inherit the run's value
     try:
         _check_output(parent)  # before any stage runs: a run is never thrown away at the end
         # with the lock held no other run is alive: staging folders and links left here are
@@ -424,6 +456,12 @@ def build_report(
         for stale in parent.glob(".latest.*"):
             stale.unlink(missing_ok=True)
         (staging / "notebooks").mkdir(parents=True)
+        # the data is loaded and validated once, with the lock held; every stage reads it
+        load = _preflight(cycle_path, ctx, say, quarantine_dir=staging / "quarantine")
+        run_data = _store_load(load, ctx, cycle_path, staging)
+        del load
+        _release_memory()
+        os.environ[runstore.ENV] = str(run_data)
         write_report_assets(staging)  # plotly.js and stylesheets, once for all pages
         params = {
             "cycle_dir": str(cycle_path) if cycle_path else None,
@@ -460,8 +498,11 @@ def build_report(
         summary_path = staging / SUMMARY_FILE
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
         say("KPI tables (Excel) ...")
-        periods = _report_periods(cycle_path, load.data, date_from, date_to, as_of_date)
-        downloads = _write_workbook(staging, load.data, periods, _min_group_size(cycle_path))
+        frame = runstore.read(run_data).data  # read back: not kept while the stages ran
+        periods = _report_periods(cycle_path, frame, date_from, date_to, as_of_date)
+        downloads = _write_workbook(staging, frame, periods, _min_group_size(cycle_path))
+        del frame
+        shutil.rmtree(run_data)  # never published
         if pdf:
             downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
         downloads.append({"href": "summary.txt", "label": "Summary to send (text)"})
@@ -520,4 +561,8 @@ def build_report(
     finally:
         if params:
             _forget_source(params)
+        if previous_env is None:
+            os.environ.pop(runstore.ENV, None)
+        else:
+            os.environ[runstore.ENV] = previous_env
         lock.release()

@@ -1,0 +1,168 @@
+"""Load once per report run: the canonical frame, stored for every stage kernel.
+
+``csi report`` loads and validates the export once, before any stage runs, and
+:func:`save` writes what that load gave into a folder of the run's staging folder:
+
+- ``requests.arrow``: the canonical frame as an uncompressed Arrow IPC file (Feather v2),
+  which each reader memory-maps;
+- ``quarantine.arrow``: the quarantined rows;
+- ``load.json``: the load's counts, warnings and fingerprint, a hash of what was loaded
+  (source, preset or mapping, query, sheet, kept columns; never the source text itself,
+  which may hold a password) and the size and modification time of a source file.
+
+The run sets the environment variable ``CSI_RUN_DATA`` to that folder for its kernels;
+:func:`csi_lib.sources.load_requests` then returns the stored result (:func:`lookup`)
+whenever it is asked for the same source with the same mapping and options, so every
+stage reads the stored frame instead of the export. Anything else (another source, a
+source file changed since) loads as usual. The folder is removed before the report is
+published.
+
+Examples
+--------
+>>> key = load_key("data.csv", result.mapping)                            # doctest: +SKIP
+>>> folder = save(result, staging / ".run", key=key, source="data.csv")    # doctest: +SKIP
+>>> os.environ[ENV] = str(folder)                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .storage import atomic_write
+
+if TYPE_CHECKING:
+    from .sources import LoadResult, Mapping
+
+__all__ = ["ENV", "load_key", "save", "read", "lookup"]
+
+#: Environment variable naming the folder of the run's stored load.
+ENV = "CSI_RUN_DATA"
+FRAME_FILE = "requests.arrow"
+QUARANTINE_FILE = "quarantine.arrow"
+META_FILE = "load.json"
+
+
+def load_key(
+    source: str | Path,
+    mapping: Mapping,
+    *,
+    query: str | None = None,
+    keep: Any = (),
+    sheet: str | int | None = None,
+) -> str:
+    """A hash of what a load reads and how: the source (a file's resolved path; a URL is
+    hashed, never stored), the mapping's contents, the query, the sheet and kept columns."""
+    text = str(source)
+    ident = {
+        "source": text if "://" in text else str(Path(text).resolve()),
+        "mapping": mapping.model_dump(mode="json"),
+        "query": query,
+        "keep": sorted(str(k) for k in keep),
+        "sheet": sheet,
+    }
+    blob = json.dumps(ident, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _file_state(source: str) -> list[int] | None:
+    if "://" in source:
+        return None
+    try:
+        st = Path(source).stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _write_arrow(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        # quarantine values of mixed types: kept as their text
+        text = {
+            c: frame[c].astype("str") if frame[c].dtype == object else frame[c]
+            for c in frame.columns
+        }
+        table = pa.Table.from_pandas(pd.DataFrame(text), preserve_index=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    feather.write_feather(table, tmp, compression="uncompressed")
+    os.replace(tmp, path)
+
+
+def _read_arrow(path: Path) -> pd.DataFrame:
+    import pyarrow.feather as feather
+
+    table = feather.read_table(path, memory_map=True)
+    frame = table.to_pandas()
+    del table
+    return frame
+
+
+def save(result: LoadResult, folder: str | Path, *, key: str, source: str) -> Path:
+    """Write ``result`` (frame, quarantine, summary) into ``folder`` for the run's kernels.
+
+    ``source`` is the file or URL that was loaded (a file's size and modification time
+    are kept, so a file changed during the run is loaded again, never read stale).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_arrow(result.data, folder / FRAME_FILE)
+    _write_arrow(result.quarantine, folder / QUARANTINE_FILE)
+    fields = {}
+    for f in dataclasses.fields(result):
+        if f.name in ("data", "quarantine", "mapping"):
+            continue
+        value = getattr(result, f.name)
+        if dataclasses.is_dataclass(value):
+            value = dataclasses.asdict(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        fields[f.name] = value
+    meta = {"key": key, "file": _file_state(source), "result": fields}
+    atomic_write(folder / META_FILE, json.dumps(meta, indent=1, default=str))
+    return folder
+
+
+def read(folder: str | Path, mapping: Mapping | None = None) -> LoadResult:
+    """The stored load of ``folder`` (``mapping``: the :class:`Mapping` it was loaded with)."""
+    from .sources import LoadResult, load_mapping
+
+    folder = Path(folder)
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    fields = dict(meta["result"])
+    if fields.get("quarantine_path"):
+        fields["quarantine_path"] = Path(fields["quarantine_path"])
+    if fields.get("events") is not None:
+        from .events import EventCounts
+
+        fields["events"] = EventCounts(**fields["events"])
+    return LoadResult(
+        data=_read_arrow(folder / FRAME_FILE),
+        quarantine=_read_arrow(folder / QUARANTINE_FILE),
+        mapping=mapping if mapping is not None else load_mapping(),
+        **fields,
+    )
+
+
+def lookup(key: str, source: str, mapping: Mapping) -> LoadResult | None:
+    """The run's stored load if ``CSI_RUN_DATA`` is set and holds this very load, else None."""
+    folder = os.environ.get(ENV)
+    if not folder:
+        return None
+    try:
+        meta = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("key") != key or meta.get("file") != _file_state(source):
+        return None
+    return read(folder, mapping)
