@@ -149,13 +149,9 @@ print(json.dumps({k: float(v) for k, v in out.items()}))
 
 
 def kpis_from_csi(stdout: str) -> dict[str, float]:
-    rows = json.loads(stdout)
-    out = {}
-    for row in rows:
-        key = row.get("kpi") or row.get("key")
-        value = row.get("value")
-        out[str(key)] = math.nan if value is None else float(value)
-    return out
+    """``csi kpis --format json``: one object {kpi: value} (null for a missing value)."""
+    values = json.loads(stdout)
+    return {str(k): math.nan if v is None else float(v) for k, v in values.items()}
 
 
 def agree(csi: dict[str, float], duck: dict[str, float]) -> list[str]:
