@@ -110,17 +110,15 @@ else:
     types = {c: "TIMESTAMPTZ" for c in ts}
     types.update({"request_id": "VARCHAR", "sla_met": "BOOLEAN", "csat": "DOUBLE",
                   "reopen_count": "BIGINT"})
-    con.sql(f"CREATE VIEW req AS SELECT * FROM read_csv('{path}', header=true, columns=" +
-            "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) +
-            ", 'outcome': 'VARCHAR', 'category': 'VARCHAR', 'channel': 'VARCHAR', "
-            "'priority': 'VARCHAR', 'group': 'VARCHAR'})")
+    spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
+    con.sql(f"CREATE VIEW req AS SELECT * FROM read_csv('{path}', header=true, types={spec})")
 IN = "{c} >= TIMESTAMPTZ '%s' AND {c} < TIMESTAMPTZ '%s'" % (s, e)
 H = "(epoch_us(closed_at) - epoch_us(opened_at)) / 3600e6"
 A = "(epoch_us(assessed_at) - epoch_us(opened_at)) / 3600e6"
 CLOSED = "outcome IN ('fulfilled', 'declined', 'cancelled')"
 # one table (a temp table of the columns used), then one query per population
-con.sql("CREATE TEMP TABLE r AS SELECT opened_at, assessed_at, closed_at, outcome, sla_due_at, "
-        "sla_met, csat, reopen_count FROM req")
+con.sql("CREATE TEMP TABLE r AS SELECT " + ", ".join(f"CAST({c} AS TIMESTAMPTZ) AS {c}" for c in ts)
+        + ", outcome, sla_met, csat, reopen_count FROM req")
 out = {}
 out.update(con.sql(f"SELECT count(*) AS received FROM r WHERE {IN.format(c='opened_at')}").df().iloc[0].to_dict())
 out.update(con.sql(f"""SELECT count(*) AS n_closed,
