@@ -103,6 +103,7 @@ DUCKDB_CHILD = r'''
 import json, sys, duckdb
 path, s, e = sys.argv[1], sys.argv[2], sys.argv[3]
 con = duckdb.connect()
+con.sql("SET enable_progress_bar = false")
 ts = ["opened_at", "assessed_at", "closed_at", "sla_due_at"]
 if path.endswith(".parquet"):
     con.sql(f"CREATE VIEW req AS SELECT * FROM read_parquet('{path}')")
@@ -172,7 +173,9 @@ def bench_kpis(parquet: Path, csv_gz: Path) -> dict[str, float]:
         duck = run_measured([sys.executable, "-c", DUCKDB_CHILD, str(path), FROM, end])
         if duck["status"] != 0:
             raise SystemExit(f"DuckDB failed: {duck['stderr'][-2000:]}")
-        bad = agree(kpis_from_csi(csi["stdout"]), json.loads(duck["stdout"]))
+        bad = agree(
+            kpis_from_csi(csi["stdout"]), json.loads(duck["stdout"].strip().splitlines()[-1])
+        )
         print(
             f"csi kpis {label:8} {csi['wall']:7.1f} s  peak {csi['peak_mb']:7,.0f} MB | "
             f"DuckDB {duck['wall']:6.1f} s  peak {duck['peak_mb']:6,.0f} MB | "
