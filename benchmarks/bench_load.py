@@ -40,7 +40,7 @@ def child(path: str, whole_file: bool = False) -> None:
     from csi_lib.sources import load_requests
 
     if whole_file:  # the one-piece reader, for comparison
-        sources.STREAM_MIN_BYTES = 1 << 62
+        sources.blocks.STREAM_MIN_BYTES = 1 << 62
     t0 = time.perf_counter()
     res = load_requests(path, preset="generic")
     t1 = time.perf_counter()

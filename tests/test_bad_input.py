@@ -585,8 +585,8 @@ def load_both_ways(monkeypatch, path, **kw):
     from csi_lib import sources
 
     whole = sources.load_requests(path, **kw)
-    monkeypatch.setattr(sources, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(sources, "STREAM_BLOCK_BYTES", 300)  # a few rows per block
+    monkeypatch.setattr(sources.blocks, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(sources.blocks, "STREAM_BLOCK_BYTES", 300)  # a few rows per block
     blocks = sources.load_requests(path, **kw)
     monkeypatch.undo()
     return whole, blocks
@@ -623,8 +623,8 @@ def test_blocks_see_duplicates_and_date_order_across_blocks(tmp_path, monkeypatc
     dates = [f"R{i},0{1 + i % 9}/0{1 + (i + 1) % 9}/2025 09:00,open" for i in range(60)]
     dates[58] = "R58,25/03/2025 09:00,open"  # only day-first, long after the 01/01-style ones
     src.write_text("request_id,opened_at,outcome\n" + "\n".join(dates))
-    monkeypatch.setattr("csi_lib.sources.STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr("csi_lib.sources.STREAM_BLOCK_BYTES", 300)
+    monkeypatch.setattr("csi_lib.sources.blocks.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("csi_lib.sources.blocks.STREAM_BLOCK_BYTES", 300)
     from csi_lib.errors import InputError
     from csi_lib.sources import load_requests
 
@@ -634,8 +634,8 @@ def test_blocks_see_duplicates_and_date_order_across_blocks(tmp_path, monkeypatc
 
 
 def test_a_malformed_big_file_gets_the_whole_file_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("csi_lib.sources.STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr("csi_lib.sources.STREAM_BLOCK_BYTES", 300)
+    monkeypatch.setattr("csi_lib.sources.blocks.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("csi_lib.sources.blocks.STREAM_BLOCK_BYTES", 300)
     for name, row in (("ragged_row.csv", 3), ("extra_field_every_row.csv", 1)):
         status, text = run_cli(["validate", str(CORPUS / name)], capsys)
         assert status == 2 and f"row {row}:" in text and "Traceback" not in text
@@ -773,7 +773,7 @@ def test_sqlite_is_opened_read_only_even_if_a_write_slipped_through(database, mo
     from csi_lib import sources
     from csi_lib.errors import InputError
 
-    monkeypatch.setattr(sources, "check_read_only_query", lambda query, label: None)
+    monkeypatch.setattr(sources.sql, "check_read_only_query", lambda query, label: None)
     with pytest.raises(InputError, match="readonly database"):
         sources.load_requests(f"sqlite:///{database}", query="DELETE FROM requests RETURNING *")
     assert table_rows(database) == 5
@@ -950,7 +950,7 @@ def test_empty_rows_skipped_the_same_in_blocks(monkeypatch):
 
 
 def test_repeated_header_in_blocks_is_the_same_error(monkeypatch, capsys):
-    monkeypatch.setattr("csi_lib.sources.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("csi_lib.sources.blocks.STREAM_MIN_BYTES", 0)
     status, text = run_cli(["validate", str(CORPUS / "duplicate_header.csv")], capsys)
     assert status == 2 and "column 'category'" in text and "appears 2 times" in text
 

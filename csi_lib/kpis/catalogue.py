@@ -1,0 +1,336 @@
+"""The KPI model (key, label, unit, better direction, population, measure, aggregation), the built-in measures and the registry."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+
+#: Who is better: a higher value, a lower value, or neither (demand).
+BETTER: tuple[str, ...] = ("higher", "lower", "neither")
+#: Populations a KPI is computed over (see the module docstring).
+POPULATIONS: tuple[str, ...] = ("received", "closed", "assessed", "open_at_end")
+#: Kinds of KPI; the kind chooses the statistical test of stage 5.
+KINDS: tuple[str, ...] = ("count", "proportion", "duration", "score", "ratio")
+#: Usual units (free text is accepted for custom KPIs).
+UNITS: tuple[str, ...] = ("requests", "%", "hours", "ratio", "score")
+#: Label of the group of rows whose breakdown column is missing.
+MISSING_GROUP = "(missing)"
+
+_FIXED_AGGS: dict[str, float | None] = {
+    "count": None,
+    "sum": None,
+    "pct": None,
+    "mean": None,
+    "median": 0.5,
+    "p90": 0.9,
+    "func": None,
+}
+_PCTL = re.compile(r"^p([1-9][0-9]?)$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAT = np.iinfo(np.int64).min
+_MAX = np.iinfo(np.int64).max
+_HOUR = pd.Timedelta(hours=1)
+
+
+def _quantile_of(agg: str) -> float | None:
+    """The quantile an aggregation stands for (``median`` = 0.5, ``p90`` = 0.9, ``p75`` = 0.75)."""
+    if agg in _FIXED_AGGS:
+        return _FIXED_AGGS[agg]
+    m = _PCTL.match(agg)
+    return int(m.group(1)) / 100 if m else None
+
+
+Measure = Callable[[pd.DataFrame], pd.Series]
+CountsFunc = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class KPI:
+    """A key performance indicator, declared as data.
+
+    Parameters
+    ----------
+    key:
+        Identifier (lower case, digits, underscores), e.g. ``"fulfil_median_h"``.
+    label:
+        Human label for charts and reports.
+    unit:
+        ``"requests"``, ``"%"``, ``"hours"``, ``"ratio"``, ``"score"`` (or free text).
+    better:
+        ``"higher"``, ``"lower"`` or ``"neither"``.
+    population:
+        ``"received"`` (opened in the period), ``"closed"`` (closed in the period with a
+        closed outcome), ``"assessed"`` (assessed in the period) or ``"open_at_end"``
+        (opened before the bin end; the rows still open at the end are the matches).
+    measure:
+        Row-wise function of the frame returning one value per row (bool, number,
+        NaN for unknown); ``None`` counts every population row.
+    agg:
+        ``"count"`` (rows whose measure is true), ``"sum"``, ``"pct"`` (100 * share
+        true), ``"mean"``, ``"median"``, ``"p90"`` / ``"pNN"``, or ``"func"``.
+    kind:
+        ``"count"``, ``"proportion"``, ``"duration"``, ``"score"`` or ``"ratio"``.
+    description:
+        One sentence with the exact definition.
+    decimals:
+        Decimals to show.
+    func:
+        Escape hatch for KPIs combining populations (``agg="func"``): receives the
+        population sizes per cell (``{"received": array, "closed": ..., "assessed": ...}``)
+        and returns the values, e.g. ``throughput_ratio`` = closed / received.
+    """
+
+    key: str
+    label: str
+    unit: str
+    better: str
+    population: str
+    measure: Measure | None
+    agg: str
+    kind: str
+    description: str
+    decimals: int = 1
+    func: CountsFunc | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not isinstance(self.key, str) or not _KEY.match(self.key):
+            problems.append("key must be lower case letters, digits and underscores")
+        for name, allowed in (
+            ("better", BETTER),
+            ("population", POPULATIONS),
+            ("kind", KINDS),
+        ):
+            if getattr(self, name) not in allowed:
+                problems.append(f"{name} must be one of {', '.join(allowed)}")
+        if self.agg not in _FIXED_AGGS and _quantile_of(self.agg) is None:
+            problems.append(
+                "agg must be one of count, sum, pct, mean, median, p90, pNN (a percentile) or func"
+            )
+        if (self.agg == "func") != (self.func is not None):
+            problems.append('agg "func" and a func go together')
+        if self.agg not in ("count", "func") and self.measure is None:
+            problems.append(f'agg "{self.agg}" needs a measure')
+        if problems:
+            raise ConfigError(
+                f"KPI '{self.key}' is not valid: " + "; ".join(problems),
+                hint="see csi_lib.kpis (module docstring) for an example",
+            )
+
+
+# --------------------------------------------------------------------------- measures
+# Row-wise measures of the built-in KPIs (module-level so that KPIs sharing a
+# measure share its computation).
+
+
+def is_fulfilled(df: pd.DataFrame) -> pd.Series:
+    """True where the outcome is fulfilled."""
+    return df["outcome"] == "fulfilled"
+
+
+def is_declined(df: pd.DataFrame) -> pd.Series:
+    """True where the outcome is declined."""
+    return df["outcome"] == "declined"
+
+
+def is_cancelled(df: pd.DataFrame) -> pd.Series:
+    """True where the outcome is cancelled."""
+    return df["outcome"] == "cancelled"
+
+
+def assess_hours(df: pd.DataFrame) -> pd.Series:
+    """Hours from opened_at to assessed_at (NaN if not assessed)."""
+    return (df["assessed_at"] - df["opened_at"]) / _HOUR
+
+
+def fulfil_hours(df: pd.DataFrame) -> pd.Series:
+    """Hours from opened_at to closed_at for fulfilled requests (NaN otherwise)."""
+    hours = (df["closed_at"] - df["opened_at"]) / _HOUR
+    return hours.where(df["outcome"] == "fulfilled")
+
+
+def sla_met(df: pd.DataFrame) -> pd.Series:
+    """sla_met as given; where missing, closed_at <= sla_due_at if both are known."""
+    given = df["sla_met"].astype("boolean")
+    if not given.isna().any():
+        return given
+    derived = (df["closed_at"] <= df["sla_due_at"]).astype("boolean")
+    derived[df["closed_at"].isna() | df["sla_due_at"].isna()] = pd.NA
+    return given.fillna(derived)
+
+
+def csat_score(df: pd.DataFrame) -> pd.Series:
+    """The survey score 1..5 (NaN = no answer)."""
+    return df["csat"]
+
+
+def is_satisfied(df: pd.DataFrame) -> pd.Series:
+    """True where csat >= 4, NaN where there is no score."""
+    return (df["csat"] >= 4).astype("float64").where(df["csat"].notna())
+
+
+def has_csat(df: pd.DataFrame) -> pd.Series:
+    """True where the request has a survey score; unknown (NaN) everywhere when no row has one.
+
+    Data without any survey score (no survey column, or an empty one) does not
+    measure the response rate: it is missing ("not measured"), not 0 %.
+    """
+    scored = df["csat"].notna()
+    if not scored.any():
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+    return scored
+
+
+def is_reopened(df: pd.DataFrame) -> pd.Series:
+    """True where reopen_count > 0, NA where reopen_count is unknown."""
+    return df["reopen_count"].astype("Int64") > 0
+
+
+def _throughput(counts: Mapping[str, np.ndarray]) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return counts["closed"] / counts["received"]
+
+
+_BUILTIN: tuple[KPI, ...] = (
+    KPI("received", "Requests received", "requests", "neither", "received", None, "count",
+        "count", "Requests with opened_at in the period.", 0),
+    KPI("fulfilled", "Requests fulfilled", "requests", "higher", "closed", is_fulfilled,
+        "count", "count", "Requests with outcome fulfilled, closed in the period.", 0),
+    KPI("declined", "Requests declined", "requests", "lower", "closed", is_declined, "count",
+        "count", "Requests with outcome declined, closed in the period.", 0),
+    KPI("cancelled", "Requests cancelled", "requests", "lower", "closed", is_cancelled,
+        "count", "count", "Requests with outcome cancelled, closed in the period.", 0),
+    KPI("pct_fulfilled", "Fulfilled share of closed", "%", "higher", "closed", is_fulfilled,
+        "pct", "proportion", "100 * fulfilled / closed in the period."),
+    KPI("pct_declined", "Declined share of closed", "%", "lower", "closed", is_declined,
+        "pct", "proportion", "100 * declined / closed in the period."),
+    KPI("backlog", "Backlog at end", "requests", "lower", "open_at_end", None, "count",
+        "count", "Requests opened before the end and not closed before the end.", 0),
+    KPI("throughput_ratio", "Throughput ratio", "ratio", "higher", "received", None, "func",
+        "ratio", "Requests closed in the period / requests received in the period.", 2,
+        func=_throughput),
+    KPI("assess_median_h", "Median time to assess", "hours", "lower", "assessed",
+        assess_hours, "median", "duration",
+        "Median of assessed_at - opened_at (hours), over requests assessed in the period."),
+    KPI("assess_p90_h", "90th percentile time to assess", "hours", "lower", "assessed",
+        assess_hours, "p90", "duration",
+        "90th percentile of assessed_at - opened_at (hours), over requests assessed in the period."),
+    KPI("fulfil_median_h", "Median time to fulfil", "hours", "lower", "closed", fulfil_hours,
+        "median", "duration",
+        "Median of closed_at - opened_at (hours), over fulfilled requests closed in the period."),
+    KPI("fulfil_p90_h", "90th percentile time to fulfil", "hours", "lower", "closed",
+        fulfil_hours, "p90", "duration",
+        "90th percentile of closed_at - opened_at (hours), over fulfilled requests closed in the period."),
+    KPI("fulfil_mean_h", "Mean time to fulfil", "hours", "lower", "closed", fulfil_hours,
+        "mean", "duration",
+        "Mean of closed_at - opened_at (hours), over fulfilled requests closed in the period."),
+    KPI("pct_within_sla", "Closed within SLA", "%", "higher", "closed", sla_met, "pct",
+        "proportion",
+        "100 * share with sla_met true, over requests closed in the period whose sla_met is known."),
+    KPI("csat_mean", "Mean satisfaction", "score", "higher", "closed", csat_score, "mean",
+        "score", "Mean csat (1..5) over requests closed in the period with a score.", 2),
+    KPI("pct_satisfied", "Satisfied (csat >= 4)", "%", "higher", "closed", is_satisfied,
+        "pct", "proportion",
+        "100 * share with csat >= 4, over requests closed in the period with a score."),
+    KPI("csat_response_rate", "Survey response rate", "%", "higher", "closed", has_csat,
+        "pct", "proportion", "100 * requests with a score / requests closed in the period."),
+    KPI("pct_reopened", "Reopened", "%", "lower", "closed", is_reopened, "pct", "proportion",
+        "100 * share with reopen_count > 0, over requests closed in the period whose "
+        "reopen_count is known."),
+)  # fmt: skip
+
+#: The catalogue: KPI key -> :class:`KPI`, built-ins first, then registered ones.
+REGISTRY: dict[str, KPI] = {k.key: k for k in _BUILTIN}
+
+
+def register_kpi(kpi: KPI, *, replace: bool = False) -> KPI:
+    """Add a user KPI to the catalogue, so every stage treats it like a built-in one.
+
+    Parameters
+    ----------
+    kpi:
+        The KPI (validated when it is built).
+    replace:
+        Replace a KPI registered under the same key (refused otherwise).
+
+    Returns
+    -------
+    KPI
+        The registered KPI.
+
+    Examples
+    --------
+    >>> register_kpi(KPI("pct_p1_requests", "P1 share", "%", "lower", "received",
+    ...     lambda d: d["priority"] == "P1", "pct", "proportion",
+    ...     "100 * share of requests received with priority P1"))  # doctest: +SKIP
+    """
+    if not isinstance(kpi, KPI):
+        raise ConfigError(
+            f"register_kpi expects a KPI, got {type(kpi).__name__}",
+            hint="build it with csi_lib.kpis.KPI(...)",
+        )
+    if kpi.key in REGISTRY and not replace:
+        raise ConfigError(
+            f"a KPI with key '{kpi.key}' is registered already",
+            hint="choose another key or pass replace=True",
+        )
+    REGISTRY[kpi.key] = kpi
+    return kpi
+
+
+def get_kpi(key: str | KPI) -> KPI:
+    """The KPI registered under ``key`` (a :class:`KPI` is returned as is).
+
+    Raises
+    ------
+    ConfigError
+        Unknown key; the message lists the known keys and the closest match.
+    """
+    if isinstance(key, KPI):
+        return key
+    if key in REGISTRY:
+        return REGISTRY[key]
+    close = difflib.get_close_matches(str(key), list(REGISTRY), n=1)
+    hint = (f"did you mean '{close[0]}'? " if close else "") + "known KPIs: " + ", ".join(REGISTRY)
+    raise ConfigError(f"unknown KPI '{key}'", column="kpi", hint=hint)
+
+
+def kpi_catalogue() -> pd.DataFrame:
+    """The catalogue as a table: key, label, unit, better, kind, population, agg, decimals, description.
+
+    Examples
+    --------
+    >>> kpi_catalogue().set_index("key").loc["backlog", "better"]
+    'lower'
+    """
+    cols = (
+        "key",
+        "label",
+        "unit",
+        "better",
+        "kind",
+        "population",
+        "agg",
+        "decimals",
+        "description",
+    )
+    return pd.DataFrame([{c: getattr(k, c) for c in cols} for k in REGISTRY.values()],
+                        columns=list(cols))  # fmt: skip
+
+
+def _resolve_kpis(kpis: str | KPI | Iterable[str | KPI] | None) -> list[KPI]:
+    if kpis is None:
+        return list(REGISTRY.values())
+    if isinstance(kpis, str | KPI):
+        kpis = [kpis]
+    out = [get_kpi(k) for k in kpis]
+    if not out:
+        raise ConfigError("no KPI asked for", hint="pass kpis=None for the whole catalogue")
+    return out

@@ -1,0 +1,427 @@
+"""The vectorised KPI engine: populations per period bin and group, aggregated in one pass per KPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, InputError
+from ..periods import Freq, Period, period_edges
+from ..schema import CANONICAL_COLUMNS, CLOSED_OUTCOMES, COLUMNS, DIMENSION_COLUMNS
+from .catalogue import _MAX, _NAT, KPI, MISSING_GROUP, POPULATIONS, _quantile_of
+
+# --------------------------------------------------------------------------- data access
+
+
+def _available_dimensions(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c in DIMENSION_COLUMNS or c not in COLUMNS]
+
+
+def _prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """Check the required columns; add missing optional canonical columns (all missing)."""
+    for name in ("opened_at", "outcome"):
+        if name not in df.columns:
+            raise InputError(
+                "the request data has no such column, which the KPIs need",
+                column=name,
+                hint="load the data with csi_lib.sources.load_requests or map this column",
+            )
+    missing = [c for c in CANONICAL_COLUMNS if c.name not in df.columns]
+    if not missing:
+        return df
+    extra = {}
+    for c in missing:
+        dtype = "datetime64[ns, UTC]" if c.dtype == "datetime" else c.dtype
+        extra[c.name] = pd.Series(pd.NA if dtype != "float64" else np.nan, index=df.index).astype(
+            dtype
+        )
+    return df.assign(**extra)
+
+
+def _ns(df: pd.DataFrame, column: str) -> np.ndarray:
+    """A datetime column as int64 nanoseconds since the epoch (UTC); NaT = int64 min."""
+    s = df[column]
+    if not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, utc=True)
+    return s.array.as_unit("ns").asi8
+
+
+def _as_float(values: object, kpi: KPI, length: int) -> np.ndarray:
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if len(s) != length:
+        raise ConfigError(
+            f"the measure of KPI '{kpi.key}' returned {len(s)} values for {length} rows",
+            hint="a measure must return one value per row of the frame it gets",
+        )
+    return s.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def scope_filter(
+    df: pd.DataFrame, scope: Mapping[str, str | int | float | Iterable[str]] | None
+) -> pd.DataFrame:
+    """Rows of ``df`` matching every ``{column: value or [values]}`` of ``scope``.
+
+    Plain ``isin`` masks; nothing is evaluated. Values are matched as given or
+    by their text (``priority: 1`` matches ``"1"``).
+
+    Raises
+    ------
+    ConfigError
+        A column that is not in the data, or a value that does not occur in it.
+
+    Examples
+    --------
+    >>> scope_filter(df, {"category": "Laptop", "channel": ["portal", "email"]})  # doctest: +SKIP
+    """
+    if not scope:
+        return df
+    if not isinstance(scope, Mapping):
+        raise ConfigError(
+            f"a scope is a mapping column: value(s), not {type(scope).__name__}",
+            column="scope",
+            hint='write e.g. {"category": "Laptop"}',
+        )
+    mask = np.ones(len(df), dtype=bool)
+    for column, wanted in scope.items():
+        if column not in df.columns:
+            raise ConfigError(
+                "the scope names a column that is not in the data",
+                column=str(column),
+                hint="available dimensions: " + ", ".join(_available_dimensions(df)),
+            )
+        values = [wanted] if isinstance(wanted, str | int | float | bool) else list(wanted)
+        present = pd.unique(df[column].dropna())
+        by_text = {str(v): v for v in present}
+        present_set = set(present.tolist())
+        resolved = []
+        for v in values:
+            if v in present_set:
+                resolved.append(v)
+            elif str(v) in by_text:
+                resolved.append(by_text[str(v)])
+            else:
+                shown = sorted(by_text)[:20]
+                raise ConfigError(
+                    f"the scope value '{v}' does not occur in the data",
+                    column=str(column),
+                    hint="values present: " + ", ".join(shown),
+                )
+        mask &= df[column].isin(resolved).to_numpy(dtype=bool, na_value=False)
+    return df[mask]
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@dataclass
+class _Pop:
+    """Rows of one population: positions into the frame, their cell, sizes per cell."""
+
+    rows: np.ndarray
+    cell: np.ndarray
+    size: np.ndarray  # population size (n) per cell
+    bins: np.ndarray | None = None  # open_at_end: bin of each materialised row
+
+
+@dataclass
+class _Grid:
+    """Engine output: values and n per KPI x bin x group."""
+
+    kpis: list[KPI]
+    starts: pd.DatetimeIndex
+    ends: pd.DatetimeIndex
+    labels: list | None
+    value: np.ndarray  # (K, B, G)
+    n: np.ndarray  # (K, B, G)
+    active: np.ndarray  # (B, G): any request in any population
+    received: np.ndarray  # (B, G)
+
+
+def _groups(df: pd.DataFrame, by: str | None) -> tuple[np.ndarray | None, list | None]:
+    if by is None:
+        return None, None
+    if (
+        not isinstance(by, str)
+        or by not in df.columns
+        or by not in _available_dimensions(df) + ["outcome"]
+    ):
+        raise ConfigError(
+            "this is not a breakdown dimension of the data",
+            column=str(by),
+            hint="available dimensions: " + ", ".join(_available_dimensions(df)),
+        )
+    s = df[by]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+        labels = list(s.cat.categories)
+    else:
+        codes, uniques = pd.factorize(s, sort=True)
+        codes = codes.astype(np.int64)
+        labels = list(uniques)
+    if (codes < 0).any():
+        codes[codes < 0] = len(labels)
+        labels.append(MISSING_GROUP)
+    return codes, labels
+
+
+def _edges(period: Period, freq: Freq | None) -> np.ndarray:
+    if not isinstance(period, Period):
+        raise ConfigError(
+            f"expected a Period, got {type(period).__name__}",
+            hint="build one with csi_lib.periods.Period.from_dates(from, to)",
+        )
+    if freq is None:
+        return np.array([period.start.as_unit("ns").value, period.end.as_unit("ns").value])
+    return period_edges(period, freq).as_unit("ns").asi8
+
+
+def _in_bins(t: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of timestamps in ``[edges[0], edges[-1])`` and their bin numbers."""
+    if len(edges) == 2:
+        rows = np.flatnonzero((t >= edges[0]) & (t < edges[1]))
+        return rows, np.zeros(len(rows), dtype=np.int64)
+    b = np.searchsorted(edges, t, side="right") - 1
+    rows = np.flatnonzero((b >= 0) & (b < len(edges) - 1) & (t != _NAT))
+    return rows, b[rows]
+
+
+def _closed_outcome(df: pd.DataFrame) -> np.ndarray:
+    s = df["outcome"]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        ok = np.isin(np.asarray(s.cat.categories, dtype=object), CLOSED_OUTCOMES)
+        codes = s.cat.codes.to_numpy()
+        return (codes >= 0) & ok[np.maximum(codes, 0)]
+    return s.isin(CLOSED_OUTCOMES).to_numpy(dtype=bool, na_value=False)
+
+
+def _population(
+    df: pd.DataFrame, name: str, edges: np.ndarray, codes: np.ndarray | None, n_groups: int
+) -> _Pop:
+    n_bins = len(edges) - 1
+    n_cells = n_bins * n_groups
+    if name == "open_at_end":
+        ends = edges[1:]
+        opened = _ns(df, "opened_at")
+        closed = _ns(df, "closed_at")
+        closed = np.where(closed == _NAT, _MAX, closed)
+        first = np.searchsorted(ends, opened, side="right")  # first bin ending after opened_at
+        last = (
+            np.searchsorted(ends, closed, side="right") - 1
+        )  # last bin ending at/before closed_at
+        valid = (opened != _NAT) & (first < n_bins)
+        g = codes if codes is not None else 0
+        # n: requests opened before each bin's end (cumulated over the bins)
+        firsts = (first * n_groups + g)[valid]
+        size = np.bincount(firsts, minlength=n_cells).reshape(n_bins, n_groups).cumsum(0).ravel()
+        span = np.where(valid, last - first + 1, 0).clip(min=0)
+        rows = np.flatnonzero(span)
+        span = span[rows]
+        total = int(span.sum())
+        offsets = np.repeat(np.cumsum(span) - span, span)
+        rep = np.repeat(rows, span)
+        bins = first[rep] + (np.arange(total) - offsets)
+        cell = bins * n_groups + (codes[rep] if codes is not None else 0)
+        return _Pop(rep, cell, size, bins)
+    column = {"received": "opened_at", "closed": "closed_at", "assessed": "assessed_at"}[name]
+    t = _ns(df, column)
+    if name == "closed":
+        t = np.where(_closed_outcome(df), t, _NAT)
+    rows, b = _in_bins(t, edges)
+    cell = b * n_groups + codes[rows] if codes is not None else b
+    return _Pop(rows, cell, np.bincount(cell, minlength=n_cells), None)
+
+
+def _cell_quantiles(
+    cell: np.ndarray, x: np.ndarray, n_cells: int, qs: list[float]
+) -> dict[float, np.ndarray]:
+    """Linear-interpolation quantiles of ``x`` per cell (pandas' default).
+
+    Each cell's values are brought together (a counting sort of the cells) and only
+    the order statistics needed are selected (``np.partition``), not fully sorted.
+    """
+    counts = np.bincount(cell, minlength=n_cells)
+    starts = np.cumsum(counts) - counts
+    has = counts > 0
+    c, s = counts[has], starts[has]
+    pos = {}
+    for q in qs:
+        h = (c - 1) * q
+        lo = np.floor(h).astype(np.int64)
+        pos[q] = (lo, np.minimum(lo + 1, c - 1), h - lo)
+    if n_cells <= 4096:
+        xs = x.copy() if n_cells == 1 else x[np.argsort(cell.astype(np.int16), kind="stable")]
+        for j in np.flatnonzero(counts[has] > 1):
+            kth = sorted({int(pos[q][t][j]) for q in qs for t in (0, 1)})
+            xs[s[j] : s[j] + c[j]].partition(kth)
+    else:  # very many cells: one global sort is cheaper than a loop over them
+        xs = x[np.lexsort((x, cell))]
+    out = {}
+    for q in qs:
+        lo, hi, frac = pos[q]
+        a, b = xs[s + lo], xs[s + hi]
+        res = np.full(n_cells, np.nan)
+        res[has] = a + frac * (b - a)
+        out[q] = res
+    return out
+
+
+def _compute(
+    df: pd.DataFrame,
+    period: Period,
+    kpis: list[KPI],
+    *,
+    freq: Freq | None = None,
+    by: str | None = None,
+) -> _Grid:
+    """The one engine behind every public function (see the module docstring)."""
+    df = _prepare(df)
+    edges = _edges(period, freq)
+    codes, labels = _groups(df, by)
+    n_bins = len(edges) - 1
+    n_groups = len(labels) if labels is not None else 1
+    n_cells = n_bins * n_groups
+    pops = {name: _population(df, name, edges, codes, n_groups) for name in POPULATIONS}
+
+    full: dict[int, np.ndarray] = {}  # measure over the whole frame, computed once
+    last_full = {id(k.measure): i for i, k in enumerate(kpis)}
+    # per (population, measure): cells and values of the rows whose measure is known
+    prep: dict[tuple[str, int], dict[str, object]] = {}
+    last_prep = {(k.population, id(k.measure)): i for i, k in enumerate(kpis)}
+    wanted_q: dict[tuple[str, int], list[float]] = {}
+    for k in kpis:
+        q = _quantile_of(k.agg)
+        if q is not None and k.agg != "func":
+            wanted_q.setdefault((k.population, id(k.measure)), []).append(q)
+
+    def prepared(i: int, k: KPI, pop: _Pop) -> dict[str, object]:
+        key = (k.population, id(k.measure))
+        if key in prep:
+            return prep[key]
+        if k.population == "open_at_end":
+            frame = df.take(pop.rows).assign(bin_end=pd.to_datetime(edges[1:][pop.bins], utc=True))
+            m = _as_float(k.measure(frame), k, len(frame))
+        else:
+            mid = id(k.measure)
+            if mid not in full:
+                full[mid] = _as_float(k.measure(df), k, len(df))
+            m = full[mid][pop.rows]
+            if last_full[mid] == i:
+                del full[mid]  # keep the peak memory low
+        known = ~np.isnan(m)
+        c, x = (pop.cell, m) if known.all() else (pop.cell[known], m[known])
+        prep[key] = {"c": c, "x": x, "n": np.bincount(c, minlength=n_cells)}
+        return prep[key]
+
+    value = np.full((len(kpis), n_cells), np.nan)
+    n_out = np.zeros((len(kpis), n_cells), dtype=np.int64)
+    for i, k in enumerate(kpis):
+        pop = pops[k.population]
+        size = pop.size
+        if k.agg == "func":
+            sizes = {
+                name: p.size.astype("float64") for name, p in pops.items() if name != "open_at_end"
+            }
+            v = np.asarray(k.func(sizes), dtype="float64")
+            n = size
+        elif k.measure is None:
+            v = np.bincount(pop.cell, minlength=n_cells).astype("float64")
+            n = size
+        else:
+            d = prepared(i, k, pop)
+            c, x, n_known = d["c"], d["x"], d["n"]
+            if k.agg in ("count", "pct") and "true" not in d:
+                d["true"] = np.bincount(c, weights=x != 0, minlength=n_cells)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if k.agg == "count":  # rows whose measure is true, over the whole population
+                    v = d["true"]
+                elif k.agg == "pct":
+                    v = 100.0 * d["true"] / n_known
+                elif k.agg in ("sum", "mean"):
+                    if "sum" not in d:
+                        d["sum"] = np.bincount(c, weights=x, minlength=n_cells)
+                    v = d["sum"] / n_known if k.agg == "mean" else d["sum"]
+                else:
+                    qkey = (k.population, id(k.measure))
+                    if "q" not in d:
+                        d["q"] = _cell_quantiles(c, x, n_cells, wanted_q[qkey])
+                    v = d["q"][_quantile_of(k.agg)]
+            if k.agg != "count":
+                v = np.where(n_known > 0, v, np.nan)
+            n = size if k.agg == "count" or k.population == "open_at_end" else n_known
+            if last_prep[(k.population, id(k.measure))] == i:
+                del prep[(k.population, id(k.measure))]
+        value[i] = np.where(n > 0, v, np.nan)
+        n_out[i] = n
+
+    active = (
+        sum(np.bincount(p.cell, minlength=n_cells) for p in pops.values()).reshape(n_bins, n_groups)
+        > 0
+    )
+    edges_ts = pd.to_datetime(edges, utc=True)
+    return _Grid(
+        kpis=kpis,
+        starts=edges_ts[:-1],
+        ends=edges_ts[1:],
+        labels=labels,
+        value=value.reshape(len(kpis), n_bins, n_groups),
+        n=n_out.reshape(len(kpis), n_bins, n_groups),
+        active=active,
+        received=pops["received"].size.reshape(n_bins, n_groups),
+    )
+
+
+def _tidy(
+    grid: _Grid, *, by: str | None, freq: Freq | None, min_group_size: int | None
+) -> pd.DataFrame:
+    n_kpis, n_bins, _ = grid.value.shape
+    shown = None  # (kpi, group): the KPI's population in the group is large enough
+    hidden_by_kpi: dict[str, int] = {}
+    if grid.labels is None:
+        keep = np.array([0])
+        hidden = 0
+    else:
+        active = grid.active.any(0)
+        keep_mask = active.copy()
+        if min_group_size is not None:
+            # each KPI's own population over the period (e.g. fulfilled requests for
+            # fulfil_median_h), not the requests received
+            size = grid.n.sum(1).astype("float64")
+            for i, k in enumerate(grid.kpis):
+                if k.population == "open_at_end" and k.measure is None:
+                    # backlog: the requests still open at the end, not all those opened before
+                    size[i] = np.nan_to_num(grid.value[i]).sum(0)
+            shown = (size >= min_group_size) & active[None, :]
+            keep_mask &= shown.any(0)
+            hidden_by_kpi = {
+                k.key: int((active & ~shown[i]).sum()) for i, k in enumerate(grid.kpis)
+            }
+        keep = np.flatnonzero(keep_mask)
+        hidden = int((active & ~keep_mask).sum())
+    n_keep = len(keep)
+    # order: bin, group, kpi
+    value = grid.value[:, :, keep].transpose(1, 2, 0).ravel()
+    n = grid.n[:, :, keep].transpose(1, 2, 0).ravel()
+    cols: dict[str, object] = {}
+    if freq is not None:
+        cols["period_start"] = grid.starts.repeat(n_keep * n_kpis)
+        cols["period_end"] = grid.ends.repeat(n_keep * n_kpis)
+    if by is not None:
+        kept_labels = [grid.labels[j] for j in keep]
+        codes = np.tile(np.repeat(np.arange(n_keep), n_kpis), n_bins)
+        cols[by] = pd.Categorical.from_codes(codes, categories=pd.Index(kept_labels))
+    cols["kpi"] = pd.array(np.tile([k.key for k in grid.kpis], n_bins * n_keep), dtype="str")
+    cols["value"] = value
+    cols["n"] = n
+    out = pd.DataFrame(cols)
+    if shown is not None:
+        mask = np.broadcast_to(shown[:, keep].T[None, :, :], (n_bins, n_keep, n_kpis)).ravel()
+        if not mask.all():
+            out = out[mask].reset_index(drop=True)
+    if min_group_size is not None:
+        out.attrs["hidden_groups"] = hidden
+        out.attrs["hidden_by_kpi"] = hidden_by_kpi
+        out.attrs["min_group_size"] = int(min_group_size)
+    return out

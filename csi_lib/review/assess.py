@@ -1,0 +1,450 @@
+"""The verdict (chart and test evidence) and the review of each target and of a whole cycle."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import kpis as kpi_engine
+from ..errors import CsiError
+from ..evidence import Evidence, compare
+from ..periods import Period
+from ..spc import RULES, xmr
+from ..tables import format_value
+from ..targets import target_met
+from .gap import _PERIOD_FORMAT, GapClosed, Projection, _when, gap_closed, projection
+
+# --------------------------------------------------------------------------- verdict
+
+#: Verdict of a (chart evidence, test evidence) pair; each is "improvement",
+#: "concern", "change" (no better direction), "none" (no signal / not
+#: significant) or "n/a" (no limits / no test possible).
+VERDICTS: dict[tuple[str, str], str] = {
+    ("improvement", "improvement"): "real improvement",
+    ("concern", "concern"): "real deterioration",
+    ("improvement", "concern"): "mixed evidence",
+    ("concern", "improvement"): "mixed evidence",
+    ("none", "none"): "no evidence of change",
+    ("none", "n/a"): "no evidence of change",
+    ("n/a", "none"): "no evidence of change",
+    ("n/a", "n/a"): "not enough data",
+}
+#: Verdict when only one of the two pieces of evidence points somewhere.
+_ONE_SIDED: dict[str, str] = {
+    "improvement": "likely improvement",
+    "concern": "likely deterioration",
+    "change": "real change",
+}
+_TEST_EVIDENCE: dict[str, str] = {
+    "improved": "improvement",
+    "worsened": "concern",
+    "no change": "none",
+    "n/a": "n/a",
+}
+
+
+def verdict(chart_evidence: str, test_evidence: str) -> str:
+    """Combine the XmR chart's and the statistical test's evidence into one verdict.
+
+    Examples
+    --------
+    >>> verdict("improvement", "improvement"), verdict("none", "none")
+    ('real improvement', 'no evidence of change')
+    >>> verdict("improvement", "none")
+    'likely improvement'
+    """
+    if (chart_evidence, test_evidence) in VERDICTS:
+        return VERDICTS[(chart_evidence, test_evidence)]
+    for side in (chart_evidence, test_evidence):
+        if side in _ONE_SIDED:
+            return _ONE_SIDED[side]
+    return "no evidence of change"
+
+
+def _test_evidence(ev: Evidence | None) -> str:
+    if ev is None:
+        return "n/a"
+    if ev.direction == "n/a" and ev.significant:
+        return "change"
+    return _TEST_EVIDENCE.get(ev.direction, "n/a")
+
+
+# --------------------------------------------------------------------------- per target
+
+
+_FLOOR_CEILING: dict[str, tuple[float | None, float | None]] = {
+    "%": (0.0, 100.0),
+    "hours": (0.0, None),
+    "requests": (0.0, None),
+    "ratio": (0.0, None),
+    "score": (None, None),
+}
+#: Rule of a signal -> phrase, most telling first.
+_SIGNAL_PHRASES: dict[str, str] = {
+    "beyond_limits": "a shift beyond the baseline's natural process limits since {start}",
+    "run_7": "a sustained shift since {start}",
+    "trend_6": "a steady trend since {start}",
+    "two_of_three": "close to the process limit in {start}",
+}
+
+#: The same for an episode of a single point.
+_SINGLE_POINT_PHRASES: dict[str, str] = {
+    "beyond_limits": "a point beyond the baseline's natural process limits in {start}",
+}
+
+
+def _phrase(signal: dict[str, Any], freq: str) -> str:
+    start = _when(signal["start"], _PERIOD_FORMAT.get(freq, "%Y-%m-%d"))
+    phrases = _SINGLE_POINT_PHRASES if signal["points"] == 1 else {}
+    return phrases.get(signal["rule"], _SIGNAL_PHRASES[signal["rule"]]).format(start=start)
+
+
+@dataclass
+class TargetReview:
+    """One target of a cycle, measured for stages 4 and 5.
+
+    Values are in the KPI's unit (hours, %, counts, score); NaN = no data.
+
+    Attributes
+    ----------
+    target, kpi:
+        The :class:`~csi_lib.targets.Target` and its :class:`~csi_lib.kpis.KPI`.
+    target_value:
+        The absolute value asked for (a relative target resolved on the baseline).
+    baseline_value, action_value, review_value:
+        The KPI over the whole baseline, the action period so far and the
+        review period so far (NaN when the period has not started).
+    series:
+        ``period_start``, ``period_end``, ``value``, ``n``, ``phase``
+        (baseline / action / review) from the baseline start to ``as_of``.
+    chart:
+        The XmR frame of the series (:func:`csi_lib.spc.xmr`) with limits
+        frozen on the baseline periods and the target, or None (too few points).
+    initiatives:
+        ``[{"id", "title", "status"}]`` of the plan's initiatives serving the target.
+    problem:
+        Why the target could not be measured (e.g. a scope value not in the data).
+    compared:
+        The period the verdict is on: ``"review"``; ``"action"`` while only the
+        action period has data (a provisional verdict); None before it.
+        ``met``, ``evidence`` and ``verdict`` compare the baseline with it, and
+        ``compared_value`` is the KPI over it so far.
+    """
+
+    target: Any
+    kpi: Any
+    periods: dict[str, Period | None]
+    freq: str = "month"
+    target_value: float = math.nan
+    baseline_value: float = math.nan
+    baseline_n: int = 0
+    action_value: float = math.nan
+    review_value: float = math.nan
+    review_n: int = 0
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    chart: pd.DataFrame | None = None
+    initiatives: list[dict[str, str]] = field(default_factory=list)
+    problem: str | None = None
+    data: pd.DataFrame | None = field(default=None, repr=False)
+    compared: str | None = "review"
+
+    # ---- labels
+    @property
+    def id(self) -> str:
+        return str(self.target.id)
+
+    @property
+    def label(self) -> str:
+        """KPI label with its scope, e.g. "Median fulfilment time (Laptop)"."""
+        scope = self.target.scope or {}
+        values = [v for val in scope.values() for v in (val if isinstance(val, list) else [val])]
+        return f"{self.kpi.label} ({', '.join(values)})" if values else str(self.kpi.label)
+
+    def fmt(self, value: float) -> str:
+        """``value`` with the KPI's unit (:func:`csi_lib.tables.format_value`)."""
+        return format_value(value, self.kpi.unit, self.kpi.decimals)
+
+    @property
+    def target_text(self) -> str:
+        text = self.fmt(self.target_value)
+        if self.target.kind == "within" and self.target.tolerance is not None:
+            text += f" ± {format_value(self.target.tolerance, self.kpi.unit, self.kpi.decimals)}"
+        return text
+
+    # ---- stage 4
+    @property
+    def gap(self) -> GapClosed:
+        """Share of the gap closed by the value over the action period so far."""
+        return self.gap_closed_by(self.action_value)
+
+    def gap_closed_by(self, value: float) -> GapClosed:
+        """Share of the gap between the baseline value and the target closed by ``value``."""
+        return gap_closed(
+            self.baseline_value,
+            value,
+            kind=self.target.kind,
+            target_value=self.target_value,
+            tolerance=self.target.tolerance,
+        )
+
+    @property
+    def projection(self) -> Projection:
+        action = self.series[self.series["phase"] == "action"] if len(self.series) else None
+        if action is None or action.empty:
+            return Projection("no data", None, math.nan, "the action period has not started")
+        if self.gap.text == "met at the baseline, still met":
+            return Projection("already reached", None, math.nan, "held so far")
+        values = pd.Series(
+            action["value"].to_numpy(), index=pd.DatetimeIndex(action["period_start"])
+        )
+        return projection(
+            values,
+            kind=self.target.kind,
+            target_value=self.target_value,
+            tolerance=self.target.tolerance,
+            freq=self.freq,
+        )
+
+    # ---- stage 5
+    @property
+    def compared_value(self) -> float:
+        """The KPI over the compared period so far (``review_value`` or ``action_value``; NaN)."""
+        return {"review": self.review_value, "action": self.action_value}.get(
+            self.compared or "", math.nan
+        )
+
+    @property
+    def compared_period(self) -> Period | None:
+        """The period the verdict is on (so far), or None before the action period."""
+        return self.periods.get(self.compared) if self.compared else None
+
+    @property
+    def latest_gap(self) -> GapClosed:
+        """Share of the gap closed by the value over the compared period so far."""
+        return self.gap_closed_by(self.compared_value)
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the value over the compared period (the review period; the action period so
+        far before it starts) meets the target; None before the action period starts."""
+        if self.compared_period is None or pd.isna(self.compared_value):
+            return None
+        return target_met(
+            self.target.kind, self.compared_value, self.target_value, self.target.tolerance
+        )
+
+    def signals(self) -> list[dict[str, Any]]:
+        """Special-cause episodes after the baseline: ``rule``, ``start``, ``end``, ``points``, ``variation``."""
+        if self.chart is None or self.chart.empty:
+            return []
+        after = self.chart[self.series["phase"].to_numpy() != "baseline"]
+        out = []
+        for rule in RULES:
+            flagged = after[after[rule]]
+            for variation, part in flagged.groupby("variation", sort=False):
+                out.append(
+                    {
+                        "rule": rule,
+                        "start": part.index.min(),
+                        "end": part.index.max(),
+                        "points": len(part),
+                        "variation": variation,
+                    }
+                )
+        return sorted(out, key=lambda s: (s["start"], list(RULES).index(s["rule"])))
+
+    @property
+    def chart_evidence(self) -> str:
+        """ "improvement", "concern", "change" (KPI without better direction), "none" or "n/a"."""
+        if self.chart is None or self.chart["lower"].isna().all():
+            return "n/a"
+        found = {s["variation"] for s in self.signals()}
+        if {"improvement", "concern"} <= found:
+            latest = max(self.signals(), key=lambda s: s["end"])
+            return latest["variation"]
+        for variation, evidence in (
+            ("improvement", "improvement"),
+            ("concern", "concern"),
+            ("neither", "change"),
+        ):
+            if variation in found:
+                return evidence
+        return "none"
+
+    def signal_phrase(self, variation: str | None = None) -> str:
+        """The most telling post-baseline signal in words ("a sustained shift since September 2025")."""
+        wanted = variation or {"improvement": "improvement", "concern": "concern"}.get(
+            self.chart_evidence, "neither"
+        )
+        candidates = [s for s in self.signals() if s["variation"] == wanted]
+        if not candidates:
+            return ""
+        order = list(_SIGNAL_PHRASES)
+        best = min(candidates, key=lambda s: (order.index(s["rule"]), s["start"]))
+        return _phrase(best, self.freq)
+
+    @functools.cached_property
+    def evidence(self) -> Evidence | None:
+        """The statistical test baseline vs the compared period (None before the action period)."""
+        review, base = self.compared_period, self.periods.get("baseline")
+        if review is None or base is None or self.data is None:
+            return None
+        if self.kpi.func is not None:  # combines populations: no per-request values
+            empty = pd.Series(dtype="float64")
+            return compare(empty, empty, kind="ratio", better=self.kpi.better)
+        return compare(
+            kpi_engine.observations(self.data, base, self.kpi.key),
+            kpi_engine.observations(self.data, review, self.kpi.key),
+            kind=self.kpi.kind,
+            better=self.kpi.better,
+            baseline_days=base.days,
+            review_days=review.days,
+        )
+
+    @property
+    def verdict(self) -> str:
+        if self.compared_period is None:
+            return "review not started"
+        return verdict(self.chart_evidence, _test_evidence(self.evidence))
+
+
+def _value_n(df: pd.DataFrame, period: Period | None, key: str) -> tuple[float, int]:
+    if period is None:
+        return math.nan, 0
+    table = kpi_engine.kpi_table(df, period, kpis=[key])
+    if table.empty:
+        return math.nan, 0
+    n = table["n"].iloc[0]
+    return float(table["value"].iloc[0]), int(0 if pd.isna(n) else n)
+
+
+def _phase(starts: pd.Series, periods: dict[str, Period | None]) -> np.ndarray:
+    phase = np.full(len(starts), "baseline", dtype=object)
+    for name in ("action", "review"):
+        p = periods.get(name)
+        if p is not None:
+            phase[(starts >= p.start).to_numpy()] = name
+    return phase
+
+
+def _assess_target(
+    target: Any,
+    df: pd.DataFrame,
+    periods: dict[str, Period | None],
+    freq: str,
+    plan: Any,
+    compared: str | None = "review",
+) -> TargetReview:
+    kpi = kpi_engine.get_kpi(target.kpi)
+    review = TargetReview(target=target, kpi=kpi, periods=periods, freq=freq, compared=compared)
+    review.initiatives = [
+        {"id": i.id, "title": i.title, "status": i.status}
+        for i in getattr(plan, "initiatives", [])
+        if target.id in i.targets
+    ]
+    try:
+        scoped = kpi_engine.scope_filter(df, target.scope)
+    except CsiError as exc:
+        review.problem = exc.message
+        return review
+    from ..targets import resolve_target_value
+
+    review.data = scoped
+    review.baseline_value, review.baseline_n = _value_n(scoped, periods["baseline"], kpi.key)
+    review.action_value, _ = _value_n(scoped, periods.get("action"), kpi.key)
+    review.review_value, review.review_n = _value_n(scoped, periods.get("review"), kpi.key)
+    review.target_value = resolve_target_value(target, review.baseline_value)
+    end = max(p.end for p in periods.values() if p is not None)
+    series = kpi_engine.kpi_series(
+        scoped, Period(periods["baseline"].start, end), freq=freq, kpis=[kpi.key]
+    ).reset_index(drop=True)
+    series["phase"] = _phase(series["period_start"], periods)
+    review.series = series
+    values = pd.Series(
+        series["value"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(series["period_start"])
+    )
+    base_labels = values.index[series["phase"].to_numpy() == "baseline"]
+    if values[base_labels].notna().sum() >= 2:
+        floor, ceiling = _FLOOR_CEILING.get(kpi.unit, (None, None))
+        review.chart = xmr(
+            values,
+            better=kpi.better,
+            baseline=slice(base_labels[0], base_labels[-1]),
+            target=None if pd.isna(review.target_value) else review.target_value,
+            floor=floor,
+            ceiling=ceiling,
+        )
+    return review
+
+
+# --------------------------------------------------------------------------- per cycle
+
+
+class CycleReview:
+    """Every target of a cycle measured once (series, charts, tests are cached).
+
+    Build it with :func:`assess`; every table function of this module takes
+    either a :class:`~csi_lib.cycle.Cycle` or a ``CycleReview``.
+    """
+
+    def __init__(self, cycle: Any) -> None:
+        self.cycle = cycle
+        self.freq = cycle.config.freq
+        self.status = {name: cycle.status(name) for name in ("baseline", "action", "review")}
+        self.periods: dict[str, Period | None] = {
+            name: (cycle.periods[name] if self.status[name] != "not started" else None)
+            for name in ("baseline", "action", "review")
+        }
+        self.standing = cycle.standing
+        self.phase = self.standing.phase
+        #: the period verdicts are on: the review period, or the action period so far before it
+        self.compared: str | None = next(
+            (n for n in ("review", "action") if self.periods[n] is not None), None
+        )
+        self._targets: dict[str, TargetReview] = {}
+
+    @property
+    def target_ids(self) -> list[str]:
+        return [t.id for t in self.cycle.targets.targets]
+
+    def target(self, target_id: str) -> TargetReview:
+        """The :class:`TargetReview` of one target (computed once)."""
+        if target_id not in self._targets:
+            found = [t for t in self.cycle.targets.targets if t.id == target_id]
+            if not found:
+                from ..errors import ConfigError
+
+                raise ConfigError(
+                    f"the cycle has no target '{target_id}'",
+                    file=str(self.cycle.dir / "targets.yaml"),
+                    hint="known targets: " + ", ".join(self.target_ids),
+                )
+            self._targets[target_id] = _assess_target(
+                found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan, self.compared
+            )
+        return self._targets[target_id]
+
+    def __iter__(self):
+        return (self.target(i) for i in self.target_ids)
+
+    def planned(self, name: str) -> Period:
+        return self.cycle.planned_periods[name]
+
+
+def assess(cycle: Any) -> CycleReview:
+    """Measure every target of ``cycle`` (a :class:`~csi_lib.cycle.Cycle`) for stages 4 to 6.
+
+    Examples
+    --------
+    >>> rv = assess(open_cycle("data/sample-cycle", as_of="2025-11-15"))  # doctest: +SKIP
+    """
+    return cycle if isinstance(cycle, CycleReview) else CycleReview(cycle)
+
+
+def _date(period: Period) -> str:
+    return period.label.split(" to ")[0]

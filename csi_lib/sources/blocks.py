@@ -1,0 +1,251 @@
+"""Big plain CSV files read in blocks, so a load needs about the final frame plus one block."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..schema import (
+    QUARANTINE_COLUMNS,
+    validate,
+    value_columns,
+)
+from .convert import _blank_rows, _clean_text, _convert, _NotStreamable
+from .mapping import Mapping
+from .plan import _check_repeated_columns, _DateStats, _Plan, _plan
+from .readers import _SAMPLE_BYTES, _sniff_delimiter
+
+#: Plain UTF-8 delimited files at least this big are read in blocks, so the memory a load
+#: needs is about the final frame plus one block, whatever the size of the file.
+STREAM_MIN_BYTES = 64 * 2**20
+#: Bytes of text parsed per block when reading in blocks.
+STREAM_BLOCK_BYTES = 32 * 2**20
+
+
+@dataclass
+class _Piece:
+    """One validated piece: kept rows (with their source rows) and quarantined rows."""
+
+    data: pd.DataFrame
+    rows: np.ndarray  # source row of each kept row
+    quarantine: pd.DataFrame
+    collapsed: int
+
+
+def _validate_piece(
+    work: pd.DataFrame,
+    kept: pd.DataFrame,
+    source_rows: pd.Series,
+    work_rows: np.ndarray,
+    plan: _Plan,
+    m: Mapping,
+    label: str,
+    stats: dict[str, _DateStats],
+    now: pd.Timestamp,
+    derived: dict[str, pd.Series] | None = None,
+) -> _Piece:
+    """Convert and validate ``kept`` (rows ``source_rows``); quarantine values come from
+    ``work`` (the mapped text as read, rows ``work_rows``, ascending). ``derived``
+    columns (already typed, one value per row of ``kept``) are taken as they are."""
+    frame, unparseable, outside = _convert(kept, source_rows, plan, m, label, stats)
+    for canon, values in (derived or {}).items():
+        frame[canon] = values.array
+    validated = validate(
+        frame, source=label, unparseable=unparseable, now=now, out_of_range=outside
+    )
+    q = validated.quarantine[list(QUARANTINE_COLUMNS)]
+    positions = np.searchsorted(work_rows, q["source_row"].to_numpy())
+    values = work.iloc[positions].reset_index(drop=True)
+    quarantine = pd.concat([q, value_columns(values)], axis=1)
+    rows = source_rows.to_numpy()
+    if validated.collapsed == 0:
+        data_rows = rows[~np.isin(rows, q["source_row"].to_numpy())]
+    else:  # exact copies collapse into the first: a kept id sits at its first row
+        first = pd.Series(rows, index=frame["request_id"].astype("str").to_numpy())
+        first = first.groupby(level=0).min()
+        data_rows = first.reindex(validated.data["request_id"].astype("str").to_numpy()).to_numpy()
+    return _Piece(
+        validated.data, np.asarray(data_rows, dtype="int64"), quarantine, validated.collapsed
+    )
+
+
+def _concat_canonical(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """Canonical frames of several pieces as one; category columns get the union of
+    categories, sorted as a one-piece load sorts them."""
+    if len(pieces) == 1:
+        return pieces[0]
+    out = {}
+    for col in list(pieces[0].columns):
+        parts = [p.pop(col) for p in pieces]  # each piece's column is freed once joined
+        if isinstance(parts[0].dtype, pd.CategoricalDtype) and col != "outcome":
+            cats = sorted(set().union(*(set(s.cat.categories) for s in parts)))
+            if cats:
+                dtype = next(s.cat.categories.dtype for s in parts if len(s.cat.categories))
+                parts = [s.cat.set_categories(pd.Index(cats, dtype=dtype)) for s in parts]
+        out[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def _stream_delimiter(path: Path, m: Mapping) -> str | None:
+    """The delimiter if ``path`` is read in blocks: a big plain UTF-8 delimited file
+    (not an event log to de-duplicate); else None."""
+    name = path.name.lower()
+    if m.dedupe is not None or m.events is not None or not name.endswith((".csv", ".txt", ".tsv")):
+        return None
+    try:
+        if not path.is_file() or path.stat().st_size < STREAM_MIN_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            sample = fh.read(_SAMPLE_BYTES)
+    except OSError:
+        return None
+    if not sample.strip() or sample.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in sample:
+        return None
+    try:
+        sample[: len(sample) - 4].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    default = "\t" if ".tsv" in name else ","
+    return _sniff_delimiter(sample.decode("utf-8", errors="ignore"), default)
+
+
+def _duplicated_ids(source: str, read: Any, parse: Any, column: str, na: set[str]):
+    """(rows, ids given more than once) of a big file, counted in Arrow block by block."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    convert = pacsv.ConvertOptions(
+        include_columns=[column], column_types={column: pa.string()}, strings_can_be_null=False
+    )
+    missing = pa.array(sorted(na | {""}), type=pa.string())
+    chunks = []
+    rows = 0
+    try:
+        with pacsv.open_csv(
+            source, read_options=read, parse_options=parse, convert_options=convert
+        ) as reader:
+            for batch in reader:
+                ids = pc.utf8_trim_whitespace(batch.column(0))
+                rows += len(ids)
+                chunks.append(ids.filter(pc.invert(pc.is_in(ids, value_set=missing))))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _NotStreamable from exc
+    if not chunks:
+        return rows, pd.Index([], dtype="str")
+    counts = pc.value_counts(pa.chunked_array(chunks, type=pa.string()))
+    dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    return rows, pd.Index(dup.to_pylist(), dtype="str")
+
+
+def _load_in_blocks(
+    source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
+) -> tuple[list[_Piece], _Plan, int, dict[str, _DateStats], int]:
+    """Read a big delimited file block by block (pyarrow's streaming CSV reader).
+
+    Returns the validated pieces, the plan, the rows read, the column statistics and
+    the number of empty rows skipped.
+
+    Two passes: the first reads only the request ids and finds the duplicated ones;
+    the second converts and validates each block, setting aside the rows of duplicated
+    ids, which are validated together at the end (exactly as a one-piece load would).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(block_size=STREAM_BLOCK_BYTES, encoding="utf8")
+    parse = pacsv.ParseOptions(delimiter=sep)
+    try:  # the header only: a small block, and the reader freed at once
+        head = pacsv.open_csv(
+            source, read_options=pacsv.ReadOptions(block_size=1 << 20), parse_options=parse
+        )
+        raw_names = list(head.schema.names)
+        head.close()
+        del head
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise _NotStreamable from exc
+    names = [n.strip().lstrip("\ufeff") for n in raw_names]
+    if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
+        raise _NotStreamable  # a quarantine file loaded again: the whole-file reader restores it
+    plan = _plan(m, names, label, keep)
+    _check_repeated_columns(names, plan, label)
+    if len(set(names)) != len(names):
+        raise _NotStreamable
+    raw_of = dict(zip(names, raw_names, strict=True))
+    used = plan.used()
+    na = set(m.na_values)
+
+    def blocks(columns: list[str]):
+        convert = pacsv.ConvertOptions(
+            include_columns=[raw_of[c] for c in columns],
+            column_types={raw_of[c]: pa.string() for c in columns},
+            null_values=[""],  # else text as written: the quarantine keeps it so
+            strings_can_be_null=True,
+        )
+        try:
+            with pacsv.open_csv(
+                source, read_options=read, parse_options=parse, convert_options=convert
+            ) as reader:
+                for batch in reader:
+                    piece = batch.to_pandas()  # columns in include_columns order
+                    piece.columns = columns
+                    del batch
+                    yield piece, _clean_text(piece, na)
+                    pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _NotStreamable from exc
+
+    pool = pa.default_memory_pool()
+    id_col = plan.columns["request_id"]
+    rows_read, dup_ids = _duplicated_ids(source, read, parse, raw_of[id_col], na)
+    pool.release_unused()
+    if rows_read == 0:
+        raise InputError(
+            "the file has a header row but no data rows",
+            file=source,
+            hint="check the export filter (it may have matched no requests)",
+        )
+
+    stats: dict[str, _DateStats] = {}
+    pieces: list[_Piece] = []
+    aside: list[tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = []
+    offset = blank_rows = 0
+    for values, work in blocks(used):
+        rows = np.arange(offset + 1, offset + len(work) + 1, dtype="int64")
+        offset += len(work)
+        blank = _blank_rows(work)
+        if blank.any():
+            blank_rows += int(blank.sum())
+            work, values, rows = (
+                work[~blank].reset_index(drop=True),
+                values[~blank].reset_index(drop=True),
+                rows[~blank],
+            )
+        dup = work[id_col].isin(dup_ids).to_numpy(dtype=bool) if len(dup_ids) else None
+        if dup is not None and dup.any():
+            aside.append(
+                (values[dup].reset_index(drop=True), work[dup].reset_index(drop=True), rows[dup])
+            )
+            work, values, rows = (
+                work[~dup].reset_index(drop=True),
+                values[~dup].reset_index(drop=True),
+                rows[~dup],
+            )
+        if len(work):
+            pieces.append(
+                _validate_piece(values, work, pd.Series(rows), rows, plan, m, label, stats, now)
+            )
+    if aside:
+        values = pd.concat([v for v, _, _ in aside], ignore_index=True)
+        work = pd.concat([w for _, w, _ in aside], ignore_index=True)
+        rows = np.concatenate([r for _, _, r in aside])
+        pieces.append(
+            _validate_piece(values, work, pd.Series(rows), rows, plan, m, label, stats, now)
+        )
+    return pieces, plan, offset, stats, blank_rows

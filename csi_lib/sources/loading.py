@@ -1,0 +1,337 @@
+"""load_requests: any source to the canonical frame, with the quarantine written beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, CsiError, InputError
+from ..events import EventCounts
+from ..safe import neutralise_csv_frame
+from ..storage import atomic_write, sha256_file
+from .blocks import _concat_canonical, _load_in_blocks, _Piece, _stream_delimiter, _validate_piece
+from .convert import (
+    _blank_rows,
+    _clean_text,
+    _columns_used,
+    _event_warnings,
+    _fold_events,
+    _NotStreamable,
+)
+from .mapping import FUTURE_TOLERANCE, Mapping, load_mapping
+from .plan import (
+    _adjusted_values,
+    _check_repeated_columns,
+    _date_warnings,
+    _DateStats,
+    _dedupe,
+    _plan,
+    _shared_column_warnings,
+)
+from .readers import READERS, ReadOptions, read_table
+from .result import LoadResult
+from .sql import _TABLE_NAME, _read_sql, _scrub, redact_url
+
+
+def _quarantine_file(folder: Path, stem: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("_") or "source"
+    path = folder / f"quarantine-{stem}-{stamp}.csv"
+    n = 2
+    while path.exists():
+        path = folder / f"quarantine-{stem}-{stamp}-{n}.csv"
+        n += 1
+    return path
+
+
+def _source_stem(source: str, query: str | None, is_sql: bool) -> str:
+    if is_sql:
+        q = (query or "").strip()
+        return q if _TABLE_NAME.fullmatch(q) else "sql-query"
+    name = Path(source).name
+    for s in sorted(READERS, key=len, reverse=True):
+        if name.lower().endswith(s):
+            return name[: -len(s)]
+    return Path(source).stem
+
+
+#: A source written ``env:NAME`` is the value of the environment variable ``NAME``: a
+#: database URL with its password then appears in no file, command line or notebook.
+ENV_SOURCE = "env:"
+
+
+def source_from_environment(source: str) -> str:
+    """The data source held by the environment variable named in ``env:NAME``.
+
+    Raises
+    ------
+    ConfigError
+        The variable is not set or empty.
+
+    Examples
+    --------
+    >>> import os; os.environ["CSI_DOCTEST_SOURCE"] = "sqlite:///itsm.db"
+    >>> source_from_environment("env:CSI_DOCTEST_SOURCE")
+    'sqlite:///itsm.db'
+    """
+    name = source.removeprefix(ENV_SOURCE)
+    value = os.environ.get(name, "")
+    if not value:
+        raise ConfigError(
+            f"the environment variable {name} that should hold the data source is not set",
+            file=source,
+            hint=f"set {name} to the file or database URL to read, or give the source itself",
+        )
+    return value
+
+
+def _stored_load(
+    source: str,
+    preset: str | None,
+    mapping: str | Path | Mapping | dict[str, Any] | None,
+    query: str | None,
+    keep: tuple[str, ...],
+    sheet: str | int | None,
+) -> LoadResult | None:
+    """The load a report run stored for its stages (:mod:`csi_lib.runstore`), if it is this one."""
+    import os
+
+    from .. import runstore
+
+    if not os.environ.get(runstore.ENV):
+        return None
+    try:
+        m = load_mapping(preset=preset, mapping=mapping)
+    except CsiError:
+        return None  # the load itself words the error
+    key = runstore.load_key(source, m, query=query, keep=keep, sheet=sheet)
+    return runstore.lookup(key, source, m)
+
+
+def load_requests(
+    source: str | Path,
+    *,
+    preset: str | None = None,
+    mapping: str | Path | Mapping | dict[str, Any] | None = None,
+    query: str | None = None,
+    keep: Iterable[str] = (),
+    quarantine_dir: str | Path | None = None,
+    sheet: str | int | None = None,
+) -> LoadResult:
+    """Load an export (file or SQL) into the canonical frame, quarantining bad rows.
+
+    Parameters
+    ----------
+    source:
+        A file (.csv, .csv.gz, .zip of one CSV, .txt/.tsv, .xlsx, .parquet) or a
+        SQLAlchemy URL (``sqlite:///itsm.db``, ``postgresql://user:pw@host/db``).
+    preset, mapping:
+        A built-in preset name (:func:`list_presets`) or a mapping YAML file; neither
+        means ``generic``.
+    query:
+        For a URL: a SELECT statement or a table name.
+    keep:
+        Further source columns to keep as extra breakdown dimensions (besides the
+        mapping's ``keep``). Every other unmapped column is dropped.
+    quarantine_dir:
+        If given and rows were rejected, they are written to
+        ``quarantine-<source>-<UTC time>.csv`` in this folder (never overwriting).
+    sheet:
+        Workbook sheet name or 0-based number (default: the first).
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    InputError, ConfigError
+        Unreadable, empty or header-only source, a mapped column absent from it,
+        a bad mapping file.
+
+    Examples
+    --------
+    >>> res = load_requests("tests/fixtures/exports/servicenow.csv", preset="servicenow")
+    >>> res.rows_read, res.rows_kept
+    (6, 5)
+    """
+    if isinstance(source, str) and source.startswith(ENV_SOURCE):
+        source = source_from_environment(source)
+    source_str = str(source)
+    is_sql = isinstance(source, str) and "://" in source
+    keep = tuple(keep)
+    stored = _stored_load(source_str, preset, mapping, query, keep, sheet)
+    if stored is not None:  # a report run loaded this very source once already
+        return stored
+    try:
+        return _load(source_str, is_sql, preset, mapping, query, keep, quarantine_dir, sheet)
+    except CsiError as exc:
+        if not is_sql:
+            raise
+        # never let a password reach a message
+        raise type(exc)(
+            _scrub(exc.message, source_str),
+            file=_scrub(str(exc.file), source_str) if exc.file is not None else None,
+            column=exc.column,
+            row=exc.row,
+            hint=_scrub(exc.hint, source_str) if exc.hint else None,
+        ) from None
+
+
+def _load(
+    source: str,
+    is_sql: bool,
+    preset: str | None,
+    mapping: str | Path | Mapping | dict[str, Any] | None,
+    query: str | None,
+    keep: Iterable[str],
+    quarantine_dir: str | Path | None,
+    sheet: str | int | None,
+) -> LoadResult:
+    m = load_mapping(preset=preset, mapping=mapping)
+    keep = tuple(keep)
+    label = redact_url(source)
+    now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
+    warnings: list[str] = []
+    rows_deduplicated = rows_blank = 0
+    folded = None
+    sep = None if is_sql else _stream_delimiter(Path(source), m)
+    pieces: list[_Piece] | None = None
+    if sep is not None:
+        try:
+            pieces, plan, rows_read, stats, rows_blank = _load_in_blocks(
+                source, sep, m, label, keep, now
+            )
+            fingerprint = sha256_file(source)
+        except _NotStreamable:
+            pieces = None  # the whole-file reader gives the exact error or reads it
+    if pieces is None:
+        if is_sql:
+            raw, fingerprint = _read_sql(source, query, [""])
+        else:
+            # text as written (NULL stays NULL): the quarantine keeps it so; it is cleaned below
+            options = ReadOptions(
+                na_values=[""],
+                sheet=sheet,
+                # columnar files: only the mapped columns are read at all
+                select=lambda names: _plan(m, names, label, keep).used(),
+            )
+            table = read_table(source, options)
+            raw, warnings = table.frame, list(table.warnings)
+            fingerprint = sha256_file(source)
+        rows_read = len(raw)
+        try:
+            plan = _plan(m, [str(c) for c in raw.columns], label, keep)
+        except InputError as exc:
+            # e.g. the first sheet of a workbook is a cover sheet: say which sheets there are
+            sheets = [w for w in warnings if " sheets (" in w]
+            if sheets:
+                exc.hint = (f"{exc.hint}. " if exc.hint else "") + f"{sheets[0]} with --sheet"
+                exc.args = (exc.render(),)
+            raise
+
+        _check_repeated_columns([str(c) for c in raw.columns], plan, label)
+        # only the mapped columns go any further (personal and free-text columns stop here);
+        # ``values`` is the text as read, for the quarantine, ``work`` the cleaned text
+        values = raw[plan.used()]
+        del raw
+        work = _clean_text(values, set(m.na_values))
+        work_rows = np.arange(1, rows_read + 1)
+        blank = _blank_rows(work) if plan.event_time is None else None
+        if blank is not None and blank.any():
+            rows_blank = int(blank.sum())
+            work = work[~blank].reset_index(drop=True)
+            values = values[~blank].reset_index(drop=True)
+            work_rows = work_rows[~blank]
+        source_rows = pd.Series(work_rows, dtype="int64")
+        kept = work
+        stats: dict[str, _DateStats] = {}
+        derived = None
+        if plan.order_by is not None:
+            last = _dedupe(work, plan, m)
+            rows_deduplicated = int((~last).sum())
+            kept = work[last].reset_index(drop=True)
+            source_rows = source_rows[last].reset_index(drop=True)
+        elif plan.event_time is not None:
+            folded = _fold_events(work, plan, m, label, stats)
+            rows_deduplicated = rows_read - len(folded.positions) - len(folded.quarantine)
+            kept = work.iloc[folded.positions].reset_index(drop=True)
+            source_rows, derived = folded.source_rows, folded.derived
+        pieces = [
+            _validate_piece(
+                values,
+                kept,
+                source_rows,
+                work_rows,
+                plan,
+                m,
+                label,
+                stats,
+                now,
+                derived,
+            )
+        ]
+        if folded is not None and len(folded.quarantine):
+            pieces[0].quarantine = (
+                pd.concat([pieces[0].quarantine, folded.quarantine], ignore_index=True)
+                .sort_values("source_row", kind="stable")
+                .reset_index(drop=True)
+            )
+    if plan.absent:
+        warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
+    warnings.extend(_event_warnings(plan, m, folded))
+    warnings.extend(_shared_column_warnings(plan, m))
+    warnings.extend(_date_warnings(stats.values(), m))
+
+    rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
+    frames = [p.data for p in pieces]
+    for p in pieces:
+        p.data = None  # type: ignore[assignment]  # the joined frame is the only copy left
+    data = _concat_canonical(frames)
+    del frames
+    if rows is not None:
+        if not (np.diff(rows) > 0).all():  # rows of duplicated ids were validated last
+            data = data.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
+        quarantine = pd.concat([p.quarantine for p in pieces], ignore_index=True)
+        quarantine = quarantine.sort_values("source_row", kind="stable").reset_index(drop=True)
+    else:
+        quarantine = pieces[0].quarantine
+
+    quarantine_path = None
+    if quarantine_dir is not None and len(quarantine):
+        path = _quarantine_file(Path(quarantine_dir), _source_stem(source, query, is_sql))
+        # users open it in a spreadsheet: cells that would run as formulas are neutralised
+        quarantine_path = atomic_write(path, neutralise_csv_frame(quarantine).to_csv(index=False))
+
+    return LoadResult(
+        data=data,
+        quarantine=quarantine,
+        source=label,
+        mapping=m,
+        fingerprint=fingerprint,
+        rows_read=rows_read,
+        rows_kept=len(data),
+        rows_quarantined=len(quarantine),
+        quarantine_path=quarantine_path,
+        warnings=warnings,
+        rows_deduplicated=rows_deduplicated,
+        rows_collapsed=sum(p.collapsed for p in pieces),
+        rows_blank=rows_blank,
+        columns_used=_columns_used(plan, m),
+        events=None
+        if folded is None
+        else EventCounts(
+            events_read=rows_read,
+            requests_formed=folded.counts.requests_formed,
+            requests_quarantined=folded.counts.requests_formed - len(data),
+            events_without_time=folded.counts.events_without_time,
+        ),
+        adjusted_values=_adjusted_values(stats.values()),
+    )

@@ -1,0 +1,324 @@
+"""Which source column feeds which canonical column, and the day/month, outcome and dedupe rules of a mapping."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import ConfigError, InputError
+from ..schema import (
+    COLUMNS,
+    DATE_RANGE_TEXT,
+    REQUIRED_COLUMNS,
+    parse_datetimes,
+)
+from .mapping import Mapping
+
+
+def _missing_column_error(
+    wanted: str, purpose: str, available: list[str], mapping: Mapping, label: str
+) -> InputError:
+    close = difflib.get_close_matches(wanted, available, n=3, cutoff=0.5)
+    if not close:
+        folded = {c.casefold(): c for c in available}
+        close = [folded[c] for c in difflib.get_close_matches(wanted.casefold(), list(folded), n=3)]
+    shown = ", ".join(available[:25]) + (" ..." if len(available) > 25 else "")
+    return InputError(
+        f"the {mapping.label} expects a column '{wanted}' ({purpose}) but the source has "
+        "no such column",
+        file=label,
+        column=wanted,
+        hint=(f"closest columns in the file: {', '.join(close)}. " if close else "")
+        + f"The file's columns are: {shown}. Fix the mapping or choose another preset",
+    )
+
+
+@dataclass
+class _Plan:
+    """Which source column feeds which canonical / kept column."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    outcome: str | None = None
+    sla_met: str | None = None
+    order_by: str | None = None
+    keep: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    event_time: str | None = None
+    event_status: str | None = None
+
+    def used(self) -> list[str]:
+        cols = [*self.columns.values(), self.outcome, self.sla_met, self.order_by, *self.keep]
+        cols += [self.event_time, self.event_status]
+        return list(dict.fromkeys(c for c in cols if c))
+
+
+def _check_repeated_columns(available: list[str], plan: _Plan, label: str) -> None:
+    """A column the mapping reads must appear once in the header (``category,category``)."""
+    for col in plan.used():
+        times = available.count(col)
+        if times > 1:
+            raise InputError(
+                f"the column '{col}' appears {times} times in the header, so it is not clear "
+                "which one to read",
+                file=label,
+                column=col,
+                hint="rename or remove the repeated column in the export, then load it again",
+            )
+
+
+def _shared_column_warnings(plan: _Plan, mapping: Mapping) -> list[str]:
+    """Warnings for a source column mapped to several canonical columns
+    (``closed_at: opened_at``): every duration or flag between them would be meaningless."""
+    readers: dict[str, list[str]] = {}
+    for canon, col in [*plan.columns.items(), ("outcome", plan.outcome), ("sla_met", plan.sla_met)]:
+        if col:
+            readers.setdefault(col, []).append(canon)
+    return [
+        f"the {mapping.label} reads the column '{col}' for {', '.join(canons[:-1])} and "
+        f"{canons[-1]}; each should come from its own column. Check the columns: section"
+        for col, canons in readers.items()
+        # opened_at and closed_at alone have their own warning (_event_warnings)
+        if len(canons) > 1 and set(canons) != {"opened_at", "closed_at"}
+    ]
+
+
+def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str]) -> _Plan:
+    plan = _Plan()
+    lookup = {c.casefold(): c for c in available}
+
+    def find(candidates: str | list[str]) -> str | None:
+        options = [candidates] if isinstance(candidates, str) else list(candidates)
+        for c in options:
+            if c in available:
+                return c
+        for c in options:
+            if c.casefold() in lookup:
+                return lookup[c.casefold()]
+        return None
+
+    def need(name: str, candidates: str | list[str], purpose: str) -> str | None:
+        hit = find(candidates)
+        if hit is None:
+            first = candidates if isinstance(candidates, str) else candidates[0]
+            if name in mapping.optional:
+                plan.absent.append(name if first == name else f"{name} ('{first}')")
+                return None
+            raise _missing_column_error(first, purpose, available, mapping, label)
+        return hit
+
+    specs: dict[str, str | list[str]] = dict(mapping.columns)
+    if mapping.events is not None:  # the case column is the request id
+        specs["request_id"] = mapping.events.case
+        plan.event_time = need("events.time", mapping.events.time, "events.time")
+        plan.event_status = need("events.status", mapping.events.status, "events.status")
+    for req in REQUIRED_COLUMNS:  # a required column not mapped is looked for under its own name
+        if (req == "outcome" and mapping.outcome is not None) or req in mapping.derive:
+            continue
+        specs.setdefault(req, req)
+    for canon, candidates in specs.items():
+        if canon == "outcome":
+            plan.outcome = need(canon, candidates, "outcome")
+            continue
+        if canon == "sla_met":
+            plan.sla_met = need(canon, candidates, "sla_met")
+            continue
+        hit = need(canon, candidates, canon)
+        if hit is not None:
+            plan.columns[canon] = hit
+    if mapping.outcome is not None:
+        plan.outcome = need("outcome", mapping.outcome.column, "outcome")
+    if mapping.sla_met is not None:
+        plan.sla_met = need("sla_met", mapping.sla_met.column, "sla_met")
+    if mapping.dedupe is not None:
+        plan.order_by = need("dedupe.order_by", mapping.dedupe.order_by, "dedupe.order_by")
+    for name in dict.fromkeys([*mapping.keep, *keep]):
+        if name in COLUMNS:
+            if plan.columns.get(name) == name:
+                continue
+            raise ConfigError(
+                f"the kept column '{name}' has the name of a canonical column",
+                file=mapping.path,
+                column=name,
+                hint=f"map it under columns: ({name}: {name}) instead of keep:",
+            )
+        hit = need(name, name, "keep")
+        if hit is not None:
+            plan.keep.append(hit)
+    return plan
+
+
+_NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:\D|$)"
+
+
+@dataclass
+class _DateStats:
+    """One date (or yes/no) column, gathered over the pieces of a source read in blocks."""
+
+    column: str
+    canon: str
+    given: int = 0
+    failed: int = 0
+    example: str | None = None
+    ambiguous: int = 0
+    #: local times in the skipped hour of a DST change (moved forward), and the first one
+    nonexistent: int = 0
+    nonexistent_example: str | None = None
+    #: dates outside the representable range read as missing (optional columns), first one
+    out_of_range: int = 0
+    out_of_range_example: str | None = None
+    #: yes/no values that are neither true nor false: value -> count
+    unrecognised: dict[str, int] = field(default_factory=dict)
+    either: bool = False
+    day_first: tuple[int, str] | None = None  # first (row, value) that can only be day-first
+    month_first: tuple[int, str] | None = None  # first (row, value) that can only be month-first
+
+    def add_order(self, raw: pd.Series, source_rows: pd.Series) -> None:
+        """Note which numeric dates (``dd/mm/yyyy`` or ``mm/dd/yyyy``) only one order can read."""
+        from ..schema import _as_text, _matches
+
+        text = _as_text(raw)
+        hit = _matches(text, _NUMERIC_DATE)
+        if not hit.any():
+            return
+        parts = text[hit].str.extract(_NUMERIC_DATE).astype("int64")
+        first, second = parts[0], parts[1]
+        self.either = self.either or bool(
+            ((first <= 12) & (second <= 12) & (first != second)).any()
+        )
+        for attr, only in (
+            ("day_first", (first > 12) & (second <= 12)),
+            ("month_first", (second > 12) & (first <= 12)),
+        ):
+            if getattr(self, attr) is None and only.any():
+                pos = only[only].index[0]
+                setattr(self, attr, (int(source_rows.iloc[pos]), str(raw.iloc[pos])))
+
+
+def _check_day_month_order(stats: _DateStats, mapping: Mapping, label: str) -> None:
+    """Refuse a date column that would be read day-first for some values and month-first for others.
+
+    Without a ``datetime_format``, ``01/02/2025`` is read as the mapping's ``dayfirst``
+    says, but ``13/02/2025`` can only be day-first (and ``02/13/2025`` only month-first),
+    and the parser silently swaps day and month for those values: one column would mix
+    both readings. This raises an :class:`InputError` naming the first row that
+    contradicts the mapping's order.
+    """
+    if mapping.datetime_format:
+        return
+    contradicts = stats.month_first if mapping.dayfirst else stats.day_first
+    if contradicts is None:
+        return
+    mixed = stats.day_first is not None and stats.month_first is not None
+    if not mixed and not stats.either:
+        return  # every value is unambiguous and read the one way it can be
+    row, value = contradicts
+    column = stats.column
+    if mixed:
+        message = (
+            f"the dates of '{column}' mix day-first and month-first values "
+            f"(e.g. '{value}'), so none of them can be trusted"
+        )
+        hint = "export the dates in one format (ISO 8601, YYYY-MM-DD, is safest)"
+    else:
+        order = "month-first" if mapping.dayfirst else "day-first"
+        other = "day-first" if mapping.dayfirst else "month-first"
+        message = (
+            f"'{value}' can only be a {order} date, but the {mapping.label} reads dates "
+            f"{other}, so values such as 01/02 would be read the other way"
+        )
+        hint = (
+            f"set dayfirst: {str(not mapping.dayfirst).lower()} (or a datetime_format such as "
+            f"'{'%d/%m/%Y %H:%M' if not mapping.dayfirst else '%m/%d/%Y %H:%M'}') in your "
+            "mapping file (copy a preset from csi_lib/presets to start one)"
+        )
+    raise InputError(message, file=label, column=column, row=row, hint=hint)
+
+
+def _adjusted_values(stats: Iterable[_DateStats]) -> dict[str, int]:
+    """Values kept or read as missing with a warning, counted by what happened to them."""
+    out: dict[str, int] = {}
+    for st in stats:
+        if st.out_of_range:
+            out[f"{st.canon} out of range, read as missing"] = st.out_of_range
+        if st.nonexistent:
+            out[f"{st.canon} in a skipped daylight-saving hour, moved forward"] = st.nonexistent
+        if st.unrecognised:
+            out[f"{st.canon} not recognised, read as unknown"] = sum(st.unrecognised.values())
+    return out
+
+
+def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
+    out = []
+    for st in stats:
+        if st.unrecognised:
+            shown = ", ".join(
+                f"'{v}' ({n:,})"
+                for v, n in sorted(st.unrecognised.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+            )
+            out.append(
+                f"{sum(st.unrecognised.values()):,} value(s) of '{st.column}' ({st.canon}) are "
+                f"neither true nor false: {shown}; they are read as unknown. List them under "
+                f"sla_met: true_values / false_values in the {mapping.label}"
+            )
+            continue
+        if st.out_of_range:
+            out.append(
+                f"{st.out_of_range:,} value(s) of '{st.column}' ({st.canon}) are dates outside "
+                f"{DATE_RANGE_TEXT} (e.g. '{st.out_of_range_example}'); they are read as "
+                "missing (an export's 9999-12-31 usually means 'never')"
+            )
+        if st.nonexistent:
+            out.append(
+                f"{st.nonexistent:,} value(s) of '{st.column}' (e.g. '{st.nonexistent_example}') "
+                f"fall in the hour skipped by a daylight-saving change in {mapping.timezone}, so "
+                "that local time never existed; they were moved forward to the end of the gap. "
+                "Check the mapping's timezone"
+            )
+        if st.given and st.failed / st.given > 0.5:
+            out.append(
+                f"{st.failed:,} of {st.given:,} values of '{st.column}' ({st.canon}) could not "
+                f"be read as dates (e.g. '{st.example}'); check datetime_format "
+                f"({mapping.datetime_format or 'inferred'}) and dayfirst in the {mapping.label}"
+            )
+        if st.ambiguous:
+            out.append(
+                f"{st.ambiguous} value(s) of '{st.column}' fall in the repeated hour "
+                f"of a daylight-saving change in {mapping.timezone} and cannot be placed; their "
+                "rows are quarantined as unparseable"
+            )
+    return out
+
+
+def _dedupe(work: pd.DataFrame, plan: _Plan, mapping: Mapping) -> pd.Series:
+    """Mask of the rows to keep: the last row of each request after a stable sort."""
+    order = parse_datetimes(
+        work[plan.order_by],
+        fmt=mapping.datetime_format,
+        dayfirst=mapping.dayfirst,
+        tz=mapping.timezone,
+    ).values
+    ids = work[plan.columns["request_id"]]
+    ranked = pd.DataFrame({"t": order.to_numpy(), "id": ids.to_numpy()})
+    ranked = ranked.sort_values("t", kind="stable", na_position="first")
+    last = ~ranked["id"].duplicated(keep="last") | ranked["id"].isna()
+    return last.sort_index().set_axis(work.index)
+
+
+def _outcomes(raw: pd.Series, mapping: Mapping) -> pd.Series:
+    spec = mapping.outcome
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # map the categories, then take the codes
+        cats = pd.Series([*raw.cat.categories.astype("str"), None], dtype="str")
+        mapped = _outcomes(cats, mapping).to_numpy(dtype=object)
+        return pd.Series(mapped[raw.cat.codes.to_numpy()], index=raw.index, dtype="str")
+    text = raw.astype("str").str.strip()
+    text = text.mask(text == "")
+    if spec is None:
+        return text
+    lut = {v.strip().lower(): canon for canon, vals in spec.values.items() for v in vals}
+    mapped = text.str.lower().map(lut)
+    if spec.default is not None:
+        return mapped.fillna(spec.default)
+    return mapped.fillna(text)

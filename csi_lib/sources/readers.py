@@ -1,0 +1,502 @@
+"""Readers of files, in a registry keyed by suffix: delimited text (CSV, TSV, gz, zip), Excel and Parquet."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import difflib
+import gzip
+import io
+import re
+import warnings as pywarnings
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import CsiError, InputError
+from ..safe import restore_cell
+from ..schema import (
+    QUARANTINE_COLUMNS,
+)
+from .mapping import DEFAULT_NA_VALUES
+
+# --------------------------------------------------------------------------------------
+# Readers (registry keyed by file suffix)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReadOptions:
+    """What a reader needs to know: missing-value spellings and, for workbooks, the sheet."""
+
+    na_values: list[str] = field(default_factory=lambda: list(DEFAULT_NA_VALUES))
+    sheet: str | int | None = None
+    #: Columnar formats (Parquet, Arrow/Feather): given the file's column names (stripped),
+    #: the ones to read; None reads them all. Text formats read every column.
+    select: Callable[[list[str]], list[str]] | None = None
+
+
+@dataclass
+class RawTable:
+    """A source table read as text (``str`` columns, NaN for missing), plus warnings."""
+
+    frame: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+Reader = Callable[[Path, ReadOptions], RawTable]
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
+    """Register a reader for file suffixes (lower case, with the dot: ``".csv.gz"``)."""
+
+    def deco(func: Reader) -> Reader:
+        for s in suffixes:
+            READERS[s.lower()] = func
+        return func
+
+    return deco
+
+
+_SAMPLE_BYTES = 1 << 16
+_DELIMITERS = ",;\t|"
+
+
+def _zip_member(zf: zipfile.ZipFile, path: Path) -> str:
+    """The one data file of a zip archive: folder entries, macOS metadata (``__MACOSX/``)
+    and hidden files (``.DS_Store``) are skipped."""
+    members = [
+        m
+        for m in zf.namelist()
+        if not m.endswith("/")
+        and not m.startswith("__MACOSX/")
+        and not m.rsplit("/", 1)[-1].startswith(".")
+    ]
+    if len(members) != 1:
+        raise InputError(
+            f"the zip archive holds {len(members)} files ({', '.join(members[:5])})",
+            file=str(path),
+            hint="a zip must contain exactly one CSV file",
+        )
+    return members[0]
+
+
+@contextlib.contextmanager
+def _text_source(path: Path) -> Iterator[Any]:
+    """What the CSV parser reads: the path, or the open data file of a zip archive."""
+    if not path.name.lower().endswith(".zip"):
+        yield path
+        return
+    with zipfile.ZipFile(path) as zf, zf.open(_zip_member(zf, path)) as fh:
+        yield fh
+
+
+def _head_bytes(path: Path) -> bytes:
+    """The first bytes of the (decompressed) text."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                return fh.read(_SAMPLE_BYTES)
+        with _text_source(path) as source:
+            if isinstance(source, Path):
+                with open(source, "rb") as fh:
+                    return fh.read(_SAMPLE_BYTES)
+            return source.read(_SAMPLE_BYTES)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(
+            f"it cannot be read ({exc})",
+            file=str(path),
+            hint="check that the file is complete and that its suffix matches its format",
+        ) from None
+
+
+def _header_cells(sample: bytes, encoding: str, sep: str) -> list[Any] | None:
+    """The header row of delimited text as written (first non-blank row of ``sample``)."""
+    text = sample.decode(encoding, errors="ignore")
+    for row in csv.reader(io.StringIO(text), delimiter=sep):
+        if any(cell.strip() for cell in row):
+            return list(row)
+    return None
+
+
+def _sniff_delimiter(text: str, default: str) -> str:
+    """The candidate delimiter occurring most in the header line (ties: ``default``)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts.values())
+    if best == 0 or counts.get(default, 0) == best:
+        if best == 0:
+            try:
+                return csv.Sniffer().sniff(text[:4096], delimiters=_DELIMITERS).delimiter
+            except csv.Error:
+                return default
+        return default
+    return max(counts, key=lambda d: counts[d])
+
+
+def _unmangle(frame: pd.DataFrame, header: list[Any] | None) -> None:
+    """Give back header names that pandas made unique (a second 'category' becomes
+    'category.1'), so that a mapping reading a repeated column can be told so."""
+    names = [str(c) for c in frame.columns]
+    if not header or len(header) != len(names):
+        return
+    frame.columns = [
+        str(h) if isinstance(h, str) and n != h and re.fullmatch(re.escape(h) + r"\.\d+", n) else n
+        for h, n in zip(header, names, strict=True)
+    ]
+
+
+def _mangled(frame: pd.DataFrame) -> bool:
+    """Whether pandas may have renamed a repeated header name ('x' and 'x.1')."""
+    names = {str(c) for c in frame.columns}
+    return any(re.sub(r"\.\d+$", "", n) in names for n in names if re.search(r"\.\d+$", n))
+
+
+def _not_text(path: Path, sample: bytes) -> InputError:
+    kind = "a zip or Excel file" if sample.startswith(b"PK\x03\x04") else "binary data"
+    return InputError(
+        f"it is not a text file (it looks like {kind})",
+        file=str(path),
+        hint="export the data as CSV, or give the file the suffix of its real format "
+        "(.xlsx, .parquet, .zip)",
+    )
+
+
+@register_reader(".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz", ".gz", ".zip", ".csv.zip")
+def read_delimited(path: Path, options: ReadOptions) -> RawTable:
+    """Read delimited text (plain, gzip or a zip of one file); delimiter sniffed.
+
+    Encoding: UTF-8 (with or without BOM); otherwise Windows-1252, then Latin-1,
+    with a warning. UTF-16 with a BOM is accepted.
+    """
+    warnings: list[str] = []
+    sample = _head_bytes(path)
+    if not sample.strip():
+        raise InputError(
+            "the file is empty", file=str(path), hint="export the data again, with a header row"
+        )
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    elif b"\x00" in sample:
+        raise _not_text(path, sample)
+    else:
+        try:
+            sample[: len(sample) - 4].decode("utf-8")
+            encodings = ["utf-8-sig", "cp1252", "latin-1"]
+        except UnicodeDecodeError:
+            encodings = ["cp1252", "latin-1"]
+    default = "\t" if ".tsv" in path.name.lower() else ","
+    sep = _sniff_delimiter(sample.decode(encodings[0], errors="ignore"), default)
+    csv_options = {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": options.na_values,
+        "compression": "infer",
+    }
+    if encodings[0] == "utf-8-sig":
+        # fast path: the multi-threaded Arrow parser; anything it cannot handle (odd quoting,
+        # line breaks inside fields, invalid UTF-8) is read again by the C parser below
+        try:
+            with _text_source(path) as source:
+                frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8", **csv_options)
+            if _mangled(frame):
+                _unmangle(frame, _header_cells(sample, "utf-8-sig", sep))
+            return RawTable(frame, warnings)
+        except Exception:  # noqa: BLE001 - fall back to the slower, more forgiving parser
+            pass
+    for i, encoding in enumerate(encodings):
+        try:
+            with pywarnings.catch_warnings():
+                # every data row longer than the header: pandas would silently use the first
+                # column as the index (index_col=False stops that) or drop the extra fields
+                pywarnings.simplefilter("error", pd.errors.ParserWarning)
+                with _text_source(path) as source:
+                    frame = pd.read_csv(source, encoding=encoding, index_col=False, **csv_options)
+        except pd.errors.ParserWarning:
+            raise InputError(
+                f"the data rows have more fields than the header row (delimiter {sep!r})",
+                file=str(path),
+                row=1,
+                hint="add the missing column names to the header, or remove the extra "
+                "fields (a cell holding the delimiter must be quoted)",
+            ) from None
+        except UnicodeDecodeError:
+            if i == len(encodings) - 1:
+                raise
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError(
+                "the file is empty", file=str(path), hint="export the data again, with a header row"
+            ) from None
+        except pd.errors.ParserError as exc:
+            detail = " ".join(str(exc).split())
+            line = re.search(r"line (\d+)", detail)
+            # "EOF inside string starting at row N": N counts the header as row 0
+            quote = re.search(r"starting at row (\d+)", detail)
+            raise InputError(
+                f"it cannot be parsed as delimited text with delimiter {sep!r} ({detail})",
+                file=str(path),
+                row=int(line.group(1)) - 1 if line else int(quote.group(1)) if quote else None,
+                hint="check the quotes on that line; every row needs as many fields as the header",
+            ) from None
+        except ValueError as exc:  # e.g. a zip with several files
+            raise InputError(f"it cannot be read ({exc})", file=str(path)) from None
+        if _mangled(frame):
+            _unmangle(frame, _header_cells(sample, encoding, sep))
+        if encoding not in ("utf-8-sig", "utf-16"):
+            warnings.append(
+                f"'{path.name}' is not UTF-8; it was read as {encoding}. Check accented "
+                "characters, or export the file as UTF-8"
+            )
+        return RawTable(frame, warnings)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@register_reader(".xlsx", ".xlsm", ".xls")
+def read_excel(path: Path, options: ReadOptions) -> RawTable:
+    """Read one sheet of a workbook (``options.sheet``; else the first, with a warning
+    if there are several)."""
+    warnings: list[str] = []
+    try:
+        book = pd.ExcelFile(path)
+    except ImportError:
+        raise InputError(
+            "old .xls workbooks need the xlrd package, which is not installed",
+            file=str(path),
+            hint="save the workbook as .xlsx (or CSV) and load that",
+        ) from None
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
+        raise InputError(
+            f"it is not a readable Excel workbook ({exc})",
+            file=str(path),
+            hint="open it in Excel and save it again as .xlsx, or export CSV",
+        ) from None
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        if options.sheet is None:
+            sheet: str | int = names[0]
+            if len(names) > 1:
+                warnings.append(
+                    f"'{path.name}' has {len(names)} sheets ({', '.join(names)}); the first, "
+                    f"'{names[0]}', was read. Name the sheet to read another"
+                )
+        elif isinstance(options.sheet, int):
+            if not 0 <= options.sheet < len(names):
+                raise InputError(
+                    f"there is no sheet number {options.sheet}; the workbook has {len(names)}",
+                    file=str(path),
+                    hint=f"sheets: {', '.join(names)}",
+                )
+            sheet = options.sheet
+        elif options.sheet not in names and str(options.sheet).isdigit():
+            return read_excel(path, ReadOptions(options.na_values, int(options.sheet)))
+        else:
+            if options.sheet not in names:
+                close = difflib.get_close_matches(options.sheet, names, n=1)
+                raise InputError(
+                    f"there is no sheet named '{options.sheet}'",
+                    file=str(path),
+                    hint=(f"did you mean '{close[0]}'? " if close else "")
+                    + f"The sheets are: {', '.join(names)}",
+                )
+            sheet = options.sheet
+        frame = pd.read_excel(
+            book, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=options.na_values
+        )
+        if _mangled(frame):
+            header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=str)
+            _unmangle(frame, header.iloc[0].tolist() if len(header) else None)
+    if frame.columns.size == 0:
+        raise InputError(
+            f"the sheet '{sheet}' is empty", file=str(path), hint="choose the sheet with the data"
+        )
+    return RawTable(frame, warnings)
+
+
+def _frame_as_text(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
+    """Typed columns (SQL) as text; timezone-aware or naive datetimes kept as they are."""
+    na = list(na_values)
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[str(col)] = s
+            continue
+        missing = s.isna()
+        if pd.api.types.is_float_dtype(s.dtype) and (s[~missing] % 1 == 0).all():
+            s = s.astype("Int64")  # whole numbers as "1", as a CSV or a workbook gives them
+        s = s.astype("str").mask(missing)
+        out[str(col)] = s.mask(s.isin(na)) if na else s
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _is_typed(dtype: Any) -> bool:
+    """A column the loader takes with its own type: datetimes, booleans, numbers, categories."""
+    return (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_object_dtype(dtype))
+    )
+
+
+def _frame_typed(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
+    """A columnar file's frame: typed columns kept (see :func:`_is_typed`), others as text."""
+    na = list(na_values)
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():
+            s = s.astype("Int64")  # whole numbers (an id, a count) as in the other readers
+        elif not _is_typed(s.dtype):
+            s = s.astype("str")
+            s = s.mask(s.isin(na)) if na else s
+        out[str(col)] = s
+    return pd.DataFrame(out, index=frame.index)
+
+
+#: Arrow types read as pandas' nullable types (a missing value does not turn them into
+#: object or float columns).
+_NULLABLE: dict[Any, Any] = {}
+
+
+def _nullable_types() -> dict[Any, Any]:
+    import pyarrow as pa
+
+    if not _NULLABLE:
+        _NULLABLE[pa.bool_()] = pd.BooleanDtype()
+        for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"):
+            _NULLABLE[getattr(pa, name)()] = pd.Int64Dtype()
+    return _NULLABLE
+
+
+def _columns_to_read(names: list[str], options: ReadOptions) -> list[str] | None:
+    """The raw column names of a columnar file to read (None: all of them)."""
+    if options.select is None:
+        return None
+    clean = [str(n).strip().lstrip("\ufeff") for n in names]
+    if len(set(clean)) != len(clean):
+        return None  # names that differ only by spaces: read all, the loader words the error
+    raw_of = dict(zip(clean, names, strict=True))
+    return [raw_of[c] for c in options.select(clean)]
+
+
+def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
+    """Parquet or Arrow IPC (Feather v2) with pyarrow: only the selected columns, with their
+    types (timestamps stay timestamps, numbers stay numbers, dictionary columns become
+    categories); text columns stay text for the mapping's rules."""
+    import pyarrow as pa
+
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            table = pq.read_table(path, columns=_columns_to_read(names, options))
+        else:
+            import pyarrow.feather as feather
+
+            try:
+                names = feather.read_table(path, memory_map=True).schema.names
+            except pa.ArrowInvalid:
+                names = []
+            table = feather.read_table(
+                path, columns=_columns_to_read(names, options), memory_map=True
+            )
+        # nullable booleans and integers stay booleans and integers (not object / float)
+        frame = table.to_pandas(types_mapper=_nullable_types().get)
+        del table
+    except CsiError:
+        raise
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        what = "Parquet" if kind == "parquet" else "Arrow (Feather)"
+        raise InputError(
+            f"it is not a readable {what} file ({type(exc).__name__}: {exc})",
+            file=str(path),
+            hint=f"check that the file is complete and really {what}",
+        ) from None
+    return RawTable(_frame_typed(frame, options.na_values))
+
+
+@register_reader(".parquet", ".pq")
+def read_parquet(path: Path, options: ReadOptions) -> RawTable:
+    """Read a Parquet file with its column types (see :func:`_read_columnar`)."""
+    return _read_columnar(path, options, "parquet")
+
+
+@register_reader(".feather", ".arrow", ".ipc")
+def read_arrow(path: Path, options: ReadOptions) -> RawTable:
+    """Read an Arrow IPC file (Feather v2), memory-mapped, with its column types."""
+    return _read_columnar(path, options, "arrow")
+
+
+def _reader_for(path: Path) -> Reader:
+    suffixes = [s.lower() for s in path.suffixes]
+    for n in (2, 1):
+        key = "".join(suffixes[-n:])
+        if len(suffixes) >= n and key in READERS:
+            return READERS[key]
+    raise InputError(
+        f"files with the suffix '{path.suffix or '(none)'}' cannot be read",
+        file=str(path),
+        hint=f"supported: {', '.join(sorted(READERS))}, or a SQLAlchemy URL with a query",
+    )
+
+
+def _from_quarantine(frame: pd.DataFrame) -> pd.DataFrame:
+    """A quarantine file (fixed by hand) read again: the rows as they were read from the
+    source. The leading ``source_row, request_id, column, reason`` are set aside, a source
+    column renamed ``<name> (source)`` gets its name back, and the quote that kept a
+    formula-like cell from running in a spreadsheet is taken off (see :mod:`csi_lib.safe`)."""
+    out = frame.iloc[:, len(QUARANTINE_COLUMNS) :]
+    names = [restore_cell(str(c)) for c in out.columns]
+    names = [
+        n.removesuffix(" (source)") if n.removesuffix(" (source)") in QUARANTINE_COLUMNS else n
+        for n in names
+    ]
+    columns = []
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if pd.api.types.is_string_dtype(s.dtype):
+            s = s.map(restore_cell, na_action="ignore")
+        columns.append(s.rename(names[i]))
+    return pd.concat(columns, axis=1)
+
+
+def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable:
+    """Read a file with the reader registered for its suffix (all columns as text).
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown suffix, not text, empty, or header only.
+    """
+    path = Path(path)
+    if not path.exists():
+        siblings = [p.name for p in path.parent.glob("*")] if path.parent.is_dir() else []
+        close = difflib.get_close_matches(path.name, siblings, n=3)
+        raise InputError(
+            "the file does not exist",
+            file=str(path),
+            hint=f"did you mean {', '.join(close)}?" if close else "check the path",
+        )
+    if path.is_dir():
+        raise InputError("it is a folder, not a file", file=str(path), hint="give the export file")
+    table = _reader_for(path)(path, options or ReadOptions())
+    table.frame.columns = [str(c).strip().lstrip("\ufeff") for c in table.frame.columns]
+    if list(table.frame.columns[: len(QUARANTINE_COLUMNS)]) == list(QUARANTINE_COLUMNS):
+        table.frame = _from_quarantine(table.frame)
+    if len(table.frame) == 0:
+        raise InputError(
+            "the file has a header row but no data rows",
+            file=str(path),
+            hint="check the export filter (it may have matched no requests)",
+        )
+    return table
