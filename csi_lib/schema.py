@@ -418,6 +418,25 @@ def validate(
     >>> len(v.data), v.quarantine["reason"].tolist()
     (1, ['closed outcome without closed_at'])
     """
+    _require_columns(df, source)
+    original = df.reset_index(drop=True)
+    rows = (
+        original["source_row"].astype("int64")
+        if "source_row" in original.columns
+        else pd.Series(np.arange(1, len(original) + 1), dtype="int64")
+    )
+    given = original.drop(columns=["source_row"], errors="ignore")
+    checks: list[tuple[pd.Series, str, str]] = []
+    out: dict[str, pd.Series] = {}
+    ids = _check_ids(given, out, checks)
+    _check_dates(given, out, checks, unparseable, out_of_range, now)
+    _check_numbers(given, out, checks)
+    frame = pd.DataFrame(out)[[c.name for c in CANONICAL_COLUMNS] + _extras(given)]
+    collapsed = _check_duplicates(frame, ids, checks)
+    return _split(frame, given, rows, ids, checks, collapsed)
+
+
+def _require_columns(df: pd.DataFrame, source: str) -> None:
     missing_required = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing_required:
         raise InputError(
@@ -426,25 +445,35 @@ def validate(
             column=missing_required[0],
             hint="map them in the mapping file (columns: / outcome:) or rename them in the export",
         )
-    original = df.reset_index(drop=True)
-    n = len(original)
-    rows = (
-        original["source_row"].astype("int64")
-        if "source_row" in original.columns
-        else pd.Series(np.arange(1, n + 1), dtype="int64")
-    )
-    given = original.drop(columns=["source_row"], errors="ignore")
-    unparseable = {k: v.reset_index(drop=True) for k, v in (unparseable or {}).items()}
-    false = pd.Series(False, index=given.index)
-    checks: list[tuple[pd.Series, str, str]] = []
 
-    out: dict[str, pd.Series] = {}
+
+def _extras(given: pd.DataFrame) -> list[str]:
+    return [c for c in given.columns if c not in COLUMNS]
+
+
+def _check_ids(
+    given: pd.DataFrame, out: dict[str, pd.Series], checks: list[tuple[pd.Series, str, str]]
+) -> pd.Series:
+    """The request ids as text; a missing id is a reason."""
     # an id read as a number ("123.0" in a CSV, 1.0 in Parquet) is the same id as "123"
     ids = _as_text(given["request_id"]).str.replace(_INTEGRAL_FLOAT, r"\1", regex=True)
     ids = ids.astype("string")
     out["request_id"] = ids
     checks.append((ids.isna(), "request_id", REASON_MISSING_ID))
+    return ids
 
+
+def _check_dates(
+    given: pd.DataFrame,
+    out: dict[str, pd.Series],
+    checks: list[tuple[pd.Series, str, str]],
+    unparseable: dict[str, pd.Series] | None,
+    out_of_range: dict[str, pd.Series] | None,
+    now: pd.Timestamp | None,
+) -> None:
+    """Timestamps parsed, then the outcome and the rules that tie it to closed_at."""
+    false = pd.Series(False, index=given.index)
+    unparseable = {k: v.reset_index(drop=True) for k, v in (unparseable or {}).items()}
     out_of_range = {k: v.reset_index(drop=True) for k, v in (out_of_range or {}).items()}
     for col in DATETIME_COLUMNS:
         if col not in given.columns:
@@ -470,25 +499,20 @@ def validate(
     closed_at = out["closed_at"]
     closed_outside = out_of_range.get("closed_at", false)
     closed_missing = closed_at.isna() & ~unparseable.get("closed_at", false) & ~closed_outside
-    checks.append(
-        (
-            outcome.isin(CLOSED_OUTCOMES) & closed_outside,
-            "closed_at",
-            f"closed_at {REASON_OUT_OF_RANGE}",
-        )
-    )
-    checks.append(
-        (
-            outcome.isin(CLOSED_OUTCOMES) & closed_missing,
-            "closed_at",
-            REASON_CLOSED_WITHOUT_CLOSED_AT,
-        )
-    )
+    is_closed = outcome.isin(CLOSED_OUTCOMES)
+    checks.append((is_closed & closed_outside, "closed_at", f"closed_at {REASON_OUT_OF_RANGE}"))
+    checks.append((is_closed & closed_missing, "closed_at", REASON_CLOSED_WITHOUT_CLOSED_AT))
     checks.append(
         ((outcome == "open") & closed_at.notna(), "closed_at", REASON_OPEN_WITH_CLOSED_AT)
     )
     checks.append((closed_at < out["opened_at"], "closed_at", REASON_CLOSED_BEFORE_OPENED))
 
+
+def _check_numbers(
+    given: pd.DataFrame, out: dict[str, pd.Series], checks: list[tuple[pd.Series, str, str]]
+) -> None:
+    """Dimensions, sla_met (given or derived), csat and reopen_count, and kept extra columns."""
+    outcome = out["outcome"]
     for col in DIMENSION_COLUMNS:
         out[col] = (
             _category(given[col])
@@ -519,13 +543,15 @@ def validate(
     else:
         out["reopen_count"] = pd.Series(pd.NA, index=given.index, dtype="Int64")
 
-    extras = [c for c in given.columns if c not in COLUMNS]
-    for col in extras:
+    for col in _extras(given):
         out[col] = _category(given[col])
-    frame = pd.DataFrame(out)[[c.name for c in CANONICAL_COLUMNS] + extras]
 
-    # duplicates: exact copies collapse to the first; ids whose rows differ are all quarantined
-    collapsed = pd.Series(False, index=given.index)
+
+def _check_duplicates(
+    frame: pd.DataFrame, ids: pd.Series, checks: list[tuple[pd.Series, str, str]]
+) -> pd.Series:
+    """Exact copies collapse to the first (returned mask); ids whose rows differ are all a reason."""
+    collapsed = pd.Series(False, index=frame.index)
     id_dup = ids.notna() & ids.duplicated(keep=False)
     if id_dup.any():
         sub = frame[id_dup].astype("string")
@@ -533,9 +559,20 @@ def validate(
         remaining = ids[~collapsed]
         dup = remaining.notna() & remaining.duplicated(keep=False)
         checks.append(
-            (dup.reindex(given.index, fill_value=False), "request_id", REASON_DUPLICATE_ID)
+            (dup.reindex(frame.index, fill_value=False), "request_id", REASON_DUPLICATE_ID)
         )
+    return collapsed
 
+
+def _split(
+    frame: pd.DataFrame,
+    given: pd.DataFrame,
+    rows: pd.Series,
+    ids: pd.Series,
+    checks: list[tuple[pd.Series, str, str]],
+    collapsed: pd.Series,
+) -> Validated:
+    """Kept rows (typed canonical frame) and the quarantine (source row, id, reasons, values)."""
     bad = pd.Series(False, index=given.index)
     for mask, _, _ in checks:
         bad |= mask.fillna(False).astype(bool)
