@@ -234,14 +234,14 @@ def test_stages_read_the_stored_load_not_the_export(stored, monkeypatch, tmp_pat
     from csi_lib import sources
 
     src, result, _ = stored
-    real = sources._load
+    real = sources.loading._load
     calls: list[str] = []
 
     def counting(source, *args, **kwargs):
         calls.append(source)
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(sources, "_load", counting)
+    monkeypatch.setattr(sources.loading, "_load", counting)
     again = load_requests(src, preset="generic", quarantine_dir=tmp_path / "q2")
     assert calls == []
     pd.testing.assert_frame_equal(again.data, result.data)
