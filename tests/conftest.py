@@ -73,3 +73,20 @@ def ten_requests() -> pd.DataFrame:
 def jan_2025() -> Period:
     """January 2025: [2025-01-01, 2025-02-01) UTC."""
     return Period.from_dates("2025-01-01", "2025-01-31")
+
+
+@pytest.fixture
+def load_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources loaded from now on: every call of the loader behind ``load_requests``
+    (a stored or cached load is no call), in order."""
+    from csi_lib.sources import loading
+
+    real = loading._load
+    calls: list[str] = []
+
+    def counting(source, *args, **kwargs):
+        calls.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "_load", counting)
+    return calls

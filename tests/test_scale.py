@@ -228,20 +228,11 @@ def test_stored_load_round_trips(stored):
     assert result.rows_quarantined == 1
 
 
-def test_stages_read_the_stored_load_not_the_export(stored, monkeypatch, tmp_path):
+def test_stages_read_the_stored_load_not_the_export(stored, load_calls, tmp_path):
     """With CSI_RUN_DATA set, a load of the same source and mapping reads the stored frame
     (and writes no second quarantine file); any other load, or a changed file, loads."""
-    from csi_lib import sources
-
     src, result, _ = stored
-    real = sources.loading._load
-    calls: list[str] = []
-
-    def counting(source, *args, **kwargs):
-        calls.append(source)
-        return real(source, *args, **kwargs)
-
-    monkeypatch.setattr(sources.loading, "_load", counting)
+    calls = load_calls
     again = load_requests(src, preset="generic", quarantine_dir=tmp_path / "q2")
     assert calls == []
     pd.testing.assert_frame_equal(again.data, result.data)

@@ -58,6 +58,7 @@ def _formatted(history: pd.DataFrame) -> pd.DataFrame:
             for v, k in zip(history[column], history["kpi"], strict=True)
         ]
     shown["met"] = history["met"].map({True: "met", False: "not met"}).fillna("—")
+    shown["state"] = history["state"]
     return shown.rename(columns={"target_value": "target value"})
 
 
