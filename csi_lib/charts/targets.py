@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -116,95 +117,24 @@ def target_context_figure(
     True
     """
     key, label, unit, decimals = _kpi_meta(kpi)
-    suffix = _unit_suffix(unit)
     x = pd.to_datetime(series["period_start"]) if len(series) else pd.DatetimeIndex([])
     y = pd.to_numeric(series["value"], errors="coerce") if len(series) else pd.Series(dtype=float)
-    typical = pd.concat([y, pd.Series([target_value], dtype="float64")]).abs().max()
-    if not pd.isna(typical) and typical < 3:  # small values (1.7 h) need a second decimal
-        decimals = max(decimals, 2)
-    fmt = f",.{decimals}f"
-    word = period_word(freq)
-    xfmt = "%Y-%m-%d" if word == "week" else "%Y-%m"
+    style = _Style.of(unit, _decimals_for(y, target_value, decimals), freq)
     fig = go.Figure()
     lower, upper, centre = (_chart_values(chart, n) for n in ("lower", "upper", "centre"))
-    if not (len(lower.dropna()) and len(upper.dropna())):
-        n = len(series)
-        fig.add_annotation(
-            text=f"only {period_word(freq, n)} of baseline: process limits need at least 2 "
-            f"{word}s, so no band is drawn",
-            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="bottom",
-            showarrow=False, font={"size": 11, "color": "#5f6368"}, bgcolor="rgba(255,255,255,0.8)",
-        )  # fmt: skip
+    has_limits = bool(len(lower.dropna()) and len(upper.dropna()))
+    if not has_limits:
+        _add_no_limits_note(fig, len(series), freq)
     x0, x1 = (x.min(), x.max()) if len(x) else (None, None)
-    if len(lower.dropna()) and len(upper.dropna()) and x0 is not None:
-        lo, hi = float(lower.dropna().iloc[-1]), float(upper.dropna().iloc[-1])
-        fig.add_trace(
-            go.Scatter(
-                x=[x0, x1, x1, x0, x0],
-                y=[lo, lo, hi, hi, lo],
-                fill="toself",
-                mode="lines",
-                fillcolor="rgba(158,158,158,0.18)",
-                line={"width": 0},
-                name="natural process limits",
-                hovertemplate=f"limits %{{y:{fmt}}}{suffix}<extra></extra>",
-            )
-        )
-        if len(centre.dropna()):
-            c = float(centre.dropna().iloc[-1])
-            fig.add_trace(
-                go.Scatter(
-                    x=[x0, x1],
-                    y=[c, c],
-                    mode="lines",
-                    line={"color": "#9E9E9E", "dash": "dot", "width": 1},
-                    name="centre (mean)",
-                    hovertemplate=f"mean %{{y:{fmt}}}{suffix}<extra></extra>",
-                )
-            )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="lines+markers",
-            line={"color": PALETTE[0], "width": 2},
-            marker={"size": 7},
-            name="baseline",
-            hovertemplate=f"%{{x|{xfmt}}}: %{{y:{fmt}}}{suffix}<extra></extra>",
-        )
-    )
+    if has_limits and x0 is not None:
+        _add_limits_band(fig, lower, upper, centre, (x0, x1), style)
+    _add_baseline_line(fig, x, y, style)
     if best_value is not None and not pd.isna(best_value):
-        bx = pd.Timestamp(best_period) if best_period is not None else x1
-        fig.add_trace(
-            go.Scatter(
-                x=[bx],
-                y=[best_value],
-                mode="markers",
-                marker={
-                    "symbol": "star",
-                    "size": 14,
-                    "color": PALETTE[2],
-                    "line": {"color": INK, "width": 1},
-                },
-                name=f"best {word} observed",
-                hovertemplate=f"best {word} %{{x|{xfmt}}}: %{{y:{fmt}}}{suffix}<extra></extra>",
-            )
+        _add_best_marker(
+            fig, pd.Timestamp(best_period) if best_period is not None else x1, best_value, style
         )
     if target_value is not None and not pd.isna(target_value):
-        if tolerance:
-            fig.add_hrect(
-                y0=target_value - tolerance,
-                y1=target_value + tolerance,
-                fillcolor=PALETTE[5],
-                opacity=0.12,
-                line_width=0,
-            )
-        fig.add_hline(
-            y=target_value,
-            line={"color": PALETTE[5], "dash": "dash", "width": 2},
-            annotation_text=f"target {target_value:{fmt}}{suffix}",
-            annotation_position="top left",
-        )
+        _add_target_line(fig, target_value, tolerance, style)
     fig.update_layout(
         title=title or label,
         yaxis_title=f"{label} ({unit})" if unit else label,
@@ -216,6 +146,134 @@ def target_context_figure(
         title_y=0.97,
     )
     return fig
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How a context figure writes its numbers and dates: ``fmt`` (d3 format), unit ``suffix``,
+    the period ``word`` ("month"/"week") and the date format ``xfmt`` of the hover."""
+
+    fmt: str
+    suffix: str
+    word: str
+    xfmt: str
+
+    @classmethod
+    def of(cls, unit: str, decimals: int, freq: str) -> _Style:
+        word = period_word(freq)
+        return cls(
+            f",.{decimals}f", _unit_suffix(unit), word, "%Y-%m-%d" if word == "week" else "%Y-%m"
+        )
+
+
+def _decimals_for(y: pd.Series, target_value: float, decimals: int) -> int:
+    """The KPI's decimals, at least 2 when every value (and the target) is below 3 (1.7 h)."""
+    typical = pd.concat([y, pd.Series([target_value], dtype="float64")]).abs().max()
+    if not pd.isna(typical) and typical < 3:
+        return max(decimals, 2)
+    return decimals
+
+
+def _add_no_limits_note(fig: go.Figure, n: int, freq: str) -> None:
+    """The note saying why no band is drawn (fewer than 2 periods of baseline)."""
+    fig.add_annotation(
+        text=f"only {period_word(freq, n)} of baseline: process limits need at least 2 "
+        f"{period_word(freq)}s, so no band is drawn",
+        xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="bottom",
+        showarrow=False, font={"size": 11, "color": "#5f6368"}, bgcolor="rgba(255,255,255,0.8)",
+    )  # fmt: skip
+
+
+def _add_limits_band(
+    fig: go.Figure,
+    lower: pd.Series,
+    upper: pd.Series,
+    centre: pd.Series,
+    span: tuple,
+    style: _Style,
+) -> None:
+    """The natural process limits as a shaded band over the baseline, and its centre line."""
+    x0, x1 = span
+    lo, hi = float(lower.dropna().iloc[-1]), float(upper.dropna().iloc[-1])
+    fig.add_trace(
+        go.Scatter(
+            x=[x0, x1, x1, x0, x0],
+            y=[lo, lo, hi, hi, lo],
+            fill="toself",
+            mode="lines",
+            fillcolor="rgba(158,158,158,0.18)",
+            line={"width": 0},
+            name="natural process limits",
+            hovertemplate=f"limits %{{y:{style.fmt}}}{style.suffix}<extra></extra>",
+        )
+    )
+    if len(centre.dropna()):
+        c = float(centre.dropna().iloc[-1])
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1],
+                y=[c, c],
+                mode="lines",
+                line={"color": "#9E9E9E", "dash": "dot", "width": 1},
+                name="centre (mean)",
+                hovertemplate=f"mean %{{y:{style.fmt}}}{style.suffix}<extra></extra>",
+            )
+        )
+
+
+def _add_baseline_line(fig: go.Figure, x: Any, y: pd.Series, style: _Style) -> None:
+    """The KPI's value period by period over the baseline."""
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            line={"color": PALETTE[0], "width": 2},
+            marker={"size": 7},
+            name="baseline",
+            hovertemplate=f"%{{x|{style.xfmt}}}: %{{y:{style.fmt}}}{style.suffix}<extra></extra>",
+        )
+    )
+
+
+def _add_best_marker(fig: go.Figure, when: Any, best_value: float, style: _Style) -> None:
+    """A star on the best period observed."""
+    fig.add_trace(
+        go.Scatter(
+            x=[when],
+            y=[best_value],
+            mode="markers",
+            marker={
+                "symbol": "star",
+                "size": 14,
+                "color": PALETTE[2],
+                "line": {"color": INK, "width": 1},
+            },
+            name=f"best {style.word} observed",
+            hovertemplate=f"best {style.word} %{{x|{style.xfmt}}}: "
+            f"%{{y:{style.fmt}}}{style.suffix}<extra></extra>",
+        )
+    )
+
+
+def _add_target_line(
+    fig: go.Figure, target_value: float, tolerance: float | None, style: _Style
+) -> None:
+    """The target as a dashed line, with its +/- tolerance band for a ``within`` target."""
+    if tolerance:
+        fig.add_hrect(
+            y0=target_value - tolerance,
+            y1=target_value + tolerance,
+            fillcolor=PALETTE[5],
+            opacity=0.12,
+            line_width=0,
+        )
+    fig.add_hline(
+        y=target_value,
+        line={"color": PALETTE[5], "dash": "dash", "width": 2},
+        annotation_text=f"target {target_value:{style.fmt}}{style.suffix}",
+        annotation_position="top left",
+    )
 
 
 def context_figure(ctx: Any, *, title: str | None = None) -> go.Figure:
