@@ -66,18 +66,37 @@ def alignment_figure(
     go.Figure
         One ``go.Sankey`` trace; every link has value 1.
     """
+    columns, links = _alignment_graph(vision, targets, plan)
+    keys = [(kind, nid) for kind in columns for nid in columns[kind]]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node=_sankey_nodes(keys, columns, vision, targets, plan),
+            link=_sankey_links(keys, links),
+        )
+    )
+    n_rows = max((len(v) for v in columns.values()), default=1)
+    fig.update_layout(
+        title=title or "Alignment: objective → target → initiative",
+        height=max(320, 70 * n_rows + 120),
+        font={"size": 12},
+    )
+    return fig
+
+
+_Node = tuple[str, str]  # (kind, id): kind is "objective", "target" or "initiative"
+
+
+def _alignment_graph(
+    vision: Vision, targets: Any, plan: Plan
+) -> tuple[dict[str, list[str]], list[tuple[_Node, _Node]]]:
+    """The Sankey's node ids by column (in order) and its links, broken links to the placeholders."""
     chain = alignment(vision, targets, plan)
-    bad = orphans(vision, targets, plan)
-    orphan_ids = set(zip(bad["kind"], bad["id"], strict=True))
     objective_ids = set(vision.objective_ids)
-    statements = {o.id: o.statement for o in vision.objectives}
-    tl = target_links(targets).set_index("target_id")
-    titles = {i.id: i.title for i in plan.initiatives}
-
     columns: dict[str, list[str]] = {"objective": [], "target": [], "initiative": []}
-    links: list[tuple[tuple[str, str], tuple[str, str]]] = []
+    links: list[tuple[_Node, _Node]] = []
 
-    def node(kind: str, nid: str) -> tuple[str, str]:
+    def node(kind: str, nid: str) -> _Node:
         if nid not in columns[kind]:
             columns[kind].append(nid)
         return kind, nid
@@ -96,10 +115,18 @@ def alignment_figure(
             links.append((node("objective", o), node("target", NO_TARGET)))
         elif i is not None:
             links.append((node("target", NO_TARGET), node("initiative", i)))
-    links = list(dict.fromkeys(links))
+    return columns, list(dict.fromkeys(links))
 
-    keys = [(kind, nid) for kind in columns for nid in columns[kind]]
-    index = {k: n for n, k in enumerate(keys)}
+
+def _sankey_nodes(
+    keys: list[_Node], columns: dict[str, list[str]], vision: Vision, targets: Any, plan: Plan
+) -> dict[str, Any]:
+    """The Sankey's nodes: labels (id and short text), colours (orphans red), positions by column."""
+    bad = orphans(vision, targets, plan)
+    orphan_ids = set(zip(bad["kind"], bad["id"], strict=True))
+    statements = {o.id: o.statement for o in vision.objectives}
+    tl = target_links(targets).set_index("target_id")
+    titles = {i.id: i.title for i in plan.initiatives}
     x_of = {"objective": 0.01, "target": 0.5, "initiative": 0.99}
 
     def label(kind: str, nid: str) -> str:
@@ -128,40 +155,33 @@ def alignment_figure(
             [(kind, n) for n in columns[kind]], _column_positions(columns[kind]), strict=True
         )
     }
+    return {
+        "label": [label(*k) for k in keys],
+        "color": [colour(*k) for k in keys],
+        "x": [x_of[k[0]] for k in keys],
+        "y": [ys[k] for k in keys],
+        "pad": 18,
+        "thickness": 16,
+        "customdata": [k[0] for k in keys],
+        "hovertemplate": "%{customdata} %{label}<extra></extra>",
+    }
+
+
+def _sankey_links(keys: list[_Node], links: list[tuple[_Node, _Node]]) -> dict[str, Any]:
+    """The Sankey's links, value 1 each; those from or to a placeholder node in orange."""
+    index = {k: n for n, k in enumerate(keys)}
     broken = {NO_TARGET, NO_OBJECTIVE}
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            node={
-                "label": [label(*k) for k in keys],
-                "color": [colour(*k) for k in keys],
-                "x": [x_of[k[0]] for k in keys],
-                "y": [ys[k] for k in keys],
-                "pad": 18,
-                "thickness": 16,
-                "customdata": [k[0] for k in keys],
-                "hovertemplate": "%{customdata} %{label}<extra></extra>",
-            },
-            link={
-                "source": [index[a] for a, _ in links],
-                "target": [index[b] for _, b in links],
-                "value": [1] * len(links),
-                "color": [
-                    "rgba(213,94,0,0.45)"
-                    if (a[1] in broken or b[1] in broken)
-                    else "rgba(150,150,150,0.35)"
-                    for a, b in links
-                ],
-            },
-        )
-    )
-    n_rows = max((len(v) for v in columns.values()), default=1)
-    fig.update_layout(
-        title=title or "Alignment: objective → target → initiative",
-        height=max(320, 70 * n_rows + 120),
-        font={"size": 12},
-    )
-    return fig
+    return {
+        "source": [index[a] for a, _ in links],
+        "target": [index[b] for _, b in links],
+        "value": [1] * len(links),
+        "color": [
+            "rgba(213,94,0,0.45)"
+            if (a[1] in broken or b[1] in broken)
+            else "rgba(150,150,150,0.35)"
+            for a, b in links
+        ],
+    }
 
 
 def _ts(day: dt.date) -> pd.Timestamp:
@@ -198,66 +218,12 @@ def roadmap_figure(
     go.Figure
         ``px.timeline`` bars plus one scatter trace of due dates.
     """
-    rows = []
-    for ini in plan.initiatives:
-        label = f"{ini.id} {_short(ini.title, 40)}"
-        rows.append(
-            {
-                "row": label,
-                "start": _ts(ini.start),
-                "finish": _ts(ini.end) + pd.Timedelta(days=1),
-                "kind": ini.way_of_working,
-                "detail": f"{ini.way_of_working}, {ini.status}"
-                + (f", {ini.timebox_weeks}-week timebox" if ini.timebox_weeks else ""),
-            }
-        )
-        for stage in ini.stages:
-            rows.append(
-                {
-                    "row": f"   {ini.id} · {_short(stage.name, 30)}",
-                    "start": _ts(stage.start),
-                    "finish": _ts(stage.end) + pd.Timedelta(days=1),
-                    "kind": "stage",
-                    "detail": f"stage of {ini.id}",
-                }
-            )
-    bars = pd.DataFrame(rows, columns=["row", "start", "finish", "kind", "detail"])
+    bars = _roadmap_bars(plan)
     order = list(dict.fromkeys(bars["row"]))
-
-    tl = target_links(targets)
-    due_rows = []
-    for ini in plan.initiatives:
-        label = f"{ini.id} {_short(ini.title, 40)}"
-        for tid in ini.targets:
-            match = tl[tl["target_id"] == tid]
-            if (
-                not match.empty
-                and match["due"].iloc[0] is not None
-                and not pd.isna(match["due"].iloc[0])
-            ):
-                due_rows.append({"row": label, "due": _ts(match["due"].iloc[0]), "target": tid})
-    served = {t for ini in plan.initiatives for t in ini.targets}
-    for tid, due in zip(tl["target_id"], tl["due"], strict=True):
-        if tid not in served and due is not None and not pd.isna(due):
-            due_rows.append({"row": "(no initiative)", "due": _ts(due), "target": tid})
-    dues = pd.DataFrame(due_rows, columns=["row", "due", "target"])
-    if (dues["row"] == "(no initiative)").any():
-        order.append("(no initiative)")
-
-    if bars.empty:
-        fig = go.Figure()
-        fig.update_xaxes(type="date")
-    else:
-        fig = px.timeline(
-            bars,
-            x_start="start",
-            x_end="finish",
-            y="row",
-            color="kind",
-            color_discrete_map=WAY_COLOURS,
-            hover_data={"detail": True, "kind": False, "row": False},
-            category_orders={"row": order, "kind": list(WAY_COLOURS)},
-        )
+    dues = _due_markers(plan, targets)
+    if (dues["row"] == NO_INITIATIVE).any():
+        order.append(NO_INITIATIVE)
+    fig = _timeline(bars, order)
     if not dues.empty:
         fig.add_trace(
             go.Scatter(
@@ -287,3 +253,79 @@ def roadmap_figure(
         legend_title_text="",
     )
     return fig
+
+
+NO_INITIATIVE = "(no initiative)"
+
+
+def _initiative_row(ini: Any) -> str:
+    """The roadmap row label of an initiative: its id and short title."""
+    return f"{ini.id} {_short(ini.title, 40)}"
+
+
+def _roadmap_bars(plan: Plan) -> pd.DataFrame:
+    """One bar per initiative and per project stage (row, start, finish, kind, detail)."""
+    rows = []
+    for ini in plan.initiatives:
+        rows.append(
+            {
+                "row": _initiative_row(ini),
+                "start": _ts(ini.start),
+                "finish": _ts(ini.end) + pd.Timedelta(days=1),
+                "kind": ini.way_of_working,
+                "detail": f"{ini.way_of_working}, {ini.status}"
+                + (f", {ini.timebox_weeks}-week timebox" if ini.timebox_weeks else ""),
+            }
+        )
+        for stage in ini.stages:
+            rows.append(
+                {
+                    "row": f"   {ini.id} · {_short(stage.name, 30)}",
+                    "start": _ts(stage.start),
+                    "finish": _ts(stage.end) + pd.Timedelta(days=1),
+                    "kind": "stage",
+                    "detail": f"stage of {ini.id}",
+                }
+            )
+    return pd.DataFrame(rows, columns=["row", "start", "finish", "kind", "detail"])
+
+
+def _due_markers(plan: Plan, targets: Any) -> pd.DataFrame:
+    """Target due dates (row, due, target): on the rows of the initiatives serving them,
+    on a ``(no initiative)`` row for targets no initiative serves."""
+    tl = target_links(targets)
+    due_rows = []
+    for ini in plan.initiatives:
+        for tid in ini.targets:
+            match = tl[tl["target_id"] == tid]
+            if (
+                not match.empty
+                and match["due"].iloc[0] is not None
+                and not pd.isna(match["due"].iloc[0])
+            ):
+                due_rows.append(
+                    {"row": _initiative_row(ini), "due": _ts(match["due"].iloc[0]), "target": tid}
+                )
+    served = {t for ini in plan.initiatives for t in ini.targets}
+    for tid, due in zip(tl["target_id"], tl["due"], strict=True):
+        if tid not in served and due is not None and not pd.isna(due):
+            due_rows.append({"row": NO_INITIATIVE, "due": _ts(due), "target": tid})
+    return pd.DataFrame(due_rows, columns=["row", "due", "target"])
+
+
+def _timeline(bars: pd.DataFrame, order: list[str]) -> go.Figure:
+    """The Gantt bars coloured by way of working (an empty date axis when there is none)."""
+    if bars.empty:
+        fig = go.Figure()
+        fig.update_xaxes(type="date")
+        return fig
+    return px.timeline(
+        bars,
+        x_start="start",
+        x_end="finish",
+        y="row",
+        color="kind",
+        color_discrete_map=WAY_COLOURS,
+        hover_data={"detail": True, "kind": False, "row": False},
+        category_orders={"row": order, "kind": list(WAY_COLOURS)},
+    )
