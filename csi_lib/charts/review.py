@@ -192,56 +192,8 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
     review_pct = pd.to_numeric(table["review"], errors="coerce") * scale
     target_pct = pd.to_numeric(table["target_value"], errors="coerce") * scale
     lo, hi = _pct_range(pd.concat([review_pct, target_pct, pd.Series([100.0])]))
-    met_colour = [
-        RAG["met"] if m is True else RAG["not met"] if m is False else RAG["unknown"]
-        for m in table["met"]
-    ]
-
-    def shown(pct: pd.Series) -> pd.Series:
-        return pct.clip(lo, hi)
-
-    def text(column: str) -> list[str]:  # the true value with the KPI's unit, for the hover
-        return [_kpi_text(v, k) for v, k in zip(table[column], table["kpi"], strict=True)]
-
-    for y, x1 in zip(names, shown(review_pct), strict=True):
-        fig.add_trace(
-            go.Scatter(
-                x=[100, x1], y=[y, y], mode="lines", line={"color": "#BBBBBB", "width": 3},
-                showlegend=False, hoverinfo="skip",
-            )
-        )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=[100] * len(table), y=names, mode="markers", name="Baseline",
-            marker={"color": PALETTE[0], "size": 11},
-            text=text("baseline"), hovertemplate="baseline %{text}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=shown(target_pct), y=names, mode="markers", name="Target",
-            marker={"color": INK, "symbol": "line-ns-open", "size": 18, "line": {"width": 3}},
-            text=[f"{t} ({_pct_text(p)} of the baseline)" for t, p in zip(text("target_value"), target_pct, strict=True)],
-            hovertemplate="target %{text}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=shown(review_pct), y=names, mode="markers", name="Review (green = met)",
-            marker={"color": met_colour, "size": 13, "line": {"color": "white", "width": 1}},
-            text=[f"{t} ({_pct_text(p)} of the baseline): {v}" for t, p, v in zip(text("review"), review_pct, table["verdict"], strict=True)],
-            hovertemplate="review %{text}<extra></extra>",
-        )
-    )  # fmt: skip
-    # a value beyond the axis is drawn at its edge and labelled with its true value
-    for pct, what in ((review_pct, "review"), (target_pct, "target")):
-        for y, p in zip(names, pct, strict=True):
-            if pd.notna(p) and not lo <= p <= hi:
-                fig.add_annotation(
-                    x=hi if p > hi else lo, y=y, text=f"{what} {_pct_text(p)} ▸" if p > hi else f"◂ {what} {_pct_text(p)}",
-                    showarrow=False, yshift=14, xanchor="right" if p > hi else "left",
-                    font={"size": 11, "color": INK},
-                )  # fmt: skip
+    _add_review_dots(fig, table, names, review_pct, target_pct, (lo, hi))
+    _label_beyond_axis(fig, names, {"review": review_pct, "target": target_pct}, (lo, hi))
     fig.update_xaxes(range=[lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)])
     every = pd.concat([review_pct, target_pct]).dropna()
     capped = bool(((every < lo) | (every > hi)).any())
@@ -260,6 +212,73 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
         height=150 + 55 * len(table),
     )
     return fig
+
+
+def _add_review_dots(
+    fig: go.Figure,
+    table: pd.DataFrame,
+    names: pd.Series,
+    review_pct: pd.Series,
+    target_pct: pd.Series,
+    span: tuple[float, float],
+) -> None:
+    """Per target: a grey bar from the baseline (100) to the review, the baseline,
+    target and review markers (review green when met), clipped to the axis ``span``;
+    hovers give the true values."""
+    review_shown = review_pct.clip(*span)
+    met_colour = [
+        RAG["met"] if m is True else RAG["not met"] if m is False else RAG["unknown"]
+        for m in table["met"]
+    ]
+
+    def text(column: str) -> list[str]:  # the true value with the KPI's unit, for the hover
+        return [_kpi_text(v, k) for v, k in zip(table[column], table["kpi"], strict=True)]
+
+    for y, x1 in zip(names, review_shown, strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x=[100, x1], y=[y, y], mode="lines", line={"color": "#BBBBBB", "width": 3},
+                showlegend=False, hoverinfo="skip",
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[100] * len(table), y=names, mode="markers", name="Baseline",
+            marker={"color": PALETTE[0], "size": 11},
+            text=text("baseline"), hovertemplate="baseline %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=target_pct.clip(*span), y=names, mode="markers", name="Target",
+            marker={"color": INK, "symbol": "line-ns-open", "size": 18, "line": {"width": 3}},
+            text=[f"{t} ({_pct_text(p)} of the baseline)" for t, p in zip(text("target_value"), target_pct, strict=True)],
+            hovertemplate="target %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=review_shown, y=names, mode="markers", name="Review (green = met)",
+            marker={"color": met_colour, "size": 13, "line": {"color": "white", "width": 1}},
+            text=[f"{t} ({_pct_text(p)} of the baseline): {v}" for t, p, v in zip(text("review"), review_pct, table["verdict"], strict=True)],
+            hovertemplate="review %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+
+
+def _label_beyond_axis(
+    fig: go.Figure, names: pd.Series, pcts: dict[str, pd.Series], span: tuple[float, float]
+) -> None:
+    """A value beyond the axis is drawn at its edge: write its true % there."""
+    lo, hi = span
+    for what, pct in pcts.items():
+        for y, p in zip(names, pct, strict=True):
+            if pd.notna(p) and not lo <= p <= hi:
+                fig.add_annotation(
+                    x=hi if p > hi else lo, y=y, text=f"{what} {_pct_text(p)} ▸" if p > hi else f"◂ {what} {_pct_text(p)}",
+                    showarrow=False, yshift=14, xanchor="right" if p > hi else "left",
+                    font={"size": 11, "color": INK},
+                )  # fmt: skip
 
 
 #: Axis titles of the KPI units.

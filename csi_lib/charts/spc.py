@@ -114,6 +114,33 @@ def xmr_figure(
             showlegend=False,
         )
     )
+    _add_centre_and_limits(fig, chart)
+    if target is not None and not pd.isna(target) and len(x):
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1]],
+                y=[target, target],
+                mode="lines",
+                name=f"Target ({target:g} {unit})",
+                line={"color": TARGET, "width": 2, "dash": "dash"},
+                hovertemplate=f"target {target:g} {unit}<extra></extra>",
+            )
+        )
+    _add_variation_markers(fig, chart, unit)
+    note = _BETTER_NOTE.get(better, "")
+    fig.update_layout(
+        template="csi",
+        title={"text": f"{title}<br><sup>{note}</sup>" if note else title},
+        yaxis_title=unit,
+        hovermode="closest",
+        margin={"t": 70, "b": 90},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0.0},
+    )
+    return fig
+
+
+def _add_centre_and_limits(fig: go.Figure, chart: pd.DataFrame) -> None:
+    """The centre line and the upper and lower limits, flat per segment (one legend entry)."""
     cx, cy = _by_segment(chart, "centre")
     fig.add_trace(
         go.Scatter(
@@ -141,17 +168,10 @@ def xmr_figure(
                 hovertemplate=f"{column} limit %{{y:.4g}}<extra></extra>",
             )
         )
-    if target is not None and not pd.isna(target) and len(x):
-        fig.add_trace(
-            go.Scatter(
-                x=[x[0], x[-1]],
-                y=[target, target],
-                mode="lines",
-                name=f"Target ({target:g} {unit})",
-                line={"color": TARGET, "width": 2, "dash": "dash"},
-                hovertemplate=f"target {target:g} {unit}<extra></extra>",
-            )
-        )
+
+
+def _add_variation_markers(fig: go.Figure, chart: pd.DataFrame, unit: str) -> None:
+    """One marker trace per variation class present, in :data:`VARIATION_NAMES` order."""
     hover = np.array(_hover(chart, unit), dtype=object)
     for variation, name in VARIATION_NAMES.items():
         mask = (chart["variation"] == variation).fillna(False).to_numpy(dtype=bool)
@@ -172,13 +192,3 @@ def xmr_figure(
                 hovertemplate="%{text}<extra></extra>",
             )
         )
-    note = _BETTER_NOTE.get(better, "")
-    fig.update_layout(
-        template="csi",
-        title={"text": f"{title}<br><sup>{note}</sup>" if note else title},
-        yaxis_title=unit,
-        hovermode="closest",
-        margin={"t": 70, "b": 90},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0.0},
-    )
-    return fig
