@@ -17,12 +17,16 @@ and refuses one whose content changed.
 
 Examples
 --------
->>> snap = create_snapshot(result.data, period, source=result.source,          # doctest: +SKIP
+>>> result = csi.load(csi.SAMPLE_DATA)     # a LoadResult (here: the sample, 2025-01 to 2026-03)
+>>> snap = create_snapshot(result.data, period, source=result.source,
 ...                        fingerprint=result.fingerprint, mapping=result.mapping,
-...                        rows={"read": result.rows_read, "kept": result.rows_kept})
->>> snap.save("cycles/2025-h2/baseline")                                       # doctest: +SKIP
->>> load_snapshot("cycles/2025-h2/baseline").kpi_values["fulfil_median_h"]     # doctest: +SKIP
-31.5
+...                        rows={"read": result.rows_read, "kept": result.rows_kept},
+...                        kpis=["received", "fulfil_median_h"])
+>>> folder = snap.save(tmp / "baseline")
+>>> sorted(p.name for p in folder.iterdir())
+['breakdowns.parquet', 'kpis.parquet', 'manifest.json', 'series_month.parquet', 'series_week.parquet']
+>>> print(load_snapshot(folder).kpi_values["fulfil_median_h"].round(1))   # hours
+27.6
 """
 
 from __future__ import annotations
@@ -346,7 +350,7 @@ def load_snapshot(directory: str | Path) -> Snapshot:
 
     Examples
     --------
-    >>> load_snapshot("cycles/2025-h2/baseline").period.label  # doctest: +SKIP
+    >>> load_snapshot(sample_cycle / "baseline").period.label   # data/sample-cycle/baseline
     '2025-01-01 to 2025-06-30'
     """
     directory = Path(directory)

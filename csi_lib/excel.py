@@ -6,8 +6,18 @@ a spreadsheet would run as formulas are neutralised (:mod:`csi_lib.safe`).
 
 Examples
 --------
->>> periods = {"Baseline": baseline, "Review": review}                 # doctest: +SKIP
->>> write_kpi_workbook("kpis.xlsx", kpi_sheets(df, periods, by=["category"]))  # doctest: +SKIP
+>>> from csi_lib.periods import Period
+>>> periods = {"Baseline": Period.from_dates("2025-01-01", "2025-06-30"),
+...            "Review": Period.from_dates("2026-01-01", "2026-03-31")}
+>>> sheets = kpi_sheets(df, periods, by=["category"])
+>>> list(sheets)
+['KPIs', 'Monthly', 'By category']
+>>> sheets["KPIs"].head(2)
+         kpi               label      unit   better  Baseline  Review
+0   received   Requests received  requests  neither    9980.0  5730.0
+1  fulfilled  Requests fulfilled  requests   higher    8859.0  5087.0
+>>> write_kpi_workbook(tmp / "kpis.xlsx", sheets).name
+'kpis.xlsx'
 """
 
 from __future__ import annotations

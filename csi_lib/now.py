@@ -8,8 +8,15 @@ written to the report folder.
 
 Examples
 --------
->>> stage = prepare(data_path="data/sample_requests.csv.gz", preset="generic")  # doctest: +SKIP
->>> stage.scorecard()                                                            # doctest: +SKIP
+>>> stage = prepare(data_path=SAMPLE_DATA, preset="generic",     # data/sample_requests.csv.gz
+...                 period_from="2025-01-01", period_to="2025-06-30")
+>>> stage.period.label
+'2025-01-01 to 2025-06-30'
+>>> stage.scorecard().head(3)
+                  KPI  Value              Better
+0   Requests received  9,980            – demand
+1  Requests fulfilled  8,859  ↑ higher is better
+2   Requests declined    481   ↓ lower is better
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ in its phase; "not due yet" is a state, never an error.
 Examples
 --------
 >>> from csi_lib.cycle import load_config
->>> config = load_config("data/sample-cycle")            # doctest: +SKIP
->>> standing(config, "2025-10-15").phase                  # doctest: +SKIP
+>>> config = load_config(sample_cycle)          # the folder data/sample-cycle
+>>> standing(config, "2025-10-15").phase
 <Phase.ACTION: 'action'>
 """
 
@@ -163,9 +163,10 @@ class Standing:
 
         Examples
         --------
-        >>> standing(config, "2025-10-15").text()   # doctest: +SKIP
-        'As of 2025-10-15 the cycle is in its **action period** (2025-07-01 to 2025-12-31,
-        day 107 of 184). ... The final verdict is due on 2026-03-31, when the review period ends.'
+        >>> print(standing(cycle.config, "2025-10-15").text())
+        As of 2025-10-15 the cycle is in its **action period** (2025-07-01 to 2025-12-31,
+        day 107 of 184). ... The final verdict is due on 2026-03-31, when the review period
+        ends. The review workshop is on 2026-04-15.
         """
         text = self._text()
         return text if markdown else text.replace("**", "")

@@ -54,7 +54,12 @@ def target_figure(tr: Any) -> go.Figure:
 
     Examples
     --------
-    >>> fig = target_figure(review.assess(cycle).target("T1"))   # doctest: +SKIP
+    >>> fig = target_figure(rv.target("T1"))   # rv = csi_lib.review.assess(cycle)
+    >>> fig.layout.title.text
+    'T1: Median time to fulfil (Laptop)<br><sup>lower is better</sup>'
+    >>> [trace.name for trace in fig.data]
+    ['Value', 'Centre (mean)', 'Process limits', 'Lower process limit', 'Target (28 hours)',
+     'Improvement (special cause)', 'Common cause']
     """
     title = f"{tr.id}: {tr.label}"
     target = None if pd.isna(tr.target_value) else float(tr.target_value)

@@ -229,8 +229,16 @@ def check_cycle(cycle_dir: str | Path) -> list[Problem]:
 
     Examples
     --------
-    >>> for problem in check_cycle("data/sample-cycle"):   # doctest: +SKIP
+    >>> check_cycle(sample_cycle)          # the folder data/sample-cycle: no problem
+    []
+    >>> import shutil
+    >>> broken = shutil.copytree(sample_cycle, tmp / "broken")
+    >>> _ = (broken / "cycle.yaml").write_text(
+    ...     (broken / "cycle.yaml").read_text().replace("to: 2025-12-31", "to: 2025-13-31"))
+    >>> for problem in check_cycle(broken):
     ...     print(problem)
+    /.../broken/cycle.yaml:19: action.to: Input should be a valid date or datetime, month value
+    is outside expected range of 1-12 (got '2025-13-31')
     """
     return _check(Path(cycle_dir)).problems
 

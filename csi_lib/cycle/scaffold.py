@@ -170,12 +170,18 @@ def new_cycle(
 
     Examples
     --------
-    >>> new_cycle("cycles/2025-h2", data="exports/requests.csv", preset="generic",
-    ...           baseline_from="2025-01-01", baseline_to="2025-06-30")   # doctest: +SKIP
-    PosixPath('cycles/2025-h2')
+    >>> folder = new_cycle(tmp / "2025-h2", data=csi.SAMPLE_DATA, preset="generic",
+    ...                    baseline_from="2025-01-01", baseline_to="2025-06-30")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['cycle.yaml', 'plan.yaml', 'targets.yaml', 'vision.yaml']
 
     With a baseline 2025-01-01..2025-06-30 the action period is
-    2025-07-01..2025-12-31 and the review period 2026-01-01..2026-03-31.
+    2025-07-01..2025-12-31 and the review period 2026-01-01..2026-03-31:
+
+    >>> from csi_lib.cycle import load_config
+    >>> {name: p.label for name, p in load_config(folder).periods().items()}
+    {'baseline': '2025-01-01 to 2025-06-30', 'action': '2025-07-01 to 2025-12-31',
+     'review': '2026-01-01 to 2026-03-31'}
     """
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):

@@ -196,9 +196,9 @@ def open_cycle(
 
     Examples
     --------
-    >>> cycle = open_cycle("data/sample-cycle", as_of="2025-10-15")   # doctest: +SKIP
-    >>> cycle.periods["action"].label                                 # doctest: +SKIP
-    '2025-07-01 to 2025-10-15'
+    >>> cycle = open_cycle(sample_cycle, as_of="2025-10-15")   # the folder data/sample-cycle
+    >>> cycle.periods["action"].label, cycle.status("action")
+    ('2025-07-01 to 2025-10-15', 'in progress')
     """
     cycle_dir = Path(cycle_dir)
     checked = _check(cycle_dir, check_data=data is None)

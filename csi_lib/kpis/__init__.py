@@ -28,14 +28,18 @@ engine keeps the rows of the KPI's population), then register it::
 
     >>> from csi_lib.kpis import KPI, register_kpi, kpi_table
     >>> def is_p1(df):
-    ...     return df["priority"] == "P1"          # True/False per request
-    >>> register_kpi(KPI(                            # doctest: +SKIP
+    ...     return df["priority"] == "1 - Critical"   # True/False per request
+    >>> p1 = register_kpi(KPI(
     ...     key="pct_p1_requests", label="P1 share of demand", unit="%",
     ...     better="lower", population="received", measure=is_p1, agg="pct",
     ...     kind="proportion",
     ...     description="100 * share of requests received in the period with priority P1",
     ... ))
-    >>> kpi_table(df, period, by="category")         # doctest: +SKIP
+    >>> kpi_table(df, period, by="category", kpis="pct_p1_requests").round(1).head(3)
+             category              kpi  value     n
+    0  Access request  pct_p1_requests    2.1  2321
+    1          Laptop  pct_p1_requests    0.8  2206
+    2    Mobile phone  pct_p1_requests    2.2   897
 
 From then on ``pct_p1_requests`` appears in :func:`kpi_catalogue`,
 :func:`kpi_table`, :func:`kpi_series`, :func:`breakdown`, snapshots and

@@ -267,9 +267,15 @@ def register_kpi(kpi: KPI, *, replace: bool = False) -> KPI:
 
     Examples
     --------
-    >>> register_kpi(KPI("pct_p1_requests", "P1 share", "%", "lower", "received",
-    ...     lambda d: d["priority"] == "P1", "pct", "proportion",
-    ...     "100 * share of requests received with priority P1"))  # doctest: +SKIP
+    >>> p1 = register_kpi(KPI("pct_p1_requests", "P1 share", "%", "lower", "received",
+    ...     lambda d: d["priority"] == "1 - Critical", "pct", "proportion",
+    ...     "100 * share of requests received with priority P1"))
+    >>> kpi_catalogue().set_index("key").loc["pct_p1_requests", ["label", "unit"]].tolist()
+    ['P1 share', '%']
+    >>> register_kpi(p1)
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.ConfigError: a KPI with key 'pct_p1_requests' is registered already. ...
     """
     if not isinstance(kpi, KPI):
         raise ConfigError(

@@ -74,7 +74,9 @@ def scope_filter(
 
     Examples
     --------
-    >>> scope_filter(df, {"category": "Laptop", "channel": ["portal", "email"]})  # doctest: +SKIP
+    >>> laptops = scope_filter(df, {"category": "Laptop", "channel": ["Portal", "E-mail"]})
+    >>> len(laptops), sorted(laptops["channel"].unique())
+    (7489, ['E-mail', 'Portal'])
     """
     if not scope:
         return df

@@ -409,9 +409,20 @@ def build_report(
 
     Examples
     --------
-    >>> result = build_report("data/sample-cycle", as_of="2026-04-15")  # doctest: +SKIP
-    >>> result.index                                                     # doctest: +SKIP
-    PosixPath('reports/2025-h2/2026-04-15/index.html')
+    ``build_report("data/sample-cycle", as_of="2026-04-15").index`` is
+    ``reports/2025-h2/2026-04-15/index.html`` after a few minutes of notebooks. The
+    stages it runs, in order (:func:`.stages.select_stages`):
+
+    >>> from csi_lib.report.stages import select_stages
+    >>> [stage.number for stage in select_stages()], [s.title for s in select_stages(cycle=False)]
+    ([0, 1, 2, 3, 4, 5, 6], ['Where are we now?'])
+
+    Bad input stops the run before any notebook starts:
+
+    >>> build_report(sample_cycle, stages=["9"], out=tmp)
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.ConfigError: unknown stage 9. Name stages by number (0-6) or notebook name, ...
     """
     say = progress or (lambda _msg: None)
     cycle_path = Path(cycle_dir).resolve() if cycle_dir is not None else None

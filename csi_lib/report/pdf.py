@@ -368,8 +368,17 @@ def print_pdf(
 
     Examples
     --------
-    >>> print_pdf([Path("report/index.html")], Path("report/report.pdf"))  # doctest: +SKIP
-    PosixPath('report/report.pdf')
+    ``print_pdf([Path("report/index.html")], Path("report/report.pdf"))`` returns
+    ``PosixPath('report/report.pdf')``. Chromium is looked for at ``$CSI_CHROMIUM``
+    (default ``/usr/bin/chromium``); without it nothing is started:
+
+    >>> import os
+    >>> os.environ["CSI_CHROMIUM"] = str(tmp / "no-chromium")
+    >>> print_pdf([tmp / "index.html"], tmp / "report.pdf")
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.CsiError: file '.../no-chromium': cannot print the report to PDF: Chromium is
+    not installed. Install Debian's chromium package or drop --pdf (apt-get install chromium).
     """
     executable = chromium_path()
     pages = [Path(p).resolve() for p in html_paths]

@@ -24,13 +24,18 @@ plain-language conclusion per target and a headline for the cycle, which
 
 Examples
 --------
->>> from csi_lib.cycle import open_cycle
 >>> from csi_lib import review
->>> cycle = open_cycle("data/sample-cycle", as_of="2026-04-15")     # doctest: +SKIP
->>> rv = review.assess(cycle)                                      # doctest: +SKIP
->>> review.review_table(rv)[["target", "baseline", "review", "met", "verdict"]]  # doctest: +SKIP
->>> review.headline(rv)                                            # doctest: +SKIP
-'4 of 5 targets met; 4 show a real improvement, 1 no evidence of change.'
+>>> cycle = open_cycle(sample_cycle, as_of="2026-04-15")   # the folder data/sample-cycle
+>>> rv = review.assess(cycle)
+>>> review.review_table(rv)[["target", "baseline", "review", "met", "verdict"]].round(1)
+  target  baseline  review    met                verdict
+0     T1      41.8    26.6   True       real improvement
+1     T2      86.5    90.6   True       real improvement
+2     T3       1.9     1.4   True       real improvement
+3     T4       4.0     4.0  False  no evidence of change
+4     T5       4.9     4.5   True  no evidence of change
+>>> review.headline(rv)
+'4 of 5 targets met; 3 show a real improvement, 2 no evidence of change.'
 
 
 The package has one module per step: :mod:`.gap` (distance to the target, share of the gap closed, projection), :mod:`.assess` (the verdict and the review of each target and of the cycle), :mod:`.progress` (stage 4 tables), :mod:`.results` (stage 5 tables and breakdowns), :mod:`.conclusions` (sentences, headline and the summary for the cover). Every name is importable from ``csi_lib.review`` as before, and ``csi.review(cycle)`` calls :func:`csi_lib.api.review`.

@@ -441,7 +441,9 @@ def assess(cycle: Any) -> CycleReview:
 
     Examples
     --------
-    >>> rv = assess(open_cycle("data/sample-cycle", as_of="2025-11-15"))  # doctest: +SKIP
+    >>> rv = assess(open_cycle(sample_cycle, as_of="2025-11-15"))
+    >>> rv.target("T1").label, rv.status["action"]
+    ('Median time to fulfil (Laptop)', 'in progress')
     """
     return cycle if isinstance(cycle, CycleReview) else CycleReview(cycle)
 

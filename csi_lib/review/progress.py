@@ -18,8 +18,8 @@ def progress_note(cycle: Any) -> str:
 
     Examples
     --------
-    >>> progress_note(open_cycle("data/sample-cycle", as_of="2025-05-01"))  # doctest: +SKIP
-    'The action period has not started: it runs from 2025-07-01 ...'
+    >>> progress_note(open_cycle(sample_cycle, as_of="2025-05-01"))
+    '**The action period has not started**: it runs 2025-07-01 to 2025-12-31 (as of 2025-05-01). ...'
     """
     rv = assess(cycle)
     action = rv.planned("action")
@@ -98,7 +98,14 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
 
     Examples
     --------
-    >>> progress_table(open_cycle("data/sample-cycle", as_of="2025-11-15"))  # doctest: +SKIP
+    >>> table = progress_table(open_cycle(sample_cycle, as_of="2025-11-15"))
+    >>> table[["target", "kind", "gap_closed_pct", "progress"]].round(1)
+      target            kind  gap_closed_pct                        progress
+    0     T1        minimize            91.9           92% of the gap closed
+    1     T2        maximize            40.5           40% of the gap closed
+    2     T3        minimize            51.5           52% of the gap closed
+    3     T4        maximize             8.2            8% of the gap closed
+    4     T5  maintain_below             NaN  met at the baseline, still met
     """
     rv = assess(cycle)
     if rv.status["action"] == "not started":
@@ -140,7 +147,8 @@ def target_chart(cycle: Any, target_id: str):
 
     Examples
     --------
-    >>> target_chart(cycle, "T1")   # doctest: +SKIP
+    >>> target_chart(rv, "T1").layout.title.text   # rv = csi_lib.review.assess(cycle)
+    'T1: ...'
     """
     from ..charts.review import target_figure
 

@@ -27,7 +27,7 @@ def review_note(cycle: Any) -> str:
 
     Examples
     --------
-    >>> review_note(open_cycle("data/sample-cycle", as_of="2025-10-15"))   # doctest: +SKIP
+    >>> review_note(open_cycle(sample_cycle, as_of="2025-10-15"))
     '**Provisional verdict, on the action period so far.** ...'
     """
     rv = assess(cycle)

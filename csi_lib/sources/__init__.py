@@ -12,9 +12,16 @@ text in the export never reach the canonical frame.
 
 Examples
 --------
->>> res = load_requests("export.csv", preset="servicenow", quarantine_dir="out")  # doctest: +SKIP
->>> res.summary()["rows_quarantined"]                                              # doctest: +SKIP
-3
+>>> _ = (tmp / "export.csv").write_text(
+...     "request_id,opened_at,closed_at,outcome,csat\\n"
+...     "R1,2025-03-01 09:00,2025-03-02 09:00,fulfilled,5\\n"
+...     "R2,2025-03-03 10:00,2025-03-01 10:00,fulfilled,4\\n"   # closed before it opened
+...     "R3,2025-03-04 11:00,2025-03-05 11:00,fulfilled,9\\n")  # csat is 1..5
+>>> res = load_requests(tmp / "export.csv", preset="generic", quarantine_dir=tmp / "out")
+>>> res.summary()["rows_quarantined"], list(res.data["request_id"])
+(2, ['R1'])
+>>> [p.name for p in (tmp / "out").iterdir()]
+['quarantine-export-....csv']
 
 
 The package has one module per responsibility: :mod:`.mapping` (the mapping model and presets), :mod:`.readers` (the readers registry: CSV, Excel, Parquet), :mod:`.sql` (read-only database sources and redaction), :mod:`.result` (LoadResult), :mod:`.plan` (which source column feeds which canonical column; dates, outcomes, dedupe), :mod:`.convert` (text to typed canonical columns), :mod:`.blocks` (big files read in blocks), :mod:`.loading` (load_requests), :mod:`.quality` (data_quality). Every name is importable from ``csi_lib.sources`` as before.

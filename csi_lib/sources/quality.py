@@ -24,8 +24,13 @@ def data_quality(result: LoadResult) -> pd.DataFrame:
 
     Examples
     --------
-    >>> data_quality(res).set_index("column").loc["closed_at", "coverage_pct"]  # doctest: +SKIP
-    80.0
+    >>> quality = data_quality(res).set_index("column")   # res: the sample's LoadResult
+    >>> quality.loc[["request_id", "closed_at", "csat"], ["present", "coverage_pct"]].round(1)
+               present  coverage_pct
+    column
+    request_id     True         100.0
+    closed_at      True          98.8
+    csat           True          29.0
     """
     df = result.data
     n = len(df)

@@ -92,8 +92,14 @@ class LoadResult:
 
         Examples
         --------
-        >>> res.summary()["quarantined_by_reason"]   # doctest: +SKIP
-        {'closed before opened': 2, 'csat out of range 1..5': 1}
+        >>> csv = tmp / "export.csv"
+        >>> _ = csv.write_text("request_id,opened_at,closed_at,outcome,csat\\n"
+        ...                    "R1,2025-03-01 09:00,2025-03-02 09:00,fulfilled,5\\n"
+        ...                    "R2,2025-03-03 10:00,2025-03-01 10:00,fulfilled,4\\n"
+        ...                    "R3,2025-03-04 11:00,2025-03-05 11:00,fulfilled,9\\n")
+        >>> res = csi.load(csv)
+        >>> res.summary()["quarantined_by_reason"]
+        {'closed before opened': 1, 'csat out of range 1..5': 1}
         """
         return {
             "source": self.source,
