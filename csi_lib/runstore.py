@@ -10,6 +10,11 @@
   (source, preset or mapping, query, sheet, kept columns; never the source text itself,
   which may hold a password) and the size and modification time of a source file.
 
+The stages also share what they compute once per run: :func:`shared_evidence` keeps each
+target's statistical evidence (stage 5's tests, read again by stage 6) in ``evidence/`` of
+that folder, one JSON file per key (the data's fingerprint and mapping, the KPI, scope,
+periods and method), so a result is only ever reused for the very same question.
+
 The run sets the environment variable ``CSI_RUN_DATA`` to that folder for its kernels;
 :func:`csi_lib.sources.load_requests` then returns the stored result (:func:`lookup`)
 whenever it is asked for the same source with the same mapping and options, so every
@@ -30,6 +35,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,15 +44,17 @@ import pandas as pd
 from .storage import atomic_write
 
 if TYPE_CHECKING:
+    from .evidence import Evidence
     from .sources import LoadResult, Mapping
 
-__all__ = ["ENV", "load_key", "save", "read", "lookup"]
+__all__ = ["ENV", "load_key", "save", "read", "lookup", "data_key", "shared_evidence"]
 
 #: Environment variable naming the folder of the run's stored load.
 ENV = "CSI_RUN_DATA"
 FRAME_FILE = "requests.arrow"
 QUARANTINE_FILE = "quarantine.arrow"
 META_FILE = "load.json"
+EVIDENCE_DIR = "evidence"
 
 
 def load_key(
@@ -67,8 +75,7 @@ def load_key(
         "keep": sorted(str(k) for k in keep),
         "sheet": sheet,
     }
-    blob = json.dumps(ident, sort_keys=True, default=str).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()
+    return _digest(ident)
 
 
 def _file_state(source: str) -> list[int] | None:
@@ -166,3 +173,51 @@ def lookup(key: str, source: str, mapping: Mapping) -> LoadResult | None:
     if meta.get("key") != key or meta.get("file") != _file_state(source):
         return None
     return read(folder, mapping)
+
+
+# --------------------------------------------------------------------------- shared results
+
+
+def _digest(parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def data_key(load: LoadResult) -> str:
+    """A hash of the canonical frame a load gave: the source's fingerprint (a hash of its
+    bytes, or of a query's rows), the mapping's contents and the row counts."""
+    return _digest(
+        {
+            "fingerprint": load.fingerprint,
+            "mapping": load.mapping.model_dump(mode="json"),
+            "rows": [load.rows_read, load.rows_kept, load.rows_quarantined],
+        }
+    )
+
+
+def shared_evidence(parts: dict[str, Any], compute: Callable[[], Evidence]) -> Evidence:
+    """The run's stored :class:`~csi_lib.evidence.Evidence` for ``parts``, else ``compute()``
+    (then stored for the stages after this one).
+
+    ``parts`` names the question completely (``data_key``, KPI, scope, periods, method):
+    its hash is the file name, so a result is never reused for other data, periods or
+    targets. Outside a report run (``CSI_RUN_DATA`` unset) it only computes.
+    """
+    from .evidence import Evidence
+
+    folder = os.environ.get(ENV)
+    if not folder:
+        return compute()
+    path = Path(folder) / EVIDENCE_DIR / f"{_digest(parts)}.json"
+    try:
+        return Evidence(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        pass  # not stored yet (or unreadable): computed below
+    evidence = compute()
+    try:
+        path.parent.mkdir(exist_ok=True)
+        text = json.dumps(evidence.to_dict(), default=lambda v: v.item())
+        atomic_write(path, text, overwrite=True)
+    except OSError:
+        pass  # the run folder is gone or read-only: the next stage computes it again
+    return evidence

@@ -152,6 +152,8 @@ class TargetReview:
     problem: str | None = None
     data: pd.DataFrame | None = field(default=None, repr=False)
     compared: str | None = "review"
+    #: :func:`csi_lib.runstore.data_key` of the data (the evidence is shared in a report run)
+    data_key: str | None = field(default=None, repr=False)
 
     # ---- labels
     @property
@@ -294,6 +296,21 @@ class TargetReview:
         review, base = self.compared_period, self.periods.get("baseline")
         if review is None or base is None or self.data is None:
             return None
+        if self.data_key is None:
+            return self._compare(base, review)
+        from .. import evidence as ev
+        from ..runstore import shared_evidence
+
+        question = {
+            "data": self.data_key,
+            "kpi": [self.kpi.key, self.kpi.kind, self.kpi.better, self.kpi.func is not None],
+            "scope": self.target.scope,
+            "periods": [[p.start.isoformat(), p.end.isoformat()] for p in (base, review)],
+            "method": [ev.BOOTSTRAP_MAX_N, ev.SEED, ev.MIN_N],
+        }
+        return shared_evidence(question, lambda: self._compare(base, review))
+
+    def _compare(self, base: Period, review: Period) -> Evidence:
         if self.kpi.func is not None:  # combines populations: no per-request values
             empty = pd.Series(dtype="float64")
             return compare(empty, empty, kind="ratio", better=self.kpi.better)
@@ -408,6 +425,14 @@ class CycleReview:
         )
         self._targets: dict[str, TargetReview] = {}
 
+    @functools.cached_property
+    def data_key(self) -> str | None:
+        """:func:`csi_lib.runstore.data_key` of the cycle's load, or None without one."""
+        from ..runstore import data_key
+
+        load = getattr(self.cycle, "load", None)
+        return data_key(load) if load is not None and hasattr(load, "fingerprint") else None
+
     @property
     def target_ids(self) -> list[str]:
         return [t.id for t in self.cycle.targets.targets]
@@ -424,9 +449,11 @@ class CycleReview:
                     file=str(self.cycle.dir / "targets.yaml"),
                     hint="known targets: " + ", ".join(self.target_ids),
                 )
-            self._targets[target_id] = _assess_target(
+            tr = _assess_target(
                 found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan, self.compared
             )
+            tr.data_key = self.data_key
+            self._targets[target_id] = tr
         return self._targets[target_id]
 
     def __iter__(self):
