@@ -22,6 +22,12 @@ stage reads the stored frame instead of the export. Anything else (another sourc
 source file changed since) loads as usual. The folder is removed before the report is
 published.
 
+The same files serve an opt-in cache of ``csi kpis`` (:func:`cached_load`): with
+``--cache DIR`` (or ``CSI_CACHE_DIR``) the validated load of an export is kept in
+``DIR/<key>/``, where the key is a hash of the file's bytes (SHA-256: a copy, a touch or
+a move still hits; any edit misses), the mapping's contents, the sheet and kept columns
+and the library version, and a second call reads it instead of parsing the export.
+
 Examples
 --------
 >>> key = load_key("data.csv", result.mapping)                            # doctest: +SKIP
@@ -47,10 +53,22 @@ if TYPE_CHECKING:
     from .evidence import Evidence
     from .sources import LoadResult, Mapping
 
-__all__ = ["ENV", "load_key", "save", "read", "lookup", "data_key", "shared_evidence"]
+__all__ = [
+    "ENV",
+    "CACHE_ENV",
+    "load_key",
+    "save",
+    "read",
+    "lookup",
+    "data_key",
+    "shared_evidence",
+    "cached_load",
+]
 
 #: Environment variable naming the folder of the run's stored load.
 ENV = "CSI_RUN_DATA"
+#: Environment variable naming the cache folder of ``csi kpis`` (as ``--cache``).
+CACHE_ENV = "CSI_CACHE_DIR"
 FRAME_FILE = "requests.arrow"
 QUARANTINE_FILE = "quarantine.arrow"
 META_FILE = "load.json"
@@ -221,3 +239,100 @@ def shared_evidence(parts: dict[str, Any], compute: Callable[[], Evidence]) -> E
     except OSError:
         pass  # the run folder is gone or read-only: the next stage computes it again
     return evidence
+
+
+# --------------------------------------------------------------------------- csi kpis cache
+
+
+def _cache_key(source: str, mapping: Mapping, keep: tuple[str, ...], sheet: Any) -> str:
+    from . import __version__
+    from .storage import sha256_file
+
+    return _digest(
+        {
+            "bytes": sha256_file(source),
+            "mapping": mapping.model_dump(mode="json"),
+            "keep": sorted(keep),
+            "sheet": sheet,
+            "version": __version__,
+            "format": 1,
+        }
+    )
+
+
+def _time_dependent(result: LoadResult) -> bool:
+    """Rows were quarantined for lying in the future: a later call may keep them."""
+    from .schema import REASON_FUTURE
+
+    reasons = result.quarantine.get("reason")
+    return reasons is not None and bool(reasons.astype("str").str.contains(REASON_FUTURE).any())
+
+
+def _write_quarantine(result: LoadResult, source: str, quarantine_dir: str | Path | None) -> None:
+    """The quarantine file a fresh load would write (a cached load writes it again)."""
+    from .safe import neutralise_csv_frame
+    from .sources.loading import _quarantine_file, _source_stem
+
+    result.quarantine_path = None
+    if quarantine_dir is None or not len(result.quarantine):
+        return
+    path = _quarantine_file(Path(quarantine_dir), _source_stem(source, None, False))
+    text = neutralise_csv_frame(result.quarantine).to_csv(index=False)
+    result.quarantine_path = atomic_write(path, text)
+
+
+def cached_load(
+    source: str | Path,
+    cache_dir: str | Path,
+    *,
+    preset: str | None = None,
+    mapping: str | Path | Mapping | None = None,
+    keep: tuple[str, ...] = (),
+    sheet: str | int | None = None,
+    quarantine_dir: str | Path | None = None,
+) -> LoadResult:
+    """:func:`csi_lib.sources.load_requests` of a file through a cache folder.
+
+    The first call loads and validates the export and writes its load (canonical frame,
+    quarantine, counts and warnings) into ``cache_dir/<key>/``; a later call with the same
+    file contents, mapping and options reads it back instead (the quarantine file, if any,
+    is written again as a fresh load would). A load with rows quarantined for lying in the
+    future is not cached (a later call may keep them); a database source is never cached.
+
+    Examples
+    --------
+    >>> res = cached_load("tests/fixtures/exports/servicenow.csv", tmp, preset="servicenow")
+    >>> again = cached_load("tests/fixtures/exports/servicenow.csv", tmp, preset="servicenow")
+    >>> again.rows_kept == res.rows_kept, len(list(tmp.iterdir()))
+    (True, 1)
+    """
+    from .sources import ENV_SOURCE, load_mapping, load_requests
+
+    text = str(source)
+    load = {"preset": preset, "mapping": mapping, "keep": keep, "sheet": sheet}
+    if "://" in text or text.startswith(ENV_SOURCE) or not Path(text).is_file():
+        return load_requests(source, quarantine_dir=quarantine_dir, **load)
+    m = load_mapping(preset=preset, mapping=mapping)
+    key = _cache_key(text, m, tuple(keep), sheet)
+    folder = Path(cache_dir) / key
+    if (folder / META_FILE).exists():
+        try:
+            result = read(folder, m)
+        except (OSError, ValueError, KeyError, TypeError):
+            result = None  # a damaged entry: loaded again below
+        if result is not None:
+            result.source = text
+            _write_quarantine(result, text, quarantine_dir)
+            return result
+    result = load_requests(source, quarantine_dir=quarantine_dir, **load)
+    if _time_dependent(result):
+        return result
+    tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
+    try:
+        save(result, tmp, key=key, source=text)
+        os.rename(tmp, folder)
+    except OSError:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)  # written by another call meanwhile
+    return result

@@ -62,19 +62,18 @@ class FreqChoice(StrEnum):
     week = "week"
 
 
-def _load(data, preset, mapping, query, sheet, quarantine_dir, *, quiet: bool = False):
+def _load(data, preset, mapping, query, sheet, quarantine_dir, *, quiet: bool = False, cache=None):
     from ..sources import load_requests
 
     if preset is None and mapping is None:
         preset = "generic"
-    result = load_requests(
-        data,
-        preset=preset,
-        mapping=str(mapping) if mapping else None,
-        query=query,
-        sheet=sheet,
-        quarantine_dir=quarantine_dir,
-    )
+    options = {"preset": preset, "mapping": str(mapping) if mapping else None, "sheet": sheet}
+    if cache is not None and query is None:  # opt-in: the validated load of an unchanged file
+        from ..runstore import cached_load
+
+        result = cached_load(data, cache, quarantine_dir=quarantine_dir, **options)
+    else:
+        result = load_requests(data, query=query, quarantine_dir=quarantine_dir, **options)
     if not quiet:
         s = result.summary()
         line = f"{s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
@@ -133,6 +132,15 @@ def kpis(
         ),
     ] = 5,
     quarantine_dir: QuarantineOpt = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CSI_CACHE_DIR",
+            show_envvar=False,
+            help="Cache folder (or CSI_CACHE_DIR): keep the validated data of a file there and "
+            "read it on the next call while the file and mapping are unchanged.",
+        ),
+    ] = None,
 ) -> None:
     """Print KPI values of DATA over a period (default: all of the data).
 
@@ -149,6 +157,7 @@ def kpis(
         sheet,
         quarantine_dir or Path("quarantine"),
         quiet=fmt is Format.json,
+        cache=cache,
     )
     df = result.data
     period = _period(df, date_from, date_to, tz)
