@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import plotly.io as pio
 
+from ._startup import skip_slow_optional_imports
 from .charts import theme
 
 #: Environment variable of report mode: set (to anything but 0/false/no) by ``csi report``
@@ -45,6 +46,10 @@ def interactive() -> bool:
     """
     flag = os.environ.get(REPORT_MODE_ENV, "").strip().lower()
     return flag in ("", "0", "false", "no")
+
+
+if not interactive():  # a report kernel: plotly's renderer imports jsonschema (see _startup)
+    skip_slow_optional_imports()
 
 
 def readable_float(value: float) -> str:

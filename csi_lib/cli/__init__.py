@@ -14,6 +14,7 @@ import sys
 
 import typer
 
+from .._startup import skip_slow_optional_imports
 from ..errors import CsiError
 from .usage import usage_error_types, usage_message
 
@@ -62,6 +63,7 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    skip_slow_optional_imports()  # papermill and nbconvert import jsonschema (see _startup)
     try:
         status = app(args=args, standalone_mode=False, prog_name="csi")
     except CsiError as exc:

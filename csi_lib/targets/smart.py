@@ -461,6 +461,22 @@ def _cycle_arguments(cycle: Any) -> dict[str, Any]:
     }
 
 
+def _cycle_evaluator(cycle: Any, args: dict[str, Any]) -> _Evaluator:
+    """The cycle's one :class:`_Evaluator` for its data, baseline and frequency.
+
+    The SMART check and the target contexts of a stage ask for the same baseline
+    statistics (a KPI table and series per target); kept on the cycle object, they
+    are computed once per kernel instead of once per caller.
+    """
+    key = (id(args["df"]), args["baseline_period"], args["freq"])
+    cache = cycle.__dict__.setdefault("_target_evaluators", {})
+    if key not in cache:
+        cache[key] = _Evaluator(
+            args["df"], baseline_period=args["baseline_period"], freq=args["freq"]
+        )
+    return cache[key]
+
+
 def cycle_smart_check(cycle: Any, *, min_coverage: float = 0.8) -> pd.DataFrame:
     """:func:`smart_check` of a cycle's targets with the cycle's data, periods and objectives.
 
@@ -474,7 +490,8 @@ def cycle_smart_check(cycle: Any, *, min_coverage: float = 0.8) -> pd.DataFrame:
     ['pass', 'warn']
     """
     args = _cycle_arguments(cycle)
-    return smart_check(cycle.targets, min_coverage=min_coverage, **args)
+    run = _make_run(min_coverage=min_coverage, evaluator=_cycle_evaluator(cycle, args), **args)
+    return _check(_target_list(cycle.targets), run)
 
 
 def cycle_target_contexts(cycle: Any) -> list[TargetContext]:
@@ -485,8 +502,7 @@ def cycle_target_contexts(cycle: Any) -> list[TargetContext]:
     >>> [c.target.id for c in cycle_target_contexts(cycle)]
     ['T1', 'T2', 'T3', 'T4', 'T5']
     """
-    args = _cycle_arguments(cycle)
-    evaluator = _Evaluator(args["df"], baseline_period=args["baseline_period"], freq=args["freq"])
+    evaluator = _cycle_evaluator(cycle, _cycle_arguments(cycle))
     return [
         evaluator.context(t) for t in _target_list(cycle.targets) if _get_kpi(t.kpi) is not None
     ]
