@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import ConfigError, CsiError
 from ..periods import Period
 from ..schema import CLOSED_OUTCOMES
 from .model import (
@@ -142,16 +142,47 @@ class _Evaluator:
 
     def stats(self, kpi_key: str, scope: Mapping[str, Any] | None) -> _BaselineStats:
         key = (kpi_key, self._key(scope))
-        if key in self._stats:
-            return self._stats[key]
+        if key not in self._stats:
+            self._compute_stats([kpi_key], scope)
+        return self._stats[key]
+
+    def prefetch(self, targets: Iterable[Target]) -> None:
+        """Compute the statistics of every target's (KPI, scope) in one pass per scope.
+
+        One KPI table and one series per scope, for all the KPIs the targets of that
+        scope ask for, instead of one of each per target (every KPI's values are
+        the same either way). A scope the data cannot serve is left to :meth:`stats`,
+        which raises when that target is checked.
+        """
+        wanted: dict[tuple, tuple[Mapping[str, Any] | None, list[str]]] = {}
+        for target in targets:
+            key = self._key(target.scope)
+            if _get_kpi(target.kpi) is None or (target.kpi, key) in self._stats:
+                continue
+            kpi_keys = wanted.setdefault(key, (target.scope, []))[1]
+            if target.kpi not in kpi_keys:
+                kpi_keys.append(target.kpi)
+        for scope, kpi_keys in wanted.values():
+            try:
+                self._compute_stats(kpi_keys, scope)
+            except CsiError:
+                continue
+
+    def _compute_stats(self, kpi_keys: list[str], scope: Mapping[str, Any] | None) -> None:
         kpis = _kpis()
         data = self.scoped(scope)
-        table = kpis.kpi_table(data, self.baseline_period, kpis=[kpi_key])
-        row = table[table["kpi"] == kpi_key]
+        table = kpis.kpi_table(data, self.baseline_period, kpis=kpi_keys)
+        histories = kpis.kpi_series(data, self.history_period, freq=self.freq, kpis=kpi_keys)
+        for kpi_key in kpi_keys:
+            row = table[table["kpi"] == kpi_key]
+            history = histories[histories["kpi"] == kpi_key].reset_index(drop=True)
+            self._stats[(kpi_key, self._key(scope))] = self._baseline_stats(kpi_key, row, history)
+
+    def _baseline_stats(
+        self, kpi_key: str, row: pd.DataFrame, history: pd.DataFrame
+    ) -> _BaselineStats:
         value = float(row["value"].iloc[0]) if len(row) else float("nan")
         n = int(row["n"].fillna(0).iloc[0]) if len(row) and "n" in row.columns else 0
-        history = kpis.kpi_series(data, self.history_period, freq=self.freq, kpis=[kpi_key])
-        history = history[history["kpi"] == kpi_key].reset_index(drop=True)
         in_baseline = history["period_start"] >= self.baseline_period.start
         series = history[in_baseline].reset_index(drop=True)
         chart = None
@@ -161,8 +192,8 @@ class _Evaluator:
             name=kpi_key,
         )
         if values.notna().sum() >= 2:
-            chart = _xmr(values, kpis.get_kpi(kpi_key).better)
-        stats = _BaselineStats(
+            chart = _xmr(values, _kpis().get_kpi(kpi_key).better)
+        return _BaselineStats(
             series=series,
             history=history,
             chart=chart,
@@ -171,8 +202,6 @@ class _Evaluator:
             lowest=_extreme(history, "min"),
             highest=_extreme(history, "max"),
         )
-        self._stats[key] = stats
-        return stats
 
     def context(self, target: Target) -> TargetContext:
         kpi = _get_kpi(target.kpi)

@@ -474,6 +474,7 @@ def _cycle_evaluator(cycle: Any, args: dict[str, Any]) -> _Evaluator:
         cache[key] = _Evaluator(
             args["df"], baseline_period=args["baseline_period"], freq=args["freq"]
         )
+        cache[key].prefetch(_target_list(cycle.targets))
     return cache[key]
 
 
