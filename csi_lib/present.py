@@ -337,12 +337,7 @@ def present(
     """
     if is_presented(frame):
         return frame
-    df = frame
-    unnamed = all(name is None for name in df.index.names)
-    if unnamed and pd.api.types.is_integer_dtype(df.index.dtype):
-        df = df.reset_index(drop=True)  # row numbers: nothing to show
-    elif not isinstance(df.index, pd.RangeIndex):
-        df = df.reset_index()  # a meaningful index (KPI, target, column...): the first column
+    df = _index_as_column(frame)
     labels = dict(labels or {})
     units = dict(units or {})
     kpis: list[KPI | None] | None = None
@@ -355,29 +350,15 @@ def present(
         name = str(col)
         spec = VOCABULARY.get(name)
         unit = units.get(name, spec.unit if spec else None)
-        decimals = spec.decimals if spec else 1
-        kpi_here = _kpi_or_none(name) if spec is None and name in _catalogue_keys() else None
-        values = df[col].tolist()
-        if unit == "kpi":
-            cells = [
-                k.label if (k := _kpi_or_none(v)) else format_cell(v, missing=missing)
-                for v in values
-            ]
-        elif unit == "by_kpi" and kpis is not None:
-            signed = name in _SIGNED
-            cells = [_kpi_cell(v, k, signed=signed, missing=kpi_missing if name != "change" else missing)
-                     for v, k in zip(values, kpis, strict=True)]  # fmt: skip
-        elif kpi_here is not None:
-            cells = [format_cell(v, kpi_here.unit, decimals=kpi_here.decimals, missing=kpi_missing)
-                     for v in values]  # fmt: skip
-        else:
-            cells = [format_cell(v, unit if unit != "by_kpi" else None, decimals=decimals,
-                                 missing=missing) for v in values]  # fmt: skip
-            if name in _SIGNED:
-                cells = [_sign(c, v) for c, v in zip(cells, values, strict=True)]
-            if unit in ("%", "hours", "score", "ratio") and name in VOCABULARY:
-                # the unit is in the header: cells show the bare number
-                cells = [_strip_unit(c, unit) for c in cells]
+        cells = _column_cells(
+            name,
+            df[col].tolist(),
+            unit=unit,
+            decimals=spec.decimals if spec else 1,
+            kpis=kpis,
+            missing=missing,
+            kpi_missing=kpi_missing,
+        )
         title = labels.get(name) or header(name)
         while title in out:  # two columns with one header: keep both
             title += " "
@@ -397,6 +378,50 @@ def present(
     if note is not None:
         result.attrs["note"] = note
     return result
+
+
+def _index_as_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """Row numbers dropped; a meaningful index (KPI, target, column...) as the first column."""
+    unnamed = all(name is None for name in frame.index.names)
+    if unnamed and pd.api.types.is_integer_dtype(frame.index.dtype):
+        return frame.reset_index(drop=True)
+    if not isinstance(frame.index, pd.RangeIndex):
+        return frame.reset_index()
+    return frame
+
+
+def _column_cells(
+    name: str,
+    values: list[Any],
+    *,
+    unit: str | None,
+    decimals: int,
+    kpis: list[KPI | None] | None,
+    missing: str,
+    kpi_missing: str,
+) -> list[str]:
+    """The cells of one column in words: KPI keys as labels, values in their KPI's unit
+    (``by_kpi``) or the column's unit, signs on changes, no unit where the header has it."""
+    kpi_here = _kpi_or_none(name) if name not in VOCABULARY and name in _catalogue_keys() else None
+    if unit == "kpi":
+        return [
+            k.label if (k := _kpi_or_none(v)) else format_cell(v, missing=missing) for v in values
+        ]
+    if unit == "by_kpi" and kpis is not None:
+        signed = name in _SIGNED
+        return [_kpi_cell(v, k, signed=signed, missing=kpi_missing if name != "change" else missing)
+                for v, k in zip(values, kpis, strict=True)]  # fmt: skip
+    if kpi_here is not None:
+        return [format_cell(v, kpi_here.unit, decimals=kpi_here.decimals, missing=kpi_missing)
+                for v in values]  # fmt: skip
+    cells = [format_cell(v, unit if unit != "by_kpi" else None, decimals=decimals,
+                         missing=missing) for v in values]  # fmt: skip
+    if name in _SIGNED:
+        cells = [_sign(c, v) for c, v in zip(cells, values, strict=True)]
+    if unit in ("%", "hours", "score", "ratio") and name in VOCABULARY:
+        # the unit is in the header: cells show the bare number
+        cells = [_strip_unit(c, unit) for c in cells]
+    return cells
 
 
 def _strip_unit(cell: str, unit: str) -> str:

@@ -134,49 +134,18 @@ def synthetic_requests(
     >>> len(df), df["request_id"].is_unique
     (1000, True)
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # the steps below draw from it in this order
     t0 = pd.Timestamp(start, tz="UTC").as_unit("ns").value
     t1 = pd.Timestamp(end, tz="UTC").as_unit("ns").value
-    sec = 1_000_000_000
-    hour = 3600 * sec
-    opened = rng.integers(t0 // sec, t1 // sec, size=n) * sec
+    opened = rng.integers(t0 // _SEC, t1 // _SEC, size=n) * _SEC
     opened.sort()
-
-    def cat(labels: list[str], p: list[float]) -> pd.Categorical:
-        codes = rng.choice(len(labels), size=n, p=np.array(p) / np.sum(p)).astype(np.int8)
-        return pd.Categorical.from_codes(codes, categories=labels)
-
-    category = cat(
-        ["Laptop", "Access", "Software", "Mobile", "Peripheral", "Other"],
-        [30, 25, 20, 10, 10, 5],
-    )
-    group = cat([f"Team {c}" for c in "ABCDEFGH"], [20, 18, 15, 12, 10, 10, 8, 7])
-    channel = cat(["portal", "email", "phone"], [60, 25, 15])
-    priority = cat(["P1", "P2", "P3", "P4"], [5, 20, 50, 25])
-
-    outcome_code = rng.choice(3, size=n, p=[0.85, 0.08, 0.07])
-    cat_factor = np.array([1.5, 0.4, 1.0, 1.2, 0.8, 2.0])[category.codes]
-    fulfil_h = rng.lognormal(np.log(30.0), 1.1, size=n) * cat_factor
-    fulfil_h = np.where(outcome_code == 0, fulfil_h, fulfil_h * 0.3)
-    closed = opened + (fulfil_h * hour).astype(np.int64) // sec * sec
-    assess_h = np.minimum(rng.lognormal(np.log(3.0), 1.0, size=n), 0.5 * fulfil_h)
-    assessed = opened + (assess_h * hour).astype(np.int64) // sec * sec
-    nat = np.iinfo(np.int64).min
-    is_open = closed >= t1
-    closed = np.where(is_open, nat, closed)
-    assessed = np.where(assessed >= t1, nat, assessed)
-    outcome = pd.Categorical.from_codes(
-        np.where(is_open, 3, outcome_code).astype(np.int8), categories=list(OUTCOMES)
-    )
-
-    sla_h = np.array([8, 24, 72, 120])[priority.codes]
-    sla_due = opened + sla_h * hour
+    dims = _synthetic_dimensions(rng, n)
+    outcome, assessed, closed, is_open = _synthetic_life(rng, opened, dims["category"], t1)
+    sla_due = opened + np.array([8, 24, 72, 120])[dims["priority"].codes] * _HOUR
     sla_met = pd.array(closed <= sla_due, dtype="boolean")
     sla_met[is_open] = pd.NA
-
     answered = (~is_open) & (rng.random(n) < 0.3)
     score = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], size=n, p=[0.05, 0.07, 0.13, 0.35, 0.40])
-    csat = np.where(answered, score, np.nan)
     reopen = pd.array(rng.poisson(0.05, size=n), dtype="Int64")
     reopen[is_open] = pd.NA
 
@@ -191,16 +160,61 @@ def synthetic_requests(
             "assessed_at": ts(assessed),
             "closed_at": ts(closed),
             "outcome": outcome,
-            "category": category,
-            "channel": channel,
-            "priority": priority,
-            "group": group,
+            "category": dims["category"],
+            "channel": dims["channel"],
+            "priority": dims["priority"],
+            "group": dims["group"],
             "sla_due_at": ts(sla_due),
             "sla_met": sla_met,
-            "csat": csat,
+            "csat": np.where(answered, score, np.nan),
             "reopen_count": reopen,
         }
     )
+
+
+_SEC = 1_000_000_000  # nanoseconds
+_HOUR = 3600 * _SEC
+
+
+def _synthetic_dimensions(rng: np.random.Generator, n: int) -> dict[str, pd.Categorical]:
+    """Category, group, channel and priority of ``n`` requests, skewed frequencies."""
+
+    def cat(labels: list[str], p: list[float]) -> pd.Categorical:
+        codes = rng.choice(len(labels), size=n, p=np.array(p) / np.sum(p)).astype(np.int8)
+        return pd.Categorical.from_codes(codes, categories=labels)
+
+    return {
+        "category": cat(
+            ["Laptop", "Access", "Software", "Mobile", "Peripheral", "Other"],
+            [30, 25, 20, 10, 10, 5],
+        ),
+        "group": cat([f"Team {c}" for c in "ABCDEFGH"], [20, 18, 15, 12, 10, 10, 8, 7]),
+        "channel": cat(["portal", "email", "phone"], [60, 25, 15]),
+        "priority": cat(["P1", "P2", "P3", "P4"], [5, 20, 50, 25]),
+    }
+
+
+def _synthetic_life(
+    rng: np.random.Generator, opened: np.ndarray, category: pd.Categorical, t1: int
+) -> tuple[pd.Categorical, np.ndarray, np.ndarray, np.ndarray]:
+    """Outcome, assessed and closed times (ns, NaT after ``t1``) and the open mask:
+    log-normal fulfilment by category (median about 30 h) and assessment (about 3 h)."""
+    n = len(opened)
+    outcome_code = rng.choice(3, size=n, p=[0.85, 0.08, 0.07])
+    cat_factor = np.array([1.5, 0.4, 1.0, 1.2, 0.8, 2.0])[category.codes]
+    fulfil_h = rng.lognormal(np.log(30.0), 1.1, size=n) * cat_factor
+    fulfil_h = np.where(outcome_code == 0, fulfil_h, fulfil_h * 0.3)
+    closed = opened + (fulfil_h * _HOUR).astype(np.int64) // _SEC * _SEC
+    assess_h = np.minimum(rng.lognormal(np.log(3.0), 1.0, size=n), 0.5 * fulfil_h)
+    assessed = opened + (assess_h * _HOUR).astype(np.int64) // _SEC * _SEC
+    nat = np.iinfo(np.int64).min
+    is_open = closed >= t1
+    closed = np.where(is_open, nat, closed)
+    assessed = np.where(assessed >= t1, nat, assessed)
+    outcome = pd.Categorical.from_codes(
+        np.where(is_open, 3, outcome_code).astype(np.int8), categories=list(OUTCOMES)
+    )
+    return outcome, assessed, closed, is_open
 
 
 @contextlib.contextmanager

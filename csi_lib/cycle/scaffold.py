@@ -184,6 +184,36 @@ def new_cycle(
      'review': '2026-01-01 to 2026-03-31'}
     """
     directory = Path(directory)
+    _check_inputs(directory, data=data, preset=preset, mapping=mapping)
+    dates = _cycle_dates(baseline_from, baseline_to)
+    cycle_id = id or directory.resolve().name
+    title = title or f"Improvement cycle {cycle_id}"
+    config = {
+        "id": cycle_id,
+        "title": title,
+        "data": {"source": "x", "preset": preset} if preset else {"source": "x", "mapping": "x"},
+        **{
+            period: {"from": dates[f"{period}_from"], "to": dates[f"{period}_to"]}
+            for period in ("baseline", "action", "review")
+        },
+    }
+    try:
+        CycleConfig.model_validate(config)
+    except ValueError as exc:
+        raise ConfigError(
+            f"the cycle cannot be created: {exc}", hint="use a simple id such as 2025-h2"
+        ) from exc
+    directory.mkdir(parents=True, exist_ok=True)
+    texts = _cycle_files(directory, cycle_id, title, data, preset, mapping, dates)
+    for name, text in texts.items():
+        atomic_write(directory / name, text)
+    return directory
+
+
+def _check_inputs(
+    directory: Path, *, data: str | Path, preset: str | None, mapping: str | Path | None
+) -> None:
+    """Refuse a non-empty folder, both or neither of preset and mapping, missing files."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise OutputError(
             "the cycle folder exists already and is not empty",
@@ -201,6 +231,11 @@ def new_cycle(
         raise ConfigError(
             "the mapping file does not exist", file=str(mapping), hint="check the path"
         )
+
+
+def _cycle_dates(baseline_from: str | dt.date, baseline_to: str | dt.date) -> dict[str, dt.date]:
+    """Inclusive first and last days of the baseline, the 6-month action period after it
+    and the 3-month review period after that (keys ``baseline_from`` .. ``review_to``)."""
     try:
         b = DateRange.model_validate({"from": baseline_from, "to": baseline_to})
     except ValueError as exc:
@@ -212,40 +247,34 @@ def new_cycle(
     action_from = b.to + dt.timedelta(days=1)
     action_to = _add_months(action_from, 6) - dt.timedelta(days=1)
     review_from = action_to + dt.timedelta(days=1)
-    review_to = _add_months(review_from, 3) - dt.timedelta(days=1)
-    cycle_id = id or directory.resolve().name
-    config = {
-        "id": cycle_id,
-        "title": title or f"Improvement cycle {cycle_id}",
-        "data": {"source": "x", "preset": preset} if preset else {"source": "x", "mapping": "x"},
-        "baseline": {"from": b.from_, "to": b.to},
-        "action": {"from": action_from, "to": action_to},
-        "review": {"from": review_from, "to": review_to},
-    }
-    try:
-        CycleConfig.model_validate(config)
-    except ValueError as exc:
-        raise ConfigError(
-            f"the cycle cannot be created: {exc}", hint="use a simple id such as 2025-h2"
-        ) from exc
-
-    directory.mkdir(parents=True, exist_ok=True)
-    if preset is not None:
-        mapping_line = f"  preset: {_yaml_scalar(preset)}          # built-in mapping (csi presets)"
-    else:
-        mapping_line = f"  mapping: {_yaml_scalar(_relative(mapping, directory))}   # mapping file"
-    dates = {
+    return {
         "baseline_from": b.from_,
         "baseline_to": b.to,
         "action_from": action_from,
         "action_to": action_to,
         "review_from": review_from,
-        "review_to": review_to,
+        "review_to": _add_months(review_from, 3) - dt.timedelta(days=1),
     }
-    texts = {
+
+
+def _cycle_files(
+    directory: Path,
+    cycle_id: str,
+    title: str,
+    data: str | Path,
+    preset: str | None,
+    mapping: str | Path | None,
+    dates: dict[str, dt.date],
+) -> dict[str, str]:
+    """The text of ``cycle.yaml`` and of the commented example vision, targets and plan."""
+    if preset is not None:
+        mapping_line = f"  preset: {_yaml_scalar(preset)}          # built-in mapping (csi presets)"
+    else:
+        mapping_line = f"  mapping: {_yaml_scalar(_relative(mapping, directory))}   # mapping file"
+    return {
         "cycle.yaml": _CYCLE_TEMPLATE.format(
             id=_yaml_scalar(cycle_id),
-            title=_yaml_scalar(config["title"]),
+            title=_yaml_scalar(title),
             dir_name=directory.as_posix(),
             source=_yaml_scalar(_relative(data, directory)),
             mapping_line=mapping_line,
@@ -255,6 +284,3 @@ def new_cycle(
         "targets.yaml": _TARGETS_TEMPLATE.format(**dates),
         "plan.yaml": _PLAN_TEMPLATE.format(**dates),
     }
-    for name, text in texts.items():
-        atomic_write(directory / name, text)
-    return directory
