@@ -1,0 +1,317 @@
+"""``csi slides``: one reveal.js deck per stage of a cycle.
+
+The stage notebooks are run with papermill and exported with a reveal.js
+template (code hidden, one slide per heading, plotly charts drawn by an
+embedded plotly.js). reveal.js itself is embedded from a local copy when one is
+found (``--reveal-dir``, ``$CSI_REVEAL_DIR`` or ``node_modules/reveal.js`` of the
+checkout), else loaded from a CDN. The command is registered by
+:func:`csi_lib.cli.session.register` with ``csi lab`` and ``csi workshop``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ConfigError
+from ..storage import make_folder
+from .usage import iso_date
+
+#: The checkout (``node_modules/reveal.js`` after ``npm install reveal.js@5``).
+REPO = Path(__file__).resolve().parents[2]
+#: reveal.js from a CDN when no local copy is found (same major version as the npm package).
+REVEAL_CDN = "https://cdn.jsdelivr.net/npm/reveal.js@5.2.1"
+REVEAL_THEME = "white"
+
+__all__ = ["slides", "find_reveal", "export_slides", "build_slides", "make_slides_exporter"]
+
+
+_SLIDES_TEMPLATE = r"""
+{%- extends 'index.html.j2' -%}
+{%- block header -%}
+<!DOCTYPE html>
+<html lang="{{ resources.language_code }}">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{{ resources.csi.title | e }}</title>
+{% if resources.csi.reveal_css %}<style>{{ resources.csi.reveal_css }}</style>
+{% else %}<link rel="stylesheet" href="{{ resources.csi.reveal_prefix }}/dist/reveal.css">
+<link rel="stylesheet" href="{{ resources.csi.reveal_prefix }}/dist/theme/{{ resources.csi.theme }}.css">
+{% endif %}
+{% for css in resources.inlining.css -%}<style type="text/css">{{ css }}</style>{% endfor %}
+{{ self.notebook_css() }}
+<style>
+.reveal .slides { text-align: left; }
+.reveal .slides section { height: 100%; overflow-y: auto; }
+.reveal h1, .reveal h2 { text-transform: none; }
+.reveal table { font-size: 0.55em; margin: 0; }
+.reveal .jp-RenderedHTMLCommon p, .reveal li { font-size: 0.8em; }
+.csi-widget-note { font-style: italic; color: #555; font-size: 0.6em; }
+.csi-slides-footer { position: fixed; bottom: 6px; left: 12px; font-size: 12px; color: #777; z-index: 10; }
+</style>
+<script>{{ resources.csi.plotlyjs }}</script>
+</head>
+{%- endblock header -%}
+
+{% block body_footer %}
+</div>
+</div>
+<div class="csi-slides-footer">{{ resources.csi.footer | e }}</div>
+</main>
+</body>
+{% endblock body_footer %}
+
+{% block footer_js %}
+{% if resources.csi.reveal_js %}<script>{{ resources.csi.reveal_js }}</script>
+{% else %}<script src="{{ resources.csi.reveal_prefix }}/dist/reveal.js"></script>
+{% endif %}
+<script>
+Reveal.initialize({controls: true, progress: true, hash: true, slideNumber: "c/t",
+                   transition: "slide", width: 1280, height: 800, margin: 0.04});
+Reveal.on("slidechanged", function () { window.dispatchEvent(new Event("resize")); });
+</script>
+</html>
+{% endblock footer_js %}
+{% block footer %}{{ self.footer_js() }}{% endblock footer %}
+"""
+
+
+def find_reveal(reveal_dir: str | Path | None = None) -> Path | None:
+    """A local reveal.js package folder (holding ``dist/reveal.js``), or ``None``.
+
+    Looked for in ``reveal_dir``, ``$CSI_REVEAL_DIR``, then ``node_modules/reveal.js``
+    of the checkout. Nothing is downloaded.
+    """
+    if reveal_dir:
+        if (Path(reveal_dir) / "dist" / "reveal.js").is_file():
+            return Path(reveal_dir)
+        raise ConfigError(
+            "this folder holds no reveal.js (dist/reveal.js is missing)",
+            file=str(reveal_dir),
+            hint="give the reveal.js package folder, e.g. node_modules/reveal.js",
+        )
+    for candidate in (os.environ.get("CSI_REVEAL_DIR"), REPO / "node_modules" / "reveal.js"):
+        if candidate and (Path(candidate) / "dist" / "reveal.js").is_file():
+            return Path(candidate)
+    return None
+
+
+def _script_safe(text: str) -> str:
+    return text.replace("</script", "<\\/script")
+
+
+def _reveal_resources(reveal: Path | None) -> dict[str, str]:
+    if reveal is None:
+        return {"reveal_prefix": REVEAL_CDN, "reveal_css": "", "reveal_js": ""}
+    dist = reveal / "dist"
+    css = (dist / "reveal.css").read_text(encoding="utf-8")
+    theme = dist / "theme" / f"{REVEAL_THEME}.css"
+    if theme.is_file():
+        css += "\n" + theme.read_text(encoding="utf-8")
+    return {
+        "reveal_prefix": "",
+        "reveal_css": _script_safe(css).replace("</style", "<\\/style"),
+        "reveal_js": _script_safe((dist / "reveal.js").read_text(encoding="utf-8")),
+    }
+
+
+def _slide_types():
+    """A preprocessor giving each cell a slide type: a new slide at every ``#``/``##``
+    heading, a sub-slide at ``###``, the rest on the slide above; the parameters cell
+    and cells with nothing to show are skipped."""
+    from nbconvert.preprocessors import Preprocessor
+
+    class SlideTypes(Preprocessor):
+        def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
+            slideshow = cell.setdefault("metadata", {}).setdefault("slideshow", {})
+            if "parameters" in cell.metadata.get("tags", []) or "injected-parameters" in (
+                cell.metadata.get("tags", [])
+            ):
+                slideshow["slide_type"] = "skip"
+            elif cell.cell_type == "markdown":
+                first = cell.source.lstrip().split("\n", 1)[0]
+                if first.startswith(("# ", "## ")) or index == 0:
+                    slideshow["slide_type"] = "slide"
+                elif first.startswith("### "):
+                    slideshow["slide_type"] = "subslide"
+                else:
+                    slideshow["slide_type"] = "-"
+            elif cell.cell_type == "code" and not cell.get("outputs"):
+                slideshow["slide_type"] = "skip"
+            else:
+                slideshow["slide_type"] = "-"
+            return cell, resources
+
+    return SlideTypes()
+
+
+def make_slides_exporter():
+    """A reveal.js SlidesExporter: code hidden, static plotly, a slide per heading."""
+    from jinja2 import DictLoader
+    from nbconvert import SlidesExporter
+
+    from ..report.export import StaticOutputs
+
+    # "preprocessors" run before the template's own (_RevealMetadataPreprocessor), which
+    # turns the slide types into the sections of the deck.
+    return SlidesExporter(
+        template_file="csi_slides.html.j2",
+        extra_loaders=[DictLoader({"csi_slides.html.j2": _SLIDES_TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        preprocessors=[StaticOutputs(), _slide_types()],
+    )
+
+
+def export_slides(
+    notebook: Path,
+    slides_path: Path,
+    *,
+    title: str,
+    footer: str = "",
+    reveal_dir: str | Path | None = None,
+) -> Path:
+    """Write one executed notebook as a reveal.js deck (atomically, never overwriting)."""
+    import nbformat
+
+    from ..report.export import _plotlyjs
+    from ..storage import atomic_write
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    reveal = _reveal_resources(find_reveal(reveal_dir))
+    resources = {
+        "csi": {
+            "title": title,
+            "footer": footer,
+            "theme": REVEAL_THEME,
+            "plotlyjs": _script_safe(_plotlyjs()),
+            **reveal,
+        }
+    }
+    body, _ = make_slides_exporter().from_notebook_node(nb, resources=resources)
+    return atomic_write(slides_path, body)
+
+
+def build_slides(
+    cycle_dir: str | Path,
+    *,
+    out: str | Path = "slides",
+    as_of: str | None = None,
+    stages: list[str] | None = None,
+    reveal_dir: str | Path | None = None,
+    progress: Any = None,
+) -> tuple[Path, list[Any]]:
+    """Run the stage notebooks of a cycle and write one slide deck per stage.
+
+    The decks go to ``<out>/<cycle id>/<as-of>/`` (``_2``, ``_3``... if it
+    exists: nothing is overwritten), one ``<stage>.slides.html`` each.
+
+    Returns
+    -------
+    (folder, runs)
+        The folder and the :class:`csi_lib.report.execute.StageRun` of each stage.
+
+    Examples
+    --------
+    >>> folder, runs = build_slides("data/sample-cycle", out="slides", as_of="2026-04-15")  # doctest: +SKIP
+    """
+    from ..cycle import load_config
+    from ..report.execute import execute_stage
+    from ..report.stages import select_stages
+
+    say = progress or (lambda _msg: None)
+    cycle_path = Path(cycle_dir).resolve()
+    cfg = load_config(cycle_path)
+    as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
+    chosen = select_stages(stages, cycle=True)
+    if not chosen:
+        raise ConfigError("there is no stage notebook to run", hint="check the notebooks/ folder")
+    reveal = find_reveal(reveal_dir)
+    if reveal is None:
+        say(f"reveal.js: no local copy found, the slides load it from {REVEAL_CDN}")
+    parent = Path(out).resolve() / str(cfg.id)
+    staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
+    make_folder(staging, what="slides folder")
+    params = {
+        "cycle_dir": str(cycle_path),
+        "as_of": as_of_date.isoformat(),
+        "data_path": None,
+        "preset": None,
+        "mapping": None,
+    }
+    runs = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="csi-slides-") as work:
+            for i, stage in enumerate(chosen, 1):
+                say(f"[{i}/{len(chosen)}] {stage.title} ...")
+                staged = Path(work) / stage.slug
+                staged.mkdir()
+                run = execute_stage(
+                    stage, {**params, "output_dir": str(staged)}, staged / stage.notebook
+                )
+                runs.append(run)
+                if run.executed.exists():
+                    export_slides(
+                        run.executed,
+                        staging / f"{stage.slug}.slides.html",
+                        title=f"{stage.number}. {stage.title} | {cfg.title or cfg.id}",
+                        footer=f"{cfg.id} \u00b7 stage {stage.number} \u00b7 as of {as_of_date}",
+                        reveal_dir=reveal,
+                    )
+                status = "done" if run.ok else f"FAILED: {run.error}"
+                say(f"[{i}/{len(chosen)}] {stage.title}: {status} ({run.seconds:.1f} s)")
+        folder, n = parent / as_of_date.isoformat(), 2
+        while folder.exists():
+            folder, n = parent / f"{as_of_date.isoformat()}_{n}", n + 1
+        os.replace(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder, runs
+
+
+def slides(
+    cycle_dir: Annotated[Path, typer.Argument(help="The cycle folder (csi cycle new).")],
+    out: Annotated[
+        Path, typer.Option(help="Slides folder; decks go to OUT/<cycle>/<as-of>/.")
+    ] = Path("slides"),
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", parser=iso_date, help="Date, YYYY-MM-DD (default: today, UTC)."),
+    ] = None,
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", help="Only this stage (0-6); repeatable.")
+    ] = None,
+    reveal_dir: Annotated[
+        Path | None,
+        typer.Option(help="A local reveal.js package folder to embed (default: found locally)."),
+    ] = None,
+) -> None:
+    """Export reveal.js slides of the cycle's stages (code hidden, one slide per heading).
+
+    Each stage notebook is run with papermill and written as
+    OUT/<cycle>/<as-of>/<stage>.slides.html with plotly.js embedded. reveal.js is
+    embedded too when a local copy is found (--reveal-dir, $CSI_REVEAL_DIR, or
+    node_modules/reveal.js of the checkout after `npm install reveal.js@5`);
+    otherwise the slides load reveal.js from a CDN and need the network when
+    shown. Exit status: 0 when every stage ran, 1 when one failed, 2 on bad input.
+    """
+    from .report import _progress_printer
+
+    say = _progress_printer()
+    folder, runs = build_slides(
+        cycle_dir, out=out, as_of=as_of, stages=stage, reveal_dir=reveal_dir, progress=say
+    )
+    for run in runs:
+        if not run.ok:
+            typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
+    typer.echo(str(folder))
+    raise typer.Exit(0 if all(r.ok for r in runs) else 1)
