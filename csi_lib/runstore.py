@@ -244,13 +244,12 @@ def shared_evidence(parts: dict[str, Any], compute: Callable[[], Evidence]) -> E
 # --------------------------------------------------------------------------- csi kpis cache
 
 
-def _cache_key(source: str, mapping: Mapping, keep: tuple[str, ...], sheet: Any) -> str:
+def _cache_key(content: str, mapping: Mapping, keep: tuple[str, ...], sheet: Any) -> str:
     from . import __version__
-    from .storage import sha256_file
 
     return _digest(
         {
-            "bytes": sha256_file(source),
+            "bytes": content,
             "mapping": mapping.model_dump(mode="json"),
             "keep": sorted(keep),
             "sheet": sheet,
@@ -312,8 +311,11 @@ def cached_load(
     load = {"preset": preset, "mapping": mapping, "keep": keep, "sheet": sheet}
     if "://" in text or text.startswith(ENV_SOURCE) or not Path(text).is_file():
         return load_requests(source, quarantine_dir=quarantine_dir, **load)
+    from .storage import sha256_file
+
     m = load_mapping(preset=preset, mapping=mapping)
-    key = _cache_key(text, m, tuple(keep), sheet)
+    content = sha256_file(text)
+    key = _cache_key(content, m, tuple(keep), sheet)
     folder = Path(cache_dir) / key
     if (folder / META_FILE).exists():
         try:
@@ -325,7 +327,7 @@ def cached_load(
             _write_quarantine(result, text, quarantine_dir)
             return result
     result = load_requests(source, quarantine_dir=quarantine_dir, **load)
-    if _time_dependent(result):
+    if _time_dependent(result) or result.fingerprint != content:  # or changed meanwhile
         return result
     tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
     try:
