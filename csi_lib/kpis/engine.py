@@ -46,7 +46,10 @@ def _ns(df: pd.DataFrame, column: str) -> np.ndarray:
     s = df[column]
     if not isinstance(s.dtype, pd.DatetimeTZDtype):
         s = pd.to_datetime(s, utc=True)
-    return s.array.as_unit("ns").asi8
+    values = s.array
+    if values.unit != "ns":
+        values = values.as_unit("ns")
+    return values.asi8  # a view of the column (as_unit always copies): never written to
 
 
 def _as_float(values: object, kpi: KPI, length: int) -> np.ndarray:
@@ -126,6 +129,7 @@ class _Pop:
     cell: np.ndarray
     size: np.ndarray  # population size (n) per cell
     bins: np.ndarray | None = None  # open_at_end: bin of each materialised row
+    occupied: np.ndarray | None = None  # rows per cell; None: np.bincount(cell)
 
 
 @dataclass
@@ -200,8 +204,20 @@ def _closed_outcome(df: pd.DataFrame) -> np.ndarray:
 
 
 def _population(
-    df: pd.DataFrame, name: str, edges: np.ndarray, codes: np.ndarray | None, n_groups: int
+    df: pd.DataFrame,
+    name: str,
+    edges: np.ndarray,
+    codes: np.ndarray | None,
+    n_groups: int,
+    *,
+    rows_needed: bool = True,
 ) -> _Pop:
+    """The rows of population ``name`` in each cell (bin x group).
+
+    Without ``rows_needed`` (no KPI asked for measures the population's rows), the
+    requests open at each bin's end are only counted per cell (``occupied``), with a
+    running sum over the bins instead of one row per request and bin it is open in.
+    """
     n_bins = len(edges) - 1
     n_cells = n_bins * n_groups
     if name == "open_at_end":
@@ -219,6 +235,8 @@ def _population(
         firsts = (first * n_groups + g)[valid]
         size = np.bincount(firsts, minlength=n_cells).reshape(n_bins, n_groups).cumsum(0).ravel()
         span = np.where(valid, last - first + 1, 0).clip(min=0)
+        if not rows_needed:
+            return _open_counts(first, last, span, codes, size, n_bins, n_groups)
         rows = np.flatnonzero(span)
         span = span[rows]
         total = int(span.sum())
@@ -234,6 +252,42 @@ def _population(
     rows, b = _in_bins(t, edges)
     cell = b * n_groups + codes[rows] if codes is not None else b
     return _Pop(rows, cell, np.bincount(cell, minlength=n_cells), None)
+
+
+def _open_counts(
+    first: np.ndarray,
+    last: np.ndarray,
+    span: np.ndarray,
+    codes: np.ndarray | None,
+    size: np.ndarray,
+    n_bins: int,
+    n_groups: int,
+) -> _Pop:
+    """Requests open at each bin's end, per cell, without materialising their rows."""
+    n_cells = n_bins * n_groups
+    open_ = span > 0
+    g = codes[open_] if codes is not None else 0
+    start = first[open_] * n_groups + g  # +1 from the first bin it is open at the end of
+    stop = (last[open_] + 1) * n_groups + g  # -1 after the last (last + 1 <= n_bins)
+    diff = np.bincount(start, minlength=n_cells + n_groups) - np.bincount(
+        stop, minlength=n_cells + n_groups
+    )
+    occupied = diff[:n_cells].reshape(n_bins, n_groups).cumsum(0).ravel()
+    empty = np.empty(0, dtype=np.int64)
+    return _Pop(empty, empty, size, None, occupied)
+
+
+def _populations(
+    df: pd.DataFrame, kpis: list[KPI], edges: np.ndarray, codes: np.ndarray | None, n_groups: int
+) -> dict[str, _Pop]:
+    """Every population (each counts in a cell's activity); rows only where a KPI needs them."""
+    needed = {"received", *(k.population for k in kpis)}
+    if any(k.agg == "func" for k in kpis):  # ratios of the sizes of these populations
+        needed.update(name for name in POPULATIONS if name != "open_at_end")
+    return {
+        name: _population(df, name, edges, codes, n_groups, rows_needed=name in needed)
+        for name in POPULATIONS
+    }
 
 
 def _cell_quantiles(
@@ -285,7 +339,7 @@ def _compute(
     n_bins = len(edges) - 1
     n_groups = len(labels) if labels is not None else 1
     n_cells = n_bins * n_groups
-    pops = {name: _population(df, name, edges, codes, n_groups) for name in POPULATIONS}
+    pops = _populations(df, kpis, edges, codes, n_groups)
 
     full: dict[int, np.ndarray] = {}  # measure over the whole frame, computed once
     last_full = {id(k.measure): i for i, k in enumerate(kpis)}
@@ -359,7 +413,10 @@ def _compute(
         n_out[i] = n
 
     active = (
-        sum(np.bincount(p.cell, minlength=n_cells) for p in pops.values()).reshape(n_bins, n_groups)
+        sum(
+            np.bincount(p.cell, minlength=n_cells) if p.occupied is None else p.occupied
+            for p in pops.values()
+        ).reshape(n_bins, n_groups)
         > 0
     )
     edges_ts = pd.to_datetime(edges, utc=True)
