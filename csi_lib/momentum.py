@@ -27,9 +27,20 @@ cycles.
 Examples
 --------
 >>> from csi_lib.momentum import next_cycle, cycle_history
->>> next_cycle("cycles/2025-h2", id="2026-h1")            # doctest: +SKIP
-PosixPath('cycles/2026-h1')
->>> cycle_history("cycles")                               # doctest: +SKIP
+>>> next_cycle(cycle_dir, id="2026-h1")      # cycle_dir: tmp/sample-cycle, a copy of the sample
+PosixPath('.../2026-h1')
+>>> cycle_history(tmp)[["cycle", "target", "target_value", "achieved", "met"]].round(1)
+     cycle target  target_value  achieved    met
+0  2025-h2     T1          28.0      26.6   True
+1  2025-h2     T2          90.0      90.6   True
+2  2025-h2     T3           1.5       1.4   True
+3  2025-h2     T4           4.3       4.0  False
+4  2025-h2     T5           5.0       4.5   True
+5  2026-h1     T1          28.0       NaN   None
+6  2026-h1     T2          90.0       NaN   None
+7  2026-h1     T3           1.4       NaN   None
+8  2026-h1     T4           4.3       NaN   None
+9  2026-h1     T5           5.0       NaN   None
 """
 
 from __future__ import annotations
@@ -333,8 +344,16 @@ def propose_next(
 
     Examples
     --------
-    >>> nxt = propose_next(open_cycle("data/sample-cycle", as_of="2026-04-15"), id="2026-h1")  # doctest: +SKIP
-    >>> nxt.targets_table()                                                                    # doctest: +SKIP
+    >>> nxt = propose_next(rv, id="2026-h1")   # rv = csi_lib.review.assess(cycle), or the cycle
+    >>> nxt.dates["action"]
+    (datetime.date(2026, 4, 1), datetime.date(2026, 9, 30))
+    >>> nxt.targets_table()[["id", "kind", "value"]].round(1)
+       id            kind  value
+    0  T1  maintain_below   28.0
+    1  T2  maintain_above   90.0
+    2  T3  maintain_below    1.4
+    3  T4        maximize    4.3
+    4  T5  maintain_below    5.0
     """
     rv = assess(cycle)
     old = rv.cycle
@@ -399,8 +418,11 @@ def proposal_note(nxt: NextCycle) -> str:
 
     Examples
     --------
-    >>> proposal_note(propose_next(cycle, id="2026-h1", preview=True))   # doctest: +SKIP
-    '**Provisional preview.** As of 2025-10-15 ... The proposal becomes final on 2026-03-31 ...'
+    >>> cycle = open_cycle(sample_cycle, as_of="2025-10-15")   # data/sample-cycle
+    >>> print(proposal_note(propose_next(cycle, id="2026-h1", preview=True)))
+    **Provisional preview of the next cycle.** As of 2025-10-15 the cycle is in its **action
+    period** ... The proposal becomes final once the review period is over, on 2026-03-31;
+    until then nothing is written.
     """
     from .review import headline
 
@@ -688,8 +710,17 @@ def next_cycle(
 
     Examples
     --------
-    >>> next_cycle("cycles/2025-h2", id="2026-h1")   # doctest: +SKIP
-    PosixPath('cycles/2026-h1')
+    ``next_cycle("cycles/2025-h2", id="2026-h1")`` returns ``PosixPath('cycles/2026-h1')``
+    (see the module's example). A folder that holds something is refused before anything
+    is read:
+
+    >>> (tmp / "2026-h1").mkdir()
+    >>> _ = (tmp / "2026-h1" / "notes.md").write_text("ours")
+    >>> next_cycle(sample_cycle, id="2026-h1", out=tmp)
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.OutputError: file '.../2026-h1': the folder of the next cycle exists already
+    and is not empty. Choose another --id or --out; nothing was changed.
     """
     cycle_dir = Path(cycle_dir)
     directory = Path(out if out is not None else cycle_dir.resolve().parent) / id
@@ -864,7 +895,13 @@ def cycle_history(workspace_dir: str | Path, *, current: Any = None) -> pd.DataF
 
     Examples
     --------
-    >>> cycle_history("cycles")   # doctest: +SKIP
+    >>> cycle_history(sample_cycle.parent)[["cycle", "target", "kind", "baseline", "met"]].round(1)
+         cycle target            kind  baseline   met
+    0  2025-h2     T1        minimize      41.8  None
+    1  2025-h2     T2        maximize      86.5  None
+    2  2025-h2     T3        minimize       1.9  None
+    3  2025-h2     T4        maximize       4.0  None
+    4  2025-h2     T5  maintain_below       4.9  None
     """
     folders = cycle_mod.cycle_history(workspace_dir)
     readable = [Path(d) for d in folders.loc[folders["problem"].isna(), "dir"]]

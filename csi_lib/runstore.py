@@ -30,9 +30,16 @@ and the library version, and a second call reads it instead of parsing the expor
 
 Examples
 --------
->>> key = load_key("data.csv", result.mapping)                            # doctest: +SKIP
->>> folder = save(result, staging / ".run", key=key, source="data.csv")    # doctest: +SKIP
->>> os.environ[ENV] = str(folder)                                       # doctest: +SKIP
+>>> result = res                        # a LoadResult: here the sample's 40,000 requests
+>>> key = load_key(result.source, result.mapping)
+>>> folder = save(result, tmp / ".run", key=key, source=str(result.source))
+>>> sorted(p.name for p in folder.iterdir())
+['load.json', 'quarantine.arrow', 'requests.arrow']
+>>> os.environ[ENV] = str(folder)       # what a report run sets for its kernels
+>>> lookup(key, str(result.source), result.mapping).rows_kept
+40000
+>>> lookup(key, "other.csv", result.mapping) is None
+True
 """
 
 from __future__ import annotations

@@ -28,9 +28,11 @@ takes the same lock around its round-trip edit of ``plan.yaml``.
 
 Examples
 --------
->>> record_decision("cycles/2025-h2", "Promote R2 to an initiative", stage=3)  # doctest: +SKIP
-PosixPath('cycles/2025-h2/decisions.md')
->>> read_decisions("cycles/2025-h2")[["stage", "text"]]                          # doctest: +SKIP
+>>> record_decision(cycle_dir, "Promote R2 to an initiative", stage=3).name  # a copy of the sample
+'decisions.md'
+>>> read_decisions(cycle_dir)[["stage", "text"]]
+   stage                         text
+0      3  Promote R2 to an initiative
 """
 
 from __future__ import annotations
@@ -134,8 +136,14 @@ def resolve_cycle_dir(cycle_dir: str | Path | None) -> Path:
 
     Examples
     --------
-    >>> resolve_cycle_dir("../data/sample-cycle")   # doctest: +SKIP
-    PosixPath('../data/sample-cycle')
+    >>> resolve_cycle_dir(sample_cycle) == sample_cycle     # the folder data/sample-cycle
+    True
+    >>> os.environ[ENV_CYCLE_DIR] = str(tmp)                # as csi workshop sets it
+    >>> resolve_cycle_dir(sample_cycle)
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.ConfigError: file '...': this is not a cycle folder (it has no cycle.yaml).
+    Give the folder made by csi cycle new.
     """
     chosen = _env(ENV_CYCLE_DIR) or cycle_dir
     if chosen is None or not str(chosen).strip():
@@ -270,9 +278,12 @@ def settings(
 
     Examples
     --------
-    >>> s = settings("../data/sample-cycle", dots=3)   # doctest: +SKIP
-    >>> s.minutes[2]                                   # doctest: +SKIP
-    20
+    >>> s = settings(sample_cycle, dots=3)     # the folder data/sample-cycle
+    >>> s.minutes[2], s.dots                   # stage 2's timebox (minutes), dots per person
+    (20, 3)
+    >>> os.environ[ENV_DOTS] = "5"             # as ``csi workshop --dots 5`` sets it
+    >>> settings(sample_cycle, dots=3).dots
+    5
     """
     return Settings(
         cycle_dir=resolve_cycle_dir(cycle_dir),
@@ -394,7 +405,7 @@ def save_votes(
 
     Examples
     --------
-    >>> save_votes("plan.yaml", {"R2": 3, "R4": 1})   # R2 had 8 votes  # doctest: +SKIP
+    >>> save_votes(cycle_dir / "plan.yaml", {"R2": 3, "R4": 1})   # R2 had 8 votes, R4 2
     {'R2': 11, 'R4': 3}
     """
     plan_path = Path(plan_path)
@@ -485,8 +496,12 @@ def record_decision(
 
     Examples
     --------
-    >>> record_decision("cycles/2025-h2", "Promote R2", stage=3, author="Ana")  # doctest: +SKIP
-    PosixPath('cycles/2025-h2/decisions.md')
+    >>> path = record_decision(cycle_dir, "Promote R2", stage=3, author="Ana",
+    ...                        now=dt.datetime(2026, 4, 15, 10, 30))
+    >>> print(path.read_text().split("instead.")[1].strip())
+    ## 2026-04-15 10:30:00 UTC — stage 3: How do we get there? — recorded by Ana
+    <BLANKLINE>
+    > Promote R2
     """
     cycle_dir = Path(cycle_dir)
     body = str(text or "").strip()
@@ -528,7 +543,13 @@ def read_decisions(cycle_dir: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> read_decisions("cycles/2025-h2")   # doctest: +SKIP
+    >>> read_decisions(cycle_dir).empty       # a copy of the sample: no decision yet
+    True
+    >>> _ = record_decision(cycle_dir, "Promote R2", stage=3, author="Ana",
+    ...                     now=dt.datetime(2026, 4, 15, 10, 30))
+    >>> read_decisions(cycle_dir)
+                    recorded_at  stage          stage_title author        text
+    0 2026-04-15 10:30:00+00:00      3  How do we get there?    Ana  Promote R2
     """
     path = Path(cycle_dir) / DECISIONS_FILE
     rows: list[dict[str, Any]] = []
@@ -626,8 +647,14 @@ def next_cycle_text(cycle: Any) -> str:
 
     Examples
     --------
-    >>> print(next_cycle_text(review))   # doctest: +SKIP
-    Proposed next cycle **2026-h1**: baseline 2026-01-01 to 2026-03-31 ...
+    >>> print(next_cycle_text(rv))   # rv = csi_lib.review.assess(cycle): pass it to reuse it
+    Proposed next cycle **2026-h1**: baseline 2026-01-01 to 2026-03-31 (this cycle's review
+    period), action 2026-04-01 to 2026-09-30, review 2026-10-01 to 2026-12-31. 5 target(s):
+    4 met to hold, 1 re-stated; 1 unfinished initiative(s) carried, the register carried
+    whole. Create it with `csi cycle next .../sample-cycle --id 2026-h1`.
+    >>> print(next_cycle_text(open_cycle(sample_cycle, as_of="2025-10-15")))
+    **The review period (2026-01-01 to 2026-03-31) is not over** as of 2025-10-15: the next
+    cycle is proposed once it ends, with the review period as its baseline.
     """
     from .review import assess
 

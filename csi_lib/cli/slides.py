@@ -221,7 +221,14 @@ def build_slides(
 
     Examples
     --------
-    >>> folder, runs = build_slides("data/sample-cycle", out="slides", as_of="2026-04-15")  # doctest: +SKIP
+    ``build_slides("data/sample-cycle", out="slides", as_of="2026-04-15")`` runs the seven
+    stage notebooks (a few minutes) and returns ``(PosixPath('slides/2025-h2/2026-04-15'),
+    [StageRun, ...])``. What it is asked is checked before any notebook starts:
+
+    >>> build_slides(sample_cycle, out=tmp, stages=["9"])
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.ConfigError: unknown stage 9. Name stages by number (0-6) or notebook name, ...
     """
     from ..cycle import load_config
     from ..report.execute import execute_stage

@@ -33,10 +33,22 @@ flat records), ``store`` (the Parquet store and its audit), ``incremental``
 
 Examples
 --------
->>> src = ServiceNowSource("https://example.service-now.com")      # doctest: +SKIP
->>> result = pull(src, "data/requests.parquet", credentials_for("servicenow"))  # doctest: +SKIP
->>> result.new, result.updated                                      # doctest: +SKIP
-(120, 35)
+``pull(ServiceNowSource("https://acme.service-now.com"), "data/requests.parquet",
+credentials_for("servicenow"))`` asks the instance for the records changed since the
+last pull. Below, the pages come from a recording instead of the network (a source
+yields pages of flat records, field -> text); the rest is the real pull:
+
+>>> class Recorded(ServiceNowSource):
+...     def pages(self, http, since):
+...         yield [{"sys_id": "a1", "number": "RITM0010001", "sys_updated_on": "2025-03-01 09:00:00"},
+...                {"sys_id": "a2", "number": "RITM0010002", "sys_updated_on": "2025-03-01 11:00:00"}]
+>>> src = Recorded("https://acme.service-now.com")
+>>> credentials = credentials_for("servicenow", environ={"CSI_SERVICENOW_TOKEN": "t0ken"})
+>>> result = pull(src, tmp / "requests.parquet", credentials)
+>>> result.new, result.updated, result.total
+(2, 0, 2)
+>>> read_store(tmp / "requests.parquet")[1]["watermark"]   # the next pull asks from here
+'2025-03-01T11:00:00+00:00'
 """
 
 from __future__ import annotations

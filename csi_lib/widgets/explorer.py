@@ -5,8 +5,14 @@ default chart (a plain plotly figure) in a report run (:func:`csi_lib.nb.interac
 
 Examples
 --------
->>> from csi_lib.widgets.explorer import explore                # doctest: +SKIP
->>> explore(df, period, min_group_size=5)                      # doctest: +SKIP
+In JupyterLab ``explore(df, period, min_group_size=5)`` shows the two dropdowns and the
+chart; in a report run (``CSI_REPORT_MODE=1``, as here) it is the chart they open with:
+
+>>> import os
+>>> from csi_lib.widgets.explorer import explore
+>>> os.environ["CSI_REPORT_MODE"] = "1"
+>>> explore(df, period, min_group_size=5).layout.title.text
+'Median time to fulfil by category'
 """
 
 from __future__ import annotations

@@ -19,11 +19,16 @@ control opens with, as a table, and no ipywidgets at all.
 
 Examples
 --------
->>> from csi_lib.widgets.whatif import WhatIf                                  # doctest: +SKIP
+>>> from csi_lib.widgets.whatif import WhatIf
 >>> whatif = WhatIf(cycle.data, baseline_period=cycle.periods["baseline"],
 ...                 cycle_end=cycle.config.review.to, objectives=cycle.vision.objective_ids,
-...                 targets_path=cycle.dir / "targets.yaml")                    # doctest: +SKIP
->>> whatif.widget                                                               # doctest: +SKIP
+...                 targets_path=cycle.dir / "targets.yaml")
+>>> whatif.widget                       # what JupyterLab shows
+VBox(children=(HBox(children=(Dropdown(description='KPI', ...
+>>> whatif.value.value = 26.0           # what moving the slider does (hours)
+>>> whatif.verdicts()[["letter", "verdict", "reason"]].iloc[2].tolist()
+['A', 'pass', 'Inside the natural process limits (25.0 h to 30.3 h): achievable without
+changing the process.']
 """
 
 from __future__ import annotations
@@ -148,7 +153,12 @@ class WhatIf:
 
         Examples
         --------
-        >>> WhatIf.for_cycle(open_cycle("data/sample-cycle")).widget   # doctest: +SKIP
+        >>> whatif = WhatIf.for_cycle(open_cycle(cycle_dir))   # a copy of data/sample-cycle
+        >>> whatif.kpi.value, whatif.value.value, whatif.target_id.value   # the first draft
+        ('fulfil_median_h', 27.6, 'T6')
+        >>> whatif.value.value = 26.0
+        >>> whatif.save().name                                 # T6 added to targets.yaml
+        'targets.yaml'
         """
         return cls(cycle.data, **{**_cycle_defaults(cycle), **kwargs})
 

@@ -15,9 +15,9 @@ Modules: ``read`` (:func:`load_yaml`, :func:`compose_yaml`, :func:`validate_file
 
 Examples
 --------
->>> data, line_of = load_yaml("data/sample-cycle/vision.yaml")   # doctest: +SKIP
->>> line_of["objectives[1].statement"]                            # doctest: +SKIP
-14
+>>> data, line_of = load_yaml(sample_cycle / "vision.yaml")   # data/sample-cycle/vision.yaml
+>>> data["objectives"][1]["id"], line_of["objectives[1].statement"]
+('O2', 19)
 """
 
 from __future__ import annotations

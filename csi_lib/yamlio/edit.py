@@ -51,8 +51,13 @@ def edit_yaml(path: str | Path) -> Iterator[Any]:
 
     Examples
     --------
-    >>> with edit_yaml("plan.yaml") as doc:       # doctest: +SKIP
+    >>> plan = cycle_dir / "plan.yaml"            # a copy of data/sample-cycle/plan.yaml
+    >>> with edit_yaml(plan) as doc:
     ...     doc["register"][0]["votes"] += 1
+    >>> print([line for line in plan.read_text().splitlines() if "id: R1" in line][0])
+      - {id: R1, idea: Automatic reminders to approvers after one working day, value: 4, effort: 1, votes: 7, status: accepted}
+    >>> plan.read_text().startswith("# Stage 3")    # comments kept
+    True
     """
     path = Path(path)
     rt = _round_trip()
@@ -207,8 +212,15 @@ def update_yaml_list_item(
 
     Examples
     --------
-    >>> update_yaml_list_item("targets.yaml", "targets", "T1",         # doctest: +SKIP
-    ...     {"kpi": "fulfil_median_h", "kind": "maintain_below", "value": 28, "due": date(2025, 12, 31)})
+    >>> import datetime as dt
+    >>> path = update_yaml_list_item(cycle_dir / "targets.yaml", "targets", "T6",  # a new entry
+    ...     {"kpi": "fulfil_median_h", "kind": "maintain_below", "value": 28,
+    ...      "due": dt.date(2026, 3, 31), "objective": "O1"})
+    >>> [t["id"] for t in load_yaml(path)[0]["targets"]]
+    ['T1', 'T2', 'T3', 'T4', 'T5', 'T6']
+    >>> load_yaml(path)[0]["targets"][-1]
+    {'id': 'T6', 'kpi': 'fulfil_median_h', 'kind': 'maintain_below', 'value': 28,
+     'due': datetime.date(2026, 3, 31), 'objective': 'O1'}
     """
     path = Path(path)
     item = {"id": item_id, **{k: v for k, v in _plain(dict(new_item)).items() if k != "id"}}

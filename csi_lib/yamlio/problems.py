@@ -86,12 +86,17 @@ def validation_problems(
 
     Examples
     --------
-    >>> try:                                                    # doctest: +SKIP
+    >>> from csi_lib.cycle.config import CycleConfig
+    >>> from csi_lib.yamlio import load_yaml
+    >>> data, line_of = load_yaml(sample_cycle / "cycle.yaml")
+    >>> data["action"]["to"] = "2025-13-01"                   # as if the file said so
+    >>> try:
     ...     CycleConfig.model_validate(data)
     ... except ValidationError as exc:
     ...     problems = validation_problems(exc, file="cycle.yaml", line_of=line_of)
-    >>> str(problems[0])                                        # doctest: +SKIP
-    "cycle.yaml:9: action.to: Input should be a valid date (got '2025-13-01')"
+    >>> print(problems[0])
+    cycle.yaml:19: action.to: Input should be a valid date or datetime, month value is outside
+    expected range of 1-12 (got '2025-13-01')
     """
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):

@@ -187,9 +187,9 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
 
     Examples
     --------
-    >>> data, line_of = load_yaml("cycle.yaml")       # doctest: +SKIP
-    >>> data["baseline"]["from"], line_of["baseline.from"]   # doctest: +SKIP
-    (datetime.date(2025, 1, 1), 7)
+    >>> data, line_of = load_yaml(sample_cycle / "cycle.yaml")   # data/sample-cycle/cycle.yaml
+    >>> data["baseline"]["from"], line_of["baseline.from"]
+    (datetime.date(2025, 1, 1), 13)
     """
     path = Path(path)
     file = str(path)
