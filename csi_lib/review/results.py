@@ -291,11 +291,19 @@ def breakdowns(
         ``attrs["kpis"]`` maps each target to its KPI key (for units).
     """
     rv = assess(cycle)
+    cache = rv.__dict__.setdefault("_breakdown_tables", {})  # one computation per review
+    if (by, target_id) not in cache:
+        cache[(by, target_id)] = _breakdown_table(rv, by, target_id)
+    table = cache[(by, target_id)].copy()  # attrs are copied too
+    return contributions_table(table, rv, top=top) if formatted else table
+
+
+def _breakdown_table(rv: Any, by: str | None, target_id: str | None) -> pd.DataFrame:
+    """:func:`breakdowns` of a :class:`CycleReview`, unformatted."""
     columns = ["target", "label", "by", "group_value", "baseline", "n_baseline", "review",
                "n_review", "contribution", "share_of_change_pct"]  # fmt: skip
     if rv.compared is None:
-        table = pd.DataFrame(columns=columns)
-        return contributions_table(table, rv, top=top) if formatted else table
+        return pd.DataFrame(columns=columns)
     ids = [target_id] if target_id else rv.target_ids
     frames, hidden, by_target = [], 0, {}
     size = rv.cycle.config.min_group_size
@@ -324,7 +332,7 @@ def breakdowns(
     table.attrs["kpis"] = {tid: rv.target(tid).kpi.key for tid in by_target}
     table.attrs["min_group_size"] = size
     table.attrs["hidden_note"] = _hidden_note(by_target, size)
-    return contributions_table(table, rv, top=top) if formatted else table
+    return table
 
 
 def _hidden_note(by_target: dict[str, int], size: int) -> str:
