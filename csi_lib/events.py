@@ -245,6 +245,130 @@ def _as_times(ns: np.ndarray) -> pd.Series:
     return pd.Series(ns.view("datetime64[ns]")).dt.tz_localize("UTC")
 
 
+@dataclass(frozen=True)
+class _Sorted:
+    """The timed events in (request, time) order, and where each request's run starts and ends.
+
+    ``order`` holds the events' positions in the file, ``c`` their request codes and
+    ``tt`` their times (ns); ``change`` marks where the request changes between two
+    consecutive events, ``start`` / ``end`` each request's first and last event,
+    ``group`` each event's request (0..n_groups-1, in code order).
+    """
+
+    order: np.ndarray
+    c: np.ndarray
+    tt: np.ndarray
+    change: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    group: np.ndarray
+    n_groups: int
+
+
+def _case_codes(ids: pd.Series) -> tuple[np.ndarray, int, int]:
+    """(a code per event, number of request ids, events without an id): requests are
+    numbered in the order their id first appears; each id-less event gets a code of its
+    own after them."""
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    codes = codes.astype("int64", copy=False)
+    no_id = codes < 0
+    n_ids, n_no_id = len(uniques), int(no_id.sum())
+    if n_no_id:
+        codes[no_id] = n_ids + np.arange(n_no_id, dtype="int64")
+    return codes, n_ids, n_no_id
+
+
+def _sort_events(codes: np.ndarray, t: np.ndarray, timed: np.ndarray) -> _Sorted:
+    """Stable sorts by time, then by request: events by (request, time), equal times in
+    file order (two stable argsorts; faster than np.lexsort on unsorted keys, and
+    near-sorted logs, by request or by time, sort in about linear time)."""
+    idx = np.flatnonzero(timed)
+    order = idx[np.argsort(t[idx], kind="stable")]
+    order = order[np.argsort(codes[order], kind="stable")]
+    c = codes[order]
+    change = c[1:] != c[:-1]
+    start = np.concatenate(([True], change)) if len(c) else np.zeros(0, dtype=bool)
+    end = np.concatenate((change, [True])) if len(c) else np.zeros(0, dtype=bool)
+    return _Sorted(
+        order=order,
+        c=c,
+        tt=t[order],
+        change=change,
+        start=start,
+        end=end,
+        group=np.cumsum(start) - 1,  # 0..G-1 for each sorted event
+        n_groups=int(start.sum()),
+    )
+
+
+def _derive(statuses: pd.Series, rules: dict[str, Rule], ev: _Sorted) -> dict[str, pd.Series]:
+    """Each rule's value for every request (one per request, in code order)."""
+    scodes, suniques = pd.factorize(statuses, use_na_sentinel=True)
+    nat = np.iinfo("int64").min
+    derived: dict[str, pd.Series] = {}
+    for canon, rule in rules.items():
+        if rule.kind == "first_time":
+            derived[canon] = _as_times(ev.tt[ev.start])
+            continue
+        # a missing status (code -1, the appended last entry) is never listed
+        listed = np.append(rule.matches(pd.Index(suniques)), False)
+        member = listed[scodes[ev.order]]
+        if rule.kind == "first_time_in":
+            hits = np.flatnonzero(member)
+            g = ev.group[hits]
+            first = np.concatenate(([True], g[1:] != g[:-1])) if len(g) else g.astype(bool)
+            out = np.full(ev.n_groups, nat, dtype="int64")
+            out[g[first]] = ev.tt[hits[first]]
+            derived[canon] = _as_times(out)
+        elif rule.kind == "last_time_if_final_in":
+            derived[canon] = _as_times(np.where(member[ev.end], ev.tt[ev.end], nat))
+        else:  # transitions_from: a listed status followed by an unlisted one, same request
+            left = member[:-1] & ~member[1:] & ~ev.change
+            counts = np.bincount(ev.group[1:][left], minlength=ev.n_groups)
+            derived[canon] = pd.Series(counts.astype("int64"))
+    return derived
+
+
+def _untimed(
+    work: pd.DataFrame, case: str, codes: np.ndarray, n_codes: int, ev: _Sorted, time_column: str
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """(codes, quarantine rows) of the requests (and id-less events) none of whose events
+    has a readable time; the request's last line of the file stands for it."""
+    seen = np.zeros(n_codes, dtype=bool)
+    seen[ev.c[ev.start]] = True
+    untimed = np.flatnonzero(~seen)
+    if not len(untimed):
+        return untimed, pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+    last_line = np.full(len(seen), -1, dtype="int64")
+    np.maximum.at(last_line, codes, np.arange(len(work), dtype="int64"))
+    rows = last_line[untimed]
+    ids = work[case].iloc[rows].to_numpy(dtype=object)
+    missing = pd.isna(ids)
+    reason = np.where(missing, f"{REASON_MISSING_ID}; {REASON_NO_TIME}", REASON_NO_TIME)
+    column = np.where(missing, f"request_id; {time_column}", time_column)
+    quarantine = pd.concat(
+        [
+            pd.DataFrame(
+                {"source_row": rows + 1, "request_id": ids, "column": column, "reason": reason}
+            ),
+            value_columns(work.iloc[rows].reset_index(drop=True)),
+        ],
+        axis=1,
+    )
+    quarantine["source_row"] = quarantine["source_row"].astype("int64")
+    return untimed, quarantine
+
+
+def _untimed_example(
+    work: pd.DataFrame, timed: np.ndarray, time_column: str
+) -> tuple[int, str] | None:
+    """(source row, value) of the first event whose time could not be read, if any."""
+    if timed.all():
+        return None
+    first_bad = int(np.flatnonzero(~timed)[0])
+    return first_bad + 1, str(work[time_column].iloc[first_bad])
+
+
 def fold_events(
     work: pd.DataFrame,
     *,
@@ -278,94 +402,22 @@ def fold_events(
         quarantined. Events without a request id each stay a row of their own (the
         validation quarantines them for the missing id).
     """
-    n = len(work)
-    codes, uniques = pd.factorize(work[case], use_na_sentinel=True)
-    codes = codes.astype("int64", copy=False)
-    no_id = codes < 0
-    n_ids = len(uniques)
-    if no_id.any():
-        codes[no_id] = n_ids + np.arange(int(no_id.sum()), dtype="int64")
+    codes, n_ids, n_no_id = _case_codes(work[case])
     t = _times_ns(times)
     timed = t != np.iinfo("int64").min
-
-    # stable sorts by time, then by request: events by (request, time), equal times in file
-    # order (two stable argsorts; faster than np.lexsort on unsorted keys, and near-sorted
-    # logs, by request or by time, sort in about linear time)
-    idx = np.flatnonzero(timed)
-    order = idx[np.argsort(t[idx], kind="stable")]
-    order = order[np.argsort(codes[order], kind="stable")]
-    c = codes[order]
-    tt = t[order]
-    change = c[1:] != c[:-1]
-    start = np.concatenate(([True], change)) if len(c) else np.zeros(0, dtype=bool)
-    end = np.concatenate((change, [True])) if len(c) else np.zeros(0, dtype=bool)
-    group = np.cumsum(start) - 1  # 0..G-1 for each sorted event
-    n_groups = int(start.sum())
-    last_pos = order[end]
-
-    scodes, suniques = pd.factorize(work[status], use_na_sentinel=True)
-    nat = np.iinfo("int64").min
-    derived: dict[str, pd.Series] = {}
-    for canon, rule in rules.items():
-        if rule.kind == "first_time":
-            derived[canon] = _as_times(tt[start])
-            continue
-        # a missing status (code -1, the appended last entry) is never listed
-        listed = np.append(rule.matches(pd.Index(suniques)), False)
-        member = listed[scodes[order]]
-        if rule.kind == "first_time_in":
-            hits = np.flatnonzero(member)
-            g = group[hits]
-            first = np.concatenate(([True], g[1:] != g[:-1])) if len(g) else g.astype(bool)
-            out = np.full(n_groups, nat, dtype="int64")
-            out[g[first]] = tt[hits[first]]
-            derived[canon] = _as_times(out)
-        elif rule.kind == "last_time_if_final_in":
-            derived[canon] = _as_times(np.where(member[end], tt[end], nat))
-        else:  # transitions_from: a listed status followed by an unlisted one, same request
-            left = member[:-1] & ~member[1:] & ~change
-            counts = np.bincount(group[1:][left], minlength=n_groups)
-            derived[canon] = pd.Series(counts.astype("int64"))
-
-    # requests (and id-less events) none of whose events has a readable time
-    seen = np.zeros(n_ids + int(no_id.sum()), dtype=bool)
-    seen[c[start]] = True
-    untimed = np.flatnonzero(~seen)
-    quarantine = pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
-    if len(untimed):
-        # the request's last line of the file stands for it
-        last_line = np.full(len(seen), -1, dtype="int64")
-        np.maximum.at(last_line, codes, np.arange(n, dtype="int64"))
-        rows = last_line[untimed]
-        ids = work[case].iloc[rows].to_numpy(dtype=object)
-        missing = pd.isna(ids)
-        reason = np.where(missing, f"{REASON_MISSING_ID}; {REASON_NO_TIME}", REASON_NO_TIME)
-        column = np.where(missing, f"request_id; {time_column}", time_column)
-        quarantine = pd.concat(
-            [
-                pd.DataFrame(
-                    {"source_row": rows + 1, "request_id": ids, "column": column, "reason": reason}
-                ),
-                value_columns(work.iloc[rows].reset_index(drop=True)),
-            ],
-            axis=1,
-        )
-        quarantine["source_row"] = quarantine["source_row"].astype("int64")
-    example = None
-    if (~timed).any():
-        first_bad = int(np.flatnonzero(~timed)[0])
-        example = (first_bad + 1, str(work[time_column].iloc[first_bad]))
-    counts = EventCounts(
-        events_read=n,
-        requests_formed=n_ids,
-        requests_quarantined=int((untimed < n_ids).sum()),
-        events_without_time=int((~timed).sum()),
-    )
+    ev = _sort_events(codes, t, timed)
+    last_pos = ev.order[ev.end]
+    untimed, quarantine = _untimed(work, case, codes, n_ids + n_no_id, ev, time_column)
     return Folded(
         positions=last_pos,
         source_rows=pd.Series(last_pos + 1, dtype="int64"),
-        derived=derived,
+        derived=_derive(work[status], rules, ev),
         quarantine=quarantine,
-        counts=counts,
-        untimed_example=example,
+        counts=EventCounts(
+            events_read=len(work),
+            requests_formed=n_ids,
+            requests_quarantined=int((untimed < n_ids).sum()),
+            events_without_time=int((~timed).sum()),
+        ),
+        untimed_example=_untimed_example(work, timed, time_column),
     )
