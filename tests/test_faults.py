@@ -184,9 +184,12 @@ def test_report_on_a_read_only_folder(tmp_path, monkeypatch):
 def test_report_disk_full_while_writing_leaves_no_staging_folder(tmp_path, monkeypatch):
     """A full disk after the stages ran: a clear OutputError, no half-written report."""
     import csi_lib.report as R
+    import csi_lib.report.run as stage_run  # where the stages are executed and exported
 
-    monkeypatch.setattr(R, "execute_stage", fake_stage)
-    monkeypatch.setattr(R, "export_html", lambda executed, path, **kw: path.write_text("<p>"))
+    monkeypatch.setattr(stage_run, "execute_stage", fake_stage)
+    monkeypatch.setattr(
+        stage_run, "export_html", lambda executed, path, **kw: path.write_text("<p>")
+    )
     monkeypatch.setattr(storage.os, "replace", raising(errno.ENOSPC))
     with pytest.raises(OutputError) as info:
         R.build_report(data=str(SAMPLE), stages=["1"], out=tmp_path / "reports", as_of="2026-04-15")

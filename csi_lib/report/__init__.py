@@ -29,330 +29,45 @@ the cycle folder are untouched.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import secrets
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from filelock import FileLock, Timeout
-
-from .. import __version__, runstore
-from ..errors import ConfigError, CsiError, OutputError
-from ..periods import Period
-from ..sources import ENV_SOURCE, LoadResult, redact_url
-from ..storage import explain_oserror, make_folder, sha256_file
-from . import digest
-from .execute import CELL_TIMEOUT_S, StageRun, execute_stage
-from .export import export_html, write_report_assets
-from .index import write_index
+from .. import runstore
+from ..errors import CsiError
+from ..storage import explain_oserror, make_folder
+from .context import SAMPLE_DATA, _absolute, _forget_source, _notebook_source
+from .context import _context as _context
+from .execute import CELL_TIMEOUT_S, StageRun
+from .export import write_report_assets
+from .outputs import SUMMARY_FILE, _write_outputs
+from .run import ReportResult, _run_stages, _stage_params
 from .stages import STAGES, Stage, select_stages
+from .staging import (
+    RUN_DATA,
+    Progress,
+    ReportBusy,
+    _check_output,
+    _clear_stale,
+    _publish,
+    _stage_data,
+    _take_lock,
+)
+from .staging import _point_latest as _point_latest  # importable from here, as before
+from .staging import _unique_folder as _unique_folder
 
-__all__ = ["ReportResult", "build_report", "STAGES", "Stage"]
-
-#: Sample data used when no data or cycle is given.
-SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample_requests.csv.gz"
-#: Folder of the staging folder holding the run's one load (removed before publishing).
-RUN_DATA = ".run-data"
-#: File a stage may write into the report folder for the cover page (see review).
-SUMMARY_FILE = "summary.json"
-
-Progress = Callable[[str], None]
-
-
-class ReportBusy(CsiError):
-    """Another report run holds the lock of this cycle."""
-
-
-@dataclass
-class ReportResult:
-    """Where the report went and how each stage ran."""
-
-    folder: Path
-    runs: list[StageRun] = field(default_factory=list)
-    #: Problems outside the stages (e.g. the PDF could not be printed); the HTML is still published.
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.runs) and not self.errors
-
-    @property
-    def index(self) -> Path:
-        return self.folder / "index.html"
-
-    @property
-    def failed(self) -> list[StageRun]:
-        return [r for r in self.runs if not r.ok]
-
-
-def _absolute(path: str | None) -> str | None:
-    """A file path made absolute from the current directory; URLs and None unchanged.
-
-    Examples
-    --------
-    >>> import os
-    >>> _absolute("data/x.csv") == os.path.join(os.getcwd(), "data", "x.csv")
-    True
-    >>> _absolute("postgresql://host/db"), _absolute(None)
-    ('postgresql://host/db', None)
-    """
-    if path is None or "://" in path:
-        return path
-    return str(Path(path).expanduser().absolute())
-
-
-def _context(
-    cycle_dir: Path | None,
-    data: str | None,
-    preset: str | None,
-    mapping: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    query: str | None = None,
-) -> dict[str, Any]:
-    """Cycle id, title, data source and provenance lines for every page."""
-    periods: list[tuple[str, str]] = []
-    sheet = None
-    own_source = False  # the cycle's own data: the notebooks read it from cycle.yaml
-    if data is not None and "://" in data:
-        if not query:
-            raise ConfigError(
-                "a database URL needs the query to run",
-                file=redact_url(data),
-                hint="add --query with a SELECT statement or a table name",
-            )
-        if cycle_dir is not None:
-            raise ConfigError(
-                "--data with a database URL is for a report without a cycle",
-                file=redact_url(data),
-                hint="give the database in cycle.yaml instead (data.source and data.query)",
-            )
-    if cycle_dir is not None:
-        from ..cycle import load_config
-
-        cfg = load_config(cycle_dir)
-        cycle_id, title = cfg.id, cfg.title or cfg.id
-        if data is None:
-            own_source = cfg.data.is_url
-            data = cfg.data.source if own_source else str((cycle_dir / cfg.data.source).resolve())
-            query, sheet = cfg.data.query, cfg.data.sheet
-            preset = preset or cfg.data.preset
-            mapping = mapping or (
-                str((cycle_dir / cfg.data.mapping).resolve()) if cfg.data.mapping else None
-            )
-        for name in ("baseline", "action", "review"):
-            p = getattr(cfg, name, None)
-            if p is not None:
-                periods.append((f"{name.capitalize()} period", f"{p.from_} to {p.to}"))
-    else:
-        data = data or str(SAMPLE_DATA)
-        preset = preset if (preset or mapping) else "generic"
-        cycle_id = Path(data).name.split(".")[0] or "report"
-        title = f"Where are we now? {Path(data).name}"
-        if date_from or date_to:
-            periods.append(
-                ("Period", f"{date_from or 'start of data'} to {date_to or 'end of data'}")
-            )
-    fingerprint = "n/a (SQL source)"
-    if "://" not in data:
-        path = Path(data)
-        if not path.exists():
-            raise CsiError(
-                "the data file does not exist", file=data, hint="check the path or --data"
-            )
-        fingerprint = "sha256:" + sha256_file(path)
-    provenance = [
-        ("Data", redact_url(data) if "://" in data else Path(data).name),
-        ("Data fingerprint", fingerprint),
-        ("Mapping", Path(mapping).name if mapping else f"preset {preset}"),
-        *periods,
-        ("csi-workbook", __version__),
-    ]
-    return {
-        "cycle_id": cycle_id,
-        "title": title,
-        "data": data,
-        "query": query,
-        "sheet": sheet,
-        "own_source": own_source,
-        "preset": None if mapping else preset,
-        "mapping": mapping,
-        "provenance": provenance,
-    }
-
-
-def _notebook_source(ctx: dict[str, Any]) -> dict[str, Any]:
-    """The notebooks' data parameters, never holding a database URL (nor its password):
-    the cycle's own database is read from cycle.yaml, a ``--data`` URL from an
-    environment variable of this run (``env:NAME``, see :func:`sources.load_requests`;
-    the kernels inherit it). :func:`_forget_source` removes the variable."""
-    data = ctx["data"]
-    if "://" not in data:
-        return {"data_path": data, "preset": ctx["preset"], "mapping": ctx["mapping"]}
-    if ctx["own_source"]:
-        return {"data_path": None, "preset": None, "mapping": None}
-    name = f"CSI_REPORT_SOURCE_{os.getpid()}_{secrets.token_hex(4)}"
-    os.environ[name] = data
-    return {
-        "data_path": ENV_SOURCE + name,
-        "preset": ctx["preset"],
-        "mapping": ctx["mapping"],
-        "query": ctx["query"],
-    }
-
-
-def _forget_source(params: dict[str, Any]) -> None:
-    data = params.get("data_path") or ""
-    if data.startswith(ENV_SOURCE):
-        os.environ.pop(data.removeprefix(ENV_SOURCE), None)
-
-
-def _preflight(
-    cycle_path: Path | None, ctx: dict[str, Any], say: Progress, quarantine_dir: Path | None = None
-) -> LoadResult:
-    """Check the cycle files and load the data once, before any stage runs (bad input exits 2
-    at once); rejected rows go to ``quarantine_dir`` (the report folder), once per run."""
-    if cycle_path is not None:
-        from ..cycle import check_cycle
-        from ..errors import ConfigError
-
-        problems = check_cycle(cycle_path)
-        if problems:
-            listed = "; ".join(str(p) for p in problems[:5])
-            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-            raise ConfigError(
-                f"the cycle folder has {len(problems)} problem(s): {listed}{more}",
-                file=str(cycle_path),
-                hint="run csi cycle check to see them all",
-            )
-    from ..sources import load_requests
-
-    result = load_requests(
-        ctx["data"],
-        preset=ctx["preset"],
-        mapping=ctx["mapping"],
-        query=ctx["query"],
-        sheet=ctx["sheet"],
-        quarantine_dir=quarantine_dir,
-    )
-    s = result.summary()
-    say(
-        f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
-    )
-    return result
-
-
-def _store_load(
-    load: LoadResult, ctx: dict[str, Any], cycle_path: Path | None, staging: Path
-) -> Path:
-    """Write the run's one load where every stage kernel reads it (:mod:`csi_lib.runstore`)."""
-    key = runstore.load_key(ctx["data"], load.mapping, query=ctx["query"], sheet=ctx["sheet"])
-    return runstore.save(load, staging / RUN_DATA, key=key, source=ctx["data"])
-
-
-def _release_memory() -> None:
-    """Hand freed memory back to the system (the report process keeps no frame while stages run)."""
-    import contextlib
-    import ctypes
-    import gc
-
-    import pyarrow as pa
-
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    with contextlib.suppress(OSError, AttributeError):  # glibc only
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _report_periods(
-    cycle_path: Path | None, df: Any, date_from: str | None, date_to: str | None, as_of: dt.date
-) -> dict[str, Period]:
-    """Named periods of the Excel tables: the cycle's (cut at as_of) or the one asked for."""
-    end = pd.Timestamp(as_of + dt.timedelta(days=1), tz="UTC")
-    if cycle_path is not None:
-        from ..cycle import load_config
-
-        cfg = load_config(cycle_path)
-        out = {}
-        for name, p in cfg.periods().items():
-            if p.start < end:
-                out[name.capitalize()] = Period(p.start, min(p.end, end))
-        return out
-    if df.empty:
-        return {}
-    first = date_from or str(df["opened_at"].min().date())
-    last = date_to or str(min(df["opened_at"].max().date(), as_of))
-    return {"Period": Period.from_dates(first, last)}
-
-
-def _write_workbook(
-    folder: Path, df: Any, periods: dict[str, Period], min_group_size: int
-) -> list[dict[str, str]]:
-    """kpis.xlsx beside the HTML pages; returns the cover page's download links."""
-    if not periods:
-        return []
-    from ..excel import kpi_sheets, write_kpi_workbook
-    from ..widgets.explorer import available_dimensions
-
-    sheets = kpi_sheets(df, periods, by=available_dimensions(df)[:4], min_group_size=min_group_size)
-    write_kpi_workbook(folder / "kpis.xlsx", sheets)
-    return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
-
-
-def _standing(cycle_path: Path | None, as_of: dt.date) -> dict[str, Any] | None:
-    """Where the cycle stands on the report date, for the cover (None without a cycle)."""
-    if cycle_path is None:
-        return None
-    from ..cycle import load_config
-    from ..phases import standing
-
-    return standing(load_config(cycle_path), as_of).to_dict()
-
-
-def _min_group_size(cycle_path: Path | None) -> int:
-    if cycle_path is None:
-        return 5
-    from ..cycle import load_config
-
-    return load_config(cycle_path).min_group_size
-
-
-def _unique_folder(parent: Path, name: str) -> Path:
-    candidate, n = parent / name, 2
-    while os.path.lexists(candidate):  # a dangling link is taken too
-        candidate, n = parent / f"{name}_{n}", n + 1
-    return candidate
-
-
-def _point_latest(parent: Path, target: Path) -> None:
-    link = parent / "latest"
-    tmp = parent / f".latest.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(target.name)
-    try:
-        os.replace(tmp, link)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _check_output(parent: Path) -> None:
-    """The report can be published in ``parent``: checked before any stage runs, so a
-    whole run is never thrown away at the end. ``latest`` must be absent or a link."""
-    latest = parent / "latest"
-    if os.path.lexists(latest) and not latest.is_symlink():
-        raise OutputError(
-            "'latest' in the reports folder is a real "
-            + ("folder" if latest.is_dir() else "file")
-            + ", where the report keeps a link to its newest run, so no run could be published",
-            file=str(latest),
-            hint="rename or move it away (csi never writes a real 'latest'), then run again",
-        )
+__all__ = [
+    "RUN_DATA",
+    "SAMPLE_DATA",
+    "STAGES",
+    "SUMMARY_FILE",
+    "ReportBusy",
+    "ReportResult",
+    "Stage",
+    "StageRun",
+    "build_report",
+]
 
 
 def build_report(
@@ -430,138 +145,41 @@ def build_report(
     data, mapping = _absolute(data), _absolute(mapping)
     as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
     ctx = _context(cycle_path, data, preset, mapping, date_from, date_to, query)
-    chosen = select_stages(stages, cycle=cycle_path is not None)
-    if pdf:
-        from .pdf import chromium_path
-
-        chromium_path()  # no Chromium: exit 2 now, not after every stage has run
-    if not chosen:
-        raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
-
+    chosen = _chosen_stages(stages, cycle_path, pdf)
     parent = make_folder(Path(out).resolve() / ctx["cycle_id"], what="report folder")
-    lock = FileLock(str(parent / ".lock"), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise ReportBusy(
-            f"another report run for cycle '{ctx['cycle_id']}' is in progress",
-            file=str(parent / ".lock"),
-            hint="wait for it to finish; remove the lock file only if no run is alive",
-            exit_code=3,
-        ) from exc
-    except OSError as exc:
-        raise OutputError(
-            f"the report folder is not writable ({exc.strerror})",
-            file=str(parent),
-            hint="choose a writable --out folder",
-        ) from exc
+    lock = _take_lock(parent, ctx["cycle_id"])
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
     params: dict[str, Any] = {}
     previous_env = os.environ.get(runstore.ENV)  # the stage kernels inherit the run's value
     try:
         _check_output(parent)  # before any stage runs: a run is never thrown away at the end
-        # with the lock held no other run is alive: staging folders and links left here are
-        # from runs that were killed midway, and go
-        for stale in parent.glob(".*.partial-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        for stale in parent.glob(".latest.*"):
-            stale.unlink(missing_ok=True)
+        _clear_stale(parent)
         (staging / "notebooks").mkdir(parents=True)
-        # the data is loaded and validated once, with the lock held; every stage reads it
-        load = _preflight(cycle_path, ctx, say, quarantine_dir=staging / "quarantine")
-        run_data = _store_load(load, ctx, cycle_path, staging)
-        del load
-        _release_memory()
+        run_data = _stage_data(cycle_path, ctx, say, staging)
         os.environ[runstore.ENV] = str(run_data)
         write_report_assets(staging)  # plotly.js and stylesheets, once for all pages
-        params = {
-            "cycle_dir": str(cycle_path) if cycle_path else None,
-            "as_of": as_of_date.isoformat(),
-            **_notebook_source(ctx),
-            "output_dir": str(staging),
-        }
-        if cycle_path is None:
-            params.update({"period_from": date_from, "period_to": date_to})
-        nav = [{"href": s.html, "label": f"{s.number} {s.title}"} for s in chosen]
+        params = _stage_params(
+            cycle_path, as_of_date, _notebook_source(ctx), staging, date_from, date_to
+        )
         provenance = [*ctx["provenance"], ("As of", as_of_date.isoformat())]
-        result = ReportResult(folder=staging)
-        for i, stage in enumerate(chosen, 1):
-            say(f"[{i}/{len(chosen)}] {stage.title} ...")
-            run = execute_stage(
-                stage, params, staging / "notebooks" / stage.notebook, cell_timeout=cell_timeout
-            )
-            result.runs.append(run)
-            page_nav = [{**n, "current": n["href"] == stage.html} for n in nav]
-            generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-            export_html(
-                run.executed,
-                staging / stage.html,
-                with_code=with_code,
-                shared_assets=True,
-                context={
-                    "title": ctx["title"],
-                    "nav": page_nav,
-                    "provenance": [*provenance, ("Generated at", generated)],
-                },
-            )
-            status = "done" if run.ok else f"FAILED: {run.error}"
-            say(f"[{i}/{len(chosen)}] {stage.title}: {status} ({run.seconds:.1f} s)")
-        summary_path = staging / SUMMARY_FILE
-        summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
-        say("KPI tables (Excel) ...")
-        frame = runstore.read(run_data).data  # read back: not kept while the stages ran
-        periods = _report_periods(cycle_path, frame, date_from, date_to, as_of_date)
-        downloads = _write_workbook(staging, frame, periods, _min_group_size(cycle_path))
-        del frame
-        shutil.rmtree(run_data)  # never published
-        if pdf:
-            downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
-        downloads.append({"href": "summary.txt", "label": "Summary to send (text)"})
-        generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        cover = {
-            "title": ctx["title"],
-            "subtitle": f"Cycle report as of {as_of_date.isoformat()}",
-            "standing": _standing(cycle_path, as_of_date),
-            "nav": nav,
-            "summary": summary,
-            "downloads": downloads,
-            "stages": [
-                {
-                    "number": r.stage.number,
-                    "title": r.stage.title,
-                    "question": r.stage.question,
-                    "href": r.stage.html,
-                    "ok": r.ok,
-                    "error": r.error,
-                }
-                for r in result.runs
-            ],
-            "provenance": [*provenance, ("Generated at", generated)],
-        }
-        write_index(staging / "index.html", cover)
-        if pdf:
-            from .pdf import print_pdf
-
-            say("PDF ...")
-            pages = [staging / "index.html", *(staging / r.stage.html for r in result.runs)]
-            try:
-                print_pdf([p for p in pages if p.exists()], staging / "report.pdf")
-            except Exception as exc:  # noqa: BLE001 - the HTML report is still published
-                result.errors.append(f"the PDF could not be printed: {exc}")
-                cover["downloads"] = [d for d in downloads if d["href"] != "report.pdf"]
-                write_index(staging / "index.html", cover)
-        final = _unique_folder(parent, as_of_date.isoformat())
-        previous = (parent / "latest").resolve() if (parent / "latest").exists() else None
-        sending = {
-            "title": ctx["title"],
-            "as_of": as_of_date.isoformat(),
-            "link": digest.report_link(final, ctx["cycle_id"]),
-        }
-        digest.write_summaries(staging, summary, stages=cover["stages"], **sending)
-        os.replace(staging, final)
-        _point_latest(parent, final)
-        result.folder = final
-        result.errors += digest.notify(summary, digest.read_summary(previous), say=say, **sending)
+        pages = {"title": ctx["title"], "provenance": provenance}
+        result = _run_stages(
+            chosen,
+            params,
+            staging,
+            **pages,
+            with_code=with_code,
+            cell_timeout=cell_timeout,
+            say=say,
+        )
+        summary, stages_ran = _write_outputs(
+            staging, run_data, result, chosen, **pages, as_of=as_of_date, cycle_path=cycle_path,
+            date_from=date_from, date_to=date_to, pdf=pdf, say=say,
+        )  # fmt: skip
+        result.folder, errors = _publish(
+            parent, staging, as_of_date, ctx["cycle_id"], ctx["title"], summary, stages_ran, say
+        )
+        result.errors += errors
         return result
     except OSError as exc:  # disk full, read-only folder: nothing half-written stays
         shutil.rmtree(staging, ignore_errors=True)
@@ -570,10 +188,28 @@ def build_report(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        if params:
-            _forget_source(params)
-        if previous_env is None:
-            os.environ.pop(runstore.ENV, None)
-        else:
-            os.environ[runstore.ENV] = previous_env
+        _restore_environment(params, previous_env)
         lock.release()
+
+
+def _chosen_stages(stages: list[str] | None, cycle_path: Path | None, pdf: bool) -> list[Stage]:
+    """The stages to run; with ``pdf``, Chromium must be there (exit 2 now, not after every
+    stage has run)."""
+    chosen = select_stages(stages, cycle=cycle_path is not None)
+    if pdf:
+        from .pdf import chromium_path
+
+        chromium_path()
+    if not chosen:
+        raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
+    return chosen
+
+
+def _restore_environment(params: dict[str, Any], previous_env: str | None) -> None:
+    """Forget the run's data source variable and restore the stored-load variable."""
+    if params:
+        _forget_source(params)
+    if previous_env is None:
+        os.environ.pop(runstore.ENV, None)
+    else:
+        os.environ[runstore.ENV] = previous_env

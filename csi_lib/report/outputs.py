@@ -1,0 +1,189 @@
+"""What a report run writes beside the stage pages: the Excel KPI tables, the cover
+page (``index.html``, :mod:`.index`) and, on request, the whole report as a PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import runstore
+from ..periods import Period
+from .index import write_index
+from .run import ReportResult, _generated, _nav
+from .stages import Stage
+from .staging import Progress
+
+#: File a stage may write into the report folder for the cover page (see review).
+SUMMARY_FILE = "summary.json"
+
+
+def _read_summary(staging: Path) -> dict[str, Any] | None:
+    """What the stages left for the cover page (``summary.json``), if anything."""
+    path = staging / SUMMARY_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _report_periods(
+    cycle_path: Path | None,
+    df: Any,
+    date_from: str | None,
+    date_to: str | None,
+    as_of: dt.date,
+) -> dict[str, Period]:
+    """Named periods of the Excel tables: the cycle's (cut at as_of) or the one asked for."""
+    end = pd.Timestamp(as_of + dt.timedelta(days=1), tz="UTC")
+    if cycle_path is not None:
+        from ..cycle import load_config
+
+        cfg = load_config(cycle_path)
+        out = {}
+        for name, p in cfg.periods().items():
+            if p.start < end:
+                out[name.capitalize()] = Period(p.start, min(p.end, end))
+        return out
+    if df.empty:
+        return {}
+    first = date_from or str(df["opened_at"].min().date())
+    last = date_to or str(min(df["opened_at"].max().date(), as_of))
+    return {"Period": Period.from_dates(first, last)}
+
+
+def _write_workbook(
+    folder: Path, df: Any, periods: dict[str, Period], min_group_size: int
+) -> list[dict[str, str]]:
+    """kpis.xlsx beside the HTML pages; returns the cover page's download links."""
+    if not periods:
+        return []
+    from ..excel import kpi_sheets, write_kpi_workbook
+    from ..widgets.explorer import available_dimensions
+
+    sheets = kpi_sheets(df, periods, by=available_dimensions(df)[:4], min_group_size=min_group_size)
+    write_kpi_workbook(folder / "kpis.xlsx", sheets)
+    return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
+
+
+def _min_group_size(cycle_path: Path | None) -> int:
+    if cycle_path is None:
+        return 5
+    from ..cycle import load_config
+
+    return load_config(cycle_path).min_group_size
+
+
+def _excel_tables(
+    staging: Path,
+    run_data: Path,
+    cycle_path: Path | None,
+    date_from: str | None,
+    date_to: str | None,
+    as_of: dt.date,
+) -> list[dict[str, str]]:
+    """kpis.xlsx from the run's stored load (read back: not kept while the stages ran),
+    which is then removed (never published); returns the download links."""
+    frame = runstore.read(run_data).data
+    periods = _report_periods(cycle_path, frame, date_from, date_to, as_of)
+    downloads = _write_workbook(staging, frame, periods, _min_group_size(cycle_path))
+    del frame
+    shutil.rmtree(run_data)
+    return downloads
+
+
+def _standing(cycle_path: Path | None, as_of: dt.date) -> dict[str, Any] | None:
+    """Where the cycle stands on the report date, for the cover (None without a cycle)."""
+    if cycle_path is None:
+        return None
+    from ..cycle import load_config
+    from ..phases import standing
+
+    return standing(load_config(cycle_path), as_of).to_dict()
+
+
+def _cover(
+    title: str,
+    as_of: dt.date,
+    cycle_path: Path | None,
+    chosen: list[Stage],
+    result: ReportResult,
+    summary: dict[str, Any] | None,
+    downloads: list[dict[str, str]],
+    provenance: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """The cover page's content: standing, summary, downloads and how each stage ran."""
+    return {
+        "title": title,
+        "subtitle": f"Cycle report as of {as_of.isoformat()}",
+        "standing": _standing(cycle_path, as_of),
+        "nav": _nav(chosen),
+        "summary": summary,
+        "downloads": downloads,
+        "stages": [
+            {
+                "number": r.stage.number,
+                "title": r.stage.title,
+                "question": r.stage.question,
+                "href": r.stage.html,
+                "ok": r.ok,
+                "error": r.error,
+            }
+            for r in result.runs
+        ],
+        "provenance": [*provenance, _generated()],
+    }
+
+
+def _write_cover(
+    staging: Path,
+    cover: dict[str, Any],
+    result: ReportResult,
+    *,
+    pdf: bool,
+    say: Progress,
+) -> None:
+    """``index.html``, then (``pdf``) ``report.pdf`` of the cover and the stage pages; a
+    PDF that cannot be printed is an error of the run, and its link leaves the cover."""
+    write_index(staging / "index.html", cover)
+    if not pdf:
+        return
+    from .pdf import print_pdf
+
+    say("PDF ...")
+    pages = [staging / "index.html", *(staging / r.stage.html for r in result.runs)]
+    try:
+        print_pdf([p for p in pages if p.exists()], staging / "report.pdf")
+    except Exception as exc:  # noqa: BLE001 - the HTML report is still published
+        result.errors.append(f"the PDF could not be printed: {exc}")
+        cover["downloads"] = [d for d in cover["downloads"] if d["href"] != "report.pdf"]
+        write_index(staging / "index.html", cover)
+
+
+def _write_outputs(
+    staging: Path,
+    run_data: Path,
+    result: ReportResult,
+    chosen: list[Stage],
+    *,
+    title: str,
+    provenance: list[tuple[str, str]],
+    as_of: dt.date,
+    cycle_path: Path | None,
+    date_from: str | None,
+    date_to: str | None,
+    pdf: bool,
+    say: Progress,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """After the stages: the Excel tables, the cover page and the PDF. Returns what the
+    stages summarised (``summary.json``) and how each stage ran, for the summaries to send."""
+    summary = _read_summary(staging)
+    say("KPI tables (Excel) ...")
+    downloads = _excel_tables(staging, run_data, cycle_path, date_from, date_to, as_of)
+    if pdf:
+        downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
+    downloads.append({"href": "summary.txt", "label": "Summary to send (text)"})
+    cover = _cover(title, as_of, cycle_path, chosen, result, summary, downloads, provenance)
+    _write_cover(staging, cover, result, pdf=pdf, say=say)
+    return summary, cover["stages"]
