@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .data import ToOpt  # the same --to as csi kpis
 from .usage import iso_date
+
+if TYPE_CHECKING:
+    from ..report import ReportResult
 
 
 class _TerminalProgress:
@@ -70,66 +74,78 @@ def _progress_printer():
     return plain
 
 
+CycleArg = Annotated[
+    Path | None,
+    typer.Argument(help="Cycle folder (csi cycle new). Without it: 'Where are we now?' on --data."),
+]
+DataOpt = Annotated[
+    str | None, typer.Option("--data", help="Export to use instead of the cycle's own data.")
+]
+PresetOpt = Annotated[
+    str | None, typer.Option(help="Mapping preset of --data: servicenow, jira-sm, generic.")
+]
+MappingOpt = Annotated[str | None, typer.Option(help="Your own mapping file (YAML) for --data.")]
+QueryOpt = Annotated[
+    str | None, typer.Option(help="SQL query (or table name) when --data is a database URL.")
+]
+FromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from", parser=iso_date, help="First date of the period (no cycle), YYYY-MM-DD."
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", parser=iso_date, help="Report date, YYYY-MM-DD (default: today, UTC)."),
+]
+OutOpt = Annotated[
+    Path, typer.Option(help="Reports folder; the report goes to OUT/<cycle>/<as-of>/.")
+]
+StageOpt = Annotated[
+    list[str] | None, typer.Option("--stage", help="Run only this stage (0-6); repeatable.")
+]
+WithCodeOpt = Annotated[
+    bool, typer.Option("--with-code", help="Show the code cells in the HTML pages.")
+]
+PdfOpt = Annotated[
+    bool, typer.Option("--pdf", help="Also print the report to report.pdf (needs Chromium).")
+]
+CellTimeoutOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--cell-timeout",
+        min=1,
+        help="Longest time one notebook cell may take, in seconds (default 300); "
+        "a cell over it is stopped and fails its stage.",
+    ),
+]
+
+
+def _exit_with(result: ReportResult) -> None:
+    """Say which stages failed and what else went wrong, print the cover page's path and
+    exit 0 (all well) or 1."""
+    for run in result.failed:
+        typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
+    for problem in result.errors:
+        typer.echo(f"error: {problem}", err=True)
+    typer.echo(str(result.index))
+    raise typer.Exit(0 if result.ok else 1)
+
+
 def report(
-    cycle_dir: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Cycle folder (csi cycle new). Without it: 'Where are we now?' on --data."
-        ),
-    ] = None,
-    data: Annotated[
-        str | None, typer.Option("--data", help="Export to use instead of the cycle's own data.")
-    ] = None,
-    preset: Annotated[
-        str | None, typer.Option(help="Mapping preset of --data: servicenow, jira-sm, generic.")
-    ] = None,
-    mapping: Annotated[
-        str | None, typer.Option(help="Your own mapping file (YAML) for --data.")
-    ] = None,
-    query: Annotated[
-        str | None,
-        typer.Option(help="SQL query (or table name) when --data is a database URL."),
-    ] = None,
-    date_from: Annotated[
-        str | None,
-        typer.Option(
-            "--from", parser=iso_date, help="First date of the period (no cycle), YYYY-MM-DD."
-        ),
-    ] = None,
-    date_to: Annotated[
-        str | None,
-        typer.Option(
-            "--to", parser=iso_date, help="Last date of the period (inclusive), YYYY-MM-DD."
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", parser=iso_date, help="Report date, YYYY-MM-DD (default: today, UTC)."
-        ),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option(help="Reports folder; the report goes to OUT/<cycle>/<as-of>/.")
-    ] = Path("reports"),
-    stage: Annotated[
-        list[str] | None, typer.Option("--stage", help="Run only this stage (0-6); repeatable.")
-    ] = None,
-    with_code: Annotated[
-        bool, typer.Option("--with-code", help="Show the code cells in the HTML pages.")
-    ] = False,
-    pdf: Annotated[
-        bool,
-        typer.Option("--pdf", help="Also print the report to report.pdf (needs Chromium)."),
-    ] = False,
-    cell_timeout: Annotated[
-        int | None,
-        typer.Option(
-            "--cell-timeout",
-            min=1,
-            help="Longest time one notebook cell may take, in seconds (default 300); "
-            "a cell over it is stopped and fails its stage.",
-        ),
-    ] = None,
+    cycle_dir: CycleArg = None,
+    data: DataOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    query: QueryOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
+    out: OutOpt = Path("reports"),
+    stage: StageOpt = None,
+    with_code: WithCodeOpt = False,
+    pdf: PdfOpt = False,
+    cell_timeout: CellTimeoutOpt = None,
 ) -> None:
     """Run the cycle's stage notebooks and write an HTML report folder that works offline.
 
@@ -159,12 +175,7 @@ def report(
     finally:
         if hasattr(say, "close"):
             say.close()
-    for run in result.failed:
-        typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
-    for problem in result.errors:
-        typer.echo(f"error: {problem}", err=True)
-    typer.echo(str(result.index))
-    raise typer.Exit(0 if result.ok else 1)
+    _exit_with(result)
 
 
 def register(app: typer.Typer) -> None:
