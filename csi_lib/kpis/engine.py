@@ -324,6 +324,106 @@ def _cell_quantiles(
     return out
 
 
+class _Measures:
+    """Each KPI's measure of the rows, computed once and kept only while a later KPI needs it.
+
+    ``full`` holds a measure over the whole frame (several populations share it);
+    ``prepared`` per (population, measure) the cells and values of the rows whose
+    measure is known, their count per cell (``n``) and, once computed, the
+    aggregates later KPIs reuse (``true``, ``sum``, ``q``). Both are dropped after
+    the last KPI that needs them, to keep the peak memory low.
+    """
+
+    def __init__(self, df: pd.DataFrame, edges: np.ndarray, kpis: list[KPI], n_cells: int):
+        self.df, self.edges, self.n_cells = df, edges, n_cells
+        self.full: dict[int, np.ndarray] = {}
+        self.last_full = {id(k.measure): i for i, k in enumerate(kpis)}
+        self.prep: dict[tuple[str, int], dict[str, object]] = {}
+        self.last_prep = {(k.population, id(k.measure)): i for i, k in enumerate(kpis)}
+        #: the quantiles wanted of each (population, measure), computed together
+        self.wanted_q: dict[tuple[str, int], list[float]] = {}
+        for k in kpis:
+            q = _quantile_of(k.agg)
+            if q is not None and k.agg != "func":
+                self.wanted_q.setdefault((k.population, id(k.measure)), []).append(q)
+
+    def _values(self, i: int, k: KPI, pop: _Pop) -> np.ndarray:
+        """KPI ``i``'s measure for each row of its population (NaN where unknown)."""
+        if k.population == "open_at_end":
+            bin_end = pd.to_datetime(self.edges[1:][pop.bins], utc=True)
+            frame = self.df.take(pop.rows).assign(bin_end=bin_end)
+            return _as_float(k.measure(frame), k, len(frame))
+        mid = id(k.measure)
+        if mid not in self.full:
+            self.full[mid] = _as_float(k.measure(self.df), k, len(self.df))
+        m = self.full[mid][pop.rows]
+        if self.last_full[mid] == i:
+            del self.full[mid]  # keep the peak memory low
+        return m
+
+    def prepared(self, i: int, k: KPI, pop: _Pop) -> dict[str, object]:
+        """Cells (``c``) and values (``x``) of the rows whose measure is known, and their
+        count per cell (``n``)."""
+        key = (k.population, id(k.measure))
+        if key not in self.prep:
+            m = self._values(i, k, pop)
+            known = ~np.isnan(m)
+            c, x = (pop.cell, m) if known.all() else (pop.cell[known], m[known])
+            self.prep[key] = {"c": c, "x": x, "n": np.bincount(c, minlength=self.n_cells)}
+        return self.prep[key]
+
+    def done(self, i: int, k: KPI) -> None:
+        """KPI ``i`` is computed: drop what no later KPI needs."""
+        key = (k.population, id(k.measure))
+        if self.last_prep[key] == i:
+            del self.prep[key]
+
+
+def _aggregate(k: KPI, d: dict[str, object], n_cells: int, wanted_q: list[float] | None):
+    """KPI ``k``'s aggregate per cell of the prepared rows ``d`` (count, pct, sum, mean
+    or a quantile), reusing what an earlier KPI of the same rows computed."""
+    c, x, n_known = d["c"], d["x"], d["n"]
+    if k.agg in ("count", "pct") and "true" not in d:
+        d["true"] = np.bincount(c, weights=x != 0, minlength=n_cells)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if k.agg == "count":  # rows whose measure is true, over the whole population
+            return d["true"]
+        if k.agg == "pct":
+            return 100.0 * d["true"] / n_known
+        if k.agg in ("sum", "mean"):
+            if "sum" not in d:
+                d["sum"] = np.bincount(c, weights=x, minlength=n_cells)
+            return d["sum"] / n_known if k.agg == "mean" else d["sum"]
+        if "q" not in d:
+            d["q"] = _cell_quantiles(c, x, n_cells, wanted_q)
+        return d["q"][_quantile_of(k.agg)]
+
+
+def _kpi_cells(
+    i: int, k: KPI, pops: dict[str, _Pop], measures: _Measures
+) -> tuple[np.ndarray, np.ndarray]:
+    """(value, n) of KPI ``i`` in every cell: ``n`` is the population it is computed over
+    (the rows whose measure is known, for a measure aggregated over them)."""
+    pop = pops[k.population]
+    n_cells = measures.n_cells
+    if k.agg == "func":
+        sizes = {
+            name: p.size.astype("float64") for name, p in pops.items() if name != "open_at_end"
+        }
+        return np.asarray(k.func(sizes), dtype="float64"), pop.size
+    if k.measure is None:
+        return np.bincount(pop.cell, minlength=n_cells).astype("float64"), pop.size
+    d = measures.prepared(i, k, pop)
+    key = (k.population, id(k.measure))
+    v = _aggregate(k, d, n_cells, measures.wanted_q.get(key))
+    n_known = d["n"]
+    if k.agg != "count":
+        v = np.where(n_known > 0, v, np.nan)
+    n = pop.size if k.agg == "count" or k.population == "open_at_end" else n_known
+    measures.done(i, k)
+    return v, n
+
+
 def _compute(
     df: pd.DataFrame,
     period: Period,
@@ -340,75 +440,12 @@ def _compute(
     n_groups = len(labels) if labels is not None else 1
     n_cells = n_bins * n_groups
     pops = _populations(df, kpis, edges, codes, n_groups)
-
-    full: dict[int, np.ndarray] = {}  # measure over the whole frame, computed once
-    last_full = {id(k.measure): i for i, k in enumerate(kpis)}
-    # per (population, measure): cells and values of the rows whose measure is known
-    prep: dict[tuple[str, int], dict[str, object]] = {}
-    last_prep = {(k.population, id(k.measure)): i for i, k in enumerate(kpis)}
-    wanted_q: dict[tuple[str, int], list[float]] = {}
-    for k in kpis:
-        q = _quantile_of(k.agg)
-        if q is not None and k.agg != "func":
-            wanted_q.setdefault((k.population, id(k.measure)), []).append(q)
-
-    def prepared(i: int, k: KPI, pop: _Pop) -> dict[str, object]:
-        key = (k.population, id(k.measure))
-        if key in prep:
-            return prep[key]
-        if k.population == "open_at_end":
-            frame = df.take(pop.rows).assign(bin_end=pd.to_datetime(edges[1:][pop.bins], utc=True))
-            m = _as_float(k.measure(frame), k, len(frame))
-        else:
-            mid = id(k.measure)
-            if mid not in full:
-                full[mid] = _as_float(k.measure(df), k, len(df))
-            m = full[mid][pop.rows]
-            if last_full[mid] == i:
-                del full[mid]  # keep the peak memory low
-        known = ~np.isnan(m)
-        c, x = (pop.cell, m) if known.all() else (pop.cell[known], m[known])
-        prep[key] = {"c": c, "x": x, "n": np.bincount(c, minlength=n_cells)}
-        return prep[key]
+    measures = _Measures(df, edges, kpis, n_cells)
 
     value = np.full((len(kpis), n_cells), np.nan)
     n_out = np.zeros((len(kpis), n_cells), dtype=np.int64)
     for i, k in enumerate(kpis):
-        pop = pops[k.population]
-        size = pop.size
-        if k.agg == "func":
-            sizes = {
-                name: p.size.astype("float64") for name, p in pops.items() if name != "open_at_end"
-            }
-            v = np.asarray(k.func(sizes), dtype="float64")
-            n = size
-        elif k.measure is None:
-            v = np.bincount(pop.cell, minlength=n_cells).astype("float64")
-            n = size
-        else:
-            d = prepared(i, k, pop)
-            c, x, n_known = d["c"], d["x"], d["n"]
-            if k.agg in ("count", "pct") and "true" not in d:
-                d["true"] = np.bincount(c, weights=x != 0, minlength=n_cells)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if k.agg == "count":  # rows whose measure is true, over the whole population
-                    v = d["true"]
-                elif k.agg == "pct":
-                    v = 100.0 * d["true"] / n_known
-                elif k.agg in ("sum", "mean"):
-                    if "sum" not in d:
-                        d["sum"] = np.bincount(c, weights=x, minlength=n_cells)
-                    v = d["sum"] / n_known if k.agg == "mean" else d["sum"]
-                else:
-                    qkey = (k.population, id(k.measure))
-                    if "q" not in d:
-                        d["q"] = _cell_quantiles(c, x, n_cells, wanted_q[qkey])
-                    v = d["q"][_quantile_of(k.agg)]
-            if k.agg != "count":
-                v = np.where(n_known > 0, v, np.nan)
-            n = size if k.agg == "count" or k.population == "open_at_end" else n_known
-            if last_prep[(k.population, id(k.measure))] == i:
-                del prep[(k.population, id(k.measure))]
+        v, n = _kpi_cells(i, k, pops, measures)
         value[i] = np.where(n > 0, v, np.nan)
         n_out[i] = n
 
