@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pandas as pd
 
 from ..errors import ConfigError, CsiError, InputError
 from ..events import EventCounts
+from ..events import Folded as _Folded
 from ..safe import neutralise_csv_frame
 from ..storage import atomic_write, sha256_file
 from .blocks import _concat_canonical, _load_in_blocks, _Piece, _stream_delimiter, _validate_piece
@@ -32,6 +34,7 @@ from .plan import (
     _date_warnings,
     _DateStats,
     _dedupe,
+    _Plan,
     _plan,
     _shared_column_warnings,
 )
@@ -185,6 +188,183 @@ def load_requests(
         ) from None
 
 
+@dataclass
+class _Read:
+    """A source read, planned and validated: the pieces of kept and quarantined rows,
+    and what the load says about them."""
+
+    pieces: list[_Piece]
+    plan: _Plan
+    rows_read: int
+    stats: dict[str, _DateStats]
+    fingerprint: str
+    warnings: list[str] = field(default_factory=list)
+    rows_blank: int = 0
+    rows_deduplicated: int = 0
+    folded: _Folded | None = None
+
+
+def _read_in_blocks(
+    source: str, is_sql: bool, m: Mapping, label: str, keep: tuple[str, ...], now: pd.Timestamp
+) -> _Read | None:
+    """A big plain delimited file read and validated block by block (:mod:`.blocks`);
+    None for any other source, or one the block reader cannot take."""
+    sep = None if is_sql else _stream_delimiter(Path(source), m)
+    if sep is None:
+        return None
+    try:
+        pieces, plan, rows_read, stats, rows_blank = _load_in_blocks(
+            source, sep, m, label, keep, now
+        )
+        fingerprint = sha256_file(source)
+    except _NotStreamable:
+        return None  # the whole-file reader gives the exact error or reads it
+    return _Read(pieces, plan, rows_read, stats, fingerprint, rows_blank=rows_blank)
+
+
+def _read_raw(
+    source: str,
+    is_sql: bool,
+    m: Mapping,
+    label: str,
+    keep: tuple[str, ...],
+    query: str | None,
+    sheet: str | int | None,
+) -> tuple[pd.DataFrame, list[str], str]:
+    """(the source's rows as text, the reader's warnings, the fingerprint)."""
+    if is_sql:
+        raw, fingerprint = _read_sql(source, query, [""])
+        return raw, [], fingerprint
+    # text as written (NULL stays NULL): the quarantine keeps it so; it is cleaned later
+    options = ReadOptions(
+        na_values=[""],
+        sheet=sheet,
+        # columnar files: only the mapped columns are read at all
+        select=lambda names: _plan(m, names, label, keep).used(),
+    )
+    table = read_table(source, options)
+    return table.frame, list(table.warnings), sha256_file(source)
+
+
+def _plan_columns(
+    columns: list[str], m: Mapping, label: str, keep: tuple[str, ...], warnings: list[str]
+) -> _Plan:
+    """The plan of the source's columns; a mapped column missing from the first sheet of a
+    workbook of several says which sheets there are."""
+    try:
+        plan = _plan(m, columns, label, keep)
+    except InputError as exc:
+        # e.g. the first sheet of a workbook is a cover sheet: say which sheets there are
+        sheets = [w for w in warnings if " sheets (" in w]
+        if sheets:
+            exc.hint = (f"{exc.hint}. " if exc.hint else "") + f"{sheets[0]} with --sheet"
+            exc.args = (exc.render(),)
+        raise
+    _check_repeated_columns(columns, plan, label)
+    return plan
+
+
+def _drop_blank(
+    values: pd.DataFrame, work: pd.DataFrame, plan: _Plan
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, int]:
+    """(values, work, their 1-based source rows, rows dropped) without the empty rows (an
+    event log keeps them: its fold quarantines them)."""
+    work_rows = np.arange(1, len(work) + 1)
+    blank = _blank_rows(work) if plan.event_time is None else None
+    if blank is None or not blank.any():
+        return values, work, work_rows, 0
+    return (
+        values[~blank].reset_index(drop=True),
+        work[~blank].reset_index(drop=True),
+        work_rows[~blank],
+        int(blank.sum()),
+    )
+
+
+def _read_whole(
+    source: str,
+    is_sql: bool,
+    m: Mapping,
+    label: str,
+    keep: tuple[str, ...],
+    now: pd.Timestamp,
+    query: str | None,
+    sheet: str | int | None,
+) -> _Read:
+    """Any source read at once: planned, cleaned, de-duplicated or folded (event logs),
+    then converted and validated as one piece."""
+    raw, warnings, fingerprint = _read_raw(source, is_sql, m, label, keep, query, sheet)
+    rows_read = len(raw)
+    plan = _plan_columns([str(c) for c in raw.columns], m, label, keep, warnings)
+    # only the mapped columns go any further (personal and free-text columns stop here);
+    # ``values`` is the text as read, for the quarantine, ``work`` the cleaned text
+    values = raw[plan.used()]
+    del raw
+    values, work, work_rows, rows_blank = _drop_blank(
+        values, _clean_text(values, set(m.na_values)), plan
+    )
+    source_rows = pd.Series(work_rows, dtype="int64")
+    kept, stats, derived, folded, rows_deduplicated = work, {}, None, None, 0
+    if plan.order_by is not None:
+        last = _dedupe(work, plan, m)
+        rows_deduplicated = int((~last).sum())
+        kept = work[last].reset_index(drop=True)
+        source_rows = source_rows[last].reset_index(drop=True)
+    elif plan.event_time is not None:
+        folded = _fold_events(work, plan, m, label, stats)
+        rows_deduplicated = rows_read - len(folded.positions) - len(folded.quarantine)
+        kept = work.iloc[folded.positions].reset_index(drop=True)
+        source_rows, derived = folded.source_rows, folded.derived
+    piece = _validate_piece(
+        values, kept, source_rows, work_rows, plan, m, label, stats, now, derived
+    )
+    if folded is not None and len(folded.quarantine):
+        piece.quarantine = (
+            pd.concat([piece.quarantine, folded.quarantine], ignore_index=True)
+            .sort_values("source_row", kind="stable")
+            .reset_index(drop=True)
+        )
+    return _Read(
+        [piece],
+        plan,
+        rows_read,
+        stats,
+        fingerprint,
+        warnings,
+        rows_blank,
+        rows_deduplicated,
+        folded,
+    )
+
+
+def _join_pieces(pieces: list[_Piece]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(canonical frame, quarantine) of all pieces, each in source-row order."""
+    rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
+    frames = [p.data for p in pieces]
+    for p in pieces:
+        p.data = None  # type: ignore[assignment]  # the joined frame is the only copy left
+    data = _concat_canonical(frames)
+    del frames
+    if rows is None:
+        return data, pieces[0].quarantine
+    if not (np.diff(rows) > 0).all():  # rows of duplicated ids were validated last
+        data = data.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
+    quarantine = pd.concat([p.quarantine for p in pieces], ignore_index=True)
+    return data, quarantine.sort_values("source_row", kind="stable").reset_index(drop=True)
+
+
+def _write_quarantine(
+    quarantine: pd.DataFrame, folder: str | Path | None, stem: str
+) -> Path | None:
+    """The rejected rows as ``quarantine-<stem>-<UTC time>.csv`` in ``folder`` (never
+    overwriting), if there are any and a folder is given."""
+    if folder is None or not len(quarantine):
+        return None
+    path = _quarantine_file(Path(folder), stem)
+    # users open it in a spreadsheet: cells that would run as formulas are neutralised
+    return atomic_write(path, neutralise_csv_frame(quarantine).to_csv(index=False))
+
+
 def _load(
     source: str,
     is_sql: bool,
@@ -199,139 +379,40 @@ def _load(
     keep = tuple(keep)
     label = redact_url(source)
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
-    warnings: list[str] = []
-    rows_deduplicated = rows_blank = 0
-    folded = None
-    sep = None if is_sql else _stream_delimiter(Path(source), m)
-    pieces: list[_Piece] | None = None
-    if sep is not None:
-        try:
-            pieces, plan, rows_read, stats, rows_blank = _load_in_blocks(
-                source, sep, m, label, keep, now
-            )
-            fingerprint = sha256_file(source)
-        except _NotStreamable:
-            pieces = None  # the whole-file reader gives the exact error or reads it
-    if pieces is None:
-        if is_sql:
-            raw, fingerprint = _read_sql(source, query, [""])
-        else:
-            # text as written (NULL stays NULL): the quarantine keeps it so; it is cleaned below
-            options = ReadOptions(
-                na_values=[""],
-                sheet=sheet,
-                # columnar files: only the mapped columns are read at all
-                select=lambda names: _plan(m, names, label, keep).used(),
-            )
-            table = read_table(source, options)
-            raw, warnings = table.frame, list(table.warnings)
-            fingerprint = sha256_file(source)
-        rows_read = len(raw)
-        try:
-            plan = _plan(m, [str(c) for c in raw.columns], label, keep)
-        except InputError as exc:
-            # e.g. the first sheet of a workbook is a cover sheet: say which sheets there are
-            sheets = [w for w in warnings if " sheets (" in w]
-            if sheets:
-                exc.hint = (f"{exc.hint}. " if exc.hint else "") + f"{sheets[0]} with --sheet"
-                exc.args = (exc.render(),)
-            raise
-
-        _check_repeated_columns([str(c) for c in raw.columns], plan, label)
-        # only the mapped columns go any further (personal and free-text columns stop here);
-        # ``values`` is the text as read, for the quarantine, ``work`` the cleaned text
-        values = raw[plan.used()]
-        del raw
-        work = _clean_text(values, set(m.na_values))
-        work_rows = np.arange(1, rows_read + 1)
-        blank = _blank_rows(work) if plan.event_time is None else None
-        if blank is not None and blank.any():
-            rows_blank = int(blank.sum())
-            work = work[~blank].reset_index(drop=True)
-            values = values[~blank].reset_index(drop=True)
-            work_rows = work_rows[~blank]
-        source_rows = pd.Series(work_rows, dtype="int64")
-        kept = work
-        stats: dict[str, _DateStats] = {}
-        derived = None
-        if plan.order_by is not None:
-            last = _dedupe(work, plan, m)
-            rows_deduplicated = int((~last).sum())
-            kept = work[last].reset_index(drop=True)
-            source_rows = source_rows[last].reset_index(drop=True)
-        elif plan.event_time is not None:
-            folded = _fold_events(work, plan, m, label, stats)
-            rows_deduplicated = rows_read - len(folded.positions) - len(folded.quarantine)
-            kept = work.iloc[folded.positions].reset_index(drop=True)
-            source_rows, derived = folded.source_rows, folded.derived
-        pieces = [
-            _validate_piece(
-                values,
-                kept,
-                source_rows,
-                work_rows,
-                plan,
-                m,
-                label,
-                stats,
-                now,
-                derived,
-            )
-        ]
-        if folded is not None and len(folded.quarantine):
-            pieces[0].quarantine = (
-                pd.concat([pieces[0].quarantine, folded.quarantine], ignore_index=True)
-                .sort_values("source_row", kind="stable")
-                .reset_index(drop=True)
-            )
+    read = _read_in_blocks(source, is_sql, m, label, keep, now) or _read_whole(
+        source, is_sql, m, label, keep, now, query, sheet
+    )
+    plan, folded = read.plan, read.folded
+    warnings = read.warnings
     if plan.absent:
         warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
     warnings.extend(_event_warnings(plan, m, folded))
     warnings.extend(_shared_column_warnings(plan, m))
-    warnings.extend(_date_warnings(stats.values(), m))
-
-    rows = np.concatenate([p.rows for p in pieces]) if len(pieces) > 1 else None
-    frames = [p.data for p in pieces]
-    for p in pieces:
-        p.data = None  # type: ignore[assignment]  # the joined frame is the only copy left
-    data = _concat_canonical(frames)
-    del frames
-    if rows is not None:
-        if not (np.diff(rows) > 0).all():  # rows of duplicated ids were validated last
-            data = data.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
-        quarantine = pd.concat([p.quarantine for p in pieces], ignore_index=True)
-        quarantine = quarantine.sort_values("source_row", kind="stable").reset_index(drop=True)
-    else:
-        quarantine = pieces[0].quarantine
-
-    quarantine_path = None
-    if quarantine_dir is not None and len(quarantine):
-        path = _quarantine_file(Path(quarantine_dir), _source_stem(source, query, is_sql))
-        # users open it in a spreadsheet: cells that would run as formulas are neutralised
-        quarantine_path = atomic_write(path, neutralise_csv_frame(quarantine).to_csv(index=False))
-
+    warnings.extend(_date_warnings(read.stats.values(), m))
+    data, quarantine = _join_pieces(read.pieces)
+    stem = _source_stem(source, query, is_sql)
     return LoadResult(
         data=data,
         quarantine=quarantine,
         source=label,
         mapping=m,
-        fingerprint=fingerprint,
-        rows_read=rows_read,
+        fingerprint=read.fingerprint,
+        rows_read=read.rows_read,
         rows_kept=len(data),
         rows_quarantined=len(quarantine),
-        quarantine_path=quarantine_path,
+        quarantine_path=_write_quarantine(quarantine, quarantine_dir, stem),
         warnings=warnings,
-        rows_deduplicated=rows_deduplicated,
-        rows_collapsed=sum(p.collapsed for p in pieces),
-        rows_blank=rows_blank,
+        rows_deduplicated=read.rows_deduplicated,
+        rows_collapsed=sum(p.collapsed for p in read.pieces),
+        rows_blank=read.rows_blank,
         columns_used=_columns_used(plan, m),
         events=None
         if folded is None
         else EventCounts(
-            events_read=rows_read,
+            events_read=read.rows_read,
             requests_formed=folded.counts.requests_formed,
             requests_quarantined=folded.counts.requests_formed - len(data),
             events_without_time=folded.counts.events_without_time,
         ),
-        adjusted_values=_adjusted_values(stats.values()),
+        adjusted_values=_adjusted_values(read.stats.values()),
     )
