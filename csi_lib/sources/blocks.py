@@ -144,6 +144,72 @@ def _duplicated_ids(source: str, read: Any, parse: Any, column: str, na: set[str
     return rows, pd.Index(dup.to_pylist(), dtype="str")
 
 
+def _header_names(source: str, parse: Any) -> tuple[list[str], list[str]]:
+    """(the header's cells as written, the same stripped of spaces and a BOM): read from a
+    small block, the reader freed at once."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        head = pacsv.open_csv(
+            source, read_options=pacsv.ReadOptions(block_size=1 << 20), parse_options=parse
+        )
+        raw_names = list(head.schema.names)
+        head.close()
+        del head
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise _NotStreamable from exc
+    names = [n.strip().lstrip("\ufeff") for n in raw_names]
+    if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
+        raise _NotStreamable  # a quarantine file loaded again: the whole-file reader restores it
+    return raw_names, names
+
+
+def _text_blocks(
+    source: str, read: Any, parse: Any, raw_of: dict[str, str], columns: list[str], na: set[str]
+):
+    """(text as read, cleaned text) of ``columns``, one block of the file at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    pool = pa.default_memory_pool()
+    convert = pacsv.ConvertOptions(
+        include_columns=[raw_of[c] for c in columns],
+        column_types={raw_of[c]: pa.string() for c in columns},
+        null_values=[""],  # else text as written: the quarantine keeps it so
+        strings_can_be_null=True,
+    )
+    try:
+        with pacsv.open_csv(
+            source, read_options=read, parse_options=parse, convert_options=convert
+        ) as reader:
+            for batch in reader:
+                piece = batch.to_pandas()  # columns in include_columns order
+                piece.columns = columns
+                del batch
+                yield piece, _clean_text(piece, na)
+                pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _NotStreamable from exc
+
+
+_Rows = tuple[pd.DataFrame, pd.DataFrame, np.ndarray]  # (text as read, cleaned text, source rows)
+
+
+def _without(rows: _Rows, drop: np.ndarray) -> _Rows:
+    values, work, numbers = rows
+    return (
+        values[~drop].reset_index(drop=True),
+        work[~drop].reset_index(drop=True),
+        numbers[~drop],
+    )
+
+
+def _only(rows: _Rows, take: np.ndarray) -> _Rows:
+    values, work, numbers = rows
+    return values[take].reset_index(drop=True), work[take].reset_index(drop=True), numbers[take]
+
+
 def _load_in_blocks(
     source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
 ) -> tuple[list[_Piece], _Plan, int, dict[str, _DateStats], int]:
@@ -161,50 +227,16 @@ def _load_in_blocks(
 
     read = pacsv.ReadOptions(block_size=STREAM_BLOCK_BYTES, encoding="utf8")
     parse = pacsv.ParseOptions(delimiter=sep)
-    try:  # the header only: a small block, and the reader freed at once
-        head = pacsv.open_csv(
-            source, read_options=pacsv.ReadOptions(block_size=1 << 20), parse_options=parse
-        )
-        raw_names = list(head.schema.names)
-        head.close()
-        del head
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        raise _NotStreamable from exc
-    names = [n.strip().lstrip("\ufeff") for n in raw_names]
-    if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
-        raise _NotStreamable  # a quarantine file loaded again: the whole-file reader restores it
+    raw_names, names = _header_names(source, parse)
     plan = _plan(m, names, label, keep)
     _check_repeated_columns(names, plan, label)
     if len(set(names)) != len(names):
         raise _NotStreamable
     raw_of = dict(zip(names, raw_names, strict=True))
-    used = plan.used()
     na = set(m.na_values)
-
-    def blocks(columns: list[str]):
-        convert = pacsv.ConvertOptions(
-            include_columns=[raw_of[c] for c in columns],
-            column_types={raw_of[c]: pa.string() for c in columns},
-            null_values=[""],  # else text as written: the quarantine keeps it so
-            strings_can_be_null=True,
-        )
-        try:
-            with pacsv.open_csv(
-                source, read_options=read, parse_options=parse, convert_options=convert
-            ) as reader:
-                for batch in reader:
-                    piece = batch.to_pandas()  # columns in include_columns order
-                    piece.columns = columns
-                    del batch
-                    yield piece, _clean_text(piece, na)
-                    pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise _NotStreamable from exc
-
-    pool = pa.default_memory_pool()
     id_col = plan.columns["request_id"]
     rows_read, dup_ids = _duplicated_ids(source, read, parse, raw_of[id_col], na)
-    pool.release_unused()
+    pa.default_memory_pool().release_unused()
     if rows_read == 0:
         raise InputError(
             "the file has a header row but no data rows",
@@ -212,40 +244,37 @@ def _load_in_blocks(
             hint="check the export filter (it may have matched no requests)",
         )
 
+    def validated(rows: _Rows) -> _Piece:
+        values, work, numbers = rows
+        return _validate_piece(
+            values, work, pd.Series(numbers), numbers, plan, m, label, stats, now
+        )
+
     stats: dict[str, _DateStats] = {}
     pieces: list[_Piece] = []
-    aside: list[tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = []
+    aside: list[_Rows] = []
     offset = blank_rows = 0
-    for values, work in blocks(used):
-        rows = np.arange(offset + 1, offset + len(work) + 1, dtype="int64")
+    for values, work in _text_blocks(source, read, parse, raw_of, plan.used(), na):
+        rows = (values, work, np.arange(offset + 1, offset + len(work) + 1, dtype="int64"))
         offset += len(work)
         blank = _blank_rows(work)
         if blank.any():
             blank_rows += int(blank.sum())
-            work, values, rows = (
-                work[~blank].reset_index(drop=True),
-                values[~blank].reset_index(drop=True),
-                rows[~blank],
-            )
-        dup = work[id_col].isin(dup_ids).to_numpy(dtype=bool) if len(dup_ids) else None
+            rows = _without(rows, blank)
+        dup = rows[1][id_col].isin(dup_ids).to_numpy(dtype=bool) if len(dup_ids) else None
         if dup is not None and dup.any():
-            aside.append(
-                (values[dup].reset_index(drop=True), work[dup].reset_index(drop=True), rows[dup])
-            )
-            work, values, rows = (
-                work[~dup].reset_index(drop=True),
-                values[~dup].reset_index(drop=True),
-                rows[~dup],
-            )
-        if len(work):
-            pieces.append(
-                _validate_piece(values, work, pd.Series(rows), rows, plan, m, label, stats, now)
-            )
+            aside.append(_only(rows, dup))
+            rows = _without(rows, dup)
+        if len(rows[1]):
+            pieces.append(validated(rows))
     if aside:
-        values = pd.concat([v for v, _, _ in aside], ignore_index=True)
-        work = pd.concat([w for _, w, _ in aside], ignore_index=True)
-        rows = np.concatenate([r for _, _, r in aside])
         pieces.append(
-            _validate_piece(values, work, pd.Series(rows), rows, plan, m, label, stats, now)
+            validated(
+                (
+                    pd.concat([v for v, _, _ in aside], ignore_index=True),
+                    pd.concat([w for _, w, _ in aside], ignore_index=True),
+                    np.concatenate([r for _, _, r in aside]),
+                )
+            )
         )
     return pieces, plan, offset, stats, blank_rows
