@@ -168,6 +168,80 @@ def _not_text(path: Path, sample: bytes) -> InputError:
     )
 
 
+def _encodings(path: Path, sample: bytes) -> list[str]:
+    """The encodings to try, in order, judged from the file's first bytes: UTF-16 with a
+    BOM; UTF-8 (with or without BOM), then Windows-1252, then Latin-1."""
+    if not sample.strip():
+        raise InputError(
+            "the file is empty", file=str(path), hint="export the data again, with a header row"
+        )
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ["utf-16"]
+    if b"\x00" in sample:
+        raise _not_text(path, sample)
+    try:
+        sample[: len(sample) - 4].decode("utf-8")
+        return ["utf-8-sig", "cp1252", "latin-1"]
+    except UnicodeDecodeError:
+        return ["cp1252", "latin-1"]
+
+
+def _read_with_arrow(
+    path: Path, sample: bytes, sep: str, csv_options: dict[str, Any]
+) -> pd.DataFrame | None:
+    """UTF-8 text read by the multi-threaded Arrow parser; None for anything it cannot
+    handle (odd quoting, line breaks inside fields, invalid UTF-8)."""
+    try:
+        with _text_source(path) as source:
+            frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8", **csv_options)
+        if _mangled(frame):
+            _unmangle(frame, _header_cells(sample, "utf-8-sig", sep))
+        return frame
+    except Exception:  # noqa: BLE001 - fall back to the slower, more forgiving parser
+        return None
+
+
+def _read_with_pandas(
+    path: Path, encoding: str, sep: str, csv_options: dict[str, Any]
+) -> pd.DataFrame:
+    """The C parser's read in ``encoding``; its parse errors as :class:`InputError` naming
+    the row (a UnicodeDecodeError passes: the next encoding is tried)."""
+    try:
+        with pywarnings.catch_warnings():
+            # every data row longer than the header: pandas would silently use the first
+            # column as the index (index_col=False stops that) or drop the extra fields
+            pywarnings.simplefilter("error", pd.errors.ParserWarning)
+            with _text_source(path) as source:
+                return pd.read_csv(source, encoding=encoding, index_col=False, **csv_options)
+    except pd.errors.ParserWarning:
+        raise InputError(
+            f"the data rows have more fields than the header row (delimiter {sep!r})",
+            file=str(path),
+            row=1,
+            hint="add the missing column names to the header, or remove the extra "
+            "fields (a cell holding the delimiter must be quoted)",
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            "the file is empty", file=str(path), hint="export the data again, with a header row"
+        ) from None
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split())
+        line = re.search(r"line (\d+)", detail)
+        # "EOF inside string starting at row N": N counts the header as row 0
+        quote = re.search(r"starting at row (\d+)", detail)
+        raise InputError(
+            f"it cannot be parsed as delimited text with delimiter {sep!r} ({detail})",
+            file=str(path),
+            row=int(line.group(1)) - 1 if line else int(quote.group(1)) if quote else None,
+            hint="check the quotes on that line; every row needs as many fields as the header",
+        ) from None
+    except UnicodeDecodeError:
+        raise
+    except ValueError as exc:  # e.g. a zip with several files
+        raise InputError(f"it cannot be read ({exc})", file=str(path)) from None
+
+
 @register_reader(".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz", ".gz", ".zip", ".csv.zip")
 def read_delimited(path: Path, options: ReadOptions) -> RawTable:
     """Read delimited text (plain, gzip or a zip of one file); delimiter sniffed.
@@ -175,22 +249,8 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
     Encoding: UTF-8 (with or without BOM); otherwise Windows-1252, then Latin-1,
     with a warning. UTF-16 with a BOM is accepted.
     """
-    warnings: list[str] = []
     sample = _head_bytes(path)
-    if not sample.strip():
-        raise InputError(
-            "the file is empty", file=str(path), hint="export the data again, with a header row"
-        )
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ["utf-16"]
-    elif b"\x00" in sample:
-        raise _not_text(path, sample)
-    else:
-        try:
-            sample[: len(sample) - 4].decode("utf-8")
-            encodings = ["utf-8-sig", "cp1252", "latin-1"]
-        except UnicodeDecodeError:
-            encodings = ["cp1252", "latin-1"]
+    encodings = _encodings(path, sample)
     default = "\t" if ".tsv" in path.name.lower() else ","
     sep = _sniff_delimiter(sample.decode(encodings[0], errors="ignore"), default)
     csv_options = {
@@ -201,55 +261,19 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
         "compression": "infer",
     }
     if encodings[0] == "utf-8-sig":
-        # fast path: the multi-threaded Arrow parser; anything it cannot handle (odd quoting,
-        # line breaks inside fields, invalid UTF-8) is read again by the C parser below
-        try:
-            with _text_source(path) as source:
-                frame = pd.read_csv(source, engine="pyarrow", encoding="utf-8", **csv_options)
-            if _mangled(frame):
-                _unmangle(frame, _header_cells(sample, "utf-8-sig", sep))
-            return RawTable(frame, warnings)
-        except Exception:  # noqa: BLE001 - fall back to the slower, more forgiving parser
-            pass
+        frame = _read_with_arrow(path, sample, sep, csv_options)
+        if frame is not None:
+            return RawTable(frame, [])
     for i, encoding in enumerate(encodings):
         try:
-            with pywarnings.catch_warnings():
-                # every data row longer than the header: pandas would silently use the first
-                # column as the index (index_col=False stops that) or drop the extra fields
-                pywarnings.simplefilter("error", pd.errors.ParserWarning)
-                with _text_source(path) as source:
-                    frame = pd.read_csv(source, encoding=encoding, index_col=False, **csv_options)
-        except pd.errors.ParserWarning:
-            raise InputError(
-                f"the data rows have more fields than the header row (delimiter {sep!r})",
-                file=str(path),
-                row=1,
-                hint="add the missing column names to the header, or remove the extra "
-                "fields (a cell holding the delimiter must be quoted)",
-            ) from None
+            frame = _read_with_pandas(path, encoding, sep, csv_options)
         except UnicodeDecodeError:
             if i == len(encodings) - 1:
                 raise
             continue
-        except pd.errors.EmptyDataError:
-            raise InputError(
-                "the file is empty", file=str(path), hint="export the data again, with a header row"
-            ) from None
-        except pd.errors.ParserError as exc:
-            detail = " ".join(str(exc).split())
-            line = re.search(r"line (\d+)", detail)
-            # "EOF inside string starting at row N": N counts the header as row 0
-            quote = re.search(r"starting at row (\d+)", detail)
-            raise InputError(
-                f"it cannot be parsed as delimited text with delimiter {sep!r} ({detail})",
-                file=str(path),
-                row=int(line.group(1)) - 1 if line else int(quote.group(1)) if quote else None,
-                hint="check the quotes on that line; every row needs as many fields as the header",
-            ) from None
-        except ValueError as exc:  # e.g. a zip with several files
-            raise InputError(f"it cannot be read ({exc})", file=str(path)) from None
         if _mangled(frame):
             _unmangle(frame, _header_cells(sample, encoding, sep))
+        warnings = []
         if encoding not in ("utf-8-sig", "utf-16"):
             warnings.append(
                 f"'{path.name}' is not UTF-8; it was read as {encoding}. Check accented "
