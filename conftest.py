@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+#: The checkout: examples run in it, so a relative path (``tests/fixtures/...``) means the same
+#: wherever pytest is started.
+ROOT = Path(__file__).resolve().parent
 #: The sample cycle shipped in data/ (read-only for the examples).
-SAMPLE_CYCLE = Path(__file__).resolve().parent / "data" / "sample-cycle"
+SAMPLE_CYCLE = ROOT / "data" / "sample-cycle"
 
 
 @functools.cache
@@ -73,7 +76,8 @@ def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: dict) -> I
     read-only); ``rv`` (its review, ``csi_lib.review.assess(cycle)``); ``target`` (its
     first target); ``open_cycle`` (:func:`csi_lib.cycle.open_cycle`, reusing the sample's
     loaded requests); ``tmp`` (an empty folder); ``cycle_dir`` (a writable copy of the
-    sample cycle in ``tmp``, made only for the examples that name it).
+    sample cycle in ``tmp``, made only for the examples that name it). Examples run in the
+    checkout (a relative path is taken from there).
 
     A KPI an example registers, and environment variables it sets, are undone after it,
     so no other example (or test) sees them.
@@ -87,6 +91,7 @@ def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: dict) -> I
 
     h1 = Period.from_dates("2025-01-01", "2025-06-30")
     tmp = request.getfixturevalue("tmp_path")
+    request.getfixturevalue("monkeypatch").chdir(ROOT)
     doctest_namespace.update(
         csi=csi,
         res=_sample(),
