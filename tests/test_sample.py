@@ -26,7 +26,9 @@ from csi_lib.sample import (
     to_servicenow,
     write_requests,
 )
+from csi_lib.sample.write import ISO_UTC, _arrow_text, _csv_bytes
 from csi_lib.schema import CANONICAL_COLUMNS, OUTCOMES
+from csi_lib.sources import load_requests
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 UTC = "datetime64[ns, UTC]"
@@ -344,6 +346,66 @@ def test_write_requests_round_trips_csv_gz_and_parquet(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(pq), small)
     csv = write_requests(small, tmp_path / "r.CSV")
     assert csv.read_text().splitlines()[0] == header
+
+
+def test_csv_gz_reads_back_to_the_same_canonical_frame(tmp_path: Path) -> None:
+    small = generate_requests(rows=3_000, seed=11)
+    back = load_requests(write_requests(small, tmp_path / "r.csv.gz")).data
+    # the loader orders a category's values alphabetically; the values are the same
+    pd.testing.assert_frame_equal(back, small, check_categorical=False)
+
+
+def _odd_frame() -> pd.DataFrame:
+    """Every type the CSV writer turns into text, with missing values of each kind."""
+    return pd.DataFrame(
+        {
+            "s": pd.array(["a", None, "", "x y"], dtype="string"),
+            "o": ["p", np.nan, "q", "r"],
+            "f": [0.1, np.nan, 1e20, -3.0],
+            "i": [1, 2, 3, -4],
+            "I": pd.array([1, None, 3, 4], dtype="Int64"),
+            "b": [True, False, True, False],
+            "B": pd.array([True, None, False, True], dtype="boolean"),
+            "t": pd.to_datetime(
+                ["2025-01-01 10:00", None, "1999-12-31 23:59:59", "2025-06-01"],
+                utc=True,
+                format="mixed",
+            ),
+            "n": pd.to_datetime(
+                ["2025-01-01 10:00", None, "1969-12-31 23:59:59", "2025-06-01"], format="mixed"
+            ),
+            "c": pd.Categorical(["a", None, "b", "a"]),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        None,
+        ("s", "a,b"),  # cells that need quotes: pandas writes those
+        ("s", 'say "hi"'),
+        ("o", "two\nlines"),
+        ("o", 3),  # a number in a text column
+        ("t", pd.Timestamp("2025-01-01 10:00:00.5", tz="UTC")),  # a fraction of a second
+    ],
+)
+def test_csv_text_is_what_pandas_writes(change: tuple[str, object] | None) -> None:
+    frame = _odd_frame()
+    if change is not None:
+        column, value = change
+        frame[column] = frame[column].astype(object)
+        frame.loc[1, column] = value
+        if column == "t":
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    pandas_text = frame.to_csv(index=False, date_format=ISO_UTC, lineterminator="\n")
+    assert _csv_bytes(frame) == pandas_text.encode("utf-8")
+
+
+def test_csv_text_of_the_sample_is_what_pandas_writes(df: pd.DataFrame) -> None:
+    assert _arrow_text(df) is not None  # canonical rows take the fast path
+    pandas_text = df.to_csv(index=False, date_format=ISO_UTC, lineterminator="\n")
+    assert _csv_bytes(df) == pandas_text.encode("utf-8")
 
 
 def test_write_requests_refuses_to_overwrite_and_unknown_suffix(tmp_path: Path) -> None:
