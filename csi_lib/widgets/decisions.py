@@ -20,9 +20,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..charts.theme import RAG
-from ..errors import CsiError
 from ..workshop import decisions_html, read_decisions, record_decision, stage_of
+from .status import attempt, done_html
 
 __all__ = ["DecisionLog"]
 
@@ -90,14 +89,9 @@ class DecisionLog:
         self.log.value = decisions_html(table, stage=self.stage.number if self.stage else None)
 
     def _on_record(self) -> None:
-        try:
-            path = self.record()
-        except CsiError as exc:
-            self.status.value = f"<span style='color:{RAG['fail']}'>{html.escape(str(exc))}</span>"
-            return
-        self.status.value = (
-            f"<span style='color:{RAG['pass']}'>Recorded in {html.escape(path.name)}.</span>"
-        )
+        ok, path = attempt(self.status, self.record)
+        if ok:
+            self.status.value = done_html(f"Recorded in {html.escape(path.name)}.")
 
     def _repr_mimebundle_(self, **kwargs: Any):  # display the control directly in a notebook
         return self.widget._repr_mimebundle_(**kwargs)

@@ -23,6 +23,7 @@ from ..errors import ConfigError, CsiError
 from ..kpis import get_kpi, kpi_catalogue
 from ..targets import Target, TargetContext, _check, _make_run, _wanted_direction
 from ..yamlio import load_yaml
+from .status import error_html
 
 __all__ = ["DraftVerdict"]
 
@@ -105,7 +106,7 @@ def _draft(fields: dict[str, Any], step: float) -> Target:
 def _summary_html(ctx: TargetContext | None, error: str | None) -> str:
     """One line: baseline, target, change, natural process limits, best observed."""
     if error:
-        return f"<span style='color:{RAG['fail']}'>{html.escape(error)}</span>"
+        return error_html(error)
     if ctx is None:
         return ""
     from ..targets import _fmt

@@ -26,9 +26,9 @@ from typing import Any
 import ipywidgets as w
 
 from ..charts.theme import RAG
-from ..errors import CsiError
 from ..plan import load_plan
 from ..workshop import cast_votes, new_tally, save_votes
+from .status import attempt, done_html
 
 __all__ = ["DotVoting", "VOTABLE"]
 
@@ -152,26 +152,20 @@ class DotVoting:
     # ------------------------------------------------------------------ events and display
 
     def _on_vote(self, idea_id: str) -> None:
-        try:
-            self.vote(idea_id)
-        except CsiError as exc:
-            self.status.value = f"<span style='color:{RAG['fail']}'>{html.escape(str(exc))}</span>"
-            return
-        self.status.value = ""
+        ok, _ = attempt(self.status, lambda: self.vote(idea_id))
+        if ok:
+            self.status.value = ""
 
     def _on_save(self) -> None:
-        try:
-            totals = self.save()
-        except CsiError as exc:
-            self.status.value = f"<span style='color:{RAG['fail']}'>{html.escape(str(exc))}</span>"
+        ok, totals = attempt(self.status, self.save)
+        if not ok:
             return
         if not totals:
             self.status.value = "No dot placed yet: nothing to save."
             return
         saved = ", ".join(f"{html.escape(i)} now {n}" for i, n in totals.items())
-        self.status.value = (
-            f"<span style='color:{RAG['pass']}'>Votes saved to "
-            f"{html.escape(self.plan_path.name)}: {saved}.</span>"
+        self.status.value = done_html(
+            f"Votes saved to {html.escape(self.plan_path.name)}: {saved}."
         )
 
     def _render(self) -> None:

@@ -33,9 +33,10 @@ changing the process.']
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..charts.targets import context_figure, target_context_figure
-from ..charts.theme import RAG
 from ..errors import ConfigError, CsiError
 from ..kpis import get_kpi, kpi_catalogue
 from ..nb import interactive
@@ -63,6 +63,7 @@ from .draft import (
     _summary_html,
     _verdict_html,
 )
+from .status import attempt, done_html
 
 __all__ = ["WhatIf", "what_if", "DraftVerdict"]
 
@@ -255,12 +256,18 @@ class WhatIf:
 
     def _reset_for_kpi(self) -> None:
         """Default kind from the KPI's better direction and a slider fitted to its baseline."""
-        self._busy = True
-        try:
+        with self._quietly():
             kpi = get_kpi(self.kpi.value)
             self.kind.value = _DEFAULT_KIND.get(kpi.better, "minimize")
             self.tolerance.disabled = self.kind.value != "within"
             self._reset_slider()
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Set controls without their handlers refreshing (the caller refreshes once)."""
+        self._busy = True
+        try:
+            yield
         finally:
             self._busy = False
 
@@ -288,8 +295,7 @@ class WhatIf:
     def _on_dimension(self, _change: dict) -> None:
         if self._busy:
             return
-        self._busy = True
-        try:
+        with self._quietly():
             dim = self.dimension.value
             if dim == _WHOLE:
                 self.scope_value.options = []
@@ -306,18 +312,13 @@ class WhatIf:
                 self.scope_value.value = options[0] if options else None
                 self.scope_value.disabled = False
             self._reset_slider()
-        finally:
-            self._busy = False
         self.refresh()
 
     def _on_scope(self, _change: dict) -> None:
         if self._busy:
             return
-        self._busy = True
-        try:
+        with self._quietly():
             self._reset_slider()
-        finally:
-            self._busy = False
         self.refresh()
 
     def _on_kind(self, _change: dict) -> None:
@@ -330,15 +331,11 @@ class WhatIf:
             self.refresh()
 
     def _on_save(self, _button: Any) -> None:
-        try:
-            path = self.save()
-        except CsiError as exc:
-            self.status.value = f"<span style='color:{RAG['fail']}'>{html.escape(str(exc))}</span>"
-            return
-        self.status.value = (
-            f"<span style='color:{RAG['pass']}'>Saved {html.escape(self.target_id.value)} "
-            f"to {html.escape(str(path))}.</span>"
-        )
+        ok, path = attempt(self.status, self.save)
+        if ok:
+            self.status.value = done_html(
+                f"Saved {html.escape(self.target_id.value)} to {html.escape(str(path))}."
+            )
 
     # ------------------------------------------------------------------ logic
 
