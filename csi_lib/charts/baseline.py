@@ -171,10 +171,9 @@ def duration_distribution_figure(
     k = _kpi(kpi)
     hours = observations(df, period, k, scope=scope).dropna()
     hours = hours[hours > 0]
-    fig = go.Figure()
     if hours.empty:
-        fig.update_layout(title=title or "No durations in this period", template="csi")
-        return fig
+        return theme.empty_figure(title or "No durations in this period")
+    fig = go.Figure()
     edges = np.logspace(np.log10(max(hours.min(), 0.05)), np.log10(hours.max()), 40)
     counts, edges = np.histogram(hours, bins=edges)
     fig.add_trace(

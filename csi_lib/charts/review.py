@@ -22,7 +22,7 @@ from ..kpis import get_kpi
 from ..periods import period_word
 from ..present import format_cell
 from .spc import TARGET, xmr_figure
-from .theme import INK, PALETTE, RAG
+from .theme import INK, PALETTE, RAG, empty_figure
 
 __all__ = [
     "target_figure",
@@ -142,10 +142,9 @@ def gap_figure(progress: pd.DataFrame) -> go.Figure:
     progress:
         :func:`csi_lib.review.progress_table` (unformatted).
     """
-    fig = go.Figure()
     if progress.empty:
-        fig.update_layout(template="csi", title="No progress yet")
-        return fig
+        return empty_figure("No progress yet")
+    fig = go.Figure()
     share = pd.to_numeric(progress["gap_closed_pct"], errors="coerce")
     colours = [
         RAG["met"]
@@ -187,10 +186,9 @@ def review_figure(table: pd.DataFrame) -> go.Figure:
     table:
         :func:`csi_lib.review.review_table` (unformatted).
     """
-    fig = go.Figure()
     if table.empty:
-        fig.update_layout(template="csi", title="Nothing to compare yet")
-        return fig
+        return empty_figure("Nothing to compare yet")
+    fig = go.Figure()
     names = table["target"] + ": " + table["label"]
     base = pd.to_numeric(table["baseline"], errors="coerce")
     scale = 100 / base.where(base != 0)
@@ -390,9 +388,7 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
         :func:`csi_lib.momentum.kpi_history` (one row per cycle and target).
     """
     if history.empty:
-        fig = go.Figure()
-        fig.update_layout(template="csi", title="No cycle history yet")
-        return fig
+        return empty_figure("No cycle history yet")
     labels = list(dict.fromkeys(history["label"]))
     fig = make_subplots(rows=len(labels), cols=1, subplot_titles=labels, vertical_spacing=0.08)
     series = (("baseline", "Baseline", PALETTE[0]), ("target_value", "Target", INK),

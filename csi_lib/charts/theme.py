@@ -85,3 +85,10 @@ pio.templates["csi"] = TEMPLATE
 def use() -> None:
     """Make the ``csi`` template the default for every new figure."""
     pio.templates.default = "csi"
+
+
+def empty_figure(title: str) -> go.Figure:
+    """A figure with nothing to draw yet, in the ``csi`` template, whose title says why."""
+    fig = go.Figure()
+    fig.update_layout(template="csi", title=title)
+    return fig
