@@ -231,7 +231,6 @@ def build_slides(
     csi_lib.errors.ConfigError: unknown stage 9. Name stages by number (0-6) or notebook name, ...
     """
     from ..cycle import load_config
-    from ..report.execute import execute_stage
     from ..report.stages import select_stages
 
     say = progress or (lambda _msg: None)
@@ -254,27 +253,13 @@ def build_slides(
         "preset": None,
         "mapping": None,
     }
-    runs = []
     try:
         with tempfile.TemporaryDirectory(prefix="csi-slides-") as work:
-            for i, stage in enumerate(chosen, 1):
-                say(f"[{i}/{len(chosen)}] {stage.title} ...")
-                staged = Path(work) / stage.slug
-                staged.mkdir()
-                run = execute_stage(
-                    stage, {**params, "output_dir": str(staged)}, staged / stage.notebook
-                )
-                runs.append(run)
-                if run.executed.exists():
-                    export_slides(
-                        run.executed,
-                        staging / f"{stage.slug}.slides.html",
-                        title=f"{stage.number}. {stage.title} | {cfg.title or cfg.id}",
-                        footer=f"{cfg.id} \u00b7 stage {stage.number} \u00b7 as of {as_of_date}",
-                        reveal_dir=reveal,
-                    )
-                status = "done" if run.ok else f"FAILED: {run.error}"
-                say(f"[{i}/{len(chosen)}] {stage.title}: {status} ({run.seconds:.1f} s)")
+            runs = [
+                _stage_deck(stage, params, Path(work), staging, cfg, as_of_date, reveal, say,
+                            f"[{i}/{len(chosen)}]")
+                for i, stage in enumerate(chosen, 1)
+            ]  # fmt: skip
         folder, n = parent / as_of_date.isoformat(), 2
         while folder.exists():
             folder, n = parent / f"{as_of_date.isoformat()}_{n}", n + 1
@@ -283,6 +268,37 @@ def build_slides(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return folder, runs
+
+
+def _stage_deck(
+    stage: Any,
+    params: dict[str, Any],
+    work: Path,
+    staging: Path,
+    cfg: Any,
+    as_of_date: dt.date,
+    reveal: Path | None,
+    say: Any,
+    counter: str,
+) -> Any:
+    """Run one stage notebook in ``work`` and write its deck into ``staging`` (if it ran)."""
+    from ..report.execute import execute_stage
+
+    say(f"{counter} {stage.title} ...")
+    staged = work / stage.slug
+    staged.mkdir()
+    run = execute_stage(stage, {**params, "output_dir": str(staged)}, staged / stage.notebook)
+    if run.executed.exists():
+        export_slides(
+            run.executed,
+            staging / f"{stage.slug}.slides.html",
+            title=f"{stage.number}. {stage.title} | {cfg.title or cfg.id}",
+            footer=f"{cfg.id} \u00b7 stage {stage.number} \u00b7 as of {as_of_date}",
+            reveal_dir=reveal,
+        )
+    status = "done" if run.ok else f"FAILED: {run.error}"
+    say(f"{counter} {stage.title}: {status} ({run.seconds:.1f} s)")
+    return run
 
 
 def slides(
