@@ -43,8 +43,8 @@ def next_cycle_proposal(cycle: Any) -> Any | None:
     ``cycle`` is a :class:`~csi_lib.cycle.Cycle` or its :class:`~csi_lib.review.CycleReview`
     (pass the review to reuse its computations); the id comes from :func:`next_cycle_id`.
     """
-    from .momentum import propose_next
-    from .review import assess
+    from ..momentum import propose_next
+    from ..review import assess
 
     rv = assess(cycle)
     if rv.status["review"] != "complete":
@@ -66,7 +66,7 @@ def next_cycle_text(cycle: Any) -> str:
     **The review period (2026-01-01 to 2026-03-31) is not over** as of 2025-10-15: the next
     cycle is proposed once it ends, with the review period as its baseline.
     """
-    from .review import assess
+    from ..review import assess
 
     rv = assess(cycle)
     nxt = next_cycle_proposal(rv)
