@@ -26,13 +26,23 @@ def _check_better(better: str) -> str:
 
 def _positions_from(index: pd.Index, label: Any) -> int:
     """Position of the first index entry at or after ``label``."""
+    found = _slice_of(
+        index, label, None, placing=repr(label), column="recalc_from",
+        hint="give a date (e.g. '2025-09-01') or a value of the series' index",
+    )  # fmt: skip
+    return int(found.start or 0)
+
+
+def _slice_of(
+    index: pd.Index, start: Any, stop: Any, *, placing: str, column: str, hint: str
+) -> slice:
+    """The positions of ``start`` to ``stop`` (labels, inclusive) on the index, or a
+    :class:`ConfigError` saying what could not be placed."""
     try:
-        return int(index.slice_indexer(label, None).start or 0)
+        return index.slice_indexer(start, stop)
     except (TypeError, ValueError, KeyError) as exc:
         raise ConfigError(
-            f"cannot place {label!r} on the series' index",
-            column="recalc_from",
-            hint="give a date (e.g. '2025-09-01') or a value of the series' index",
+            f"cannot place {placing} on the series' index", column=column, hint=hint
         ) from exc
 
 
@@ -52,14 +62,11 @@ def _baseline_mask(index: pd.Index, baseline: slice | tuple | None) -> np.ndarra
             f"the baseline must be a slice or a (start, end) pair, not {type(baseline).__name__}",
             column="baseline",
         )
-    try:
-        positions = index.slice_indexer(baseline.start, baseline.stop)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ConfigError(
-            f"cannot place the baseline {baseline.start!r} to {baseline.stop!r} on the series' index",
-            column="baseline",
-            hint="give dates (e.g. ('2025-01', '2025-06')) or values of the series' index",
-        ) from exc
+    positions = _slice_of(
+        index, baseline.start, baseline.stop,
+        placing=f"the baseline {baseline.start!r} to {baseline.stop!r}", column="baseline",
+        hint="give dates (e.g. ('2025-01', '2025-06')) or values of the series' index",
+    )  # fmt: skip
     mask = np.zeros(len(index), dtype=bool)
     mask[positions] = True
     if not mask.any():

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -293,33 +293,36 @@ class WhatIf:
         self.refresh()
 
     def _on_dimension(self, _change: dict) -> None:
-        if self._busy:
-            return
+        if not self._busy:
+            self._refit(self._fill_scope_values)
+
+    def _on_scope(self, _change: dict) -> None:
+        if not self._busy:
+            self._refit()
+
+    def _refit(self, first: Callable[[], None] | None = None) -> None:
+        """Refit the slider without the handlers firing (after ``first``), then refresh once."""
         with self._quietly():
-            dim = self.dimension.value
-            if dim == _WHOLE:
-                self.scope_value.options = []
-                self.scope_value.disabled = True
-            else:
-                base = self._run.baseline_period
-                received = self.df[base.contains(self.df["opened_at"])]
-                counts = received[dim].astype("string").value_counts()
-                others = sorted(
-                    {str(v) for v in pd.unique(self.df[dim].dropna())} - set(counts.index)
-                )
-                options = [str(v) for v in counts.index] + others
-                self.scope_value.options = options
-                self.scope_value.value = options[0] if options else None
-                self.scope_value.disabled = False
+            if first is not None:
+                first()
             self._reset_slider()
         self.refresh()
 
-    def _on_scope(self, _change: dict) -> None:
-        if self._busy:
+    def _fill_scope_values(self) -> None:
+        """The values of the chosen dimension, most requests in the baseline first."""
+        dim = self.dimension.value
+        if dim == _WHOLE:
+            self.scope_value.options = []
+            self.scope_value.disabled = True
             return
-        with self._quietly():
-            self._reset_slider()
-        self.refresh()
+        base = self._run.baseline_period
+        received = self.df[base.contains(self.df["opened_at"])]
+        counts = received[dim].astype("string").value_counts()
+        others = sorted({str(v) for v in pd.unique(self.df[dim].dropna())} - set(counts.index))
+        options = [str(v) for v in counts.index] + others
+        self.scope_value.options = options
+        self.scope_value.value = options[0] if options else None
+        self.scope_value.disabled = False
 
     def _on_kind(self, _change: dict) -> None:
         self.tolerance.disabled = self.kind.value != "within"
