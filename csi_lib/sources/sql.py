@@ -219,10 +219,49 @@ def _read_only_url(source: str, label: str) -> Any:
     )
 
 
+def _engine(source: str, label: str) -> Any:
+    """A SQLAlchemy engine on the read-only form of the URL; a URL it cannot use is an
+    :class:`InputError` (its password scrubbed)."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return sa.create_engine(_read_only_url(source, label))
+    except (ArgumentError, ImportError, ValueError) as exc:
+        detail = " ".join(str(exc).splitlines()[0].split())
+        raise InputError(
+            f"the database URL cannot be used ({_scrub(detail, source)})",
+            file=label,
+            hint="write it as dialect+driver://user:password@host/database and install the driver",
+        ) from None
+
+
+def _statement(conn: Any, query: str, label: str) -> Any:
+    """``SELECT *`` of a table named by ``query`` (a missing one names the close matches
+    and the tables there are), or the query's own text."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import NoSuchTableError
+
+    if not _TABLE_NAME.fullmatch(query.strip()):
+        return sa.text(query)
+    schema, _, name = query.strip().rpartition(".")
+    try:
+        table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+    except NoSuchTableError:
+        tables = sa.inspect(conn).get_table_names(schema=schema or None)
+        close = difflib.get_close_matches(name, tables, n=3)
+        raise InputError(
+            f"there is no table '{query.strip()}'",
+            file=label,
+            hint=(f"did you mean {', '.join(close)}? " if close else "")
+            + f"Tables: {', '.join(tables[:20]) or '(none)'}",
+        ) from None
+    return sa.select(table)
+
+
 def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.DataFrame, str]:
     """Run a query (or read a table) through SQLAlchemy; returns (text frame, fingerprint)."""
-    import sqlalchemy as sa
-    from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
     label = redact_url(source)
     if not query or not query.strip():
@@ -234,37 +273,14 @@ def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.
         )
     if not _TABLE_NAME.fullmatch(query.strip()):
         check_read_only_query(query, label)
-    try:
-        engine = sa.create_engine(_read_only_url(source, label))
-    except (ArgumentError, ImportError, ValueError) as exc:
-        detail = " ".join(str(exc).splitlines()[0].split())
-        raise InputError(
-            f"the database URL cannot be used ({_scrub(detail, source)})",
-            file=label,
-            hint="write it as dialect+driver://user:password@host/database and install the driver",
-        ) from None
+    engine = _engine(source, label)
     try:
         with engine.connect() as conn:
             # a read-only transaction, always rolled back (never committed)
             read_only = READ_ONLY_TRANSACTION.get(engine.dialect.name)
             if read_only:
                 conn.exec_driver_sql(read_only)
-            if _TABLE_NAME.fullmatch(query.strip()):
-                schema, _, name = query.strip().rpartition(".")
-                try:
-                    table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
-                except NoSuchTableError:
-                    tables = sa.inspect(conn).get_table_names(schema=schema or None)
-                    close = difflib.get_close_matches(name, tables, n=3)
-                    raise InputError(
-                        f"there is no table '{query.strip()}'",
-                        file=label,
-                        hint=(f"did you mean {', '.join(close)}? " if close else "")
-                        + f"Tables: {', '.join(tables[:20]) or '(none)'}",
-                    ) from None
-                statement: Any = sa.select(table)
-            else:
-                statement = sa.text(query)
+            statement = _statement(conn, query, label)
             try:
                 raw = pd.read_sql_query(statement, conn)
             finally:
