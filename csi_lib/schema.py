@@ -431,7 +431,8 @@ def validate(
     ids = _check_ids(given, out, checks)
     _check_dates(given, out, checks, unparseable, out_of_range, now)
     _check_numbers(given, out, checks)
-    frame = pd.DataFrame(out)[[c.name for c in CANONICAL_COLUMNS] + _extras(given)]
+    order = [c.name for c in CANONICAL_COLUMNS] + _extras(given)
+    frame = pd.DataFrame({c: out[c] for c in order}, copy=False)  # the columns, not copies
     collapsed = _check_duplicates(frame, ids, checks)
     return _split(frame, given, rows, ids, checks, collapsed)
 

@@ -435,8 +435,13 @@ def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
                 path, columns=_columns_to_read(names, options), memory_map=True
             )
         # nullable booleans and integers stay booleans and integers (not object / float)
-        frame = table.to_pandas(types_mapper=_nullable_types().get)
+        # each Arrow column is freed as soon as it is converted (the peak is about one
+        # copy, not two), and the freed memory goes back to the system
+        frame = table.to_pandas(
+            types_mapper=_nullable_types().get, split_blocks=True, self_destruct=True
+        )
         del table
+        pa.default_memory_pool().release_unused()
     except CsiError:
         raise
     except Exception as exc:  # pyarrow raises several types for a damaged file
