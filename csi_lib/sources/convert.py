@@ -181,7 +181,7 @@ def _convert(
     for col in plan.keep:
         frame[col] = kept[col]
     frame["source_row"] = source_rows.reset_index(drop=True)
-    return pd.DataFrame(frame), unparseable, outside
+    return pd.DataFrame(frame, copy=False), unparseable, outside  # the columns, not copies
 
 
 def _columns_used(plan: _Plan, m: Mapping) -> dict[str, str]:
