@@ -69,6 +69,23 @@ _COVERAGE: dict[str, _Coverage] = {
     "pct_reopened": _Coverage("reopen_count", "the requests with a known reopen count"),
 }
 
+#: What a column a KPI depends on holds, in words for the SMART reasons (readers see no
+#: column names); a custom KPI's column is named as it is.
+_COLUMN_WORDS: dict[str, str] = {
+    "assessed_at": "the assessment time",
+    "closed_at": "the closing time",
+    "sla_met": "the SLA outcome",
+    "sla_due_at": "the SLA due time",
+    "csat": "the satisfaction score",
+    "reopen_count": "the reopen count",
+}
+
+
+def _column_words(column: str) -> str:
+    """``column`` as words: "the assessment time", or "the <name> column" for others."""
+    return _COLUMN_WORDS.get(column, f"the {column} column")
+
+
 _NOT_DIMENSIONS = frozenset(c.name for c in CANONICAL_COLUMNS) - set(DIMENSION_COLUMNS)
 
 

@@ -23,6 +23,7 @@ from .model import (
     Target,
     TargetsFile,
     _closest,
+    _column_words,
     _get_kpi,
     _unknown_kpi_message,
     target_met,
@@ -123,7 +124,7 @@ def _letter_s(target: Target, run: _Run) -> tuple[str, str]:
         )
     if warnings:
         return "warn", "; ".join(warnings)
-    return "pass", f"{kpi.label} ({target.kpi}) on {where}: {n:,} requests in the baseline"
+    return "pass", f"{kpi.label} on {where}: {n:,} requests in the baseline"
 
 
 def _not_checked(target: Target, run: _Run) -> tuple[str, str] | None:
@@ -139,30 +140,32 @@ def _letter_m(target: Target, run: _Run) -> tuple[str, str]:
     kpi = _get_kpi(target.kpi)
     cov = _COVERAGE.get(target.kpi)
     column = getattr(kpi, "column", None) or (cov.column if cov else None)
-    who = cov.who if cov else f"the requests with {column}"
+    what = _column_words(column) if column is not None else ""
+    who = cov.who if cov else f"the requests with {what}"
     coverage_text = ""
     share = 1.0
     if column is not None:
         if column not in run.df.columns or run.df[column].isna().all():
-            return "fail", f"the data has no {column} values, so {target.kpi} cannot be computed"
+            return "fail", f"the data has no values of {what}, so {kpi.label} cannot be computed"
         closed = run.evaluator.closed_in_baseline(target.scope)
         if closed.empty:
             return (
                 "fail",
-                f"no request of the scope was closed in the baseline, so {column} cannot be checked",
+                f"no request of the scope was closed in the baseline, so {what} cannot be checked",
             )
         share = float(closed[column].notna().mean())
-        coverage_text = f"{column} is known for {share:.0%} of closed requests"
+        coverage_text = f"{what} is known for {share:.0%} of closed requests"
     st = run.evaluator.stats(target.kpi, target.scope)
     if st.n == 0 or pd.isna(st.value):
         return (
             "fail",
-            f"{target.kpi} has no data in the baseline ({target.scope_text}): its population is empty",
+            f"{kpi.label} has no data in the baseline ({target.scope_text}): its population is empty",
         )
     if column is not None and share < run.min_coverage:
         return "warn", (
-            f"The {column} column is missing for {1 - share:.0%} of closed requests; {target.kpi} "
-            f"rests on the {share:.0%} that have it -- below {run.min_coverage:.0%} coverage, so "
+            f"{what[:1].upper()}{what[1:]} is missing for {1 - share:.0%} of closed requests; "
+            f"{kpi.label} rests on the {share:.0%} that have it (below {run.min_coverage:.0%} "
+            "coverage), so "
             f"the result rests on {who} only"
         )
     tail = f"; {coverage_text}" if coverage_text else ""
