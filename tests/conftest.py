@@ -90,3 +90,27 @@ def load_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(loading, "_load", counting)
     return calls
+
+
+@pytest.fixture
+def broken_stage() -> Callable[[object, str], None]:
+    """Writes, into a new folder, a stage 1 notebook whose last cell runs ``code``
+    (a stage that breaks: point ``CSI_NOTEBOOKS`` at the folder)."""
+
+    def write(folder, code: str) -> None:
+        import nbformat
+        from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+        folder.mkdir()
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        params = new_code_cell("cycle_dir = None  # x\noutput_dir = None  # x")
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [new_markdown_cell("# Broken"), params, new_code_cell(code)]
+        nbformat.write(nb, str(folder / "01_where_are_we_now.ipynb"))
+
+    return write

@@ -8,10 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from filelock import FileLock
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_requests.csv.gz"
@@ -90,26 +88,8 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("index.html"))
 
 
-def _failing_stage(folder: Path) -> None:
-    folder.mkdir()
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = new_code_cell("cycle_dir = None  # x\noutput_dir = None  # x")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        new_markdown_cell("# Broken"),
-        params,
-        new_code_cell("raise ValueError('the stage broke')"),
-    ]
-    nbformat.write(nb, str(folder / "01_where_are_we_now.ipynb"))
-
-
-def test_a_failing_stage_exits_1_names_the_error_and_keeps_the_page(tmp_path):
-    _failing_stage(tmp_path / "nbs")
+def test_a_failing_stage_exits_1_names_the_error_and_keeps_the_page(tmp_path, broken_stage):
+    broken_stage(tmp_path / "nbs", "raise ValueError('the stage broke')")
     result = csi(
         "report",
         "--data",

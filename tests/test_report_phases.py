@@ -19,9 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT / "data" / "sample_requests.csv.gz"
@@ -143,19 +141,11 @@ def test_new_cycle_report_early_in_its_baseline(tmp_path):
     _assert_clean(first, out / "c1" / "2025-01-01")
 
 
-def test_a_broken_stage_exits_1_with_a_paragraph_and_the_traceback_in_its_log(tmp_path):
+def test_a_broken_stage_exits_1_with_a_paragraph_and_the_traceback_in_its_log(
+    tmp_path, broken_stage
+):
     nbs = tmp_path / "nbs"
-    nbs.mkdir()
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = new_code_cell("cycle_dir = None  # x\noutput_dir = None  # x")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [new_markdown_cell("# Broken"), params, new_code_cell("1 / 0")]
-    nbformat.write(nb, str(nbs / "01_where_are_we_now.ipynb"))
+    broken_stage(nbs, "1 / 0")
     out = tmp_path / "out"
     result = csi("report", "--data", str(SAMPLE_DATA), "--as-of", "2026-01-05", "--out", str(out),
                  env={"CSI_NOTEBOOKS": str(nbs)})  # fmt: skip
