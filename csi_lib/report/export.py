@@ -292,7 +292,10 @@ def make_exporter(*, with_code: bool = False, log_name: str | None = None) -> HT
         exclude_input=not with_code,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        embed_images=True,
+        # no image embedding: it re-parses each HTML block of a markdown cell on its own,
+        # which closes a <details> note before its content (the "For analysts" notes
+        # then showed to every reader); the stage notebooks hold no images
+        embed_images=False,
     )
     pre = StaticOutputs()
     pre.keep_stderr = with_code
