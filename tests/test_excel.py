@@ -79,3 +79,35 @@ def test_workbook_neutralises_formulas_and_refuses_overwrite(frame, tmp_path):
     assert all(c.data_type != "f" for row in wb["By category"].iter_rows() for c in row)
     with pytest.raises(OutputError):
         write_kpi_workbook(path, {"x": pd.DataFrame({"a": [1]})})
+
+
+def test_report_workbook_is_made_beside_the_stages(tmp_path):
+    """A report run makes kpis.xlsx in a background thread from the run's stored load
+    (csi_lib.report.outputs.Workbook): the same sheets as made directly; an error is
+    raised when the run asks for the links, never lost."""
+    import datetime as dt
+
+    from csi_lib import runstore
+    from csi_lib.report.outputs import Workbook
+    from csi_lib.sources import load_requests
+
+    source = "tests/fixtures/exports/servicenow.csv"
+    load = load_requests(source, preset="servicenow")
+    run_data = tmp_path / "run"
+    runstore.save(load, run_data, key=runstore.load_key(source, load.mapping), source=source)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    as_of = dt.date(2025, 3, 31)
+    links = Workbook(staging, run_data, None, "2025-01-01", "2025-03-31", as_of).links()
+    assert [link["href"] for link in links] == ["kpis.xlsx"]
+    written = pd.read_excel(staging / "kpis.xlsx", sheet_name=None)
+    direct = kpi_sheets(load.data, {"Period": Period.from_dates("2025-01-01", "2025-03-31")})
+    assert list(written)[:2] == list(direct) and "By category" in written
+    pd.testing.assert_frame_equal(
+        written["KPIs"], direct["KPIs"], check_dtype=False, check_exact=False
+    )
+
+    failing = Workbook(staging, tmp_path / "no-run", None, None, None, as_of)
+    failing.wait()  # waiting never raises: the staging folder can then be removed
+    with pytest.raises(Exception, match="no-run"):
+        failing.links()

@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import ConfigError, InputError
 from ..periods import Freq, Period, period_edges
 from ..schema import CANONICAL_COLUMNS, CLOSED_OUTCOMES, COLUMNS, DIMENSION_COLUMNS
+from . import memo
 from .catalogue import _MAX, _NAT, KPI, MISSING_GROUP, POPULATIONS, _quantile_of
 
 # --------------------------------------------------------------------------- data access
@@ -116,6 +117,20 @@ def scope_filter(
                 )
         mask &= df[column].isin(resolved).to_numpy(dtype=bool, na_value=False)
     return df[mask]
+
+
+def _scoped(
+    df: pd.DataFrame, scope: Mapping[str, str | int | float | Iterable[str]] | None
+) -> pd.DataFrame:
+    """:func:`scope_filter` for the engine's own calls: the rows of a scope are selected
+    once per unchanged frame (and the sub-frame keeps its own memo, :mod:`.memo`)."""
+    kept = memo.memo_of(df) if scope and isinstance(scope, Mapping) else None
+    if kept is None:
+        return scope_filter(df, scope)
+    key = repr(sorted((str(c), repr(v)) for c, v in scope.items()))
+    if "..." in key:  # a long value shown shortened: not a safe key
+        return scope_filter(df, scope)
+    return kept.scoped(key, lambda: scope_filter(df, scope))
 
 
 # --------------------------------------------------------------------------- engine
@@ -424,6 +439,61 @@ def _kpi_cells(
     return v, n
 
 
+def _kpi_ident(k: KPI) -> tuple[object, ...]:
+    """What a KPI's cells depend on (its label, unit and words do not change them)."""
+    return (k.key, k.population, k.measure, k.agg, k.func)
+
+
+def _fill_entry(
+    df: pd.DataFrame,
+    entry: memo.Entry,
+    kpis: list[KPI],
+    edges: np.ndarray,
+    by: str | None,
+) -> None:
+    """Compute the cells of ``kpis`` into ``entry``, with its populations (computed, or
+    made again where a KPI needs the rows of a population kept as counts only)."""
+    df = _prepare(df)
+    n_bins = len(edges) - 1
+    codes, labels = _groups(df, by)
+    n_groups = len(labels) if labels is not None else 1
+    n_cells = n_bins * n_groups
+    entry.labels = labels
+    counted = entry.pops.get("open_at_end")
+    stale = (
+        counted is not None
+        and counted.occupied is not None
+        and any(k.population == "open_at_end" for k in kpis)
+    )
+    if not entry.pops:
+        entry.pops.update(_populations(df, kpis, edges, codes, n_groups))
+    elif stale:  # kept as counts only: again, with the rows of the requests open at each end
+        entry.pops["open_at_end"] = _population(df, "open_at_end", edges, codes, n_groups)
+    pops = entry.pops
+    measures = _Measures(df, edges, kpis, n_cells)
+    for i, k in enumerate(kpis):
+        v, n = _kpi_cells(i, k, pops, measures)
+        entry.cells[_kpi_ident(k)] = (np.where(n > 0, v, np.nan), n)
+    if entry.active is None:
+        entry.received = pops["received"].size.reshape(n_bins, n_groups)
+        entry.active = (
+            sum(
+                np.bincount(p.cell, minlength=n_cells) if p.occupied is None else p.occupied
+                for p in pops.values()
+            ).reshape(n_bins, n_groups)
+            > 0
+        )
+    open_pop = pops["open_at_end"]
+    if open_pop.occupied is None:  # rows of every bin a request is open in: not kept
+        pops["open_at_end"] = _Pop(
+            open_pop.rows[:0],
+            open_pop.cell[:0],
+            open_pop.size,
+            None,
+            np.bincount(open_pop.cell, minlength=n_cells),
+        )
+
+
 def _compute(
     df: pd.DataFrame,
     period: Period,
@@ -432,40 +502,42 @@ def _compute(
     freq: Freq | None = None,
     by: str | None = None,
 ) -> _Grid:
-    """The one engine behind every public function (see the module docstring)."""
-    df = _prepare(df)
+    """The one engine behind every public function (see the module docstring).
+
+    Populations and KPI cells already computed over the same unchanged frame, bins
+    and grouping are taken from the frame's memo (:mod:`.memo`), not computed again.
+    """
     edges = _edges(period, freq)
-    codes, labels = _groups(df, by)
+    kept = memo.memo_of(df)
+    key = (edges.tobytes(), by)
+    entry = kept.entries.get(key) if kept is not None else None
+    if entry is None:
+        entry = memo.Entry(labels=None)
+    missing = [k for k in kpis if _kpi_ident(k) not in entry.cells]
+    if missing or entry.active is None:
+        _fill_entry(df, entry, missing, edges, by)
+        if kept is not None:
+            kept.entries[key] = entry
+            kept.entries.move_to_end(key)
+            memo.trim()
+    elif kept is not None:
+        kept.entries.move_to_end(key)
+    labels = entry.labels
     n_bins = len(edges) - 1
     n_groups = len(labels) if labels is not None else 1
-    n_cells = n_bins * n_groups
-    pops = _populations(df, kpis, edges, codes, n_groups)
-    measures = _Measures(df, edges, kpis, n_cells)
-
-    value = np.full((len(kpis), n_cells), np.nan)
-    n_out = np.zeros((len(kpis), n_cells), dtype=np.int64)
-    for i, k in enumerate(kpis):
-        v, n = _kpi_cells(i, k, pops, measures)
-        value[i] = np.where(n > 0, v, np.nan)
-        n_out[i] = n
-
-    active = (
-        sum(
-            np.bincount(p.cell, minlength=n_cells) if p.occupied is None else p.occupied
-            for p in pops.values()
-        ).reshape(n_bins, n_groups)
-        > 0
-    )
+    cells = [entry.cells[_kpi_ident(k)] for k in kpis]
+    value = np.array([v for v, _ in cells], dtype="float64").reshape(len(kpis), n_bins, n_groups)
+    n_out = np.array([n for _, n in cells], dtype=np.int64).reshape(len(kpis), n_bins, n_groups)
     edges_ts = pd.to_datetime(edges, utc=True)
     return _Grid(
         kpis=kpis,
         starts=edges_ts[:-1],
         ends=edges_ts[1:],
         labels=labels,
-        value=value.reshape(len(kpis), n_bins, n_groups),
-        n=n_out.reshape(len(kpis), n_bins, n_groups),
-        active=active,
-        received=pops["received"].size.reshape(n_bins, n_groups),
+        value=value,
+        n=n_out,
+        active=entry.active,
+        received=entry.received,
     )
 
 

@@ -18,8 +18,8 @@ from .engine import (
     _ns,
     _population,
     _prepare,
+    _scoped,
     _tidy,
-    scope_filter,
 )
 
 # --------------------------------------------------------------------------- public API
@@ -76,7 +76,7 @@ def kpi_table(
     2          Laptop         received  2206.0  2206
     3          Laptop  fulfil_median_h    41.8  1996
     """
-    df = scope_filter(df, scope)
+    df = _scoped(df, scope)
     grid = _compute(df, period, _resolve_kpis(kpis), freq=freq, by=by)
     return _tidy(grid, by=by, freq=freq, min_group_size=min_group_size)
 
@@ -238,7 +238,7 @@ def observations(
             column="kpi",
             hint="compare its monthly series instead",
         )
-    df = _prepare(scope_filter(df, scope))
+    df = _prepare(_scoped(df, scope))
     edges = _edges(period, None)
     if k.population == "open_at_end":
         opened, closed = _ns(df, "opened_at"), _ns(df, "closed_at")

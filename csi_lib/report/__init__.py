@@ -41,7 +41,7 @@ from .context import SAMPLE_DATA, _absolute, _forget_source, _notebook_source
 from .context import _context as _context
 from .execute import CELL_TIMEOUT_S, StageRun
 from .export import write_report_assets
-from .outputs import SUMMARY_FILE, _write_outputs
+from .outputs import SUMMARY_FILE, Workbook, _write_outputs
 from .run import ReportResult, _run_stages, _stage_params
 from .stages import STAGES, Stage, select_stages
 from .staging import (
@@ -150,6 +150,7 @@ def build_report(
     lock = _take_lock(parent, ctx["cycle_id"])
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
     params: dict[str, Any] = {}
+    workbook: Workbook | None = None
     previous_env = os.environ.get(runstore.ENV)  # the stage kernels inherit the run's value
     try:
         _check_output(parent)  # before any stage runs: a run is never thrown away at the end
@@ -157,6 +158,7 @@ def build_report(
         (staging / "notebooks").mkdir(parents=True)
         run_data = _stage_data(cycle_path, ctx, say, staging)
         os.environ[runstore.ENV] = str(run_data)
+        workbook = Workbook(staging, run_data, cycle_path, date_from, date_to, as_of_date)
         write_report_assets(staging)  # plotly.js and stylesheets, once for all pages
         params = _stage_params(
             cycle_path, as_of_date, _notebook_source(ctx), staging, date_from, date_to
@@ -173,7 +175,7 @@ def build_report(
             say=say,
         )
         summary, stages_ran = _write_outputs(
-            staging, run_data, result, chosen, **pages, as_of=as_of_date, cycle_path=cycle_path,
+            staging, run_data, workbook, result, chosen, **pages, as_of=as_of_date, cycle_path=cycle_path,
             date_from=date_from, date_to=date_to, pdf=pdf, say=say,
         )  # fmt: skip
         result.folder, errors = _publish(
@@ -182,14 +184,21 @@ def build_report(
         result.errors += errors
         return result
     except OSError as exc:  # disk full, read-only folder: nothing half-written stays
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard(staging, workbook)
         raise explain_oserror(exc, parent) from exc
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard(staging, workbook)
         raise
     finally:
         _restore_environment(params, previous_env)
         lock.release()
+
+
+def _discard(staging: Path, workbook: Workbook | None) -> None:
+    """Throw the staging folder away, once the workbook thread no longer writes into it."""
+    if workbook is not None:
+        workbook.wait()
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _chosen_stages(stages: list[str] | None, cycle_path: Path | None, pdf: bool) -> list[Stage]:

@@ -1,0 +1,138 @@
+"""What the KPI engine computed over a frame, kept while the frame is alive and unchanged.
+
+A report stage asks the engine many times about one frame: each target's KPI over the
+same baseline and review periods, then the headline, the table and the charts ask
+again. The requests in each period bin (the *populations*) are the costly part (one
+pass over every row each) and do not depend on the KPI, so they are computed once per
+(frame, bins, grouping) and kept here, together with each KPI's cells.
+
+Nothing is kept for a frame that changes: the memo holds a shallow copy of the frame,
+and under pandas' copy-on-write any change to the frame (a value set, a column added
+or replaced, the index replaced) gives the frame new blocks, so its *signature* (the
+identity of its columns' arrays and of its index) no longer matches and the memo is
+dropped. The memo goes when the frame is garbage-collected.
+
+Memory is bounded: at most :data:`MAX_ENTRIES` sets of populations per frame and
+:data:`MAX_BYTES` of their row positions in all; the oldest go first.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Sets of populations (one per distinct bins and grouping) kept per frame.
+MAX_ENTRIES = 6
+#: Bytes of population rows kept over all frames (the oldest sets go first).
+MAX_BYTES = 768 * 2**20
+#: Scoped sub-frames (:func:`csi_lib.kpis.scope_filter`) kept per frame.
+MAX_SCOPES = 4
+
+
+@dataclass
+class Entry:
+    """The populations of one (bins, grouping) of a frame and each KPI's cells in them."""
+
+    labels: list[Any] | None
+    pops: dict[str, Any] = field(default_factory=dict)
+    cells: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    active: np.ndarray | None = None  # cells with any request in any population
+    received: np.ndarray | None = None  # requests received per cell
+
+    def nbytes(self) -> int:
+        return sum(p.rows.nbytes + p.cell.nbytes for p in self.pops.values())
+
+
+def _signature(df: pd.DataFrame) -> tuple[Any, ...] | None:
+    """What changes whenever the frame's content does (None: not known for this frame)."""
+    try:
+        blocks = df._mgr.blocks  # pandas internals: each block's array object
+        return (
+            tuple(df.columns),
+            id(df.index),
+            len(df),
+            tuple((id(b.values), b.mgr_locs.as_array.tobytes()) for b in blocks),
+        )
+    except Exception:  # another pandas layout: nothing is kept, everything is computed
+        return None
+
+
+class FrameMemo:
+    """The engine's results over one frame (see the module docstring)."""
+
+    def __init__(self, df: pd.DataFrame, signature: tuple[Any, ...]):
+        # holding a shallow copy makes any later change to ``df`` copy its blocks
+        self._snapshot = df.copy(deep=False)
+        self.signature = signature
+        self.entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self.scopes: OrderedDict[str, pd.DataFrame] = OrderedDict()
+
+    def entry(self, key: tuple[Any, ...], labels: list[Any] | None) -> Entry:
+        """The entry of ``key`` (bins, grouping), made if new and marked most recent."""
+        found = self.entries.get(key)
+        if found is None:
+            found = self.entries[key] = Entry(labels)
+        self.entries.move_to_end(key)
+        return found
+
+    def scoped(self, key: str, make: Any) -> pd.DataFrame:
+        """The sub-frame of scope ``key``, made by ``make()`` once."""
+        if key not in self.scopes:
+            self.scopes[key] = make()
+            while len(self.scopes) > MAX_SCOPES:
+                self.scopes.popitem(last=False)
+        self.scopes.move_to_end(key)
+        return self.scopes[key]
+
+
+_MEMOS: dict[int, tuple[weakref.ref, FrameMemo]] = {}
+
+
+def memo_of(df: pd.DataFrame) -> FrameMemo | None:
+    """The memo of ``df`` (made on first use; renewed if the frame changed since)."""
+    signature = _signature(df)
+    if signature is None:
+        return None
+    key = id(df)
+    found = _MEMOS.get(key)
+    if found is not None and found[0]() is df and found[1].signature == signature:
+        return found[1]
+    try:
+        ref = weakref.ref(df, lambda _r, k=key: _forget(k, _r))
+    except TypeError:
+        return None
+    memo = FrameMemo(df, signature)
+    _MEMOS[key] = (ref, memo)
+    return memo
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    found = _MEMOS.get(key)
+    if found is not None and found[0] is ref:
+        del _MEMOS[key]
+
+
+def trim() -> None:
+    """Drop the oldest sets of populations until every frame keeps at most
+    :data:`MAX_ENTRIES` and all keep at most :data:`MAX_BYTES` of rows."""
+    for _ref, memo in _MEMOS.values():
+        while len(memo.entries) > MAX_ENTRIES:
+            memo.entries.popitem(last=False)
+    total = sum(e.nbytes() for _r, m in _MEMOS.values() for e in m.entries.values())
+    while total > MAX_BYTES:
+        oldest = [(m, k) for _r, m in _MEMOS.values() for k, e in m.entries.items() if e.pops]
+        if not oldest:
+            return
+        memo, key = oldest[0]
+        total -= memo.entries[key].nbytes()
+        memo.entries[key].pops.clear()
+
+
+def clear() -> None:
+    """Forget everything kept (for tests and benchmarks)."""
+    _MEMOS.clear()
