@@ -152,3 +152,23 @@ def test_stage_notebooks_execute_no_widget_in_report_mode(stage, tmp_path):
         assert "application/vnd.plotly.v1+json" in data  # the explorer's first chart
     else:
         assert "Draft target on" in data["text/html"]  # the draft's SMART verdict
+
+
+def test_a_finished_stage_stops_its_kernel_at_once(tmp_path, monkeypatch):
+    """After the last cell the kernel is stopped, not asked to shut down and waited for:
+    asked, a kernel sometimes took 3 s more to exit, at random stages of every report."""
+    folder = tmp_path / "notebooks"
+    _notebook(folder, STAGES[1], ["x = 1", "print(x + 1)"])
+    monkeypatch.setenv("CSI_NOTEBOOKS", str(folder))
+    asked: list[bool] = []
+    real = LocalKernelManager.shutdown_kernel
+
+    async def recorded(self, now=False, restart=False):
+        asked.append(now)
+        return await real(self, now=now, restart=restart)
+
+    monkeypatch.setattr(LocalKernelManager, "shutdown_kernel", recorded)
+    run = execute_stage(STAGES[1], {}, tmp_path / "stage.ipynb", cell_timeout=60)
+    assert run.ok, run.error
+    assert asked == [True]
+    assert nbformat.read(str(run.executed), as_version=4).cells[1].outputs[0]["text"] == "2\n"

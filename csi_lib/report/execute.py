@@ -205,6 +205,10 @@ def execute_stage(
             interrupt_on_timeout=True,
             error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": too_long, "traceback": []},
             kernel_manager_class=manager,
+            # once the last cell has run, the kernel holds nothing to save (no history,
+            # outputs already received): stopped at once, not asked and waited for (a
+            # kernel asked to shut down sometimes takes 3 s to exit)
+            shutdown_kernel="immediate",
         )
     except pm.PapermillExecutionError as exc:
         _log_traceback(executed_path, exc)
