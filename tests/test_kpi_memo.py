@@ -136,3 +136,26 @@ def test_a_scope_is_selected_once(df, monkeypatch):
         second["value"].iloc[0],
         kpi_table(laptops, PERIOD, kpis=["fulfil_median_h"])["value"].iloc[0],
     )
+
+
+def test_measures_are_kept_from_their_second_use(df, monkeypatch):
+    kpi_table(df, PERIOD, kpis=["fulfil_median_h", "pct_within_sla"])
+    kept = memo._MEMOS[id(df)][1]
+    assert kept.measures and all(v is None for v in kept.measures.values())  # one pass: none
+    series = kpi_series(df, PERIOD, freq="week", kpis=["fulfil_median_h", "pct_within_sla"])
+    values = [v for v in kept.measures.values() if v is not None]
+    assert len(values) == 2 and not any(v.flags.writeable for v in values)
+    again = kpi_series(df, PERIOD, freq="month", kpis=["fulfil_median_h", "pct_within_sla"])
+    memo.clear()
+    fresh = df.copy()
+    pd.testing.assert_frame_equal(
+        series, kpi_series(fresh, PERIOD, freq="week", kpis=["fulfil_median_h", "pct_within_sla"])
+    )
+    pd.testing.assert_frame_equal(
+        again, kpi_series(fresh, PERIOD, freq="month", kpis=["fulfil_median_h", "pct_within_sla"])
+    )
+    monkeypatch.setattr(memo, "MAX_MEASURE_BYTES", 1)
+    kpi_table(df, PERIOD, kpis=["fulfil_median_h"])
+    kpi_table(df, PERIOD, freq="month", kpis=["fulfil_median_h"])
+    kept = memo._MEMOS[id(df)][1]
+    assert all(v is None for v in kept.measures.values())  # over the budget: none kept

@@ -29,10 +29,16 @@ def test_each_kpi_alone_equals_all_together(df, freq, by):
         pd.testing.assert_frame_equal(alone.reset_index(drop=True), mine, check_categorical=False)
 
 
+@pytest.mark.parametrize("freq", [None, "month", "week"])
 @pytest.mark.parametrize("by", [None, "category"])
-def test_open_counts_equal_the_materialised_rows(df, by):
+def test_open_counts_equal_the_materialised_rows(df, by, freq):
     period = Period.from_dates("2024-01-01", "2024-12-31")
-    edges = engine._edges(period, "week")
+    edges = engine._edges(period, freq)
+    df = df.copy()  # and rows the loader would have refused: no opened_at, closed before
+    df.loc[df.index[:40], "opened_at"] = pd.NaT
+    df.loc[df.index[40:80], "closed_at"] = df.loc[df.index[40:80], "opened_at"] - pd.Timedelta(
+        days=40
+    )
     codes, labels = engine._groups(engine._prepare(df), by)
     n_groups = len(labels) if labels is not None else 1
     n_cells = (len(edges) - 1) * n_groups

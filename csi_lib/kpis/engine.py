@@ -236,6 +236,8 @@ def _population(
     n_bins = len(edges) - 1
     n_cells = n_bins * n_groups
     if name == "open_at_end":
+        if not rows_needed:
+            return _open_counts(df, edges, codes, n_groups)
         ends = edges[1:]
         opened = _ns(df, "opened_at")
         closed = _ns(df, "closed_at")
@@ -250,8 +252,6 @@ def _population(
         firsts = (first * n_groups + g)[valid]
         size = np.bincount(firsts, minlength=n_cells).reshape(n_bins, n_groups).cumsum(0).ravel()
         span = np.where(valid, last - first + 1, 0).clip(min=0)
-        if not rows_needed:
-            return _open_counts(first, last, span, codes, size, n_bins, n_groups)
         rows = np.flatnonzero(span)
         span = span[rows]
         total = int(span.sum())
@@ -269,26 +269,55 @@ def _population(
     return _Pop(rows, cell, np.bincount(cell, minlength=n_cells), None)
 
 
+def _per_group(mask: np.ndarray, codes: np.ndarray | None, n_groups: int) -> np.ndarray:
+    """How many rows of ``mask`` are in each group."""
+    if codes is None:
+        return np.array([np.count_nonzero(mask)], dtype=np.int64)
+    return np.bincount(codes[mask], minlength=n_groups)
+
+
 def _open_counts(
-    first: np.ndarray,
-    last: np.ndarray,
-    span: np.ndarray,
-    codes: np.ndarray | None,
-    size: np.ndarray,
-    n_bins: int,
-    n_groups: int,
+    df: pd.DataFrame, edges: np.ndarray, codes: np.ndarray | None, n_groups: int
 ) -> _Pop:
-    """Requests open at each bin's end, per cell, without materialising their rows."""
+    """Requests open at each bin's end, counted per cell without materialising their rows.
+
+    A request is in the population of bin ``b`` if it was opened before the bin's end
+    (``size``, cumulated over the bins) and open at it if it was not closed before the
+    end either (``occupied``: opened_at < end <= closed_at, a missing closed_at counting
+    as never closed). One bin (a table, a breakdown) needs comparisons only.
+    """
+    ends = edges[1:]
+    n_bins = len(ends)
     n_cells = n_bins * n_groups
-    open_ = span > 0
-    g = codes[open_] if codes is not None else 0
-    start = first[open_] * n_groups + g  # +1 from the first bin it is open at the end of
-    stop = (last[open_] + 1) * n_groups + g  # -1 after the last (last + 1 <= n_bins)
+    opened = _ns(df, "opened_at")
+    closed = _ns(df, "closed_at")
+    empty = np.empty(0, dtype=np.int64)
+    if n_bins == 1:
+        before = (opened < ends[0]) & (opened != _NAT)
+        still = before & ((closed >= ends[0]) | (closed == _NAT))
+        return _Pop(
+            empty,
+            empty,
+            _per_group(before, codes, n_groups),
+            None,
+            _per_group(still, codes, n_groups),
+        )
+    first = np.searchsorted(ends, opened, side="right")  # first bin ending after opened_at
+    after = np.searchsorted(ends, closed, side="right")  # first bin ending after closed_at
+    after[closed == _NAT] = n_bins  # never closed: open at every later end
+    valid = (opened != _NAT) & (first < n_bins)
+    g = codes if codes is not None else 0
+    firsts = first * n_groups + g
+    size = np.bincount(firsts[valid], minlength=n_cells)
+    size = size.reshape(n_bins, n_groups).cumsum(0).ravel()
+    open_ = valid & (after > first)  # open at the end of bins first .. after - 1
+    # +1 from the first bin it is open at the end of, -1 from the bin after the last
+    start = firsts[open_]
+    stop = (after * n_groups + g)[open_]
     diff = np.bincount(start, minlength=n_cells + n_groups) - np.bincount(
         stop, minlength=n_cells + n_groups
     )
     occupied = diff[:n_cells].reshape(n_bins, n_groups).cumsum(0).ravel()
-    empty = np.empty(0, dtype=np.int64)
     return _Pop(empty, empty, size, None, occupied)
 
 
@@ -349,8 +378,15 @@ class _Measures:
     the last KPI that needs them, to keep the peak memory low.
     """
 
-    def __init__(self, df: pd.DataFrame, edges: np.ndarray, kpis: list[KPI], n_cells: int):
-        self.df, self.edges, self.n_cells = df, edges, n_cells
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        edges: np.ndarray,
+        kpis: list[KPI],
+        n_cells: int,
+        kept: memo.FrameMemo | None = None,
+    ):
+        self.df, self.edges, self.n_cells, self.kept = df, edges, n_cells, kept
         self.full: dict[int, np.ndarray] = {}
         self.last_full = {id(k.measure): i for i, k in enumerate(kpis)}
         self.prep: dict[tuple[str, int], dict[str, object]] = {}
@@ -370,11 +406,20 @@ class _Measures:
             return _as_float(k.measure(frame), k, len(frame))
         mid = id(k.measure)
         if mid not in self.full:
-            self.full[mid] = _as_float(k.measure(self.df), k, len(self.df))
+            self.full[mid] = self._measure(k)
         m = self.full[mid][pop.rows]
         if self.last_full[mid] == i:
             del self.full[mid]  # keep the peak memory low
         return m
+
+    def _measure(self, k: KPI) -> np.ndarray:
+        """The measure of every row of the frame (from the frame's memo, if kept there)."""
+        found = self.kept.measure(k.measure) if self.kept is not None else None
+        if found is None:
+            found = _as_float(k.measure(self.df), k, len(self.df))
+            if self.kept is not None:
+                self.kept.keep_measure(k.measure, found)
+        return found
 
     def prepared(self, i: int, k: KPI, pop: _Pop) -> dict[str, object]:
         """Cells (``c``) and values (``x``) of the rows whose measure is known, and their
@@ -450,6 +495,7 @@ def _fill_entry(
     kpis: list[KPI],
     edges: np.ndarray,
     by: str | None,
+    kept: memo.FrameMemo | None = None,
 ) -> None:
     """Compute the cells of ``kpis`` into ``entry``, with its populations (computed, or
     made again where a KPI needs the rows of a population kept as counts only)."""
@@ -470,7 +516,7 @@ def _fill_entry(
     elif stale:  # kept as counts only: again, with the rows of the requests open at each end
         entry.pops["open_at_end"] = _population(df, "open_at_end", edges, codes, n_groups)
     pops = entry.pops
-    measures = _Measures(df, edges, kpis, n_cells)
+    measures = _Measures(df, edges, kpis, n_cells, kept)
     for i, k in enumerate(kpis):
         v, n = _kpi_cells(i, k, pops, measures)
         entry.cells[_kpi_ident(k)] = (np.where(n > 0, v, np.nan), n)
@@ -515,7 +561,7 @@ def _compute(
         entry = memo.Entry(labels=None)
     missing = [k for k in kpis if _kpi_ident(k) not in entry.cells]
     if missing or entry.active is None:
-        _fill_entry(df, entry, missing, edges, by)
+        _fill_entry(df, entry, missing, edges, by, kept)
         if kept is not None:
             kept.entries[key] = entry
             kept.entries.move_to_end(key)

@@ -12,8 +12,12 @@ or replaced, the index replaced) gives the frame new blocks, so its *signature* 
 identity of its columns' arrays and of its index) no longer matches and the memo is
 dropped. The memo goes when the frame is garbage-collected.
 
-Memory is bounded: at most :data:`MAX_ENTRIES` sets of populations per frame and
-:data:`MAX_BYTES` of their row positions in all; the oldest go first.
+The measures of the rows (hours to fulfil, SLA met...) are kept too, from the second
+time one is computed over the frame (one pass, as ``csi kpis`` makes, keeps none).
+
+Memory is bounded: at most :data:`MAX_ENTRIES` sets of populations per frame,
+:data:`MAX_BYTES` of their row positions and :data:`MAX_MEASURE_BYTES` of measures in
+all; the oldest go first.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ import pandas as pd
 MAX_ENTRIES = 6
 #: Bytes of population rows kept over all frames (the oldest sets go first).
 MAX_BYTES = 768 * 2**20
+#: Bytes of measures (one float per row each) kept over all frames.
+MAX_MEASURE_BYTES = 512 * 2**20
 #: Scoped sub-frames (:func:`csi_lib.kpis.scope_filter`) kept per frame.
 MAX_SCOPES = 4
 
@@ -71,6 +77,8 @@ class FrameMemo:
         self.signature = signature
         self.entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self.scopes: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        #: each measure's values over the frame; None: computed once, not kept
+        self.measures: OrderedDict[Any, np.ndarray | None] = OrderedDict()
 
     def entry(self, key: tuple[Any, ...], labels: list[Any] | None) -> Entry:
         """The entry of ``key`` (bins, grouping), made if new and marked most recent."""
@@ -79,6 +87,24 @@ class FrameMemo:
             found = self.entries[key] = Entry(labels)
         self.entries.move_to_end(key)
         return found
+
+    def measure(self, func: Any) -> np.ndarray | None:
+        """The kept values of measure ``func`` over the frame (read-only), if kept."""
+        found = self.measures.get(func)
+        if found is not None:
+            self.measures.move_to_end(func)
+        return found
+
+    def keep_measure(self, func: Any, values: np.ndarray) -> None:
+        """Keep the values of a measure from the second time it is computed: a single
+        pass (``csi kpis``) never holds them longer than it needs them."""
+        if func not in self.measures:
+            self.measures[func] = None
+            return
+        values.flags.writeable = False
+        self.measures[func] = values
+        self.measures.move_to_end(func)
+        _trim_measures()
 
     def scoped(self, key: str, make: Any) -> pd.DataFrame:
         """The sub-frame of scope ``key``, made by ``make()`` once."""
@@ -123,6 +149,7 @@ def trim() -> None:
     for _ref, memo in _MEMOS.values():
         while len(memo.entries) > MAX_ENTRIES:
             memo.entries.popitem(last=False)
+    _trim_measures()
     total = sum(e.nbytes() for _r, m in _MEMOS.values() for e in m.entries.values())
     while total > MAX_BYTES:
         oldest = [(m, k) for _r, m in _MEMOS.values() for k, e in m.entries.items() if e.pops]
@@ -131,6 +158,17 @@ def trim() -> None:
         memo, key = oldest[0]
         total -= memo.entries[key].nbytes()
         memo.entries[key].pops.clear()
+
+
+def _trim_measures() -> None:
+    """Drop the oldest measures until all keep at most :data:`MAX_MEASURE_BYTES`."""
+    kept = [(m, f) for _r, m in _MEMOS.values() for f, v in m.measures.items() if v is not None]
+    held = sum(m.measures[f].nbytes for m, f in kept)
+    for memo, func in kept:
+        if held <= MAX_MEASURE_BYTES:
+            break
+        held -= memo.measures[func].nbytes
+        memo.measures[func] = None
 
 
 def clear() -> None:
