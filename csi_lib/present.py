@@ -34,13 +34,14 @@ import html
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .kpis import KPI, get_kpi, kpi_catalogue
+from .schema import CANONICAL_COLUMNS
 from .tables import format_value
 
 __all__ = [
@@ -79,12 +80,28 @@ class Column:
     ``unit`` is a KPI unit (``"%"``, ``"hours"``, ``"requests"``, ``"ratio"``,
     ``"score"``), ``"count"`` (whole number), ``"p"`` (a p-value), ``"date"``,
     ``"kpi"`` (a KPI key, shown as the KPI's label), ``"by_kpi"`` (the unit of
-    the row's KPI, given in each cell) or ``None`` (text as it is).
+    the row's KPI, given in each cell) or ``None`` (text as it is). ``words``
+    turns a code the library uses in its frames (a column or target kind) into
+    the words readers see; other values are shown as they are.
     """
 
     label: str
     unit: str | None = None
     decimals: int = 1
+    words: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
+
+
+#: The canonical columns in words (a column the user kept keeps its own name).
+COLUMN_WORDS: dict[str, str] = {c.name: c.label for c in CANONICAL_COLUMNS}
+
+#: Target kinds (:data:`csi_lib.targets.model.KINDS`) in words.
+KIND_WORDS: dict[str, str] = {
+    "minimize": "Lower is the aim",
+    "maximize": "Higher is the aim",
+    "maintain_above": "Keep at or above",
+    "maintain_below": "Keep at or below",
+    "within": "Keep within a range",
+}
 
 
 #: Column names of the library's tidy frames and the words readers see.
@@ -95,7 +112,7 @@ VOCABULARY: dict[str, Column] = {
     "kpi": Column("KPI", "kpi"),
     "label": Column("What is measured"),
     "measure": Column("Kind of measure"),
-    "kind": Column("Target kind"),
+    "kind": Column("Target kind", words=KIND_WORDS),
     "scope": Column("Scope"),
     "value": Column("Value", "by_kpi"),
     "baseline": Column("Baseline", "by_kpi"),
@@ -129,7 +146,7 @@ VOCABULARY: dict[str, Column] = {
     "n": Column("Requests counted", "count"),
     "n_baseline": Column("Requests counted (baseline)", "count"),
     "n_review": Column("Requests counted (review)", "count"),
-    "by": Column("Broken down by"),
+    "by": Column("Broken down by", words=COLUMN_WORDS),
     "group_value": Column("Group"),
     "category": Column("Category"),
     "channel": Column("Channel"),
@@ -142,7 +159,7 @@ VOCABULARY: dict[str, Column] = {
     "end": Column("End", "date"),
     "due": Column("Due", "date"),
     # data quality
-    "column": Column("Column"),
+    "column": Column("Column", words=COLUMN_WORDS),
     "source": Column("Source column"),
     "present": Column("In the source"),
     "non_null": Column("Rows with a value", "count"),
@@ -350,9 +367,12 @@ def present(
         name = str(col)
         spec = VOCABULARY.get(name)
         unit = units.get(name, spec.unit if spec else None)
+        values = df[col].tolist()
+        if spec is not None and spec.words:
+            values = [spec.words.get(v, v) if isinstance(v, str) else v for v in values]
         cells = _column_cells(
             name,
-            df[col].tolist(),
+            values,
             unit=unit,
             decimals=spec.decimals if spec else 1,
             kpis=kpis,

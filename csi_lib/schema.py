@@ -25,29 +25,45 @@ CLOSED_OUTCOMES: tuple[str, ...] = ("fulfilled", "declined", "cancelled")
 
 @dataclass(frozen=True)
 class Column:
-    """A canonical column: its name, pandas dtype, whether it is required, its meaning."""
+    """A canonical column: its name, pandas dtype, whether it is required, its meaning and
+    what readers of a report call it (``label``)."""
 
     name: str
     dtype: str
     required: bool
     meaning: str
+    label: str
 
 
 #: The canonical columns, in order. dtypes: "datetime" = datetime64[ns, UTC].
 CANONICAL_COLUMNS: tuple[Column, ...] = (
-    Column("request_id", "string", True, "unique id"),
-    Column("opened_at", "datetime", True, "received"),
-    Column("assessed_at", "datetime", False, "first assessment / triage / approval decision"),
-    Column("closed_at", "datetime", False, "fulfilled, declined or cancelled; empty while open"),
-    Column("outcome", "category", True, "one of fulfilled, declined, cancelled, open"),
-    Column("category", "category", False, "catalogue item or request type"),
-    Column("channel", "category", False, "breakdown dimension"),
-    Column("priority", "category", False, "breakdown dimension"),
-    Column("group", "category", False, "breakdown dimension (assignment group)"),
-    Column("sla_due_at", "datetime", False, "when the SLA expires"),
-    Column("sla_met", "boolean", False, "given by the source; else derived from sla_due_at"),
-    Column("csat", "float64", False, "satisfaction score 1..5"),
-    Column("reopen_count", "Int64", False, "times reopened"),
+    Column("request_id", "string", True, "unique id", "Request number"),
+    Column("opened_at", "datetime", True, "received", "Opened (received)"),
+    Column(
+        "assessed_at",
+        "datetime",
+        False,
+        "first assessment / triage / approval decision",
+        "Assessed",
+    ),
+    Column(
+        "closed_at",
+        "datetime",
+        False,
+        "fulfilled, declined or cancelled; empty while open",
+        "Closed",
+    ),
+    Column("outcome", "category", True, "one of fulfilled, declined, cancelled, open", "Outcome"),
+    Column("category", "category", False, "catalogue item or request type", "Category"),
+    Column("channel", "category", False, "breakdown dimension", "Channel"),
+    Column("priority", "category", False, "breakdown dimension", "Priority"),
+    Column("group", "category", False, "breakdown dimension (assignment group)", "Support group"),
+    Column("sla_due_at", "datetime", False, "when the SLA expires", "SLA due"),
+    Column(
+        "sla_met", "boolean", False, "given by the source; else derived from sla_due_at", "SLA met"
+    ),
+    Column("csat", "float64", False, "satisfaction score 1..5", "Satisfaction score"),
+    Column("reopen_count", "Int64", False, "times reopened", "Times reopened"),
 )
 
 COLUMNS: dict[str, Column] = {c.name: c for c in CANONICAL_COLUMNS}

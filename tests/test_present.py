@@ -310,3 +310,21 @@ def test_smart_styler_shows_a_table_for_readers(sample_review):
     assert heads[:3] == ["Target", "KPI", "S"] and not _snake_headers(pd.DataFrame(columns=heads))
     assert "Median time to fulfil" in html and "fulfil_median_h</td>" not in html
     assert 'class="csi-table csi-presented"' in html and "row_heading" not in html
+
+
+def test_codes_in_cells_are_shown_in_words():
+    """Target kinds, canonical columns and breakdown dimensions read as words (every
+    target kind has its words), a user's own column keeps its name."""
+    from csi_lib.present import KIND_WORDS, present
+    from csi_lib.targets.model import KINDS
+
+    assert set(KIND_WORDS) == set(KINDS)
+    raw = pd.DataFrame(
+        {
+            "column": ["opened_at", "reopen_count", "u_region"],
+            "kind": ["maintain_below", "within", None],
+        }
+    )
+    shown = present(raw).to_dict("list")
+    assert shown["Column"] == ["Opened (received)", "Times reopened", "u_region"]
+    assert shown["Target kind"] == ["Keep at or below", "Keep within a range", "—"]

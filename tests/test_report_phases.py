@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,36 @@ def _pages(folder: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
 
 
+def _visible(html: str) -> str:
+    """The text a reader sees: no scripts, styles or folded "For analysts" notes."""
+    html = re.sub(r"(?is)<(script|style|details)\b.*?</\1>", " ", html)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def _codes(page: str) -> list[str]:
+    """The library's own names a page must not show: target kinds, KPI keys and (except
+    on stage 1, whose data-quality table names the export's own columns) column names.
+    Names that are also English words ("within", "received") count only as a whole cell."""
+    from csi_lib.kpis import kpi_catalogue
+    from csi_lib.schema import CANONICAL_COLUMNS
+    from csi_lib.targets.model import KINDS
+
+    codes = [*KINDS, *kpi_catalogue()["key"]]
+    if not page.startswith("01_"):
+        codes += [c.name for c in CANONICAL_COLUMNS]
+    return codes
+
+
+def _shown_codes(name: str, html: str) -> list[str]:
+    text = _visible(html)
+    return [
+        c
+        for c in _codes(name)
+        if ("_" in c and re.search(rf"\b{c}\b", text))
+        or re.search(rf"<td[^>]*>\s*{c}\s*</td>", html)
+    ]
+
+
 def _assert_clean(result: subprocess.CompletedProcess, folder: Path) -> dict[str, str]:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -63,6 +94,8 @@ def _assert_clean(result: subprocess.CompletedProcess, folder: Path) -> dict[str
     assert "index.html" in pages
     for name, html in pages.items():
         assert "Traceback" not in html, name
+        shown = _shown_codes(name, html)
+        assert not shown, f"{name} shows {shown}"
         assert 'class="csi-error-paragraph"' not in html, name
     index = pages["index.html"]
     assert 'class="csi-card csi-card-failed"' not in index and "· failed" not in index
