@@ -25,7 +25,7 @@ Examples
 >>> import pandas as pd
 >>> raw = pd.DataFrame({"column": ["csat"], "present": [False], "coverage_pct": [0.0]})
 >>> present(raw).to_dict("records")
-[{'Column': 'csat', 'In the source': 'no', 'Coverage (%)': '0.0'}]
+[{'Column': 'Satisfaction score', 'In the source': 'no', 'Coverage (%)': '0.0'}]
 """
 
 from __future__ import annotations
