@@ -306,6 +306,8 @@ def _kpi_cell(value: Any, kpi: KPI | None, *, signed: bool, missing: str) -> str
     text = format_value(abs(number) if signed else number, kpi.unit, decimals)
     if signed:
         sign = "+" if value > 0 else "−" if value < 0 else "±"
+        if kpi.unit == "%" and text.endswith(" %"):
+            text = text[:-1] + "pp"  # a difference of percentages: percentage points
         return sign + text
     return text
 

@@ -369,6 +369,7 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
         (▲/▼ better/worse by the KPI's direction), requests counted. The
         sentence on hidden groups is in ``attrs["table_note"]``.
     """
+    from ..present import COLUMN_WORDS
     from ..tables import change_arrow
 
     rv = assess(cycle)
@@ -382,7 +383,7 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
                 {
                     "target": f"{tid}: {rec.label}",
                     "kpi": tr.kpi.key,
-                    "group_value": f"{rec.by}: {rec.group_value}",
+                    "group_value": f"{COLUMN_WORDS.get(rec.by, rec.by)}: {rec.group_value}",
                     "baseline": rec.baseline,
                     "review": rec.review,
                     "contribution": rec.contribution,
@@ -396,7 +397,7 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
                 {
                     "target": f"{tid}: {tr.label}",
                     "kpi": tr.kpi.key,
-                    "group_value": f"{len(rest)} other {part['by'].iloc[0]} groups together",
+                    "group_value": f"{len(rest)} other groups together",
                     "baseline": math.nan,
                     "review": math.nan,
                     "contribution": total,
