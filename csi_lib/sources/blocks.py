@@ -1,4 +1,10 @@
-"""Big plain CSV files read in blocks, so a load needs about the final frame plus one block."""
+"""Big files read in blocks, so a load needs about the final frame plus one block.
+
+Two kinds of file are read so: plain delimited text (:class:`_CsvBlocks`, pyarrow's
+streaming CSV reader) and Parquet (:class:`_ParquetBlocks`, a batch of rows at a time,
+typed as the whole-file reader types them). Both give the same load as reading the
+whole file at once (tests compare both ways on the same data).
+"""
 
 from __future__ import annotations
 
@@ -19,13 +25,17 @@ from ..schema import (
 from .convert import _blank_rows, _clean_text, _convert, _NotStreamable
 from .mapping import Mapping
 from .plan import _check_repeated_columns, _DateStats, _Plan, _plan
-from .readers import _SAMPLE_BYTES, _sniff_delimiter
+from .readers import _SAMPLE_BYTES, _frame_typed, _nullable_types, _sniff_delimiter
 
 #: Plain UTF-8 delimited files at least this big are read in blocks, so the memory a load
 #: needs is about the final frame plus one block, whatever the size of the file.
 STREAM_MIN_BYTES = 64 * 2**20
 #: Bytes of text parsed per block when reading in blocks.
 STREAM_BLOCK_BYTES = 32 * 2**20
+#: Parquet files of at least this many rows are read in blocks ...
+STREAM_MIN_ROWS = 2_000_000
+#: ... of this many rows.
+STREAM_BLOCK_ROWS = 500_000
 
 
 @dataclass
@@ -210,10 +220,136 @@ def _only(rows: _Rows, take: np.ndarray) -> _Rows:
     return values[take].reset_index(drop=True), work[take].reset_index(drop=True), numbers[take]
 
 
+class _CsvBlocks:
+    """A big plain delimited file, read with pyarrow's streaming CSV reader."""
+
+    def __init__(self, source: str, sep: str) -> None:
+        import pyarrow.csv as pacsv
+
+        self.source = source
+        self.read = pacsv.ReadOptions(block_size=STREAM_BLOCK_BYTES, encoding="utf8")
+        self.parse = pacsv.ParseOptions(delimiter=sep)
+
+    def header(self) -> tuple[list[str], list[str]]:
+        """(the header's cells as written, the same stripped of spaces and a BOM)."""
+        return _header_names(self.source, self.parse)
+
+    def ids(self, column: str, used: list[str], na: set[str]) -> tuple[int, pd.Index]:
+        """(rows, ids given more than once) of the id ``column`` (raw name)."""
+        return _duplicated_ids(self.source, self.read, self.parse, column, na)
+
+    def blocks(self, raw_of: dict[str, str], columns: list[str], na: set[str]):
+        """(values as read, cleaned) of ``columns``, one block at a time."""
+        return _text_blocks(self.source, self.read, self.parse, raw_of, columns, na)
+
+
+class _ParquetBlocks:
+    """A big Parquet file, read a batch of rows at a time: only the mapped columns, each
+    typed as the whole-file reader types it (:func:`.readers._frame_typed`; a float column
+    holding whole numbers only, over the whole file, becomes integers in every block)."""
+
+    def __init__(self, source: str, file: Any) -> None:
+        self.source, self.file = source, file
+        self.whole: set[str] = set()
+
+    @classmethod
+    def open(cls, path: Path) -> _ParquetBlocks | None:
+        """The block reader of ``path`` if it has :data:`STREAM_MIN_ROWS` rows or more."""
+        import pyarrow.parquet as pq
+
+        try:
+            file = pq.ParquetFile(path)
+        except Exception:  # damaged or not Parquet: the whole-file reader words the error
+            return None
+        if file.metadata.num_rows < STREAM_MIN_ROWS:
+            return None
+        return cls(str(path), file)
+
+    def header(self) -> tuple[list[str], list[str]]:
+        raw_names = list(self.file.schema_arrow.names)
+        names = [n.strip().lstrip("\ufeff") for n in raw_names]
+        if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
+            raise _NotStreamable
+        return raw_names, names
+
+    def _batches(self, columns: list[str]):
+        try:
+            yield from self.file.iter_batches(batch_size=STREAM_BLOCK_ROWS, columns=columns)
+        except Exception as exc:  # a damaged file: the whole-file reader words the error
+            raise _NotStreamable from exc
+
+    def ids(self, column: str, used: list[str], na: set[str]) -> tuple[int, pd.Index]:
+        """(rows, ids given more than once), in the type the blocks give them; notes which
+        float columns hold whole numbers only."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        schema = self.file.schema_arrow
+        floats = [c for c in used if pa.types.is_floating(schema.field(c).type)]
+        whole = set(floats)
+        missing = pa.array(sorted(na | {""}), type=pa.string())
+        chunks = []
+        rows = 0
+        for batch in self._batches(list(dict.fromkeys([column, *floats]))):
+            rows += batch.num_rows
+            for name in list(whole):
+                x = batch.column(name).drop_null()
+                x = x.filter(pc.invert(pc.is_nan(x)))
+                if not pc.all(pc.and_(pc.is_finite(x), pc.equal(pc.floor(x), x))).as_py():
+                    whole.discard(name)
+            ids = batch.column(column)
+            if pa.types.is_dictionary(ids.type):
+                ids = ids.cast(ids.type.value_type)
+            if pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type):
+                ids = pc.utf8_trim_whitespace(ids.cast(pa.string()))
+                ids = ids.filter(pc.invert(pc.is_in(ids, value_set=missing)))
+            elif not (pa.types.is_integer(ids.type) or pa.types.is_floating(ids.type)):
+                raise _NotStreamable  # ids of another type: the whole-file reader reads them
+            chunks.append(ids.drop_null())
+        self.whole = whole
+        if not chunks:
+            return rows, pd.Index([])
+        counts = pc.value_counts(pa.chunked_array(chunks))
+        dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist()
+        if column in whole:  # the blocks give these ids as integers
+            dup = [int(v) for v in dup]
+        return rows, pd.Index(dup)
+
+    def blocks(self, raw_of: dict[str, str], columns: list[str], na: set[str]):
+        """(values as read, cleaned) of ``columns``, one batch of rows at a time."""
+        import pyarrow as pa
+
+        pool = pa.default_memory_pool()
+        raw = [raw_of[c] for c in columns]
+        for batch in self._batches(raw):
+            frame = pa.Table.from_batches([batch]).to_pandas(
+                types_mapper=_nullable_types().get, split_blocks=True, self_destruct=True
+            )
+            del batch
+            piece = _frame_typed(frame[raw], [""], whole=self.whole)
+            piece.columns = columns
+            yield piece, _clean_text(piece, na)
+            pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
+
+
+_BlockSource = _CsvBlocks | _ParquetBlocks
+
+
+def _block_source(path: Path, m: Mapping) -> _BlockSource | None:
+    """How ``path`` is read in blocks: a big plain delimited or Parquet file (not an event
+    log, nor a file to de-duplicate); None: it is read whole."""
+    if m.dedupe is not None or m.events is not None:
+        return None
+    if path.name.lower().endswith((".parquet", ".pq")):
+        return _ParquetBlocks.open(path) if path.is_file() else None
+    sep = _stream_delimiter(path, m)
+    return _CsvBlocks(str(path), sep) if sep is not None else None
+
+
 def _load_in_blocks(
-    source: str, sep: str, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
+    blocks: _BlockSource, m: Mapping, label: str, keep: Iterable[str], now: pd.Timestamp
 ) -> tuple[list[_Piece], _Plan, int, dict[str, _DateStats], int]:
-    """Read a big delimited file block by block (pyarrow's streaming CSV reader).
+    """Read a big file block by block (see :func:`_block_source`).
 
     Returns the validated pieces, the plan, the rows read, the column statistics and
     the number of empty rows skipped.
@@ -223,11 +359,8 @@ def _load_in_blocks(
     ids, which are validated together at the end (exactly as a one-piece load would).
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
-    read = pacsv.ReadOptions(block_size=STREAM_BLOCK_BYTES, encoding="utf8")
-    parse = pacsv.ParseOptions(delimiter=sep)
-    raw_names, names = _header_names(source, parse)
+    raw_names, names = blocks.header()
     plan = _plan(m, names, label, keep)
     _check_repeated_columns(names, plan, label)
     if len(set(names)) != len(names):
@@ -235,12 +368,12 @@ def _load_in_blocks(
     raw_of = dict(zip(names, raw_names, strict=True))
     na = set(m.na_values)
     id_col = plan.columns["request_id"]
-    rows_read, dup_ids = _duplicated_ids(source, read, parse, raw_of[id_col], na)
+    rows_read, dup_ids = blocks.ids(raw_of[id_col], [raw_of[c] for c in plan.used()], na)
     pa.default_memory_pool().release_unused()
     if rows_read == 0:
         raise InputError(
             "the file has a header row but no data rows",
-            file=source,
+            file=blocks.source,
             hint="check the export filter (it may have matched no requests)",
         )
 
@@ -254,7 +387,7 @@ def _load_in_blocks(
     pieces: list[_Piece] = []
     aside: list[_Rows] = []
     offset = blank_rows = 0
-    for values, work in _text_blocks(source, read, parse, raw_of, plan.used(), na):
+    for values, work in blocks.blocks(raw_of, plan.used(), na):
         rows = (values, work, np.arange(offset + 1, offset + len(work) + 1, dtype="int64"))
         offset += len(work)
         blank = _blank_rows(work)

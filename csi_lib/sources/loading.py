@@ -18,7 +18,7 @@ from ..events import EventCounts
 from ..events import Folded as _Folded
 from ..safe import neutralise_csv_frame
 from ..storage import atomic_write, sha256_file
-from .blocks import _concat_canonical, _load_in_blocks, _Piece, _stream_delimiter, _validate_piece
+from .blocks import _block_source, _concat_canonical, _load_in_blocks, _Piece, _validate_piece
 from .convert import (
     _blank_rows,
     _clean_text,
@@ -207,15 +207,13 @@ class _Read:
 def _read_in_blocks(
     source: str, is_sql: bool, m: Mapping, label: str, keep: tuple[str, ...], now: pd.Timestamp
 ) -> _Read | None:
-    """A big plain delimited file read and validated block by block (:mod:`.blocks`);
-    None for any other source, or one the block reader cannot take."""
-    sep = None if is_sql else _stream_delimiter(Path(source), m)
-    if sep is None:
+    """A big plain delimited or Parquet file read and validated block by block
+    (:mod:`.blocks`); None for any other source, or one the block reader cannot take."""
+    blocks = None if is_sql else _block_source(Path(source), m)
+    if blocks is None:
         return None
     try:
-        pieces, plan, rows_read, stats, rows_blank = _load_in_blocks(
-            source, sep, m, label, keep, now
-        )
+        pieces, plan, rows_read, stats, rows_blank = _load_in_blocks(blocks, m, label, keep, now)
         fingerprint = sha256_file(source)
     except _NotStreamable:
         return None  # the whole-file reader gives the exact error or reads it
