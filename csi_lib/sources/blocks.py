@@ -310,10 +310,8 @@ class _ParquetBlocks:
         if not chunks:
             return rows, pd.Index([])
         counts = pc.value_counts(pa.chunked_array(chunks))
-        dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist()
-        if column in whole:  # the blocks give these ids as integers
-            dup = [int(v) for v in dup]
-        return rows, pd.Index(dup)
+        dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        return rows, pd.Index(dup.to_pylist())
 
     def blocks(self, raw_of: dict[str, str], columns: list[str], na: set[str]):
         """(values as read, cleaned) of ``columns``, one batch of rows at a time."""
