@@ -91,7 +91,7 @@ def typed_export(n: int = 400) -> pd.DataFrame:
     df["channel"] = df["channel"].astype("str").replace({"Portal": " Portal "})  # spaces
     df["csat"] = df["csat"].astype("float64")  # whole numbers until the last block ...
     df.loc[380, "csat"] = 3.5  # ... not there: the column stays float everywhere
-    df.loc[[3, 10, 20, 200, 350], "csat"] = 4.0  # the quarantine shows 4.0, in every block
+    df.loc[df.index.isin([3, 10, 20, 200, 350]), "csat"] = 4.0  # the quarantine shows 4.0, in every block
     df["reopen_count"] = df["reopen_count"].astype("float64")  # whole numbers only
     df.loc[200, "opened_at"] = pd.Timestamp("2099-01-01", tz="UTC")  # in the future
     return df
