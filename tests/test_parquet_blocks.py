@@ -110,7 +110,9 @@ def test_typed_columns_in_blocks_load_the_same(tmp_path, monkeypatch, rows_per_b
 def test_integer_and_float_ids_in_blocks(tmp_path, monkeypatch):
     df = typed_export(120)
     n = len(df)
-    for ids in (np.arange(n) % (n - 3), (np.arange(n) % (n - 3)).astype("float64")):
+    odd = (np.arange(n) % (n - 3)).astype("float64")
+    odd[-1] = 0.5  # one id that is not a whole number: every id is read as a float
+    for ids in (np.arange(n) % (n - 3), (np.arange(n) % (n - 3)).astype("float64"), odd):
         df["request_id"] = ids  # three ids given twice, across blocks
         path = tmp_path / "ids.parquet"
         df.to_parquet(path)

@@ -245,12 +245,10 @@ class _CsvBlocks:
 
 class _ParquetBlocks:
     """A big Parquet file, read a batch of rows at a time: only the mapped columns, each
-    typed as the whole-file reader types it (:func:`.readers._frame_typed`; a float column
-    holding whole numbers only, over the whole file, becomes integers in every block)."""
+    typed as the whole-file reader types it (:func:`.readers._frame_typed`)."""
 
     def __init__(self, source: str, file: Any) -> None:
         self.source, self.file = source, file
-        self.whole: set[str] = set()
 
     @classmethod
     def open(cls, path: Path) -> _ParquetBlocks | None:
@@ -279,25 +277,16 @@ class _ParquetBlocks:
             raise _NotStreamable from exc
 
     def ids(self, column: str, used: list[str], na: set[str]) -> tuple[int, pd.Index]:
-        """(rows, ids given more than once), in the type the blocks give them; notes which
-        float columns hold whole numbers only."""
+        """(rows, ids given more than once), as the blocks give them (text stripped)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        schema = self.file.schema_arrow
-        floats = [c for c in used if pa.types.is_floating(schema.field(c).type)]
-        whole = set(floats)
         missing = pa.array(sorted(na | {""}), type=pa.string())
         chunks = []
         rows = 0
-        for batch in self._batches(list(dict.fromkeys([column, *floats]))):
+        for batch in self._batches([column]):
             rows += batch.num_rows
-            for name in list(whole):
-                x = batch.column(name).drop_null()
-                x = x.filter(pc.invert(pc.is_nan(x)))
-                if not pc.all(pc.and_(pc.is_finite(x), pc.equal(pc.floor(x), x))).as_py():
-                    whole.discard(name)
-            ids = batch.column(column)
+            ids = batch.column(0)
             if pa.types.is_dictionary(ids.type):
                 ids = ids.cast(ids.type.value_type)
             if pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type):
@@ -306,7 +295,6 @@ class _ParquetBlocks:
             elif not (pa.types.is_integer(ids.type) or pa.types.is_floating(ids.type)):
                 raise _NotStreamable  # ids of another type: the whole-file reader reads them
             chunks.append(ids.drop_null())
-        self.whole = whole
         if not chunks:
             return rows, pd.Index([])
         counts = pc.value_counts(pa.chunked_array(chunks))
@@ -324,7 +312,7 @@ class _ParquetBlocks:
                 types_mapper=_nullable_types().get, split_blocks=True, self_destruct=True
             )
             del batch
-            piece = _frame_typed(frame[raw], [""], whole=self.whole)
+            piece = _frame_typed(frame[raw], [""])
             piece.columns = columns
             yield piece, _clean_text(piece, na)
             pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise

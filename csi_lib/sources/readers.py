@@ -371,21 +371,13 @@ def _is_typed(dtype: Any) -> bool:
     )
 
 
-def _frame_typed(
-    frame: pd.DataFrame, na_values: Iterable[str], *, whole: set[str] | None = None
-) -> pd.DataFrame:
-    """A columnar file's frame: typed columns kept (see :func:`_is_typed`), others as text.
-
-    A float column of whole numbers only becomes integers; ``whole`` names those columns
-    when the frame is one block of a file (decided over the whole file, not the block).
-    """
+def _frame_typed(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
+    """A columnar file's frame: typed columns kept (see :func:`_is_typed`), others as text."""
     na = list(na_values)
     out = {}
     for col in frame.columns:
         s = frame[col]
-        if pd.api.types.is_float_dtype(s.dtype) and (
-            col in whole if whole is not None else (s.dropna() % 1 == 0).all()
-        ):
+        if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():
             s = s.astype("Int64")  # whole numbers (an id, a count) as in the other readers
         elif not _is_typed(s.dtype):
             s = s.astype("str")
