@@ -1,4 +1,5 @@
-"""Start-up cost of report runs: keep an optional import that costs seconds out of them.
+"""Start-up of report runs: keep an optional import that costs seconds out of them, and
+give big freed memory back to the system.
 
 Every report process (the ``csi`` command and each stage kernel) imports ``nbformat``
 (papermill and plotly's notebook renderer need it), which imports ``jsonschema``.
@@ -10,11 +11,23 @@ format checks of JSON Schema, which no report process runs (nbformat validates
 notebooks without format checks). :func:`skip_slow_optional_imports` marks it as
 not installed in *this* process, before anything imports ``jsonschema``; a
 JupyterLab server or an analyst's own kernel is untouched.
+
+Memory: glibc's ``malloc`` gives an allocation of 128 KiB or more its own memory map,
+unmapped when freed; but after the first such free it raises that threshold (up to
+32 MiB) and serves later big arrays from its heap, which keeps what is freed. A load of
+10 million requests frees gigabytes of intermediate columns, which then stayed resident
+for the rest of the run. :func:`return_freed_memory` fixes the threshold (``mallopt``),
+which turns that adjustment off, in the ``csi`` command and report kernels.
 """
 
 from __future__ import annotations
 
 import sys
+
+#: Allocations of this many bytes or more get their own memory map (glibc's default),
+#: returned to the system when freed.
+MMAP_THRESHOLD_BYTES = 128 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt parameter, from glibc's malloc.h
 
 #: Optional modules that report processes never use and that cost seconds to import.
 SLOW_OPTIONAL_MODULES: tuple[str, ...] = ("rfc3987_syntax",)
@@ -35,3 +48,24 @@ def skip_slow_optional_imports() -> None:
     """
     for name in SLOW_OPTIONAL_MODULES:
         sys.modules.setdefault(name, None)
+
+
+def return_freed_memory() -> bool:
+    """Keep glibc's threshold for giving big allocations their own memory map fixed, so
+    big arrays go back to the system when freed (see the module docstring).
+
+    Returns False where the C library is not glibc (macOS, Windows, musl): nothing changes.
+
+    Examples
+    --------
+    >>> import platform
+    >>> return_freed_memory() == (platform.libc_ver()[0] == "glibc")
+    True
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+    except (OSError, AttributeError):
+        return False

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import plotly.io as pio
 
-from ._startup import skip_slow_optional_imports
+from ._startup import return_freed_memory, skip_slow_optional_imports
 from .charts import theme
 
 #: Environment variable of report mode: set (to anything but 0/false/no) by ``csi report``
@@ -50,6 +50,7 @@ def interactive() -> bool:
 
 if not interactive():  # a report kernel: plotly's renderer imports jsonschema (see _startup)
     skip_slow_optional_imports()
+    return_freed_memory()
 
 
 def readable_float(value: float) -> str:

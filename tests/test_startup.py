@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import subprocess
 import sys
 
@@ -47,3 +48,35 @@ def test_the_csi_command_skips_it():
 def test_an_analysts_kernel_is_untouched():
     assert _probe("import csi_lib.nb", None) == ("False", "True")
     assert _probe("import csi_lib.nb", "0") == ("False", "True")
+
+
+FREE_BIG_ARRAYS = """
+import sys, numpy as np
+from csi_lib._startup import return_freed_memory
+def resident_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+if sys.argv[1] == "fixed":
+    assert return_freed_memory()
+a = np.ones(2**19); del a  # a first big free: glibc would raise its threshold here
+keep = []
+for _ in range(100):  # 400 MB of big arrays, each followed by a small allocation
+    keep += [np.ones(2**19), bytearray(1000)]
+before = resident_mb()
+keep = [k for k in keep if isinstance(k, bytearray)]
+print(round(before - resident_mb()))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_big_arrays_freed_go_back_to_the_system():
+    def freed_mb(mode: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", FREE_BIG_ARRAYS, mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout)
+
+    assert freed_mb("fixed") > 300  # of the 400 MB
+    assert freed_mb("default") < 100  # glibc's default keeps them
