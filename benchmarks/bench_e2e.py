@@ -16,9 +16,12 @@ its children, e.g. the stage kernels of a report; psutil, sampled every 0.1 s).
    (40,000 requests) and on each size from Parquet: wall time, the time of each stage
    (from the progress lines) and peak RSS of the process tree.
 
+4. Memory: ``csi kpis`` (same arguments) on 10M requests from Parquet, the peak RSS.
+
 It prints the ratios against the targets of issue 12:
 ``csi kpis`` on 1M Parquet within 3x of DuckDB and no slower than from CSV.gz; the 1M
-report within 1.5x of the sample report; the 5M report within 3x of it.
+report within 1.5x of the sample report; the 5M report within 3x of it and under 4 GB;
+``csi kpis`` on 10M Parquet under 3 GB.
 
 Usage::
 
@@ -26,6 +29,7 @@ Usage::
     .venv/bin/python benchmarks/bench_e2e.py --rows 200000         # a quick run
     .venv/bin/python benchmarks/bench_e2e.py --no-report           # csi kpis only
     .venv/bin/python benchmarks/bench_e2e.py --workdir /tmp/e2e    # keep the files there
+    .venv/bin/python benchmarks/bench_e2e.py --memory-rows 0       # no 10M memory run
 
 Heavy: about 1.5 GB of disk at 5M rows, several GB of RAM.
 """
@@ -189,6 +193,20 @@ def bench_kpis(parquet: Path, csv_gz: Path) -> dict[str, float]:
     return results
 
 
+def bench_memory(n: int, work: Path) -> dict:
+    """Peak RSS of ``csi kpis`` on ``n`` requests from Parquet (the file made if missing)."""
+    path = work / f"requests-{n}.parquet"
+    if not path.exists():
+        from csi_lib.sample import generate_requests, write_requests
+
+        write_requests(generate_requests(rows=n, seed=42), path, overwrite=True)
+    res = run_measured([CSI, "kpis", str(path), "--format", "json", "--from", FROM, "--to", TO])
+    if res["status"] != 0:
+        raise SystemExit(f"csi kpis failed: {res['stderr'][-2000:]}")
+    print(f"csi kpis {n:,} Parquet: {res['wall']:.1f} s, peak RSS {res['peak_mb']:,.0f} MB")
+    return res
+
+
 # ----------------------------------------------------------------------------- reports
 
 STAGE_LINE = re.compile(r"\[(\d+)/(\d+)\] (.+?): (done|FAILED.*?) \(([\d.]+) s\)")
@@ -240,6 +258,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep the data and reports here")
     parser.add_argument("--no-kpis", action="store_true", help="skip csi kpis against DuckDB")
     parser.add_argument("--no-report", action="store_true", help="skip the csi report runs")
+    parser.add_argument(
+        "--memory-rows", type=int, default=10_000_000, help="csi kpis memory run (0: none)"
+    )
     args = parser.parse_args()
     sizes = args.rows or [1_000_000, 5_000_000]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="csi-bench-e2e-"))
@@ -295,6 +316,13 @@ def main() -> None:
             )
             if n >= 5_000_000:
                 verdicts.append((f"report {n:,} peak RSS under 4 GB", r["peak_mb"] < 4096))
+
+    if args.memory_rows:
+        print(f"\n== memory: csi kpis on {args.memory_rows:,} requests from Parquet ==")
+        mem = bench_memory(args.memory_rows, work)
+        verdicts.append(
+            (f"csi kpis {args.memory_rows:,} Parquet peak RSS under 3 GB", mem["peak_mb"] < 3072)
+        )
 
     print("\n== targets ==")
     for text, ok in verdicts:
