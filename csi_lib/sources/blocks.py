@@ -295,11 +295,13 @@ class _ParquetBlocks:
             elif not (pa.types.is_integer(ids.type) or pa.types.is_floating(ids.type)):
                 raise _NotStreamable  # ids of another type: the whole-file reader reads them
             chunks.append(ids.drop_null())
-        if not chunks:
+        ids = pa.chunked_array(chunks).combine_chunks() if chunks else pa.array([])
+        if len(ids) < 2:
             return rows, pd.Index([])
-        counts = pc.value_counts(pa.chunked_array(chunks))
-        dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-        return rows, pd.Index(dup.to_pylist())
+        # sorted, equal neighbours: several times faster than counting with a hash table
+        ordered = ids.take(pc.array_sort_indices(ids))
+        same = pc.equal(ordered[1:], ordered[:-1])
+        return rows, pd.Index(pc.unique(ordered[1:].filter(same)).to_pylist())
 
     def blocks(self, raw_of: dict[str, str], columns: list[str], na: set[str]):
         """(values as read, cleaned) of ``columns``, one batch of rows at a time."""
