@@ -204,9 +204,9 @@ def _in_bins(t: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(edges) == 2:
         rows = np.flatnonzero((t >= edges[0]) & (t < edges[1]))
         return rows, np.zeros(len(rows), dtype=np.int64)
-    b = np.searchsorted(edges, t, side="right") - 1
-    rows = np.flatnonzero((b >= 0) & (b < len(edges) - 1) & (t != _NAT))
-    return rows, b[rows]
+    # the rows inside first (NaT is the smallest int64: outside), then their bins only
+    rows = np.flatnonzero((t >= edges[0]) & (t < edges[-1]))
+    return rows, np.searchsorted(edges, t[rows], side="right") - 1
 
 
 def _closed_outcome(df: pd.DataFrame) -> np.ndarray:
