@@ -159,3 +159,20 @@ def test_measures_are_kept_from_their_second_use(df, monkeypatch):
     kpi_table(df, PERIOD, freq="month", kpis=["fulfil_median_h"])
     kept = memo._MEMOS[id(df)][1]
     assert all(v is None for v in kept.measures.values())  # over the budget: none kept
+
+
+def test_groups_take_the_rows_of_the_ungrouped_populations(df, population_calls):
+    table = kpi_table(df, PERIOD)
+    by_group = {
+        by: breakdown(df, PERIOD, by=by, min_group_size=1) for by in ("category", "channel")
+    }
+    weekly = kpi_series(df, PERIOD, freq="week")
+    weekly_by = kpi_series(df, PERIOD, freq="week", by="priority")
+    assert len(population_calls) == 2  # the period and the weeks: no pass for a grouping
+    memo.clear()
+    fresh = df.copy()
+    pd.testing.assert_frame_equal(table, kpi_table(fresh, PERIOD))
+    for by, got in by_group.items():
+        pd.testing.assert_frame_equal(got, breakdown(fresh, PERIOD, by=by, min_group_size=1))
+    pd.testing.assert_frame_equal(weekly, kpi_series(fresh, PERIOD, freq="week"))
+    pd.testing.assert_frame_equal(weekly_by, kpi_series(fresh, PERIOD, freq="week", by="priority"))

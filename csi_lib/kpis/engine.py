@@ -489,6 +489,34 @@ def _kpi_ident(k: KPI) -> tuple[object, ...]:
     return (k.key, k.population, k.measure, k.agg, k.func)
 
 
+def _grouped_populations(
+    df: pd.DataFrame,
+    kpis: list[KPI],
+    edges: np.ndarray,
+    codes: np.ndarray | None,
+    n_groups: int,
+    kept: memo.FrameMemo | None,
+    by: str | None,
+) -> dict[str, _Pop]:
+    """The populations of ``kpis`` per bin and group. The rows of a population do not
+    depend on the grouping: when the frame's memo holds them for the same bins without
+    one, only each row's group is looked up (no pass over the frame); the requests open
+    at each end are counted again (one bin: comparisons only)."""
+    base = kept.entries.get((edges.tobytes(), None)) if kept is not None and by else None
+    if base is None or not base.pops or codes is None:
+        return _populations(df, kpis, edges, codes, n_groups)
+    n_cells = (len(edges) - 1) * n_groups
+    out = {}
+    for name, p in base.pops.items():
+        if name == "open_at_end":
+            needed = any(k.population == name for k in kpis)
+            out[name] = _population(df, name, edges, codes, n_groups, rows_needed=needed)
+        else:  # ungrouped, a row's cell is its bin
+            cell = p.cell * n_groups + codes[p.rows]
+            out[name] = _Pop(p.rows, cell, np.bincount(cell, minlength=n_cells), None)
+    return out
+
+
 def _fill_entry(
     df: pd.DataFrame,
     entry: memo.Entry,
@@ -512,7 +540,7 @@ def _fill_entry(
         and any(k.population == "open_at_end" for k in kpis)
     )
     if not entry.pops:
-        entry.pops.update(_populations(df, kpis, edges, codes, n_groups))
+        entry.pops.update(_grouped_populations(df, kpis, edges, codes, n_groups, kept, by))
     elif stale:  # kept as counts only: again, with the rows of the requests open at each end
         entry.pops["open_at_end"] = _population(df, "open_at_end", edges, codes, n_groups)
     pops = entry.pops
