@@ -80,6 +80,8 @@ FRAME_FILE = "requests.arrow"
 QUARANTINE_FILE = "quarantine.arrow"
 META_FILE = "load.json"
 EVIDENCE_DIR = "evidence"
+#: Folder of a run's stored measurements of each target (values and series).
+MEASURED_DIR = "measured"
 
 
 def load_key(
@@ -220,32 +222,50 @@ def data_key(load: LoadResult) -> str:
     )
 
 
-def shared_evidence(parts: dict[str, Any], compute: Callable[[], Evidence]) -> Evidence:
-    """The run's stored :class:`~csi_lib.evidence.Evidence` for ``parts``, else ``compute()``
-    (then stored for the stages after this one).
+def shared(
+    parts: dict[str, Any],
+    compute: Callable[[], Any],
+    encode: Callable[[Any], Any],
+    decode: Callable[[Any], Any],
+    *,
+    kind: str = EVIDENCE_DIR,
+) -> Any:
+    """The run's stored result for the question ``parts``, else ``compute()`` (then stored,
+    as the JSON ``encode`` makes of it, in the run's folder ``kind``, for the stages after
+    this one).
 
     ``parts`` names the question completely (``data_key``, KPI, scope, periods, method):
     its hash is the file name, so a result is never reused for other data, periods or
     targets. Outside a report run (``CSI_RUN_DATA`` unset) it only computes.
     """
-    from .evidence import Evidence
-
     folder = os.environ.get(ENV)
     if not folder:
         return compute()
-    path = Path(folder) / EVIDENCE_DIR / f"{_digest(parts)}.json"
+    path = Path(folder) / kind / f"{_digest(parts)}.json"
     try:
-        return Evidence(**json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        return decode(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
         pass  # not stored yet (or unreadable): computed below
-    evidence = compute()
+    result = compute()
     try:
         path.parent.mkdir(exist_ok=True)
-        text = json.dumps(evidence.to_dict(), default=lambda v: v.item())
-        atomic_write(path, text, overwrite=True)
+        atomic_write(path, json.dumps(encode(result), default=_plain), overwrite=True)
     except OSError:
         pass  # the run folder is gone or read-only: the next stage computes it again
-    return evidence
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A numpy number as a Python one; NaN as null."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and value != value else value
+
+
+def shared_evidence(parts: dict[str, Any], compute: Callable[[], Evidence]) -> Evidence:
+    """The run's stored :class:`~csi_lib.evidence.Evidence` for ``parts`` (see :func:`shared`)."""
+    from .evidence import Evidence
+
+    return shared(parts, compute, lambda e: e.to_dict(), lambda d: Evidence(**d))
 
 
 # --------------------------------------------------------------------------- csi kpis cache

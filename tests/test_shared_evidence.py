@@ -94,3 +94,28 @@ def test_outside_a_run_nothing_is_stored(tmp_path, compares, monkeypatch):
     review.review_table(open_cycle(SAMPLE, as_of=AS_OF))
     review.review_table(open_cycle(SAMPLE, as_of=AS_OF))
     assert len(compares) == 10 and list(tmp_path.iterdir()) == []
+
+
+def test_each_target_is_measured_once_per_run(run, monkeypatch):
+    """Stages 4, 5 and 6 each assess every target: the values and series of the first are
+    stored in the run folder and read by the others, equal to measuring again."""
+    calls: list[str] = []
+    real = assess_mod._measured
+    monkeypatch.setattr(
+        assess_mod, "_measured", lambda s, p, k, f: calls.append(k.key) or real(s, p, k, f)
+    )
+    stage_4 = review.progress_table(open_cycle(SAMPLE, as_of=AS_OF))
+    assert len(calls) == 5 and len(list((run / runstore.MEASURED_DIR).glob("*.json"))) == 5
+    rv = review.assess(open_cycle(SAMPLE, as_of=AS_OF))  # the next stage, a new kernel
+    stored = {t.target.id: t for t in rv}
+    assert len(calls) == 5  # read, not measured again
+    monkeypatch.delenv(runstore.ENV)
+    fresh = review.assess(open_cycle(SAMPLE, as_of=AS_OF))
+    for t in fresh:
+        got = stored[t.target.id]
+        for attr in ("baseline_value", "baseline_n", "action_value", "review_value", "review_n"):
+            assert getattr(got, attr) == getattr(t, attr) or (
+                pd.isna(getattr(got, attr)) and pd.isna(getattr(t, attr))
+            ), attr
+        pd.testing.assert_frame_equal(got.series, t.series)
+    pd.testing.assert_frame_equal(review.progress_table(fresh), stage_4)

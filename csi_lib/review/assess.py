@@ -349,6 +349,78 @@ def _phase(starts: pd.Series, periods: dict[str, Period | None]) -> np.ndarray:
     return phase
 
 
+def _measured(
+    scoped: pd.DataFrame, periods: dict[str, Period | None], kpi: Any, freq: str
+) -> dict[str, Any]:
+    """A target's KPI over the baseline, action and review periods (value, n) and its series
+    from the baseline's start to the last period's end."""
+    end = max(p.end for p in periods.values() if p is not None)
+    series = kpi_engine.kpi_series(
+        scoped, Period(periods["baseline"].start, end), freq=freq, kpis=[kpi.key]
+    ).reset_index(drop=True)
+    return {
+        name: _value_n(scoped, periods.get(name), kpi.key)
+        for name in ("baseline", "action", "review")
+    } | {"series": series}
+
+
+def _encode_measured(m: dict[str, Any]) -> dict[str, Any]:
+    series = m["series"]
+    return {
+        **{name: list(m[name]) for name in ("baseline", "action", "review")},
+        "series": {
+            "period_start": [t.isoformat() for t in series["period_start"]],
+            "period_end": [t.isoformat() for t in series["period_end"]],
+            "kpi": series["kpi"].tolist(),
+            "value": series["value"].tolist(),
+            "n": series["n"].tolist(),
+        },
+    }
+
+
+def _decode_measured(d: dict[str, Any]) -> dict[str, Any]:
+    s = d["series"]
+    series = pd.DataFrame(
+        {
+            "period_start": pd.to_datetime(s["period_start"], utc=True).as_unit("ns"),
+            "period_end": pd.to_datetime(s["period_end"], utc=True).as_unit("ns"),
+            "kpi": pd.array(s["kpi"], dtype="str"),
+            "value": pd.array(s["value"], dtype="float64").to_numpy(
+                dtype="float64", na_value=np.nan
+            ),
+            "n": np.asarray(s["n"], dtype="int64"),
+        }
+    )
+    out = {name: (math.nan if d[name][0] is None else float(d[name][0]), int(d[name][1]))
+           for name in ("baseline", "action", "review")}  # fmt: skip
+    return out | {"series": series}
+
+
+def _shared_measured(
+    target: Any,
+    kpi: Any,
+    periods: dict[str, Period | None],
+    freq: str,
+    data_key: str | None,
+    compute: Any,
+) -> dict[str, Any]:
+    """:func:`_measured`, computed once per report run and read by the later stages
+    (:func:`csi_lib.runstore.shared`): stages 4, 5 and 6 each assess every target."""
+    if data_key is None:
+        return compute()
+    from ..runstore import MEASURED_DIR, shared
+
+    question = {
+        "data": data_key,
+        "measured": [kpi.key, kpi.population, kpi.agg, freq],
+        "scope": target.scope,
+        "periods": {
+            n: [p.start.isoformat(), p.end.isoformat()] if p else None for n, p in periods.items()
+        },  # fmt: skip
+    }
+    return shared(question, compute, _encode_measured, _decode_measured, kind=MEASURED_DIR)
+
+
 def _assess_target(
     target: Any,
     df: pd.DataFrame,
@@ -356,6 +428,7 @@ def _assess_target(
     freq: str,
     plan: Any,
     compared: str | None = "review",
+    data_key: str | None = None,
 ) -> TargetReview:
     kpi = kpi_engine.get_kpi(target.kpi)
     review = TargetReview(target=target, kpi=kpi, periods=periods, freq=freq, compared=compared)
@@ -372,14 +445,14 @@ def _assess_target(
     from ..targets import resolve_target_value
 
     review.data = scoped
-    review.baseline_value, review.baseline_n = _value_n(scoped, periods["baseline"], kpi.key)
-    review.action_value, _ = _value_n(scoped, periods.get("action"), kpi.key)
-    review.review_value, review.review_n = _value_n(scoped, periods.get("review"), kpi.key)
+    m = _shared_measured(
+        target, kpi, periods, freq, data_key, lambda: _measured(scoped, periods, kpi, freq)
+    )
+    review.baseline_value, review.baseline_n = m["baseline"]
+    review.action_value, _ = m["action"]
+    review.review_value, review.review_n = m["review"]
     review.target_value = resolve_target_value(target, review.baseline_value)
-    end = max(p.end for p in periods.values() if p is not None)
-    series = kpi_engine.kpi_series(
-        scoped, Period(periods["baseline"].start, end), freq=freq, kpis=[kpi.key]
-    ).reset_index(drop=True)
+    series = m["series"]
     series["phase"] = _phase(series["period_start"], periods)
     review.series = series
     values = pd.Series(
@@ -450,8 +523,9 @@ class CycleReview:
                     hint="known targets: " + ", ".join(self.target_ids),
                 )
             tr = _assess_target(
-                found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan, self.compared
-            )
+                found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan,
+                self.compared, self.data_key,
+            )  # fmt: skip
             tr.data_key = self.data_key
             self._targets[target_id] = tr
         return self._targets[target_id]
