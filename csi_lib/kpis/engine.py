@@ -218,6 +218,19 @@ def _closed_outcome(df: pd.DataFrame) -> np.ndarray:
     return s.isin(CLOSED_OUTCOMES).to_numpy(dtype=bool, na_value=False)
 
 
+def _closed_ns(df: pd.DataFrame) -> np.ndarray:
+    """closed_at (int64 ns) of the requests closed with a closed outcome, NaT for the others;
+    kept in the frame's memo (:mod:`.memo`), as every period's closed population needs it."""
+    kept = memo.memo_of(df)
+    if kept is not None and kept.closed_ns is not None:
+        return kept.closed_ns
+    t = np.where(_closed_outcome(df), _ns(df, "closed_at"), _NAT)
+    if kept is not None:
+        t.flags.writeable = False
+        kept.closed_ns = t
+    return t
+
+
 def _population(
     df: pd.DataFrame,
     name: str,
@@ -261,9 +274,7 @@ def _population(
         cell = bins * n_groups + (codes[rep] if codes is not None else 0)
         return _Pop(rep, cell, size, bins)
     column = {"received": "opened_at", "closed": "closed_at", "assessed": "assessed_at"}[name]
-    t = _ns(df, column)
-    if name == "closed":
-        t = np.where(_closed_outcome(df), t, _NAT)
+    t = _closed_ns(df) if name == "closed" else _ns(df, column)
     rows, b = _in_bins(t, edges)
     cell = b * n_groups + codes[rows] if codes is not None else b
     return _Pop(rows, cell, np.bincount(cell, minlength=n_cells), None)

@@ -77,6 +77,8 @@ class FrameMemo:
         self.signature = signature
         self.entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self.scopes: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        #: closed_at of the requests closed with a closed outcome (int64 ns, NaT otherwise)
+        self.closed_ns: np.ndarray | None = None
         #: each measure's values over the frame; None: computed once, not kept
         self.measures: OrderedDict[Any, np.ndarray | None] = OrderedDict()
 
