@@ -111,3 +111,35 @@ def test_report_workbook_is_made_beside_the_stages(tmp_path):
     failing.wait()  # waiting never raises: the staging folder can then be removed
     with pytest.raises(Exception, match="no-run"):
         failing.links()
+
+
+WORKBOOK_IMPORTS = """
+import datetime as dt, sys
+from pathlib import Path
+from csi_lib import runstore
+from csi_lib.report.outputs import _excel_tables, _import_for_workbook
+from csi_lib.sources import load_requests
+source, folder = sys.argv[1], Path(sys.argv[2])
+load = load_requests(source, preset="servicenow")
+runstore.save(load, folder / "run", key="k", source=source)
+_import_for_workbook()
+before = set(sys.modules)
+_excel_tables(folder, folder / "run", None, "2025-01-01", "2025-03-31", dt.date(2025, 3, 31))
+print(sorted(set(sys.modules) - before))
+"""
+
+
+def test_the_workbook_thread_imports_nothing(tmp_path):
+    """Everything the workbook thread uses is imported before it starts: the report
+    process starts kernels meanwhile, and importing one package from two threads at
+    once failed a report (KeyError: 'IPython')."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", WORKBOOK_IMPORTS, "tests/fixtures/exports/servicenow.csv",
+         str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "[]", out.stdout
+    assert (tmp_path / "kpis.xlsx").exists()

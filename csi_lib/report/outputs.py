@@ -92,6 +92,27 @@ def _excel_tables(
     return downloads
 
 
+def _import_for_workbook() -> None:
+    """Import, in the calling thread, every module the workbook thread uses: the report
+    process starts kernels meanwhile (importing IPython and jupyter_client), and two
+    threads importing one package at once can fail inside importlib (``KeyError``)."""
+    import importlib
+
+    for name in (
+        "openpyxl",
+        "openpyxl.packaging.extended",
+        "pandas.io.excel._openpyxl",
+        "pandas.io.formats.excel",
+        "pandas.core.reshape.reshape",
+        "pandas.core.arrays.arrow._arrow_utils",
+        "pyarrow.feather",
+    ):  # what pandas and openpyxl import on first use (tests/test_excel.py checks the list)
+        importlib.import_module(name)
+
+    from .. import cycle, excel  # noqa: F401
+    from ..widgets import explorer  # noqa: F401
+
+
 class Workbook:
     """kpis.xlsx made in a background thread while the stage kernels run.
 
@@ -106,6 +127,7 @@ class Workbook:
                  date_from: str | None, date_to: str | None, as_of: dt.date) -> None:  # fmt: skip
         from concurrent.futures import ThreadPoolExecutor
 
+        _import_for_workbook()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csi-kpi-workbook")
         self._future = pool.submit(
             _excel_tables, staging, run_data, cycle_path, date_from, date_to, as_of
