@@ -82,14 +82,6 @@ class FrameMemo:
         #: each measure's values over the frame; None: computed once, not kept
         self.measures: OrderedDict[Any, np.ndarray | None] = OrderedDict()
 
-    def entry(self, key: tuple[Any, ...], labels: list[Any] | None) -> Entry:
-        """The entry of ``key`` (bins, grouping), made if new and marked most recent."""
-        found = self.entries.get(key)
-        if found is None:
-            found = self.entries[key] = Entry(labels)
-        self.entries.move_to_end(key)
-        return found
-
     def measure(self, func: Any) -> np.ndarray | None:
         """The kept values of measure ``func`` over the frame (read-only), if kept."""
         found = self.measures.get(func)

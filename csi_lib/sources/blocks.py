@@ -169,9 +169,15 @@ def _header_names(source: str, parse: Any) -> tuple[list[str], list[str]]:
         del head
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise _NotStreamable from exc
+    return _header(raw_names)
+
+
+def _header(raw_names: list[str]) -> tuple[list[str], list[str]]:
+    """(the header's cells as written, the same stripped of spaces and a BOM); a quarantine
+    file loaded again is not read in blocks (the whole-file reader restores it)."""
     names = [n.strip().lstrip("\ufeff") for n in raw_names]
     if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
-        raise _NotStreamable  # a quarantine file loaded again: the whole-file reader restores it
+        raise _NotStreamable
     return raw_names, names
 
 
@@ -234,7 +240,7 @@ class _CsvBlocks:
         """(the header's cells as written, the same stripped of spaces and a BOM)."""
         return _header_names(self.source, self.parse)
 
-    def ids(self, column: str, used: list[str], na: set[str]) -> tuple[int, pd.Index]:
+    def ids(self, column: str, na: set[str]) -> tuple[int, pd.Index]:
         """(rows, ids given more than once) of the id ``column`` (raw name)."""
         return _duplicated_ids(self.source, self.read, self.parse, column, na)
 
@@ -264,11 +270,7 @@ class _ParquetBlocks:
         return cls(str(path), file)
 
     def header(self) -> tuple[list[str], list[str]]:
-        raw_names = list(self.file.schema_arrow.names)
-        names = [n.strip().lstrip("\ufeff") for n in raw_names]
-        if names[: len(QUARANTINE_COLUMNS)] == list(QUARANTINE_COLUMNS):
-            raise _NotStreamable
-        return raw_names, names
+        return _header(list(self.file.schema_arrow.names))
 
     def _batches(self, columns: list[str]):
         try:
@@ -276,7 +278,7 @@ class _ParquetBlocks:
         except Exception as exc:  # a damaged file: the whole-file reader words the error
             raise _NotStreamable from exc
 
-    def ids(self, column: str, used: list[str], na: set[str]) -> tuple[int, pd.Index]:
+    def ids(self, column: str, na: set[str]) -> tuple[int, pd.Index]:
         """(rows, ids given more than once), as the blocks give them (text stripped)."""
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -356,7 +358,7 @@ def _load_in_blocks(
     raw_of = dict(zip(names, raw_names, strict=True))
     na = set(m.na_values)
     id_col = plan.columns["request_id"]
-    rows_read, dup_ids = blocks.ids(raw_of[id_col], [raw_of[c] for c in plan.used()], na)
+    rows_read, dup_ids = blocks.ids(raw_of[id_col], na)
     pa.default_memory_pool().release_unused()
     if rows_read == 0:
         raise InputError(
