@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_bad_input import SAME_EITHER_WAY
 
 from csi_lib import sources
 from csi_lib.testing import synthetic_requests
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "bad_input"
-FIXTURES = ROOT / "tests" / "fixtures" / "exports"
 
 
 def load_both_ways(monkeypatch, path, rows_per_block=7, **kw):
@@ -55,19 +55,8 @@ def assert_same(whole, blocks):
         assert getattr(blocks, attr) == getattr(whole, attr), attr
 
 
-TEXT_FILES = [
-    (CORPUS / "closed_before_opened.csv", {}),
-    (CORPUS / "duplicate_ids.csv", {}),
-    (CORPUS / "mixed_date_formats.csv", {}),
-    (CORPUS / "future_dates.csv", {}),
-    (CORPUS / "csat_text.csv", {}),
-    (CORPUS / "reopen_count_bad.csv", {}),
-    (CORPUS / "unknown_outcome.csv", {}),
-    (CORPUS / "blank_rows.csv", {}),
-    (FIXTURES / "generic.csv", {}),
-    (FIXTURES / "servicenow.csv", {"preset": "servicenow"}),
-    (FIXTURES / "jira.csv", {"preset": "jira-sm"}),
-]
+#: the CSV files the CSV block reader is checked on (tests/test_bad_input.py), and empty rows
+TEXT_FILES = [*SAME_EITHER_WAY, (CORPUS / "blank_rows.csv", {})]
 
 
 @pytest.mark.parametrize(("csv", "kw"), TEXT_FILES, ids=[p.name for p, _ in TEXT_FILES])
@@ -91,7 +80,9 @@ def typed_export(n: int = 400) -> pd.DataFrame:
     df["channel"] = df["channel"].astype("str").replace({"Portal": " Portal "})  # spaces
     df["csat"] = df["csat"].astype("float64")  # whole numbers until the last block ...
     df.loc[380, "csat"] = 3.5  # ... not there: the column stays float everywhere
-    df.loc[df.index.isin([3, 10, 20, 200, 350]), "csat"] = 4.0  # the quarantine shows 4.0, in every block
+    df.loc[df.index.isin([3, 10, 20, 200, 350]), "csat"] = (
+        4.0  # the quarantine shows 4.0, in every block
+    )
     df["reopen_count"] = df["reopen_count"].astype("float64")  # whole numbers only
     df.loc[200, "opened_at"] = pd.Timestamp("2099-01-01", tz="UTC")  # in the future
     return df
