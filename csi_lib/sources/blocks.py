@@ -188,7 +188,6 @@ def _text_blocks(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    pool = pa.default_memory_pool()
     convert = pacsv.ConvertOptions(
         include_columns=[raw_of[c] for c in columns],
         column_types={raw_of[c]: pa.string() for c in columns},
@@ -204,7 +203,6 @@ def _text_blocks(
                 piece.columns = columns
                 del batch
                 yield piece, _clean_text(piece, na)
-                pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _NotStreamable from exc
 
@@ -309,7 +307,6 @@ class _ParquetBlocks:
         """(values as read, cleaned) of ``columns``, one batch of rows at a time."""
         import pyarrow as pa
 
-        pool = pa.default_memory_pool()
         raw = [raw_of[c] for c in columns]
         for batch in self._batches(raw):
             frame = pa.Table.from_batches([batch]).to_pandas(
@@ -319,7 +316,6 @@ class _ParquetBlocks:
             piece = _frame_typed(frame[raw], [""])
             piece.columns = columns
             yield piece, _clean_text(piece, na)
-            pool.release_unused()  # Arrow's allocator keeps freed blocks otherwise
 
 
 _BlockSource = _CsvBlocks | _ParquetBlocks
@@ -359,7 +355,8 @@ def _load_in_blocks(
     na = set(m.na_values)
     id_col = plan.columns["request_id"]
     rows_read, dup_ids = blocks.ids(raw_of[id_col], na)
-    pa.default_memory_pool().release_unused()
+    pool = pa.default_memory_pool()
+    pool.release_unused()
     if rows_read == 0:
         raise InputError(
             "the file has a header row but no data rows",
@@ -390,6 +387,7 @@ def _load_in_blocks(
             rows = _without(rows, dup)
         if len(rows[1]):
             pieces.append(validated(rows))
+        pool.release_unused()  # Arrow's allocator keeps the block's freed memory otherwise
     if aside:
         pieces.append(
             validated(
