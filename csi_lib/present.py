@@ -291,6 +291,18 @@ def _sign(cell: str, value: Any) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + body
 
 
+def in_points(text: str, unit: str) -> str:
+    """A difference of two values of a percentage KPI in percentage points ("4.1 pp",
+    not "4.1 %"); any other text as it is.
+
+    Examples
+    --------
+    >>> in_points("4.1 %", "%"), in_points("15.2 h", "hours")
+    ('4.1 pp', '15.2 h')
+    """
+    return text[:-1] + "pp" if unit == "%" and text.endswith(" %") else text
+
+
 def _kpi_cell(value: Any, kpi: KPI | None, *, signed: bool, missing: str) -> str:
     if kpi is None:
         return format_cell(value, missing=missing)
@@ -306,9 +318,7 @@ def _kpi_cell(value: Any, kpi: KPI | None, *, signed: bool, missing: str) -> str
     text = format_value(abs(number) if signed else number, kpi.unit, decimals)
     if signed:
         sign = "+" if value > 0 else "−" if value < 0 else "±"
-        if kpi.unit == "%" and text.endswith(" %"):
-            text = text[:-1] + "pp"  # a difference of percentages: percentage points
-        return sign + text
+        return sign + in_points(text, kpi.unit)
     return text
 
 

@@ -155,6 +155,10 @@ def test_review_and_progress_tables_for_readers(sample_review):
     assert "kpi" not in table.columns and "KPI" not in table.columns  # the label says it
     t1 = table[table["Target"] == "T1"].iloc[0]
     assert t1["Baseline"].endswith(" h") and t1["Target met"] == "met"
+    t2 = table[table["Target"] == "T2"].iloc[0]  # a percentage KPI
+    assert t2["Baseline"].endswith(" %") and t2["Change"].endswith(
+        " pp"
+    )  # points, as in stage 5's text
     assert not any(
         str(v) in ("True", "False", "None", "<NA>", "nan") for v in table.to_numpy().ravel()
     )

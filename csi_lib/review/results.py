@@ -121,7 +121,10 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
 def _signed(value: float, tr: TargetReview) -> str:
     if pd.isna(value):
         return "—"
-    return ("+" if value > 0 else "−" if value < 0 else "±") + tr.fmt(abs(value))
+    from ..present import in_points
+
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + in_points(tr.fmt(abs(value)), tr.kpi.unit)
 
 
 def _p_text(p: float) -> str:
