@@ -116,3 +116,17 @@ def test_small_or_damaged_files_are_read_whole(tmp_path):
     typed_export(50).to_parquet(small)
     assert sources.blocks._block_source(small, sources.load_mapping()) is None
     assert sources.blocks._ParquetBlocks.open(CORPUS / "truncated.parquet") is None
+
+
+def test_only_a_file_read_in_blocks_fixes_the_malloc_threshold(tmp_path, monkeypatch):
+    """csi kpis on a file read whole keeps glibc's default (faster up to ~1M rows); a big
+    file read in blocks fixes the threshold so freed blocks go back to the system."""
+    path = tmp_path / "export.parquet"
+    typed_export(50).to_parquet(path)
+    calls: list[int] = []
+    monkeypatch.setattr(sources.blocks, "return_freed_memory", lambda: calls.append(1) or True)
+    sources.load_requests(path)
+    assert calls == []
+    monkeypatch.setattr(sources.blocks, "STREAM_MIN_ROWS", 0)
+    sources.load_requests(path)
+    assert calls == [1]

@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from .._startup import return_freed_memory, skip_slow_optional_imports
+from .._startup import skip_slow_optional_imports
 from ..errors import CsiError
 from .usage import usage_error_types, usage_message
 
@@ -64,7 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     skip_slow_optional_imports()  # papermill and nbconvert import jsonschema (see _startup)
-    return_freed_memory()  # a big load's freed columns go back to the system (see _startup)
     try:
         status = app(args=args, standalone_mode=False, prog_name="csi")
     except CsiError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._startup import return_freed_memory
 from ..errors import InputError
 from ..schema import (
     QUARANTINE_COLUMNS,
@@ -346,6 +347,7 @@ def _load_in_blocks(
     """
     import pyarrow as pa
 
+    return_freed_memory()  # the blocks' freed columns go back to the system (see _startup)
     raw_names, names = blocks.header()
     plan = _plan(m, names, label, keep)
     _check_repeated_columns(names, plan, label)
