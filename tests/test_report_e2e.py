@@ -126,7 +126,9 @@ def test_a_failed_pdf_keeps_the_html_report(tmp_path, monkeypatch):
         raise RuntimeError("printer on fire")
 
     monkeypatch.setattr(pdf_module, "print_pdf", broken)
-    result = build_report(data=str(SAMPLE), stages=["1"], as_of="2026-04-15", out=tmp_path, pdf=True)
+    result = build_report(
+        data=str(SAMPLE), stages=["1"], as_of="2026-04-15", out=tmp_path, pdf=True
+    )
     assert not result.ok
     assert result.errors == ["the PDF could not be printed: printer on fire"]
     assert result.index.exists() and (result.folder / "01_where_are_we_now.html").exists()

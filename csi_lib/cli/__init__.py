@@ -27,7 +27,15 @@ app = typer.Typer(
 )
 
 #: Modules that add commands to :data:`app` (each has ``register(app)``).
-COMMAND_MODULES: tuple[str, ...] = ("data", "cycle", "targets", "momentum", "report", "session", "pull")
+COMMAND_MODULES: tuple[str, ...] = (
+    "data",
+    "cycle",
+    "targets",
+    "momentum",
+    "report",
+    "session",
+    "pull",
+)
 
 
 def _register_all() -> None:
