@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -99,8 +100,12 @@ def workshop_server(tmp_path):
             try:
                 urllib.request.urlopen(url.replace("/?", "/api/status?"), timeout=2)  # noqa: S310
                 break
+            except urllib.error.HTTPError:
+                break  # an HTTP answer (Voilà has no /api/status: 404) is an answer
             except OSError:
                 time.sleep(0.3)
+        else:
+            pytest.fail("csi workshop did not answer within 60 s:\n" + "".join(log))
         yield url, cycle
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -116,8 +121,9 @@ def test_workshop_votes_decisions_and_timebox_in_the_browser(workshop_server, pa
     failed: list[str] = []
     page.on("requestfailed", lambda request: failed.append(request.url))
     before = {r.id: r.votes for r in load_plan(cycle / "plan.yaml").ideas}
-    page.goto(url, timeout=60_000)
-    # Voilà runs the whole notebook before it shows the page: the voting buttons appear then.
+    # Voilà runs the whole notebook (about 5 s on an idle machine) before the page shows its
+    # voting buttons: the test waits for the page's answer, then up to 120 s for the buttons.
+    page.goto(url, timeout=120_000, wait_until="commit")
     vote_r2 = page.get_by_role("button", name="Vote R2")
     vote_r2.wait_for(timeout=120_000)
     assert "open_cycle(" not in page.inner_text("body")  # the code is hidden
