@@ -66,7 +66,8 @@ def _visible(html: str) -> str:
 def _codes(page: str) -> list[str]:
     """The library's own names a page must not show: target kinds, KPI keys and (except
     on stage 1, whose data-quality table names the export's own columns) column names.
-    Names that are also English words ("within", "received") count only as a whole cell."""
+    Names that are also English words ("within", "received") count only as a whole cell
+    or before " = " (a scope written as code)."""
     from csi_lib.kpis import kpi_catalogue
     from csi_lib.schema import CANONICAL_COLUMNS
     from csi_lib.targets.model import KINDS
@@ -84,6 +85,7 @@ def _shown_codes(name: str, html: str) -> list[str]:
         for c in _codes(name)
         if ("_" in c and re.search(rf"\b{c}\b", text))
         or re.search(rf"<td[^>]*>\s*{c}\s*</td>", html)
+        or re.search(rf"\b{c} = ", text)  # a scope written as code: "category = Laptop"
     ]
 
 

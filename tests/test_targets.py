@@ -610,7 +610,7 @@ def test_targets_table_and_panels(frame):
     ]
     table = targets_table(targets)
     assert table["target"].tolist() == ["35", "-20% on the baseline"]
-    assert table["scope"].tolist() == ["category = Laptop", "whole service"]
+    assert table["scope"].tolist() == ["Category: Laptop", "whole service"]
     contexts = [target_context(t, df=frame, baseline_period=BASELINE) for t in targets]
     fig = targets_context_figure(contexts)
     assert [s.y0 for s in fig.layout.shapes] == [

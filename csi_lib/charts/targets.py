@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..periods import period_word
+from ..present import KIND_WORDS
 from .theme import INK, PALETTE, RAG
 
 __all__ = [
@@ -296,7 +297,7 @@ def context_figure(ctx: Any, *, title: str | None = None) -> go.Figure:
         best_period=ctx.best_period,
         kpi=ctx.kpi,
         tolerance=target.tolerance,
-        title=title or f"{target.id}: {label}, {target.scope_text} ({target.kind})",
+        title=title or f"{target.id}: {label}, {target.scope_text} ({KIND_WORDS[target.kind]})",
         freq=getattr(ctx, "freq", "month"),
     )
 

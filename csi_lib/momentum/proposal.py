@@ -14,6 +14,7 @@ from ..errors import ConfigError
 from ..periods import Period
 from ..review import CycleReview, TargetReview, assess
 from ..spc import xmr
+from ..targets.model import scope_words
 
 #: How a met target is held in the next cycle: its kind -> (kind, limit of the review months).
 _HOLD: dict[str, tuple[str, str]] = {
@@ -108,7 +109,7 @@ class NextCycle:
         columns = ["id", "kpi", "scope", "kind", "value", "tolerance", "due", "objective", "origin"]
         rows = [{c: t.get(c) for c in columns} for t in self.targets]
         table = pd.DataFrame(rows, columns=columns)
-        table["scope"] = table["scope"].map(_scope_words)
+        table["scope"] = table["scope"].map(scope_words)
         return table
 
     def plan_table(self) -> pd.DataFrame:
@@ -122,14 +123,6 @@ class NextCycle:
     def register_table(self) -> pd.DataFrame:
         """The improvement register carried into the next cycle."""
         return pd.DataFrame(self.register)
-
-
-def _scope_words(scope: Any) -> str:
-    if not scope:
-        return "whole service"
-    return ", ".join(
-        f"{k} = {' or '.join(v) if isinstance(v, list) else v}" for k, v in scope.items()
-    )
 
 
 def _round(value: float, decimals: int) -> float:

@@ -69,13 +69,13 @@ from .model import (  # noqa: F401
     _known_kpi_keys,
     _kpis,
     _scalar_text,
-    _scope_text,
     _unknown_kpi_message,
     check_targets_file,
     load_targets,
     parse_change,
     register_coverage_column,
     resolve_target_value,
+    scope_words,
     target_met,
 )
 from .smart import (  # noqa: F401
@@ -121,4 +121,5 @@ __all__ = [
     "targets_table",
     "cycle_target_contexts",
     "register_coverage_column",
+    "scope_words",
 ]

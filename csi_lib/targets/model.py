@@ -264,8 +264,8 @@ class Target(BaseModel):
 
     @property
     def scope_text(self) -> str:
-        """The scope in words: ``"category = Laptop"``, or ``"whole service"``."""
-        return _scope_text(self.scope)
+        """The scope in words: ``"Category: Laptop"``, or ``"whole service"`` (:func:`scope_words`)."""
+        return scope_words(self.scope)
 
 
 def _scalar_text(dim: Any, val: Any) -> str:
@@ -276,14 +276,28 @@ def _scalar_text(dim: Any, val: Any) -> str:
     return str(val)
 
 
-def _scope_text(scope: Mapping[str, Any] | None) -> str:
+def scope_words(scope: Mapping[str, Any] | None) -> str:
+    """A target's scope as readers see it: each column by its label, its values joined by
+    "or", columns by "; ".
+
+    Examples
+    --------
+    >>> scope_words({"category": ["Laptop", "Phone"], "channel": "Portal"})
+    'Category: Laptop or Phone; Channel: Portal'
+    >>> scope_words({"cost_centre": "CC-12"}), scope_words(None)
+    ('Cost centre: CC-12', 'whole service')
+    """
     if not scope:
         return "whole service"
     parts = []
     for dim, val in scope.items():
         vals = val if isinstance(val, list) else [val]
-        parts.append(f"{dim} = {' or '.join(map(str, vals))}")
-    return ", ".join(parts)
+        label = _COLUMN_LABELS.get(dim) or str(dim).replace("_", " ").capitalize()
+        parts.append(f"{label}: {' or '.join(map(str, vals))}")
+    return "; ".join(parts)
+
+
+_COLUMN_LABELS: dict[str, str] = {c.name: c.label for c in CANONICAL_COLUMNS}
 
 
 class TargetsFile(BaseModel):
