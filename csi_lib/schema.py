@@ -140,18 +140,21 @@ class ParsedDates(NamedTuple):
 _INTEGRAL_FLOAT = r"^([+-]?\d+)\.0*$"
 
 
-def _as_text(raw: pd.Series) -> pd.Series:
-    """``raw`` as a stripped ``str`` series with empty strings as missing.
+def _as_text(raw: pd.Series, *, lower: bool = False) -> pd.Series:
+    """``raw`` as a stripped ``str`` series with empty strings as missing (``lower``: and
+    lower-cased).
 
     A categorical column (Parquet's dictionary-encoded text) is cleaned on its categories
     and then spread over the rows: at a million rows, ~10 ms instead of ~120 ms.
     """
     if isinstance(raw.dtype, pd.CategoricalDtype):
-        categories = _as_text(pd.Series(raw.cat.categories).astype("str"))
+        categories = _as_text(pd.Series(raw.cat.categories).astype("str"), lower=lower)
         codes = raw.cat.codes.to_numpy()
         return pd.Series(categories.array.take(codes, allow_fill=True), index=raw.index)
     s = raw if pd.api.types.is_string_dtype(raw.dtype) else raw.astype("str")
     s = s.str.strip()
+    if lower:
+        s = s.str.lower()
     return s.mask(s == "")
 
 
@@ -525,7 +528,7 @@ def _check_dates(
             checks.append((parsed.values > now, col, f"{col} {REASON_FUTURE}"))
         unparseable[col] = bad
 
-    outcome = _as_text(given["outcome"]).str.lower()
+    outcome = _as_text(given["outcome"], lower=True)
     out["outcome"] = outcome
     checks.append((outcome.isna(), "outcome", REASON_MISSING_OUTCOME))
     checks.append((outcome.notna() & ~outcome.isin(OUTCOMES), "outcome", REASON_UNKNOWN_OUTCOME))
