@@ -609,7 +609,7 @@ def test_targets_table_and_panels(frame):
         target(id="T3", kpi="assess_median_h", scope=None, value=None, change="-20%"),
     ]
     table = targets_table(targets)
-    assert table["target"].tolist() == ["35", "-20% on the baseline"]
+    assert table["target"].tolist() == ["35 h", "-20% on the baseline"]
     assert table["scope"].tolist() == ["Category: Laptop", "whole service"]
     contexts = [target_context(t, df=frame, baseline_period=BASELINE) for t in targets]
     fig = targets_context_figure(contexts)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..periods import Period, period_when, period_word
+from ..tables import format_value
 from .context import TargetContext, _Evaluator, _wanted_direction
 from .model import (
     _BETTER_DIRECTION,
@@ -512,6 +513,14 @@ def cycle_target_contexts(cycle: Any) -> list[TargetContext]:
     ]
 
 
+def _as_written(value: float, kpi: Any) -> str:
+    """A value of targets.yaml with the decimals it was written with and the KPI's unit
+    (``28`` of a KPI in hours: "28 h"); bare for an unknown KPI."""
+    written = f"{value:g}"
+    decimals = 2 if "e" in written else len(written.partition(".")[2])
+    return format_value(value, getattr(kpi, "unit", ""), decimals)
+
+
 def targets_table(targets: Any) -> pd.DataFrame:
     """The targets as a table for display, one row per target in file order.
 
@@ -519,20 +528,22 @@ def targets_table(targets: Any) -> pd.DataFrame:
     -------
     pd.DataFrame
         Columns ``id``, ``kpi``, ``scope`` (in words), ``kind``, ``target``
-        (the value, or the relative change such as ``-20%``, with the band of a
-        ``within`` target), ``due``, ``objective``, ``owner``, ``note``.
+        (the value with the KPI's unit, or the relative change such as ``-20%``, with
+        the band of a ``within`` target), ``due``, ``objective``, ``owner``, ``note``.
 
     Examples
     --------
-    >>> targets_table([Target(id="T3", kpi="assess_median_h", kind="minimize",
-    ...                       change="-20%")])["target"].tolist()
-    ['-20% on the baseline']
+    >>> targets_table([Target(id="T3", kpi="assess_median_h", kind="minimize", change="-20%"),
+    ...                Target(id="T1", kpi="fulfil_median_h", kind="minimize", value=28),
+    ...                Target(id="T4", kpi="csat_mean", kind="maximize", value=4.3)])["target"].tolist()
+    ['-20% on the baseline', '28 h', '4.3']
     """
     rows = []
     for t in _target_list(targets):
-        wanted = f"{t.value:g}" if t.value is not None else f"{t.change} on the baseline"
+        kpi = _get_kpi(t.kpi)
+        wanted = _as_written(t.value, kpi) if t.value is not None else f"{t.change} on the baseline"
         if t.tolerance is not None:
-            wanted += f" +/- {t.tolerance:g}"
+            wanted += f" +/- {_as_written(t.tolerance, kpi)}"
         rows.append(
             {
                 "id": t.id,
