@@ -103,6 +103,13 @@ KIND_WORDS: dict[str, str] = {
     "within": "Keep within a range",
 }
 
+#: A cycle's periods (:data:`csi_lib.cycle.config.PERIOD_NAMES`) in words.
+PERIOD_WORDS: dict[str, str] = {
+    "baseline": "Baseline",
+    "action": "Action period",
+    "review": "Review period",
+}
+
 
 #: Column names of the library's tidy frames and the words readers see.
 VOCABULARY: dict[str, Column] = {
@@ -154,7 +161,7 @@ VOCABULARY: dict[str, Column] = {
     "group": Column("Support group"),
     "period_start": Column("From", "date"),
     "period_end": Column("Until", "date"),
-    "period": Column("Period"),
+    "period": Column("Period", words=PERIOD_WORDS),
     "start": Column("Start", "date"),
     "end": Column("End", "date"),
     "due": Column("Due", "date"),

@@ -321,16 +321,20 @@ def test_smart_styler_shows_a_table_for_readers(sample_review):
 def test_codes_in_cells_are_shown_in_words():
     """Target kinds, canonical columns and breakdown dimensions read as words (every
     target kind has its words), a user's own column keeps its name."""
-    from csi_lib.present import KIND_WORDS, present
+    from csi_lib.cycle.config import PERIOD_NAMES
+    from csi_lib.present import KIND_WORDS, PERIOD_WORDS, present
     from csi_lib.targets.model import KINDS
 
     assert set(KIND_WORDS) == set(KINDS)
+    assert set(PERIOD_WORDS) == set(PERIOD_NAMES)
     raw = pd.DataFrame(
         {
             "column": ["opened_at", "reopen_count", "u_region"],
             "kind": ["maintain_below", "within", None],
+            "period": ["baseline", "review", "2025-H2"],
         }
     )
     shown = present(raw).to_dict("list")
+    assert shown["Period"] == ["Baseline", "Review period", "2025-H2"]
     assert shown["Column"] == ["Opened (received)", "Times reopened", "u_region"]
     assert shown["Target kind"] == ["Keep at or below", "Keep within a range", "—"]

@@ -64,15 +64,16 @@ def _visible(html: str) -> str:
 
 
 def _codes(page: str) -> list[str]:
-    """The library's own names a page must not show: target kinds, KPI keys and (except
+    """The library's own names a page must not show: target kinds, KPI keys, period names and (except
     on stage 1, whose data-quality table names the export's own columns) column names.
     Names that are also English words ("within", "received") count only as a whole cell
     or before " = " (a scope written as code)."""
+    from csi_lib.cycle.config import PERIOD_NAMES
     from csi_lib.kpis import kpi_catalogue
     from csi_lib.schema import CANONICAL_COLUMNS
     from csi_lib.targets.model import KINDS
 
-    codes = [*KINDS, *kpi_catalogue()["key"]]
+    codes = [*KINDS, *kpi_catalogue()["key"], *PERIOD_NAMES]
     if not page.startswith("01_"):
         codes += [c.name for c in CANONICAL_COLUMNS]
     return codes
