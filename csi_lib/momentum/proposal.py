@@ -12,6 +12,7 @@ import pandas as pd
 from .. import cycle as cycle_mod
 from ..errors import ConfigError
 from ..periods import Period
+from ..present import KIND_WORDS
 from ..review import CycleReview, TargetReview, assess
 from ..spc import xmr
 from ..targets.model import scope_words
@@ -208,7 +209,7 @@ def _hold(
     limit_text = f"no limit (too few {months} periods)" if pd.isna(limit) else tr.fmt(limit)
     entry["origin"] = (
         f"met in {previous} ({tr.fmt(tr.compared_value)} {so_far} against {tr.target_text}): "
-        f"hold the gain, {kind.replace('_', ' ')} the stricter of the {months} months' "
+        f"hold the gain, {KIND_WORDS[kind].lower()} the stricter of the {months} months' "
         f"{limit_name} process limit "
         f"({limit_text}) and the old target{further}"
     )
