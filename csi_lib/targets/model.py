@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError
-from ..schema import CANONICAL_COLUMNS, DIMENSION_COLUMNS
+from ..schema import CANONICAL_COLUMNS, COLUMNS, DIMENSION_COLUMNS
 from ..yamlio import Problem, load_yaml, problems_error, require_unique_ids, validation_problems
 
 Kind = Literal["minimize", "maximize", "maintain_above", "maintain_below", "within"]
@@ -292,12 +292,9 @@ def scope_words(scope: Mapping[str, Any] | None) -> str:
     parts = []
     for dim, val in scope.items():
         vals = val if isinstance(val, list) else [val]
-        label = _COLUMN_LABELS.get(dim) or str(dim).replace("_", " ").capitalize()
+        label = COLUMNS[dim].label if dim in COLUMNS else str(dim).replace("_", " ").capitalize()
         parts.append(f"{label}: {' or '.join(map(str, vals))}")
     return "; ".join(parts)
-
-
-_COLUMN_LABELS: dict[str, str] = {c.name: c.label for c in CANONICAL_COLUMNS}
 
 
 class TargetsFile(BaseModel):
