@@ -291,23 +291,28 @@ def format_cell(
 _SIGNED = frozenset({"change", "contribution", "change_pct"})
 
 
+def _sign_of(value: float) -> str:
+    return "+" if value > 0 else "−" if value < 0 else "±"
+
+
 def _sign(cell: str, value: Any) -> str:
     if _is_missing(value) or not isinstance(value, int | float | np.integer | np.floating):
         return cell
-    body = cell.lstrip("-")
-    return ("+" if value > 0 else "−" if value < 0 else "±") + body
+    return _sign_of(value) + cell.lstrip("-")
 
 
-def in_points(text: str, unit: str) -> str:
-    """A difference of two values of a percentage KPI in percentage points ("4.1 pp",
-    not "4.1 %"); any other text as it is.
+def signed_change(value: float, magnitude: str, unit: str) -> str:
+    """A change as readers see it: the sign of ``value``, then ``magnitude`` (its absolute
+    value formatted); a percentage KPI's change in percentage points ("+4.1 pp", not
+    "+4.1 %").
 
     Examples
     --------
-    >>> in_points("4.1 %", "%"), in_points("15.2 h", "hours")
-    ('4.1 pp', '15.2 h')
+    >>> signed_change(4.1, "4.1 %", "%"), signed_change(-15.2, "15.2 h", "hours")
+    ('+4.1 pp', '−15.2 h')
     """
-    return text[:-1] + "pp" if unit == "%" and text.endswith(" %") else text
+    points = unit == "%" and magnitude.endswith(" %")
+    return _sign_of(value) + (magnitude[:-1] + "pp" if points else magnitude)
 
 
 def _kpi_cell(value: Any, kpi: KPI | None, *, signed: bool, missing: str) -> str:
@@ -323,10 +328,7 @@ def _kpi_cell(value: Any, kpi: KPI | None, *, signed: bool, missing: str) -> str
         # a small change keeps two significant digits (0.006, not 0.0)
         decimals = min(6, int(math.ceil(-math.log10(abs(number)))) + 1)
     text = format_value(abs(number) if signed else number, kpi.unit, decimals)
-    if signed:
-        sign = "+" if value > 0 else "−" if value < 0 else "±"
-        return sign + in_points(text, kpi.unit)
-    return text
+    return signed_change(number, text, kpi.unit) if signed else text
 
 
 def present(

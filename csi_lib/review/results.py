@@ -9,8 +9,8 @@ import pandas as pd
 
 from .. import kpis as kpi_engine
 from ..evidence import compare
-from ..present import MISSING, present
-from ..tables import format_value
+from ..present import COLUMN_WORDS, MISSING, present, signed_change
+from ..tables import change_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .gap import QUALITATIVE_KPIS
 
@@ -121,10 +121,7 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
 def _signed(value: float, tr: TargetReview) -> str:
     if pd.isna(value):
         return "—"
-    from ..present import in_points
-
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    return sign + in_points(tr.fmt(abs(value)), tr.kpi.unit)
+    return signed_change(value, tr.fmt(abs(value)), tr.kpi.unit)
 
 
 def _p_text(p: float) -> str:
@@ -202,8 +199,6 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
             baseline_days=base.days,
             review_days=review.days,
         )
-        from ..tables import change_arrow
-
         rows.append(
             {
                 "kpi": key,
@@ -372,9 +367,6 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
         (▲/▼ better/worse by the KPI's direction), requests counted. The
         sentence on hidden groups is in ``attrs["table_note"]``.
     """
-    from ..present import COLUMN_WORDS
-    from ..tables import change_arrow
-
     rv = assess(cycle)
     rows: list[dict[str, Any]] = []
     for tid, part in table.groupby("target", sort=False):
