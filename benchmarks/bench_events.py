@@ -104,7 +104,9 @@ def child(step: str, path: str) -> None:
         import pandas as pd
 
         work = pd.read_csv(path, engine="pyarrow", dtype=str)
-        times = pd.to_datetime(work["Change Date+Time"], format=MAPPING["datetime_format"], utc=True)
+        times = pd.to_datetime(
+            work["Change Date+Time"], format=MAPPING["datetime_format"], utc=True
+        )
         rules = {k: events.parse_rule(v) for k, v in MAPPING["derive"].items()}
         cpu0, t0 = time.process_time(), time.perf_counter()
         folded = events.fold_events(
