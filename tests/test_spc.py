@@ -456,3 +456,47 @@ def test_random_gappy_series_invariants(seed):
     assert np.allclose(up, down) and np.allclose(up, 2.66 * 1.128 * chart.loc[ok, "sigma"])
     assert not chart.loc[chart["x"].isna(), "signal"].any()
     assert chart["variation"].isna().tolist() == chart["x"].isna().tolist()
+
+
+# --------------------------------------------------------------------------- partial periods
+
+
+def test_partial_point_is_drawn_but_takes_no_part_in_limits_or_rules():
+    base = [10.0, 12, 11, 13, 12, 11, 12]
+    full = xmr(pd.Series(base, index=range(7)))
+    chart = xmr(pd.Series([*base, 40.0], index=range(8)), partial=[7])
+    assert chart["x"].iloc[-1] == 40.0  # drawn as it is
+    assert chart["centre"].iloc[-1] == pytest.approx(full["centre"].iloc[0])
+    assert chart["upper"].iloc[0] == pytest.approx(full["upper"].iloc[0])
+    assert not chart["signal"].iloc[-1] and chart["variation"].iloc[-1] == "partial"
+    assert chart["partial"].tolist() == [False] * 7 + [True]
+    # without the flag the same point is a signal beyond the limits
+    assert xmr(pd.Series([*base, 40.0], index=range(8)))["beyond_limits"].iloc[-1]
+
+
+def test_partial_point_breaks_no_run_and_adds_no_moving_range():
+    # six low points then a partial low one: the run of 7 must not fire
+    values = pd.Series([5.0, 15, 5, 15, 5, 15, 1, 1, 1, 1, 1, 1, 0.5], index=range(13))
+    flags = [False] * 12 + [True]
+    chart = xmr(values, partial=flags)
+    assert not chart["run_7"].any()
+    assert np.isnan(chart["mr"].iloc[-1])
+    assert xmr(values)["run_7"].iloc[-1]
+
+
+def test_partial_mask_follows_the_values_when_the_index_is_sorted():
+    values = pd.Series([3.0, 1.0, 2.0], index=[30, 10, 20])
+    chart = xmr(values, partial=[True, False, False])  # flags the value 3.0 at label 30
+    assert chart.loc[30, "partial"] and not chart.loc[10, "partial"]
+
+
+def test_partial_labels_must_be_on_the_index():
+    with pytest.raises(ConfigError, match="partial point"):
+        xmr(pd.Series([1.0, 2.0, 3.0]), partial=[9])
+
+
+def test_summary_speaks_of_the_last_complete_point():
+    chart = xmr(pd.Series([5.0, 5, 6, 5, 6, 5, 30]), better="lower", partial=[6])
+    s = summary(chart)
+    assert s["latest_period"] == 5 and s["latest_value"] == 5.0
+    assert s["signals"] == [] and s["description"].startswith("Common cause")

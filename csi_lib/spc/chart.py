@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .inputs import _as_series, _baseline_mask, _check_better, _segments
+from .inputs import _as_series, _baseline_mask, _check_better, _partial_mask, _segments
 from .limits import D2, LIMIT_FACTOR, _moving_ranges, _segment_limits
 from .rules import RULES, _classify, _signals
 
@@ -26,6 +26,7 @@ COLUMNS = (
     "side",
     "rules",
     "variation",
+    "partial",
 )
 
 
@@ -39,6 +40,7 @@ def xmr(
     floor: float | None = None,
     ceiling: float | None = None,
     screen_mr: bool = False,
+    partial: Any | Iterable[Any] | np.ndarray | pd.Series | None = None,
 ) -> pd.DataFrame:
     """XmR (individuals and moving range) chart of a KPI series, with signals.
 
@@ -69,6 +71,12 @@ def xmr(
     screen_mr:
         Leave out moving ranges above 3.267 x their mean before computing the
         limits (an option of the NHS tool for one-off spikes). Default False.
+    partial:
+        Points of periods that were not complete (a month that has only begun
+        at the as-of date or at the end of the data): a boolean mask aligned
+        with ``values``, or the labels of those points. They are kept in ``x``
+        and drawn, but take no part in moving ranges, limits, rules or signals
+        (their ``variation`` is ``"partial"``). ``None`` = every point complete.
 
     Returns
     -------
@@ -81,8 +89,9 @@ def xmr(
         ``two_of_three``), ``signal`` (any rule), ``side`` (``"high"`` /
         ``"low"`` for signals, else missing), ``rules`` (names of the rules
         fired, ``", "``-joined, ``""`` if none), ``variation``
-        (``"improvement"``, ``"concern"``, ``"neither"``, ``"common cause"``;
-        missing for missing points) and ``target`` if given. ``attrs`` hold
+        (``"improvement"``, ``"concern"``, ``"neither"``, ``"common cause"``,
+        ``"partial"``; missing for missing points), ``partial`` (the point's
+        period was not complete) and ``target`` if given. ``attrs`` hold
         ``better``, ``target`` and ``assurance``.
 
         Fewer than 2 usable points in a segment: its limits are NaN and no
@@ -101,10 +110,18 @@ def xmr(
     >>> c = xmr(s, better="higher")
     >>> float(c["centre"].iloc[0]), float(round(c["upper"].iloc[0], 2))  # 11.6 + 2.66 * 1.5
     (11.6, 15.59)
+
+    A partial last point is drawn but not judged, however far out it lies:
+
+    >>> c = xmr(pd.Series([10.0, 12, 11, 13, 12, 40], index=range(6)), partial=[5])
+    >>> c["variation"].iloc[-1], bool(c["signal"].iloc[-1]), float(c["centre"].iloc[-1])
+    ('partial', False, 11.6)
     """
     _check_better(better)
     xs = _as_series(values)
-    x = xs.to_numpy(dtype="float64")
+    shown = xs.to_numpy(dtype="float64")
+    is_partial = _partial_mask(values.index, xs.index, partial)
+    x = np.where(is_partial, np.nan, shown)  # a partial point takes no part in the chart
     segment = _segments(xs.index, recalc_from)
     mr = _moving_ranges(x, segment)
     in_base = _baseline_mask(xs.index, baseline)
@@ -117,9 +134,14 @@ def xmr(
         upper = np.where(np.isnan(upper), np.nan, np.minimum(upper, ceiling))
     sigma = mean_mr / D2
     flags = _signals(x, segment, centre, mean_mr, sigma, lower, upper)
+    classified = _classify(flags, present=~np.isnan(x), better=better)
+    classified["variation"] = [
+        "partial" if p and not np.isnan(v) else c
+        for p, v, c in zip(is_partial, shown, classified["variation"], strict=True)
+    ]
     chart = pd.DataFrame(
         {
-            "x": x,
+            "x": shown,
             "mr": mr,
             "centre": centre,
             "lower": lower,
@@ -128,7 +150,8 @@ def xmr(
             "segment": segment,
             "baseline": used,
             **{rule: flags[rule] != 0 for rule in RULES},
-            **_classify(flags, present=~np.isnan(x), better=better),
+            **classified,
+            "partial": is_partial,
         },
         index=xs.index,
     )

@@ -73,7 +73,8 @@ def summary(chart: pd.DataFrame, better: str | None = None, *, target: float | N
     Returns
     -------
     dict
-        ``latest_period`` (label of the last non-missing point),
+        ``latest_period`` (label of the last non-missing point of a complete
+        period: a partial point is never the latest word),
         ``latest_value``, ``latest_variation``, ``centre``, ``lower``,
         ``upper`` (latest segment), ``assurance``, ``signals`` (a list of
         dicts: ``rule``, ``label``, ``start``, ``end``, ``points``, ``side``,
@@ -90,7 +91,10 @@ def summary(chart: pd.DataFrame, better: str | None = None, *, target: float | N
     better = _check_better(better or chart.attrs.get("better", "neither"))
     if target is None:
         target = chart.attrs.get("target")
-    present = chart[chart["x"].notna()] if not chart.empty else chart
+    judged = chart["x"].notna()
+    if "partial" in chart:
+        judged &= ~chart["partial"].astype(bool)
+    present = chart[judged] if not chart.empty else chart
     result: dict[str, Any] = {
         "latest_period": None,
         "latest_value": np.nan,

@@ -113,3 +113,31 @@ def _segments(index: pd.Index, recalc_from: Any | Iterable[Any] | None) -> np.nd
     for pos in sorted({_positions_from(index, label) for label in starts} - {0}):
         segment[pos:] += 1
     return segment
+
+
+def _partial_mask(given: pd.Index, index: pd.Index, partial: Any) -> np.ndarray:
+    """Which points of the series (``index``: sorted as the chart is) are partial periods:
+    from a boolean mask aligned with the values as given (``given``: their index), a
+    boolean Series (by its index), or labels of the index."""
+    if partial is None:
+        return np.zeros(len(index), dtype=bool)
+    if isinstance(partial, pd.Series) and partial.dtype == bool:
+        return partial.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    arr = np.asarray(partial)
+    if arr.dtype == bool:
+        if len(arr) != len(given):
+            raise ConfigError(
+                f"partial has {len(arr)} flags for {len(given)} points",
+                column="partial",
+                hint="give one flag per value, or the labels of the partial points",
+            )
+        return pd.Series(arr, index=given).reindex(index).to_numpy(dtype=bool)
+    labels = [partial] if isinstance(partial, str) or not isinstance(partial, Iterable) else partial
+    missing = [label for label in labels if label not in index]
+    if missing:
+        raise ConfigError(
+            f"cannot place the partial point {missing[0]!r} on the series' index",
+            column="partial",
+            hint="give labels of the series' index, or a boolean mask",
+        )
+    return index.isin(list(labels))
