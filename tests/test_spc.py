@@ -148,24 +148,83 @@ def test_five_rising_or_an_equal_step_is_not_a_trend():
 # ---------------------------------------------------------------- rule 4: two of three beyond 2 sigma
 
 
-def test_two_of_three_flags_the_points_beyond_two_sigma():
-    # 15 > 14.546 (2 sigma) but < 16.32 (limit); 11 is on the centre line
-    chart = frozen([15.0, 11, 15], better="lower")
+def test_two_of_three_flags_the_points_beyond_two_sigma_all_on_one_side():
+    # 15 > 14.546 (2 sigma) but < 16.32 (limit); 12 is above the centre line 11
+    chart = frozen([15.0, 12, 15], better="lower")
     assert chart["two_of_three"].tolist() == [False] * 6 + [True, False, True]
     assert chart["variation"].iloc[6:].tolist() == ["concern", "common cause", "concern"]
     assert not chart["beyond_limits"].any()
 
 
+def test_two_of_three_needs_the_third_point_on_the_same_side():
+    # DESIGN.md: "all three on the same side of the mean"; the case (15, 7, 15) and
+    # a third point on the centre line (11) or just below it (10.9) do not fire
+    assert not frozen([15.0, 7, 15])["two_of_three"].any()
+    assert not frozen([15.0, 11, 15])["two_of_three"].any()
+    assert not frozen([15.0, 10.9, 15])["two_of_three"].any()
+    assert not frozen([7.0, 11.1, 7])["two_of_three"].any()
+    assert frozen([7.0, 10.9, 7])["two_of_three"].iloc[6:].tolist() == [True, False, True]
+
+
+def test_two_of_three_counts_a_point_beyond_the_limit():
+    # 17 is beyond the upper limit 16.32; with 15 beyond 2 sigma and 12 above the line
+    chart = frozen([17.0, 12, 15])
+    assert chart["two_of_three"].iloc[6:].tolist() == [True, False, True]
+    assert chart["beyond_limits"].iloc[6:].tolist() == [True, False, False]
+
+
 def test_two_of_three_low_side():
-    chart = frozen([7.0, 7], better="lower")  # 7 < 7.454, > 5.68
-    assert chart["two_of_three"].iloc[6:].all()
-    assert (chart["variation"].iloc[6:] == "improvement").all()
+    chart = frozen([10.0, 7, 7], better="lower")  # 7 < 7.454, > 5.68; 10 below the line
+    assert chart["two_of_three"].iloc[6:].tolist() == [False, True, True]
+    assert chart["variation"].iloc[6:].tolist() == ["common cause", "improvement", "improvement"]
+    # BASE ends on 12, above the line: (12, 7, 7) is not all on one side
+    assert not frozen([7.0, 7])["two_of_three"].any()
 
 
 def test_two_of_three_negative_cases():
     assert not frozen([15.0, 11, 11, 15])["two_of_three"].any()  # never 2 in a window of 3
     assert not frozen([15.0, 7, 11])["two_of_three"].any()  # opposite sides
     assert not frozen([14.0, 14.5, 11])["two_of_three"].any()  # inside 2 sigma
+
+
+def test_two_of_three_skips_a_partial_point():
+    # the partial 7 (below the line) is not a neighbour: 15, 12, 15 around it fire
+    s = pd.Series(BASE + [15.0, 12, 7, 15], dtype=float)
+    chart = xmr(s, baseline=(0, 5), partial=[8])
+    assert chart["two_of_three"].iloc[6:].tolist() == [True, False, False, True]
+
+
+# ---------------------------------------------------------------- run and trend lengths
+
+
+def test_run_and_trend_lengths_can_be_set():
+    # BASE ends on 12, above the line: a 10 first, so that the run starts after it
+    assert frozen([10.0] + [12.0] * 7)["run_7"].iloc[7:].all()
+    assert not frozen([10.0] + [12.0] * 7, run=8)["run_7"].any()
+    assert frozen([10.0] + [12.0] * 8, run=8)["run_7"].iloc[7:].all()
+    assert frozen([10.0], run=8).attrs["run"] == 8
+    rising = [10.5, 11, 11.5, 12, 12.5, 13]  # 6 rising (the 12 of BASE before it does not rise)
+    assert frozen(rising)["trend_6"].iloc[6:].all()
+    assert not frozen(rising, trend=7)["trend_6"].any()
+    assert frozen(rising + [13.5], trend=7)["trend_6"].iloc[6:].all()
+    chart = frozen(rising, trend=7)
+    assert summary(frozen(rising + [13.5], trend=7))["signals"][-1]["label"] == (
+        "trend of 7 rising or falling"
+    )
+    assert chart.attrs["trend"] == 7
+
+
+@pytest.mark.parametrize("bad", [{"run": 3}, {"trend": 13}, {"run": 7.5}, {"trend": "6"}])
+def test_run_and_trend_lengths_are_checked(bad):
+    with pytest.raises(ConfigError, match="run|trend"):
+        frozen([12.0], **bad)
+
+
+def test_a_partial_point_neither_extends_nor_breaks_a_set_run():
+    s = pd.Series(BASE + [10.0] + [12.0] * 4 + [2.0] + [12.0] * 4, dtype=float)
+    chart = xmr(s, baseline=(0, 5), partial=[11], run=8)
+    assert chart["run_7"].iloc[7:].tolist() == [True] * 4 + [False] + [True] * 4
+    assert not chart["beyond_limits"].iloc[11] and chart["variation"].iloc[11] == "partial"
 
 
 # ---------------------------------------------------------------- classification

@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from csi_lib.charts import theme
-from csi_lib.spc import RULE_LABELS, RULES
+from csi_lib.spc import RULES, RUN_LENGTH, TREND_LENGTH, rule_labels
 
 #: Legend names of the variation classes, in legend order.
 VARIATION_NAMES: dict[str, str] = {
@@ -56,9 +56,10 @@ def _by_segment(chart: pd.DataFrame, column: str) -> tuple[list, list]:
 
 def _hover(chart: pd.DataFrame, unit: str) -> list[str]:
     texts = []
+    labels = rule_labels(chart.attrs.get("run", RUN_LENGTH), chart.attrs.get("trend", TREND_LENGTH))
     for label, row in chart.iterrows():
         when = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else str(label)
-        fired = [RULE_LABELS[r] for r in RULES if row[r]]
+        fired = [labels[r] for r in RULES if row[r]]
         text = f"{when}: {row['x']:.4g} {unit}<br>{row['variation']}"
         if fired:
             text += "<br>rule: " + "; ".join(fired)

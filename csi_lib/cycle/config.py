@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from ..periods import Period, check_date
+from ..spc.rules import LENGTH_RANGE, RUN_LENGTH, TREND_LENGTH
 from ..yamlio import Problem, load_yaml, problems_error, validate_file
 
 #: The YAML files of a cycle folder, in the order they are checked.
@@ -83,6 +84,18 @@ class DataSource(BaseModel):
         return "://" in self.source
 
 
+class SpcSettings(BaseModel):
+    """The special-cause rules of the cycle's process-behaviour charts (``spc:`` in
+    ``cycle.yaml``): ``run`` points on one side of the centre line and ``trend`` points
+    rising or falling in a row make a signal. Defaults as DESIGN.md: 7 and 6; each 5..12.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    run: int = Field(default=RUN_LENGTH, ge=LENGTH_RANGE[0], le=LENGTH_RANGE[1], strict=True)
+    trend: int = Field(default=TREND_LENGTH, ge=LENGTH_RANGE[0], le=LENGTH_RANGE[1], strict=True)
+
+
 class CycleConfig(BaseModel):
     """The contents of ``cycle.yaml``."""
 
@@ -98,6 +111,7 @@ class CycleConfig(BaseModel):
     timezone: str = "UTC"
     freq: Literal["month", "week"] = "month"
     min_group_size: int = Field(default=5, ge=1)
+    spc: SpcSettings = Field(default_factory=SpcSettings)
 
     @field_validator("review_date")
     @classmethod

@@ -429,6 +429,7 @@ def _assess_target(
     plan: Any,
     compared: str | None = "review",
     data_key: str | None = None,
+    spc: Any = None,
 ) -> TargetReview:
     kpi = kpi_engine.get_kpi(target.kpi)
     review = TargetReview(target=target, kpi=kpi, periods=periods, freq=freq, compared=compared)
@@ -468,8 +469,14 @@ def _assess_target(
             target=None if pd.isna(review.target_value) else review.target_value,
             floor=floor,
             ceiling=ceiling,
+            **_rule_lengths(spc),
         )
     return review
+
+
+def _rule_lengths(spc: Any) -> dict[str, int]:
+    """``run`` and ``trend`` of the cycle's ``spc:`` settings (cycle.yaml) for :func:`xmr`."""
+    return {} if spc is None else {"run": spc.run, "trend": spc.trend}
 
 
 # --------------------------------------------------------------------------- per cycle
@@ -524,7 +531,7 @@ class CycleReview:
                 )
             tr = _assess_target(
                 found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan,
-                self.compared, self.data_key,
+                self.compared, self.data_key, getattr(self.cycle.config, "spc", None),
             )  # fmt: skip
             tr.data_key = self.data_key
             self._targets[target_id] = tr

@@ -13,8 +13,13 @@ point is a *special cause* signal when one of four rules fires:
     it is part of 6 or more consecutive points all rising or all falling
     (two equal consecutive values break the trend);
 ``two_of_three``
-    two of three consecutive points lie beyond 2 sigma on the same side of
-    the centre line (the points beyond 2 sigma are flagged).
+    two of three consecutive points lie beyond 2 sigma on one side of the
+    centre line and all three lie on that side (a point on the line breaks
+    it); the points beyond 2 sigma, those beyond a limit included, are
+    flagged.
+
+The run and trend lengths (7 and 6) can be set per chart (``run=``, ``trend=``)
+and per cycle (``spc: {run: 7, trend: 6}`` in ``cycle.yaml``).
 
 Each signal is classified from the KPI's better direction as
 ``"improvement"`` or ``"concern"`` (``"neither"`` when the KPI has no better
@@ -50,7 +55,16 @@ from __future__ import annotations
 from .chart import COLUMNS, assurance, xmr
 from .describe import summary
 from .limits import D2, LIMIT_FACTOR, SCREEN_FACTOR
-from .rules import BETTER, RULE_LABELS, RULES, RUN_LENGTH, TREND_LENGTH
+from .rules import (
+    BETTER,
+    LENGTH_RANGE,
+    RULE_LABELS,
+    RULES,
+    RUN_LENGTH,
+    TREND_LENGTH,
+    check_lengths,
+    rule_labels,
+)
 
 __all__ = [
     "xmr",
@@ -65,4 +79,7 @@ __all__ = [
     "RUN_LENGTH",
     "SCREEN_FACTOR",
     "TREND_LENGTH",
+    "LENGTH_RANGE",
+    "check_lengths",
+    "rule_labels",
 ]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .inputs import _as_series, _baseline_mask, _check_better, _partial_mask, _segments
 from .limits import D2, LIMIT_FACTOR, _moving_ranges, _segment_limits
-from .rules import RULES, _classify, _signals
+from .rules import RULES, RUN_LENGTH, TREND_LENGTH, _classify, _signals, check_lengths
 
 COLUMNS = (
     "x",
@@ -41,6 +41,8 @@ def xmr(
     ceiling: float | None = None,
     screen_mr: bool = False,
     partial: Any | Iterable[Any] | np.ndarray | pd.Series | None = None,
+    run: int = RUN_LENGTH,
+    trend: int = TREND_LENGTH,
 ) -> pd.DataFrame:
     """XmR (individuals and moving range) chart of a KPI series, with signals.
 
@@ -77,6 +79,11 @@ def xmr(
         with ``values``, or the labels of those points. They are kept in ``x``
         and drawn, but take no part in moving ranges, limits, rules or signals
         (their ``variation`` is ``"partial"``). ``None`` = every point complete.
+    run, trend:
+        Points on one side of the centre line (run) and rising or falling in a
+        row (trend) that make a signal: 7 and 6 by default (DESIGN.md); a cycle
+        sets them in ``cycle.yaml`` (``spc: {run: 7, trend: 6}``), each 5 to 12.
+        The columns keep their names ``run_7`` and ``trend_6``.
 
     Returns
     -------
@@ -92,7 +99,7 @@ def xmr(
         (``"improvement"``, ``"concern"``, ``"neither"``, ``"common cause"``,
         ``"partial"``; missing for missing points), ``partial`` (the point's
         period was not complete) and ``target`` if given. ``attrs`` hold
-        ``better``, ``target`` and ``assurance``.
+        ``better``, ``target``, ``assurance``, ``run`` and ``trend``.
 
         Fewer than 2 usable points in a segment: its limits are NaN and no
         signal is raised. A constant series: the limits equal the mean and
@@ -118,6 +125,7 @@ def xmr(
     ('partial', False, 11.6)
     """
     _check_better(better)
+    run, trend = check_lengths(run, trend)
     xs = _as_series(values)
     shown = xs.to_numpy(dtype="float64")
     is_partial = _partial_mask(values.index, xs.index, partial)
@@ -133,7 +141,7 @@ def xmr(
     if ceiling is not None:
         upper = np.where(np.isnan(upper), np.nan, np.minimum(upper, ceiling))
     sigma = mean_mr / D2
-    flags = _signals(x, segment, centre, mean_mr, sigma, lower, upper)
+    flags = _signals(x, segment, centre, mean_mr, sigma, lower, upper, run=run, trend=trend)
     classified = _classify(flags, present=~np.isnan(x), better=better)
     classified["variation"] = [
         "partial" if p and not np.isnan(v) else c
@@ -158,6 +166,8 @@ def xmr(
     if chart.index.name is None:
         chart.index.name = "period"
     chart.attrs["better"] = better
+    chart.attrs["run"] = run
+    chart.attrs["trend"] = trend
     chart.attrs["target"] = target
     if target is not None:
         chart["target"] = float(target)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .chart import assurance, xmr  # noqa: F401 - xmr: for the docstring example
 from .inputs import _check_better
-from .rules import _VARIATION, RULE_LABELS, RULES
+from .rules import _VARIATION, RULES, RUN_LENGTH, TREND_LENGTH, rule_labels
 
 
 def _label_formatter(index: pd.Index):
@@ -139,6 +139,7 @@ def _signal_episodes(chart: pd.DataFrame, better: str) -> list[dict[str, Any]]:
     """Every signal of the chart, runs and trends as one episode, most recent last
     (with their first and last row positions in ``_first`` and ``_last``)."""
     signals = []
+    labels = rule_labels(chart.attrs.get("run", RUN_LENGTH), chart.attrs.get("trend", TREND_LENGTH))
     for rule in RULES:
         for a, b in _episodes(chart, rule):
             first, final = chart.iloc[a], chart.iloc[b]
@@ -150,7 +151,7 @@ def _signal_episodes(chart: pd.DataFrame, better: str) -> list[dict[str, Any]]:
             signals.append(
                 {
                     "rule": rule,
-                    "label": RULE_LABELS[rule],
+                    "label": labels[rule],
                     "start": chart.index[a],
                     "end": chart.index[b],
                     "points": points,
