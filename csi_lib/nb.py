@@ -11,16 +11,17 @@ into self-contained HTML), and sets pandas display options.
 
 from __future__ import annotations
 
-import html
 import os
-import re
 from typing import Any
 
 import pandas as pd
 import plotly.io as pio
+from plotly.io._base_renderers import PlotlyRenderer
 
 from ._startup import return_freed_memory, skip_slow_optional_imports
 from .charts import theme
+from .safe import markdown_text as markdown_text  # nb.markdown_text(title) in notebooks
+from .safe import safe_figure, safe_markdown
 
 #: Environment variable of report mode: set (to anything but 0/false/no) by ``csi report``
 #: and ``csi slides`` in their kernels; widget cells then render static views.
@@ -66,6 +67,19 @@ def readable_float(value: float) -> str:
     return f"{value:.3g}"
 
 
+#: The renderer of figures in notebooks: plotly's mimetype, text made safe first.
+SAFE_RENDERER = "csi_plotly_mimetype"
+
+
+class _SafeMimetypeRenderer(PlotlyRenderer):
+    """plotly's mimetype renderer (JupyterLab, Voila and the report draw it) whose
+    figures keep only the workbook's own markup (:func:`csi_lib.safe.safe_figure`):
+    a category or a title holding HTML is drawn as the text that was written."""
+
+    def to_mimebundle(self, fig_dict):  # noqa: D102 (plotly's renderer API)
+        return super().to_mimebundle(safe_figure(fig_dict))
+
+
 def setup(*, reader_tables: bool = True) -> None:
     """Apply the workbook's look and display settings in a notebook kernel.
 
@@ -74,7 +88,8 @@ def setup(*, reader_tables: bool = True) -> None:
     nothing cut); the frames themselves keep their raw values.
     """
     theme.use()
-    pio.renderers.default = "plotly_mimetype"
+    pio.renderers[SAFE_RENDERER] = _SafeMimetypeRenderer()
+    pio.renderers.default = SAFE_RENDERER
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.precision", 1)
@@ -84,46 +99,6 @@ def setup(*, reader_tables: bool = True) -> None:
         from . import present
 
         present.install()
-
-
-#: A link destination that may stay live: http(s) or mailto, no escapes, entities or spaces
-#: (``&amp;`` is the ``&`` of a query string, escaped with the rest of the text).
-_SAFE_TARGET = re.compile(
-    r"[ \t]*\n?[ \t]*(?:https?://|mailto:)(?:[^\s<>()\\&'\"]|&amp;)*(?=[\s)]|$)", re.I
-)
-#: Where markdown starts a link destination: ``](`` (inline) or ``]:`` (reference definition).
-_TARGET_START = re.compile(r"\](?=[(:])")
-
-
-def safe_markdown(text: str) -> str:
-    r"""``text`` with everything that could run or fetch something made plain text.
-
-    User-written text (a vision, an objective, a target's or an initiative's
-    title) reaches the pages through the library's sentences, so it is treated
-    as untrusted: HTML is shown as text (``<``, ``>`` and ``&`` escaped, which
-    also turns ``<url>`` autolinks and character references into text), an
-    image (``![alt](url)``) is never loaded (its ``!`` is escaped, a link to
-    an http(s) address remains), and a link stays a link only when it goes to
-    an ``http``, ``https`` or ``mailto`` address: any other (``javascript:``,
-    ``data:``, a relative file) is shown as the text that was written.
-
-    Examples
-    --------
-    >>> safe_markdown("[x](javascript:alert(1)) and [site](https://example.org)")
-    '[x]\\(javascript:alert(1)) and [site](https://example.org)'
-    >>> safe_markdown("![](http://host/p.png) <b>hi</b>")
-    '\\![](http://host/p.png) &lt;b&gt;hi&lt;/b&gt;'
-    """
-    text = html.escape(text, quote=False).replace("![", "\\![")
-    out: list[str] = []
-    last = 0
-    for found in _TARGET_START.finditer(text):
-        start = found.end() + 1  # after "(" or ":"
-        if not _SAFE_TARGET.match(text, start):
-            out.append(text[last : found.end()] + "\\")
-            last = found.end()
-    out.append(text[last:])
-    return "".join(out)
 
 
 def markdown(text: str):

@@ -455,6 +455,7 @@ def smart_styler(table: pd.DataFrame):
         ``warn`` / ``fail`` get the RAG colour.
     """
     from ..present import present
+    from ..safe import styler_escape
 
     def colour(value: Any) -> str:
         key = str(value)
@@ -465,7 +466,8 @@ def smart_styler(table: pd.DataFrame):
     shown = present(table)
     columns = [c for c in shown.columns if c in ("Verdict", "Overall", *_LETTER_NAMES)]
     return (
-        shown.style.map(colour, subset=columns)
+        styler_escape(shown.style)  # a scope or a reason holding HTML is shown as text
+        .map(colour, subset=columns)
         .hide(axis="index")
         .set_table_attributes('class="csi-table csi-presented"')
     )

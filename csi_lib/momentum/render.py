@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ..safe import plain_text
 from .proposal import NextCycle
 
 
@@ -58,7 +59,7 @@ def _cycle_yaml(nxt: NextCycle, directory: Path, shared: bool = False) -> str:
         f"# Improvement cycle {nxt.id}, the next cycle after {nxt.previous}.",
         f"# Its baseline is the review period of {nxt.previous}; dates are inclusive (YYYY-MM-DD)",
         "# in the timezone below; paths are relative to this folder.",
-        f"# Check it with: csi cycle check {directory.as_posix()}",
+        f"# Check it with: csi cycle check {plain_text(directory.as_posix())}",
         f"id: {_scalar(nxt.id)}",
         f"title: {_scalar(nxt.title)}",
         "",
@@ -108,7 +109,10 @@ def _plan_yaml(nxt: NextCycle) -> str:
         f'# Stage 3, "How do we get there?" for cycle {nxt.id}, carried over from {nxt.previous}.'
     ]
     if nxt.finished:
-        lines.append(f"# Finished in {nxt.previous} (not carried): " + "; ".join(nxt.finished))
+        finished = "; ".join(
+            plain_text(f) for f in nxt.finished
+        )  # a title's line break ends no comment
+        lines.append(f"# Finished in {nxt.previous} (not carried): {finished}")
     text = "\n".join(lines) + "\n"
     if nxt.initiatives:
         text += "initiatives:\n" + "\n".join(_entry_yaml(i) for i in nxt.initiatives)

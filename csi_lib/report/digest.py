@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CsiError
+from ..safe import chat_text, markdown_text, plain_text
 from ..storage import atomic_write
 
 __all__ = [
@@ -156,20 +157,28 @@ def render_summary(
     Full report: r/index.html
     <BLANKLINE>
     """
-    lines = [f"**{title}**: report as of {as_of}" if markdown else f"{title}: report as of {as_of}"]
+    # every text from the cycle or the data (a title, a scope, a category) is shown as
+    # written: escaped for Markdown, on one line in plain text (csi_lib.safe)
+    say = markdown_text if markdown else plain_text
+    lines = [
+        f"**{say(title)}**: report as of {as_of}"
+        if markdown
+        else f"{say(title)}: report as of {as_of}"
+    ]
     lines.append("")
     headline = (summary or {}).get("headline")
     if headline:
-        lines += [str(headline), ""]
+        lines += [say(headline), ""]
     standing = (summary or {}).get("standing")
     if isinstance(standing, dict) and standing.get("text"):
-        lines += [str(standing["text"]), ""]
+        lines += [say(standing["text"]), ""]
     header, rows = _rows(summary)
+    rows = [[say(cell) for cell in row] for row in rows]
     if rows:
         lines += _markdown_table(header, rows) if markdown else _text_table(header, rows)
         lines.append("")
         signals = [
-            (t.get("label") or t.get("id"), _signal(t))
+            (say(t.get("label") or t.get("id")), say(_signal(t)))
             for t in (summary or {}).get("targets", [])
             if _signal(t)
         ]
@@ -191,8 +200,8 @@ def render_summary(
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    def cells(values: list[str]) -> str:
-        return "| " + " | ".join(v.replace("|", "\\|").replace("\n", " ") for v in values) + " |"
+    def cells(values: list[str]) -> str:  # the values are escaped already (markdown_text)
+        return "| " + " | ".join(values) + " |"
 
     align = ["---", *("---:" for _ in header[1:-1]), "---"]
     return [cells(header), "|" + "|".join(align) + "|", *(cells(r) for r in rows)]
@@ -336,7 +345,11 @@ def notify(
         report("webhook: nothing went off track and no new signal: no message")
         return []
     text = "\n".join(
-        [f"{title}: report as of {as_of}", *(f"- {n}" for n in news), f"Full report: {link}"]
+        [
+            f"{chat_text(title)}: report as of {as_of}",
+            *(f"- {chat_text(n)}" for n in news),
+            f"Full report: {link}",
+        ]
     )
     try:
         post_webhook(url, text)

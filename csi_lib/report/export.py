@@ -32,6 +32,7 @@ from nbconvert.preprocessors import Preprocessor
 from plotly.offline import get_plotlyjs
 
 from ..charts import theme
+from ..safe import safe_figure
 from ..storage import atomic_write
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -192,7 +193,7 @@ class StaticOutputs(Preprocessor):
             data = out.get("data")
             if data is not None and PLOTLY_MIME in data:
                 html = pio.to_html(
-                    data[PLOTLY_MIME],
+                    safe_figure(data[PLOTLY_MIME]),  # its text shown as written
                     include_plotlyjs=False,
                     full_html=False,
                     validate=False,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..safe import markdown_text
 from ..storage import atomic_write
 from .assess import CycleReview, TargetReview, assess
 from .progress import _signal_json
@@ -99,10 +100,12 @@ def conclusions(cycle: Any) -> pd.DataFrame:
 
 
 def conclusions_text(cycle: Any) -> str:
-    """The conclusions as a markdown list, one bullet per target ("**T1** ...")."""
+    """The conclusions as a markdown list, one bullet per target ("**T1** ..."); each
+    conclusion is plain text (a scope or a category in it shows as written)."""
     table = conclusions(cycle)
     return "\n".join(
-        f"- **{t}**: {c}" for t, c in zip(table["target"], table["conclusion"], strict=True)
+        f"- **{markdown_text(t)}**: {markdown_text(c)}"
+        for t, c in zip(table["target"], table["conclusion"], strict=True)
     )
 
 

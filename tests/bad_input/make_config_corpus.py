@@ -13,8 +13,11 @@ servers"); the checks are in ``tests/test_bad_config.py``.
 
 from __future__ import annotations
 
+import gzip
+import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent / "config"
 SAMPLE_CYCLE = HERE.parents[2] / "data" / "sample-cycle"
@@ -51,6 +54,85 @@ def cycle_folder(name: str, *, cycle: dict[str, str] | None = None, **files: str
     return folder
 
 
+def payload(tag: str) -> str:
+    """Text that would run script, load an image or link to script if it reached a page,
+    a Markdown file or a slide unescaped; ``tag`` tells which field it came from."""
+    return (
+        f"{tag} <script>alert('{tag}')</script> <img src=x onerror=alert('{tag}')> "
+        f"[j{tag}](javascript:alert('{tag}')) [m{tag}](http://evil.invalid/{tag}) *{tag}*"
+    )
+
+
+def _hostile(value: Any, tag: str) -> Any:
+    """Every free-text value of a cycle file replaced by :func:`payload` (ids, dates, numbers,
+    KPI keys and the words of a vocabulary kept, so the cycle is still valid)."""
+    keep = {"id", "kpi", "kind", "objective", "way_of_working", "status", "due", "start",
+            "end", "targets", "from", "to", "source", "preset", "timezone", "freq",
+            "change", "review_date"}  # fmt: skip
+    if isinstance(value, dict):
+        return {
+            k: v
+            if k in keep and not (isinstance(v, list) and v and isinstance(v[0], dict))
+            else _hostile(v, f"{tag}.{k}" if tag else str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_hostile(v, f"{tag}{i}") for i, v in enumerate(value)]
+    if isinstance(value, str):
+        return payload(tag)
+    return value
+
+
+#: The data columns a report shows by value: breakdowns, scopes, charts.
+HOSTILE_COLUMNS = ("category", "group", "channel", "priority")
+
+
+def hostile_requests(sample: Path, every: int = 4) -> bytes:
+    """Every ``every``-th request of the sample, gzip CSV, with each value of the
+    columns the report shows by name made hostile (``Laptop`` -> ``Laptop <script>...``)."""
+    import pandas as pd
+
+    df = pd.read_csv(sample, dtype=str, keep_default_na=False).iloc[::every]
+    for col in HOSTILE_COLUMNS:
+        df[col] = df[col].map(lambda v, c=col: f"{v} {payload(c + '.' + v)}" if v else v)
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as fh:
+        fh.write(df.to_csv(index=False).encode("utf-8"))
+    return buf.getvalue()
+
+
+def hostile_cycle(folder: Path) -> Path:
+    """A cycle where every text of every file (cycle.yaml, vision.yaml, targets.yaml,
+    plan.yaml, decisions.md) and every value of the data columns shown holds script,
+    an image with onerror, a javascript: link and a Markdown link (:func:`payload`)."""
+    import yaml
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "requests.csv.gz").write_bytes(
+        hostile_requests(HERE.parents[2] / "data" / "sample_requests.csv.gz")
+    )
+    for name in ("cycle.yaml", "vision.yaml", "targets.yaml", "plan.yaml"):
+        data = yaml.safe_load((SAMPLE_CYCLE / name).read_text(encoding="utf-8"))
+        data = _hostile(data, "")
+        if name == "cycle.yaml":
+            data["data"]["source"] = "requests.csv.gz"
+        if name == "plan.yaml":  # a line break that would end a comment of the next cycle's plan
+            data["initiatives"][0]["title"] += "\ninitiatives: injected"
+        if name == "targets.yaml":  # the laptop target's scope names the hostile category
+            data["targets"][0]["scope"] = {"category": f"Laptop {payload('category.Laptop')}"}
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+        (folder / name).write_text(text, encoding="utf-8")
+    decisions = (
+        "# Decisions\n\n"
+        f"## 2026-04-15 10:30:00 UTC \u2014 stage 3: How do we get there? \u2014 recorded by "
+        f"{payload('decision.author')}\n\n> {payload('decision.text')}\n"
+    )
+    (folder / "decisions.md").write_text(decisions, encoding="utf-8")
+    return folder
+
+
 def main() -> None:
     HERE.mkdir(exist_ok=True)
     # YAML bombs: 9 levels in a mapping (387 million values), a recursive alias
@@ -73,6 +155,8 @@ def main() -> None:
         1,
     )
     cycle_folder("cycle_unsafe_markdown", vision_yaml=unsafe)
+    # script, images and links in every text of every cycle file and every data value shown
+    hostile_cycle(HERE / "cycle_hostile_text")
     # dates outside what calendar computations hold
     cycle_folder("cycle_review_never_ends", cycle={"  to: 2026-03-31": "  to: 9999-12-31"})
     cycle_folder("cycle_baseline_year_1000", cycle={"  from: 2025-01-01": "  from: 1000-01-01"})
