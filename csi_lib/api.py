@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from . import shipped
 from .periods import Freq, PeriodLike, as_period
 from .sources import LoadResult
 from .sources import data_quality as quality
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 #: The bundled sample export (40,000 synthetic requests, canonical columns, 2024-2026).
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data" / "sample_requests.csv.gz"
+SAMPLE_DATA = shipped.SAMPLE_DATA
 
 
 def _frame(data: pd.DataFrame | LoadResult) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from . import kpis as K
+from . import shipped
 from .baseline import Snapshot, create_snapshot, load_snapshot, row_counts
 from .periods import Period
 from .present import present
@@ -35,7 +36,7 @@ from .sources import LoadResult, data_quality, load_requests
 from .tables import scorecard
 
 #: The bundled sample data, used when neither a cycle nor a data file is given.
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data" / "sample_requests.csv.gz"
+SAMPLE_DATA = shipped.SAMPLE_DATA
 
 #: KPIs shown as small multiples on the overview chart.
 OVERVIEW_KPIS: tuple[str, ...] = (

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,6 +88,33 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         raise explain_oserror(exc, path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_folder(directory: str | Path) -> Iterator[Path]:
+    """Yield a new temporary folder beside ``directory``; on success rename it to
+    ``directory`` (which must be absent or empty: the caller checks), else remove it.
+    The folder is whole or absent; its mode follows the umask.
+
+    Examples
+    --------
+    >>> with atomic_folder(tmp / "cycle") as folder:
+    ...     _ = (folder / "cycle.yaml").write_text("id: c1\\n")
+    >>> sorted(p.name for p in (tmp / "cycle").iterdir())
+    ['cycle.yaml']
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
+    try:
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a saved folder is not
+        yield tmp
+        if directory.exists():
+            directory.rmdir()  # empty (checked by the caller)
+        os.replace(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

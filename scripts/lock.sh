@@ -12,7 +12,8 @@ trap 'rm -rf "$TMP"' EXIT
 {
     echo "# Versions csi-workbook is tested with: set-up and CI install with 'pip install -c constraints.txt'."
     echo "# Refresh with 'make lock' (resolves pyproject.toml's ranges afresh in a temporary venv), then run 'make test'."
-    "$TMP/venv/bin/python" -m pip freeze --exclude-editable | grep -v -i '^csi-workbook'
+    # --all: setuptools too (the dev extra needs it to build the wheel offline); pip is set-up's own
+    "$TMP/venv/bin/python" -m pip freeze --all --exclude-editable | grep -v -i -E '^(csi-workbook|pip)=='
 } > constraints.txt.new
 mv constraints.txt.new constraints.txt
 echo "constraints.txt: $(grep -vc '^#' constraints.txt) packages pinned"

@@ -135,6 +135,43 @@ def test_csi_report_pdf_without_chromium_exits_2_before_running_anything(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+def test_csi_report_pdf_without_playwright_exits_2_before_running_anything(
+    tmp_path, monkeypatch, capsys
+):
+    """A package installed without its pdf extra: no stage runs, the message says what to install."""
+    from csi_lib.cli import main
+
+    for name in ("playwright", "playwright.sync_api"):
+        monkeypatch.setitem(sys.modules, name, None)  # import playwright... -> ImportError
+    status = main(["report", "--pdf", "--stage", "1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "the playwright package is not installed" in err and "csi-workbook[pdf]" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_csi_report_pdf_with_a_chromium_that_does_not_start_exits_2_before_running_anything(
+    tmp_path, monkeypatch, capsys
+):
+    from csi_lib.cli import main
+
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\necho 'libfoo.so: cannot open shared object file' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("CSI_CHROMIUM", str(broken))
+    status = main(["report", "--pdf", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Chromium did not start" in err and "Install Debian's chromium package" in err
+    assert "Chromium said: libfoo.so: cannot open shared object file" in err
+    assert not (tmp_path / "out").exists()
+    not_a_program = tmp_path / "chromium.txt"
+    not_a_program.write_text("")
+    monkeypatch.setenv("CSI_CHROMIUM", str(not_a_program))
+    assert main(["report", "--pdf", "--out", str(tmp_path / "out")]) == 2
+    assert "Chromium is not an executable file" in capsys.readouterr().err
+
+
 def test_table_cells_are_classed_numbers_right_text_left_arrows_coloured():
     html = (
         "<table><thead><tr><th></th><th>kpi</th><th>value</th><th>change</th></tr></thead>"

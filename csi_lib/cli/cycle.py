@@ -2,7 +2,9 @@
 
 ``csi cycle new`` creates a cycle folder with commented example files;
 ``csi cycle check`` validates every file of a cycle and prints every problem as
-``file:line: field: message`` (exit status 2 when there is any).
+``file:line: field: message`` (exit status 2 when there is any); ``csi cycle sample``
+copies the sample cycle and its data into a folder of the user's (an installed
+package keeps them inside the package: :mod:`csi_lib.shipped`).
 
 Other command groups that work on a cycle's files register here too (see the
 marked places below): ``csi targets check`` and ``csi cycle next``.
@@ -98,6 +100,24 @@ def cmd_check(
         # standalone_mode=False, where click turns typer.Exit into a return value.
         raise SystemExit(2)
     typer.echo(f"OK: {count_files(directory)} files checked")
+
+
+@cycle_app.command("sample")
+def cmd_sample(
+    directory: Path = typer.Argument(
+        ..., help="The folder to copy it into (must not exist or be empty)."
+    ),
+) -> None:
+    """Copy the sample cycle of csi-workbook and its data into DIRECTORY, to try it.
+
+    The cycle goes to DIRECTORY/sample-cycle/ and its data beside it; run
+    csi report DIRECTORY/sample-cycle --as-of 2026-04-15 (a date in its review).
+    """
+    from ..shipped import copy_sample_cycle
+
+    folder = copy_sample_cycle(directory)
+    typer.echo(f"copied the sample cycle to {folder}")
+    typer.echo(f"next: csi report {folder} --as-of 2026-04-15")
 
 
 # --- csi cycle next: added by the momentum (stage 6) module, as @cycle_app.command("next") above this line.

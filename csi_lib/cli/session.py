@@ -35,6 +35,7 @@ from typing import Annotated
 
 import typer
 
+from .. import shipped
 from ..errors import ConfigError
 from .slides import (  # csi slides lives in its own module; its names stay importable here
     build_slides,
@@ -45,8 +46,9 @@ from .slides import (  # csi slides lives in its own module; its names stay impo
 )
 from .usage import iso_date
 
-#: The checkout (holds notebooks/ and data/).
-REPO = Path(__file__).resolve().parents[2]
+#: The folder holding notebooks/ and data/: the checkout, or the installed package's copy
+#: (:mod:`csi_lib.shipped`).
+REPO = shipped.ROOT
 WORKSHOP_NOTEBOOK = "workshop.ipynb"
 LOOPBACK = "127.0.0.1"
 
@@ -187,10 +189,9 @@ def lab(
     """
     _need("jupyterlab", "JupyterLab")
     if not (REPO / "notebooks").is_dir():
-        raise ConfigError(
-            "the notebooks folder is missing", file=str(REPO / "notebooks"),
-            hint="run csi lab from a checkout of csi-workbook",
-        )  # fmt: skip
+        from ..report.stages import no_notebooks_error
+
+        raise no_notebooks_error()
     _refuse_root(allow_root, "lab")
     _check_port(port)
     token = secrets.token_hex(24)
@@ -289,7 +290,7 @@ def workshop(
     """
     from .. import workshop as ws
     from ..cycle import check_cycle
-    from ..report.stages import notebooks_dir
+    from ..report.stages import no_notebooks_error, notebooks_dir
 
     _need("voila", "Voilà")
     ws.resolve_cycle_dir(cycle_dir.resolve())  # a clear error before anything starts
@@ -308,7 +309,7 @@ def workshop(
             raise ConfigError(f"--{name} must be between 1 and 100 (got {value})")
     notebook = notebooks_dir() / WORKSHOP_NOTEBOOK
     if not notebook.exists():
-        raise ConfigError("the facilitation notebook is missing", file=str(notebook))
+        raise no_notebooks_error(WORKSHOP_NOTEBOOK)
     _refuse_root(allow_root, "workshop")
     _check_port(port)
     env = workshop_env(

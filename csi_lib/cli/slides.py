@@ -231,7 +231,7 @@ def build_slides(
     csi_lib.errors.ConfigError: unknown stage 9. Name stages by number (0-6) or notebook name, ...
     """
     from ..cycle import load_config
-    from ..report.stages import select_stages
+    from ..report.stages import no_notebooks_error, select_stages
 
     say = progress or (lambda _msg: None)
     cycle_path = Path(cycle_dir).resolve()
@@ -239,7 +239,7 @@ def build_slides(
     as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
     chosen = select_stages(stages, cycle=True)
     if not chosen:
-        raise ConfigError("there is no stage notebook to run", hint="check the notebooks/ folder")
+        raise no_notebooks_error()
     reveal = find_reveal(reveal_dir)
     if reveal is None:
         say(f"reveal.js: no local copy found, the slides load it from {REVEAL_CDN}")

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .. import cycle as cycle_mod
 from ..errors import ConfigError, OutputError
-from ..storage import atomic_write
+from ..storage import atomic_folder, atomic_write
 from .proposal import NextCycle, propose_next
 from .render import texts
 
@@ -61,22 +58,11 @@ def write_next(
     _refuse_existing(directory)
     if directory.resolve() == nxt.old_dir.resolve():
         raise OutputError("the next cycle cannot replace the old one", file=str(directory))
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
-    mask = os.umask(0)
-    os.umask(mask)
-    try:
-        tmp.chmod(0o777 & ~mask)  # mkdtemp makes it private; a cycle folder is not
+    with atomic_folder(directory) as tmp:  # whole or absent
         for name, content in texts(nxt, directory, shared=shared).items():
             atomic_write(tmp / name, content)
         if snapshot:
             _snapshot(nxt).save(tmp / "baseline")
-        if directory.exists():
-            directory.rmdir()  # empty (checked above)
-        os.replace(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return directory
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import runstore
-from ..errors import CsiError
 from ..storage import explain_oserror, make_folder
 from .context import SAMPLE_DATA, _absolute, _forget_source, _notebook_source
 from .context import _context as _context
@@ -43,7 +42,7 @@ from .execute import CELL_TIMEOUT_S, StageRun
 from .export import write_report_assets
 from .outputs import SUMMARY_FILE, Workbook, _write_outputs
 from .run import ReportResult, _run_stages, _stage_params
-from .stages import STAGES, Stage, select_stages
+from .stages import STAGES, Stage, no_notebooks_error, select_stages
 from .staging import (
     RUN_DATA,
     Progress,
@@ -202,15 +201,15 @@ def _discard(staging: Path, workbook: Workbook | None) -> None:
 
 
 def _chosen_stages(stages: list[str] | None, cycle_path: Path | None, pdf: bool) -> list[Stage]:
-    """The stages to run; with ``pdf``, Chromium must be there (exit 2 now, not after every
-    stage has run)."""
+    """The stages to run; with ``pdf``, Chromium and Playwright must work (exit 2 now, not
+    after every stage has run)."""
     chosen = select_stages(stages, cycle=cycle_path is not None)
-    if pdf:
-        from .pdf import chromium_path
-
-        chromium_path()
     if not chosen:
-        raise CsiError("there is no stage notebook to run", hint="check the notebooks/ folder")
+        raise no_notebooks_error()
+    if pdf:
+        from .pdf import check_pdf_prerequisites
+
+        check_pdf_prerequisites()
     return chosen
 
 

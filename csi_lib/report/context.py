@@ -13,13 +13,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import __version__, shipped
 from ..errors import ConfigError, CsiError
 from ..sources import ENV_SOURCE, redact_url
 from ..storage import sha256_file
 
 #: Sample data used when no data or cycle is given.
-SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample_requests.csv.gz"
+SAMPLE_DATA = shipped.SAMPLE_DATA
 
 
 def _absolute(path: str | None) -> str | None:

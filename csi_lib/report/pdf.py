@@ -39,7 +39,7 @@ from typing import Any
 from ..errors import CsiError, OutputError
 from ..storage import atomic_write
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "chromium_path", "print_pdf"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "check_pdf_prerequisites", "chromium_path", "print_pdf"]
 
 #: The system Chromium (Debian package ``chromium``); ``$CSI_CHROMIUM`` overrides it.
 CHROMIUM = "/usr/bin/chromium"
@@ -147,6 +147,10 @@ class _Section:
     sheets: int
 
 
+#: What to do when Chromium is missing or does not start.
+_CHROMIUM_HINT = "install Debian's chromium package or drop --pdf (apt-get install chromium)"
+
+
 def chromium_path() -> Path:
     """The Chromium executable, or a :class:`CsiError` saying how to get one."""
     path = Path(os.environ.get("CSI_CHROMIUM", CHROMIUM))
@@ -154,9 +158,93 @@ def chromium_path() -> Path:
         raise CsiError(
             "cannot print the report to PDF: Chromium is not installed",
             file=str(path),
-            hint="install Debian's chromium package or drop --pdf (apt-get install chromium)",
+            hint=_CHROMIUM_HINT,
+        )
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise CsiError(
+            "cannot print the report to PDF: Chromium is not an executable file",
+            file=str(path),
+            hint="point CSI_CHROMIUM at the chromium program, " + _CHROMIUM_HINT,
         )
     return path
+
+
+def _require_playwright() -> None:
+    """Playwright's Python package (it drives the system Chromium), or a :class:`CsiError`."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        raise CsiError(
+            "cannot print the report to PDF: the playwright package is not installed",
+            hint="pip install 'csi-workbook[pdf]' (it drives the system Chromium; "
+            "no `playwright install` is needed) or drop --pdf",
+        ) from exc
+
+
+def _launch(pw: Any, executable: Path, timeout_s: float = 30) -> Any:
+    """Chromium started headless through Playwright ``pw``, or a :class:`CsiError`."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return pw.chromium.launch(
+            executable_path=str(executable),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            timeout=timeout_s * 1000,
+        )
+    except PlaywrightError as exc:
+        raise CsiError(
+            f"cannot print the report to PDF: Chromium did not start ({_launch_failure(exc)})",
+            file=str(executable),
+            hint=_CHROMIUM_HINT,
+        ) from exc
+
+
+def _launch_failure(exc: Exception) -> str:
+    """Playwright's first line and what the browser itself wrote on stderr (its last two lines).
+
+    Examples
+    --------
+    >>> _launch_failure(Exception("BrowserType.launch: closed\\nBrowser logs:\\n<launched> pid=7\\n"
+    ...     "[pid=7][err] libnss3.so: cannot open shared object file\\nCall log:\\n  - <kill>"))
+    'BrowserType.launch: closed; Chromium said: libnss3.so: cannot open shared object file'
+    """
+    lines = str(exc).split("Call log:")[0].splitlines() or [type(exc).__name__]
+    said = [line.split("[err]", 1)[1].strip() for line in lines if "[err]" in line][-2:]
+    return lines[0] + (f"; Chromium said: {' / '.join(said)}" if said else "")
+
+
+def _launch_and_close(executable: Path, timeout_s: float) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        _launch(pw, executable, timeout_s).close()
+
+
+def check_pdf_prerequisites(*, timeout_s: float = 30) -> Path:
+    """Check, before a report run starts any stage, that ``--pdf`` can print: Chromium is
+    there (:func:`chromium_path`), the playwright package is installed and Chromium starts
+    through it (started headless and closed at once, about a second). Returns Chromium's
+    path; a :class:`CsiError` (exit status 2) says what is missing and what to do.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["CSI_CHROMIUM"] = str(tmp / "no-chromium")
+    >>> check_pdf_prerequisites()
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.CsiError: file '.../no-chromium': cannot print the report to PDF: Chromium is
+    not installed. Install Debian's chromium package or drop --pdf (apt-get install chromium).
+    """
+    executable = chromium_path()
+    _require_playwright()
+    if _in_event_loop():  # Playwright's sync API refuses to run in an asyncio loop (Jupyter)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(_launch_and_close, executable, timeout_s).result()
+    else:
+        _launch_and_close(executable, timeout_s)
+    return executable
 
 
 def _print_page(context: Any, path: Path, timeout_s: float) -> _Section:
@@ -294,20 +382,10 @@ def _merge(sections: list[_Section]) -> Any:
 
 def _render(pages: list[Path], executable: Path, timeout_s: float, contents: bool) -> Any:
     """Print each page with Chromium, add the contents page, merge and number (a pypdf ``PdfWriter``)."""
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        try:
-            browser = pw.chromium.launch(
-                executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
-            )
-        except PlaywrightError as exc:
-            raise CsiError(
-                f"cannot print the report to PDF: Chromium did not start ({str(exc).splitlines()[0]})",
-                file=str(executable),
-                hint="install Debian's chromium package or drop --pdf (apt-get install chromium)",
-            ) from exc
+        browser = _launch(pw, executable)
         try:
             context = browser.new_context()
             sections = [_print_page(context, path, timeout_s) for path in pages]
@@ -385,14 +463,7 @@ def print_pdf(
     missing = [p for p in pages if not p.is_file()]
     if missing:
         raise OutputError("a report page to print does not exist", file=str(missing[0]))
-    try:
-        import playwright.sync_api  # noqa: F401 (checked here, used by _render)
-    except ImportError as exc:
-        raise CsiError(
-            "cannot print the report to PDF: the playwright package is not installed",
-            hint="pip install 'csi-workbook[pdf]' (it drives the system Chromium; "
-            "no `playwright install` is needed) or drop --pdf",
-        ) from exc
+    _require_playwright()
     if _in_event_loop():
         # Playwright's sync API refuses to run inside an asyncio loop (a Jupyter kernel,
         # another Playwright session): print from a worker thread instead

@@ -1,6 +1,8 @@
 """The seven stages of the continual improvement model, as a registry.
 
-Each stage is one notebook in ``notebooks/``. The report runs them in order.
+Each stage is one notebook in ``notebooks/`` (the checkout's, or the copy an installed
+wheel carries: :mod:`csi_lib.shipped`; ``$CSI_NOTEBOOKS`` names another folder). The
+report runs them in order.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import shipped
 from ..errors import ConfigError
+
+#: Environment variable naming a folder of stage notebooks to run instead of the shipped ones.
+NOTEBOOKS_ENV = "CSI_NOTEBOOKS"
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,47 @@ STAGE_BY_KEY: dict[str, Stage] = {
 
 def notebooks_dir() -> Path:
     """The folder holding the stage notebooks: ``$CSI_NOTEBOOKS`` if set (a team's own
-    versions of the notebooks), else ``notebooks/`` of the checkout."""
-    custom = os.environ.get("CSI_NOTEBOOKS")
-    return Path(custom) if custom else Path(__file__).resolve().parents[2] / "notebooks"
+    versions of the notebooks), else the shipped ones (:data:`csi_lib.shipped.NOTEBOOKS`:
+    ``notebooks/`` of the checkout, or the installed package's copy)."""
+    custom = os.environ.get(NOTEBOOKS_ENV, "").strip()
+    return Path(custom).expanduser() if custom else shipped.NOTEBOOKS
+
+
+def no_notebooks_error(notebook: str | None = None) -> ConfigError:
+    """The error of a command that finds no notebook to run (``notebook``: the one it
+    looked for, default any stage notebook), saying where it looked and how to point
+    at the notebooks.
+
+    Examples
+    --------
+    >>> import os; os.environ["CSI_NOTEBOOKS"] = "/nowhere"
+    >>> print(no_notebooks_error())
+    file '/nowhere': $CSI_NOTEBOOKS names a folder that does not hold the stage notebooks
+    (00_vision.ipynb ... 06_keep_momentum.ipynb). Set CSI_NOTEBOOKS to the folder that holds
+    them (e.g. notebooks/ of a csi-workbook checkout), or unset it to run the notebooks that
+    ship with csi-workbook.
+    >>> del os.environ["CSI_NOTEBOOKS"]
+    """
+    folder = notebooks_dir()
+    wanted = (
+        f"the notebook {notebook}"
+        if notebook
+        else f"the stage notebooks ({STAGES[0].notebook} ... {STAGES[-1].notebook})"
+    )
+    if os.environ.get(NOTEBOOKS_ENV, "").strip():
+        return ConfigError(
+            f"${NOTEBOOKS_ENV} names a folder that does not hold {wanted}",
+            file=str(folder),
+            hint=f"set {NOTEBOOKS_ENV} to the folder that holds them (e.g. notebooks/ of a "
+            "csi-workbook checkout), or unset it to run the notebooks that ship with csi-workbook",
+        )
+    return ConfigError(
+        f"the notebooks folder of csi-workbook does not hold {wanted}",
+        file=str(folder),
+        hint=f"set {NOTEBOOKS_ENV} to a folder holding them (e.g. notebooks/ of a csi-workbook "
+        "checkout), or reinstall csi-workbook, whose package ships them "
+        "(pip install --force-reinstall csi-workbook)",
+    )
 
 
 def select_stages(keys: list[str] | None = None, *, cycle: bool = True) -> list[Stage]:
