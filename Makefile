@@ -7,6 +7,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 AS_OF  ?= 2026-04-15
 OUT    ?= reports
+# extra options of the csi command of report, lab and workshop, e.g. make lab ARGS=--allow-root
+ARGS   ?=
 
 .PHONY: help setup report test test-fast lint lab workshop bench lock clean
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)  ## create or reuse .venv and install everything
 
 report: $(STAMP)  ## the main job: the full cycle report of the bundled sample cycle
-	$(BIN)/csi report data/sample-cycle --as-of $(AS_OF) --out $(OUT)
+	$(BIN)/csi report data/sample-cycle --as-of $(AS_OF) --out $(OUT) $(ARGS)
 
 test: $(STAMP)  ## the whole test suite (installs Chromium for the browser tests if missing)
 	@bash scripts/install-browser.sh
@@ -33,11 +35,11 @@ test-fast: $(STAMP)  ## library tests only (no notebooks, no browser)
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check csi_lib tests benchmarks scripts
 
-lab: $(STAMP)  ## JupyterLab on 127.0.0.1 with the notebooks and the sample cycle
-	$(BIN)/csi lab
+lab: $(STAMP)  ## JupyterLab on 127.0.0.1 with the notebooks and the sample cycle (ARGS="--allow-root --port 8890")
+	$(BIN)/csi lab $(ARGS)
 
-workshop: $(STAMP)  ## serve the facilitation notebook of the sample cycle (Voila on 127.0.0.1)
-	$(BIN)/csi workshop data/sample-cycle
+workshop: $(STAMP)  ## serve the facilitation notebook of the sample cycle (Voila on 127.0.0.1; ARGS="--allow-root")
+	$(BIN)/csi workshop data/sample-cycle $(ARGS)
 
 bench: $(STAMP)  ## KPI engine benchmark (1M and 5M requests) against DuckDB
 	$(BIN)/python benchmarks/bench_kpis.py

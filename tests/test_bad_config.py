@@ -364,7 +364,9 @@ def test_report_of_a_database_cycle(sqlite_cycle, tmp_path):
     assert result.ok, [r.error for r in result.failed]
     page = (result.folder / "01_where_are_we_now.html").read_text()
     assert "40,000" in page
-    notebook = (result.folder / "notebooks" / "01_where_are_we_now.ipynb").read_text()
+    from csi_lib.report.staging import run_logs
+
+    notebook = (run_logs(result.folder) / "01_where_are_we_now.ipynb").read_text()
     params = next(
         c for c in json.loads(notebook)["cells"] if "injected-parameters" in c["metadata"]["tags"]
     )

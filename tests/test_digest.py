@@ -129,7 +129,10 @@ def test_write_summaries_writes_both_files(tmp_path):
 def test_report_link_uses_the_served_address_when_given(tmp_path, monkeypatch):
     folder = tmp_path / "2025-h2" / "2026-04-15_2"
     monkeypatch.delenv(digest.REPORT_URL_ENV, raising=False)
-    assert digest.report_link(folder, "2025-h2") == str(folder / "index.html")
+    # no served address: the cover page beside the summary, never a path of this machine
+    assert digest.report_link(folder, "2025-h2") == "index.html"
+    assert digest.report_link(folder, "2025-h2", beside=False) == "2025-h2/2026-04-15_2/index.html"
+    assert str(tmp_path) not in digest.report_link(folder, "2025-h2", beside=False)
     monkeypatch.setenv(digest.REPORT_URL_ENV, "https://intranet.example/csi/")
     assert (
         digest.report_link(folder, "2025-h2")

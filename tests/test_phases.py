@@ -318,11 +318,12 @@ def test_a_failed_cell_shows_one_paragraph_not_a_traceback():
         )
     ]
     pre = StaticOutputs()
-    pre.log_name = "notebooks/01_where_are_we_now.kernel.log"
+    pre.log_name = "01_where_are_we_now.kernel.log"
     out, _ = pre.preprocess_cell(cell, {}, 0)
     (shown,) = out.outputs
     html = shown["data"]["text/html"]
     assert "Traceback" not in html
     assert "What happened:</strong> file &#x27;cycle.yaml&#x27;: the baseline is broken." in html
-    assert "cell [13]" in html and "notebooks/01_where_are_we_now.kernel.log" in html
+    assert "cell [13]" in html and "<code>01_where_are_we_now.kernel.log</code>" in html
+    assert "not published with the report" in html
     assert "What to do:</strong> correct what the message names" in html

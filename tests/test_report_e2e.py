@@ -16,6 +16,16 @@ SAMPLE = ROOT / "data" / "sample_requests.csv.gz"
 
 pytestmark = pytest.mark.slow
 
+#: What a published report folder may hold (top level): pages, their assets, the outputs.
+PUBLISHED = {
+    "index.html",
+    *(f"{n:02d}_{slug}.html" for n, slug in enumerate(
+        ["vision", "where_are_we_now", "where_do_we_want_to_be", "how_do_we_get_there",
+         "take_action", "did_we_get_there", "keep_momentum"])),
+    "assets", "kpis.xlsx", "summary.json", "summary.md", "summary.txt", "report.pdf",
+    "quarantine", "baseline", "next-cycle",
+}  # fmt: skip
+
 
 def csi(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -61,7 +71,17 @@ def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_pat
     # a summary to send, even without stage 5: it says why there are no headline results
     summary_txt = (index.parent / "summary.txt").read_text()
     assert "No headline results" in summary_txt and "The stage ran." in summary_txt
-    assert summary_txt.rstrip().endswith(f"Full report: {index}")
+    # the link is relative to the report folder (useful in an e-mail), not this machine's path
+    assert summary_txt.rstrip().endswith("Full report: index.html")
+    assert str(tmp_path) not in summary_txt + (index.parent / "summary.md").read_text()
+    # the published folder holds the report and nothing of the run itself (kernel logs,
+    # executed notebooks): those are kept beside it, in .logs/<folder>/
+    published = {p.relative_to(index.parent).as_posix() for p in index.parent.rglob("*")}
+    assert {p.split("/")[0] for p in published} <= PUBLISHED, published
+    assert not [p for p in published if p.endswith((".log", ".ipynb")) or "/." in "/" + p]
+    logs = tmp_path / "sample_requests" / ".logs" / "2026-04-15"
+    assert (logs / "01_where_are_we_now.kernel.log").is_file()
+    assert (logs / "01_where_are_we_now.ipynb").is_file()
     assert (index.parent / "summary.md").read_text().startswith("**Where are we now?")
     snapshot = index.parent / "baseline" / "manifest.json"
     assert snapshot.exists()
@@ -75,7 +95,8 @@ def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_pat
     ).read_text() == before  # first report untouched
     assert (tmp_path / "sample_requests" / "latest").resolve().name == "2026-04-15_2"
     second_txt = (tmp_path / "sample_requests" / "2026-04-15_2" / "summary.txt").read_text()
-    assert second_txt.rstrip().endswith("2026-04-15_2/index.html")  # the link names its own run
+    assert second_txt.rstrip().endswith("Full report: index.html")  # its own folder's cover
+    assert (tmp_path / "sample_requests" / ".logs" / "2026-04-15_2").is_dir()  # its own run files
     assert "Where are we now?" in second.stderr  # progress lines
 
 

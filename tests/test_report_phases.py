@@ -191,6 +191,10 @@ def test_a_broken_stage_exits_1_with_a_paragraph_and_the_traceback_in_its_log(
     page = (folder / "01_where_are_we_now.html").read_text(encoding="utf-8")
     assert "Traceback" not in page
     assert "What happened:</strong> ZeroDivisionError: division by zero" in page
-    assert "notebooks/01_where_are_we_now.kernel.log" in page
-    log = (folder / "notebooks" / "01_where_are_we_now.kernel.log").read_text(encoding="utf-8")
+    # the page names the log; the log is kept beside the report, not published in it
+    assert "<code>01_where_are_we_now.kernel.log</code>" in page and str(out) not in page
+    assert not (folder / "notebooks").exists() and not list(folder.rglob("*.log"))
+    log_path = out / "sample_requests" / ".logs" / "2026-01-05" / "01_where_are_we_now.kernel.log"
+    assert f"(log: {log_path})" in result.stderr  # the operator is told where
+    log = log_path.read_text(encoding="utf-8")
     assert "Traceback" in log and "1 / 0" in log

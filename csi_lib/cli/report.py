@@ -122,10 +122,14 @@ CellTimeoutOpt = Annotated[
 
 
 def _exit_with(result: ReportResult) -> None:
-    """Say which stages failed and what else went wrong, print the cover page's path and
-    exit 0 (all well) or 1."""
+    """Say which stages failed (and where their logs are) and what else went wrong, print
+    the cover page's path and exit 0 (all well) or 1."""
+    from ..report.execute import stage_log
+    from ..report.staging import run_logs
+
     for run in result.failed:
-        typer.echo(f"error: stage '{run.stage.title}' failed at {run.error}", err=True)
+        log = run_logs(result.folder) / stage_log(run.executed).name
+        typer.echo(f"error: stage '{run.stage.title}' failed at {run.error} (log: {log})", err=True)
     for problem in result.errors:
         typer.echo(f"error: {problem}", err=True)
     typer.echo(str(result.index))

@@ -114,7 +114,8 @@ def _refuse_root(allow_root: bool, command: str) -> None:
             f"csi {command} is running as root: the notebooks' code would run with every "
             "right on this machine",
             hint=f"run it as an ordinary user, or add --allow-root if you mean it (in a "
-            f"container, for example): csi {command} --allow-root",
+            f"container, for example): csi {command} --allow-root, or make {command} "
+            "ARGS=--allow-root",
         )
 
 

@@ -45,6 +45,7 @@ from .run import ReportResult, _run_stages, _stage_params
 from .stages import STAGES, Stage, no_notebooks_error, select_stages
 from .staging import (
     RUN_DATA,
+    RUN_FILES,
     Progress,
     ReportBusy,
     _check_output,
@@ -154,7 +155,7 @@ def build_report(
     try:
         _check_output(parent)  # before any stage runs: a run is never thrown away at the end
         _clear_stale(parent)
-        (staging / "notebooks").mkdir(parents=True)
+        (staging / RUN_FILES).mkdir(parents=True)
         run_data = _stage_data(cycle_path, ctx, say, staging)
         os.environ[runstore.ENV] = str(run_data)
         workbook = Workbook(staging, run_data, cycle_path, date_from, date_to, as_of_date)

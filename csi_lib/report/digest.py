@@ -98,12 +98,26 @@ def _rows(summary: dict[str, Any] | None) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def report_link(folder: Path, cycle_id: str) -> str:
-    """Where the report is: ``$CSI_REPORT_URL/<cycle>/<folder>/index.html`` or the local path."""
+def report_link(folder: Path, cycle_id: str, *, beside: bool = True) -> str:
+    """Where the full report is, for a reader of the summary: its web address
+    ``$CSI_REPORT_URL/<cycle>/<folder>/index.html`` when the reports folder is served,
+    else the cover page relative to where the text is read: ``index.html`` for the
+    summaries in the report folder (``beside``), ``<cycle>/<folder>/index.html`` from
+    the reports folder (``--out``) for a chat message. Never a path of the machine that
+    made the report (useless in an e-mail, and it tells how that machine is laid out).
+
+    Examples
+    --------
+    >>> report_link(Path("/srv/reports/2025-h2/2026-04-15"), "2025-h2")
+    'index.html'
+    >>> report_link(Path("/srv/reports/2025-h2/2026-04-15_2"), "2025-h2", beside=False)
+    '2025-h2/2026-04-15_2/index.html'
+    """
+    where = f"{urllib.parse.quote(cycle_id)}/{urllib.parse.quote(folder.name)}/index.html"
     base = os.environ.get(REPORT_URL_ENV, "").strip()
     if base:
-        return f"{base.rstrip('/')}/{urllib.parse.quote(cycle_id)}/{urllib.parse.quote(folder.name)}/index.html"
-    return str(folder / "index.html")
+        return f"{base.rstrip('/')}/{where}"
+    return "index.html" if beside else f"{cycle_id}/{folder.name}/index.html"
 
 
 def _stage_lines(stages: Sequence[dict[str, Any]]) -> list[str]:

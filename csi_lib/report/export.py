@@ -132,7 +132,7 @@ def error_paragraph(ename: str, evalue: str, *, cell: int | None, log: str | Non
 
     Examples
     --------
-    >>> "What to do" in error_paragraph("ValueError", "x", cell=3, log="notebooks/a.kernel.log")
+    >>> "What to do" in error_paragraph("ValueError", "x", cell=3, log="a.kernel.log")
     True
     """
     import html
@@ -146,7 +146,9 @@ def error_paragraph(ename: str, evalue: str, *, cell: int | None, log: str | Non
         else "this is a fault of the stage, not of your data: report it with the log file"
     )
     details = (
-        f" The technical details are in the log file <code>{html.escape(log)}</code>."
+        f" The technical details are in the run's log file <code>{html.escape(log)}</code>, kept"
+        " where the report was made (in <code>.logs/</code> beside the report folders), not"
+        " published with the report."
         if log
         else ""
     )
@@ -161,7 +163,7 @@ class StaticOutputs(Preprocessor):
     """Turn live-only outputs into static HTML and drop noise from report pages."""
 
     keep_stderr: bool = False
-    #: the stage's log file (relative to the page) named by the error paragraph
+    #: the stage's log file (its name: it is kept beside the report, not in it) named by the error paragraph
     log_name: str | None = None
 
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
@@ -343,11 +345,9 @@ def export_html(
         else {"plotlyjs": _plotlyjs()}
     )
     resources = {"csi": {**extra, **context, "css": report_css(), **scripts}}
-    import os
-
     from .execute import stage_log
 
-    log = Path(os.path.relpath(stage_log(Path(notebook)), Path(html_path).parent)).as_posix()
+    log = stage_log(Path(notebook)).name  # the run's files are not published (staging.run_logs)
     exporter = make_exporter(with_code=with_code, log_name=log)
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return atomic_write(html_path, body, overwrite=overwrite)

@@ -11,7 +11,7 @@ from typing import Any
 from .execute import StageRun, execute_stage
 from .export import export_html
 from .stages import Stage
-from .staging import Progress
+from .staging import RUN_FILES, Progress
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _run_stages(
         run = execute_stage(
             stage,
             params,
-            staging / "notebooks" / stage.notebook,
+            staging / RUN_FILES / stage.notebook,
             cell_timeout=cell_timeout,
         )
         result.runs.append(run)

@@ -6,7 +6,9 @@ A run takes the lock on ``<out>/<cycle id>/`` before anything is loaded
 (:func:`_check_output`), clears what killed runs left (:func:`_clear_stale`),
 loads and validates the data once (:func:`_preflight`, :func:`_store_load`), and
 at the end renames the staging folder to a name that is not taken
-(:func:`_unique_folder`) and points ``latest`` at it (:func:`_point_latest`).
+(:func:`_unique_folder`) and points ``latest`` at it (:func:`_point_latest`). The
+run's own files (executed notebooks, the kernels' logs) are never published: they
+go to ``<out>/<cycle>/.logs/<folder name>/`` (:func:`run_logs`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,23 @@ from . import digest
 
 #: Folder of the staging folder holding the run's one load (removed before publishing).
 RUN_DATA = ".run-data"
+#: Folder of the staging folder holding the executed notebooks and the kernels' logs.
+RUN_FILES = "notebooks"
+#: Folder of ``<out>/<cycle>/`` where each run's own files are kept, never published.
+LOGS = ".logs"
+
+
+def run_logs(folder: Path) -> Path:
+    """Where the run that published ``folder`` keeps its executed notebooks and kernel logs:
+    ``<out>/<cycle>/.logs/<folder name>/``, beside the published folders, never in one.
+
+    Examples
+    --------
+    >>> run_logs(Path("/srv/reports/2025-h2/2026-04-15")).as_posix()
+    '/srv/reports/2025-h2/.logs/2026-04-15'
+    """
+    return folder.parent / LOGS / folder.name
+
 
 Progress = Callable[[str], None]
 
@@ -152,9 +171,20 @@ def _stage_data(cycle_path: Path | None, ctx: dict[str, Any], say: Progress, sta
 
 def _unique_folder(parent: Path, name: str) -> Path:
     candidate, n = parent / name, 2
-    while os.path.lexists(candidate):  # a dangling link is taken too
+    # a dangling link is taken too, and so is a name whose run files are kept (its report gone)
+    while os.path.lexists(candidate) or os.path.lexists(run_logs(candidate)):
         candidate, n = parent / f"{name}_{n}", n + 1
     return candidate
+
+
+def _keep_run_files(staging: Path, final: Path) -> None:
+    """Move the run's own files (executed notebooks, kernel logs) out of the folder to be
+    published, to :func:`run_logs` of it."""
+    files = staging / RUN_FILES
+    if files.is_dir():
+        logs = run_logs(final)
+        logs.parent.mkdir(exist_ok=True)
+        os.replace(files, logs)
 
 
 def _point_latest(parent: Path, target: Path) -> None:
@@ -190,7 +220,9 @@ def _publish(
         "link": digest.report_link(final, cycle_id),
     }
     digest.write_summaries(staging, summary, stages=stages, **sending)
+    _keep_run_files(staging, final)
     os.replace(staging, final)
     _point_latest(parent, final)
+    sending["link"] = digest.report_link(final, cycle_id, beside=False)  # a chat message
     errors = digest.notify(summary, digest.read_summary(previous), say=say, **sending)
     return final, errors

@@ -162,7 +162,8 @@ def test_summary_to_send_matches_summary_json(report):
         for target in summary["targets"]:
             assert target["label"] in text and target["now"] in text
         assert "All 7 stages ran." in text
-        assert str(report.folder / "index.html") in text
+        assert text.rstrip().endswith("Full report: index.html")  # beside it, not a server path
+        assert str(report.folder) not in text
         assert "baseline_value" not in text and "fulfil_median_h" not in text
     assert "| Target | Baseline | Now |" in md and "|" not in txt
     assert len(txt.splitlines()) < 25  # short enough for a chat message
@@ -177,7 +178,8 @@ def test_the_run_posted_what_is_not_met_and_the_signals_to_the_webhook(report):
     assert lines[0] == "Faster, more predictable requests: report as of 2026-04-15"
     assert "- Mean satisfaction: not met (now 4.02, target 4.30)." in lines
     assert any(line.startswith("- Closed within SLA: a shift beyond") for line in lines)
-    assert lines[-1] == f"Full report: {report.folder / 'index.html'}"
+    # the report from the reports folder, never a path of the machine that made it
+    assert lines[-1] == f"Full report: 2025-h2/{report.folder.name}/index.html"
 
 
 def test_cover_shows_headline_results_and_the_workbook(report, page):
