@@ -3,23 +3,35 @@
 Two connectors:
 
 - **ServiceNow** (REST Table API, ``GET /api/now/table/<table>``): records updated
-  since the last pull (``sysparm_query=sys_updated_on>=...^ORDERBYsys_updated_on``),
-  the fields asked for (``sysparm_fields``), each field as its display value except
-  dates, which keep their UTC value (``sysparm_display_value=all``), page after page
-  (the ``Link: rel="next"`` header, else ``sysparm_offset`` / ``sysparm_limit``).
-- **Jira Service Management** (``GET /rest/api/3/search/jql``): issues matching a JQL
-  query and ``updated >= ...``, page after page (``nextPageToken``, or ``startAt`` /
-  ``total`` on servers that page that way), with the request type, status category,
-  resolution, priority, the "Time to resolution" SLA and the satisfaction rating
-  (custom fields found by their type through ``/rest/api/3/field``).
+  since the last pull (``sysparm_query=sys_updated_on>=...^ORDERBYsys_updated_on^ORDERBYsys_id``),
+  the fields asked for (``sysparm_fields``), each field as its language-neutral value,
+  with the display text of choices and references beside it in ``dv_<field>``
+  (``sysparm_display_value=all``), page after page by ``sysparm_offset`` with
+  overlapping pages (:mod:`.paging`), the ``Link`` header or ``X-Total-Count`` saying
+  whether more follow.
+- **Jira Service Management** (``GET /rest/api/3/search/jql`` on Cloud,
+  ``/rest/api/2/search`` on Data Center): issues matching a JQL query (its ``ORDER BY``
+  removed) and ``updated >= ...``, page after page (``nextPageToken``, or ``startAt`` /
+  ``total``), with the request type, status category, resolution, priority, team, an
+  SLA (``sd-sla-field``, chosen by name or id) and the satisfaction rating (custom fields
+  found by their type through ``/rest/api/{2,3}/field``, or named by id).
 
 A pull merges the records into the *store*, a Parquet file with one row per
 request (the latest version wins) whose columns are named as the ``servicenow``
 and ``jira-sm`` presets expect, so a cycle names the store as its ``data.source``.
 The store's Parquet metadata keeps where it was pulled from, the high-water mark
 of the update time, and an audit of every pull (when, since, records received,
-new, updated, total). The new store is written beside the old one and renamed
-onto it: a pull that fails at any point leaves the store as it was.
+new, updated, removed, quarantined, total). The new store is written beside the old one and renamed
+onto it: a pull that fails at any point leaves the store as it was. One pull at a time
+writes a store (a lock beside it; a second pull exits with status 3). ``prune=True``
+(``--prune``) removes the requests the source no longer returns. Malformed records
+(no id, no readable update time, ...) are written to a quarantine file beside the
+store with their reason, and the pull goes on.
+
+Every request is bounded (a whole answer within ``Limits.request_timeout``, the
+whole pull within ``Limits.deadline``, answers at most ``Limits.max_bytes``); 429,
+502, 503 and 504 are retried with backoff and ``Retry-After`` (a countdown is told);
+credentials go only to the instance's origin (see :mod:`.transport`).
 
 Credentials never come from the command line: from environment variables
 (``CSI_SERVICENOW_USER`` + ``CSI_SERVICENOW_PASSWORD`` or ``CSI_SERVICENOW_TOKEN``;
@@ -27,9 +39,10 @@ Credentials never come from the command line: from environment variables
 credentials file readable by its owner only (mode 0600).
 
 Modules: ``credentials`` (:func:`credentials_for`), ``transport`` (HTTP with
-retries and clear errors), ``servicenow`` and ``jira`` (the connectors: pages of
-flat records), ``store`` (the Parquet store and its audit), ``incremental``
-(:func:`pull`: one pull from the high-water mark, merged into the store).
+bounds, retries and clear errors), ``paging`` (overlapping offset pages),
+``servicenow`` and ``jira`` (the connectors: pages of flat records), ``findings``
+(quarantined records and notes), ``store`` (the Parquet store, its lock and audit),
+``incremental`` (:func:`pull`: one pull from the high-water mark, merged into the store).
 
 Examples
 --------
@@ -39,7 +52,7 @@ last pull. Below, the pages come from a recording instead of the network (a sour
 yields pages of flat records, field -> text); the rest is the real pull:
 
 >>> class Recorded(ServiceNowSource):
-...     def pages(self, http, since):
+...     def pages(self, http, since, findings=None):
 ...         yield [{"sys_id": "a1", "number": "RITM0010001", "sys_updated_on": "2025-03-01 09:00:00"},
 ...                {"sys_id": "a2", "number": "RITM0010002", "sys_updated_on": "2025-03-01 11:00:00"}]
 >>> src = Recorded("https://acme.service-now.com")
@@ -57,7 +70,8 @@ from .credentials import Credentials, credentials_for
 from .incremental import LOOKBACK, pull
 from .jira import JiraSource
 from .servicenow import SERVICENOW_FIELDS, ServiceNowSource
-from .store import META_KEY, PullResult, pull_history, read_store
+from .store import META_KEY, PullResult, StoreBusy, pull_history, read_store
+from .transport import Limits
 
 __all__ = [
     "Credentials",
@@ -65,6 +79,8 @@ __all__ = [
     "ServiceNowSource",
     "JiraSource",
     "PullResult",
+    "StoreBusy",
+    "Limits",
     "pull",
     "read_store",
     "pull_history",

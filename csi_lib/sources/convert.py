@@ -15,7 +15,7 @@ from ..schema import (
     parse_datetimes,
 )
 from .mapping import Mapping
-from .plan import _check_day_month_order, _DateStats, _outcomes, _Plan
+from .plan import _check_day_month_order, _DateStats, _outcomes, _Plan, _unlisted_outcomes
 from .readers import _is_typed
 
 
@@ -153,7 +153,13 @@ def _convert(
         frame[canon] = parsed.values
         unparseable[canon] = parsed.unparseable | parsed.ambiguous
         outside[canon] = parsed.out_of_range
-    frame["outcome"] = _outcomes(kept[plan.outcome], m)
+    when_empty = kept[plan.outcome_when_empty] if plan.outcome_when_empty else None
+    frame["outcome"] = _outcomes(kept[plan.outcome], m, when_empty)
+    unlisted = _unlisted_outcomes(kept[plan.outcome], m)
+    if len(unlisted):  # outcome.other decided them: said in a warning
+        st = stats.setdefault("outcome", _DateStats(column=plan.outcome, canon="outcome"))
+        for value, n in unlisted.items():
+            st.unrecognised[str(value)] = st.unrecognised.get(str(value), 0) + int(n)
     for canon, mask in outside.items():
         # a required date out of range is quarantined (schema.validate); else read as missing
         if canon == "opened_at":

@@ -63,12 +63,27 @@ class Dedupe(_Strict):
     order_by: Text
 
 
+class OutcomeWhenEmpty(_Strict):
+    """Where the outcome column is empty, another column decides (e.g. Jira's status
+    category when an issue has no resolution); a value it does not list leaves the default."""
+
+    column: Text | list[Text]
+    values: dict[OutcomeName, list[Text]]
+
+
 class OutcomeMapping(_Strict):
-    """Which source values mean which canonical outcome (compared case-insensitively)."""
+    """Which source values mean which canonical outcome (compared case-insensitively).
+
+    ``other``: the outcome of a value that is not listed (and not empty), reported in
+    a warning with its count; without it such a value takes ``default``.
+    ``when_empty``: where the column is empty, another column decides.
+    """
 
     column: Text
     values: dict[OutcomeName, list[Text]]
     default: OutcomeName | None = "open"
+    other: OutcomeName | None = None
+    when_empty: OutcomeWhenEmpty | None = None
 
     @model_validator(mode="after")
     def _no_value_twice(self) -> OutcomeMapping:
@@ -202,6 +217,7 @@ _MODEL_AT: dict[tuple[str, ...], type[BaseModel]] = {
     ("dedupe",): Dedupe,
     ("events",): Events,
     ("outcome",): OutcomeMapping,
+    ("outcome", "when_empty"): OutcomeWhenEmpty,
     ("sla_met",): SlaMetMapping,
 }
 #: Valid dict keys at each place.
@@ -209,6 +225,7 @@ _KEYS_AT: dict[tuple[str, ...], tuple[str, ...]] = {
     ("columns",): CANONICAL_NAMES,
     ("derive",): CANONICAL_NAMES,
     ("outcome", "values"): OUTCOMES,
+    ("outcome", "when_empty", "values"): OUTCOMES,
 }
 
 

@@ -42,6 +42,7 @@ class _Plan:
 
     columns: dict[str, str] = field(default_factory=dict)
     outcome: str | None = None
+    outcome_when_empty: str | None = None
     sla_met: str | None = None
     order_by: str | None = None
     keep: list[str] = field(default_factory=list)
@@ -50,7 +51,8 @@ class _Plan:
     event_status: str | None = None
 
     def used(self) -> list[str]:
-        cols = [*self.columns.values(), self.outcome, self.sla_met, self.order_by, *self.keep]
+        cols = [*self.columns.values(), self.outcome, self.outcome_when_empty, self.sla_met]
+        cols += [self.order_by, *self.keep]
         cols += [self.event_time, self.event_status]
         return list(dict.fromkeys(c for c in cols if c))
 
@@ -130,6 +132,8 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
             plan.columns[canon] = hit
     if mapping.outcome is not None:
         plan.outcome = need("outcome", mapping.outcome.column, "outcome")
+        if mapping.outcome.when_empty is not None:  # optional: absent, the default decides
+            plan.outcome_when_empty = find(mapping.outcome.when_empty.column)
     if mapping.sla_met is not None:
         plan.sla_met = need("sla_met", mapping.sla_met.column, "sla_met")
     if mapping.dedupe is not None:
@@ -245,7 +249,11 @@ def _adjusted_values(stats: Iterable[_DateStats]) -> dict[str, int]:
             out[f"{st.canon} out of range, read as missing"] = st.out_of_range
         if st.nonexistent:
             out[f"{st.canon} in a skipped daylight-saving hour, moved forward"] = st.nonexistent
-        if st.unrecognised:
+        if st.unrecognised and st.canon == "outcome":
+            out["outcome not listed in the mapping, counted as closed"] = sum(
+                st.unrecognised.values()
+            )
+        elif st.unrecognised:
             out[f"{st.canon} not recognised, read as unknown"] = sum(st.unrecognised.values())
     return out
 
@@ -258,6 +266,14 @@ def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
                 f"'{v}' ({n:,})"
                 for v, n in sorted(st.unrecognised.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
             )
+            if st.canon == "outcome" and mapping.outcome is not None:
+                out.append(
+                    f"{sum(st.unrecognised.values()):,} value(s) of '{st.column}' (outcome) are "
+                    f"not listed in the {mapping.label}: {shown}; they count as "
+                    f"{mapping.outcome.other}. List them under outcome: values to count them "
+                    "otherwise"
+                )
+                continue
             out.append(
                 f"{sum(st.unrecognised.values()):,} value(s) of '{st.column}' ({st.canon}) are "
                 f"neither true nor false: {shown}; they are read as unknown. List them under "
@@ -307,18 +323,41 @@ def _dedupe(work: pd.DataFrame, plan: _Plan, mapping: Mapping) -> pd.Series:
     return last.sort_index().set_axis(work.index)
 
 
-def _outcomes(raw: pd.Series, mapping: Mapping) -> pd.Series:
+def _outcome_text(raw: pd.Series) -> pd.Series:
+    text = raw.astype("str").str.strip()
+    return text.mask(text == "")
+
+
+def _lookup(values: dict[str, list[str]]) -> dict[str, str]:
+    return {v.strip().lower(): canon for canon, vals in values.items() for v in vals}
+
+
+def _outcomes(raw: pd.Series, mapping: Mapping, when_empty: pd.Series | None = None) -> pd.Series:
     spec = mapping.outcome
-    if isinstance(raw.dtype, pd.CategoricalDtype):  # map the categories, then take the codes
+    if isinstance(raw.dtype, pd.CategoricalDtype) and when_empty is None:
+        # map the categories, then take the codes
         cats = pd.Series([*raw.cat.categories.astype("str"), None], dtype="str")
         mapped = _outcomes(cats, mapping).to_numpy(dtype=object)
         return pd.Series(mapped[raw.cat.codes.to_numpy()], index=raw.index, dtype="str")
-    text = raw.astype("str").str.strip()
-    text = text.mask(text == "")
+    text = _outcome_text(raw)
     if spec is None:
         return text
-    lut = {v.strip().lower(): canon for canon, vals in spec.values.items() for v in vals}
-    mapped = text.str.lower().map(lut)
+    mapped = text.str.lower().map(_lookup(spec.values))
+    if spec.other is not None:
+        mapped = mapped.mask(mapped.isna() & text.notna(), spec.other)
+    if when_empty is not None and spec.when_empty is not None:
+        other = _outcome_text(when_empty).str.lower().map(_lookup(spec.when_empty.values))
+        mapped = mapped.fillna(other.where(text.isna()))
     if spec.default is not None:
         return mapped.fillna(spec.default)
     return mapped.fillna(text)
+
+
+def _unlisted_outcomes(raw: pd.Series, mapping: Mapping) -> pd.Series:
+    """Counts of the values that ``outcome.other`` decided (not listed, not empty)."""
+    spec = mapping.outcome
+    if spec is None or spec.other is None:
+        return pd.Series(dtype="int64")
+    text = _outcome_text(raw.astype("str") if isinstance(raw.dtype, pd.CategoricalDtype) else raw)
+    unlisted = text.notna() & ~text.str.lower().isin(list(_lookup(spec.values)))
+    return text[unlisted].value_counts()
