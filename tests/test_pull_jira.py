@@ -314,7 +314,7 @@ def test_a_repeated_next_page_token_stops_the_pull(tmp_path):
         return route(path, {k: v for k, v in q.items() if k != "nextPageToken"})
 
     jira.route = first_page
-    jira.edit(lambda q, body: body.update(nextPageToken="same", isLast=False))
+    jira.edit(lambda q, body: body.update(nextPageToken="same", isLast=False), path_end="/jql")
     with im.Server(jira), pytest.raises(ConnectorError) as exc:
         pull(JiraSource(jira.url, "project = ITSD", page_size=10), tmp_path / "j.parquet", CREDS)
     assert "stopped instead of looping" in str(exc.value)
@@ -328,7 +328,7 @@ def test_a_repeated_next_page_token_stops_the_pull(tmp_path):
         return route(path, {**q, "nextPageToken": token} if n else q)
 
     jira.route = next_page
-    jira.edit(lambda q, body: body.update(nextPageToken="same", isLast=False))
+    jira.edit(lambda q, body: body.update(nextPageToken="same", isLast=False), path_end="/jql")
     with im.Server(jira), pytest.raises(ConnectorError) as exc:
         pull(JiraSource(jira.url, "project = ITSD", page_size=10), tmp_path / "j.parquet", CREDS)
     assert "nextPageToken it had sent before" in str(exc.value)
@@ -346,3 +346,24 @@ def test_prune_removes_issues_that_leave_the_jql(tmp_path):
         result = pull(JiraSource(jira.url, "project = ITSD"), store, CREDS, prune=True)
     assert result.removed == 3 and result.total == 17
     assert not {i["id"] for i in moved} & set(read_store(store)[0]["Issue id"])
+
+
+def test_the_preset_reads_a_csv_export_the_same_way(tmp_path):
+    """The jira-sm preset on Jira's own CSV export: any resolution closes (an unlisted one
+    counts as fulfilled, named in a warning); "Unresolved" and an empty resolution outside
+    the Done category stay open; Done without a resolution date is quarantined with its
+    reason (an export has no date of entering Done), never left open."""
+    csv = tmp_path / "export.csv"
+    csv.write_text(
+        "Issue key,Created,Resolved,Resolution,Status Category\n"
+        "ITSD-1,03/Mar/25 9:12 AM,04/Mar/25 4:05 PM,Cannot Reproduce,Done\n"
+        "ITSD-2,03/Mar/25 9:12 AM,04/Mar/25 4:05 PM,Known Error,Done\n"
+        "ITSD-3,03/Mar/25 9:12 AM,,Unresolved,In Progress\n"
+        "ITSD-4,03/Mar/25 9:12 AM,,,To Do\n"
+        "ITSD-5,03/Mar/25 9:12 AM,,,Done\n"
+    )
+    res = load_requests(csv, preset="jira-sm", quarantine_dir=tmp_path)
+    d = res.data.set_index("request_id")["outcome"].astype(str).to_dict()
+    assert d == {"ITSD-1": "declined", "ITSD-2": "fulfilled", "ITSD-3": "open", "ITSD-4": "open"}
+    assert res.rows_quarantined == 1
+    assert any("'Known Error' (1)" in w for w in res.warnings)
