@@ -187,8 +187,14 @@ VOCABULARY: dict[str, Column] = {
     "letter": Column("Letter"),
 }
 
-#: Units in headers (the cell shows the bare number).
-_HEADER_UNIT: dict[str, str] = {"%": "%", "hours": "h", "requests": "requests", "score": "1-5"}
+#: Units in headers (the cell shows the bare number); a ratio has none (its label says it).
+_HEADER_UNIT: dict[str, str] = {
+    "%": "%",
+    "hours": "h",
+    "requests": "requests",
+    "score": "1-5",
+    "ratio": "",
+}
 
 
 def _catalogue_keys() -> set[str]:

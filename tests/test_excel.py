@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from csi_lib.errors import OutputError
-from csi_lib.excel import kpi_sheets, write_kpi_workbook
+from csi_lib.excel import HEADER_ROW, Sheet, kpi_sheets, write_kpi_workbook
 from csi_lib.periods import Period
 from csi_lib.testing import make_requests
 
@@ -53,17 +53,21 @@ def test_sheets_hold_values_per_period_and_hide_small_groups(frame):
         "February": Period.from_dates("2025-02-01", "2025-02-28"),
     }
     sheets = kpi_sheets(frame, periods, by=["category"])
-    kpis = sheets["KPIs"].set_index("kpi")
-    assert kpis.loc["received", "January"] == 13  # 12 opened 1..12 Jan, Tiny on 20 Jan
-    assert kpis.loc["fulfil_median_h", "January"] == 24.0  # every request took one day
-    assert kpis.loc["received", "February"] == 1
-    assert kpis.loc["fulfil_median_h", "unit"] == "hours"
+    kpis = sheets["KPIs"].frame.set_index("KPI")
+    jan, feb = "January (2025-01-01 to 2025-01-31)", "February (2025-02-01 to 2025-02-28)"
+    assert kpis.loc["Requests received", jan] == 13  # 12 opened 1..12 Jan, Tiny on 20 Jan
+    assert kpis.loc["Median time to fulfil", jan] == 24.0  # every request took one day
+    assert kpis.loc["Fulfilled share of closed", jan] == 1.0  # 100 %, as Excel holds it
+    assert kpis.loc["Requests received", feb] == 1
+    assert kpis.loc["Median time to fulfil", "Unit"] == "hours"
     by = sheets["By category"]
-    assert set(by["category"].iloc[:2]) == {"=cmd|' /C calc'!A0", "Laptop"}  # 6 each, shown
-    # "Tiny": 1 request in January, hidden for every KPI; the note says why
-    assert "hidden to protect individuals" in by["category"].iloc[-1]
-    assert "Tiny" not in set(by["category"])
-    assert list(sheets["Monthly"]["month"].astype(str)) == ["2025-01-01", "2025-02-01"]
+    assert set(by.frame["Category"]) == {"=cmd|' /C calc'!A0", "Laptop"}  # 6 each, shown
+    # "Tiny": 1 request in January, hidden for every KPI; the note says why, no row is added
+    assert "hidden to protect individuals" in by.note and "Tiny" not in by.note
+    assert "the january period only" in by.note.lower()
+    monthly = sheets["Monthly"].frame
+    assert list(monthly["Month"].astype(str)) == ["2025-01-01", "2025-02-01"]
+    assert list(monthly["Note"]) == ["", ""]  # both months whole
 
 
 def test_workbook_neutralises_formulas_and_refuses_overwrite(frame, tmp_path):
@@ -78,7 +82,7 @@ def test_workbook_neutralises_formulas_and_refuses_overwrite(frame, tmp_path):
     assert not any(v.startswith(("=", "+", "@")) for v in cells)
     assert all(c.data_type != "f" for row in wb["By category"].iter_rows() for c in row)
     with pytest.raises(OutputError):
-        write_kpi_workbook(path, {"x": pd.DataFrame({"a": [1]})})
+        write_kpi_workbook(path, {"x": Sheet(title="x", frame=pd.DataFrame({"a": [1]}))})
 
 
 def test_report_workbook_is_made_beside_the_stages(tmp_path):
@@ -100,11 +104,11 @@ def test_report_workbook_is_made_beside_the_stages(tmp_path):
     as_of = dt.date(2025, 3, 31)
     links = Workbook(staging, run_data, None, "2025-01-01", "2025-03-31", as_of).links()
     assert [link["href"] for link in links] == ["kpis.xlsx"]
-    written = pd.read_excel(staging / "kpis.xlsx", sheet_name=None)
+    written = pd.read_excel(staging / "kpis.xlsx", sheet_name=None, header=HEADER_ROW - 1)
     direct = kpi_sheets(load.data, {"Period": Period.from_dates("2025-01-01", "2025-03-31")})
     assert list(written)[:2] == list(direct) and "By category" in written
     pd.testing.assert_frame_equal(
-        written["KPIs"], direct["KPIs"], check_dtype=False, check_exact=False
+        written["KPIs"], direct["KPIs"].frame, check_dtype=False, check_exact=False
     )
 
     failing = Workbook(staging, tmp_path / "no-run", None, None, None, as_of)

@@ -118,9 +118,9 @@ def test_snapshot_workbook_and_cli_hide_small_groups(groups, jan_2025, tmp_path,
     assert set(snap.breakdowns["group"]) == {"Desk"}
     assert snap.manifest["hidden_groups"] == {"group": 2}
     sheet = kpi_sheets(groups, {"January": jan_2025}, by=["group"])["By group"]
-    assert sheet["group"].iloc[0] == "Desk" and len(sheet) == 2
-    assert "hidden to protect individuals" in sheet["group"].iloc[-1]  # the note, no Apps/Access
-    assert not sheet["group"].isin(["Apps", "Access"]).any()
+    assert list(sheet.frame["Support group"]) == ["Desk"]
+    assert "hidden to protect individuals" in sheet.note  # the note, no Apps/Access
+    assert "Apps" not in sheet.note and "Access" not in sheet.note
     src = tmp_path / "groups.csv"
     groups.assign(closed_at=None, outcome="open")[
         ["request_id", "opened_at", "outcome", "group"]

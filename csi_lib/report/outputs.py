@@ -54,7 +54,7 @@ def _report_periods(
 
 
 def _write_workbook(
-    folder: Path, df: Any, periods: dict[str, Period], min_group_size: int
+    folder: Path, df: Any, periods: dict[str, Period], options: dict[str, Any]
 ) -> list[dict[str, str]]:
     """kpis.xlsx beside the HTML pages; returns the cover page's download links."""
     if not periods:
@@ -62,17 +62,19 @@ def _write_workbook(
     from ..excel import kpi_sheets, write_kpi_workbook
     from ..widgets.explorer import available_dimensions
 
-    sheets = kpi_sheets(df, periods, by=available_dimensions(df)[:4], min_group_size=min_group_size)
+    sheets = kpi_sheets(df, periods, by=available_dimensions(df)[:4], **options)
     write_kpi_workbook(folder / "kpis.xlsx", sheets)
     return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
 
 
-def _min_group_size(cycle_path: Path | None) -> int:
+def _sheet_options(cycle_path: Path | None) -> dict[str, Any]:
+    """The cycle's options of the workbook: smallest group shown, zone of the dates."""
     if cycle_path is None:
-        return 5
+        return {"min_group_size": 5, "timezone": "UTC"}
     from ..cycle import load_config
 
-    return load_config(cycle_path).min_group_size
+    cfg = load_config(cycle_path)
+    return {"min_group_size": cfg.min_group_size, "timezone": cfg.timezone}
 
 
 def _excel_tables(
@@ -87,7 +89,7 @@ def _excel_tables(
     of its own); returns the download links."""
     frame = runstore.read(run_data).data
     periods = _report_periods(cycle_path, frame, date_from, date_to, as_of)
-    downloads = _write_workbook(staging, frame, periods, _min_group_size(cycle_path))
+    downloads = _write_workbook(staging, frame, periods, _sheet_options(cycle_path))
     del frame
     return downloads
 
