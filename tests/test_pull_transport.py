@@ -190,6 +190,10 @@ def test_a_servers_words_are_quoted_without_the_credentials(sn, tmp_path, reply)
             "not JSON (text/html: 'Instance Hibernating page')",
         ),
         (im.Reply(200, {"Content-Type": "application/json"}, '{"results": []}'), "malformed page"),
+        (
+            im.Reply(200, {"Content-Type": "application/json"}, "[" * 200_000 + "]" * 200_000),
+            "not JSON",
+        ),
         (im.Reply(500, {}, "{}"), "HTTP 500"),
         (
             im.Reply(

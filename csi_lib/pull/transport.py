@@ -227,7 +227,7 @@ def server_message(body: bytes, content_type: str) -> str:
     text = body[:65536].decode("utf-8", errors="replace")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     parts: list[str] = []
     if isinstance(data, dict):
@@ -592,7 +592,7 @@ class _Http:
             )
         try:
             data = json.loads(body.decode("utf-8-sig"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             kind = headers.get("Content-Type", "no content type")
             shown = self.quote(server_message(body, kind)[:60])
             raise self.error(
