@@ -105,8 +105,8 @@ def test_csi_report_runs_from_an_installed_wheel_in_another_folder(wheel, tmp_pa
             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
 
-    where = run("python", "-c", "import csi_lib.shipped as s, jupyter_client.kernelspec as k; "
-                "print(s.ROOT); print(k.KernelSpecManager().get_kernel_spec('python3').argv[0])")  # fmt: skip
+    where = run("python", "-c", "import csi_lib.shipped as s, csi_lib.report.execute as e; "
+                "print(s.ROOT); print(e.ThisPythonKernelSpecs().get_kernel_spec('python3').argv[0])")  # fmt: skip
     root, kernel = where.stdout.split()
     assert Path(root) == Path(site, "csi_lib", "_shipped")  # the wheel's files, not the checkout's
     assert Path(kernel) == python  # the stage kernels import the installed package too
@@ -157,3 +157,39 @@ def test_sample_cycle_copy_reports_like_the_original(tmp_path):
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert main(["cycle", "sample", str(tmp_path / "try")]) == 2
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.slow
+def test_stage_kernels_run_the_report_s_own_python_whatever_kernelspec_is_found(
+    tmp_path, monkeypatch
+):
+    """A "python3" kernelspec of another Python in a user's Jupyter folders (here one whose
+    interpreter does not exist) does not take the stage kernels away from this package."""
+    import json
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from csi_lib.report.execute import ThisPythonKernelSpecs, execute_stage
+
+    foreign = tmp_path / "jupyter" / "kernels" / "python3"
+    foreign.mkdir(parents=True)
+    argv = ["/nonexistent/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (foreign / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "other", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    assert ThisPythonKernelSpecs().get_kernel_spec("python3").argv[0] == sys.executable
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = new_notebook(
+        cells=[new_code_cell("x = 1"), new_code_cell("import sys; print(sys.executable)")]
+    )
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, str(notebooks / STAGES[1].notebook))
+    monkeypatch.setenv("CSI_NOTEBOOKS", str(notebooks))
+    run = execute_stage(STAGES[1], {}, tmp_path / "out" / "stage.ipynb", cell_timeout=60)
+    assert run.ok, run.error
+    printed = nbformat.read(str(run.executed), as_version=4).cells[1].outputs[0]["text"].strip()
+    assert os.path.samefile(printed, sys.executable)

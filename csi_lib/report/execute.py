@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 import papermill as pm
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from ..nb import REPORT_MODE_ENV
@@ -50,8 +51,45 @@ class StageRun:
 _NO_HISTORY = "--HistoryManager.enabled=False"
 
 
+class ThisPythonKernelSpecs(KernelSpecManager):
+    """Kernel specs where "python3" is always the interpreter running the report.
+
+    A "python3" kernelspec found in a user's or the system's Jupyter folders may
+    belong to another Python (one without csi_lib, or another version of it); the
+    stage kernels must import the very package that runs the report, installed or
+    checked out. A spec of this interpreter is kept as it is (the project venv's
+    own, with its flags); any other is replaced by ipykernel's spec of
+    ``sys.executable``.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> Any:  # noqa: D102 (jupyter_client API)
+        import sys
+
+        try:
+            spec = super().get_kernel_spec(kernel_name)
+        except NoSuchKernel:
+            spec = None
+        if kernel_name != NATIVE_KERNEL_NAME:
+            if spec is None:
+                raise NoSuchKernel(kernel_name)
+            return spec
+        if spec is not None and spec.argv and _same_file(spec.argv[0], sys.executable):
+            return spec
+        from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+        return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 class LocalKernelManager(AsyncKernelManager):
-    """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts.
+    """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts;
+    "python3" is the interpreter running the report (:class:`ThisPythonKernelSpecs`).
 
     Each kernel gets a private folder (``mkdtemp``) holding its connection file and
     its sockets, removed at shutdown, so two runs at the same time never share a
@@ -73,6 +111,7 @@ class LocalKernelManager(AsyncKernelManager):
         # the IPC socket files and the connection file go to the private folder
         kwargs.setdefault("ip", str(private / "kernel-ipc"))
         kwargs.setdefault("connection_file", str(private / "kernel.json"))
+        kwargs.setdefault("kernel_spec_manager", ThisPythonKernelSpecs())
         super().__init__(**kwargs)
         self._private = private
 
