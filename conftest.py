@@ -28,7 +28,7 @@ def _sample():
 def _cycle():
     import csi_lib as csi
 
-    return csi.open_cycle(SAMPLE_CYCLE, as_of="2026-04-15")
+    return _open_cycle(SAMPLE_CYCLE, as_of="2026-04-15")
 
 
 @functools.cache
@@ -41,19 +41,19 @@ def _review():
 def _open_cycle(cycle_dir, **kwargs):
     """:func:`csi_lib.cycle.open_cycle`, sharing the sample's requests between ``as_of`` dates.
 
-    The cycle is opened for real; only its ``load`` (the sample's 40,000 requests, 1-2 s
-    to read) is the one already read, when it would be the same load.
+    The cycle is opened for real; only its load (the sample's 40,000 requests, 1-2 s
+    to read) is the one already read, cut at the cycle's as-of date, when it would be
+    the same load.
     """
+    import csi_lib as csi
     from csi_lib.cycle import open_cycle
 
     cycle = open_cycle(cycle_dir, **kwargs)
-    shared = _cycle()
-
-    def what(c):
-        return Path(c.source).resolve(), c.preset, c.mapping, c.config.data.query, c.quarantine_dir
-
-    if what(cycle) == what(shared):
-        cycle.__dict__["load"] = shared.load  # the cached_property's slot
+    run = cycle.run
+    src = run.source
+    same = (src.preset, src.mapping, src.query, run.quarantine_dir) == ("generic", None, None, None)
+    if same and Path(src.location).resolve() == Path(csi.SAMPLE_DATA).resolve():
+        run.use(_sample())
     return cycle
 
 

@@ -30,9 +30,10 @@ import pandas as pd
 from . import kpis as K
 from . import shipped
 from .baseline import Snapshot, create_snapshot, load_snapshot, row_counts
-from .periods import Period
+from .periods import Period, partial_bins
 from .present import present
-from .sources import LoadResult, data_quality, load_requests
+from .run import Run, start_run
+from .sources import LoadResult, data_quality
 from .tables import scorecard
 
 #: The bundled sample data, used when neither a cycle nor a data file is given.
@@ -61,6 +62,8 @@ class StageOne:
     min_group_size: int = 5
     snapshot_dir: Path | None = None
     cycle: Any = None
+    #: The :class:`csi_lib.run.Run` (its as-of cut says which bins are partial).
+    run: Any = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -74,8 +77,16 @@ class StageOne:
         text = (
             f"**{s['rows_read']:,}** rows read from `{Path(str(s['source'])).name}` "
             f"(mapping *{s['mapping']}*): **{s['rows_kept']:,}** kept, "
-            f"**{s['rows_quarantined']:,}** quarantined. Period: **{self.period.label}** (UTC)."
+            f"**{s['rows_quarantined']:,}** quarantined. Period: **{self.period.label}** "
+            f"({self.period.tz})."
         )
+        cut = getattr(self.load, "as_of_cut", None)
+        if cut and self.run is not None:
+            text += (
+                f" The data is taken as it stood at the end of **{self.run.as_of}** "
+                f"({self.run.timezone}): {cut['left_out']:,} requests opened later are left out, "
+                f"and {cut['not_closed_yet']:,} closed later count as still open."
+            )
         if s["rows_quarantined"]:
             reasons = ", ".join(f"{r} ({n:,})" for r, n in s["quarantined_by_reason"].items())
             text += f" Quarantined rows by reason: {reasons}."
@@ -111,21 +122,28 @@ class StageOne:
 
     def scorecard(self) -> pd.DataFrame:
         """The KPI scorecard of the period, formatted with units and directions."""
-        return scorecard(self.values())
+        return scorecard(self.values(), not_measured=self.not_measured())
 
-    def series(self, freq: str = "month", *, whole_bins: bool = True) -> pd.DataFrame:
-        """Every KPI as a monthly (or weekly) series over the period.
-
-        With ``whole_bins`` (default) a first or last month/week that the period
-        cuts short is left out, so a partial bin does not look like a drop.
-        """
-        key = f"series_{freq}_{whole_bins}"
+    def series(self, freq: str = "month") -> pd.DataFrame:
+        """Every KPI as a monthly (or weekly) series over the period, with ``partial``: a
+        first or last month or week the period cuts short, or not complete at the as-of
+        date or the end of the data, is drawn and labelled partial, never compared."""
+        key = f"series_{freq}"
         if key not in self._cache:
             series = K.kpi_series(self.df, self.period, freq=freq)
-            if whole_bins:
-                series = series[whole_bin_mask(series, freq)].reset_index(drop=True)
+            complete = self.run.complete_until if self.run is not None else None
+            series["partial"] = partial_bins(
+                series["period_start"], series["period_end"], freq,
+                complete_until=complete, tz=self.period.tz,
+            )  # fmt: skip
             self._cache[key] = series
         return self._cache[key]
+
+    def not_measured(self) -> dict[str, str]:
+        """KPI key -> why the data cannot measure it (no SLA column, no survey...)."""
+        used = getattr(self.load, "columns_used", None)
+        found = {k.key: K.not_measured(self.df, k, columns_used=used) for k in K.REGISTRY.values()}
+        return {key: why for key, why in found.items() if why}
 
     def breakdown(self, by: str) -> pd.DataFrame:
         """Every KPI per group of ``by`` (small groups hidden)."""
@@ -169,91 +187,45 @@ class StageOne:
         return load_snapshot(self.snapshot_dir)
 
 
-def whole_bin_mask(series: pd.DataFrame, freq: str) -> pd.Series:
-    """True for rows whose bin is a whole calendar month (or a whole 7-day week)."""
-    start, end = series["period_start"], series["period_end"]
-    if freq == "week":
-        return (end - start) == pd.Timedelta(days=7)
-    return (start.dt.day == 1) & (start.dt.hour == 0) & (end == start + pd.offsets.MonthBegin(1))
-
-
-def _default_period(
-    df: pd.DataFrame, period_from: str | None, period_to: str | None, as_of: str | None
-) -> Period:
-    if period_from and period_to:
-        return Period.from_dates(period_from, period_to)
-    if df.empty:
-        return Period.from_dates(period_from or "1970-01-01", period_to or "1970-01-01")
-    first = str(df["opened_at"].min().date())
-    last = max(df["opened_at"].max(), df["closed_at"].max())
-    last_date = str(last.date())
-    if as_of and as_of < last_date:
-        last_date = as_of
-    return Period.from_dates(period_from or first, period_to or last_date)
-
-
-def prepare(
-    *,
-    cycle_dir: str | None = None,
-    data_path: str | None = None,
-    preset: str | None = None,
-    mapping: str | None = None,
-    query: str | None = None,
-    period_from: str | None = None,
-    period_to: str | None = None,
-    as_of: str | None = None,
-    output_dir: str | None = None,
-    min_group_size: int = 5,
-) -> StageOne:
-    """Load the data and fix the period of "Where are we now?".
+def prepare(run: Run | None = None, /, *, min_group_size: int = 5, **parameters: Any) -> StageOne:
+    """The data and the period of "Where are we now?", from the stage's run.
 
     Parameters
     ----------
-    cycle_dir:
-        A cycle folder: its data source and baseline period are used.
-    data_path, preset, mapping:
-        The export and how to map it (override the cycle's source).
-    query:
-        The SQL query or table name when ``data_path`` is a database URL (without a cycle).
-    period_from, period_to:
-        Inclusive dates of the period (without a cycle); default all data up to ``as_of``.
-    output_dir:
-        Where the quarantine file goes (and the snapshot, without a cycle); never
-        into the cycle folder.
+    run:
+        The :class:`csi_lib.run.Run` (a report's saved run, or one built live). Without
+        one, it is built from ``parameters``: the notebook's ``cycle_dir``, ``data_path``,
+        ``preset``, ``mapping``, ``query``, ``period_from``, ``period_to``, ``as_of`` and
+        ``output_dir`` (:func:`csi_lib.run.start_run`).
+    min_group_size:
+        Breakdown groups smaller than this are hidden (without a cycle; a cycle has its own).
+
+    With a cycle, the period is the cycle's baseline period (so far, while it runs);
+    without one, the period asked for (default: all of the data up to ``as_of``). The
+    snapshot goes to the cycle's ``baseline/``, or without a cycle to the output folder.
     """
-    if cycle_dir:
+    if run is None:
+        run = start_run(parameters.pop("run_dir", None), **parameters)
+    elif parameters:
+        raise TypeError("give either a run or the notebook's parameters, not both")
+    if run.config is not None:
         from .cycle import open_cycle
 
-        # the report's quarantine file: in its folder, once per run (this stage loads the data)
-        quarantine = Path(output_dir) / "quarantine" if output_dir else None
-        cycle = open_cycle(
-            cycle_dir, data=data_path, preset=preset, mapping=mapping, as_of=as_of,
-            quarantine_dir=quarantine,
-        )  # fmt: skip
+        cycle = open_cycle(run)
         return StageOne(
             load=cycle.load,
             period=cycle.periods["baseline"],
             min_group_size=cycle.config.min_group_size,
             cycle=cycle,
+            run=run,
         )
-    out = Path(output_dir) if output_dir else None
-    if data_path is None:
-        data_path = str(SAMPLE_DATA)
-    if preset is None and mapping is None:
-        preset = "generic"
-    load = load_requests(
-        data_path,
-        preset=preset,
-        mapping=mapping,
-        query=query,
-        quarantine_dir=(out / "quarantine") if out else None,
-    )
-    period = _default_period(load.data, period_from, period_to, as_of)
+    out = run.output_dir
     return StageOne(
-        load=load,
-        period=period,
+        load=run.load(),
+        period=run.clip(run.period) or run.period,
         min_group_size=min_group_size,
         snapshot_dir=(out / "baseline") if out else None,
+        run=run,
     )
 
 

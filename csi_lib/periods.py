@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
@@ -56,13 +57,32 @@ def check_date(value: dt.date) -> dt.date:
 def _to_utc(value: str | dt.date | dt.datetime | pd.Timestamp, tz: str = "UTC") -> pd.Timestamp:
     ts = pd.Timestamp(value)
     if ts.tzinfo is None:
-        ts = ts.tz_localize(tz)
+        ts = local_instant(ts, tz)
     return ts.tz_convert("UTC")
+
+
+def local_instant(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """A naive wall-clock time ``ts`` in zone ``tz`` as an aware timestamp.
+
+    A wall-clock time that does not exist there (the hour skipped when the clocks go
+    forward; in America/Santiago that is midnight itself) becomes the first instant that
+    exists after it; one that exists twice (the clocks go back) is taken the first time.
+
+    Examples
+    --------
+    >>> local_instant(pd.Timestamp("2025-09-07"), "America/Santiago")   # no midnight that day
+    Timestamp('2025-09-07 01:00:00-0300', tz='America/Santiago')
+    """
+    return ts.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
 
 
 @dataclass(frozen=True)
 class Period:
     """A half-open interval of instants ``[start, end)``, both UTC timestamps.
+
+    ``tz`` is the reporting timezone the period's dates are read in: its label gives
+    local dates, and its month and week bins start at local midnight
+    (:func:`period_edges`).
 
     Examples
     --------
@@ -71,14 +91,18 @@ class Period:
     (Timestamp('2025-01-01 00:00:00+0000', tz='UTC'), Timestamp('2025-07-01 00:00:00+0000', tz='UTC'))
     >>> p.label
     '2025-01-01 to 2025-06-30'
+    >>> paris = Period.from_dates("2025-01-01", "2025-06-30", tz="Europe/Paris")
+    >>> paris.start, paris.label
+    (Timestamp('2024-12-31 23:00:00+0000', tz='UTC'), '2025-01-01 to 2025-06-30')
     """
 
     start: pd.Timestamp
     end: pd.Timestamp
+    tz: str = "UTC"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "start", _to_utc(self.start))
-        object.__setattr__(self, "end", _to_utc(self.end))
+        object.__setattr__(self, "start", _to_utc(self.start, self.tz))
+        object.__setattr__(self, "end", _to_utc(self.end, self.tz))
         if self.end <= self.start:
             raise ConfigError(
                 f"the period ends ({self.end}) before or when it starts ({self.start})",
@@ -115,17 +139,40 @@ class Period:
                 f"the period's last date {last.date()} is before its first date {start.date()}",
                 hint="swap --from and --to",
             )
-        return cls(_to_utc(start, tz), _to_utc(last + pd.Timedelta(days=1), tz))
+        return cls(_to_utc(start, tz), _to_utc(last + pd.Timedelta(days=1), tz), tz)
+
+    @property
+    def first_date(self) -> dt.date:
+        """The first calendar day of the period (in its timezone)."""
+        return self.start.tz_convert(self.tz).date()
 
     @property
     def last_date(self) -> dt.date:
-        """The last calendar day (UTC) inside the period."""
-        return (self.end - pd.Timedelta(microseconds=1)).date()
+        """The last calendar day inside the period (in its timezone)."""
+        return (self.end - pd.Timedelta(microseconds=1)).tz_convert(self.tz).date()
 
     @property
     def label(self) -> str:
-        """``'YYYY-MM-DD to YYYY-MM-DD'`` (inclusive dates)."""
-        return f"{self.start.date()} to {self.last_date}"
+        """``'YYYY-MM-DD to YYYY-MM-DD'`` (inclusive dates, in the period's timezone)."""
+        return f"{self.first_date} to {self.last_date}"
+
+    def until(self, end: pd.Timestamp | None) -> Period | None:
+        """The part of the period before ``end`` (an instant): the period itself when it ends
+        by then, None when it starts at or after it.
+
+        Examples
+        --------
+        >>> p = Period.from_dates("2025-07-01", "2025-12-31")
+        >>> p.until(pd.Timestamp("2025-10-16", tz="UTC")).label
+        '2025-07-01 to 2025-10-15'
+        >>> p.until(pd.Timestamp("2025-07-01", tz="UTC")) is None
+        True
+        """
+        if end is None or end >= self.end:
+            return self
+        if end <= self.start:
+            return None
+        return Period(self.start, end, self.tz)
 
     @property
     def days(self) -> float:
@@ -138,29 +185,84 @@ class Period:
 
     def to_dict(self) -> dict[str, str]:
         """JSON-friendly form: ISO instants plus the inclusive dates."""
-        return {
+        out = {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "from": str(self.start.date()),
+            "from": str(self.first_date),
             "to": str(self.last_date),
         }
+        return out | ({"tz": self.tz} if self.tz != "UTC" else {})
 
     @classmethod
     def from_dict(cls, d: dict[str, str]) -> Period:
-        return cls(pd.Timestamp(d["start"]), pd.Timestamp(d["end"]))
+        return cls(pd.Timestamp(d["start"]), pd.Timestamp(d["end"]), d.get("tz", "UTC"))
 
 
 def period_edges(period: Period, freq: Freq = "month") -> pd.DatetimeIndex:
-    """Bin edges of a series over ``period``: calendar months or ISO weeks (UTC).
+    """Bin edges of a series over ``period``: calendar months or ISO weeks starting at
+    midnight in the period's timezone, as UTC instants.
 
     The first and last bins are clipped to the period, so the edges always start
     at ``period.start`` and end at ``period.end``.
+
+    Examples
+    --------
+    >>> period_edges(Period.from_dates("2025-01-01", "2025-02-28", tz="Europe/Paris"))[1]
+    Timestamp('2025-01-31 23:00:00+0000', tz='UTC')
     """
     if freq not in FREQ_ALIASES:
         raise ConfigError(f"unknown frequency '{freq}'", hint="use 'month' or 'week'")
-    inner = pd.date_range(period.start, period.end, freq=FREQ_ALIASES[freq], inclusive="neither")
-    edges = pd.DatetimeIndex([period.start, *inner, period.end])
-    return edges.drop_duplicates()
+    local = [t.tz_convert(period.tz).tz_localize(None) for t in (period.start, period.end)]
+    days = pd.date_range(local[0].normalize(), local[1], freq=FREQ_ALIASES[freq])
+    at = days.tz_localize(
+        period.tz, nonexistent="shift_forward", ambiguous=np.ones(len(days), dtype=bool)
+    ).tz_convert("UTC")
+    inner = at[(at > period.start) & (at < period.end)]
+    return pd.DatetimeIndex([period.start, *inner, period.end]).drop_duplicates()
+
+
+def natural_bin(
+    start: pd.Timestamp, freq: str, tz: str = "UTC"
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The whole calendar month or ISO week (in ``tz``) that the bin starting at ``start``
+    belongs to, as UTC instants ``[start, end)``."""
+    local = start.tz_convert(tz).tz_localize(None)
+    if period_word(freq) == "week":
+        first = local.normalize() - pd.Timedelta(days=local.weekday())
+        last = first + pd.Timedelta(days=7)
+    else:
+        first = local.normalize().replace(day=1)
+        last = first + pd.offsets.MonthBegin(1)
+    return tuple(local_instant(t, tz).tz_convert("UTC") for t in (first, last))  # type: ignore[return-value]
+
+
+def partial_bins(
+    starts: pd.Series | pd.Index,
+    ends: pd.Series | pd.Index,
+    freq: str,
+    *,
+    complete_until: pd.Timestamp | None = None,
+    tz: str = "UTC",
+) -> np.ndarray:
+    """Which bins of a series are *partial*: cut short by their period (not a whole calendar
+    month or ISO week in ``tz``), or not over by ``complete_until`` (the as-of cut, or the
+    end of the data's last day). A partial bin is drawn but never judged.
+
+    Examples
+    --------
+    >>> edges = period_edges(Period.from_dates("2025-01-01", "2025-04-15"))
+    >>> partial_bins(edges[:-1], edges[1:], "month").tolist()      # 1-15 April
+    [False, False, False, True]
+    >>> cut = pd.Timestamp("2025-03-20", tz="UTC")                  # the data ends on 19 March
+    >>> partial_bins(edges[:-1], edges[1:], "month", complete_until=cut).tolist()
+    [False, False, True, True]
+    """
+    out = []
+    for s, e in zip(pd.DatetimeIndex(starts), pd.DatetimeIndex(ends), strict=True):
+        first, last = natural_bin(s, freq, tz)
+        whole = s == first and e == last
+        out.append(not whole or (complete_until is not None and e > complete_until))
+    return np.asarray(out, dtype=bool)
 
 
 #: Shorthands :func:`as_period` understands, with an example of each.
@@ -284,3 +386,39 @@ def period_when(ts: object, freq: str) -> str:
         return "?"
     t = pd.Timestamp(ts)
     return f"the week of {t:%Y-%m-%d}" if period_word(freq) == "week" else f"{t:%Y-%m}"
+
+
+def bin_words(
+    start: pd.Timestamp, end: pd.Timestamp, freq: str, tz: str = "UTC", *, partial: bool = False
+) -> str:
+    """A bin of a series in words: a whole month "April 2012", a whole week "week of 2
+    April 2012"; a bin cut short (or ``partial``) by its days, "1-15 Apr 2012, partial".
+
+    Examples
+    --------
+    >>> t = lambda s: pd.Timestamp(s, tz="UTC")
+    >>> bin_words(t("2012-04-01"), t("2012-05-01"), "month")
+    'April 2012'
+    >>> bin_words(t("2012-04-01"), t("2012-04-16"), "month", partial=True)
+    '1-15 Apr 2012, partial'
+    >>> bin_words(t("2025-03-31"), t("2025-04-07"), "week")
+    'week of 31 March 2025'
+    """
+    first, last = natural_bin(start, freq, tz)
+    local = start.tz_convert(tz)
+    if start == first and end == last and not partial:
+        if period_word(freq) == "week":
+            return f"week of {local.day} {local:%B %Y}"
+        return f"{local:%B %Y}"
+    final = (end - pd.Timedelta(microseconds=1)).tz_convert(tz)
+    if (local.year, local.month) == (final.year, final.month):
+        days = (
+            f"{local.day}-{final.day} {local:%b %Y}"
+            if local.day != final.day
+            else f"{local.day} {local:%b %Y}"
+        )
+    elif local.year == final.year:
+        days = f"{local.day} {local:%b}-{final.day} {final:%b %Y}"
+    else:
+        days = f"{local.day} {local:%b %Y}-{final.day} {final:%b %Y}"
+    return f"{days}, partial" if partial else days

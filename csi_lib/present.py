@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .kinds import KIND_WORDS
 from .kpis import KPI, get_kpi, kpi_catalogue
 from .schema import CANONICAL_COLUMNS
 from .tables import format_value
@@ -93,15 +94,6 @@ class Column:
 
 #: The canonical columns in words (a column the user kept keeps its own name).
 COLUMN_WORDS: dict[str, str] = {c.name: c.label for c in CANONICAL_COLUMNS}
-
-#: Target kinds (:data:`csi_lib.targets.model.KINDS`) in words.
-KIND_WORDS: dict[str, str] = {
-    "minimize": "Lower is the aim",
-    "maximize": "Higher is the aim",
-    "maintain_above": "Keep at or above",
-    "maintain_below": "Keep at or below",
-    "within": "Keep within a range",
-}
 
 #: A cycle's periods (:data:`csi_lib.cycle.config.PERIOD_NAMES`) in words.
 PERIOD_WORDS: dict[str, str] = {

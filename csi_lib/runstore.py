@@ -1,45 +1,33 @@
-"""Load once per report run: the canonical frame, stored for every stage kernel.
+"""A load stored on disk: the canonical frame, its quarantine and its counts.
 
-``csi report`` loads and validates the export once, before any stage runs, and
-:func:`save` writes what that load gave into a folder of the run's staging folder:
+:func:`save` writes what a load gave into a folder, :func:`read` reads it back:
 
 - ``requests.arrow``: the canonical frame as an uncompressed Arrow IPC file (Feather v2),
   which each reader memory-maps;
 - ``quarantine.arrow``: the quarantined rows;
-- ``load.json``: the load's counts, warnings and fingerprint, a hash of what was loaded
-  (source, preset or mapping, query, sheet, kept columns; never the source text itself,
-  which may hold a password) and the size and modification time of a source file.
+- ``load.json``: the load's counts, warnings and fingerprint (never a database URL's
+  password: the load only knows the URL with it hidden).
 
-The stages also share what they compute once per run: :func:`shared_evidence` keeps each
-target's statistical evidence (stage 5's tests, read again by stage 6) in ``evidence/`` of
-that folder, one JSON file per key (the data's fingerprint and mapping, the KPI, scope,
-periods and method), so a result is only ever reused for the very same question.
+Two users: a report run (:meth:`csi_lib.run.Run.save` keeps the run's frame, cut at
+as-of, for every stage kernel, which gets the folder as its ``run_dir`` parameter), and
+the opt-in cache of ``csi kpis`` (:func:`cached_load`): with ``--cache DIR`` (or
+``CSI_CACHE_DIR``) the validated load of an export is kept in ``DIR/<key>/``, where the
+key is a hash of the file's bytes (SHA-256: a copy, a touch or a move still hits; any
+edit misses), the mapping's contents, the sheet and kept columns and the library
+version, and a second call reads it instead of parsing the export.
 
-The run sets the environment variable ``CSI_RUN_DATA`` to that folder for its kernels;
-:func:`csi_lib.sources.load_requests` then returns the stored result (:func:`lookup`)
-whenever it is asked for the same source with the same mapping and options, so every
-stage reads the stored frame instead of the export. Anything else (another source, a
-source file changed since) loads as usual. The folder is removed before the report is
-published.
-
-The same files serve an opt-in cache of ``csi kpis`` (:func:`cached_load`): with
-``--cache DIR`` (or ``CSI_CACHE_DIR``) the validated load of an export is kept in
-``DIR/<key>/``, where the key is a hash of the file's bytes (SHA-256: a copy, a touch or
-a move still hits; any edit misses), the mapping's contents, the sheet and kept columns
-and the library version, and a second call reads it instead of parsing the export.
+The stages of a run also share what they compute once (:func:`shared`): stage 5's
+evidence, read again by stage 6, and each target's measurements, one JSON file per
+question (the data's fingerprint and mapping, the KPI, scope, periods and method) in a
+folder of the run's, so a result is only ever reused for the very same question.
 
 Examples
 --------
->>> result = res                        # a LoadResult: here the sample's 40,000 requests
->>> key = load_key(result.source, result.mapping)
->>> folder = save(result, tmp / ".run", key=key, source=str(result.source))
+>>> folder = save(res, tmp / ".run")     # res: a LoadResult, here the sample's 40,000 requests
 >>> sorted(p.name for p in folder.iterdir())
 ['load.json', 'quarantine.arrow', 'requests.arrow']
->>> os.environ[ENV] = str(folder)       # what a report run sets for its kernels
->>> lookup(key, str(result.source), result.mapping).rows_kept
+>>> read(folder).rows_kept
 40000
->>> lookup(key, "other.csv", result.mapping) is None
-True
 """
 
 from __future__ import annotations
@@ -57,23 +45,17 @@ import pandas as pd
 from .storage import atomic_write
 
 if TYPE_CHECKING:
-    from .evidence import Evidence
     from .sources import LoadResult, Mapping
 
 __all__ = [
-    "ENV",
     "CACHE_ENV",
-    "load_key",
     "save",
     "read",
-    "lookup",
     "data_key",
-    "shared_evidence",
+    "shared",
     "cached_load",
 ]
 
-#: Environment variable naming the folder of the run's stored load.
-ENV = "CSI_RUN_DATA"
 #: Environment variable naming the cache folder of ``csi kpis`` (as ``--cache``).
 CACHE_ENV = "CSI_CACHE_DIR"
 FRAME_FILE = "requests.arrow"
@@ -82,37 +64,6 @@ META_FILE = "load.json"
 EVIDENCE_DIR = "evidence"
 #: Folder of a run's stored measurements of each target (values and series).
 MEASURED_DIR = "measured"
-
-
-def load_key(
-    source: str | Path,
-    mapping: Mapping,
-    *,
-    query: str | None = None,
-    keep: Any = (),
-    sheet: str | int | None = None,
-) -> str:
-    """A hash of what a load reads and how: the source (a file's resolved path; a URL is
-    hashed, never stored), the mapping's contents, the query, the sheet and kept columns."""
-    text = str(source)
-    ident = {
-        "source": text if "://" in text else str(Path(text).resolve()),
-        "mapping": mapping.model_dump(mode="json"),
-        "query": query,
-        "keep": sorted(str(k) for k in keep),
-        "sheet": sheet,
-    }
-    return _digest(ident)
-
-
-def _file_state(source: str) -> list[int] | None:
-    if "://" in source:
-        return None
-    try:
-        st = Path(source).stat()
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 def _write_arrow(frame: pd.DataFrame, path: Path) -> None:
@@ -142,12 +93,9 @@ def _read_arrow(path: Path) -> pd.DataFrame:
     return frame
 
 
-def save(result: LoadResult, folder: str | Path, *, key: str, source: str) -> Path:
-    """Write ``result`` (frame, quarantine, summary) into ``folder`` for the run's kernels.
-
-    ``source`` is the file or URL that was loaded (a file's size and modification time
-    are kept, so a file changed during the run is loaded again, never read stale).
-    """
+def save(result: LoadResult, folder: str | Path, *, key: str | None = None) -> Path:
+    """Write ``result`` (frame, quarantine, summary) into ``folder`` (``key``: what the
+    cache of :func:`cached_load` knows it by)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _write_arrow(result.data, folder / FRAME_FILE)
@@ -162,7 +110,7 @@ def save(result: LoadResult, folder: str | Path, *, key: str, source: str) -> Pa
         elif isinstance(value, Path):
             value = str(value)
         fields[f.name] = value
-    meta = {"key": key, "file": _file_state(source), "result": fields}
+    meta = {"key": key, "result": fields}
     atomic_write(folder / META_FILE, json.dumps(meta, indent=1, default=str))
     return folder
 
@@ -188,20 +136,6 @@ def read(folder: str | Path, mapping: Mapping | None = None) -> LoadResult:
     )
 
 
-def lookup(key: str, source: str, mapping: Mapping) -> LoadResult | None:
-    """The run's stored load if ``CSI_RUN_DATA`` is set and holds this very load, else None."""
-    folder = os.environ.get(ENV)
-    if not folder:
-        return None
-    try:
-        meta = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if meta.get("key") != key or meta.get("file") != _file_state(source):
-        return None
-    return read(folder, mapping)
-
-
 # --------------------------------------------------------------------------- shared results
 
 
@@ -223,6 +157,7 @@ def data_key(load: LoadResult) -> str:
 
 
 def shared(
+    folder: str | Path,
     parts: dict[str, Any],
     compute: Callable[[], Any],
     encode: Callable[[Any], Any],
@@ -230,17 +165,14 @@ def shared(
     *,
     kind: str = EVIDENCE_DIR,
 ) -> Any:
-    """The run's stored result for the question ``parts``, else ``compute()`` (then stored,
-    as the JSON ``encode`` makes of it, in the run's folder ``kind``, for the stages after
-    this one).
+    """The result stored in the run folder ``folder`` for the question ``parts``, else
+    ``compute()`` (then stored, as the JSON ``encode`` makes of it, in ``folder/kind``, for
+    the stages after this one).
 
     ``parts`` names the question completely (``data_key``, KPI, scope, periods, method):
     its hash is the file name, so a result is never reused for other data, periods or
-    targets. Outside a report run (``CSI_RUN_DATA`` unset) it only computes.
+    targets.
     """
-    folder = os.environ.get(ENV)
-    if not folder:
-        return compute()
     path = Path(folder) / kind / f"{_digest(parts)}.json"
     try:
         return decode(json.loads(path.read_text(encoding="utf-8")))
@@ -259,13 +191,6 @@ def _plain(value: Any) -> Any:
     """A numpy number as a Python one; NaN as null."""
     value = value.item() if hasattr(value, "item") else value
     return None if isinstance(value, float) and value != value else value
-
-
-def shared_evidence(parts: dict[str, Any], compute: Callable[[], Evidence]) -> Evidence:
-    """The run's stored :class:`~csi_lib.evidence.Evidence` for ``parts`` (see :func:`shared`)."""
-    from .evidence import Evidence
-
-    return shared(parts, compute, lambda e: e.to_dict(), lambda d: Evidence(**d))
 
 
 # --------------------------------------------------------------------------- csi kpis cache
@@ -358,7 +283,7 @@ def cached_load(
         return result
     tmp = Path(cache_dir) / f".{key}.{os.getpid()}.tmp"
     try:
-        save(result, tmp, key=key, source=text)
+        save(result, tmp, key=key)
         os.rename(tmp, folder)
     except OSError:
         import shutil

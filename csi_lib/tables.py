@@ -8,6 +8,7 @@ given, only how they are shown.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -60,8 +61,39 @@ def change_arrow(before: float, after: float, better: str) -> str:
     return f"{arrow} {'better' if good else 'worse'}"
 
 
+#: Verdicts whose evidence says a change is real (the only ones coloured better or worse).
+REAL_VERDICTS = frozenset({"real improvement", "real deterioration", "real change"})
+
+
+def evidence_arrow(before: float, after: float, better: str, verdict: str | None) -> str:
+    """The change from ``before`` to ``after`` in words that follow the evidence: "▼ better"
+    or "▲ worse" only when ``verdict`` says the change is real (:data:`REAL_VERDICTS`);
+    "likely better" / "likely worse" (uncoloured) when only one piece of evidence shows it;
+    otherwise the arrow with a neutral "within noise", so no colour and no word claims
+    what the evidence does not.
+
+    Examples
+    --------
+    >>> evidence_arrow(41.8, 26.6, "lower", "real improvement")
+    '▼ better'
+    >>> evidence_arrow(4.9, 4.8, "lower", "no evidence of change")
+    '▼ within noise'
+    """
+    if verdict in REAL_VERDICTS:
+        return change_arrow(before, after, better)
+    arrow = change_arrow(before, after, "neither")
+    if arrow[:1] not in ("▲", "▼"):
+        return arrow
+    likely = {"likely improvement": "likely better", "likely deterioration": "likely worse"}
+    return f"{arrow} {likely.get(verdict or '', 'within noise')}"
+
+
 def scorecard(
-    values: pd.Series, *, compare: pd.Series | None = None, compare_label: str = "before"
+    values: pd.Series,
+    *,
+    compare: pd.Series | None = None,
+    compare_label: str = "before",
+    not_measured: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """A KPI scorecard for readers: one row per KPI with label, formatted value and direction.
 
@@ -74,15 +106,22 @@ def scorecard(
         KPI values indexed by KPI key (as :func:`csi_lib.kpis.kpi_values` returns).
     compare:
         Optional values of an earlier period; adds the earlier value and a change arrow.
+    not_measured:
+        KPI key -> why the data cannot measure it (:func:`csi_lib.kpis.not_measured`): those
+        read "not measured (why)", and another KPI without a value "no data in the period".
     """
     from .present import NOT_MEASURED, present
 
     rows = []
     for key, value in values.items():
         kpi = get_kpi(str(key))
+        missing = NOT_MEASURED
+        if not_measured is not None:
+            why = not_measured.get(str(key))
+            missing = f"{NOT_MEASURED} ({why})" if why else "no data in the period"
         row = {
             "KPI": kpi.label,
-            "Value": _or_not_measured(format_value(value, kpi.unit, kpi.decimals), NOT_MEASURED),
+            "Value": _or_not_measured(format_value(value, kpi.unit, kpi.decimals), missing),
             "Better": BETTER_ARROW.get(kpi.better, kpi.better),
         }
         if compare is not None:

@@ -295,7 +295,9 @@ def test_a_database_cycle_is_checked_and_continued(sqlite_cycle, tmp_path, capsy
     assert status in (0, None), text
     written = (nxt / "cycle.yaml").read_text()
     assert url in written and "query: SELECT * FROM requests" in written
-    assert json.loads((nxt / "baseline" / "manifest.json").read_text())["rows"]["kept"] == 40_000
+    # the next baseline is taken from the data as it stood at the end of 2026-04-15: the
+    # 4,366 sample requests opened later are not part of it
+    assert json.loads((nxt / "baseline" / "manifest.json").read_text())["rows"]["kept"] == 35_634
     assert _files(cycle) == before, "nothing is written into the cycle folder"
 
 
@@ -325,12 +327,6 @@ def test_report_data_url_needs_a_query(sqlite_cycle, tmp_path, capsys):
     _, url = sqlite_cycle
     status, text = cycle_command(["report", "--data", url, "--out", str(tmp_path)], capsys)
     assert status == 2 and "needs the query" in text and "--query" in text
-    cycle = CONFIG / "cycle_review_never_ends"
-    status, text = cycle_command(
-        ["report", str(cycle), "--data", url, "--query", "requests", "--out", str(tmp_path)],
-        capsys,
-    )
-    assert status == 2 and "data.source and data.query" in text
     assert not any(tmp_path.iterdir())
 
 

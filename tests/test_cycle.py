@@ -383,7 +383,7 @@ def test_open_cycle_data_override_skips_the_configured_file(tmp_path):
     other.write_text(CSV)
     (folder / "requests.csv").unlink()
     cycle = open_cycle(folder, data=other)
-    assert cycle.source == other and cycle.preset == "generic"
+    assert Path(cycle.source) == other and cycle.preset == "generic"
     assert cycle.load.rows_kept == 5
 
 

@@ -64,7 +64,7 @@ def test_summary_markdown_has_headline_labelled_table_and_link():
     lines = md.splitlines()
     assert lines[0] == "**Laptop fulfilment 2025 H2**: report as of 2026-04-15"
     assert SUMMARY["headline"] in md
-    assert "| Target | Baseline | Now | Target value | Result |" in lines
+    assert "| Target | Baseline | Now | Target value | Standing |" in lines
     assert "| Median time to fulfil (Laptop) | 41.8 h | 26.6 h | 28.0 h | met |" in lines
     # a "|" in a label is escaped, not a new column
     assert "| Mean satisfaction \\| survey | 3.99 | 4.02 | 4.30 | not met |" in lines
@@ -84,7 +84,7 @@ def test_summary_text_is_the_same_in_aligned_columns():
     header = next(line for line in lines if line.startswith("Target "))
     row = next(line for line in lines if line.startswith("Median time"))
     # columns line up: each value starts under its header
-    for head, value in (("Baseline", "41.8 h"), ("Now", "26.6 h"), ("Result", "met")):
+    for head, value in (("Baseline", "41.8 h"), ("Now", "26.6 h"), ("Standing", "met")):
         assert header.index(head) == row.index(value, len("Median time to fulfil (Laptop)"))
     assert lines[-1].endswith("/srv/reports/2025-h2/2026-04-15/index.html")
 
@@ -102,9 +102,9 @@ def test_summary_uses_the_phase_keys_when_summary_json_has_them():
     }
     md = _render(during_action, markdown=True)
     assert "The action period runs to 2026-01-31." in md
-    assert "| Target | Baseline | Now | Target value | Gap closed | Result |" in md
-    assert "| 41.8 h | 26.6 h | 28.0 h | 75 % | on track |" in md
-    assert "| off track |" in md
+    assert "| Target | Baseline | Now | Target value | Gap closed | Standing |" in md
+    assert "| 41.8 h | 26.6 h | 28.0 h | 75 % | On track |" in md
+    assert "| Off track |" in md
     assert "| Declined share | — | — | — | — | not yet known |" in md
 
 

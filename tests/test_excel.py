@@ -89,20 +89,17 @@ def test_report_workbook_is_made_beside_the_stages(tmp_path):
     """A report run makes kpis.xlsx in a background thread from the run's stored load
     (csi_lib.report.outputs.Workbook): the same sheets as made directly; an error is
     raised when the run asks for the links, never lost."""
-    import datetime as dt
-
-    from csi_lib import runstore
     from csi_lib.report.outputs import Workbook
-    from csi_lib.sources import load_requests
+    from csi_lib.run import make_run
 
     source = "tests/fixtures/exports/servicenow.csv"
-    load = load_requests(source, preset="servicenow")
-    run_data = tmp_path / "run"
-    runstore.save(load, run_data, key=runstore.load_key(source, load.mapping), source=source)
+    run = make_run(data=source, preset="servicenow", date_from="2025-01-01",
+                   date_to="2025-03-31", as_of="2025-03-31")  # fmt: skip
+    load = run.load()
+    run_data = run.save(tmp_path / "run")
     staging = tmp_path / "staging"
     staging.mkdir()
-    as_of = dt.date(2025, 3, 31)
-    links = Workbook(staging, run_data, None, "2025-01-01", "2025-03-31", as_of).links()
+    links = Workbook(staging, run_data).links()
     assert [link["href"] for link in links] == ["kpis.xlsx"]
     written = pd.read_excel(staging / "kpis.xlsx", sheet_name=None, header=HEADER_ROW - 1)
     direct = kpi_sheets(load.data, {"Period": Period.from_dates("2025-01-01", "2025-03-31")})
@@ -111,24 +108,24 @@ def test_report_workbook_is_made_beside_the_stages(tmp_path):
         written["KPIs"], direct["KPIs"].frame, check_dtype=False, check_exact=False
     )
 
-    failing = Workbook(staging, tmp_path / "no-run", None, None, None, as_of)
+    failing = Workbook(staging, tmp_path / "no-run")
     failing.wait()  # waiting never raises: the staging folder can then be removed
     with pytest.raises(Exception, match="no-run"):
         failing.links()
 
 
 WORKBOOK_IMPORTS = """
-import datetime as dt, sys
+import sys
 from pathlib import Path
-from csi_lib import runstore
 from csi_lib.report.outputs import _excel_tables, _import_for_workbook
-from csi_lib.sources import load_requests
+from csi_lib.run import make_run
 source, folder = sys.argv[1], Path(sys.argv[2])
-load = load_requests(source, preset="servicenow")
-runstore.save(load, folder / "run", key="k", source=source)
+run = make_run(data=source, preset="servicenow", date_from="2025-01-01", date_to="2025-03-31",
+               as_of="2025-03-31")
+run.save(folder / "run")
 _import_for_workbook()
 before = set(sys.modules)
-_excel_tables(folder, folder / "run", None, "2025-01-01", "2025-03-31", dt.date(2025, 3, 31))
+_excel_tables(folder, folder / "run")
 print(sorted(set(sys.modules) - before))
 """
 

@@ -1,10 +1,10 @@
-"""Stage 1 helpers: whole bins, scorecard formatting."""
+"""Stage 1 helpers: partial bins, scorecard formatting."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from csi_lib.now import whole_bin_mask
+from csi_lib.periods import partial_bins
 from csi_lib.tables import change_arrow, format_value
 
 
@@ -20,14 +20,23 @@ def test_partial_first_and_last_bins_are_masked():
             ),
         }
     )
-    assert whole_bin_mask(series, "month").tolist() == [False, True, False]
+    bins = (series["period_start"], series["period_end"])
+    assert partial_bins(*bins, "month").tolist() == [True, False, True]
     weeks = pd.DataFrame(
         {
             "period_start": pd.to_datetime(["2025-01-01", "2025-01-06"]).tz_localize(utc),
             "period_end": pd.to_datetime(["2025-01-06", "2025-01-13"]).tz_localize(utc),
         }
     )
-    assert whole_bin_mask(weeks, "week").tolist() == [False, True]
+    assert partial_bins(weeks["period_start"], weeks["period_end"], "week").tolist() == [
+        True,
+        False,
+    ]
+    # a whole bin is partial too when the data (or the as-of cut) ends inside it
+    cut = pd.Timestamp("2025-01-10", tz=utc)
+    assert partial_bins(
+        weeks["period_start"], weeks["period_end"], "week", complete_until=cut
+    ).all()
 
 
 def test_values_are_formatted_with_units_and_arrows():

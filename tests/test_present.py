@@ -150,11 +150,11 @@ def sample_review():
 def test_review_and_progress_tables_for_readers(sample_review):
     table = review.review_table(sample_review, formatted=True)
     assert not _snake_headers(table)
-    assert {"Target", "What is measured", "Baseline", "Review period", "Target met",
+    assert {"Target", "What is measured", "Baseline", "Review period", "Standing",
             "Verdict", "Evidence"} <= set(table.columns)  # fmt: skip
     assert "kpi" not in table.columns and "KPI" not in table.columns  # the label says it
     t1 = table[table["Target"] == "T1"].iloc[0]
-    assert t1["Baseline"].endswith(" h") and t1["Target met"] == "met"
+    assert t1["Baseline"].endswith(" h") and t1["Standing"] == "Met"
     t2 = table[table["Target"] == "T2"].iloc[0]  # a percentage KPI
     assert t2["Baseline"].endswith(" %") and t2["Change"].endswith(
         " pp"

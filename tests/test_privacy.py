@@ -213,8 +213,11 @@ def test_password_not_in_result_snapshot_or_report_header(tmp_path, monkeypatch,
     )  # fmt: skip
     snap.save(tmp_path / "baseline")
     from csi_lib.report import _context
+    from csi_lib.run import make_run
 
-    header = str(_context(None, URL, "generic", None, None, None, "requests")["provenance"])
+    run = make_run(data=URL, preset="generic", query="requests", as_of="2025-01-31")
+    header = str(_context(run)["provenance"])
+    run.use(res).save(tmp_path / "run")  # a report's saved run: run.json holds no password
     found = [str(res.summary()), header, caplog.text, all_text(tmp_path)]
     assert "ana:***@127.0.0.1" in res.source and "***" in header
     assert not [i for i, text in enumerate(found) if SECRET in text]

@@ -312,7 +312,7 @@ def test_write_summary(sample_review, tmp_path):
     review.write_summary(sample_review, tmp_path)  # replaced, not refused
     data = json.loads(path.read_text(encoding="utf-8"))
     assert path == tmp_path / "summary.json"
-    assert data["headline"].startswith("4 of 5 targets met; 3 show a real improvement")
+    assert data["headline"].startswith("4 of 5 targets met, 1 not met; 3 show a real improvement")
     assert [t["id"] for t in data["targets"]] == ["T1", "T2", "T3", "T4", "T5"]
     assert [t["met"] for t in data["targets"]] == [True, True, True, False, True]
     t1 = data["targets"][0]
@@ -328,7 +328,11 @@ def test_write_summary(sample_review, tmp_path):
         "met",
         "gap_closed_pct",
         "gap_closed",
+        "change",
+        "change_class",
         "status",
+        "reason",
+        "standing",
         "rag",
         "provisional",
         "signal",

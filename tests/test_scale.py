@@ -201,19 +201,18 @@ def test_large_sample_median_interval_by_hand():
 
 
 @pytest.fixture
-def stored(tmp_path, monkeypatch):
-    """A load of the 3,000-request CSV (with bad rows) stored as a report run stores it."""
-    from csi_lib import runstore
+def stored(tmp_path):
+    """A load of the 3,000-request CSV (with bad rows) saved as a report run saves it."""
+    from csi_lib.run import make_run
 
     src = tmp_path / "requests.csv"
     df = generate_requests(rows=3_000, seed=5)
     df.loc[3, "closed_at"] = df.loc[3, "opened_at"] - pd.Timedelta(hours=1)
     df.loc[3, "outcome"] = "fulfilled"
     df.to_csv(src, index=False)
-    result = load_requests(src, preset="generic", quarantine_dir=tmp_path / "q")
-    key = runstore.load_key(src, result.mapping)
-    folder = runstore.save(result, tmp_path / "run", key=key, source=str(src))
-    monkeypatch.setenv(runstore.ENV, str(folder))
+    run = make_run(data=src, preset="generic", quarantine_dir=tmp_path / "q")
+    result = run.load()
+    folder = run.save(tmp_path / "run")
     return src, result, folder
 
 
@@ -228,22 +227,21 @@ def test_stored_load_round_trips(stored):
     assert result.rows_quarantined == 1
 
 
-def test_stages_read_the_stored_load_not_the_export(stored, load_calls, tmp_path):
-    """With CSI_RUN_DATA set, a load of the same source and mapping reads the stored frame
-    (and writes no second quarantine file); any other load, or a changed file, loads."""
-    src, result, _ = stored
+def test_stages_read_the_saved_run_not_the_export(stored, load_calls, tmp_path, monkeypatch):
+    """A stage opens the saved run (its ``run_dir``) and reads the stored frame, never the
+    export, and writes no second quarantine file; nothing travels through the environment:
+    a load of the export itself, whatever is set there, reads the export."""
+    from csi_lib.run import open_run
+
+    src, result, folder = stored
     calls = load_calls
-    again = load_requests(src, preset="generic", quarantine_dir=tmp_path / "q2")
+    again = open_run(folder).load()
     assert calls == []
     pd.testing.assert_frame_equal(again.data, result.data)
-    assert not (tmp_path / "q2").exists()  # the run's quarantine was written once
-    # another mapping (a kept column) is another load
-    load_requests(src, preset="generic", keep=["channel"])
-    assert calls == [str(src)]
-    # the export changed since it was stored: loaded again, never read stale
-    src.write_text(src.read_text() + "\n")
+    assert not (tmp_path / "q2").exists()
+    monkeypatch.setenv("CSI_RUN_DATA", str(folder))  # the variable earlier versions read
     load_requests(src, preset="generic")
-    assert len(calls) == 2
+    assert calls == [str(src)]
 
 
 def test_report_takes_the_lock_before_loading(tmp_path, monkeypatch):

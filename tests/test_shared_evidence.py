@@ -1,9 +1,11 @@
-"""Issue 12: stage 5's statistical evidence is computed once per report run and read by stage 6.
+"""Stage 5's statistical evidence and each target's measurements are computed once per
+saved run and read by the later stages.
 
-A report run stores its load in ``CSI_RUN_DATA`` (:mod:`csi_lib.runstore`); the evidence of
-each target is stored there too, keyed by the data's fingerprint and mapping, the KPI, scope,
-periods and method. Stage 6 then reads it instead of running the tests again; a load with
-another fingerprint never reuses it.
+A report run saves its run (:meth:`csi_lib.run.Run.save`); each stage opens it from its
+``run_dir`` (:func:`csi_lib.run.open_run`). The evidence of each target is stored in that
+folder, keyed by the data (fingerprint, mapping, the as-of cut), the KPI, scope, periods and
+method, so a result is only reused for the very same question; outside a saved run nothing
+is stored.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csi_lib import momentum, review, runstore
+from csi_lib import momentum, review
 from csi_lib.cycle import open_cycle
+from csi_lib.run import make_run, open_run
 from csi_lib.sources import load_requests
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample-cycle"
@@ -31,13 +34,19 @@ def load():
     return load_requests(DATA, preset="generic")
 
 
+def _saved(folder: Path, load, as_of: str = AS_OF) -> Path:
+    """A run of the sample cycle saved as ``csi report`` saves it."""
+    return make_run(SAMPLE, as_of=as_of).use(load).save(folder)
+
+
 @pytest.fixture
-def run(tmp_path, monkeypatch, load) -> Path:
-    """A report run's folder holding its one load, as ``csi report`` stores it."""
-    key = runstore.load_key(str(DATA), load.mapping)
-    folder = runstore.save(load, tmp_path / ".run-data", key=key, source=str(DATA))
-    monkeypatch.setenv(runstore.ENV, str(folder))
-    return folder
+def run(tmp_path, load) -> Path:
+    return _saved(tmp_path / ".run-data", load)
+
+
+def _stage(folder: Path):
+    """A stage kernel's cycle: opened from the run folder."""
+    return open_cycle(open_run(folder))
 
 
 @pytest.fixture
@@ -62,55 +71,57 @@ def _stage_6(cycle) -> pd.DataFrame:
     return review.review_table(rv)
 
 
-def test_stage_6_reads_the_evidence_stage_5_stored(run, compares, monkeypatch):
-    stage_5 = review.review_table(open_cycle(SAMPLE, as_of=AS_OF))
+def test_stage_6_reads_the_evidence_stage_5_stored(run, compares, load):
+    stage_5 = review.review_table(_stage(run))
     assert len(compares) == len(stage_5) == 5  # computed once, by stage 5
-    assert len(list((run / runstore.EVIDENCE_DIR).glob("*.json"))) == 5
+    assert len(list((run / "evidence").glob("*.json"))) == 5
     compares.clear()
-    stage_6 = _stage_6(open_cycle(SAMPLE, as_of=AS_OF))
+    stage_6 = _stage_6(_stage(run))
     assert compares == []  # read, not computed again
     pd.testing.assert_frame_equal(stage_6, stage_5)
     # the same verdicts and numbers as computed outside a run, with nothing stored
-    monkeypatch.delenv(runstore.ENV)
-    pd.testing.assert_frame_equal(review.review_table(open_cycle(SAMPLE, as_of=AS_OF)), stage_5)
+    live = open_cycle(SAMPLE, as_of=AS_OF)
+    live.run.use(load)
+    pd.testing.assert_frame_equal(review.review_table(live), stage_5)
 
 
-def test_evidence_of_other_data_is_computed_again(run, compares, load):
-    review.review_table(open_cycle(SAMPLE, as_of=AS_OF))
+def test_evidence_of_other_data_is_computed_again(tmp_path, compares, load):
+    review.review_table(_stage(_saved(tmp_path / "a", load)))
     compares.clear()
-    cycle = open_cycle(SAMPLE, as_of=AS_OF)
-    cycle.load = dataclasses.replace(load, fingerprint="0" * 64)  # another export's bytes
-    _stage_6(cycle)
+    other = dataclasses.replace(load, fingerprint="0" * 64)  # another export's bytes
+    _stage_6(_stage(_saved(tmp_path / "b", other)))
     assert len(compares) == 5
-    # other periods (an earlier as_of) are other questions too
+    # another as-of date is another question too
     compares.clear()
-    review.review_table(open_cycle(SAMPLE, as_of="2026-02-15"))
+    review.review_table(_stage(_saved(tmp_path / "c", load, "2026-02-15")))
     assert len(compares) == 5
 
 
-def test_outside_a_run_nothing_is_stored(tmp_path, compares, monkeypatch):
-    monkeypatch.delenv(runstore.ENV, raising=False)
+def test_outside_a_run_nothing_is_stored(tmp_path, compares, monkeypatch, load):
     monkeypatch.chdir(tmp_path)
-    review.review_table(open_cycle(SAMPLE, as_of=AS_OF))
-    review.review_table(open_cycle(SAMPLE, as_of=AS_OF))
+    for _ in range(2):
+        cycle = open_cycle(SAMPLE, as_of=AS_OF)
+        cycle.run.use(load)
+        review.review_table(cycle)
     assert len(compares) == 10 and list(tmp_path.iterdir()) == []
 
 
-def test_each_target_is_measured_once_per_run(run, monkeypatch):
+def test_each_target_is_measured_once_per_run(run, monkeypatch, load):
     """Stages 4, 5 and 6 each assess every target: the values and series of the first are
     stored in the run folder and read by the others, equal to measuring again."""
     calls: list[str] = []
     real = assess_mod._measured
     monkeypatch.setattr(
-        assess_mod, "_measured", lambda s, p, k, f: calls.append(k.key) or real(s, p, k, f)
+        assess_mod, "_measured", lambda s, p, k, *a: calls.append(k.key) or real(s, p, k, *a)
     )
-    stage_4 = review.progress_table(open_cycle(SAMPLE, as_of=AS_OF))
-    assert len(calls) == 5 and len(list((run / runstore.MEASURED_DIR).glob("*.json"))) == 5
-    rv = review.assess(open_cycle(SAMPLE, as_of=AS_OF))  # the next stage, a new kernel
+    stage_4 = review.progress_table(_stage(run))
+    assert len(calls) == 5 and len(list((run / "measured").glob("*.json"))) == 5
+    rv = review.assess(_stage(run))  # the next stage, a new kernel
     stored = {t.target.id: t for t in rv}
     assert len(calls) == 5  # read, not measured again
-    monkeypatch.delenv(runstore.ENV)
-    fresh = review.assess(open_cycle(SAMPLE, as_of=AS_OF))
+    live = open_cycle(SAMPLE, as_of=AS_OF)
+    live.run.use(load)
+    fresh = review.assess(live)
     for t in fresh:
         got = stored[t.target.id]
         for attr in ("baseline_value", "baseline_n", "action_value", "review_value", "review_n"):

@@ -15,7 +15,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from csi_lib import kpis as K
-from csi_lib import runstore, shipped
+from csi_lib import shipped
 from csi_lib.excel import COUNT_FORMAT, HEADER_ROW
 from csi_lib.present import header
 from csi_lib.report.outputs import Workbook
@@ -28,12 +28,11 @@ FORMATS = {"requests": COUNT_FORMAT, "hours": "0.0", "%": "0.0%", "ratio": "0.00
 
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory):
-    from csi_lib.cycle import open_cycle
+    from csi_lib.run import make_run
 
     tmp = tmp_path_factory.mktemp("wb")
-    load = open_cycle(shipped.SAMPLE_CYCLE).load
-    run_data = runstore.save(load, tmp / "run", key="sample", source=load.source)
-    Workbook(tmp, run_data, shipped.SAMPLE_CYCLE, None, None, AS_OF).links()
+    run_dir = make_run(shipped.SAMPLE_CYCLE, as_of=AS_OF).save(tmp / "run")
+    Workbook(tmp, run_dir).links()
     return openpyxl.load_workbook(tmp / "kpis.xlsx")
 
 

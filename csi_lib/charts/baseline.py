@@ -6,6 +6,8 @@ request frame) and returns a plotly ``Figure``; none calls ``show()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -46,7 +48,8 @@ def kpi_series_figure(
     data = series[series["kpi"] == k.key].sort_values("period_start")
     fig = go.Figure()
     groups = [(None, data)] if by is None else list(data.groupby(by, observed=True, sort=True))
-    for name, part in groups:
+    for i, (name, part) in enumerate(groups):
+        colour = theme.PALETTE[i % len(theme.PALETTE)]
         fig.add_trace(
             go.Scatter(
                 x=part["period_start"],
@@ -54,9 +57,12 @@ def kpi_series_figure(
                 mode="lines+markers",
                 name=str(name) if name is not None else k.label,
                 connectgaps=False,
-                hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra>"
+                line={"color": colour},
+                marker={"symbol": _symbols(part), "size": _sizes(part, 7)},
+                hovertemplate="%{x|%d %b %Y}: %{y:,.1f}%{customdata}<extra>"
                 + (str(name) if name is not None else "")
                 + "</extra>",
+                customdata=_partial_words(part),
             )
         )
     fig.update_layout(
@@ -65,15 +71,60 @@ def kpi_series_figure(
         showlegend=by is not None,
         template="csi",
     )
+    if _has_partial(data):
+        theme.add_partial_note(fig, _bin_word(data))
     return fig
 
 
+def _has_partial(data: pd.DataFrame) -> bool:
+    return "partial" in data and bool(data["partial"].any())
+
+
+def _symbols(part: pd.DataFrame) -> list[str]:
+    """Open circles for partial bins (a month or week not complete), filled otherwise."""
+    if "partial" not in part:
+        return ["circle"] * len(part)
+    return ["circle-open" if p else "circle" for p in part["partial"]]
+
+
+def _sizes(part: pd.DataFrame, size: int) -> list[int]:
+    if "partial" not in part:
+        return [size] * len(part)
+    return [size + 4 if p else size for p in part["partial"]]
+
+
+def _partial_words(part: pd.DataFrame) -> list[str]:
+    if "partial" not in part:
+        return [""] * len(part)
+    return [" (partial: not complete, not judged)" if p else "" for p in part["partial"]]
+
+
+def _bin_word(data: pd.DataFrame) -> str:
+    """ "week" when the bins are weeks, else "month"."""
+    if len(data) and "period_end" in data:
+        longest = (data["period_end"] - data["period_start"]).max()
+        if longest <= pd.Timedelta(days=7):
+            return "week"
+    return "month"
+
+
 def kpi_grid_figure(
-    series: pd.DataFrame, kpis: list[str] | None = None, *, cols: int = 3, title: str | None = None
+    series: pd.DataFrame,
+    kpis: list[str] | None = None,
+    *,
+    cols: int = 3,
+    title: str | None = None,
+    not_measured: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """Small multiples: one panel per KPI over time (a scorecard at a glance)."""
-    keys = kpis or list(dict.fromkeys(series["kpi"]))
-    rows = int(np.ceil(len(keys) / cols))
+    """Small multiples: one panel per KPI over time (a scorecard at a glance).
+
+    ``not_measured`` (KPI key -> why, :meth:`csi_lib.now.StageOne.not_measured`): those KPIs
+    get no empty panel; a note under the chart names them. Partial months or weeks
+    (a ``partial`` column) are open markers, explained in a note.
+    """
+    skipped = dict(not_measured or {})
+    keys = [k for k in (kpis or list(dict.fromkeys(series["kpi"]))) if k not in skipped]
+    rows = max(1, int(np.ceil(len(keys) / cols)))
     labels = [f"{get_kpi(k).label} ({get_kpi(k).unit})" for k in keys]
     fig = make_subplots(
         rows=rows,
@@ -91,15 +142,38 @@ def kpi_grid_figure(
                 mode="lines+markers",
                 name=get_kpi(key).label,
                 line={"color": theme.PALETTE[0], "width": 2},
-                marker={"size": 4},
+                marker={"size": _sizes(part, 4), "symbol": _symbols(part)},
                 showlegend=False,
-                hovertemplate="%{x|%b %Y}: %{y:,.1f}<extra></extra>",
+                customdata=_partial_words(part),
+                hovertemplate="%{x|%d %b %Y}: %{y:,.1f}%{customdata}<extra></extra>",
             ),
             row=i // cols + 1,
             col=i % cols + 1,
         )
     fig.update_annotations(font_size=12)
-    fig.update_layout(title=title, height=max(300, 230 * rows), template="csi", margin={"t": 80})
+    notes = []
+    if skipped:
+        notes.append(
+            "Not measured: "
+            + "; ".join(
+                f"{get_kpi(k).label} ({why})"
+                for k, why in skipped.items()
+                if k in (kpis or skipped)
+            )
+        )
+    if _has_partial(series):
+        notes.append(theme.PARTIAL_NOTE.format(word=_bin_word(series)))
+    fig.update_layout(
+        title=title,
+        height=max(300, 230 * rows) + 20 * len(notes),
+        template="csi",
+        margin={"t": 80, "b": 40 + 24 * len(notes)},
+    )
+    for j, note in enumerate(notes):
+        fig.add_annotation(
+            text=note, xref="paper", yref="paper", x=0, y=0, yshift=-36 - 20 * j,
+            xanchor="left", showarrow=False, font={"size": 11, "color": "#5f6368"},
+        )  # fmt: skip
     return fig
 
 

@@ -18,9 +18,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..kinds import KINDS
 from ..kpis import get_kpi
 from ..periods import period_word
 from ..present import format_cell
+from . import theme
 from .spc import TARGET, xmr_figure
 from .theme import INK, PALETTE, RAG, empty_figure
 
@@ -62,6 +64,8 @@ def target_figure(tr: Any) -> go.Figure:
      'Improvement (special cause)', 'Common cause']
     """
     title = f"{tr.id}: {tr.label}"
+    if tr.not_measured or tr.problem:
+        return empty_figure(f"{title}: not measured ({tr.not_measured or tr.problem})")
     target = None if pd.isna(tr.target_value) else float(tr.target_value)
     if tr.chart is None:
         fig = _no_limits_figure(tr, title, target)
@@ -81,7 +85,9 @@ def target_figure(tr: Any) -> go.Figure:
             annotation_position="top left",
             annotation_font={"size": 11, "color": INK},
         )
-    if tr.target.kind == "within" and tr.target.tolerance and target is not None:
+    if "partial" in series and series["partial"].any():
+        theme.add_partial_note(fig, period_word(tr.freq))
+    if KINDS[tr.target.kind].band and tr.target.tolerance and target is not None:
         fig.add_hrect(
             y0=target - tr.target.tolerance,
             y1=target + tr.target.tolerance,
@@ -442,6 +448,11 @@ def targets_figure(trs: list[Any]) -> go.Figure:
         fig = go.Figure()
         fig.update_layout(template="csi", title="The cycle has no targets")
         return fig
+    # a target its data cannot measure gets no empty panel: the note names it and why
+    unmeasured = [tr for tr in trs if tr.not_measured or tr.problem]
+    trs = [tr for tr in trs if not (tr.not_measured or tr.problem)]
+    if not trs:
+        return empty_figure(_unmeasured_note(unmeasured))
     fig = make_subplots(
         rows=len(trs),
         cols=1,
@@ -468,11 +479,25 @@ def targets_figure(trs: list[Any]) -> go.Figure:
                 x0=shape.x0, x1=shape.x1, fillcolor=shape.fillcolor, line_width=0,
                 layer="below", row=row, col=1,
             )  # fmt: skip
+    notes = [_unmeasured_note(unmeasured)] if unmeasured else []
+    if any(tr.series["partial"].any() for tr in trs if "partial" in tr.series):
+        notes.append(theme.PARTIAL_NOTE.format(word=period_word(trs[0].freq)))
+    title = "Targets through the cycle (limits frozen on the baseline; shading: baseline, action, review)"
+    if notes:
+        title += "<br><sup>" + "<br>".join(notes) + "</sup>"
     fig.update_layout(
         template="csi",
-        title="Targets through the cycle (limits frozen on the baseline; shading: baseline, action, review)",
-        height=260 * len(trs) + 120,
+        title=title,
+        height=260 * len(trs) + 120 + 18 * len(notes),
+        margin={"t": 90 + 18 * len(notes)},
         legend={"orientation": "h", "yanchor": "top", "y": -0.03, "x": 0.0},
         hovermode="closest",
     )
     return fig
+
+
+def _unmeasured_note(trs: list[Any]) -> str:
+    """The targets the data cannot measure, with why, in one line."""
+    return "Not measured: " + "; ".join(
+        f"{tr.id} {tr.label} ({tr.not_measured or tr.problem})" for tr in trs
+    )

@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,6 +35,7 @@ VARIATION_NAMES: dict[str, str] = {
     "concern": "Concern (special cause)",
     "neither": "Special cause (no better direction)",
     "common cause": "Common cause",
+    "partial": "Partial (not complete: not judged)",
 }
 LINE = "#555555"
 CENTRE = "#000000"
@@ -60,7 +63,10 @@ def _hover(chart: pd.DataFrame, unit: str) -> list[str]:
     for label, row in chart.iterrows():
         when = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else str(label)
         fired = [labels[r] for r in RULES if row[r]]
-        text = f"{when}: {row['x']:.4g} {unit}<br>{row['variation']}"
+        variation = row["variation"]
+        if variation == "partial":
+            variation = "partial: not complete at the as-of date, not judged"
+        text = f"{when}: {row['x']:.4g} {unit}<br>{variation}"
         if fired:
             text += "<br>rule: " + "; ".join(fired)
         texts.append(text)
@@ -171,6 +177,18 @@ def _add_centre_and_limits(fig: go.Figure, chart: pd.DataFrame) -> None:
         )
 
 
+def _marker(variation: str) -> dict[str, Any]:
+    """A variation class's marker: a partial point is an open circle, never a signal's colour."""
+    if variation == "partial":
+        return {"color": theme.VARIATION["partial"], "size": 10, "symbol": "circle-open",
+                "line": {"width": 2}}  # fmt: skip
+    return {
+        "color": theme.VARIATION[variation],
+        "size": 9 if variation != "common cause" else 7,
+        "line": {"color": "white", "width": 1},
+    }
+
+
 def _add_variation_markers(fig: go.Figure, chart: pd.DataFrame, unit: str) -> None:
     """One marker trace per variation class present, in :data:`VARIATION_NAMES` order."""
     hover = np.array(_hover(chart, unit), dtype=object)
@@ -184,11 +202,7 @@ def _add_variation_markers(fig: go.Figure, chart: pd.DataFrame, unit: str) -> No
                 y=chart["x"][mask],
                 mode="markers",
                 name=name,
-                marker={
-                    "color": theme.VARIATION[variation],
-                    "size": 9 if variation != "common cause" else 7,
-                    "line": {"color": "white", "width": 1},
-                },
+                marker=_marker(variation),
                 text=hover[mask].tolist(),
                 hovertemplate="%{text}<extra></extra>",
             )

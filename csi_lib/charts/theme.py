@@ -46,6 +46,7 @@ VARIATION: dict[str, str] = {
     "concern": "#E69F00",
     "neither": "#CC79A7",
     "common cause": "#9E9E9E",
+    "partial": "#5F6368",
 }
 
 GRID = "#E5E5E5"
@@ -91,4 +92,19 @@ def empty_figure(title: str) -> go.Figure:
     """A figure with nothing to draw yet, in the ``csi`` template, whose title says why."""
     fig = go.Figure()
     fig.update_layout(template="csi", title=title)
+    return fig
+
+
+#: The note under a chart with a partial point.
+PARTIAL_NOTE = "○ open marker: a {word} not complete at the as-of date or the end of the data: drawn, not judged"
+
+
+def add_partial_note(fig: go.Figure, word: str = "month") -> go.Figure:
+    """Say under ``fig`` what its open markers (partial months or weeks) mean."""
+    fig.add_annotation(
+        text=PARTIAL_NOTE.format(word=word),
+        xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left", showarrow=False,
+        font={"size": 11, "color": "#5f6368"},
+    )  # fmt: skip
+    fig.update_layout(margin={"b": 95})
     return fig

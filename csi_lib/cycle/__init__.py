@@ -73,7 +73,6 @@ from .scaffold import (  # noqa: F401
 )
 from .workspace import (  # noqa: F401
     Cycle,
-    _clip,
     open_cycle,
 )
 

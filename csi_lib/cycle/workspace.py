@@ -1,9 +1,8 @@
-"""A cycle opened for a stage notebook: its files, periods cut at as_of, and its data."""
+"""A cycle opened for a stage notebook: its files, and its run (data and periods cut at as_of)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,14 @@ import pandas as pd
 from ..errors import ConfigError
 from ..periods import Period
 from ..plan import Plan
+from ..run import Run, make_run, open_run
 from ..vision import Vision, orphans
 from ..yamlio import problems_error
 from .check import _check
-from .config import CycleConfig, _resolve
+from .config import CycleConfig
 from .scaffold import _relative
 
 # --------------------------------------------------------------------------- open
-
-
-def _clip(period: Period, as_of_end: pd.Timestamp | None) -> Period:
-    if as_of_end is not None and period.start < as_of_end < period.end:
-        return Period(period.start, as_of_end)
-    return period
 
 
 @dataclass
@@ -39,19 +33,9 @@ class Cycle:
     config, vision, targets, plan:
         The validated contents of ``cycle.yaml``, ``vision.yaml``,
         ``targets.yaml`` (the model of ``csi_lib.targets``) and ``plan.yaml``.
-    periods:
-        ``{"baseline", "action", "review"}`` -> :class:`Period`, each clipped to
-        ``as_of`` when ``as_of`` falls inside it.
-    planned_periods:
-        The same, unclipped.
-    as_of:
-        The inclusive ``as_of`` date, or ``None``.
-    load:
-        The request data (:class:`csi_lib.sources.LoadResult`), loaded on first
-        use; rejected rows go to ``quarantine_dir`` (none written when ``None``),
-        never into the cycle folder.
-    quarantine_dir:
-        Where the quarantine file of rejected rows goes, or ``None``.
+    run:
+        The :class:`csi_lib.run.Run`: the data source, the as-of cut, the timezone.
+        Everything below that depends on the date comes from it.
     """
 
     dir: Path
@@ -59,34 +43,47 @@ class Cycle:
     vision: Vision
     targets: Any
     plan: Plan
-    periods: dict[str, Period]
-    planned_periods: dict[str, Period]
-    as_of: dt.date | None = None
-    source: str | Path | None = None
-    preset: str | None = None
-    mapping: str | Path | None = None
-    quarantine_dir: Path | None = None
+    run: Run
 
-    @functools.cached_property
+    @property
+    def as_of(self) -> dt.date | None:
+        """The inclusive as-of date, or None (all of the data)."""
+        return self.run.as_of
+
+    @property
+    def planned_periods(self) -> dict[str, Period]:
+        """``{"baseline", "action", "review"}`` -> :class:`Period`, whole."""
+        return self.config.periods()
+
+    @property
+    def periods(self) -> dict[str, Period]:
+        """The planned periods cut at the as-of date (a period not started yet is whole:
+        see :meth:`status`)."""
+        return {name: self.run.clip(p) or p for name, p in self.planned_periods.items()}
+
+    @property
+    def source(self) -> str:
+        """The data source's file path or URL."""
+        return self.run.source.location
+
+    @property
+    def preset(self) -> str | None:
+        return self.run.source.preset
+
+    @property
+    def mapping(self) -> str | None:
+        return self.run.source.mapping
+
+    @property
     def load(self) -> Any:
-        """The requests of the cycle's data source (``LoadResult``), loaded once."""
-        from ..sources import load_requests
-
-        kwargs: dict[str, Any] = {
-            "preset": self.preset,
-            "mapping": self.mapping,
-            "quarantine_dir": self.quarantine_dir,
-        }
-        if self.config.data.query is not None:
-            kwargs["query"] = self.config.data.query
-        if self.config.data.sheet is not None:
-            kwargs["sheet"] = self.config.data.sheet
-        return load_requests(self.source, **kwargs)
+        """The requests (``LoadResult``), cut at as-of, loaded once (rejected rows go to
+        the run's quarantine folder, never into the cycle folder)."""
+        return self.run.load()
 
     @property
     def data(self) -> pd.DataFrame:
-        """The canonical request frame (``self.load.data``)."""
-        return self.load.data
+        """The canonical request frame, cut at as-of."""
+        return self.run.data
 
     @property
     def baseline_dir(self) -> Path:
@@ -95,9 +92,9 @@ class Cycle:
     def status(self, name: str) -> str:
         """``"not started"``, ``"in progress"`` or ``"complete"`` of a period as of ``as_of``."""
         planned = self.planned_periods[name]
-        if self.as_of is None:
+        end = self.run.cut
+        if end is None:
             return "complete"
-        end = Period.from_dates(self.as_of, self.as_of, self.config.timezone).end
         if end <= planned.start:
             return "not started"
         return "in progress" if end < planned.end else "complete"
@@ -164,30 +161,36 @@ class Cycle:
 
 
 def open_cycle(
-    cycle_dir: str | Path,
+    cycle_dir: str | Path | Run,
     *,
     data: str | Path | None = None,
     preset: str | None = None,
     mapping: str | Path | None = None,
     as_of: str | dt.date | None = None,
     quarantine_dir: str | Path | None = None,
+    run_dir: str | Path | None = None,
 ) -> Cycle:
     """Open a cycle folder for a stage notebook.
 
     Parameters
     ----------
     cycle_dir:
-        The cycle folder.
+        The cycle folder, or a :class:`csi_lib.run.Run` of a cycle (then the other
+        arguments must be left out: the run settled them).
     data, preset, mapping:
         Override the cycle's data source (``preset`` / ``mapping`` default to
         the cycle's own when only ``data`` is given).
     as_of:
-        Inclusive date (``YYYY-MM-DD``) the analysis is run as of: periods it
-        falls inside are clipped to it; ``None`` = no clipping.
+        Inclusive date (``YYYY-MM-DD``) the analysis is run as of: the data is cut at
+        the end of that day in the cycle's timezone and periods it falls inside are
+        clipped to it; ``None`` = all of the data.
     quarantine_dir:
         Where rejected rows of the data are written (a report's folder, a
         command's ``--quarantine-dir``); ``None`` writes no file (the counts and
         reasons are in ``cycle.load``). Never the cycle folder, which may be read-only.
+    run_dir:
+        The folder of a run ``csi report`` saved (a stage notebook's ``run_dir``): when
+        given, it wins over every other argument (:func:`csi_lib.run.open_run`).
 
     Raises
     ------
@@ -200,39 +203,36 @@ def open_cycle(
     >>> cycle.periods["action"].label, cycle.status("action")
     ('2025-07-01 to 2025-10-15', 'in progress')
     """
+    if run_dir:
+        cycle_dir, data, preset, mapping, as_of, quarantine_dir = (open_run(run_dir),) + (None,) * 5
+    if isinstance(cycle_dir, Run):
+        run = cycle_dir
+        if run.cycle_dir is None:
+            raise ConfigError(
+                "this run has no cycle", hint="give a cycle folder (csi cycle new makes one)"
+            )
+        if any(v is not None for v in (data, preset, mapping, as_of, quarantine_dir)):
+            raise ConfigError(
+                "a run settles the data source and the as-of date",
+                hint="pass either a run or the cycle folder with its options",
+            )
+        cycle_dir = run.cycle_dir
+    else:
+        run = None
     cycle_dir = Path(cycle_dir)
-    checked = _check(cycle_dir, check_data=data is None)
+    checked = _check(cycle_dir, check_data=data is None and (run is None or run.folder is None))
     if checked.problems:
         raise problems_error(checked.problems, file=cycle_dir)
-    config = checked.config
-    if preset is not None and mapping is not None:
-        raise ConfigError("give at most one of preset and mapping", hint="remove one of them")
-    if preset is None and mapping is None:
-        preset = config.data.preset
-        mapping = _resolve(cycle_dir, config.data.mapping)
-    source = data if data is not None else _resolve(cycle_dir, config.data.source)
-    planned = config.periods()
-    as_of_date: dt.date | None = None
-    as_of_end = None
-    if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
-        try:
-            as_of_date = pd.Timestamp(as_of).date()
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"as_of '{as_of}' is not a date", column="as_of", hint="write it as YYYY-MM-DD"
-            ) from exc
-        as_of_end = Period.from_dates(as_of_date, as_of_date, config.timezone).end
+    if run is None:
+        run = make_run(
+            cycle_dir, data=data, preset=preset, mapping=mapping, as_of=as_of,
+            quarantine_dir=quarantine_dir,
+        )  # fmt: skip
     return Cycle(
         dir=cycle_dir,
-        config=config,
+        config=checked.config,
         vision=checked.vision,
         targets=checked.targets,
         plan=checked.plan,
-        periods={name: _clip(p, as_of_end) for name, p in planned.items()},
-        planned_periods=planned,
-        as_of=as_of_date,
-        source=source,
-        preset=preset,
-        mapping=mapping,
-        quarantine_dir=Path(quarantine_dir) if quarantine_dir is not None else None,
+        run=run,
     )

@@ -112,6 +112,7 @@ from .values import (  # noqa: F401
     kpi_series,
     kpi_table,
     kpi_values,
+    not_measured,
     observations,
 )
 
@@ -126,6 +127,7 @@ __all__ = [
     "kpi_series",
     "breakdown",
     "observations",
+    "not_measured",
     "scope_filter",
     "MISSING_GROUP",
 ]

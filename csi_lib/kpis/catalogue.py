@@ -48,6 +48,15 @@ def _quantile_of(agg: str) -> float | None:
 
 
 Measure = Callable[[pd.DataFrame], pd.Series]
+
+#: The values a KPI of each usual unit can take (``KPI.value_range``).
+_UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "%": (0.0, 100.0),
+    "score": (1.0, 5.0),
+    "requests": (0.0, None),
+    "hours": (0.0, None),
+    "ratio": (0.0, None),
+}
 CountsFunc = Callable[[Mapping[str, np.ndarray]], np.ndarray]
 
 
@@ -85,6 +94,14 @@ class KPI:
         Escape hatch for KPIs combining populations (``agg="func"``): receives the
         population sizes per cell (``{"received": array, "closed": ..., "assessed": ...}``)
         and returns the values, e.g. ``throughput_ratio`` = closed / received.
+    requires:
+        The optional canonical columns the measure rests on: when none of them holds a
+        single value in the data, the KPI is *not measured* there (no SLA column, no
+        survey), which every stage says in words instead of showing an empty value.
+    bounds:
+        The lowest and highest value the KPI can take (None: no bound); by default
+        from the unit: 0..100 for ``%``, 1..5 for ``score``, at least 0 for
+        ``requests``, ``hours`` and ``ratio``. Process limits are clipped to them.
     """
 
     key: str
@@ -98,6 +115,15 @@ class KPI:
     description: str
     decimals: int = 1
     func: CountsFunc | None = field(default=None, compare=False)
+    requires: tuple[str, ...] = ()
+    bounds: tuple[float | None, float | None] | None = None
+
+    @property
+    def value_range(self) -> tuple[float | None, float | None]:
+        """``(lowest, highest)`` value the KPI can take (None: unbounded); see ``bounds``."""
+        if self.bounds is not None:
+            return self.bounds
+        return _UNIT_BOUNDS.get(self.unit, (None, None))
 
     def __post_init__(self) -> None:
         problems = []
@@ -218,10 +244,10 @@ _BUILTIN: tuple[KPI, ...] = (
         func=_throughput),
     KPI("assess_median_h", "Median time to assess", "hours", "lower", "assessed",
         assess_hours, "median", "duration",
-        "Median of assessed_at - opened_at (hours), over requests assessed in the period."),
+        "Median of assessed_at - opened_at (hours), over requests assessed in the period.", requires=("assessed_at",)),
     KPI("assess_p90_h", "90th percentile time to assess", "hours", "lower", "assessed",
         assess_hours, "p90", "duration",
-        "90th percentile of assessed_at - opened_at (hours), over requests assessed in the period."),
+        "90th percentile of assessed_at - opened_at (hours), over requests assessed in the period.", requires=("assessed_at",)),
     KPI("fulfil_median_h", "Median time to fulfil", "hours", "lower", "closed", fulfil_hours,
         "median", "duration",
         "Median of closed_at - opened_at (hours), over fulfilled requests closed in the period."),
@@ -233,17 +259,17 @@ _BUILTIN: tuple[KPI, ...] = (
         "Mean of closed_at - opened_at (hours), over fulfilled requests closed in the period."),
     KPI("pct_within_sla", "Closed within SLA", "%", "higher", "closed", sla_met, "pct",
         "proportion",
-        "100 * share with sla_met true, over requests closed in the period whose sla_met is known."),
+        "100 * share with sla_met true, over requests closed in the period whose sla_met is known.", requires=("sla_met", "sla_due_at")),
     KPI("csat_mean", "Mean satisfaction", "score", "higher", "closed", csat_score, "mean",
-        "score", "Mean csat (1..5) over requests closed in the period with a score.", 2),
+        "score", "Mean csat (1..5) over requests closed in the period with a score.", 2, requires=("csat",)),
     KPI("pct_satisfied", "Satisfied (csat >= 4)", "%", "higher", "closed", is_satisfied,
         "pct", "proportion",
-        "100 * share with csat >= 4, over requests closed in the period with a score."),
+        "100 * share with csat >= 4, over requests closed in the period with a score.", requires=("csat",)),
     KPI("csat_response_rate", "Survey response rate", "%", "higher", "closed", has_csat,
-        "pct", "proportion", "100 * requests with a score / requests closed in the period."),
+        "pct", "proportion", "100 * requests with a score / requests closed in the period.", requires=("csat",)),
     KPI("pct_reopened", "Reopened", "%", "lower", "closed", is_reopened, "pct", "proportion",
         "100 * share with reopen_count > 0, over requests closed in the period whose "
-        "reopen_count is known."),
+        "reopen_count is known.", requires=("reopen_count",)),
 )  # fmt: skip
 
 #: The catalogue: KPI key -> :class:`KPI`, built-ins first, then registered ones.

@@ -648,8 +648,11 @@ def _tidy(
                     size[i] = np.nan_to_num(grid.value[i]).sum(0)
             shown = (size >= min_group_size) & active[None, :]
             keep_mask &= shown.any(0)
+            # a group without a single request in the KPI's population hides no one (a KPI
+            # the data does not measure, such as csat without a survey, hides nothing)
             hidden_by_kpi = {
-                k.key: int((active & ~shown[i]).sum()) for i, k in enumerate(grid.kpis)
+                k.key: int((active & ~shown[i] & (np.nan_to_num(size[i]) > 0)).sum())
+                for i, k in enumerate(grid.kpis)
             }
         keep = np.flatnonzero(keep_mask)
         hidden = int((active & ~keep_mask).sum())

@@ -262,3 +262,40 @@ def observations(
                     values = np.nan_to_num(values, nan=0.0)
     keep = ~np.isnan(values)
     return pd.Series(values[keep], index=df.index[rows[keep]], name=k.key, dtype="float64")
+
+
+def not_measured(
+    df: pd.DataFrame, kpi: str | KPI, *, columns_used: Mapping[str, str] | None = None
+) -> str | None:
+    """Why ``kpi`` cannot be measured on ``df`` at all, in words, or None when it can.
+
+    A KPI is *not measured* when none of the columns it rests on (``KPI.requires``)
+    holds a single value: the data has no SLA column, no survey. That is its own
+    state: every stage says so, instead of an empty panel, a 0 or a blamed sample size.
+
+    Parameters
+    ----------
+    columns_used:
+        The load's canonical column -> source column (``LoadResult.columns_used``): tells
+        a column the source does not have from one it has but left empty.
+
+    Examples
+    --------
+    >>> from csi_lib.testing import make_requests
+    >>> frame = make_requests([{"opened_at": "2025-03-01", "closed_at": "2025-03-02"}])
+    >>> not_measured(frame, "csat_mean", columns_used={"request_id": "number"})
+    "the data has no 'Satisfaction score' column"
+    >>> not_measured(frame, "received") is None
+    True
+    """
+    from ..schema import COLUMNS
+
+    k = get_kpi(kpi)
+    if not k.requires:
+        return None
+    if any(c in df and df[c].notna().any() for c in k.requires):
+        return None
+    names = " or ".join(f"'{COLUMNS[c].label if c in COLUMNS else c}'" for c in k.requires)
+    if columns_used is not None and not any(c in columns_used for c in k.requires):
+        return f"the data has no {names} column"
+    return f"the data's {names} column{' is' if len(k.requires) == 1 else 's are'} empty"

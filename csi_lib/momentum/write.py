@@ -103,19 +103,8 @@ def _snapshot(nxt: NextCycle) -> Any:
 
 
 def _open_read_only(cycle_dir: str | Path, **kwargs: Any) -> Any:
-    """Open a cycle and load its data without writing anything into its folder."""
-    from ..sources import load_requests
-
-    cycle = cycle_mod.open_cycle(cycle_dir, **kwargs)
-    extra: dict[str, Any] = {}
-    if cycle.config.data.query is not None:
-        extra["query"] = cycle.config.data.query
-    if cycle.config.data.sheet is not None:
-        extra["sheet"] = cycle.config.data.sheet
-    cycle.load = load_requests(
-        cycle.source, preset=cycle.preset, mapping=cycle.mapping, quarantine_dir=None, **extra
-    )
-    return cycle
+    """Open a cycle whose load writes nothing anywhere (no quarantine file)."""
+    return cycle_mod.open_cycle(cycle_dir, **{**kwargs, "quarantine_dir": None})
 
 
 def next_cycle(

@@ -2,16 +2,17 @@
 
 A report run
 
+0. settles the run once (:func:`csi_lib.run.make_run`): the cycle or the data source,
+   the as-of date, the timezone and the periods;
 1. takes a lock on ``<out>/<cycle id>/`` so that two runs on one cycle cannot
    corrupt each other, before anything is loaded;
 1b. loads and validates the data once (rejected rows to ``quarantine/`` of the report
-   folder) and stores the canonical frame in the staging folder
-   (:mod:`csi_lib.runstore`): every stage kernel reads that file instead of the export,
-   and the Excel tables read it back (the report process keeps no frame meanwhile);
+   folder), cuts it at the end of the as-of day and saves the run in the staging folder
+   (:meth:`csi_lib.run.Run.save`: the canonical frame and ``run.json``); every stage
+   kernel and the Excel tables read that run (the report process keeps no frame);
 2. executes each stage notebook (:mod:`.execute`) into a staging folder, with
-   the same parameters for all: ``cycle_dir``, ``as_of``, ``data_path``,
-   ``preset``, ``mapping``, ``output_dir`` (plus ``period_from`` /
-   ``period_to`` without a cycle);
+   the same two parameters for all: ``run_dir`` (the saved run) and ``output_dir``.
+   No data path, URL or secret travels through the environment;
 3. exports each executed notebook to an HTML page (:mod:`.export`) that loads
    the folder's one copy of plotly.js and of JupyterLab's stylesheets
    (``assets/``, so the folder works offline) and writes a cover
@@ -32,16 +33,15 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
-from .. import runstore
+from ..run import make_run
 from ..storage import explain_oserror, make_folder
-from .context import SAMPLE_DATA, _absolute, _forget_source, _notebook_source
+from .context import SAMPLE_DATA
 from .context import _context as _context
 from .execute import CELL_TIMEOUT_S, StageRun
 from .export import write_report_assets
 from .outputs import SUMMARY_FILE, Workbook, _write_outputs
-from .run import ReportResult, _run_stages, _stage_params
+from .run import ReportResult, _run_stages
 from .stages import STAGES, Stage, no_notebooks_error, select_stages
 from .staging import (
     RUN_DATA,
@@ -103,7 +103,9 @@ def build_report(
     date_from, date_to:
         Inclusive dates of the period (without a cycle).
     as_of:
-        The report date (default: today, UTC); periods are cut at it.
+        The report date (default: today in the cycle's timezone, UTC without a cycle): the
+        data is cut at the end of that day (:func:`csi_lib.run.as_known_at`) and periods
+        at it; every page, the workbook and the summaries use that cut.
     out:
         Reports folder; the report goes to ``<out>/<cycle id>/<as-of>/``.
     stages:
@@ -140,31 +142,27 @@ def build_report(
     csi_lib.errors.ConfigError: unknown stage 9. Name stages by number (0-6) or notebook name, ...
     """
     say = progress or (lambda _msg: None)
-    cycle_path = Path(cycle_dir).resolve() if cycle_dir is not None else None
-    # the notebooks run in notebooks/: a relative path must mean what it meant here
-    data, mapping = _absolute(data), _absolute(mapping)
-    as_of_date = dt.date.fromisoformat(str(as_of)) if as_of else dt.datetime.now(dt.UTC).date()
-    ctx = _context(cycle_path, data, preset, mapping, date_from, date_to, query)
-    chosen = _chosen_stages(stages, cycle_path, pdf)
+    # the one value of the run: source, as-of cut (default today in the reporting
+    # timezone), periods; every page, the workbook and the summaries read it
+    run = make_run(
+        cycle_dir, data=data, preset=preset, mapping=mapping, query=query,
+        date_from=date_from, date_to=date_to, as_of=as_of or "today",
+    )  # fmt: skip
+    ctx = _context(run)
+    chosen = _chosen_stages(stages, run.cycle_dir, pdf)
     parent = make_folder(Path(out).resolve() / ctx["cycle_id"], what="report folder")
     lock = _take_lock(parent, ctx["cycle_id"])
-    staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
-    params: dict[str, Any] = {}
+    staging = parent / f".{run.as_of.isoformat()}.partial-{os.getpid()}"
     workbook: Workbook | None = None
-    previous_env = os.environ.get(runstore.ENV)  # the stage kernels inherit the run's value
     try:
         _check_output(parent)  # before any stage runs: a run is never thrown away at the end
         _clear_stale(parent)
         (staging / RUN_FILES).mkdir(parents=True)
-        run_data = _stage_data(cycle_path, ctx, say, staging)
-        os.environ[runstore.ENV] = str(run_data)
-        workbook = Workbook(staging, run_data, cycle_path, date_from, date_to, as_of_date)
+        run_dir = _stage_data(run, say, staging)
+        workbook = Workbook(staging, run_dir)
         write_report_assets(staging)  # plotly.js and stylesheets, once for all pages
-        params = _stage_params(
-            cycle_path, as_of_date, _notebook_source(ctx), staging, date_from, date_to
-        )
-        provenance = [*ctx["provenance"], ("As of", as_of_date.isoformat())]
-        pages = {"title": ctx["title"], "provenance": provenance}
+        params = {"run_dir": str(run_dir), "output_dir": str(staging)}
+        pages = {"title": ctx["title"], "provenance": ctx["provenance"]}
         result = _run_stages(
             chosen,
             params,
@@ -175,11 +173,10 @@ def build_report(
             say=say,
         )
         summary, stages_ran = _write_outputs(
-            staging, run_data, workbook, result, chosen, **pages, as_of=as_of_date, cycle_path=cycle_path,
-            date_from=date_from, date_to=date_to, pdf=pdf, say=say,
-        )  # fmt: skip
+            staging, run_dir, workbook, result, chosen, **pages, run=run, pdf=pdf, say=say
+        )
         result.folder, errors = _publish(
-            parent, staging, as_of_date, ctx["cycle_id"], ctx["title"], summary, stages_ran, say
+            parent, staging, run.as_of, ctx["cycle_id"], ctx["title"], summary, stages_ran, say
         )
         result.errors += errors
         return result
@@ -190,7 +187,6 @@ def build_report(
         _discard(staging, workbook)
         raise
     finally:
-        _restore_environment(params, previous_env)
         lock.release()
 
 
@@ -212,13 +208,3 @@ def _chosen_stages(stages: list[str] | None, cycle_path: Path | None, pdf: bool)
 
         check_pdf_prerequisites()
     return chosen
-
-
-def _restore_environment(params: dict[str, Any], previous_env: str | None) -> None:
-    """Forget the run's data source variable and restore the stored-load variable."""
-    if params:
-        _forget_source(params)
-    if previous_env is None:
-        os.environ.pop(runstore.ENV, None)
-    else:
-        os.environ[runstore.ENV] = previous_env

@@ -50,7 +50,7 @@ REPORT_URL_ENV = "CSI_REPORT_URL"
 #: Environment variable with the webhook URL (a secret: never on the command line).
 WEBHOOK_ENV = "CSI_WEBHOOK_URL"
 #: A target's ``status`` (summary.json) that is worth a message.
-ALERT_STATUSES = frozenset({"off track", "not met so far", "not met"})
+ALERT_STATUSES = frozenset({"off track", "not met"})
 
 #: A target's result in words when summary.json has no ``status`` (older summaries).
 _RESULT_WORDS = {True: "met", False: "not met", None: "not yet known"}
@@ -61,9 +61,11 @@ def _text(value: Any) -> str:
 
 
 def _result(target: dict[str, Any]) -> str:
+    """The target's standing as every output words it ("On track"), or its result in an
+    older summary."""
     status = target.get("status")
     if status:
-        return str(status)
+        return str(status).capitalize()
     return _RESULT_WORDS.get(target.get("met"), "not yet known")
 
 
@@ -82,7 +84,7 @@ def _rows(summary: dict[str, Any] | None) -> tuple[list[str], list[list[str]]]:
     with_gap = any(t.get("gap_closed") for t in targets)
     if with_gap:
         header.append("Gap closed")
-    header.append("Result")
+    header.append("Standing")
     rows = []
     for t in targets:
         row = [
@@ -165,7 +167,7 @@ def render_summary(
     <BLANKLINE>
     1 of 1 target met.
     <BLANKLINE>
-    Target                 Baseline  Now     Target value  Result
+    Target                 Baseline  Now     Target value  Standing
     Median time to fulfil  41.8 h    26.6 h  28.0 h        met
     <BLANKLINE>
     Full report: r/index.html
@@ -199,6 +201,16 @@ def render_summary(
         for label, text in signals:
             lines.append(f"- {label}: {text}" if markdown else f"* {label}: {text}")
         if signals:
+            lines.append("")
+        reasons = [
+            (say(t.get("label") or t.get("id")), say(f"{_result(t)}: {t['reason']}."))
+            for t in (summary or {}).get("targets", [])
+            if t.get("reason")
+        ]
+        if reasons:
+            lines += ["Why:" if not markdown else "**Why:**", ""]
+            for label, text in reasons:
+                lines.append(f"- {label}: {text}" if markdown else f"* {label}: {text}")
             lines.append("")
     elif summary is None:
         lines += [
@@ -279,8 +291,8 @@ def alerts(summary: dict[str, Any] | None, previous: dict[str, Any] | None = Non
     for t in (summary or {}).get("targets") or []:
         label = t.get("label") or t.get("id") or "a target"
         old = before.get(t.get("id"), {})
-        status = _result(t)
-        if status in ALERT_STATUSES and _result(old) != status:
+        status = _result(t).lower()
+        if status in ALERT_STATUSES and _result(old).lower() != status:
             now = (
                 f" (now {t['now']}, target {t['target']})"
                 if t.get("now") and t.get("target")

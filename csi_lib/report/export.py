@@ -107,7 +107,7 @@ def _arrows(table) -> None:
     for cell in table.find_all("td"):
         text = cell.get_text(" ", strip=True)
         for word, cls in _ARROWS.items():
-            if text[:1] in "▲▼" and word in text:
+            if text[:1] in "▲▼" and word in text and "likely" not in text:
                 cell["class"] = [*cell.get("class", []), cls]
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import jinja2
 
-from ..errors import ConfigError
 from ..storage import atomic_write
 from .export import report_css
 
@@ -29,35 +28,18 @@ def _number(value: Any) -> float | None:
 
 
 def with_changes(summary: dict[str, Any] | None) -> dict[str, Any] | None:
-    """``summary`` with a ``change`` arrow per target (``▼ better``) where it can be worked out.
-
-    A target gets one when it has no ``change`` of its own and carries the raw
-    numbers: ``kpi`` (a catalogue key), ``baseline_value`` and ``now_value``;
-    the arrow comes from :func:`csi_lib.tables.change_arrow` and the KPI's
-    better direction. Other targets are left as they are.
+    """``summary`` as the cover shows it: each target's ``change`` (written by stage 5 from
+    its evidence, :func:`csi_lib.tables.evidence_arrow`) is kept as it is; a change is never
+    worked out here from the numbers alone, which would call "better" what the evidence
+    calls noise.
 
     Examples
     --------
     >>> s = {"targets": [{"kpi": "fulfil_median_h", "baseline_value": 41.8, "now_value": 26.6}]}
-    >>> with_changes(s)["targets"][0]["change"]
-    '▼ better'
+    >>> "change" in with_changes(s)["targets"][0]
+    False
     """
-    if not summary or not summary.get("targets"):
-        return summary
-    from ..kpis import get_kpi
-    from ..tables import change_arrow
-
-    targets = []
-    for t in summary["targets"]:
-        before, after = _number(t.get("baseline_value")), _number(t.get("now_value"))
-        if not t.get("change") and t.get("kpi") and before is not None and after is not None:
-            try:
-                better = get_kpi(str(t["kpi"])).better
-            except ConfigError:  # a KPI registered only inside the notebook
-                better = "neither"
-            t = {**t, "change": change_arrow(before, after, better)}
-        targets.append(t)
-    return {**summary, "targets": targets}
+    return summary
 
 
 def render_index(context: dict[str, Any]) -> str:

@@ -3,16 +3,13 @@ page (``index.html``, :mod:`.index`) and, on request, the whole report as a PDF.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from .. import runstore
 from ..periods import Period
+from ..run import Run, open_run
 from .index import write_index
 from .run import ReportResult, _generated, _nav
 from .stages import Stage
@@ -28,29 +25,15 @@ def _read_summary(staging: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _report_periods(
-    cycle_path: Path | None,
-    df: Any,
-    date_from: str | None,
-    date_to: str | None,
-    as_of: dt.date,
-) -> dict[str, Period]:
-    """Named periods of the Excel tables: the cycle's (cut at as_of) or the one asked for."""
-    end = pd.Timestamp(as_of + dt.timedelta(days=1), tz="UTC")
-    if cycle_path is not None:
-        from ..cycle import load_config
-
-        cfg = load_config(cycle_path)
-        out = {}
-        for name, p in cfg.periods().items():
-            if p.start < end:
-                out[name.capitalize()] = Period(p.start, min(p.end, end))
-        return out
-    if df.empty:
-        return {}
-    first = date_from or str(df["opened_at"].min().date())
-    last = date_to or str(min(df["opened_at"].max().date(), as_of))
-    return {"Period": Period.from_dates(first, last)}
+def _report_periods(run: Run) -> dict[str, Period]:
+    """Named periods of the Excel tables: the run's periods cut at its as-of date (the same
+    cut as every page: :meth:`csi_lib.run.Run.clip`), those not started left out."""
+    out = {}
+    for name, p in run.periods.items():
+        clipped = run.clip(p)
+        if clipped is not None:
+            out[name.capitalize()] = clipped
+    return out
 
 
 def _write_workbook(
@@ -67,30 +50,16 @@ def _write_workbook(
     return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
 
 
-def _sheet_options(cycle_path: Path | None) -> dict[str, Any]:
-    """The cycle's options of the workbook: smallest group shown, zone of the dates."""
-    if cycle_path is None:
-        return {"min_group_size": 5, "timezone": "UTC"}
-    from ..cycle import load_config
-
-    cfg = load_config(cycle_path)
-    return {"min_group_size": cfg.min_group_size, "timezone": cfg.timezone}
-
-
-def _excel_tables(
-    staging: Path,
-    run_data: Path,
-    cycle_path: Path | None,
-    date_from: str | None,
-    date_to: str | None,
-    as_of: dt.date,
-) -> list[dict[str, str]]:
-    """kpis.xlsx from the run's stored load (read back: the report process keeps no frame
-    of its own); returns the download links."""
-    frame = runstore.read(run_data).data
-    periods = _report_periods(cycle_path, frame, date_from, date_to, as_of)
-    downloads = _write_workbook(staging, frame, periods, _sheet_options(cycle_path))
-    del frame
+def _excel_tables(staging: Path, run_dir: Path) -> list[dict[str, str]]:
+    """kpis.xlsx from the saved run (read back: the report process keeps no frame of its
+    own); returns the download links."""
+    run = open_run(run_dir)
+    options = {
+        "min_group_size": run.config.min_group_size if run.config is not None else 5,
+        "timezone": run.timezone,
+    }
+    downloads = _write_workbook(staging, run.data, _report_periods(run), options)
+    del run
     return downloads
 
 
@@ -111,7 +80,7 @@ def _import_for_workbook() -> None:
     ):  # what pandas and openpyxl import on first use (tests/test_excel.py checks the list)
         importlib.import_module(name)
 
-    from .. import cycle, excel  # noqa: F401
+    from .. import cycle, excel, run  # noqa: F401
     from ..widgets import explorer  # noqa: F401
 
 
@@ -125,15 +94,12 @@ class Workbook:
     thrown away.
     """
 
-    def __init__(self, staging: Path, run_data: Path, cycle_path: Path | None,
-                 date_from: str | None, date_to: str | None, as_of: dt.date) -> None:  # fmt: skip
+    def __init__(self, staging: Path, run_dir: Path) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         _import_for_workbook()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csi-kpi-workbook")
-        self._future = pool.submit(
-            _excel_tables, staging, run_data, cycle_path, date_from, date_to, as_of
-        )
+        self._future = pool.submit(_excel_tables, staging, run_dir)
         pool.shutdown(wait=False)
 
     def links(self) -> list[dict[str, str]]:
@@ -147,20 +113,18 @@ class Workbook:
         wait([self._future])
 
 
-def _standing(cycle_path: Path | None, as_of: dt.date) -> dict[str, Any] | None:
+def _standing(run: Run) -> dict[str, Any] | None:
     """Where the cycle stands on the report date, for the cover (None without a cycle)."""
-    if cycle_path is None:
+    if run.config is None:
         return None
-    from ..cycle import load_config
     from ..phases import standing
 
-    return standing(load_config(cycle_path), as_of).to_dict()
+    return standing(run.config, run.as_of).to_dict()
 
 
 def _cover(
     title: str,
-    as_of: dt.date,
-    cycle_path: Path | None,
+    run: Run,
     chosen: list[Stage],
     result: ReportResult,
     summary: dict[str, Any] | None,
@@ -170,8 +134,8 @@ def _cover(
     """The cover page's content: standing, summary, downloads and how each stage ran."""
     return {
         "title": title,
-        "subtitle": f"Cycle report as of {as_of.isoformat()}",
-        "standing": _standing(cycle_path, as_of),
+        "subtitle": f"Cycle report as of {run.as_of.isoformat()}",
+        "standing": _standing(run),
         "nav": _nav(chosen),
         "summary": summary,
         "downloads": downloads,
@@ -224,10 +188,7 @@ def _write_outputs(
     *,
     title: str,
     provenance: list[tuple[str, str]],
-    as_of: dt.date,
-    cycle_path: Path | None,
-    date_from: str | None,
-    date_to: str | None,
+    run: Run,
     pdf: bool,
     say: Progress,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -240,6 +201,6 @@ def _write_outputs(
     if pdf:
         downloads.append({"href": "report.pdf", "label": "The whole report (PDF)"})
     downloads.append({"href": "summary.txt", "label": "Summary to send (text)"})
-    cover = _cover(title, as_of, cycle_path, chosen, result, summary, downloads, provenance)
+    cover = _cover(title, run, chosen, result, summary, downloads, provenance)
     _write_cover(staging, cover, result, pdf=pdf, say=say)
     return summary, cover["stages"]

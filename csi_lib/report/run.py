@@ -46,26 +46,6 @@ def _nav(chosen: list[Stage]) -> list[dict[str, Any]]:
     return [{"href": s.html, "label": f"{s.number} {s.title}"} for s in chosen]
 
 
-def _stage_params(
-    cycle_path: Path | None,
-    as_of: dt.date,
-    source: dict[str, Any],
-    staging: Path,
-    date_from: str | None,
-    date_to: str | None,
-) -> dict[str, Any]:
-    """The parameters every stage notebook gets (``source``: its data parameters)."""
-    params = {
-        "cycle_dir": str(cycle_path) if cycle_path else None,
-        "as_of": as_of.isoformat(),
-        **source,
-        "output_dir": str(staging),
-    }
-    if cycle_path is None:
-        params.update({"period_from": date_from, "period_to": date_to})
-    return params
-
-
 def _run_stages(
     chosen: list[Stage],
     params: dict[str, Any],

@@ -4,7 +4,7 @@ staging folder, the run's one load of the data, and the final rename with ``late
 A run takes the lock on ``<out>/<cycle id>/`` before anything is loaded
 (:func:`_take_lock`), checks that the result could be published
 (:func:`_check_output`), clears what killed runs left (:func:`_clear_stale`),
-loads and validates the data once (:func:`_preflight`, :func:`_store_load`), and
+loads and validates the data once and saves the run (:func:`_preflight`, :func:`_stage_data`), and
 at the end renames the staging folder to a name that is not taken
 (:func:`_unique_folder`) and points ``latest`` at it (:func:`_point_latest`). The
 run's own files (executed notebooks, the kernels' logs) are never published: they
@@ -22,9 +22,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from .. import runstore
 from ..errors import CsiError, OutputError
-from ..sources import LoadResult
+from ..run import Run
 from . import digest
 
 #: Folder of the staging folder holding the run's one load (removed before publishing).
@@ -98,50 +97,35 @@ def _clear_stale(parent: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _preflight(
-    cycle_path: Path | None,
-    ctx: dict[str, Any],
-    say: Progress,
-    quarantine_dir: Path | None = None,
-) -> LoadResult:
+def _preflight(run: Run, say: Progress, quarantine_dir: Path | None = None) -> Run:
     """Check the cycle files and load the data once, before any stage runs (bad input exits 2
-    at once); rejected rows go to ``quarantine_dir`` (the report folder), once per run."""
-    if cycle_path is not None:
+    at once); rejected rows go to ``quarantine_dir`` (the report folder), once per run. The
+    load is cut at the run's as-of date (:meth:`csi_lib.run.Run.load`)."""
+    if run.cycle_dir is not None:
         from ..cycle import check_cycle
         from ..errors import ConfigError
 
-        problems = check_cycle(cycle_path)
+        problems = check_cycle(run.cycle_dir)
         if problems:
             listed = "; ".join(str(p) for p in problems[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
             raise ConfigError(
                 f"the cycle folder has {len(problems)} problem(s): {listed}{more}",
-                file=str(cycle_path),
+                file=str(run.cycle_dir),
                 hint="run csi cycle check to see them all",
             )
-    from ..sources import load_requests
-
-    result = load_requests(
-        ctx["data"],
-        preset=ctx["preset"],
-        mapping=ctx["mapping"],
-        query=ctx["query"],
-        sheet=ctx["sheet"],
-        quarantine_dir=quarantine_dir,
-    )
+    run.quarantine_dir = quarantine_dir
+    result = run.load()
     s = result.summary()
-    say(
-        f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
+    said = (
+        f"data: {s['rows_read']:,} rows read, {s['rows_kept']:,} kept, "
+        f"{s['rows_quarantined']:,} quarantined"
     )
-    return result
-
-
-def _store_load(
-    load: LoadResult, ctx: dict[str, Any], cycle_path: Path | None, staging: Path
-) -> Path:
-    """Write the run's one load where every stage kernel reads it (:mod:`csi_lib.runstore`)."""
-    key = runstore.load_key(ctx["data"], load.mapping, query=ctx["query"], sheet=ctx["sheet"])
-    return runstore.save(load, staging / RUN_DATA, key=key, source=ctx["data"])
+    cut = result.as_of_cut
+    if cut and cut["left_out"]:
+        said += f"; {cut['left_out']:,} opened after the as-of date {run.as_of} left out"
+    say(said)
+    return run
 
 
 def _release_memory() -> None:
@@ -158,15 +142,16 @@ def _release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _stage_data(cycle_path: Path | None, ctx: dict[str, Any], say: Progress, staging: Path) -> Path:
-    """Load and validate the data once, with the lock held, into the staging folder
-    (rejected rows to its ``quarantine/``); every stage reads the stored load, whose
-    folder this returns (the report process keeps no frame)."""
-    load = _preflight(cycle_path, ctx, say, quarantine_dir=staging / "quarantine")
-    run_data = _store_load(load, ctx, cycle_path, staging)
-    del load
+def _stage_data(run: Run, say: Progress, staging: Path) -> Path:
+    """Load and validate the data once, with the lock held, cut it at as-of and save the run
+    into the staging folder (rejected rows to its ``quarantine/``); every stage reads the
+    saved run, whose folder this returns (the report process keeps no frame)."""
+    _preflight(run, say, quarantine_dir=staging / "quarantine")
+    run.output_dir = staging
+    folder = run.save(staging / RUN_DATA)
+    run._load = None  # the report process keeps no frame while the stages run
     _release_memory()
-    return run_data
+    return folder
 
 
 def _unique_folder(parent: Path, name: str) -> Path:

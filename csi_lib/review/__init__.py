@@ -35,7 +35,7 @@ Examples
 3     T4       4.0     4.0  False  no evidence of change
 4     T5       4.9     4.5   True  no evidence of change
 >>> review.headline(rv)
-'4 of 5 targets met; 3 show a real improvement, 2 no evidence of change.'
+'4 of 5 targets met, 1 not met; 3 show a real improvement, 2 no evidence of change.'
 
 
 The package has one module per step: :mod:`.gap` (distance to the target, share of the gap closed, projection), :mod:`.assess` (the verdict and the review of each target and of the cycle), :mod:`.progress` (stage 4 tables), :mod:`.results` (stage 5 tables and breakdowns), :mod:`.conclusions` (sentences, headline and the summary for the cover). Every name is importable from ``csi_lib.review`` as before, and ``csi.review(cycle)`` calls :func:`csi_lib.api.review`.
@@ -44,7 +44,6 @@ The package has one module per step: :mod:`.gap` (distance to the target, share 
 from __future__ import annotations
 
 from .assess import (  # noqa: F401
-    _FLOOR_CEILING,
     _ONE_SIDED,
     _SIGNAL_PHRASES,
     _SINGLE_POINT_PHRASES,
@@ -77,7 +76,6 @@ from .conclusions import (  # noqa: F401
     write_summary,
 )
 from .gap import (  # noqa: F401
-    _DISTANCE,
     _PERIOD_FORMAT,
     _STEP,
     HORIZON,
@@ -114,6 +112,14 @@ from .results import (  # noqa: F401
     review_note,
     review_table,
 )
+from .standing import (  # noqa: F401
+    STATE_RAG,
+    STATE_WORDS,
+    State,
+    TargetStanding,
+    rests_on,
+    target_standing,
+)
 
 __all__ = [
     "QUALITATIVE_KPIS",
@@ -138,6 +144,9 @@ __all__ = [
     "conclusions_text",
     "headline",
     "outlook",
+    "State",
+    "TargetStanding",
+    "target_standing",
     "summary",
     "write_summary",
     "target_chart",

@@ -13,8 +13,9 @@ import pandas as pd
 from .. import kpis as kpi_engine
 from ..errors import CsiError
 from ..evidence import Evidence, compare
-from ..periods import Period
-from ..spc import RULES, xmr
+from ..kinds import KINDS
+from ..periods import Period, period_edges, period_word
+from ..spc import RULES, limits_caveat, xmr
 from ..tables import format_value
 from ..targets import target_met
 from .gap import _PERIOD_FORMAT, GapClosed, Projection, _when, gap_closed, projection
@@ -77,13 +78,6 @@ def _test_evidence(ev: Evidence | None) -> str:
 # --------------------------------------------------------------------------- per target
 
 
-_FLOOR_CEILING: dict[str, tuple[float | None, float | None]] = {
-    "%": (0.0, 100.0),
-    "hours": (0.0, None),
-    "requests": (0.0, None),
-    "ratio": (0.0, None),
-    "score": (None, None),
-}
 #: Rule of a signal -> phrase, most telling first.
 _SIGNAL_PHRASES: dict[str, str] = {
     "beyond_limits": "a shift beyond the baseline's natural process limits since {start}",
@@ -116,15 +110,25 @@ class TargetReview:
         The :class:`~csi_lib.targets.Target` and its :class:`~csi_lib.kpis.KPI`.
     target_value:
         The absolute value asked for (a relative target resolved on the baseline).
+    periods:
+        The periods the values are over: each cycle period's *complete* months (or
+        weeks) up to the as-of date (:meth:`csi_lib.run.Run.judged`); None for a period
+        not started or without a complete month yet.
     baseline_value, action_value, review_value:
-        The KPI over the whole baseline, the action period so far and the
-        review period so far (NaN when the period has not started).
+        The KPI over those periods: the whole baseline, the action period's complete
+        months so far, the review period's (NaN when there is none).
     series:
         ``period_start``, ``period_end``, ``value``, ``n``, ``phase``
-        (baseline / action / review) from the baseline start to ``as_of``.
+        (baseline / action / review) and ``partial`` (a month or week not complete
+        at the as-of date or the end of the data: drawn, never judged) from the
+        baseline start to ``as_of``.
     chart:
         The XmR frame of the series (:func:`csi_lib.spc.xmr`) with limits
-        frozen on the baseline periods and the target, or None (too few points).
+        frozen on the baseline periods and the target, partial points taking no
+        part, or None (too few points).
+    not_measured:
+        Why the KPI cannot be measured on the data at all (its column is absent or
+        empty: :func:`csi_lib.kpis.not_measured`), or None.
     initiatives:
         ``[{"id", "title", "status"}]`` of the plan's initiatives serving the target.
     problem:
@@ -154,6 +158,11 @@ class TargetReview:
     compared: str | None = "review"
     #: :func:`csi_lib.runstore.data_key` of the data (the evidence is shared in a report run)
     data_key: str | None = field(default=None, repr=False)
+    #: The :class:`csi_lib.run.Run` measured (a saved run shares results between stages)
+    run: Any = field(default=None, repr=False)
+    not_measured: str | None = None
+    #: The :class:`CycleReview` the target belongs to.
+    owner: Any = field(default=None, repr=False)
 
     # ---- labels
     @property
@@ -174,9 +183,17 @@ class TargetReview:
     @property
     def target_text(self) -> str:
         text = self.fmt(self.target_value)
-        if self.target.kind == "within" and self.target.tolerance is not None:
+        if KINDS[self.target.kind].band and self.target.tolerance is not None:
             text += f" ± {format_value(self.target.tolerance, self.kpi.unit, self.kpi.decimals)}"
         return text
+
+    @functools.cached_property
+    def standing(self) -> Any:
+        """Where the target stands (:func:`csi_lib.review.standing.target_standing`): the
+        one state and reason every output shows."""
+        from .standing import target_standing
+
+        return target_standing(self, self.owner)
 
     # ---- stage 4
     @property
@@ -194,12 +211,25 @@ class TargetReview:
             tolerance=self.target.tolerance,
         )
 
+    def complete(self, phase: str | None = None) -> pd.DataFrame:
+        """The series' complete (not partial) points, of one phase if given."""
+        if self.series.empty:
+            return self.series
+        keep = ~self.series["partial"].to_numpy(dtype=bool)
+        if phase is not None:
+            keep &= self.series["phase"].to_numpy() == phase
+        return self.series[keep]
+
     @property
     def projection(self) -> Projection:
-        action = self.series[self.series["phase"] == "action"] if len(self.series) else None
-        if action is None or action.empty:
-            return Projection("no data", None, math.nan, "the action period has not started")
-        if self.gap.text == "met at the baseline, still met":
+        """When the target is reached at the trend through the action period's complete
+        months (a partial month takes no part)."""
+        action = self.complete("action")
+        if action.empty:
+            return Projection(
+                "no data", None, math.nan, "no complete month of the action period yet"
+            )
+        if self.gap.state == "held":
             return Projection("already reached", None, math.nan, "held so far")
         values = pd.Series(
             action["value"].to_numpy(), index=pd.DatetimeIndex(action["period_start"])
@@ -296,10 +326,9 @@ class TargetReview:
         review, base = self.compared_period, self.periods.get("baseline")
         if review is None or base is None or self.data is None:
             return None
-        if self.data_key is None:
+        if self.data_key is None or self.run is None:
             return self._compare(base, review)
         from .. import evidence as ev
-        from ..runstore import shared_evidence
 
         question = {
             "data": self.data_key,
@@ -308,7 +337,13 @@ class TargetReview:
             "periods": [[p.start.isoformat(), p.end.isoformat()] for p in (base, review)],
             "method": [ev.BOOTSTRAP_MAX_N, ev.SEED, ev.MIN_N],
         }
-        return shared_evidence(question, lambda: self._compare(base, review))
+        return self.run.shared(
+            "evidence",
+            question,
+            lambda: self._compare(base, review),
+            lambda e: e.to_dict(),
+            lambda d: Evidence(**d),
+        )
 
     def _compare(self, base: Period, review: Period) -> Evidence:
         if self.kpi.func is not None:  # combines populations: no per-request values
@@ -350,13 +385,17 @@ def _phase(starts: pd.Series, periods: dict[str, Period | None]) -> np.ndarray:
 
 
 def _measured(
-    scoped: pd.DataFrame, periods: dict[str, Period | None], kpi: Any, freq: str
+    scoped: pd.DataFrame,
+    periods: dict[str, Period | None],
+    kpi: Any,
+    freq: str,
+    series_end: pd.Timestamp,
 ) -> dict[str, Any]:
     """A target's KPI over the baseline, action and review periods (value, n) and its series
-    from the baseline's start to the last period's end."""
-    end = max(p.end for p in periods.values() if p is not None)
+    from the baseline's start to ``series_end`` (the as-of cut: the last bin may be partial)."""
+    start = periods["baseline"].start
     series = kpi_engine.kpi_series(
-        scoped, Period(periods["baseline"].start, end), freq=freq, kpis=[kpi.key]
+        scoped, Period(start, series_end, periods["baseline"].tz), freq=freq, kpis=[kpi.key]
     ).reset_index(drop=True)
     return {
         name: _value_n(scoped, periods.get(name), kpi.key)
@@ -403,75 +442,95 @@ def _shared_measured(
     freq: str,
     data_key: str | None,
     compute: Any,
+    run: Any = None,
+    series_end: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
-    """:func:`_measured`, computed once per report run and read by the later stages
-    (:func:`csi_lib.runstore.shared`): stages 4, 5 and 6 each assess every target."""
-    if data_key is None:
+    """:func:`_measured`, computed once per saved run and read by the later stages
+    (:meth:`csi_lib.run.Run.shared`): stages 4, 5 and 6 each assess every target."""
+    if data_key is None or run is None:
         return compute()
-    from ..runstore import MEASURED_DIR, shared
-
     question = {
         "data": data_key,
-        "measured": [kpi.key, kpi.population, kpi.agg, freq],
+        "measured": [kpi.key, kpi.population, kpi.agg, freq, str(series_end)],
         "scope": target.scope,
         "periods": {
             n: [p.start.isoformat(), p.end.isoformat()] if p else None for n, p in periods.items()
         },  # fmt: skip
     }
-    return shared(question, compute, _encode_measured, _decode_measured, kind=MEASURED_DIR)
+    return run.shared("measured", question, compute, _encode_measured, _decode_measured)
 
 
-def _assess_target(
-    target: Any,
-    df: pd.DataFrame,
-    periods: dict[str, Period | None],
-    freq: str,
-    plan: Any,
-    compared: str | None = "review",
-    data_key: str | None = None,
-    spc: Any = None,
-) -> TargetReview:
+def _assess_target(target: Any, rv: CycleReview) -> TargetReview:
+    """Measure one target of ``rv``'s cycle: its values, series, chart and initiatives."""
     kpi = kpi_engine.get_kpi(target.kpi)
-    review = TargetReview(target=target, kpi=kpi, periods=periods, freq=freq, compared=compared)
+    periods = rv.periods
+    review = TargetReview(
+        target=target, kpi=kpi, periods=periods, freq=rv.freq, compared=rv.compared,
+        data_key=rv.data_key, run=rv.run, owner=rv,
+    )  # fmt: skip
     review.initiatives = [
         {"id": i.id, "title": i.title, "status": i.status}
-        for i in getattr(plan, "initiatives", [])
+        for i in getattr(rv.cycle.plan, "initiatives", [])
         if target.id in i.targets
     ]
+    df = rv.cycle.data
+    review.not_measured = kpi_engine.not_measured(
+        df, kpi, columns_used=getattr(rv.cycle.load, "columns_used", None)
+    )
     try:
         scoped = kpi_engine.scope_filter(df, target.scope)
     except CsiError as exc:
         review.problem = exc.message
         return review
+    if periods["baseline"] is None:
+        return review
     from ..targets import resolve_target_value
 
     review.data = scoped
+    end = rv.series_end
     m = _shared_measured(
-        target, kpi, periods, freq, data_key, lambda: _measured(scoped, periods, kpi, freq)
-    )
+        target, kpi, periods, rv.freq, rv.data_key,
+        lambda: _measured(scoped, periods, kpi, rv.freq, end), rv.run, end,
+    )  # fmt: skip
     review.baseline_value, review.baseline_n = m["baseline"]
     review.action_value, _ = m["action"]
     review.review_value, review.review_n = m["review"]
     review.target_value = resolve_target_value(target, review.baseline_value)
     series = m["series"]
-    series["phase"] = _phase(series["period_start"], periods)
+    series["phase"] = _phase(series["period_start"], rv.periods_so_far)
+    series["partial"] = rv.run.partial(series) if rv.run is not None else False
     review.series = series
+    review.chart = target_chart_frame(
+        series, kpi, review.target_value, getattr(rv.cycle.config, "spc", None)
+    )
+    return review
+
+
+def target_chart_frame(
+    series: pd.DataFrame, kpi: Any, target_value: float, spc: Any = None
+) -> pd.DataFrame | None:
+    """The XmR frame of a target's series: limits frozen on the baseline's complete points,
+    clipped to the KPI's possible values, partial points taking no part, run and trend
+    lengths from the cycle's ``spc:`` settings; None with fewer than 2 baseline points."""
     values = pd.Series(
         series["value"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(series["period_start"])
     )
-    base_labels = values.index[series["phase"].to_numpy() == "baseline"]
-    if values[base_labels].notna().sum() >= 2:
-        floor, ceiling = _FLOOR_CEILING.get(kpi.unit, (None, None))
-        review.chart = xmr(
-            values,
-            better=kpi.better,
-            baseline=slice(base_labels[0], base_labels[-1]),
-            target=None if pd.isna(review.target_value) else review.target_value,
-            floor=floor,
-            ceiling=ceiling,
-            **_rule_lengths(spc),
-        )
-    return review
+    partial = series["partial"].to_numpy(dtype=bool)
+    in_base = (series["phase"].to_numpy() == "baseline") & ~partial
+    base_labels = values.index[in_base]
+    if values[base_labels].notna().sum() < 2:
+        return None
+    floor, ceiling = kpi.value_range
+    return xmr(
+        values,
+        better=kpi.better,
+        baseline=slice(base_labels[0], base_labels[-1]),
+        target=None if pd.isna(target_value) else target_value,
+        floor=floor,
+        ceiling=ceiling,
+        partial=partial,
+        **_rule_lengths(spc),
+    )
 
 
 def _rule_lengths(spc: Any) -> dict[str, int]:
@@ -491,27 +550,41 @@ class CycleReview:
 
     def __init__(self, cycle: Any) -> None:
         self.cycle = cycle
+        self.run = cycle.run
         self.freq = cycle.config.freq
         self.status = {name: cycle.status(name) for name in ("baseline", "action", "review")}
-        self.periods: dict[str, Period | None] = {
-            name: (cycle.periods[name] if self.status[name] != "not started" else None)
-            for name in ("baseline", "action", "review")
-        }
+        planned = cycle.planned_periods
+        started = [n for n in ("baseline", "action", "review") if self.status[n] != "not started"]
+        #: each period cut at the as-of date (what the charts draw), None before it starts
+        self.periods_so_far: dict[str, Period | None] = dict.fromkeys(planned)
+        #: each period's complete months (or weeks) so far: what values, verdicts and
+        #: standings rest on; None before it has one (the baseline: so far, while it runs)
+        self.periods: dict[str, Period | None] = dict.fromkeys(planned)
+        for name in started:
+            self.periods_so_far[name] = self.run.clip(planned[name])
+            self.periods[name] = self.run.judged(planned[name])
+        if self.periods["baseline"] is None:
+            self.periods["baseline"] = self.periods_so_far["baseline"]
         self.standing = cycle.standing
         self.phase = self.standing.phase
-        #: the period verdicts are on: the review period, or the action period so far before it
+        #: the period verdicts are on: the review period's complete months, or before it
+        #: has one the action period's; None before the action period has a complete month
         self.compared: str | None = next(
             (n for n in ("review", "action") if self.periods[n] is not None), None
         )
         self._targets: dict[str, TargetReview] = {}
 
+    @property
+    def series_end(self) -> pd.Timestamp:
+        """Where the targets' series end: the as-of cut, or the last period's end."""
+        ends = [p.end for p in self.periods_so_far.values() if p is not None]
+        return max(ends)
+
     @functools.cached_property
     def data_key(self) -> str | None:
-        """:func:`csi_lib.runstore.data_key` of the cycle's load, or None without one."""
-        from ..runstore import data_key
-
-        load = getattr(self.cycle, "load", None)
-        return data_key(load) if load is not None and hasattr(load, "fingerprint") else None
+        """A key of the run's data (:meth:`csi_lib.run.Run.data_key`), shared between the
+        stages of a saved run; None otherwise."""
+        return self.run.data_key if self.run is not None and self.run.folder is not None else None
 
     @property
     def target_ids(self) -> list[str]:
@@ -529,12 +602,7 @@ class CycleReview:
                     file=str(self.cycle.dir / "targets.yaml"),
                     hint="known targets: " + ", ".join(self.target_ids),
                 )
-            tr = _assess_target(
-                found[0], self.cycle.data, self.periods, self.freq, self.cycle.plan,
-                self.compared, self.data_key, getattr(self.cycle.config, "spc", None),
-            )  # fmt: skip
-            tr.data_key = self.data_key
-            self._targets[target_id] = tr
+            self._targets[target_id] = _assess_target(found[0], self)
         return self._targets[target_id]
 
     def __iter__(self):
@@ -542,6 +610,21 @@ class CycleReview:
 
     def planned(self, name: str) -> Period:
         return self.cycle.planned_periods[name]
+
+    @property
+    def baseline_points(self) -> int:
+        """How many complete months (or weeks) of the baseline the process limits rest on."""
+        base = self.periods["baseline"]
+        if base is None:
+            return 0
+        judged = self.run.judged(base) if self.run is not None else base
+        return 0 if judged is None else len(period_edges(judged, self.freq)) - 1
+
+    def limits_note(self) -> str:
+        """Where the process limits come from, with a caveat when they rest on few points."""
+        text = f"Process limits are frozen on the baseline ({self.planned('baseline').label})"
+        caveat = limits_caveat(self.baseline_points, period_word(self.freq))
+        return f"{text}; {caveat}." if caveat else f"{text}."
 
 
 def assess(cycle: Any) -> CycleReview:

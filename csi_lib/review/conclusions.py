@@ -9,11 +9,14 @@ from typing import Any
 
 import pandas as pd
 
+from ..periods import period_word
 from ..safe import markdown_text
 from ..storage import atomic_write
+from ..tables import evidence_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .progress import _signal_json
 from .results import _p_text
+from .standing import STATE_RAG, State
 
 # --------------------------------------------------------------------------- conclusions
 
@@ -44,8 +47,22 @@ def _likely_text(tr: TargetReview) -> str:
     return f"the test says it is unlikely to be chance ({p}), though the chart shows no signal yet"
 
 
-def conclusion(tr: TargetReview, *, partial: bool = False) -> str:
-    """One plain-language sentence (or two) about one target.
+def _values_apart(tr: TargetReview, b: float, r: float) -> tuple[str, str] | None:
+    """Two values as text with as many decimals as it takes to tell them apart (up to 3 more
+    than the KPI's), or None when they are equal that far: a sentence never says "stayed at"
+    beside a change the table shows."""
+    for extra in range(4):
+        d = tr.kpi.decimals + extra
+        if round(b, d) != round(r, d):
+            return format_value(b, tr.kpi.unit, d), format_value(r, tr.kpi.unit, d)
+    return None
+
+
+def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
+    """One plain-language sentence (or two) about one target, in the tense of the phase.
+
+    ``partial`` is kept for callers of earlier versions: the target's standing says
+    whether its verdict is provisional.
 
     Examples
     --------
@@ -54,23 +71,25 @@ def conclusion(tr: TargetReview, *, partial: bool = False) -> str:
     is met; the fall is a shift beyond the baseline's natural process limits since September
     2025, not chance.
     """
-    if tr.problem:
-        return f"{tr.label} could not be measured: {tr.problem}."
-    if tr.compared_period is None:
-        return f"{tr.label}: not judged yet (the action period has not started)."
-    if pd.isna(tr.compared_value):
-        return f"{tr.label}: no data for the {tr.compared} period yet."
+    st = tr.standing
+    if st.state is State.NOT_MEASURED:
+        return f"{tr.label}: not measured ({st.reason})."
+    if st.state is State.TOO_EARLY and tr.compared_period is None:
+        return f"{tr.label}: too early to say ({st.reason})."
     b, r = tr.baseline_value, tr.compared_value
     move = "fall" if r < b else "rise"
-    if round(r, tr.kpi.decimals) == round(b, tr.kpi.decimals):
+    apart = _values_apart(tr, b, r)
+    if apart is None:
         head = f"{tr.label} stayed at {tr.fmt(r)}"
         move = "change"
     else:
         pct = f" ({100 * (r - b) / b:+.0f}%)" if b else ""
-        head = f"{tr.label} {'fell' if r < b else 'rose'} from {tr.fmt(b)} to {tr.fmt(r)}{pct}"
-    if partial:
-        head += " so far"
-    met = ("is met" if tr.met else "is not met") + (" so far" if partial else "")
+        head = f"{tr.label} {'fell' if r < b else 'rose'} from {apart[0]} to {apart[1]}{pct}"
+    if st.provisional:
+        head += f" over {st.rests_on}"
+        met = f"{st.words.lower()} for the target of {tr.target_text}"
+    else:
+        met = f"the target of {tr.target_text} {'is met' if tr.met else 'is not met'}"
     ev = tr.evidence
     p = _p_text(ev.p_value) if ev is not None and not pd.isna(ev.p_value) else "no test"
     evidence = _EVIDENCE_TEXT.get(tr.verdict, tr.verdict).format(
@@ -79,24 +98,27 @@ def conclusion(tr: TargetReview, *, partial: bool = False) -> str:
         signal_or_p=tr.signal_phrase() or p,
         likely=_likely_text(tr),
     )
-    return f"{head}; the target of {tr.target_text} {met}; {evidence}."
+    return f"{head}; {met}; {evidence}."
 
 
 def conclusions(cycle: Any) -> pd.DataFrame:
-    """The conclusion of every target: ``target``, ``label``, ``met``, ``verdict``, ``conclusion``."""
+    """The conclusion of every target: ``target``, ``label``, ``met``, ``standing`` (its
+    :class:`~csi_lib.review.standing.State`), ``verdict``, ``conclusion``."""
     rv = assess(cycle)
-    partial = rv.phase.provisional
     rows = [
         {
             "target": tr.id,
             "label": tr.label,
             "met": tr.met,
-            "verdict": tr.problem or tr.verdict,
-            "conclusion": conclusion(tr, partial=partial),
+            "standing": tr.standing.state.value,
+            "verdict": tr.problem or tr.not_measured or tr.verdict,
+            "conclusion": conclusion(tr),
         }
         for tr in rv
     ]
-    return pd.DataFrame(rows, columns=["target", "label", "met", "verdict", "conclusion"])
+    return pd.DataFrame(
+        rows, columns=["target", "label", "met", "standing", "verdict", "conclusion"]
+    )
 
 
 def conclusions_text(cycle: Any) -> str:
@@ -122,25 +144,56 @@ _HEADLINE_PARTS: tuple[tuple[str, str], ...] = (
 )
 
 
+def standing_counts_text(states: list[State]) -> str:
+    """How many targets stand where, in words, states in a fixed order.
+
+    Examples
+    --------
+    >>> standing_counts_text([State.ON_TRACK, State.ON_TRACK, State.TOO_EARLY])
+    '2 of 3 targets on track, 1 too early to say'
+    """
+    parts = []
+    for state in State:
+        n = sum(1 for s in states if s is state)
+        if n:
+            parts.append(f"{n} {state.value}")
+    if not parts:
+        return "no targets"
+    total = len(states)
+    first = parts[0].split(" ", 1)
+    parts[0] = f"{first[0]} of {total} target{'s' if total != 1 else ''} {first[1]}"
+    return ", ".join(parts)
+
+
 def headline(cycle: Any) -> str:
-    """The cycle in one sentence: "4 of 5 targets met; 3 show a real improvement, 1 ..."."""
+    """The cycle in one sentence, from the targets' standings: "4 of 5 targets met; 3 show
+    a real improvement, ..." (final), or "Provisional, on 3 full months of the action period
+    (...): 2 of 5 targets on track, ..." during the cycle."""
     rv = assess(cycle)
     c = rv.standing.config
-    if rv.compared is None:
-        return (
-            f"No target can be judged yet: the action period starts on {c.action.from_}; "
-            f"the final verdict is due on {rv.standing.verdict_due}."
-        )
-    table = conclusions(rv)
-    if table.empty:
+    trs = list(rv)
+    if not trs:
         return "The cycle has no targets."
-    met = int((table["met"] == True).sum())  # noqa: E712 - None is neither
-    parts = verdict_counts_text(table["verdict"].value_counts().to_dict())
-    words = f"{met} of {len(table)} target{'s' if len(table) != 1 else ''} met"
-    if rv.phase.provisional:
+    if rv.compared is None:
+        why = (
+            f"the action period starts on {c.action.from_}"
+            if rv.status["action"] == "not started"
+            else f"the action period ({c.action.from_} to {c.action.to}) has no complete "
+            f"{period_word(rv.freq)} yet"
+        )
+        return f"No target can be judged yet: {why}; the final verdict is due on {rv.standing.verdict_due}."
+    table = conclusions(rv)
+    states = [tr.standing.state for tr in trs]
+    words = standing_counts_text(states)
+    judged = [
+        v for v, st in zip(table["verdict"], states, strict=True) if st is not State.NOT_MEASURED
+    ]
+    parts = verdict_counts_text(pd.Series(judged).value_counts().to_dict()) if judged else ""
+    first = next((tr.standing for tr in trs if tr.standing.rests_on), None)
+    if first is not None and first.provisional:
         words = (
-            f"Provisional: {words} so far ({rv.compared} period to {rv.cycle.as_of}; "
-            f"final verdict due on {rv.standing.verdict_due})"
+            f"Provisional, on {first.rests_on}: {words}; final verdict due on "
+            f"{rv.standing.verdict_due}"
         )
     return words + ("; " + parts if parts else "") + "."
 
@@ -168,79 +221,39 @@ def _json_number(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-#: Where a target stands (:func:`outlook`) -> its colour class on the cover (RAG).
-OUTLOOK_RAG: dict[str, str] = {
-    "met": "met",
-    "met so far": "met",
-    "on track": "met",
-    "not met": "not-met",
-    "not met so far": "not-met",
-    "off track": "not-met",
-    "too early to tell": "warn",
-    "no data yet": "unknown",
-    "not started": "unknown",
-    "not measured": "unknown",
-}
+#: A target's standing -> its colour class on the cover (see :mod:`.standing`).
+OUTLOOK_RAG: dict[str, str] = {state.value: rag for state, rag in STATE_RAG.items()}
 
 
-def outlook(tr: TargetReview, rv: CycleReview) -> str:
-    """Where one target stands in the cycle's phase, in two or three words (see :data:`OUTLOOK_RAG`).
-
-    * before the action period: "not started";
-    * during the action period: "on track" (met so far, or the straight line through the
-      action months reaches the target by its due date), "off track" (moved away, or the
-      line does not reach it in time) or "too early to tell" (fewer than 3 months);
-    * during the review period: "met so far" / "not met so far";
-    * after it: "met" / "not met".
-
-    "no data yet" when the period has no value; "not measured" when the target could not be.
-    """
-    if tr.problem:
-        return "not measured"
-    if tr.compared is None:
-        return "not started"
-    if tr.met is None:
-        return "no data yet"
-    if rv.phase.value == "review":
-        return "met so far" if tr.met else "not met so far"
-    if not rv.phase.provisional:
-        return "met" if tr.met else "not met"
-    if tr.met:
-        return "on track"
-    proj = tr.projection
-    due = tr.target.due or rv.standing.verdict_due
-    if proj.status == "already reached":
-        return "on track"
-    if proj.status == "projected" and proj.date is not None:
-        return "on track" if proj.date.date() <= due else "off track"
-    if (
-        proj.status == "not at the current rate"
-        or tr.latest_gap.text == "moved away from the target"
-    ):
-        return "off track"
-    return "too early to tell" if proj.status == "too early" else "no data yet"
+def outlook(tr: TargetReview, rv: CycleReview | None = None) -> str:
+    """Where one target stands, in a few words: its standing's state (:mod:`.standing`)."""
+    return tr.standing.state.value
 
 
 def summary(cycle: Any) -> dict[str, Any]:
-    """The content of ``summary.json``: headline, where the cycle stands and one entry per target.
+    """The content of ``summary.json``: headline, where the cycle stands, the as-of cut
+    applied and one entry per target.
 
     Per target: ``id``, ``label``, ``kpi``, ``baseline_value`` / ``now_value``
-    (KPI unit; *now* is the value over the compared period so far: the action
-    period before the review starts, then the review period), ``baseline``,
-    ``now``, ``target`` (text with units), ``met`` (None before the action
-    period), ``gap_closed_pct`` (0..100 or None) and ``gap_closed`` (text),
-    ``status`` (:func:`outlook`), ``rag`` (its colour class), ``provisional``,
-    ``signal`` (the latest special-cause signal after the baseline:
-    ``{"text", "variation"}``, or None; the webhook of :mod:`csi_lib.report.digest`
-    posts a new one) and ``conclusion``. ``standing`` is
-    :meth:`csi_lib.phases.Standing.to_dict`.
+    (KPI unit; *now* is the value over the compared period's complete months so far:
+    the action period's before the review has one, then the review period's),
+    ``baseline``, ``now``, ``target`` (text with units), ``met`` (the final verdict:
+    None until it is due), ``gap_closed_pct`` (0..100 or None) and ``gap_closed`` (text),
+    ``status`` (the standing's state: met, not met, on track, off track, too early to
+    say, not measured), ``reason`` (why), ``standing`` (:meth:`TargetStanding.to_dict`:
+    state, reason, provisional, rests_on, last_full_period, partial_period), ``rag``
+    (its colour class), ``provisional``, ``signal`` (the latest special-cause signal
+    after the baseline: ``{"text", "variation"}``, or None; the webhook of
+    :mod:`csi_lib.report.digest` posts a new one) and ``conclusion``. ``standing`` at the
+    top is :meth:`csi_lib.phases.Standing.to_dict`; ``as_of_cut`` says where the data
+    was cut (``as_of``, ``timezone``, ``cut``: the instant, ``complete_until``: where
+    the last complete month or week ends).
     """
     rv = assess(cycle)
-    partial = rv.phase.provisional
     targets = []
     for tr in rv:
         gap = tr.latest_gap
-        status = outlook(tr, rv)
+        st = tr.standing
         targets.append(
             {
                 "id": tr.id,
@@ -251,17 +264,49 @@ def summary(cycle: Any) -> dict[str, Any]:
                 "baseline": tr.fmt(tr.baseline_value),
                 "now": tr.fmt(tr.compared_value),
                 "target": tr.target_text,
-                "met": tr.met,
+                "met": None if st.provisional else bool(tr.met),
                 "gap_closed_pct": _json_number(gap.share),
                 "gap_closed": "—" if math.isnan(gap.share) else f"{gap.share:.0f} %",
-                "status": status,
-                "rag": OUTLOOK_RAG[status],
-                "provisional": partial,
+                "change": _change(tr),
+                "change_class": _change_class(tr),
+                "status": st.state.value,
+                "reason": st.reason,
+                "standing": st.to_dict(),
+                "rag": st.rag,
+                "provisional": st.provisional,
                 "signal": _signal_json(tr),
-                "conclusion": conclusion(tr, partial=partial),
+                "conclusion": conclusion(tr),
             }
         )
-    return {"headline": headline(rv), "standing": rv.standing.to_dict(), "targets": targets}
+    return {
+        "headline": headline(rv),
+        "standing": rv.standing.to_dict(),
+        "as_of_cut": _cut_json(rv.run),
+        "targets": targets,
+    }
+
+
+def _change(tr: TargetReview) -> str:
+    """The change baseline -> now in words that follow the evidence ("▼ better" only when
+    real; "▼ within noise" otherwise), "" without both values."""
+    if tr.not_measured or tr.problem or tr.compared_period is None:
+        return ""
+    return evidence_arrow(tr.baseline_value, tr.compared_value, tr.kpi.better, tr.verdict)
+
+
+def _change_class(tr: TargetReview) -> str:
+    """ "better" / "worse" (the cover's colour) only for a real change, else ""."""
+    return {"real improvement": "better", "real deterioration": "worse"}.get(
+        "" if _change(tr) == "" else tr.verdict, ""
+    )
+
+
+def _cut_json(run: Any) -> dict[str, Any] | None:
+    """Where the run's data was cut, for machines."""
+    if run is None:
+        return None
+    d = run.to_dict()
+    return {k: d[k] for k in ("as_of", "timezone", "cut", "complete_until")}
 
 
 def write_summary(cycle: Any, output_dir: str | Path) -> Path:
@@ -277,7 +322,7 @@ def write_summary(cycle: Any, output_dir: str | Path) -> Path:
     >>> import json
     >>> path = write_summary(rv, tmp / "reports")   # rv = csi_lib.review.assess(cycle)
     >>> path.name, json.loads(path.read_text())["headline"]
-    ('summary.json', '4 of 5 targets met; 3 show a real improvement, 2 no evidence of change.')
+    ('summary.json', '4 of 5 targets met, 1 not met; 3 show a real improvement, 2 no evidence of change.')
     """
     data = summary(cycle)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .. import kinds
 
 #: KPIs that measure how customers *feel* (reported beside the quantitative ones).
 QUALITATIVE_KPIS: tuple[str, ...] = ("csat_mean", "pct_satisfied", "csat_response_rate")
@@ -31,11 +32,8 @@ _PERIOD_FORMAT: dict[str, str] = {"month": "%B %Y", "week": "week of %d %B %Y"}
 def distance_to_target(
     value: float, *, kind: str, target_value: float, tolerance: float | None = None
 ) -> float:
-    """How far ``value`` is from meeting a target, in the KPI's unit (0 = met, NaN = unknown).
-
-    ``minimize`` / ``maintain_below``: ``max(0, value - target)``;
-    ``maximize`` / ``maintain_above``: ``max(0, target - value)``;
-    ``within``: ``max(0, |value - target| - tolerance)``.
+    """How far ``value`` is from meeting a target, in the KPI's unit (0 = met, NaN = unknown):
+    :func:`csi_lib.kinds.distance`.
 
     Examples
     --------
@@ -44,18 +42,7 @@ def distance_to_target(
     >>> distance_to_target(4.5, kind="within", target_value=4.0, tolerance=0.3)
     0.2
     """
-    if value is None or target_value is None or pd.isna(value) or pd.isna(target_value):
-        return math.nan
-    return float(round(_DISTANCE[kind](float(value), float(target_value), tolerance or 0.0), 12))
-
-
-_DISTANCE: dict[str, Callable[[float, float, float], float]] = {
-    "minimize": lambda v, t, tol: max(0.0, v - t),
-    "maintain_below": lambda v, t, tol: max(0.0, v - t),
-    "maximize": lambda v, t, tol: max(0.0, t - v),
-    "maintain_above": lambda v, t, tol: max(0.0, t - v),
-    "within": lambda v, t, tol: max(0.0, abs(v - t) - tol),
-}
+    return kinds.distance(kind, value, target_value, tolerance)
 
 
 @dataclass(frozen=True)
@@ -71,10 +58,15 @@ class GapClosed:
     text:
         The share in words ("50% of the gap closed", "target reached",
         "moved away from the target", ...).
+    state:
+        What happened, for code (never the words): ``"closing"``, ``"reached"``,
+        ``"moved away"``, ``"held"`` (met at the baseline, still met), ``"lost"`` (met at
+        the baseline, no longer), ``"no data"``, ``"no baseline"``.
     """
 
     share: float
     text: str
+    state: str = "closing"
 
 
 def gap_closed(
@@ -95,27 +87,26 @@ def gap_closed(
     Baseline 40 h, target 28 h, now 34 h: the gap is 12 h, 6 h of it closed.
 
     >>> gap_closed(40.0, 34.0, kind="minimize", target_value=28.0)
-    GapClosed(share=50.0, text='50% of the gap closed')
+    GapClosed(share=50.0, text='50% of the gap closed', state='closing')
     >>> gap_closed(40.0, 44.0, kind="minimize", target_value=28.0).text
     'moved away from the target'
     """
     d_base = distance_to_target(baseline, kind=kind, target_value=target_value, tolerance=tolerance)
     d_now = distance_to_target(current, kind=kind, target_value=target_value, tolerance=tolerance)
     if math.isnan(d_now):
-        return GapClosed(math.nan, "no data yet")
+        return GapClosed(math.nan, "no data yet", "no data")
     if math.isnan(d_base):
-        return GapClosed(math.nan, "no baseline value")
+        return GapClosed(math.nan, "no baseline value", "no baseline")
     if d_base == 0:
-        text = (
-            "met at the baseline, still met" if d_now == 0 else "met at the baseline, no longer met"
-        )
-        return GapClosed(math.nan, text)
+        if d_now == 0:
+            return GapClosed(math.nan, "met at the baseline, still met", "held")
+        return GapClosed(math.nan, "met at the baseline, no longer met", "lost")
     if d_now == 0:
-        return GapClosed(100.0, "target reached")
+        return GapClosed(100.0, "target reached", "reached")
     raw = 100.0 * (1.0 - d_now / d_base)
     if raw < 0:
-        return GapClosed(0.0, "moved away from the target")
-    return GapClosed(raw, f"{raw:.0f}% of the gap closed")
+        return GapClosed(0.0, "moved away from the target", "moved away")
+    return GapClosed(raw, f"{raw:.0f}% of the gap closed", "closing")
 
 
 # --------------------------------------------------------------------------- projection

@@ -7,14 +7,17 @@ from typing import Any
 
 import pandas as pd
 
+from ..periods import period_word
 from ..present import present
 from .assess import TargetReview, _phrase, assess
+from .standing import rests_on
 
 # --------------------------------------------------------------------------- stage 4 tables
 
 
 def progress_note(cycle: Any) -> str:
-    """One markdown paragraph: where the cycle stands as of its ``as_of`` date.
+    """One markdown paragraph: where the action period stands as of the cycle's ``as_of``,
+    what the values rest on (its complete months), and the process limits' basis.
 
     Examples
     --------
@@ -29,12 +32,20 @@ def progress_note(cycle: Any) -> str:
             f"**The action period has not started**: it runs {action.label} "
             f"(as of {as_of}). Progress against the targets is shown once it starts."
         )
-    state = "is under way" if rv.status["action"] == "in progress" else "is over"
-    return (
-        f"The action period ({action.label}) {state}; values below are as of "
-        f"{as_of or 'the end of the data'}. Process limits are frozen on the baseline "
-        f"({rv.planned('baseline').label})."
-    )
+    word = period_word(rv.freq)
+    judged = rv.periods["action"]
+    if judged is None:
+        rests = (
+            f"it has no complete {word} yet, so no value is judged: the {word} under way is "
+            "drawn on the charts as partial"
+        )
+    else:
+        rests = "values below are over " + rests_on(judged, "action", rv.freq)
+        if judged != action and rv.status["action"] != "complete":
+            rests += f"; the {word} under way is drawn as partial and not judged"
+    state = f"is under way (as of {as_of})" if rv.status["action"] == "in progress" else "is over"
+    limits = rv.limits_note()
+    return f"The action period ({action.label}) {state}: {rests}. {limits}"
 
 
 _PROGRESS_COLUMNS = [
@@ -47,6 +58,8 @@ _PROGRESS_COLUMNS = [
     "current",
     "gap_closed_pct",
     "progress",
+    "standing",
+    "reason",
     "projection",
     "latest_signal",
     "initiatives",
@@ -58,9 +71,11 @@ def _initiatives_text(tr: TargetReview) -> str:
 
 
 def _latest_signal(tr: TargetReview) -> str:
+    if tr.not_measured:
+        return "not measured"
     signals = tr.signals()
     if not signals:
-        return "no signal" if tr.chart is not None else "too few points for limits"
+        return "no signal" if tr.chart is not None else "too few baseline points for limits"
     latest = max(signals, key=lambda s: (s["end"], s["start"]))
     return f"{_phrase(latest, tr.freq)} ({latest['variation']})"
 
@@ -99,13 +114,13 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     Examples
     --------
     >>> table = progress_table(open_cycle(sample_cycle, as_of="2025-11-15"))
-    >>> table[["target", "kind", "gap_closed_pct", "progress"]].round(1)
-      target            kind  gap_closed_pct                        progress
-    0     T1        minimize            91.9           92% of the gap closed
-    1     T2        maximize            40.5           40% of the gap closed
-    2     T3        minimize            51.5           52% of the gap closed
-    3     T4        maximize             8.2            8% of the gap closed
-    4     T5  maintain_below             NaN  met at the baseline, still met
+    >>> table[["target", "kind", "gap_closed_pct", "standing"]].round(1)
+      target            kind  gap_closed_pct  standing
+    0     T1        minimize            89.8  on track
+    1     T2        maximize            33.4  on track
+    2     T3        minimize            44.2  on track
+    3     T4        maximize             7.2 off track
+    4     T5  maintain_below             NaN  on track
     """
     rv = assess(cycle)
     if rv.status["action"] == "not started":
@@ -113,8 +128,11 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
         table.attrs["note"] = progress_note(rv)
         return table
     rows = []
+    over = rv.status["action"] == "complete"
     for tr in rv:
         gap = tr.gap
+        st = tr.standing
+        unmeasured = tr.not_measured or tr.problem
         rows.append(
             {
                 "target": tr.id,
@@ -129,8 +147,11 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
                     if formatted
                     else gap.share
                 ),
-                "progress": tr.problem or gap.text,
-                "projection": tr.projection.text,
+                "progress": "not measured" if unmeasured else gap.text,
+                "standing": st.words if formatted else st.state.value,
+                "reason": st.reason,
+                # after the action period a projection says nothing: its end is known
+                "projection": "—" if over or unmeasured else tr.projection.text,
                 "latest_signal": _latest_signal(tr),
                 "initiatives": _initiatives_text(tr),
             }
@@ -138,8 +159,25 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=_PROGRESS_COLUMNS)
     table.attrs["note"] = progress_note(rv)
     if formatted:  # for reading: headers in words, units, no index (csi_lib.present)
-        table = present(table, drop=("kpi", "kind"))
+        judged = rv.periods["action"]
+        current = (
+            "Action period"
+            if over
+            else (
+                f"Action period, {period_word(rv.freq, _bins(judged, rv.freq))} so far"
+                if judged
+                else "Action period so far"
+            )
+        )
+        drop = ("kpi", "kind") + (("projection",) if over else ())
+        table = present(table, labels={"current": current}, drop=drop)
     return table
+
+
+def _bins(period: Any, freq: str) -> int:
+    from ..periods import period_edges
+
+    return len(period_edges(period, freq)) - 1
 
 
 def target_chart(cycle: Any, target_id: str):

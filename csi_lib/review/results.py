@@ -9,10 +9,12 @@ import pandas as pd
 
 from .. import kpis as kpi_engine
 from ..evidence import compare
+from ..periods import period_edges, period_word
 from ..present import COLUMN_WORDS, MISSING, present, signed_change
-from ..tables import change_arrow, format_value
+from ..tables import evidence_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .gap import QUALITATIVE_KPIS
+from .standing import rests_on
 
 # --------------------------------------------------------------------------- stage 5 tables
 
@@ -42,22 +44,31 @@ def review_note(cycle: Any) -> str:
             f"compares the baseline with the review period ({c.review.from_} to {c.review.to}), "
             f"is due on {due}."
         )
-    so_far = rv.periods[rv.compared].label
+    judged = rv.periods[rv.compared]
+    so_far = rests_on(judged, rv.compared, rv.freq)
+    partial = (
+        f" The {period_word(rv.freq)} under way is drawn as partial and takes no part."
+        if rv.run is not None
+        and rv.run.complete_until is not None
+        and rv.run.cut is not None
+        and rv.run.complete_until < rv.run.cut
+        else ""
+    )
     if rv.compared == "action":
         return (
-            "**Provisional verdict, on the action period so far.** The review period has not "
-            f"started (it runs {c.review.from_} to {c.review.to}), so the baseline ({base}) is "
-            f"compared with the action months so far ({so_far}). These are early readings, not "
-            f"the review: the final verdict is due on {due}, when the review period ends."
+            "**Provisional verdict, on the action period so far.** The review period has no "
+            f"complete {period_word(rv.freq)} yet (it runs {c.review.from_} to {c.review.to}), so "
+            f"the baseline ({base}) is compared with {so_far}. These are early readings, not "
+            f"the review: the final verdict is due on {due}, when the review period ends." + partial
         )
-    if rv.phase.provisional:
+    if rv.phase.provisional or judged != rv.planned("review"):
         return (
             "**Provisional verdict, on the review period so far.** The baseline "
-            f"({base}) is compared with the review months so far ({so_far}); the review period "
-            f"runs to {c.review.to}. The final verdict is due on {due}, when it ends."
+            f"({base}) is compared with {so_far}; the review period runs to {c.review.to}. "
+            f"The final verdict is due on {due}, when it ends." + partial
         )
     return (
-        f"The baseline ({base}) is compared with the review period ({so_far}). "
+        f"The baseline ({base}) is compared with the review period ({judged.label}). "
         "The review period is over: the verdicts are final."
     )
 
@@ -74,6 +85,7 @@ _REVIEW_COLUMNS = [
     "change",
     "change_pct",
     "met",
+    "standing",
     "chart_evidence",
     "test",
     "p_value",
@@ -100,6 +112,7 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
         "change": change,
         "change_pct": pct,
         "met": met,
+        "standing": tr.standing.state.value,
         "chart_evidence": tr.signal_phrase() or tr.chart_evidence,
         "test": ev.test if ev is not None else "",
         "p_value": ev.p_value if ev is not None else math.nan,
@@ -113,6 +126,7 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
             target_value=tr.target_text,
             change=_signed(change, tr),
             met={True: "met", False: "not met", None: "—"}[met],
+            standing=tr.standing.words,
             p_value="—" if pd.isna(row["p_value"]) else _p_text(row["p_value"]),
         )
     return row
@@ -160,13 +174,25 @@ def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     table.attrs["compared"] = rv.compared
     table.attrs["provisional"] = rv.phase.provisional
     if formatted:  # for reading: headers in words, units, no index (csi_lib.present)
-        labels = (
-            {"review": f"{rv.compared.capitalize()} period so far", "met": "Target met so far"}
-            if rv.phase.provisional
-            else None
+        labels = {"standing": "Standing"}
+        if rv.compared is not None and rv.periods[rv.compared] != rv.planned(rv.compared):
+            n = len(period_edges(rv.periods[rv.compared], rv.freq)) - 1
+            labels["review"] = (
+                f"{rv.compared.capitalize()} period, {period_word(rv.freq, n)} so far"
+            )
+        table = present(
+            table, labels=labels, drop=("kpi", "measure", "kind", "met", "test", "p_value")
         )
-        table = present(table, labels=labels, drop=("kpi", "measure", "kind", "test", "p_value"))
     return table
+
+
+def _test_verdict(ev: Any) -> str | None:
+    """A test's evidence alone, as a verdict: at most "likely" (the chart is not drawn here)."""
+    if ev is None or not getattr(ev, "significant", False):
+        return None
+    return {"improved": "likely improvement", "worsened": "likely deterioration"}.get(
+        getattr(ev, "direction", "")
+    )
 
 
 def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -> pd.DataFrame:
@@ -205,7 +231,7 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
                 "label": kpi.label,
                 "baseline": format_value(before[key], kpi.unit, kpi.decimals),
                 "review": format_value(after[key], kpi.unit, kpi.decimals),
-                "change": change_arrow(before[key], after[key], kpi.better),
+                "change": evidence_arrow(before[key], after[key], kpi.better, _test_verdict(ev)),
                 "evidence": ev.wording,
             }
         )
@@ -382,7 +408,7 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
                     "baseline": rec.baseline,
                     "review": rec.review,
                     "contribution": rec.contribution,
-                    "effect": change_arrow(0.0, rec.contribution, tr.kpi.better),
+                    "effect": evidence_arrow(0.0, rec.contribution, tr.kpi.better, tr.verdict),
                     "n_review": rec.n_review,
                 }
             )
@@ -396,7 +422,7 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
                     "baseline": math.nan,
                     "review": math.nan,
                     "contribution": total,
-                    "effect": change_arrow(0.0, total, tr.kpi.better),
+                    "effect": evidence_arrow(0.0, total, tr.kpi.better, tr.verdict),
                     "n_review": rest["n_review"].sum(),
                 }
             )

@@ -55,7 +55,6 @@ from .loading import (  # noqa: F401
     _load,
     _quarantine_file,
     _source_stem,
-    _stored_load,
     load_requests,
     source_from_environment,
 )

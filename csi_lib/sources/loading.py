@@ -95,29 +95,6 @@ def source_from_environment(source: str) -> str:
     return value
 
 
-def _stored_load(
-    source: str,
-    preset: str | None,
-    mapping: str | Path | Mapping | dict[str, Any] | None,
-    query: str | None,
-    keep: tuple[str, ...],
-    sheet: str | int | None,
-) -> LoadResult | None:
-    """The load a report run stored for its stages (:mod:`csi_lib.runstore`), if it is this one."""
-    import os
-
-    from .. import runstore
-
-    if not os.environ.get(runstore.ENV):
-        return None
-    try:
-        m = load_mapping(preset=preset, mapping=mapping)
-    except CsiError:
-        return None  # the load itself words the error
-    key = runstore.load_key(source, m, query=query, keep=keep, sheet=sheet)
-    return runstore.lookup(key, source, m)
-
-
 def load_requests(
     source: str | Path,
     *,
@@ -170,9 +147,6 @@ def load_requests(
     source_str = str(source)
     is_sql = isinstance(source, str) and "://" in source
     keep = tuple(keep)
-    stored = _stored_load(source_str, preset, mapping, query, keep, sheet)
-    if stored is not None:  # a report run loaded this very source once already
-        return stored
     try:
         return _load(source_str, is_sql, preset, mapping, query, keep, quarantine_dir, sheet)
     except CsiError as exc:

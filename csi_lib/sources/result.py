@@ -79,6 +79,10 @@ class LoadResult:
     events: EventCounts | None = None
     adjusted_values: dict[str, int] = field(default_factory=dict)
     rows_blank: int = 0
+    #: The as-of cut a run applied (:func:`csi_lib.run.as_known_at`): ``{"at": ISO instant,
+    #: "left_out", "not_closed_yet", "not_assessed_yet", "data_end": where the data ends}``,
+    #: or None (no cut).
+    as_of_cut: dict[str, Any] | None = None
 
     def quarantined_by_reason(self) -> dict[str, int]:
         """Rows per reason (a row with two reasons counts under both), largest first."""

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from .chart import COLUMNS, assurance, xmr
 from .describe import summary
-from .limits import D2, LIMIT_FACTOR, SCREEN_FACTOR
+from .limits import D2, FIRM_LIMIT_POINTS, LIMIT_FACTOR, SCREEN_FACTOR, limits_caveat
 from .rules import (
     BETTER,
     LENGTH_RANGE,
@@ -68,6 +68,8 @@ from .rules import (
 
 __all__ = [
     "xmr",
+    "limits_caveat",
+    "FIRM_LIMIT_POINTS",
     "assurance",
     "summary",
     "BETTER",

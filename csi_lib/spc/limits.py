@@ -14,6 +14,29 @@ LIMIT_FACTOR = 2.66
 D2 = 1.128
 #: Moving ranges above this multiple of the mean are screened out (if asked).
 SCREEN_FACTOR = 3.267
+#: Fewest points whose limits are more than rough (NHS England's "Making Data Count"
+#: advises limits from at least 12 points and accepts fewer only with a caveat).
+FIRM_LIMIT_POINTS = 6
+
+
+def limits_caveat(points: int, unit: str = "point") -> str | None:
+    """The caveat limits computed from few points carry, in words, or None from
+    :data:`FIRM_LIMIT_POINTS` on (``unit``: what a point is, "month", "week").
+
+    Examples
+    --------
+    >>> limits_caveat(2, "month")
+    'the limits rest on only 2 months, fewer than 6: they are rough, and a point near them is no firm signal'
+    >>> limits_caveat(6) is None
+    True
+    """
+    if points >= FIRM_LIMIT_POINTS:
+        return None
+    word = unit if points == 1 else f"{unit}s"
+    return (
+        f"the limits rest on only {points} {word}, fewer than {FIRM_LIMIT_POINTS}: they are "
+        "rough, and a point near them is no firm signal"
+    )
 
 
 def _moving_ranges(x: np.ndarray, segment: np.ndarray) -> np.ndarray:

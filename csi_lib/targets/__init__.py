@@ -53,7 +53,6 @@ from .model import (  # noqa: F401
     _COVERAGE,
     _ID_PATTERN,
     _KIND_DIRECTION,
-    _MET,
     _NOT_DIMENSIONS,
     KINDS,
     LETTERS,

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError, CsiError
-from ..periods import Period
+from ..periods import Period, natural_bin, partial_bins
 from ..schema import CLOSED_OUTCOMES
 from .model import (
     _KIND_DIRECTION,
@@ -108,12 +108,12 @@ class _Evaluator:
         self.freq = freq
         self._scoped: dict[Any, pd.DataFrame] = {}
         self._stats: dict[Any, _BaselineStats] = {}
+        tz = baseline_period.tz
         opened = df["opened_at"].dropna() if "opened_at" in df.columns else pd.Series(dtype=object)
-        start = opened.min() if len(opened) else baseline_period.start
-        start = min(pd.Timestamp(start), baseline_period.start)
-        first_month = pd.Timestamp(start).tz_convert("UTC").tz_localize(None).to_period("M")
-        start = first_month.to_timestamp().tz_localize("UTC")
-        self.history_period = Period(min(start, baseline_period.start), baseline_period.end)
+        first = pd.Timestamp(opened.min()) if len(opened) else baseline_period.start
+        start = min(first, baseline_period.start)
+        first_bin, _ = natural_bin(start, freq, tz)
+        self.history_period = Period(min(first_bin, baseline_period.start), baseline_period.end, tz)
 
     @staticmethod
     def _key(scope: Mapping[str, Any] | None) -> tuple:
@@ -183,6 +183,12 @@ class _Evaluator:
     ) -> _BaselineStats:
         value = float(row["value"].iloc[0]) if len(row) else float("nan")
         n = int(row["n"].fillna(0).iloc[0]) if len(row) and "n" in row.columns else 0
+        history = history.assign(
+            partial=partial_bins(
+                history["period_start"], history["period_end"], self.freq,
+                complete_until=self.baseline_period.end, tz=self.baseline_period.tz,
+            )
+        )  # fmt: skip
         in_baseline = history["period_start"] >= self.baseline_period.start
         series = history[in_baseline].reset_index(drop=True)
         chart = None
@@ -191,16 +197,18 @@ class _Evaluator:
             index=pd.DatetimeIndex(series["period_start"]),
             name=kpi_key,
         )
-        if values.notna().sum() >= 2:
-            chart = _xmr(values, _kpis().get_kpi(kpi_key).better)
+        complete = ~series["partial"].to_numpy(dtype=bool)
+        if values[complete].notna().sum() >= 2:
+            chart = _xmr(values, _kpis().get_kpi(kpi_key), ~complete)
+        whole = history[~history["partial"]]  # a partial month is never the best one
         return _BaselineStats(
             series=series,
             history=history,
             chart=chart,
             value=value,
             n=n,
-            lowest=_extreme(history, "min"),
-            highest=_extreme(history, "max"),
+            lowest=_extreme(whole, "min"),
+            highest=_extreme(whole, "max"),
         )
 
     def context(self, target: Target) -> TargetContext:
@@ -229,10 +237,13 @@ class _Evaluator:
         )
 
 
-def _xmr(values: pd.Series, better: str) -> pd.DataFrame:
+def _xmr(values: pd.Series, kpi: Any, partial: Any = None) -> pd.DataFrame:
+    """The baseline's XmR chart: limits clipped to the values the KPI can take (a share is
+    never below 0 %), partial months taking no part."""
     from .. import spc
 
-    return spc.xmr(values, better=better)
+    floor, ceiling = kpi.value_range
+    return spc.xmr(values, better=kpi.better, floor=floor, ceiling=ceiling, partial=partial)
 
 
 def _wanted_direction(target: Target, baseline_value: float, target_value: float) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .. import kinds as _kinds
 from ..errors import ConfigError
 from ..schema import CANONICAL_COLUMNS, COLUMNS, DIMENSION_COLUMNS
 from ..yamlio import Problem, load_yaml, problems_error, require_unique_ids, validation_problems
@@ -22,7 +23,7 @@ Kind = Literal["minimize", "maximize", "maintain_above", "maintain_below", "with
 Verdict = Literal["pass", "warn", "fail"]
 
 #: The kinds of target, in the order they are offered.
-KINDS: tuple[str, ...] = ("minimize", "maximize", "maintain_above", "maintain_below", "within")
+KINDS: tuple[str, ...] = tuple(_kinds.KINDS)
 #: The SMART letters, in order.
 LETTERS: tuple[str, ...] = ("S", "M", "A", "R", "T")
 #: Severity of a verdict (used to pick a target's overall verdict).
@@ -33,24 +34,9 @@ _CHANGE = re.compile(r"^([+-])(\d+(?:\.\d+)?)%$")
 #: Requests in the baseline below which a scope is "thin" (S warns).
 MIN_SCOPE_REQUESTS = 30
 
-#: Direction each kind asks the KPI to move or stay: -1 down / below, +1 up / above, 0 a band.
-_KIND_DIRECTION: dict[str, int] = {
-    "minimize": -1,
-    "maintain_below": -1,
-    "maximize": 1,
-    "maintain_above": 1,
-    "within": 0,
-}
+#: Direction each kind asks the KPI to move or stay (:mod:`csi_lib.kinds`).
+_KIND_DIRECTION: dict[str, int] = {name: k.direction for name, k in _kinds.KINDS.items()}
 _BETTER_DIRECTION: dict[str, int] = {"lower": -1, "higher": 1, "neither": 0}
-
-#: ``value met target`` per kind; tolerance is only used by ``within``.
-_MET: dict[str, Callable[[float, float, float], bool]] = {
-    "minimize": lambda v, t, tol: v <= t,
-    "maintain_below": lambda v, t, tol: v <= t,
-    "maximize": lambda v, t, tol: v >= t,
-    "maintain_above": lambda v, t, tol: v >= t,
-    "within": lambda v, t, tol: abs(v - t) <= tol + 1e-9 * max(1.0, abs(t)),
-}
 
 
 @dataclass(frozen=True)
@@ -251,9 +237,9 @@ class Target(BaseModel):
                 "give exactly one of 'value' (absolute, e.g. 28) and 'change' "
                 '(relative to the baseline, e.g. "-20%")'
             )
-        if self.kind == "within" and self.tolerance is None:
+        if _kinds.KINDS[self.kind].band and self.tolerance is None:
             raise ValueError("kind 'within' needs a 'tolerance' (the +/- band, in the KPI's unit)")
-        if self.kind != "within" and self.tolerance is not None:
+        if not _kinds.KINDS[self.kind].band and self.tolerance is not None:
             raise ValueError(f"'tolerance' only applies to kind 'within', not '{self.kind}'")
         return self
 
@@ -381,20 +367,14 @@ def resolve_target_value(target: Target, baseline_value: float) -> float:
 def target_met(
     kind: str, value: float, target_value: float, tolerance: float | None = None
 ) -> bool:
-    """Whether ``value`` meets a target of ``kind`` (a missing value never does).
-
-    ``minimize`` / ``maintain_below``: ``value <= target``; ``maximize`` /
-    ``maintain_above``: ``value >= target``; ``within``:
-    ``|value - target| <= tolerance``.
+    """Whether ``value`` meets a target of ``kind`` (a missing value never does):
+    :func:`csi_lib.kinds.met`, the one rule.
 
     Examples
     --------
     >>> target_met("minimize", 27.5, 28), target_met("within", 4.4, 4.0, 0.3)
     (True, False)
     """
-    if kind not in _MET:
+    if kind not in _kinds.KINDS:
         raise ConfigError(f"unknown target kind '{kind}'", hint="use one of " + ", ".join(KINDS))
-    if value is None or target_value is None or pd.isna(value) or pd.isna(target_value):
-        return False
-    tol = 0.0 if tolerance is None or pd.isna(tolerance) else float(tolerance)
-    return bool(_MET[kind](float(value), float(target_value), tol))
+    return _kinds.met(kind, value, target_value, tolerance)

@@ -10,7 +10,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from ..kinds import KINDS
+from ..kpis import not_measured
 from ..periods import Period, period_when, period_word
+from ..spc import limits_caveat
 from ..tables import format_value
 from .context import TargetContext, _Evaluator, _wanted_direction
 from .model import (
@@ -58,6 +61,8 @@ class _Run:
     min_coverage: float
     action_start: dt.date
     _s_ok: dict[str, bool] = field(default_factory=dict)
+    #: The load's canonical column -> source column (tells an absent column from an empty one).
+    columns_used: dict[str, str] | None = None
 
     @property
     def df(self) -> pd.DataFrame:
@@ -145,6 +150,9 @@ def _letter_m(target: Target, run: _Run) -> tuple[str, str]:
     who = cov.who if cov else f"the requests with {what}"
     coverage_text = ""
     share = 1.0
+    why = not_measured(run.df, kpi, columns_used=run.columns_used)
+    if why:  # the same words as every other stage (csi_lib.kpis.not_measured)
+        return "fail", f"not measured: {why}, so {kpi.label} cannot be computed"
     if column is not None:
         if column not in run.df.columns or run.df[column].isna().all():
             return "fail", f"the data has no values of {what}, so {kpi.label} cannot be computed"
@@ -174,10 +182,21 @@ def _letter_m(target: Target, run: _Run) -> tuple[str, str]:
 
 
 def _letter_a(target: Target, run: _Run) -> tuple[str, str]:
+    """A, with the caveat limits from few baseline points carry wherever they are cited."""
     skipped = _not_checked(target, run)
     if skipped:
         return skipped
     ctx = run.evaluator.context(target)
+    verdict, reason = _achievable(target, ctx)
+    if ctx.has_limits and "limits (" in reason:
+        points = int(ctx.chart["baseline"].sum()) if ctx.chart is not None else 0
+        caveat = limits_caveat(points, period_word(ctx.freq))
+        if caveat:
+            reason += f"; {caveat}"
+    return verdict, reason
+
+
+def _achievable(target: Target, ctx: Any) -> tuple[str, str]:
     kpi = ctx.kpi
     base, tv = ctx.baseline_value, ctx.target_value
     if pd.isna(base) or pd.isna(tv):
@@ -188,7 +207,7 @@ def _letter_a(target: Target, run: _Run) -> tuple[str, str]:
     limits = f"{f(ctx.lower)} to {f(ctx.upper)}" if ctx.has_limits else None
     tol = target.tolerance
     if target_met(target.kind, base, tv, tol):
-        if _KIND_DIRECTION[target.kind] == 0 or target.kind.startswith("maintain"):
+        if KINDS[target.kind].holds:
             # a target to hold: does the whole band of routine variation stay on the right side?
             if ctx.has_limits and all(
                 target_met(target.kind, v, tv, tol) for v in (ctx.lower, ctx.upper)
@@ -496,6 +515,7 @@ def cycle_smart_check(cycle: Any, *, min_coverage: float = 0.8) -> pd.DataFrame:
     """
     args = _cycle_arguments(cycle)
     run = _make_run(min_coverage=min_coverage, evaluator=_cycle_evaluator(cycle, args), **args)
+    run.columns_used = getattr(cycle.load, "columns_used", None)
     return _check(_target_list(cycle.targets), run)
 
 
