@@ -367,3 +367,19 @@ def test_the_preset_reads_a_csv_export_the_same_way(tmp_path):
     assert d == {"ITSD-1": "declined", "ITSD-2": "fulfilled", "ITSD-3": "open", "ITSD-4": "open"}
     assert res.rows_quarantined == 1
     assert any("'Known Error' (1)" in w for w in res.warnings)
+
+
+def test_data_center_done_without_resolution_closes_at_its_last_update(tmp_path):
+    rows = im.truth(6)
+    issues = im.jira_issues(rows, cloud=False)
+    done = next(i for i in issues if i["fields"]["resolution"])
+    done["fields"].update(resolution=None, resolutiondate=None)
+    jira = im.Jira(issues, im.jira_fields(cloud=False), cloud=False)
+    store = tmp_path / "j.parquet"
+    with im.Server(jira):
+        result = pull(JiraSource(jira.url, "project = ITSD", search_path=DC), store, CREDS)
+    assert any("count as closed at their last update" in n for n in result.notes)
+    d = load_requests(store, preset="jira-sm").data.set_index("request_id")
+    assert d.loc[done["key"], "outcome"] == "fulfilled"
+    updated = pd.Timestamp(done["fields"]["updated"]).tz_convert("UTC")
+    assert d.loc[done["key"], "closed_at"] == updated.floor("s")

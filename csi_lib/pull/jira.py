@@ -440,6 +440,11 @@ def _flat_jira(issue: Any, custom: dict[str, str], findings: Findings) -> dict[s
     closed = resolved
     if closed is None and category_key == "done":
         closed = changed or updated
+        if not changed:
+            findings.note(
+                "issues in the Done category without a resolution count as closed at their "
+                "last update: the server does not say when they entered Done"
+            )
     met, problem = sla_met(f.get(custom["sla"])) if "sla" in custom else (None, None)
     if problem:
         findings.quarantine(ident, problem, f.get(custom["sla"]), action="kept; SLA met left empty")

@@ -440,6 +440,7 @@ class _Http:
             stop=tenacity.stop_after_attempt(self.limits.max_retries + 1),
             wait=self._wait_for,
             sleep=self._countdown,
+            before_sleep=self._note_why,
             reraise=True,
         )
         try:
@@ -467,6 +468,13 @@ class _Http:
             self._backoff = tenacity.wait_exponential_jitter(initial=1, max=60, jitter=1)
         return float(self._backoff(state))
 
+    _why = ""
+
+    def _note_why(self, state: Any) -> None:
+        """Remember what the server answered, for the countdown's first line."""
+        exc = state.outcome.exception() if state.outcome else None
+        self._why = f"{exc.what} to {exc.path}" if isinstance(exc, _Retryable) else ""
+
     def _countdown(self, seconds: float) -> None:
         """Wait ``seconds``, telling ``progress`` how long is left every 10 s (30 s on
         waits over a minute)."""
@@ -480,7 +488,8 @@ class _Http:
         step = 10.0 if seconds <= 60 else 30.0
         remaining = float(seconds)
         if self.progress and remaining >= 1:
-            self.progress(f"waiting {remaining:,.0f} s before asking the {self.tool} server again")
+            why = f"the {self.tool} server answered {self._why}; " if self._why else ""
+            self.progress(f"{why}waiting {remaining:,.0f} s before asking again")
         while remaining > 0:
             chunk = min(step, remaining)
             self.sleep(chunk)
