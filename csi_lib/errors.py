@@ -77,3 +77,9 @@ class OutputError(CsiError):
 class ConnectorError(CsiError):
     """A pull from a tool's API failed (unreachable, credentials refused, rate-limited too
     long, malformed page); the store it was pulling into is unchanged."""
+
+
+class CsiNote(UserWarning):
+    """Something the user should know that is not an error (a date moved to the first
+    instant that exists, ...): issued with :func:`warnings.warn`; the command line prints
+    each as one line, ``note: ...``, on standard error."""

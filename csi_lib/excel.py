@@ -9,7 +9,8 @@ then the data; the header row has filters and stays in view with the first colum
 (frozen panes). Numbers keep their full precision and are shown by unit: counts
 ``#,##0``, hours ``0.0``, shares as Excel percentages (``0.0%``: the cell holds
 0.901 for 90.1 %), ratios and scores with their KPI's decimals. Text cells that a
-spreadsheet would run as formulas are neutralised (:mod:`csi_lib.safe`).
+spreadsheet would run as formulas are neutralised and control characters (which
+Excel's XML cannot hold) removed (:func:`csi_lib.safe.spreadsheet_frame`).
 
 Examples
 --------
@@ -45,7 +46,7 @@ import pandas as pd
 from . import kpis as K
 from .periods import Period
 from .present import header as column_header
-from .safe import neutralise_cell, neutralise_csv_frame
+from .safe import sheet_name, spreadsheet_cell, spreadsheet_frame
 from .storage import atomic_path
 
 #: Rows of every sheet: title, note, column headers; the data starts below.
@@ -225,7 +226,7 @@ def kpi_sheets(
     }
     name, first = next(iter(periods.items()))
     for dim in by:
-        sheets[f"By {dim}"[:31]] = _breakdown_sheet(
+        sheets[sheet_name(f"By {dim}")] = _breakdown_sheet(
             df, name, first, dim, keys, min_group_size, timezone, len(periods) > 1
         )
     return sheets
@@ -237,9 +238,9 @@ def _layout(sheet, spec: Sheet) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    sheet.cell(TITLE_ROW, 1, neutralise_cell(spec.title)).font = Font(bold=True, size=13)
+    sheet.cell(TITLE_ROW, 1, spreadsheet_cell(spec.title)).font = Font(bold=True, size=13)
     if spec.note:
-        sheet.cell(NOTE_ROW, 1, neutralise_cell(spec.note)).font = Font(italic=True)
+        sheet.cell(NOTE_ROW, 1, spreadsheet_cell(spec.note)).font = Font(italic=True)
     n_rows, n_cols = len(spec.frame), len(spec.frame.columns)
     last_row = HEADER_ROW + max(n_rows, 1)
     for i, column in enumerate(spec.frame.columns, 1):
@@ -264,15 +265,16 @@ def _layout(sheet, spec: Sheet) -> None:
 def write_kpi_workbook(
     path: str | Path, sheets: dict[str, Sheet], *, overwrite: bool = False
 ) -> Path:
-    """Write ``sheets`` to an .xlsx file atomically, formula-like text neutralised, each
-    sheet laid out for reading (:func:`_layout`)."""
+    """Write ``sheets`` to an .xlsx file atomically, formula-like text neutralised and
+    control characters removed, each sheet laid out for reading (:func:`_layout`)."""
     path = Path(path)
     with (
         atomic_path(path, overwrite=overwrite) as tmp,
         pd.ExcelWriter(tmp, engine="openpyxl") as writer,
     ):
         for name, spec in sheets.items():
-            neutralise_csv_frame(spec.frame).to_excel(
+            name = sheet_name(name)  # noqa: PLW2901 - a name Excel accepts
+            spreadsheet_frame(spec.frame).to_excel(
                 writer, sheet_name=name, index=False, startrow=HEADER_ROW - 1
             )
             _layout(writer.sheets[name], spec)

@@ -62,18 +62,44 @@ def _to_utc(value: str | dt.date | dt.datetime | pd.Timestamp, tz: str = "UTC") 
 
 
 def local_instant(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
-    """A naive wall-clock time ``ts`` in zone ``tz`` as an aware timestamp.
+    """The naive local time ``ts`` in ``tz`` as an instant, also on a daylight-saving day.
 
-    A wall-clock time that does not exist there (the hour skipped when the clocks go
-    forward; in America/Santiago that is midnight itself) becomes the first instant that
-    exists after it; one that exists twice (the clocks go back) is taken the first time.
+    A local time the clocks skip (midnight in America/Santiago on 2025-09-07: 00:00 becomes
+    01:00) is moved to the first instant that exists; a local time they repeat (midnight in
+    America/Havana on 2025-11-02) is the first of the two. Either is said with a
+    :class:`~csi_lib.errors.CsiNote` warning.
 
     Examples
     --------
-    >>> local_instant(pd.Timestamp("2025-09-07"), "America/Santiago")   # no midnight that day
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     local_instant(pd.Timestamp("2025-09-07"), "America/Santiago")
     Timestamp('2025-09-07 01:00:00-0300', tz='America/Santiago')
+    >>> print(said[0].message)
+    2025-09-07 00:00 does not exist in America/Santiago (the clocks go forward at that time); 01:00, the first instant that exists, is used instead
     """
-    return ts.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    found = ts.tz_localize(tz, nonexistent="NaT", ambiguous="NaT")
+    if not pd.isna(found):
+        return found
+    import warnings
+
+    from .errors import CsiNote
+
+    moved = ts.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    when = f"{ts:%Y-%m-%d %H:%M}"
+    if moved.tz_localize(None) != ts:
+        text = (
+            f"{when} does not exist in {tz} (the clocks go forward at that time); "
+            f"{moved:%H:%M}, the first instant that exists, is used instead"
+        )
+    else:
+        text = (
+            f"{when} happens twice in {tz} (the clocks go back at that time); the first "
+            f"of the two ({moved:%H:%M} {moved.tzname()}) is used"
+        )
+    warnings.warn(CsiNote(text), stacklevel=3)
+    return moved
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
-"""Safe writes: atomic replacement and refusal to overwrite.
+"""Safe writes: atomic replacement and refusal to overwrite; bounded reads of regular files.
 
 Every file the workbook saves goes through :func:`atomic_write` (write to a
 temporary file in the same folder, fsync, rename), so a killed run never leaves
 a half-written file. ``overwrite=False`` (the default) refuses to replace an
 existing file with a clear :class:`~csi_lib.errors.OutputError`.
+
+Every file it reads (an export, a cycle file, a mapping) must be a regular file
+(:func:`require_regular_file`): a named pipe would make a read wait for ever and
+a device such as ``/dev/zero`` never ends, so both are refused before any byte is
+read, whatever link leads to them. :func:`read_bounded` also refuses a file larger
+than the caller expects.
 """
 
 from __future__ import annotations
@@ -13,12 +19,89 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import OutputError
+from .errors import CsiError, InputError, OutputError
+
+#: What a file that is not a regular file is, by its mode.
+_FILE_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def require_regular_file(
+    path: str | Path, *, error: type[CsiError] = InputError, what: str = "file"
+) -> os.stat_result:
+    """The ``stat`` of ``path`` (links followed) if it is a regular file; else ``error``.
+
+    A named pipe, a device (``/dev/zero``, ``/dev/stdin``), a socket or a folder is
+    refused at once, before it is opened: reading one could wait for ever or never end.
+
+    Examples
+    --------
+    >>> require_regular_file("/dev/zero")
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.InputError: file '/dev/zero': it is a character device, not a regular file, so reading it could wait for ever or never end. Give the path of the file itself, a file saved on disk.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise error("the file does not exist", file=str(path), hint="check the path") from None
+    except OSError as exc:
+        raise error(
+            f"the {what} cannot be read ({exc.strerror})",
+            file=str(path),
+            hint="check the path and its permissions",
+        ) from None
+    if stat.S_ISREG(st.st_mode):
+        return st
+    kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "not a file")
+    target = os.path.realpath(path)
+    if target != os.path.abspath(path):  # reached through a link: say where it leads
+        kind += f" ({target})"
+    raise error(
+        f"it is {kind}, not a regular file, so reading it could wait for ever or never end",
+        file=str(path),
+        hint=f"give the path of the {what} itself, a file saved on disk",
+    )
+
+
+def read_bounded(
+    path: str | Path,
+    limit: int,
+    *,
+    error: type[CsiError] = InputError,
+    what: str = "file",
+    hint: str | None = None,
+) -> bytes:
+    """The bytes of the regular file ``path``, refused (``error``) beyond ``limit`` bytes.
+
+    The file is opened without blocking and checked again once open, so a file
+    swapped for a pipe after the check is refused too.
+    """
+    require_regular_file(path, error=error, what=what)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since the check
+            raise error(f"it is not a regular {what}", file=str(path), hint=hint)
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise error(
+            f"the {what} is larger than {limit / 2**20:,.0f} MB, far larger than such a file is",
+            file=str(path),
+            hint=hint or f"check that this is the right {what}",
+        )
+    return data
 
 
 def explain_oserror(exc: OSError, path: Path) -> OutputError:
@@ -138,7 +221,9 @@ def atomic_write(
 
 
 def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
+    """Hex SHA-256 of a regular file's bytes, read in chunks (a pipe or a device is
+    refused: :func:`require_regular_file`)."""
+    require_regular_file(path)
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(chunk_size), b""):

@@ -74,6 +74,16 @@ CASES: dict[str, Case] = {
     "pipe delimiter": Case("pipe_delimiter.txt", status=0, rows_kept=5),
     "binary named .csv": Case("binary_named_csv.csv", says=("not a text file",)),
     "truncated gzip": Case("truncated.csv.gz", says=("cannot be read", "complete")),
+    # issue 23: cut after the 64 KB sniffed for the header (before: "aborted", exit 130)
+    "gzip truncated after 64 KB": Case(
+        "truncated_after_64k.csv.gz", says=("ends before its end marker", "incomplete")
+    ),
+    "control characters in text": Case(
+        "control_characters.csv",
+        status=0,
+        rows_kept=5,
+        says=("2 value(s) of 'category' held control characters", "'Laptop'"),
+    ),
     "plain text named .gz": Case("not_gzip.csv.gz", says=("Not a gzipped file",)),
     "zip of two files": Case("two_files.zip", says=("holds 2 files", "exactly one CSV")),
     "CSV named .xlsx": Case("csv_named_xlsx.xlsx", says=("not a readable Excel workbook",)),
@@ -343,7 +353,12 @@ def test_corpus_has_thirty_files():
 
 
 #: corpus files checked by their own tests below (database sources)
-OWN_TESTS = {"requests.db"}
+OWN_TESTS = {
+    "requests.db",
+    "gzip_bomb.csv.gz",
+    "zip_bomb.zip",
+    "not_utf8_values.db",
+}  # + tests/test_hostile_input.py
 
 
 def test_every_corpus_file_is_in_a_case():
@@ -423,7 +438,14 @@ def test_cycle_yaml_with_a_tab(capsys):
 
 
 @pytest.mark.parametrize(
-    "case", ["misspelt header", "dates in the future", "mapping key typo", "truncated gzip"]
+    "case",
+    [
+        "misspelt header",
+        "dates in the future",
+        "mapping key typo",
+        "truncated gzip",
+        "gzip truncated after 64 KB",
+    ],
 )
 def test_console_script_in_a_subprocess(case, tmp_path):
     """The installed entry (python -m csi_lib) prints the same paragraph, no traceback."""

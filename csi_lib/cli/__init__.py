@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import typer
 
 from .._startup import skip_slow_optional_imports
-from ..errors import CsiError
+from ..errors import CsiError, CsiNote
 from .usage import usage_error_types, usage_message
 
 app = typer.Typer(
@@ -72,6 +73,30 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     skip_slow_optional_imports()  # papermill and nbconvert import jsonschema (see _startup)
+    with warnings.catch_warnings():
+        _show_notes()
+        return _run(args)
+
+
+def _show_notes() -> None:
+    """Print each :class:`~csi_lib.errors.CsiNote` once, as ``note: ...`` on standard error."""
+    shown: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message, category, *rest, **kw):  # noqa: ANN001, ANN202 (warnings' API)
+        if not issubclass(category, CsiNote):
+            return default(message, category, *rest, **kw)
+        text = str(message)
+        if text not in shown:
+            shown.add(text)
+            typer.echo(f"note: {text}", err=True)
+        return None
+
+    warnings.simplefilter("always", CsiNote)
+    warnings.showwarning = show
+
+
+def _run(args: list[str]) -> int:
     try:
         status = app(args=args, standalone_mode=False, prog_name="csi")
     except CsiError as exc:
@@ -82,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
+    except MemoryError:  # pyarrow's ArrowMemoryError too: one paragraph, never a traceback
+        typer.echo(
+            "error: the computer ran out of memory for this command. Give a smaller export "
+            "(or a shorter period), close other programs, or run it on a machine with more "
+            "memory.",
+            err=True,
+        )
+        return 2
     except usage_error_types() as exc:  # click's or typer's own click: same handling
         typer.echo(usage_message(exc, args), err=True)
         return 2 if exc.exit_code == 1 else exc.exit_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from pydantic import (
     ValidationError,
 )
 
-from ..errors import ConfigError
+from ..errors import ConfigError, CsiError
 from ..plan import Plan
 from ..vision import Vision
 from ..yamlio import Problem, load_yaml, validation_problems
@@ -79,6 +80,12 @@ def _data_problems(
     """The data file and mapping file exist; the preset is known."""
     problems = []
     data = config.data
+    if data.is_url:  # a web or file address, or no database dialect: the report refuses it
+        from ..sources.sql import url_problem
+
+        problem = url_problem(data.source)
+        if problem is not None:
+            problems.append(Problem(file, line_of.get("data.source"), "data.source", problem))
     if check_data and not data.is_url:
         source = _resolve(cycle_dir, data.source)
         if not Path(source).exists():
@@ -181,6 +188,10 @@ def _check(cycle_dir: Path, *, check_data: bool = True) -> _Checked:
         out.problems += _data_problems(
             out.config, cycle_dir, files["cycle.yaml"], cfg.line_of, check_data
         )
+        if not out.problems:
+            # a midnight the reporting timezone skips or repeats: said (a CsiNote), not refused
+            with contextlib.suppress(CsiError):
+                out.config.periods()
     # cross-file references, checked on the raw entries so that they are
     # reported even when the same entry has other problems
     if isinstance(vision.raw, dict):

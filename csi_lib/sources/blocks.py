@@ -183,7 +183,13 @@ def _header(raw_names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _text_blocks(
-    source: str, read: Any, parse: Any, raw_of: dict[str, str], columns: list[str], na: set[str]
+    source: str,
+    read: Any,
+    parse: Any,
+    raw_of: dict[str, str],
+    columns: list[str],
+    na: set[str],
+    stats: dict[str, _DateStats],
 ):
     """(text as read, cleaned text) of ``columns``, one block of the file at a time."""
     import pyarrow as pa
@@ -203,7 +209,7 @@ def _text_blocks(
                 piece = batch.to_pandas()  # columns in include_columns order
                 piece.columns = columns
                 del batch
-                yield piece, _clean_text(piece, na)
+                yield piece, _clean_text(piece, na, stats)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _NotStreamable from exc
 
@@ -243,9 +249,15 @@ class _CsvBlocks:
         """(rows, ids given more than once) of the id ``column`` (raw name)."""
         return _duplicated_ids(self.source, self.read, self.parse, column, na)
 
-    def blocks(self, raw_of: dict[str, str], columns: list[str], na: set[str]):
+    def blocks(
+        self,
+        raw_of: dict[str, str],
+        columns: list[str],
+        na: set[str],
+        stats: dict[str, _DateStats],
+    ):
         """(values as read, cleaned) of ``columns``, one block at a time."""
-        return _text_blocks(self.source, self.read, self.parse, raw_of, columns, na)
+        return _text_blocks(self.source, self.read, self.parse, raw_of, columns, na, stats)
 
 
 class _ParquetBlocks:
@@ -304,7 +316,13 @@ class _ParquetBlocks:
         same = pc.equal(ordered[1:], ordered[:-1])
         return rows, pd.Index(pc.unique(ordered[1:].filter(same)).to_pylist())
 
-    def blocks(self, raw_of: dict[str, str], columns: list[str], na: set[str]):
+    def blocks(
+        self,
+        raw_of: dict[str, str],
+        columns: list[str],
+        na: set[str],
+        stats: dict[str, _DateStats],
+    ):
         """(values as read, cleaned) of ``columns``, one batch of rows at a time."""
         import pyarrow as pa
 
@@ -316,7 +334,7 @@ class _ParquetBlocks:
             del batch
             piece = _frame_typed(frame[raw], [""])
             piece.columns = columns
-            yield piece, _clean_text(piece, na)
+            yield piece, _clean_text(piece, na, stats)
 
 
 _BlockSource = _CsvBlocks | _ParquetBlocks
@@ -376,7 +394,7 @@ def _load_in_blocks(
     pieces: list[_Piece] = []
     aside: list[_Rows] = []
     offset = blank_rows = 0
-    for values, work in blocks.blocks(raw_of, plan.used(), na):
+    for values, work in blocks.blocks(raw_of, plan.used(), na, stats):
         rows = (values, work, np.arange(offset + 1, offset + len(work) + 1, dtype="int64"))
         offset += len(work)
         blank = _blank_rows(work)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..events import fold_events
+from ..safe import CONTROL_CHARACTERS
 from ..schema import (
     CLOSED_OUTCOMES,
     DATETIME_COLUMNS,
@@ -29,10 +30,39 @@ def _blank_rows(work: pd.DataFrame) -> np.ndarray:
     return work.isna().all(axis=1).to_numpy(dtype=bool)
 
 
-def _clean_categories(s: pd.Series, na: set[str]) -> pd.Series:
+def _without_control(s: pd.Series, column: str, stats: dict[str, _DateStats] | None) -> pd.Series:
+    """Text values without control characters (:func:`csi_lib.safe.clean_text`), counted
+    in ``stats`` under the column's name (a warning and the load report say so)."""
+    text = s.astype("str")
+    has = text.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(dtype=bool)
+    if not has.any():
+        return text
+    if stats is not None:
+        st = stats.setdefault(f"text:{column}", _DateStats(column=column, canon=column))
+        st.control += int(has.sum())
+        if st.control_example is None:
+            st.control_example = str(text[has].iloc[0])
+    return text.str.replace(CONTROL_CHARACTERS, "", regex=True)
+
+
+def _clean_categories(
+    s: pd.Series, na: set[str], stats: dict[str, _DateStats] | None = None
+) -> pd.Series:
     """A category column cleaned like text (values stripped, missing-value spellings and empty
     values missing, categories sorted), working on the categories only."""
-    text = pd.Index(s.cat.categories.astype("str")).str.strip()
+    categories = pd.Series(s.cat.categories.astype("str"))
+    if stats is not None and len(categories):
+        # counted per value, not per category: each row holding one is a value changed
+        has = categories.str.contains(CONTROL_CHARACTERS, regex=True).to_numpy(dtype=bool)
+        if has.any():
+            st = stats.setdefault(
+                f"text:{s.name}", _DateStats(column=str(s.name), canon=str(s.name))
+            )
+            rows = np.isin(s.cat.codes.to_numpy(), np.flatnonzero(has))
+            st.control += int(rows.sum())
+            if st.control_example is None:
+                st.control_example = str(categories[has].iloc[0])
+    text = pd.Index(categories.str.replace(CONTROL_CHARACTERS, "", regex=True)).str.strip()
     gone = text.isin(list(na)) | (text == "")
     kept = sorted(set(text[~gone]))
     position = {v: i for i, v in enumerate(kept)}
@@ -42,15 +72,18 @@ def _clean_categories(s: pd.Series, na: set[str]) -> pd.Series:
     return pd.Series(values, index=s.index, name=s.name)
 
 
-def _clean_text(work: pd.DataFrame, na: set[str]) -> pd.DataFrame:
-    """Text columns stripped, missing-value spellings and empty strings as missing."""
+def _clean_text(
+    work: pd.DataFrame, na: set[str], stats: dict[str, _DateStats] | None = None
+) -> pd.DataFrame:
+    """Text columns without control characters (counted in ``stats``), stripped,
+    missing-value spellings and empty strings as missing."""
     cleaned = {}
     for col in work.columns:
         s = work[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            s = _clean_categories(s, na)
+            s = _clean_categories(s, na, stats)
         elif not _is_typed(s.dtype):
-            s = s.astype("str").str.strip()
+            s = _without_control(s, str(col), stats).str.strip()
             s = s.mask(s.isin(na) | (s == ""))
         cleaned[col] = s
     return pd.DataFrame(cleaned, index=pd.RangeIndex(len(work)))

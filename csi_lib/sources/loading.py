@@ -205,8 +205,8 @@ def _read_raw(
 ) -> tuple[pd.DataFrame, list[str], str]:
     """(the source's rows as text, the reader's warnings, the fingerprint)."""
     if is_sql:
-        raw, fingerprint = _read_sql(source, query, [""])
-        return raw, [], fingerprint
+        raw, fingerprint, warnings = _read_sql(source, query, [""])
+        return raw, warnings, fingerprint
     # text as written (NULL stays NULL): the quarantine keeps it so; it is cleaned later
     options = ReadOptions(
         na_values=[""],
@@ -272,11 +272,12 @@ def _read_whole(
     # ``values`` is the text as read, for the quarantine, ``work`` the cleaned text
     values = raw[plan.used()]
     del raw
+    stats: dict[str, _DateStats] = {}
     values, work, work_rows, rows_blank = _drop_blank(
-        values, _clean_text(values, set(m.na_values)), plan
+        values, _clean_text(values, set(m.na_values), stats), plan
     )
     source_rows = pd.Series(work_rows, dtype="int64")
-    kept, stats, derived, folded, rows_deduplicated = work, {}, None, None, 0
+    kept, derived, folded, rows_deduplicated = work, None, None, 0
     if plan.order_by is not None:
         last = _dedupe(work, plan, m)
         rows_deduplicated = int((~last).sum())

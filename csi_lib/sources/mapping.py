@@ -26,7 +26,9 @@ from ..schema import (
     CANONICAL_COLUMNS,
     OUTCOMES,
 )
+from ..storage import read_bounded
 from ..yamlio import compose_yaml
+from ..yamlio.read import YAML_MAX_BYTES
 
 # --------------------------------------------------------------------------------------
 # Mapping model
@@ -397,14 +399,16 @@ def load_mapping(
             raise _mapping_error(exc, None, "<mapping>") from None
     if mapping is not None:
         path = Path(mapping)
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(
                 "the mapping file does not exist",
                 file=str(path),
                 hint=f"check the path, or use a preset ({', '.join(list_presets())})",
             )
-        try:
-            text = path.read_text(encoding="utf-8-sig")
+        try:  # a named pipe or a device is refused, never read (csi_lib.storage)
+            text = read_bounded(
+                path, YAML_MAX_BYTES, error=ConfigError, what="mapping file"
+            ).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ConfigError(
                 "the mapping file is not UTF-8 text", file=str(path), hint="save it as UTF-8"

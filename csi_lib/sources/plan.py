@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..safe import clean_text
 from ..schema import (
     COLUMNS,
     DATE_RANGE_TEXT,
@@ -159,7 +160,8 @@ _NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:\D|$)"
 
 @dataclass
 class _DateStats:
-    """One date (or yes/no) column, gathered over the pieces of a source read in blocks."""
+    """One column (a date, yes/no or text column), gathered over the pieces of a source
+    read in blocks."""
 
     column: str
     canon: str
@@ -175,6 +177,9 @@ class _DateStats:
     out_of_range_example: str | None = None
     #: yes/no values that are neither true nor false: value -> count
     unrecognised: dict[str, int] = field(default_factory=dict)
+    #: text values that held control characters (removed), and the first one as read
+    control: int = 0
+    control_example: str | None = None
     either: bool = False
     day_first: tuple[int, str] | None = None  # first (row, value) that can only be day-first
     month_first: tuple[int, str] | None = None  # first (row, value) that can only be month-first
@@ -255,12 +260,21 @@ def _adjusted_values(stats: Iterable[_DateStats]) -> dict[str, int]:
             )
         elif st.unrecognised:
             out[f"{st.canon} not recognised, read as unknown"] = sum(st.unrecognised.values())
+        if st.control:
+            out[f"{st.canon} control characters removed"] = st.control
     return out
 
 
 def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
     out = []
     for st in stats:
+        if st.control:
+            out.append(
+                f"{st.control:,} value(s) of '{st.column}' held control characters (e.g. "
+                f"{st.control_example!r}); they were removed, so the value reads "
+                f"{clean_text(st.control_example or '')!r}. Check how the export was made"
+            )
+            continue
         if st.unrecognised:
             shown = ", ".join(
                 f"'{v}' ({n:,})"

@@ -10,6 +10,7 @@ import io
 import re
 import warnings as pywarnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import CsiError, InputError
+from ..errors import ConfigError, CsiError, InputError
 from ..safe import restore_cell
 from ..schema import (
     QUARANTINE_COLUMNS,
 )
+from ..storage import require_regular_file
 from .mapping import DEFAULT_NA_VALUES
 
 # --------------------------------------------------------------------------------------
@@ -86,23 +88,142 @@ def _zip_member(zf: zipfile.ZipFile, path: Path) -> str:
     return members[0]
 
 
+#: Environment variable: the most megabytes a compressed export (gzip, zip, a workbook)
+#: may expand to (default :data:`DEFAULT_MAX_EXPANDED_MB`).
+MAX_EXPANDED_ENV = "CSI_MAX_EXPANDED_MB"
+#: Default of :data:`MAX_EXPANDED_ENV`: 2 GB of text, about 14 million requests.
+DEFAULT_MAX_EXPANDED_MB = 2048
+
+
+def max_expanded_bytes() -> int:
+    """The most bytes a compressed export may expand to (``$CSI_MAX_EXPANDED_MB``).
+
+    Examples
+    --------
+    >>> max_expanded_bytes() == DEFAULT_MAX_EXPANDED_MB * 2**20
+    True
+    """
+    import os
+
+    text = os.environ.get(MAX_EXPANDED_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_EXPANDED_MB * 2**20
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise ConfigError(
+            f"${MAX_EXPANDED_ENV} is {text!r}, not a number of megabytes",
+            column=MAX_EXPANDED_ENV,
+            hint=f"set it to a positive number such as {DEFAULT_MAX_EXPANDED_MB}, or unset it",
+        )
+    return int(value * 2**20)
+
+
+def _too_big(path: Path, limit: int) -> InputError:
+    return InputError(
+        f"it expands to more than {limit / 2**20:,.0f} MB once decompressed (a file made to "
+        "exhaust memory, or a very large export)",
+        file=str(path),
+        hint=f"if the export is genuine, decompress it first (a plain CSV of any size is read "
+        f"in blocks) or raise the limit with the environment variable {MAX_EXPANDED_ENV} "
+        "(in MB)",
+    )
+
+
+class _Bounded(io.RawIOBase):
+    """A decompressing file object that refuses to give more than ``limit`` bytes, and
+    words a damaged or truncated archive as :class:`InputError`."""
+
+    def __init__(self, raw: Any, path: Path, limit: int) -> None:
+        self._raw, self._path, self._limit, self.given = raw, path, limit, 0
+        self.name = str(path)  # pandas reads a name, never decompresses again (compression=None)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._raw.read(len(buffer))
+        except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
+            raise _damaged(self._path, exc) from None
+        self.given += len(data)
+        if self.given > self._limit:
+            raise _too_big(self._path, self._limit)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._raw.close()
+        super().close()
+
+
+def _damaged(path: Path, exc: BaseException) -> InputError:
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, EOFError):
+        what = (
+            f"it cannot be read: the compressed data ends before its end marker ({detail}), "
+            "so the file is incomplete"
+        )
+    else:
+        what = f"it cannot be read ({detail})"
+    return InputError(
+        what,
+        file=str(path),
+        hint="download or copy the export again and check that it is complete, and that "
+        "its suffix matches its format",
+    )
+
+
+def _check_zip_sizes(zf: zipfile.ZipFile, path: Path, names: Iterable[str] | None = None) -> None:
+    """Refuse an archive whose members (or ``names``) declare more than the expansion
+    limit (a zip member is never read beyond its declared size)."""
+    limit = max_expanded_bytes()
+    infos = zf.infolist() if names is None else [zf.getinfo(n) for n in names]
+    if sum(i.file_size for i in infos) > limit:
+        raise _too_big(path, limit)
+
+
+def _check_gzip_size(path: Path) -> None:
+    """Decompress a gzip file once without keeping anything (constant memory), so a file
+    that expands beyond :func:`max_expanded_bytes`, or ends early, is refused before the
+    parser holds any of it (a parser holding 2 GB of rows needs many times that)."""
+    limit = max_expanded_bytes()
+    size = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(path, limit)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise _damaged(path, exc) from None
+
+
 @contextlib.contextmanager
 def _text_source(path: Path) -> Iterator[Any]:
-    """What the CSV parser reads: the path, or the open data file of a zip archive."""
-    if not path.name.lower().endswith(".zip"):
+    """What the CSV parser reads: the path, or the decompressed text of a gzip file or of
+    the data file of a zip archive, never more than :func:`max_expanded_bytes`."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        with _Bounded(gzip.open(path, "rb"), path, max_expanded_bytes()) as fh:
+            yield fh
+        return
+    if not name.endswith(".zip"):
         yield path
         return
-    with zipfile.ZipFile(path) as zf, zf.open(_zip_member(zf, path)) as fh:
-        yield fh
+    with zipfile.ZipFile(path) as zf:
+        member = _zip_member(zf, path)
+        _check_zip_sizes(zf, path, [member])
+        with _Bounded(zf.open(member), path, max_expanded_bytes()) as fh:
+            yield fh
 
 
 def _head_bytes(path: Path) -> bytes:
     """The first bytes of the (decompressed) text."""
-    name = path.name.lower()
     try:
-        if name.endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                return fh.read(_SAMPLE_BYTES)
         with _text_source(path) as source:
             if isinstance(source, Path):
                 with open(source, "rb") as fh:
@@ -197,6 +318,8 @@ def _read_with_arrow(
         if _mangled(frame):
             _unmangle(frame, _header_cells(sample, "utf-8-sig", sep))
         return frame
+    except CsiError:
+        raise  # too big once decompressed, or a truncated archive
     except Exception:  # noqa: BLE001 - fall back to the slower, more forgiving parser
         return None
 
@@ -238,8 +361,12 @@ def _read_with_pandas(
         ) from None
     except UnicodeDecodeError:
         raise
+    except (EOFError, zlib.error, zipfile.BadZipFile) as exc:  # a truncated or damaged archive
+        raise _damaged(path, exc) from None
     except ValueError as exc:  # e.g. a zip with several files
         raise InputError(f"it cannot be read ({exc})", file=str(path)) from None
+    except OSError as exc:  # gzip.BadGzipFile, a CRC error, a read error
+        raise _damaged(path, exc) from None
 
 
 @register_reader(".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz", ".gz", ".zip", ".csv.zip")
@@ -249,6 +376,8 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
     Encoding: UTF-8 (with or without BOM); otherwise Windows-1252, then Latin-1,
     with a warning. UTF-16 with a BOM is accepted.
     """
+    if path.name.lower().endswith(".gz"):
+        _check_gzip_size(path)
     sample = _head_bytes(path)
     encodings = _encodings(path, sample)
     default = "\t" if ".tsv" in path.name.lower() else ","
@@ -258,7 +387,7 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
         "dtype": str,
         "keep_default_na": False,
         "na_values": options.na_values,
-        "compression": "infer",
+        "compression": None,  # gzip and zip are decompressed by _text_source, bounded
     }
     if encodings[0] == "utf-8-sig":
         frame = _read_with_arrow(path, sample, sep, csv_options)
@@ -289,7 +418,12 @@ def read_excel(path: Path, options: ReadOptions) -> RawTable:
     if there are several)."""
     warnings: list[str] = []
     try:
+        if zipfile.is_zipfile(path):  # .xlsx: a zip of XML parts, bounded like any archive
+            with zipfile.ZipFile(path) as zf:
+                _check_zip_sizes(zf, path)
         book = pd.ExcelFile(path)
+    except CsiError:
+        raise
     except ImportError:
         raise InputError(
             "old .xls workbooks need the xlrd package, which is not installed",
@@ -344,8 +478,42 @@ def read_excel(path: Path, options: ReadOptions) -> RawTable:
     return RawTable(frame, warnings)
 
 
-def _frame_as_text(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
-    """Typed columns (SQL) as text; timezone-aware or naive datetimes kept as they are."""
+def _bytes_as_text(s: pd.Series, column: str, warnings: list[str] | None) -> pd.Series:
+    """Byte values (a database BLOB) as text: UTF-8, and where they are not UTF-8, with
+    the replacement character for each byte that is not, counted in a warning."""
+    is_bytes = s.map(lambda v: isinstance(v, bytes | bytearray | memoryview), na_action="ignore")
+    is_bytes = is_bytes.fillna(False).astype(bool)
+    if not is_bytes.any():
+        return s
+    bad = 0
+    example = None
+
+    def decode(value: Any) -> str:
+        nonlocal bad, example
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+            example = example or raw
+            return raw.decode("utf-8", errors="replace")
+
+    out = s.astype(object).copy()
+    out[is_bytes] = s[is_bytes].map(decode)
+    if bad and warnings is not None:
+        warnings.append(
+            f"{bad:,} value(s) of '{column}' are bytes that are not UTF-8 text (e.g. "
+            f"{example[:40]!r}); they were read with \ufffd in place of each byte that is "
+            "not. Store the column as text in UTF-8, or convert it in the query"
+        )
+    return out
+
+
+def _frame_as_text(
+    frame: pd.DataFrame, na_values: Iterable[str], warnings: list[str] | None = None
+) -> pd.DataFrame:
+    """Typed columns (SQL) as text; timezone-aware or naive datetimes kept as they are;
+    byte values (BLOBs) decoded as UTF-8, any that are not counted in ``warnings``."""
     na = list(na_values)
     out = {}
     for col in frame.columns:
@@ -353,6 +521,8 @@ def _frame_as_text(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFram
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             out[str(col)] = s
             continue
+        if s.dtype == object:
+            s = _bytes_as_text(s, str(col), warnings)
         missing = s.isna()
         if pd.api.types.is_float_dtype(s.dtype) and (s[~missing] % 1 == 0).all():
             s = s.astype("Int64")  # whole numbers as "1", as a CSV or a workbook gives them
@@ -518,7 +688,9 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable
         )
     if path.is_dir():
         raise InputError("it is a folder, not a file", file=str(path), hint="give the export file")
-    table = _reader_for(path)(path, options or ReadOptions())
+    reader = _reader_for(path)
+    require_regular_file(path, what="export")  # a pipe or a device is never opened
+    table = reader(path, options or ReadOptions())
     table.frame.columns = [str(c).strip().lstrip("\ufeff") for c in table.frame.columns]
     if list(table.frame.columns[: len(QUARANTINE_COLUMNS)]) == list(QUARANTINE_COLUMNS):
         table.frame = _from_quarantine(table.frame)

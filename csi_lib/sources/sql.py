@@ -219,12 +219,60 @@ def _read_only_url(source: str, label: str) -> Any:
     )
 
 
+#: URL schemes of web and file addresses: never a database.
+_WEB_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "sftp", "s3", "gs", "gcs", "az", "abfs", "smb", "webdav"})  # fmt: skip
+
+
+def url_problem(source: str) -> str | None:
+    """Why ``source`` (a ``scheme://...`` text) is not a database URL the workbook can read,
+    or None: a web address, a ``file://`` address, or a scheme no installed SQLAlchemy
+    dialect knows. Nothing is connected to; the dialect is only looked up.
+
+    Examples
+    --------
+    >>> url_problem("sqlite:///itsm.db") is None
+    True
+    >>> print(url_problem("https://example.org/export.csv"))
+    'https://example.org/export.csv' is a web address: the workbook reads files and databases, not web pages; download the export and give the path of the file (or fetch it with csi pull)
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    label = redact_url(source)
+    scheme = source.split("://", 1)[0].strip().lower()
+    if scheme in _WEB_SCHEMES:
+        return (
+            f"'{label}' is a web address: the workbook reads files and databases, not web "
+            "pages; download the export and give the path of the file (or fetch it with csi pull)"
+        )
+    if scheme == "file":
+        path = source.split("://", 1)[1]
+        return (
+            f"'{label}' is a file address: give the path of the file itself ({path or '/...'}), "
+            "without file://"
+        )
+    try:
+        make_url(source).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        return (
+            f"no database is known by the name '{scheme}' in '{label}': a database URL is "
+            "written dialect+driver://user@host/database (postgresql, mysql, mssql+pyodbc, "
+            "oracle, sqlite:///file.db), with its driver installed"
+        )
+    except ImportError as exc:
+        return f"the driver of '{scheme}' is not installed ({exc}); install it, or export CSV"
+    return None
+
+
 def _engine(source: str, label: str) -> Any:
     """A SQLAlchemy engine on the read-only form of the URL; a URL it cannot use is an
     :class:`InputError` (its password scrubbed)."""
     import sqlalchemy as sa
     from sqlalchemy.exc import ArgumentError
 
+    problem = url_problem(source)
+    if problem is not None:
+        raise InputError(problem, file=label, hint=None)
     try:
         return sa.create_engine(_read_only_url(source, label))
     except (ArgumentError, ImportError, ValueError) as exc:
@@ -232,7 +280,7 @@ def _engine(source: str, label: str) -> Any:
         raise InputError(
             f"the database URL cannot be used ({_scrub(detail, source)})",
             file=label,
-            hint="write it as dialect+driver://user:password@host/database and install the driver",
+            hint="write it as dialect+driver://user@host/database (a password after the user and a colon) and install the driver",
         ) from None
 
 
@@ -259,8 +307,34 @@ def _statement(conn: Any, query: str, label: str) -> Any:
     return sa.select(table)
 
 
-def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.DataFrame, str]:
-    """Run a query (or read a table) through SQLAlchemy; returns (text frame, fingerprint)."""
+def _lenient_sqlite_text(engine: Any) -> list[bytes]:
+    """SQLite text that is not UTF-8 read with replacement characters instead of failing
+    the whole query (Python's sqlite3 refuses it); returns the list the values that were
+    not UTF-8 are added to. Other databases decode text in their drivers."""
+    found: list[bytes] = []
+    if engine.dialect.name != "sqlite":
+        return found
+    from sqlalchemy import event
+
+    def decode(raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            found.append(raw)
+            return raw.decode("utf-8", errors="replace")
+
+    @event.listens_for(engine, "connect")
+    def _text_factory(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.text_factory = decode
+
+    return found
+
+
+def _read_sql(
+    source: str, query: str | None, na_values: list[str]
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """Run a query (or read a table) through SQLAlchemy; returns (text frame, fingerprint,
+    warnings: byte values that are not UTF-8 text)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     label = redact_url(source)
@@ -274,6 +348,7 @@ def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.
     if not _TABLE_NAME.fullmatch(query.strip()):
         check_read_only_query(query, label)
     engine = _engine(source, label)
+    not_utf8 = _lenient_sqlite_text(engine)
     try:
         with engine.connect() as conn:
             # a read-only transaction, always rolled back (never committed)
@@ -302,4 +377,11 @@ def _read_sql(source: str, query: str | None, na_values: list[str]) -> tuple[pd.
             file=label,
             hint="check the query's WHERE clause and the table",
         )
-    return _frame_as_text(raw, na_values), fingerprint
+    warnings: list[str] = []
+    if not_utf8:
+        warnings.append(
+            f"{len(not_utf8):,} text value(s) of the database are not UTF-8 (e.g. "
+            f"{not_utf8[0][:40]!r}); they were read with \ufffd in place of each byte that is "
+            "not. Store the text in UTF-8, or convert it in the query"
+        )
+    return _frame_as_text(raw, na_values, warnings), fingerprint, warnings

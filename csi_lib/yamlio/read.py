@@ -11,9 +11,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
+from ..storage import read_bounded
 from .problems import Problem, _error_text, format_loc, validation_problems
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: The largest YAML file read (bytes): cycle and mapping files hold a few kilobytes.
+YAML_MAX_BYTES = 16 * 2**20
 
 #: How many values aliases (``*name``) may add to a file, beyond the values written in it.
 #: Configuration files never need aliases; a few small ones are harmless, a "billion
@@ -182,8 +186,10 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
     Raises
     ------
     ConfigError
-        The file is missing or unreadable, is not valid YAML (file and line
-        named), is indented with a tab, or repeats a key.
+        The file is missing or unreadable, not a regular file (a named pipe, a
+        device such as ``/dev/zero``) or larger than :data:`YAML_MAX_BYTES`, is
+        not valid YAML (file and line named), is indented with a tab, or repeats
+        a key.
 
     Examples
     --------
@@ -194,9 +200,13 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError("the file does not exist", file=file, hint="check the path") from exc
+        text = read_bounded(
+            path,
+            YAML_MAX_BYTES,
+            error=ConfigError,
+            what="YAML file",
+            hint="a cycle or mapping file holds a few kilobytes of text; check the path",
+        ).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"the file cannot be read ({exc})", file=file, hint="save it as UTF-8 text"

@@ -89,12 +89,15 @@ HOSTILE_COLUMNS = ("category", "group", "channel", "priority")
 
 def hostile_requests(sample: Path, every: int = 4) -> bytes:
     """Every ``every``-th request of the sample, gzip CSV, with each value of the
-    columns the report shows by name made hostile (``Laptop`` -> ``Laptop <script>...``)."""
+    columns the report shows by name made hostile (``Laptop`` -> ``Laptop <script>...``)
+    and control characters in every group's name."""
     import pandas as pd
 
     df = pd.read_csv(sample, dtype=str, keep_default_na=False).iloc[::every]
     for col in HOSTILE_COLUMNS:
         df[col] = df[col].map(lambda v, c=col: f"{v} {payload(c + '.' + v)}" if v else v)
+    # control characters in a group's name (Excel's XML cannot hold them)
+    df["group"] = df["group"].str.replace(" ", "\x0b\x01 ", n=1, regex=False)
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as fh:
         fh.write(df.to_csv(index=False).encode("utf-8"))
@@ -155,6 +158,20 @@ def main() -> None:
         1,
     )
     cycle_folder("cycle_unsafe_markdown", vision_yaml=unsafe)
+    # issue 23: a reporting timezone whose midnight does not exist on the action's first day
+    # (America/Santiago, 2025-09-07: the clocks go from 00:00 to 01:00)
+    cycle_folder(
+        "cycle_santiago_dst",
+        cycle={
+            "  to: 2025-06-30": "  to: 2025-09-06",
+            "  from: 2025-07-01": "  from: 2025-09-07",
+            "timezone: UTC": "timezone: America/Santiago",
+        },
+    )
+    # data sources the report refuses: a web address and a file address
+    for name, source in (("cycle_web_source", "https://example.invalid/requests.csv"),
+                         ("cycle_file_url_source", "file:///srv/itsm/requests.csv")):  # fmt: skip
+        cycle_folder(name, cycle={f"  source: {DATA}": f'  source: "{source}"'})
     # script, images and links in every text of every cycle file and every data value shown
     hostile_cycle(HERE / "cycle_hostile_text")
     # dates outside what calendar computations hold

@@ -519,6 +519,61 @@ def round_two() -> None:
     con.close()
 
 
+def _gzip(data: bytes) -> bytes:
+    """``data`` gzip-compressed with no time in the header (the same bytes every run)."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as fh:
+        fh.write(data)
+    return buf.getvalue()
+
+
+def many_rows(n: int) -> str:
+    """``n`` good rows with distinct ids (R1..Rn), the five rows of :data:`GOOD` in turn."""
+    return "".join(f"R{i + 1}," + GOOD[i % len(GOOD)].split(",", 1)[1] + "\n" for i in range(n))
+
+
+def round_three() -> None:
+    """Issue 23: archives that end early or expand without bound, control characters."""
+    # a gzip cut after 64 KB: its first 64 KB (the header sniffed) decompress fine
+    full = _gzip((HEADER + "\n" + many_rows(60_000)).encode())
+    write("truncated_after_64k.csv.gz", full[: 64 * 1024 + 100])
+    # a small gzip bomb: 8 gzip members of 5 MB of rows each, 40 MB once decompressed
+    # (the test lowers the limit to 16 MB with CSI_MAX_EXPANDED_MB; a real bomb of 3 GB is
+    # made by the test, never committed)
+    row = (GOOD[0] + "\n").encode()
+    block = _gzip(row * (5 * 2**20 // len(row)))
+    write("gzip_bomb.csv.gz", _gzip((HEADER + "\n").encode()) + block * 8)
+    # the same as a zip: one member declaring 40 MB (the rows are copies: it never gets
+    # as far as reading them)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        info = zipfile.ZipInfo("export.csv", date_time=(2025, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, (HEADER + "\n").encode() + row * (40 * 2**20 // len(row)))
+    write("zip_bomb.zip", buf.getvalue())
+    # control characters in text: a vertical tab and SOH (Excel's XML cannot hold them),
+    # an ANSI colour code (it would colour a terminal)
+    rows = [r.replace("Laptop", "Lap\x0btop\x01", 1) for r in GOOD[:2]] + [
+        GOOD[2].replace("Phone", "\x1b[31mPhone"),
+        *GOOD[3:],
+    ]
+    write("control_characters.csv", csv_text(*rows))
+    # a SQLite table whose category holds bytes that are not UTF-8: a BLOB, and text
+    # written with the wrong encoding (Python's sqlite3 refuses both by default)
+    import sqlite3
+
+    db = HERE / "not_utf8_values.db"
+    db.unlink(missing_ok=True)
+    with sqlite3.connect(db) as con:
+        pd.read_csv(io.StringIO(csv_text(*GOOD)), dtype=str).to_sql("requests", con, index=False)
+        con.execute("UPDATE requests SET category = ? WHERE request_id = 'R1'", (b"Lap\xfftop",))
+        con.execute(
+            "UPDATE requests SET category = CAST(x'43616ff169' AS TEXT) WHERE request_id = 'R2'"
+        )
+    con.close()
+
+
 if __name__ == "__main__":
     main()
     round_two()
+    round_three()
