@@ -211,3 +211,104 @@ def test_control_characters_never_crash_the_excel_workbook(tmp_path):
     assert sheet.cell(1, 1).value == "By category, baseline"
     values = [sheet.cell(row, 1).value for row in range(HEADER_ROW, HEADER_ROW + 3)]
     assert values == ["Category", "Laptop", "'=1+1"]
+
+
+# --------------------------------------------------------------------------- local midnights
+
+CONFIG = CORPUS / "config"
+
+
+@pytest.mark.parametrize(
+    ("tz", "first", "last", "says"),
+    [
+        ("America/Santiago", "2025-09-07", "2025-09-30",
+         "2025-09-07 00:00 does not exist in America/Santiago (the clocks go forward at that "
+         "time); 01:00, the first instant that exists, is used instead"),
+        ("America/Havana", "2025-03-09", "2025-03-31",
+         "2025-03-09 00:00 does not exist in America/Havana"),
+        ("America/Havana", "2025-10-01", "2025-11-01",  # the day after ends at 00:00 twice
+         "2025-11-02 00:00 happens twice in America/Havana (the clocks go back at that time); "
+         "the first of the two (00:00 CDT) is used"),
+    ],
+)  # fmt: skip
+def test_a_local_midnight_the_clocks_skip_or_repeat(tz, first, last, says, capsys):
+    """Before: a traceback (tz_localize without nonexistent=)."""
+    status, text = run(["kpis", str(SAMPLE), "--tz", tz, "--from", first, "--to", last], capsys)
+    assert status == 0, text
+    assert "Traceback" not in text
+    assert f"note: {says}" in text and text.count("note: ") == 1
+
+
+def test_cycle_check_says_the_midnight_is_moved(capsys):
+    status, text = run(["cycle", "check", str(CONFIG / "cycle_santiago_dst")], capsys)
+    assert status == 0, text
+    assert "note: 2025-09-07 00:00 does not exist in America/Santiago" in text
+
+
+@pytest.mark.slow
+def test_report_on_a_cycle_whose_action_starts_at_a_missing_midnight(tmp_path):
+    """Before: stage 4 and later ended in a traceback, though csi cycle check passed."""
+    cycle = tmp_path / "cycle"
+    shutil.copytree(CONFIG / "cycle_santiago_dst", cycle)
+    text = (cycle / "cycle.yaml").read_text()
+    (cycle / "cycle.yaml").write_text(
+        text.replace("../../../../data/sample_requests.csv.gz", str(SAMPLE))
+    )
+    status, out = csi(
+        ["report", str(cycle), "--as-of", "2026-04-15", "--out", str(tmp_path / "r"),
+         "--stage", "1", "--stage", "4", "--stage", "5"],
+        cwd=tmp_path, timeout=900,
+    )  # fmt: skip
+    assert status == 0, out[-3000:]
+    assert "Traceback" not in out
+    assert "note: 2025-09-07 00:00 does not exist in America/Santiago" in out
+
+
+# --------------------------------------------------------------------------- data sources
+
+
+@pytest.mark.parametrize(
+    ("folder", "says"),
+    [
+        ("cycle_web_source", "'https://example.invalid/requests.csv' is a web address"),
+        ("cycle_file_url_source", "give the path of the file itself (/srv/itsm/requests.csv)"),
+    ],
+)
+@pytest.mark.parametrize("command", [["cycle", "check"], ["targets", "check"]])
+def test_cycle_check_refuses_what_the_report_refuses(folder, says, command, capsys):
+    """Before: csi cycle check passed an http:// or file:// source that the report refused."""
+    status, text = run([*command, str(CONFIG / folder)], capsys)
+    assert status == 2, text
+    assert "cycle.yaml:8: data.source:" in text and says in text
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://example.invalid/x.csv", "is a web address"),
+        ("file:///tmp/x.csv", "give the path of the file itself (/tmp/x.csv)"),
+        ("nosuchdb://host/x", "no database is known by the name 'nosuchdb'"),
+    ],
+)
+def test_a_url_that_is_not_a_database(url, says, capsys):
+    status, text = run(["validate", url, "--query", "requests"], capsys)
+    assert status == 2 and says in text, text
+    assert text.startswith("error: ") and text.count("\n") == 1
+
+
+def test_database_values_that_are_not_utf8(capsys):
+    """A BLOB and text in another encoding in SQLite. Before: a UnicodeDecodeError
+    traceback (BLOB), the whole query refused (text)."""
+    db = CORPUS / "not_utf8_values.db"
+    status, text = run(["validate", f"sqlite:///{db}", "--query", "requests"], capsys)
+    assert status == 0, text
+    assert "Traceback" not in text and "5 kept" in text
+    assert (
+        "1 value(s) of 'category' are bytes that are not UTF-8 text (e.g. b'Lap\\xfftop')" in text
+    )
+    assert "1 text value(s) of the database are not UTF-8 (e.g. b'Cao\\xf1i')" in text
+    from csi_lib.sources import load_requests
+
+    categories = set(load_requests(f"sqlite:///{db}", query="requests").data["category"])
+    assert {"Lap\ufffdtop", "Cao\ufffdi"} <= categories
