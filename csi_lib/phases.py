@@ -203,7 +203,7 @@ class Standing:
         return (
             f"{when} the cycle is in its **{self.phase.value} period** ({_span(current)}, day "
             f"{done} of {total}).{after} Until the review period ends, verdicts are provisional, on "
-            f"the months so far. {final}{workshop}"
+            f"the complete months so far. {final}{workshop}"
         )
 
 

@@ -58,6 +58,16 @@ def _values_apart(tr: TargetReview, b: float, r: float) -> tuple[str, str] | Non
     return None
 
 
+def _pct_change(before: float, after: float) -> str:
+    """`` (-22%)``: the change as a share of the baseline, with a decimal below 1 % and
+    nothing when it rounds to zero (never "-0%")."""
+    if not before:
+        return ""
+    pct = 100 * (after - before) / before
+    text = f"{pct:+.0f}%" if abs(pct) >= 0.95 else f"{pct:+.1f}%"
+    return "" if text in ("+0.0%", "-0.0%") else f" ({text})"
+
+
 def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
     """One plain-language sentence (or two) about one target, in the tense of the phase.
 
@@ -83,7 +93,7 @@ def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
         head = f"{tr.label} stayed at {tr.fmt(r)}"
         move = "change"
     else:
-        pct = f" ({100 * (r - b) / b:+.0f}%)" if b else ""
+        pct = _pct_change(b, r)
         head = f"{tr.label} {'fell' if r < b else 'rose'} from {apart[0]} to {apart[1]}{pct}"
     if st.provisional:
         head += f" over {st.rests_on}"

@@ -169,7 +169,7 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
                 else "Action period so far"
             )
         )
-        drop = ("kpi", "kind") + (("projection",) if over else ())
+        drop = ("kpi", "kind", "progress") + (("projection",) if over else ())
         table = present(table, labels={"current": current}, drop=drop)
     return table
 

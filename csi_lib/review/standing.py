@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..periods import Period, bin_words, period_edges, period_word
+from ..tables import format_value
 
 if TYPE_CHECKING:
     from .assess import CycleReview, TargetReview
@@ -207,7 +208,8 @@ def target_standing(tr: TargetReview, rv: CycleReview | None) -> TargetStanding:
         return TargetStanding(
             State.NOT_MEASURED, f"no value over {basis}: the data has none there", **made
         )
-    where = f"{tr.fmt(value)} over {basis} against a target of {tr.target_text}"
+    shown, goal = _apart(tr, value)
+    where = f"{shown} over {basis} against a target of {goal}"
     if final:
         return TargetStanding(State.MET if tr.met else State.NOT_MET, where, **made)
     if tr.met:
@@ -215,6 +217,22 @@ def target_standing(tr: TargetReview, rv: CycleReview | None) -> TargetStanding:
     if tr.compared == "review":
         return TargetStanding(State.OFF_TRACK, f"misses it so far: {where}", **made)
     return _action_standing(tr, rv, where, made)
+
+
+def _apart(tr: TargetReview, value: float) -> tuple[str, str]:
+    """The value and the target as text, with the decimals it takes to tell them apart
+    ("4.98 %" against "5.00 %", never "5.0 %" met against "5.0 %")."""
+    target = tr.target_value
+    d = tr.kpi.decimals
+    for extra in range(4):
+        if pd.isna(target) or round(value, d + extra) != round(target, d + extra):
+            d += extra
+            break
+    else:
+        d = tr.kpi.decimals
+    if d == tr.kpi.decimals:
+        return tr.fmt(value), tr.target_text
+    return format_value(value, tr.kpi.unit, d), format_value(target, tr.kpi.unit, d)
 
 
 def _action_standing(
