@@ -134,6 +134,30 @@ PHASES = {
 }
 
 
+def _assert_no_contradiction(index: str, summary: dict, text: str) -> None:
+    """The cover, summary.json and summary.txt say the same: each target's standing once,
+    counted as the headline counts it; a change coloured only where it is real."""
+    states = [t["status"] for t in summary["targets"]]
+    headline = summary["headline"]
+    assert headline in index.replace("&#39;", "'")
+    for state in set(states):
+        n = states.count(state)
+        badge = f"{state.capitalize()}</span>"
+        assert index.count(badge) == n, (state, index.count(badge), n)
+        if not headline.startswith("No target can be judged yet"):
+            assert f"{n} {state}" in headline or f"{n} of {len(states)} targets {state}" in headline
+        assert text.count(f"{state.capitalize()}: ") == n  # the reasons in summary.txt
+    better = sum(t["change_class"] == "better" for t in summary["targets"])
+    worse = sum(t["change_class"] == "worse" for t in summary["targets"])
+    body = index.split("</style>")[-1]
+    assert body.count('class="csi-better"') == better and body.count('class="csi-worse"') == worse
+    for t in summary["targets"]:
+        if t["change_class"] == "":
+            assert "better" not in t["change"].replace("likely better", "") and "worse" not in (
+                t["change"].replace("likely worse", "")
+            )
+
+
 @pytest.mark.parametrize("as_of", list(PHASES))
 def test_sample_cycle_report_at_each_phase(workspace, tmp_path, as_of):
     label, stage5, stage6, statuses = PHASES[as_of]
@@ -152,6 +176,7 @@ def test_sample_cycle_report_at_each_phase(workspace, tmp_path, as_of):
         assert words in pages["06_keep_momentum.html"], words
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert {t["status"] for t in summary["targets"]} <= statuses
+    _assert_no_contradiction(pages["index.html"], summary, (folder / "summary.txt").read_text())
     assert (folder / "next-cycle").exists() is (as_of == "2026-04-15")  # a preview writes nothing
     if as_of == "2025-10-15":
         assert "not started" not in pages["04_take_action.html"]
