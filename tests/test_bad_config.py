@@ -366,7 +366,9 @@ def test_report_of_a_database_cycle(sqlite_cycle, tmp_path):
     params = next(
         c for c in json.loads(notebook)["cells"] if "injected-parameters" in c["metadata"]["tags"]
     )
-    assert "data_path = None" in "".join(params["source"]) and url not in "".join(params["source"])
+    # the stages read the saved run: its folder is their only data parameter, never the URL
+    source = "".join(params["source"])
+    assert "run_dir = " in source and "data_path" not in source and url not in source
 
 
 @pytest.mark.slow
@@ -385,7 +387,8 @@ def test_report_on_a_database_url_without_a_cycle(sqlite_cycle, tmp_path, capsys
         if "injected-parameters" in c["metadata"]["tags"]
     )
     source = "".join(params["source"])
-    assert 'data_path = "env:CSI_REPORT_SOURCE_' in source and url not in source
+    assert "run_dir = " in source and "data_path" not in source and url not in source
+    assert notebook.relative_to(tmp_path).parts[0] == "itsm"  # named by the database
     assert not [k for k in os.environ if k.startswith("CSI_REPORT_SOURCE_")]
 
 

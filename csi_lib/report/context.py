@@ -65,7 +65,8 @@ def _context(run: Run) -> dict[str, Any]:
         cycle_id, title = run.config.id, run.config.title or run.config.id
     else:
         name = run.source.label
-        cycle_id = name.split(".")[0] or "report"
+        # a database URL names its folder by the database's name, never by the URL
+        cycle_id = Path(name).name.split(".")[0] or "report"
         title = f"Where are we now? {name}"
     source = run.source
     return {
