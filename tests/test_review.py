@@ -210,7 +210,8 @@ def test_conclusion_met_and_real():
     assert review.conclusion(tr) == (
         "Median time to fulfil (Laptop) fell from 40.7 h to 27.0 h (-34%); the target of 28.0 h "
         "is met; the fall is a shift beyond the baseline's natural process limits since August "
-        "2025, not chance."
+        "2025, and the 95% interval of the change in the median, "
+        f"{ev.ci_low:+.1f} to {ev.ci_high:+.1f} h, excludes no change: not chance."
     )
 
 
@@ -223,8 +224,9 @@ def test_conclusion_unmet_and_not_significant():
     # (40 - 40.667) / 40.667 = -1.6 %
     assert review.conclusion(tr) == (
         "Median time to fulfil (Laptop) fell from 40.7 h to 40.0 h (-2%); the target of 28.0 h "
-        "is not met; the difference is within what chance alone produces: no evidence of a real "
-        "change."
+        "is not met; the 95% interval of the change in the median, "
+        f"{ev.ci_low:+.1f} to {ev.ci_high:+.1f} h, includes no change, and the chart shows no "
+        "signal: no evidence of a real change."
     )
 
 
@@ -234,7 +236,10 @@ def test_conclusion_met_but_no_evidence():
         [41.0, 40, 42, 39, 41, 40, 41, 39, 40], 40.0, ev, kind="maintain_below", value=41
     )
     assert tr.met is True
-    assert "is met; the difference is within what chance alone produces" in review.conclusion(tr)
+    assert "is met; the 95% interval of the change in the median, " in review.conclusion(tr)
+    assert review.conclusion(tr).endswith(
+        "includes no change, and the chart shows no signal: no evidence of a real change."
+    )
 
 
 @pytest.mark.parametrize(
@@ -336,6 +341,7 @@ def test_write_summary(sample_review, tmp_path):
         "rag",
         "provisional",
         "signal",
+        "evidence",
         "conclusion",
     }
     # T1's fall is a shift beyond the limits (the conclusion says so): summary.json names it

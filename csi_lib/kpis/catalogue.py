@@ -16,8 +16,9 @@ from ..errors import ConfigError
 BETTER: tuple[str, ...] = ("higher", "lower", "neither")
 #: Populations a KPI is computed over (see the module docstring).
 POPULATIONS: tuple[str, ...] = ("received", "closed", "assessed", "open_at_end")
-#: Kinds of KPI; the kind chooses the statistical test of stage 5.
-KINDS: tuple[str, ...] = ("count", "proportion", "duration", "score", "ratio")
+#: Kinds of KPI; the kind chooses the statistical method of stage 5 (csi_lib.evidence):
+#: a stock (counted at one instant, like the backlog) is judged by its chart alone.
+KINDS: tuple[str, ...] = ("count", "proportion", "duration", "score", "ratio", "stock")
 #: Usual units (free text is accepted for custom KPIs).
 UNITS: tuple[str, ...] = ("requests", "%", "hours", "ratio", "score")
 #: Label of the group of rows whose breakdown column is missing.
@@ -85,7 +86,9 @@ class KPI:
         ``"count"`` (rows whose measure is true), ``"sum"``, ``"pct"`` (100 * share
         true), ``"mean"``, ``"median"``, ``"p90"`` / ``"pNN"``, or ``"func"``.
     kind:
-        ``"count"``, ``"proportion"``, ``"duration"``, ``"score"`` or ``"ratio"``.
+        ``"count"``, ``"proportion"``, ``"duration"``, ``"score"``, ``"ratio"`` or
+        ``"stock"`` (counted at one instant: no two-sample test, the chart decides);
+        it chooses the method of stage 5 (``csi_lib.evidence``).
     description:
         One sentence with the exact definition.
     decimals:
@@ -238,7 +241,7 @@ _BUILTIN: tuple[KPI, ...] = (
     KPI("pct_declined", "Declined share of closed", "%", "lower", "closed", is_declined,
         "pct", "proportion", "100 * declined / closed in the period."),
     KPI("backlog", "Backlog at end", "requests", "lower", "open_at_end", None, "count",
-        "count", "Requests opened before the end and not closed before the end.", 0),
+        "stock", "Requests opened before the end and not closed before the end.", 0),
     KPI("throughput_ratio", "Throughput ratio", "ratio", "higher", "received", None, "func",
         "ratio", "Requests closed in the period / requests received in the period.", 2,
         func=_throughput),

@@ -22,12 +22,13 @@ from .gap import _PERIOD_FORMAT, GapClosed, Projection, _when, gap_closed, proje
 
 # --------------------------------------------------------------------------- verdict
 
-#: Verdict of a (chart evidence, test evidence) pair; each is "improvement",
-#: "concern", "change" (no better direction), "none" (no signal / not
-#: significant) or "n/a" (no limits / no test possible).
+#: Verdict of a (chart evidence, interval evidence) pair; each is "improvement",
+#: "concern", "change" (a KPI with no better direction), "none" (no signal / the interval
+#: includes no change) or "n/a" (no limits / no interval). :func:`verdict` gives the rest.
 VERDICTS: dict[tuple[str, str], str] = {
     ("improvement", "improvement"): "real improvement",
     ("concern", "concern"): "real deterioration",
+    ("change", "change"): "real change",
     ("improvement", "concern"): "mixed evidence",
     ("concern", "improvement"): "mixed evidence",
     ("none", "none"): "no evidence of change",
@@ -35,11 +36,11 @@ VERDICTS: dict[tuple[str, str], str] = {
     ("n/a", "none"): "no evidence of change",
     ("n/a", "n/a"): "not enough data",
 }
-#: Verdict when only one of the two pieces of evidence points somewhere.
+#: Verdict when only one of the two pieces of evidence shows a change.
 _ONE_SIDED: dict[str, str] = {
     "improvement": "likely improvement",
     "concern": "likely deterioration",
-    "change": "real change",
+    "change": "likely change",
 }
 _TEST_EVIDENCE: dict[str, str] = {
     "improved": "improvement",
@@ -50,20 +51,27 @@ _TEST_EVIDENCE: dict[str, str] = {
 
 
 def verdict(chart_evidence: str, test_evidence: str) -> str:
-    """Combine the XmR chart's and the statistical test's evidence into one verdict.
+    """Combine the XmR chart's signal and the interval of the change into one verdict.
+
+    "real" needs both in the same direction; "likely" when only one shows a change (the
+    other none, or not available: a stock has no interval); "mixed evidence" when they
+    point opposite ways; otherwise "no evidence of change" (or "not enough data" when
+    neither is available), whatever the point estimate says.
 
     Examples
     --------
     >>> verdict("improvement", "improvement"), verdict("none", "none")
     ('real improvement', 'no evidence of change')
-    >>> verdict("improvement", "none")
-    'likely improvement'
+    >>> verdict("improvement", "none"), verdict("n/a", "concern"), verdict("change", "none")
+    ('likely improvement', 'likely deterioration', 'likely change')
     """
     if (chart_evidence, test_evidence) in VERDICTS:
         return VERDICTS[(chart_evidence, test_evidence)]
-    for side in (chart_evidence, test_evidence):
-        if side in _ONE_SIDED:
-            return _ONE_SIDED[side]
+    shown = [side for side in (chart_evidence, test_evidence) if side in _ONE_SIDED]
+    if len(shown) == 1:
+        return _ONE_SIDED[shown[0]]
+    if len(shown) == 2:  # a direction against "change" (no better direction): not alike
+        return "mixed evidence"
     return "no evidence of change"
 
 
@@ -335,7 +343,7 @@ class TargetReview:
             "kpi": [self.kpi.key, self.kpi.kind, self.kpi.better, self.kpi.func is not None],
             "scope": self.target.scope,
             "periods": [[p.start.isoformat(), p.end.isoformat()] for p in (base, review)],
-            "method": [ev.BOOTSTRAP_MAX_N, ev.SEED, ev.MIN_N],
+            "method": [ev.METHOD_VERSION, ev.BOOTSTRAP_MAX_N, ev.SEED, self.kpi.agg],
         }
         return self.run.shared(
             "evidence",
@@ -346,16 +354,17 @@ class TargetReview:
         )
 
     def _compare(self, base: Period, review: Period) -> Evidence:
-        if self.kpi.func is not None:  # combines populations: no per-request values
-            empty = pd.Series(dtype="float64")
-            return compare(empty, empty, kind="ratio", better=self.kpi.better)
+        from ..evidence import observations_for
+
         return compare(
-            kpi_engine.observations(self.data, base, self.kpi.key),
-            kpi_engine.observations(self.data, review, self.kpi.key),
-            kind=self.kpi.kind,
+            observations_for(self.data, base, self.kpi),
+            observations_for(self.data, review, self.kpi),
+            kind="ratio" if self.kpi.func is not None else self.kpi.kind,
             better=self.kpi.better,
-            baseline_days=base.days,
-            review_days=review.days,
+            agg=self.kpi.agg,
+            baseline_period=base,
+            review_period=review,
+            population=self.kpi.population,
         )
 
     @property

@@ -15,36 +15,52 @@ from ..storage import atomic_write
 from ..tables import evidence_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .progress import _signal_json
-from .results import _p_text
 from .standing import STATE_RAG, State
+from .record import evidence_record
 
 # --------------------------------------------------------------------------- conclusions
 
 #: How the evidence is put in words, per verdict ({move}: "fall"/"rise", {signal}, {p}).
 _EVIDENCE_TEXT: dict[str, str] = {
-    "real improvement": "the {move} is {signal}, not chance",
-    "real deterioration": "the {move} is {signal}, not chance: a deterioration",
+    "real improvement": "the {move} is {signal}, and {interval}: not chance",
+    "real deterioration": "the {move} is {signal}, and {interval}: not chance, a deterioration",
     "likely improvement": "{likely}",
     "likely deterioration": "{likely}; watch it",
-    "mixed evidence": "the evidence is mixed: the chart and the test point in opposite directions",
-    "real change": "the {move} is real ({signal_or_p})",
-    "no evidence of change": (
-        "the difference is within what chance alone produces: no evidence of a real change"
-    ),
+    "mixed evidence": "the evidence is mixed: the chart and the interval of the change point in opposite directions",
+    "real change": "the {move} is {signal}, {interval}: a real change",
+    "likely change": "{likely}",
+    "no evidence of change": "{interval}, and the chart shows no signal: no evidence of a real change",
     "not enough data": "there is not enough data to tell whether the change is real",
 }
 
 
-def _likely_text(tr: TargetReview) -> str:
+def _interval_text(tr: TargetReview) -> str:
+    """The interval of the change in words ("the 95% interval of the change in the median,
+    -17.0 to -12.3 h, excludes no change"), or why there is none."""
     ev = tr.evidence
-    p = _p_text(ev.p_value) if ev is not None and not pd.isna(ev.p_value) else ""
-    if tr.chart_evidence in ("improvement", "concern"):
-        extra = f" ({p})" if p else ""
-        return (
-            f"the chart shows {tr.signal_phrase()}, but the test over the {tr.compared} period "
-            f"alone is not conclusive{extra}"
-        )
-    return f"the test says it is unlikely to be chance ({p}), though the chart shows no signal yet"
+    if ev is None or not ev.has_interval:
+        if ev is not None and ev.kind in ("stock", "ratio"):
+            return "no two-sample test applies to a " + ev.kind
+        return "there is no interval of the change (" + (ev.reason if ev else "no data") + ")"
+    from ..evidence import interval_decimals
+    from ..evidence.words import suffix
+
+    decimals = 2 if ev.kind == "count" else tr.kpi.decimals  # a count is compared per day
+    d = interval_decimals(ev.ci_low, ev.ci_high, decimals) or decimals
+    level = f"{(1 - ev.alpha) * 100:.3g}%"
+    what = ev.measure.removeprefix("the ")
+    if ev.kind == "count":  # the KPI counts a period; its method, a day
+        u = suffix(ev.unit)
+        what += f" ({ev.baseline_value:,.1f}{u} in the baseline, {ev.review_value:,.1f}{u} now)"
+    ends = f"{ev.ci_low:+,.{d}f} to {ev.ci_high:+,.{d}f}{suffix(ev.unit)}"
+    says = "excludes no change" if ev.significant else "includes no change"
+    return f"the {level} interval of the change in the {what}, {ends}, {says}"
+
+
+def _likely_text(tr: TargetReview) -> str:
+    if tr.chart_evidence in ("improvement", "concern", "change"):
+        return f"the chart shows {tr.signal_phrase()}, but {_interval_text(tr)}"
+    return f"{_interval_text(tr)}, though the chart shows no signal yet"
 
 
 def _values_apart(tr: TargetReview, b: float, r: float) -> tuple[str, str] | None:
@@ -79,7 +95,8 @@ def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
     >>> print(conclusion(rv.target("T1")))   # rv = csi_lib.review.assess(cycle)
     Median time to fulfil (Laptop) fell from 41.8 h to 26.6 h (-36%); the target of 28.0 h
     is met; the fall is a shift beyond the baseline's natural process limits since September
-    2025, not chance.
+    2025, and the 95% interval of the change in the median, -17.6 to -12.9 h, excludes no
+    change: not chance.
     """
     st = tr.standing
     if st.state is State.NOT_MEASURED:
@@ -100,12 +117,10 @@ def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
         met = f"{st.words.lower()} for the target of {tr.target_text}"
     else:
         met = f"the target of {tr.target_text} {'is met' if tr.met else 'is not met'}"
-    ev = tr.evidence
-    p = _p_text(ev.p_value) if ev is not None and not pd.isna(ev.p_value) else "no test"
     evidence = _EVIDENCE_TEXT.get(tr.verdict, tr.verdict).format(
         move=move,
-        signal=tr.signal_phrase() or "confirmed by the test",
-        signal_or_p=tr.signal_phrase() or p,
+        signal=tr.signal_phrase() or "a signal on the chart",
+        interval=_interval_text(tr),
         likely=_likely_text(tr),
     )
     return f"{head}; {met}; {evidence}."
@@ -150,6 +165,7 @@ _HEADLINE_PARTS: tuple[tuple[str, str], ...] = (
     ("real deterioration", "a real deterioration"),
     ("mixed evidence", "mixed evidence"),
     ("real change", "a real change"),
+    ("likely change", "a likely change"),
     ("not enough data", "not enough data"),
 )
 
@@ -254,7 +270,9 @@ def summary(cycle: Any) -> dict[str, Any]:
     state, reason, provisional, rests_on, last_full_period, partial_period), ``rag``
     (its colour class), ``provisional``, ``signal`` (the latest special-cause signal
     after the baseline: ``{"text", "variation"}``, or None; the webhook of
-    :mod:`csi_lib.report.digest` posts a new one) and ``conclusion``. ``standing`` at the
+    :mod:`csi_lib.report.digest` posts a new one), ``evidence``
+    (:func:`csi_lib.review.record.evidence_record`: the verdict, method, estimate, 95 %
+    interval, p-value, counts and chart signal) and ``conclusion``. ``standing`` at the
     top is :meth:`csi_lib.phases.Standing.to_dict`; ``as_of_cut`` says where the data
     was cut (``as_of``, ``timezone``, ``cut``: the instant, ``complete_until``: where
     the last complete month or week ends).
@@ -285,6 +303,7 @@ def summary(cycle: Any) -> dict[str, Any]:
                 "rag": st.rag,
                 "provisional": st.provisional,
                 "signal": _signal_json(tr),
+                "evidence": evidence_record(tr),
                 "conclusion": conclusion(tr),
             }
         )

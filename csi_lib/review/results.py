@@ -8,13 +8,14 @@ from typing import Any
 import pandas as pd
 
 from .. import kpis as kpi_engine
-from ..evidence import compare
+from ..evidence import compare, observations_for
 from ..periods import period_edges, period_word
 from ..present import COLUMN_WORDS, MISSING, present, signed_change
 from ..tables import evidence_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .gap import QUALITATIVE_KPIS
 from .standing import rests_on
+from .record import signal_words
 
 # --------------------------------------------------------------------------- stage 5 tables
 
@@ -113,7 +114,7 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
         "change_pct": pct,
         "met": met,
         "standing": tr.standing.state.value,
-        "chart_evidence": tr.signal_phrase() or tr.chart_evidence,
+        "chart_evidence": signal_words(tr),
         "test": ev.test if ev is not None else "",
         "p_value": ev.p_value if ev is not None else math.nan,
         "verdict": tr.problem or tr.verdict,
@@ -218,12 +219,14 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
     for key in kpis:
         kpi = kpi_engine.get_kpi(key)
         ev = compare(
-            kpi_engine.observations(df, base, key),
-            kpi_engine.observations(df, review, key),
+            observations_for(df, base, kpi),
+            observations_for(df, review, kpi),
             kind=kpi.kind,
             better=kpi.better,
-            baseline_days=base.days,
-            review_days=review.days,
+            agg=kpi.agg,
+            baseline_period=base,
+            review_period=review,
+            population=kpi.population,
         )
         rows.append(
             {
