@@ -206,7 +206,10 @@ def compare(
         _clean(baseline_obs, method), _clean(review_obs, method), alpha, seed, agg,
         baseline_period, review_period,
     )  # fmt: skip
-    n = (len(inp.baseline), len(inp.review))
+    n = tuple(  # values, or for a count the requests counted
+        round(float(x["value"].sum())) if isinstance(x, pd.DataFrame) else len(x)
+        for x in (inp.baseline, inp.review)
+    )
     try:
         outcome = TESTS[method](inp)
     except NotEnoughData as reason:

@@ -15,8 +15,8 @@ from ..storage import atomic_write
 from ..tables import evidence_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .progress import _signal_json
-from .standing import STATE_RAG, State
 from .record import evidence_record
+from .standing import STATE_RAG, State
 
 # --------------------------------------------------------------------------- conclusions
 

@@ -14,8 +14,8 @@ from ..present import COLUMN_WORDS, MISSING, present, signed_change
 from ..tables import evidence_arrow, format_value
 from .assess import CycleReview, TargetReview, assess
 from .gap import QUALITATIVE_KPIS
-from .standing import rests_on
 from .record import signal_words
+from .standing import rests_on
 
 # --------------------------------------------------------------------------- stage 5 tables
 
