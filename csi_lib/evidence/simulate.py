@@ -177,6 +177,36 @@ def scenarios() -> list[Scenario]:
     ]  # fmt: skip
 
 
+def cycle_verdicts(
+    kind: str, reps: int, *, per_month: int = 400, seed: int = 1
+) -> dict[str, float]:
+    """Whole simulated cycles under no change: 6 baseline, 6 action and 3 review months of
+    ``per_month`` requests each, the monthly KPI on an XmR chart frozen on the baseline and
+    the interval of baseline against review, combined by :func:`csi_lib.review.verdict`
+    as stage 5 does. Returns the share of each verdict (``kind``: "duration" for a median
+    of lognormal times, "proportion" for a 5 % share)."""
+    from ..review.assess import _test_evidence, verdict
+    from ..spc import xmr
+
+    rng = np.random.default_rng(seed)
+    counts: dict[str, int] = {}
+    for _ in range(reps):
+        months = [
+            rng.lognormal(math.log(10), 1.0, per_month) if kind == "duration"
+            else rng.random(per_month) < 0.05
+            for _ in range(15)
+        ]  # fmt: skip
+        values = [float(np.median(m)) if kind == "duration" else 100 * m.mean() for m in months]
+        chart = xmr(pd.Series(values), better="lower", baseline=(0, 5))
+        found = chart.iloc[6:].loc[chart["signal"].iloc[6:], "variation"]
+        chart_evidence = found.iloc[-1] if len(found) else "none"
+        ev = compare(pd.Series(np.concatenate(months[:6])), pd.Series(np.concatenate(months[12:])),
+                     kind=kind, better="lower", seed=int(rng.integers(2**31)))  # fmt: skip
+        word = verdict(chart_evidence, _test_evidence(ev))
+        counts[word] = counts.get(word, 0) + 1
+    return {k: v / reps for k, v in sorted(counts.items())}
+
+
 def rate_real(draw: Callable, reps: int, *, shift: float = 1.0, seed: int = 1) -> float:
     """Share of ``reps`` simulated cycles whose change is real in the method's sense."""
     rng = np.random.default_rng(seed)
@@ -207,6 +237,11 @@ def main(argv: list[str] | None = None) -> None:
             f"| {sc.name} | {null:.1%} | {power_text} | {time.perf_counter() - t0:.0f} |",
             flush=True,
         )
+    if not args.only:
+        print("\nWhole cycles under no change (chart and interval, as stage 5):")
+        for kind in ("duration", "proportion"):
+            shares = cycle_verdicts(kind, max(args.reps // 4, 100))
+            print(f"- {kind}: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
 
 
 if __name__ == "__main__":  # pragma: no cover
