@@ -284,7 +284,20 @@ def test_counts_per_day_on_weekly_blocks_by_hand():
     assert ev.effect == pytest.approx(review_days.mean() - base_days.mean())
     assert (ev.p_value, ev.ci_low, ev.ci_high) == pytest.approx((res.pvalue, ci.low, ci.high))
     assert (ev.n_baseline, ev.n_review) == (base_days.sum(), review_days.sum())
-    assert ev.unit == "requests a day" and "(4 and 3 weeks)" in ev.wording
+    assert ev.unit == "requests a day" and "the counts of 4 and 3 whole weeks" in ev.wording
+
+
+def test_days_after_the_last_whole_week_are_left_out():
+    # 30 and 23 days: the 2 last days of each are not a whole week; a period ending on other
+    # weekdays must not differ by its calendar alone
+    base_p, review_p = _period("2025-01-06", 30), _period("2025-03-03", 23)
+    week = np.array([30.0, 30, 30, 30, 30, 5, 5])
+    base_days = np.r_[week, week + 1, week - 1, week, week + 9][:30]  # +9: left out
+    review_days = np.r_[week + 1, week - 1, week, week - 9][:23]
+    ev = compare(_daily(base_p, base_days), _daily(review_p, review_days), kind="count",
+                 better="higher", baseline_period=base_p, review_period=review_p)  # fmt: skip
+    assert ev.effect == pytest.approx(0.0)  # whole weeks: 160 / 7 a day in both
+    assert "the last 2 days of the baseline and 2 days of the review period" in ev.wording
 
 
 def test_closures_that_lag_arrivals_widen_the_interval():

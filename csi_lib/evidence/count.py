@@ -11,11 +11,13 @@ The method:
 1. Each period is cut into whole weeks from its first day (:data:`BLOCK_DAYS`); each
    week holds every weekday once, so the weekly pattern adds nothing to their spread.
    A period needs at least two whole weeks.
-2. The estimate is the difference of the two periods' counts per day over all their
-   days (the KPI's count / the period's days).
-3. Each period's standard error is the spread of its weekly counts per day, scaled to
-   the period's length: ``sd(weekly rates) * sqrt(7 / days)``. This is the dispersion
-   of a quasi-Poisson model measured on weekly blocks, with no assumption on its size.
+2. The estimate is the difference of the two periods' counts per day over their whole
+   weeks; the days after the last whole week (fewer than 7) are left out, so that both
+   periods weigh every weekday alike (a period that ends on a Sunday and one that ends
+   on a Monday would otherwise differ by their calendar alone).
+3. Each period's standard error is the spread of its weekly counts per day over the
+   square root of its weeks: the dispersion of a quasi-Poisson model measured on weekly
+   blocks, with no assumption on its size.
 4. Closures lag arrivals: the weeks of a closure count share arrivals, which makes the
    weekly spread smaller than the spread of a whole period's count. The weekly variance
    is multiplied by ``7 / sum(g ** 2)``, where ``g`` is the distribution of the days
@@ -23,7 +25,7 @@ The method:
    exact ratio of the long-run to the weekly variance of a count smoothed by that delay.
    For arrivals (no delay) the factor is 1.
 5. Welch's t test and interval (``scipy.stats.ttest_ind(equal_var=False)``) on the
-   weekly rates, centred on the period's rate and scaled as in 3-4.
+   weekly rates, scaled about their mean as in 4.
 
 The result is stated per day. Simulated calibration and power: docs/statistics.md.
 """
@@ -102,24 +104,32 @@ def _period_rates(frame: pd.DataFrame, period: Any, name: str) -> dict[str, Any]
     block = at // (BLOCK_DAYS * _DAY_NS)
     in_weeks = block < weeks
     weekly = np.bincount(block[in_weeks], weights=weight[in_weeks], minlength=weeks) / BLOCK_DAYS
-    delays = at // _DAY_NS - np.floor_divide(opened, _DAY_NS)
-    total = float(weight.sum())
+    delays = at[in_weeks] // _DAY_NS - np.floor_divide(opened[in_weeks], _DAY_NS)
     return {
         "weekly": weekly,
-        "rate": total / days,
-        "total": total,
+        "rate": float(weekly.mean()),
+        "total": float(weight[in_weeks].sum()),
         "days": days,
         "weeks": weeks,
-        "factor": delay_factor(delays, weight),
+        "left_out": days - BLOCK_DAYS * weeks,
+        "factor": delay_factor(delays, weight[in_weeks]),
     }
 
 
 def _scaled(p: dict[str, Any]) -> np.ndarray:
-    """The weekly rates centred on the period's rate and scaled so that their standard
-    error of the mean is ``sd * sqrt(factor * 7 / days)`` (steps 3-4 of the module)."""
-    k = p["weeks"]
-    scale = math.sqrt(p["factor"] * BLOCK_DAYS * k / p["days"])
-    return p["rate"] + (p["weekly"] - p["weekly"].mean()) * scale
+    """The weekly rates scaled about their mean so that the variance of their mean is
+    ``factor`` times the weekly one (step 4 of the module)."""
+    return p["rate"] + (p["weekly"] - p["rate"]) * math.sqrt(p["factor"])
+
+
+def _left_out(base: dict[str, Any], rev: dict[str, Any]) -> str:
+    """The days after the last whole week of each period, in words (``""`` when none)."""
+    parts = [
+        f"{p['left_out']:.0f} day{'s' * (round(p['left_out']) != 1)} of the {name}"
+        for p, name in ((base, "baseline"), (rev, "review period"))
+        if p["left_out"] >= 0.5
+    ]
+    return f" (the last {' and '.join(parts)}, less than a week, left out)" if parts else ""
 
 
 def count_rate(inp: TestInput) -> TestOutcome:
@@ -144,8 +154,9 @@ def count_rate(inp: TestInput) -> TestOutcome:
     return TestOutcome(
         test="t interval on weekly counts",
         how=(
-            f"Welch t interval on the weekly counts ({base['weeks']} and {rev['weeks']} "
-            "weeks), allowing for days that vary more than chance"
+            f"Welch t interval on the counts of {base['weeks']} and {rev['weeks']} whole "
+            "weeks, allowing for days that vary more than chance"
+            + _left_out(base, rev)
             + (
                 " and for closures that lag arrivals"
                 if max(base["factor"], rev["factor"]) > 1.001
