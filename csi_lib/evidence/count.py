@@ -61,11 +61,15 @@ def _bounds(period: Any, name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, end
 
 
+def _utc(values: Any) -> pd.DatetimeIndex:
+    """Times as a UTC DatetimeIndex in nanoseconds (no per-value Python objects)."""
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns")
+
+
 def _ns(values: Any, start: pd.Timestamp) -> np.ndarray:
     """Nanoseconds since ``start`` (int64; NaT as the period start)."""
-    ts = pd.to_datetime(pd.Series(values), utc=True)
-    delta = (ts - start.tz_convert("UTC")).fillna(pd.Timedelta(0))
-    return delta.dt.as_unit("ns").to_numpy(dtype="int64")  # whatever unit the times had
+    idx = _utc(values)
+    return np.where(idx.isna(), 0, idx.asi8 - start.tz_convert("UTC").as_unit("ns").value)
 
 
 def delay_factor(delays: np.ndarray, weights: np.ndarray, block: int = BLOCK_DAYS) -> float:
@@ -173,9 +177,7 @@ def count_frame(
 ) -> pd.DataFrame:
     """The observations of a count for :func:`csi_lib.evidence.compare`: one row per
     request, ``at`` (the counted event's time), ``opened_at`` and ``value`` (1 = counted)."""
-    frame = pd.DataFrame({"at": pd.to_datetime(pd.Series(times).to_numpy(), utc=True)})
-    frame["opened_at"] = (
-        frame["at"] if opened is None else pd.to_datetime(pd.Series(opened).to_numpy(), utc=True)
-    )
-    frame["value"] = 1.0 if values is None else pd.Series(values).to_numpy(dtype="float64")
+    at = _utc(times)
+    frame = pd.DataFrame({"at": at, "opened_at": at if opened is None else _utc(opened)})
+    frame["value"] = 1.0 if values is None else np.asarray(values, dtype="float64")
     return frame
