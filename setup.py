@@ -19,7 +19,14 @@ setup(
     packages=[*find_packages(include=["csi_lib", "csi_lib.*"]), *SHIPPED],
     package_dir=SHIPPED,
     package_data={
-        "csi_lib": ["presets/*.yaml", "templates/*", "templates/*/*", "assets/*"],
+        "csi_lib": [
+            "presets/*.yaml",
+            "templates/*",
+            "templates/*/*",
+            "templates/jupyter/config/*",  # csi workshop's voila.py
+            "templates/jupyter/voila/templates/*/*",  # its Voila template
+            "assets/*",
+        ],
         "csi_lib._shipped.notebooks": ["*.ipynb", "examples/*.ipynb"],
         "csi_lib._shipped.data": [
             "README.md",

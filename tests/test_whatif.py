@@ -69,8 +69,10 @@ def test_starts_on_the_baseline_value(whatif):
 def test_scope_and_value_change_the_verdict(whatif):
     laptop(whatif)
     assert whatif.draft_target().scope == {"category": "Laptop"}
-    assert whatif.value.value == pytest.approx(43.0)  # the slider restarts on the Laptop baseline
-    assert whatif.value.min <= 25 and whatif.value.max >= 55  # widened around 30 .. 53.3
+    # a new scope keeps the value the room chose (41 h, the whole service's baseline);
+    # the slider is refitted around the Laptop baseline (limits 32.03 .. 53.31, best 30 h)
+    assert whatif.value.value == pytest.approx(41.0) == whatif.number.value
+    assert whatif.value.min <= 25 and whatif.value.max >= 55
     whatif.value.value = 35  # inside the limits 32.03 .. 53.31
     assert verdict(whatif, "A") == "pass"
     assert "inside the natural process limits" in whatif.verdict_html.value.lower()
@@ -89,10 +91,13 @@ def test_kind_due_and_objective(whatif):
     assert not whatif.tolerance.disabled
     whatif.tolerance.value = 2.0
     assert whatif.draft_target().tolerance == 2.0
-    whatif.due.value = dt.date(2026, 4, 1)  # after the cycle ends
+    whatif.due.value = "2026-04-01"  # after the cycle ends (typed as an ISO date)
     assert verdict(whatif, "T") == "fail"
-    whatif.due.value = dt.date(2025, 12, 31)
+    whatif.due.value = "2025-12-31"
     assert verdict(whatif, "T") == "pass"
+    whatif.due.value = "31/12/2025"  # not an ISO date: said in words, no field key
+    assert whatif.error == "The due date '31/12/2025' is not a date. Write it as YYYY-MM-DD."
+    whatif.due.value = "2025-12-31"
     whatif.objective.value = "O2"
     assert whatif.draft_target().objective == "O2"
 
@@ -144,7 +149,7 @@ def test_save_adds_then_replaces_keeping_comments(whatif):
 def test_save_without_file(frame):
     w = WhatIf(frame, baseline_period=BASELINE, cycle_end=CYCLE_END, objectives=["O1"])
     assert w.save_button.disabled
-    with pytest.raises(ConfigError, match="no targets.yaml"):
+    with pytest.raises(ConfigError, match="no targets file"):
         w.save()
 
 
@@ -161,10 +166,92 @@ def test_for_cycle_takes_the_cycle_settings(frame, tmp_path):
         dir=tmp_path,
         config=config,
         planned_periods={"baseline": BASELINE},
-        vision=SimpleNamespace(objective_ids=["O3"]),
+        vision=SimpleNamespace(
+            objective_ids=["O3"],
+            objectives=[SimpleNamespace(id="O3", statement="Satisfied customers")],
+        ),
+        targets=SimpleNamespace(targets=[]),
     )
     w = WhatIf.for_cycle(cycle)
     assert w.targets_path == tmp_path / "targets.yaml"
-    assert w.objective.value == "O3" and w.due.value == dt.date(2026, 3, 31)
-    w.due.value = dt.date(2025, 9, 20)  # less than a month after the action starts (2025-09-01)
+    assert w.objective.value == "O3" and w.due.value == "2026-03-31"
+    assert w.objective.options == (("O3 · Satisfied customers", "O3"),)  # an id with its words
+    w.due.value = "2025-09-20"  # less than a month after the action starts (2025-09-01)
     assert verdict(w, "T") == "warn"
+
+
+def test_controls_speak_words_not_keys(whatif):
+    """KPI, scope, kind: labels the room reads; the keys stay behind them."""
+    labels = [label for label, _ in whatif.kpi.options]
+    assert "Median time to fulfil" in labels
+    assert not any("_" in label for label in labels)  # no "(fulfil_median_h)"
+    assert ("Lower is the aim", "minimize") in whatif.kind.options
+    assert ("Keep at or below", "maintain_below") in whatif.kind.options
+    assert whatif.dimension.options[0] == ("The whole service", "")
+    assert ("Category", "category") in whatif.dimension.options
+    assert whatif.number.style.description_width == "initial"  # the label is never cut
+    assert whatif.unit.value == "hours"
+
+
+TWO_TARGETS = """\
+targets:
+  - id: T1
+    kpi: fulfil_median_h
+    scope: {category: Laptop}
+    kind: minimize
+    value: 35      # hours -- keep this comment
+    due: 2025-12-31
+    objective: O1
+    owner: Laptop lead
+  - id: T2
+    kpi: fulfil_median_h
+    kind: minimize
+    change: "-10%"
+    due: 2025-12-31
+    objective: O2
+"""
+
+
+def test_starts_from_the_cycles_targets_and_saves_t1_at_30_h(frame, tmp_path):
+    """The what-if opens on the cycle's first target; "T1 at 30 h" is one value typed and Save."""
+    from csi_lib.targets import load_targets
+
+    path = tmp_path / "targets.yaml"
+    path.write_text(TWO_TARGETS)
+    w = WhatIf(
+        frame,
+        baseline_period=BASELINE,
+        cycle_end=CYCLE_END,
+        objectives=["O1", "O2"],
+        targets_path=path,
+        targets=load_targets(path).targets,
+    )
+    assert w.start.value == "T1"
+    assert w.start.options[0] == ("T1 · Median time to fulfil (Category: Laptop)", "T1")
+    assert w.start.options[-1] == ("A new target", "")
+    assert (w.kpi.value, w.dimension.value, w.scope_value.value) == (
+        "fulfil_median_h",
+        "category",
+        "Laptop",
+    )
+    assert (w.number.value, w.due.value, w.target_id.value, w.owner.value) == (
+        35.0,
+        "2025-12-31",
+        "T1",
+        "Laptop lead",
+    )
+    saved = []
+    w.on_saved.append(saved.append)
+    w.number.value = 30  # action 1: type 30
+    assert w.value.value == 30.0  # the slider follows
+    w.save_button.click()  # action 2: save
+    assert "Saved T1" in w.status.value and "targets.yaml" not in w.status.value
+    text = path.read_text()
+    assert "value: 30.0" in text and "# hours -- keep this comment" in text
+    assert [t.id for t in saved] == ["T1"] and saved[0].value == 30.0
+    assert not list(tmp_path.glob("*.lock")) and not list(tmp_path.glob(".*.lock"))
+    # a relative target opens on its absolute value; a new target on the baseline, next id
+    w.start.value = "T2"
+    assert w.dimension.value == "" and w.number.value == pytest.approx(36.9)  # 41 h - 10 %
+    w.start.value = ""
+    assert w.target_id.value == "T3" and w.number.value == pytest.approx(41.0)

@@ -26,6 +26,7 @@ def cycle(tmp_path, monkeypatch):
     """A copy of the sample cycle's YAML files (no data needed by these tests)."""
     for name in ("CSI_CYCLE_DIR", "CSI_AS_OF", "CSI_TIMEBOXES", "CSI_DOTS", "CSI_PARTICIPANTS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CSI_WORKSHOP_RUNTIME", str(tmp_path / "runtime"))
     target = tmp_path / "sample-cycle"
     target.mkdir()
     for name in ("cycle.yaml", "vision.yaml", "targets.yaml", "plan.yaml"):
@@ -139,24 +140,41 @@ def test_save_votes_refuses_bad_votes_and_writes_nothing(cycle, votes, message):
     assert plan.read_text() == before
 
 
-def test_dot_voting_widget_round(cycle):
+def test_voting_grid_is_people_by_ideas_one_click_per_dot(cycle):
+    """Twelve participants vote in a grid sized from the room: a click places one dot."""
     from csi_lib.widgets.voting import DotVoting
 
-    voting = DotVoting(cycle / "plan.yaml", dots=2, participants=2)
-    assert [i.id for i in voting.ideas] == ["R1", "R2", "R3", "R4", "R5"]  # R6 is rejected
-    assert voting.vote("R3") == 1
-    assert voting.vote("R3") == 0
-    assert voting.buttons["R3"].disabled  # participant 1 has no dot left
-    with pytest.raises(ConfigError):
-        voting.vote("R1")
-    voting.participant.value = "Participant 2"
-    assert not voting.buttons["R3"].disabled
-    voting.vote("R1")
-    assert voting.totals() == {"R3": 2, "R1": 1, "R2": 0, "R4": 0, "R5": 0}
-    voting.save_button.click()
-    assert "R3 now 5" in voting.status.value  # 3 + 2
-    assert {r.id: r.votes for r in load_plan(cycle / "plan.yaml").ideas}["R1"] == 7  # 6 + 1
-    assert voting.dots_left == {"Participant 1": 2, "Participant 2": 2}  # a new round
+    grid = DotVoting(cycle / "plan.yaml", dots=3, participants=12)
+    assert [i.id for i in grid.ideas] == ["R1", "R2", "R3", "R4", "R5"]  # R6 is rejected
+    assert len(grid.people) == 12 and len(grid.cells) == 12 * 5
+    saved = []
+    grid.on_saved.append(saved.append)
+    # participants 1-11 put their three dots on R2, participant 12 two on R4 and one on R1
+    for n in range(1, 12):
+        for _ in range(3):
+            grid.cells[f"Participant {n}", "R2"].click()
+    grid.cells["Participant 12", "R4"].click()
+    grid.cells["Participant 12", "R4"].click()
+    grid.cells["Participant 12", "R1"].click()
+    assert grid.cells["Participant 12", "R4"].description == "●●"
+    assert grid.cells["Participant 1", "R2"].disabled  # no dot left: the row is done
+    assert "0" in grid.left_labels["Participant 1"].value
+    grid.cells["Participant 1", "R2"].click()  # a done row takes no more dots
+    assert grid.tally == {"R1": 1, "R2": 33, "R3": 0, "R4": 2, "R5": 0}
+    assert grid.round_cells["R2"].value == "33" and grid.recorded_cells["R2"].value == "8"
+    grid.undo_buttons["Participant 12"].click()  # takes back the last dot (R1)
+    assert grid.tally["R1"] == 0 and grid.dots_left["Participant 12"] == 1
+    with pytest.raises(ConfigError, match="no dot left"):
+        grid.vote("R3", "Participant 1")
+    grid.save_button.click()
+    assert "R2 now 41" in grid.status.value  # 8 + 33
+    assert "plan.yaml" not in grid.status.value  # the room reads no file names
+    votes = {r.id: r.votes for r in load_plan(cycle / "plan.yaml").ideas}
+    assert votes["R2"] == 41 and votes["R4"] == 4 and votes["R1"] == 6
+    assert saved == [{"R2": 41, "R4": 4}]
+    assert grid.recorded_cells["R2"].value == "41" and grid.round_cells["R2"].value == "0"
+    assert grid.dots_left == dict.fromkeys(grid.people, 3)  # a new round
+    assert not list(cycle.glob(".*lock")) and not list(cycle.glob("*lock"))  # no lock left
 
 
 # --------------------------------------------------------------------------- decisions
@@ -217,27 +235,32 @@ def test_decision_log_widget(cycle):
     log.text.value = "T4 not met: <b>re-state</b>"
     log.author.value = "Facilitator"
     log.button.click()
-    assert log.text.value == "" and "Recorded in decisions.md" in log.status.value
+    assert log.text.value == "" and "Recorded in the decisions log" in log.status.value
     assert "&lt;b&gt;re-state&lt;/b&gt;" in log.log.value
     log.button.click()  # empty text: an error message, nothing written
     assert "empty" in log.status.value
     assert len(ws.read_decisions(cycle)) == 1
+    room = DecisionLog(cycle, stage=5, controls=False)  # the room view: the list, no box
+    assert "re-state" in room.log.value and room.text not in room.widget.children
 
 
-def test_timebox_counts_down():
-    from csi_lib.widgets.timebox import Timebox, format_clock
+def test_clock_counts_the_wall_clock_across_pauses():
+    from csi_lib.workshop import Clock, format_clock
 
     assert (format_clock(754), format_clock(-3), format_clock(3725)) == ("12:34", "0:00", "1:02:05")
-    box = Timebox(2, label="Stage 1")  # 120 s
-    assert box.remaining == 120 and "2:00 left (paused)" in box.clock.value
-    box.play.value = 45  # the browser ticks the Play widget once a second
-    assert box.remaining == 75 and "1:15 left" in box.clock.value
-    box.extend()
-    assert box.remaining == 375  # 120 + 300 - 45
-    box.play.value = box.play.max
-    assert box.is_up and "time is up" in box.clock.value
-    box.reset()
-    assert box.remaining == 420
+    clock = Clock(seconds=120)
+    assert clock.left(now=0) == 120 and not clock.running
+    clock.start(now=100.0)
+    assert clock.left(now=145.0) == 75  # 45 s of the run
+    clock.pause(now=150.0)
+    assert clock.left(now=999.0) == 70 and not clock.running  # paused: time stands still
+    clock.extend(300)
+    assert clock.left(now=999.0) == 370
+    clock.start(now=1000.0)
+    assert clock.is_up(now=1370.0) and clock.left(now=2000.0) == 0
+    assert Clock.from_dict(clock.to_dict()) == clock  # shared with the room view as JSON
+    clock.reset()
+    assert clock.left(now=0) == 420 and not clock.running
 
 
 # --------------------------------------------------------------------------- commands
@@ -280,6 +303,9 @@ def test_servers_get_their_token_in_the_environment_and_refuse_root(command, cyc
     shutil.copy(SAMPLE.parent / "sample_requests.csv.gz", cycle.parent)
     started: list[tuple[list[str], dict[str, str]]] = []
     monkeypatch.setattr(session, "_run", lambda cmd, env=None: started.append((cmd, env)) or 0)
+    monkeypatch.setattr(
+        session, "_serve", lambda cmd, env, cleanup: started.append((cmd, env)) or 0
+    )
     monkeypatch.setattr(session, "_check_port", lambda port: port)
     monkeypatch.setattr(session.os, "geteuid", lambda: 0)
     args = [command, *([str(cycle)] if command == "workshop" else []), "--no-browser"]

@@ -31,12 +31,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from .. import shipped
 from ..errors import ConfigError
+from ..words import plural
 from .slides import (  # csi slides lives in its own module; its names stay importable here
     build_slides,
     export_slides,
@@ -143,6 +144,41 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
         return proc.wait()
 
 
+def _serve(cmd: list[str], env: dict[str, str], cleanup: Path) -> int:
+    """Run a server as a child until it ends, then remove ``cleanup`` (its runtime folder).
+
+    Ctrl+C reaches the child with the terminal's process group; a SIGTERM or SIGHUP
+    sent to this process is passed on to it. Either way the child is waited for, so
+    its kernels end first, and the folder goes last: nothing is left behind.
+    """
+    import shutil
+    import signal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    proc = subprocess.Popen(cmd, env=env)
+
+    def forward(signum: int, _frame: Any) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {
+        sig: signal.signal(sig, forward)
+        for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+        if sig is not None
+    }
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:  # the child got it too; wait for it to stop
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(cleanup, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- csi lab
 
 
@@ -205,17 +241,36 @@ def lab(
 # --------------------------------------------------------------------------- csi workshop
 
 
-def workshop_command(notebook: str | Path, *, port: int, open_browser: bool = False) -> list[str]:
+#: Jupyter data folder of the workshop's Voila template (``voila/templates/csi-workshop``).
+VOILA_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "jupyter"
+WORKSHOP_TEMPLATE = "csi-workshop"
+#: The folder of the workshop's ``voila.py`` (the prelaunch hook of :mod:`csi_lib.workshop.server`).
+VOILA_CONFIG = VOILA_TEMPLATES / "config"
+#: Seconds between two looks for kernels to end, and the default idle time after which a
+#: kernel with no page connected ends (its page was closed without saying so).
+CULL_INTERVAL_S = 10
+CULL_AFTER_S = 120
+
+
+def workshop_command(
+    notebook: str | Path, *, port: int, open_browser: bool = False, cull_after: int = CULL_AFTER_S
+) -> list[str]:
     """The Voilà command line: loopback only, a token, code hidden, no tracebacks shown.
 
     The token is not on it: ``--Voila.auto_token=True`` makes Voilà read it from
-    ``JUPYTER_TOKEN`` (see :func:`server_env`).
+    ``JUPYTER_TOKEN`` (see :func:`server_env`). The page uses the ``csi-workshop``
+    template (no CDN; found through ``JUPYTER_PATH``, see :func:`workshop_env`).
+    A page that closes shuts its kernel down (Voilà's page sends that on unload);
+    a kernel left with no page connected (a browser that crashed, a lost network)
+    is culled once it has been idle ``cull_after`` seconds.
 
     Examples
     --------
     >>> cmd = workshop_command("nb.ipynb", port=8866)
     >>> "--Voila.ip=127.0.0.1" in cmd, "--strip_sources=True" in cmd, "--Voila.auto_token=True" in cmd
     (True, True, True)
+    >>> "--template=csi-workshop" in cmd, "--MappingKernelManager.cull_idle_timeout=120" in cmd
+    (True, True)
     """
     cmd = [
         sys.executable,
@@ -228,6 +283,13 @@ def workshop_command(notebook: str | Path, *, port: int, open_browser: bool = Fa
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--theme=light",
+        f"--template={WORKSHOP_TEMPLATE}",
+        "--Voila.config_file_paths",  # only csi-workbook's voila.py, not the user's
+        str(VOILA_CONFIG),
+        f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_S, max(1, cull_after))}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_after}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
     ]
     if not open_browser:
         cmd.append("--no-browser")
@@ -241,13 +303,24 @@ def workshop_env(
     timeboxes: str | None = None,
     dots: int | None = None,
     participants: int | None = None,
+    runtime: str | Path | None = None,
     base: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment of the workshop's kernel: ``CSI_CYCLE_DIR`` (absolute) and the options set."""
+    """The environment of the workshop's server and kernels.
+
+    ``CSI_CYCLE_DIR`` (absolute), the options set, ``CSI_WORKSHOP_RUNTIME`` (the
+    server's runtime folder: locks and the room's shared state) and ``JUPYTER_PATH``
+    led by the folder of the ``csi-workshop`` Voila template.
+    """
     from .. import workshop as ws
 
     env = dict(os.environ if base is None else base)
     env[ws.ENV_CYCLE_DIR] = str(Path(cycle_dir).resolve())
+    # the csi-workshop Voila template is found in this Jupyter data folder (first: it wins)
+    paths = [str(VOILA_TEMPLATES)] + [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    if runtime is not None:
+        env[ws.ENV_RUNTIME] = str(runtime)
     for name, value in (
         (ws.ENV_AS_OF, as_of),
         (ws.ENV_TIMEBOXES, timeboxes),
@@ -279,16 +352,28 @@ def workshop(
     browser: Annotated[
         bool, typer.Option("--browser/--no-browser", help="Open a web browser.")
     ] = True,
+    cull_after: Annotated[
+        int,
+        typer.Option(
+            help="Seconds after which a kernel whose page is gone (a crashed browser, a lost "
+            "network) ends; a page closed normally ends its kernel at once."
+        ),
+    ] = CULL_AFTER_S,
     allow_root: AllowRootOpt = False,
 ) -> None:
     """Serve the facilitation notebook for a workshop on CYCLE_DIR (Voilà, code hidden).
 
-    The room walks through the seven questions with a timebox each, the
-    essentials of the cycle, dot-voting on the improvement register ("Save
-    votes" adds them to plan.yaml) and a decisions log appended to
-    CYCLE_DIR/decisions.md. Serves on 127.0.0.1 with a token carried by the
-    URL printed. Stop with Ctrl+C.
+    The room walks through the seven questions, one per screen, each with its
+    timebox: the essentials of the cycle, the what-if on the cycle's targets
+    ("Save target" writes targets.yaml), dot-voting on the improvement register
+    as a grid of participants by ideas ("Save votes" adds them to plan.yaml) and
+    a decisions log appended to CYCLE_DIR/decisions.md. Every save shows at once.
+    With two screens, open the room view on the projector and the facilitator's
+    view (notes, timer, controls) on your own. Serves on 127.0.0.1 with a token
+    carried by the URLs printed. Stop with Ctrl+C.
     """
+    import tempfile
+
     from .. import workshop as ws
     from ..cycle import check_cycle
     from ..report.stages import no_notebooks_error, notebooks_dir
@@ -299,7 +384,7 @@ def workshop(
     if problems:
         listed = "; ".join(str(p) for p in problems[:5])
         raise ConfigError(
-            f"the cycle folder has {len(problems)} problem(s): {listed}",
+            f"the cycle folder has {plural(len(problems), 'problem')}: {listed}",
             file=str(cycle_dir),
             hint="run csi cycle check to see them all",
         )
@@ -308,23 +393,31 @@ def workshop(
     for name, value in (("dots", dots), ("participants", participants)):
         if not 1 <= value <= 100:
             raise ConfigError(f"--{name} must be between 1 and 100 (got {value})")
+    if not 1 <= cull_after <= 86400:
+        raise ConfigError(f"--cull-after must be between 1 and 86400 seconds (got {cull_after})")
     notebook = notebooks_dir() / WORKSHOP_NOTEBOOK
     if not notebook.exists():
         raise no_notebooks_error(WORKSHOP_NOTEBOOK)
     _refuse_root(allow_root, "workshop")
     _check_port(port)
+    runtime = Path(tempfile.mkdtemp(prefix="csi-workshop-"))  # locks, the room's state
     env = workshop_env(
-        cycle_dir, as_of=as_of, timeboxes=timeboxes, dots=dots, participants=participants
+        cycle_dir,
+        as_of=as_of,
+        timeboxes=timeboxes,
+        dots=dots,
+        participants=participants,
+        runtime=runtime,
     )
     token = secrets.token_hex(24)
+    base = f"http://{LOOPBACK}:{port}/?token={token}"
     typer.echo(
-        f"Workshop on {cycle_dir} at http://{LOOPBACK}:{port}/?token={token}\n(stop with Ctrl+C)"
+        f"Workshop on {cycle_dir} at {base}\n"
+        f"Two screens: the room view {base}&view=room on the projector, the facilitator's "
+        f"view {base}&view=facilitator on yours.\n(stop with Ctrl+C)"
     )
-    raise typer.Exit(
-        _run(
-            workshop_command(notebook, port=port, open_browser=browser), env=server_env(token, env)
-        )
-    )
+    cmd = workshop_command(notebook, port=port, open_browser=browser, cull_after=cull_after)
+    raise typer.Exit(_serve(cmd, server_env(token, env), cleanup=runtime))
 
 
 def register(app: typer.Typer) -> None:

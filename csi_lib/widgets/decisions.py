@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,31 +37,44 @@ class DecisionLog:
         Stage number 0-6 the decisions belong to; ``None`` for general
         decisions (the list then shows every decision of the cycle).
 
+    controls:
+        False shows the decisions only (the room view): no text box, no button.
+
     Attributes
     ----------
     widget:
         The ``VBox`` to display.
+    on_recorded:
+        Functions called (with no argument) after a decision is recorded: the
+        workshop redraws every list of decisions on the page at once.
     """
 
-    def __init__(self, cycle_dir: str | Path, *, stage: int | str | None = None) -> None:
+    def __init__(
+        self, cycle_dir: str | Path, *, stage: int | str | None = None, controls: bool = True
+    ) -> None:
         self.cycle_dir = Path(cycle_dir)
         self.stage = stage_of(stage)
-        what = f"stage {self.stage.number}" if self.stage else "the cycle"
+        what = f"\u201c{self.stage.title}\u201d" if self.stage else "the cycle"
+        self.on_recorded: list[Callable[[], None]] = []
         self.text = w.Textarea(
-            placeholder=f"What did the room decide for {what}?",
-            layout={"width": "640px", "height": "70px"},
+            placeholder=f"What did the room decide on {what}?",
+            layout={"width": "100%", "height": "3.2em"},
         )
-        self.author = w.Text(placeholder="recorded by (optional)", layout={"width": "220px"})
+        self.author = w.Text(placeholder="Recorded by (optional)", layout={"width": "16em"})
         self.button = w.Button(
             description="Record decision",
             button_style="success",
             icon="check",
-            tooltip="append this decision to decisions.md",
+            tooltip="Add this decision to the cycle's decisions log",
+            layout={"width": "auto"},
         )
         self.status = w.HTML()
         self.log = w.HTML()
         self.button.on_click(lambda _b: self._on_record())
-        self.widget = w.VBox([self.text, w.HBox([self.author, self.button]), self.status, self.log])
+        parts: list[w.Widget] = [self.log]
+        if controls:
+            parts += [self.text, w.HBox([self.author, self.button]), self.status]
+        self.widget = w.VBox(parts)
         self.widget.add_class("csi-decisions")
         self.refresh()
 
@@ -81,6 +94,8 @@ class DecisionLog:
         )
         self.text.value = ""
         self.refresh()
+        for callback in self.on_recorded:
+            callback()
         return path
 
     def refresh(self) -> None:
@@ -91,7 +106,7 @@ class DecisionLog:
     def _on_record(self) -> None:
         ok, path = attempt(self.status, self.record)
         if ok:
-            self.status.value = done_html(f"Recorded in {html.escape(path.name)}.")
+            self.status.value = done_html("Recorded in the decisions log.")
 
     def _repr_mimebundle_(self, **kwargs: Any):  # display the control directly in a notebook
         return self.widget._repr_mimebundle_(**kwargs)

@@ -115,7 +115,10 @@ def _summary_html(ctx: TargetContext | None, error: str | None) -> str:
     parts = [f"baseline <b>{f(ctx.baseline_value)}</b>", f"target <b>{f(ctx.target_value)}</b>"]
     if not (pd.isna(ctx.baseline_value) or ctx.baseline_value == 0):
         change = 100 * (ctx.target_value / ctx.baseline_value - 1)
-        parts.append(f"{change:+.0f}% against the baseline")
+        if round(change) == 0:  # never "-0%"
+            parts.append("the same as the baseline")
+        else:
+            parts.append(f"{'+' if change > 0 else '−'}{abs(change):.0f}% on the baseline")
     if ctx.has_limits:
         parts.append(f"natural process limits {f(ctx.lower)} to {f(ctx.upper)}")
     if not pd.isna(ctx.best_value):

@@ -1,32 +1,40 @@
-"""Dot-voting on the improvement register, for the workshop.
+"""Dot-voting on the improvement register as a grid: participants by ideas, one click per dot.
 
-Each participant has N dots (3 by default) to place on the ideas of the
-register (several on one idea if they like). Participants are numbered, not
-named, so no personal data is kept. The totals are shown as the room votes;
-"Save votes" adds them to the ``votes`` of the register entries in
-``plan.yaml`` (:func:`csi_lib.workshop.save_votes`: round trip, comments kept)
-and starts a fresh round.
+Each row is a participant (numbered, not named: no personal data is kept), each
+column an idea the room may vote on; a click on a cell places one of that
+participant's dots there (several on one idea are allowed) and the cell shows
+them as dots. A row whose dots are all placed is done: its cells are disabled
+and its "dots left" reads 0. "Undo" takes back a row's last dot. The bottom rows
+give this round's dots per idea and the votes recorded in ``plan.yaml``; "Save
+votes" adds the round to them (:func:`csi_lib.workshop.save_votes`: a round trip
+of the file, comments kept), shows the new totals at once and starts a new round.
 
-The logic is in plain methods (:meth:`DotVoting.vote`, :meth:`DotVoting.save`,
-:meth:`DotVoting.clear`) so it can be driven without a browser.
+The grid is sized from the room: ``participants`` rows (``csi workshop
+--participants 12``). The logic is in plain methods (:meth:`DotVoting.vote`,
+:meth:`DotVoting.undo`, :meth:`DotVoting.save`, :meth:`DotVoting.clear`), so it
+can be driven without a browser.
 
 Examples
 --------
 >>> from csi_lib.widgets.voting import DotVoting
->>> type(DotVoting(cycle.dir / "plan.yaml", dots=3, participants=6).widget).__name__
-'VBox'
+>>> grid = DotVoting(cycle.dir / "plan.yaml", dots=3, participants=12)
+>>> len(grid.people), [i.id for i in grid.ideas]
+(12, ['R1', 'R2', 'R3', 'R4', 'R5'])
+>>> grid.vote("R2", "Participant 3"), grid.cells["Participant 3", "R2"].description
+(2, '●')
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
-from ..charts.theme import RAG
 from ..plan import load_plan
+from ..words import plural
 from ..workshop import cast_votes, new_tally, save_votes
 from .status import attempt, done_html
 
@@ -38,7 +46,7 @@ _DOT = "\u25cf"
 
 
 class DotVoting:
-    """Dot-voting buttons, one per idea of the register, with totals and "Save votes".
+    """The voting grid of a workshop round.
 
     Parameters
     ----------
@@ -47,78 +55,129 @@ class DotVoting:
     dots:
         Dots per participant.
     participants:
-        How many participants vote (they are numbered 1..n).
+        How many participants vote: the grid's rows, numbered 1..n.
 
     Attributes
     ----------
     widget:
         The ``VBox`` to display.
+    cells:
+        The grid's buttons by (participant, idea id).
     tally:
         Dots per idea id in the current round.
+    placed:
+        The dots each participant placed this round, in order (idea ids).
     dots_left:
-        Dots left per participant label.
+        Dots left per participant.
+    recorded:
+        The votes recorded in ``plan.yaml`` per idea id.
+    on_saved:
+        Functions called after votes are saved (the workshop redraws the register).
     """
 
     def __init__(self, plan_path: str | Path, *, dots: int = 3, participants: int = 6) -> None:
         self.plan_path = Path(plan_path)
         self.dots = int(dots)
         plan = load_plan(self.plan_path)
-        self.ideas = [r for r in plan.ideas if r.status in VOTABLE]
+        self.ideas = sorted(
+            (r for r in plan.ideas if r.status in VOTABLE), key=lambda r: (len(r.id), r.id)
+        )
         self.recorded = {r.id: r.votes for r in self.ideas}
         self.people = [f"Participant {i}" for i in range(1, int(participants) + 1)]
+        self.on_saved: list[Callable[[dict[str, int]], None]] = []
+        self.placed: dict[str, list[str]] = {p: [] for p in self.people}
         self.tally: dict[str, int] = new_tally(self.ideas)
         self.dots_left: dict[str, int] = dict.fromkeys(self.people, self.dots)
 
-        self.participant = w.Dropdown(options=self.people, description="Voting")
-        self.left_html = w.HTML()
-        self.buttons: dict[str, w.Button] = {}
-        self.counts: dict[str, w.HTML] = {}
-        rows = []
+        self.cells: dict[tuple[str, str], w.Button] = {}
+        self.left_labels: dict[str, w.HTML] = {}
+        self.undo_buttons: dict[str, w.Button] = {}
+        self.round_cells: dict[str, w.HTML] = {}
+        self.recorded_cells: dict[str, w.HTML] = {}
+        self.widget = self._layout()
+        self.widget.add_class("csi-voting")
+        self._render()
+
+    # ------------------------------------------------------------------ layout
+
+    def _layout(self) -> w.VBox:
+        n = len(self.ideas)
+        items: list[w.Widget] = [_cell_html("", "csi-vote-corner")]
         for idea in self.ideas:
-            button = w.Button(
-                description=f"Vote {idea.id}",
-                tooltip=f"place one dot on {idea.id}",
-                layout={"width": "110px"},
-            )
-            button.on_click(lambda _b, i=idea.id: self._on_vote(i))
-            self.buttons[idea.id] = button
-            self.counts[idea.id] = w.HTML(layout={"width": "260px"})
-            text = (
-                f"<b>{html.escape(idea.id)}</b> {html.escape(idea.idea)} "
-                f"<span style='color:#666'>(value {idea.value}, effort {idea.effort}, "
-                f"{html.escape(idea.status)})</span>"
-            )
-            rows.append(
-                w.HBox(
-                    [button, self.counts[idea.id], w.HTML(text)], layout={"align_items": "center"}
+            items.append(
+                _cell_html(
+                    f"<b>{html.escape(idea.id)}</b> {html.escape(idea.idea)}", "csi-vote-idea"
                 )
             )
+        items += [_cell_html("Dots left", "csi-vote-head"), _cell_html("", "csi-vote-head")]
+        for person in self.people:
+            items.append(_cell_html(html.escape(person), "csi-vote-person"))
+            for idea in self.ideas:
+                cell = w.Button(
+                    description="",
+                    tooltip=f"{person}: place a dot on {idea.id} ({idea.idea})",
+                    layout={"width": "auto", "height": "auto"},
+                )
+                cell.add_class("csi-vote-cell")
+                cell.on_click(lambda _b, p=person, i=idea.id: self._on_vote(p, i))
+                self.cells[person, idea.id] = cell
+                items.append(cell)
+            self.left_labels[person] = _cell_html("", "csi-vote-left")
+            undo = w.Button(
+                description="Undo",
+                tooltip=f"Take back the last dot of {person}",
+                layout={"width": "auto", "height": "auto"},
+            )
+            undo.add_class("csi-vote-undo")
+            undo.on_click(lambda _b, p=person: self._on_undo(p))
+            self.undo_buttons[person] = undo
+            items += [self.left_labels[person], undo]
+        for label, store, css in (
+            ("This round", self.round_cells, "csi-vote-round"),
+            ("Recorded votes", self.recorded_cells, "csi-vote-recorded"),
+        ):
+            items.append(_cell_html(label, f"csi-vote-person {css}"))
+            for idea in self.ideas:
+                store[idea.id] = _cell_html("", f"csi-vote-total {css}")
+                items.append(store[idea.id])
+            items += [_cell_html("", css), _cell_html("", css)]
+        grid = w.GridBox(
+            items,
+            layout=w.Layout(
+                grid_template_columns=f"minmax(9em, auto) repeat({n}, minmax(5em, 1fr)) auto auto",
+                grid_gap="2px 6px",
+                width="100%",
+            ),
+        )
+        grid.add_class("csi-vote-grid")
         self.save_button = w.Button(
             description="Save votes",
             button_style="primary",
             icon="save",
-            tooltip="add this round's dots to the votes in plan.yaml",
+            tooltip="Add this round's dots to the votes of the improvement register",
+            layout={"width": "auto"},
         )
-        self.clear_button = w.Button(description="Clear round", tooltip="remove every dot")
+        self.clear_button = w.Button(
+            description="Clear round",
+            tooltip="Remove every dot of this round",
+            layout={"width": "auto"},
+        )
         self.status = w.HTML()
-        self.participant.observe(lambda _c: self._render(), names="value")
         self.save_button.on_click(lambda _b: self._on_save())
         self.clear_button.on_click(lambda _b: self.clear())
-        self.widget = w.VBox(
-            [
-                w.HBox([self.participant, self.left_html], layout={"align_items": "center"}),
-                *rows,
-                w.HBox([self.save_button, self.clear_button]),
-                self.status,
-            ]
+        intro = w.HTML(
+            f"<p class='csi-vote-intro'>Each participant has {plural(self.dots, 'dot')}: one "
+            "click on a cell places one dot on that idea.</p>"
         )
-        self.widget.add_class("csi-voting")
-        self._render()
+        return w.VBox(
+            [intro, grid, w.HBox([self.save_button, self.clear_button, self.status])],
+            layout={"width": "100%"},
+        )
 
     # ------------------------------------------------------------------ logic
 
     def vote(self, idea_id: str, participant: str | None = None) -> int:
-        """Place one dot of ``participant`` (default: the one selected) on ``idea_id``.
+        """Place one dot of ``participant`` (default: the first with a dot left) on ``idea_id``.
 
         Returns the dots that participant has left.
 
@@ -127,22 +186,35 @@ class DotVoting:
         ConfigError
             No dot left, or an unknown idea.
         """
-        who = participant or self.participant.value
+        who = participant or next((p for p in self.people if self.dots_left[p] > 0), self.people[0])
         self.tally, self.dots_left[who] = cast_votes(self.tally, idea_id, self.dots_left[who])
+        self.placed[who].append(idea_id)
         self._render()
         return self.dots_left[who]
+
+    def undo(self, participant: str) -> None:
+        """Take back the last dot ``participant`` placed this round (nothing when none)."""
+        if not self.placed[participant]:
+            return
+        idea_id = self.placed[participant].pop()
+        self.tally[idea_id] -= 1
+        self.dots_left[participant] += 1
+        self._render()
 
     def save(self) -> dict[str, int]:
         """Add the round's dots to ``plan.yaml`` and start a new round; returns the new totals."""
         totals = save_votes(self.plan_path, self.tally)
         self.recorded.update(totals)
         self.clear()
+        for callback in self.on_saved:
+            callback(totals)
         return totals
 
     def clear(self) -> None:
         """Remove every dot of the round (nothing is written)."""
         self.tally = new_tally(self.ideas)
         self.dots_left = dict.fromkeys(self.people, self.dots)
+        self.placed = {p: [] for p in self.people}
         self._render()
 
     def totals(self) -> dict[str, int]:
@@ -151,36 +223,47 @@ class DotVoting:
 
     # ------------------------------------------------------------------ events and display
 
-    def _on_vote(self, idea_id: str) -> None:
-        ok, _ = attempt(self.status, lambda: self.vote(idea_id))
+    def _on_vote(self, person: str, idea_id: str) -> None:
+        ok, _ = attempt(self.status, lambda: self.vote(idea_id, person))
         if ok:
             self.status.value = ""
 
+    def _on_undo(self, person: str) -> None:
+        self.undo(person)
+        self.status.value = ""
+
     def _on_save(self) -> None:
+        if not any(self.tally.values()):
+            self.status.value = "No dot placed yet: nothing to save."
+            return
         ok, totals = attempt(self.status, self.save)
         if not ok:
             return
-        if not totals:
-            self.status.value = "No dot placed yet: nothing to save."
-            return
-        saved = ", ".join(f"{html.escape(i)} now {n}" for i, n in totals.items())
-        self.status.value = done_html(
-            f"Votes saved to {html.escape(self.plan_path.name)}: {saved}."
-        )
+        saved = ", ".join(f"{html.escape(i)} now {n}" for i, n in (totals or {}).items())
+        self.status.value = done_html(f"Votes saved in the plan: {saved}.")
 
     def _render(self) -> None:
-        who = self.participant.value
-        left = self.dots_left.get(who, 0)
-        self.left_html.value = (
-            f"&nbsp;{html.escape(str(who))}: <b>{left}</b> of {self.dots} dot(s) left"
-        )
-        for idea_id, button in self.buttons.items():
-            button.disabled = left <= 0
-            n = self.tally[idea_id]
-            self.counts[idea_id].value = (
-                f"<span style='color:{RAG['pass']};letter-spacing:1px'>{_DOT * n}</span> "
-                f"<b>{n}</b> this round &middot; {self.recorded.get(idea_id, 0)} recorded"
-            )
+        for person in self.people:
+            left = self.dots_left[person]
+            mine = self.placed[person]
+            for idea in self.ideas:
+                cell = self.cells[person, idea.id]
+                n = mine.count(idea.id)
+                cell.description = _DOT * n
+                cell.disabled = left <= 0
+            done = " csi-vote-done" if left <= 0 else ""
+            self.left_labels[person].value = f"<span class='csi-vote-n{done}'>{left}</span>"
+            self.undo_buttons[person].disabled = not mine
+        for idea in self.ideas:
+            self.round_cells[idea.id].value = str(self.tally[idea.id])
+            self.recorded_cells[idea.id].value = str(self.recorded.get(idea.id, 0))
 
     def _repr_mimebundle_(self, **kwargs: Any):  # display the control directly in a notebook
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _cell_html(text: str, css: str) -> w.HTML:
+    cell = w.HTML(text, layout={"width": "auto"})
+    for name in css.split():
+        cell.add_class(name)
+    return cell

@@ -36,7 +36,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
-from collections.abc import Callable, Iterable, Iterator
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +50,23 @@ from ..errors import ConfigError, CsiError
 from ..kpis import get_kpi, kpi_catalogue
 from ..nb import interactive
 from ..periods import Period
-from ..targets import KINDS, Target, TargetContext, _check, _dimensions, _make_run
+from ..present import KIND_WORDS
+from ..schema import COLUMNS
+from ..targets import KINDS, Target, TargetContext, _check, _dimensions, _make_run, scope_words
+from ..workshop.lock import _locked
 from ..yamlio import update_yaml_list_item
 from .draft import (
     _DEFAULT_KIND,
     _WHOLE,
     DraftVerdict,
     _cycle_defaults,
-    _decimals,
     _draft,
     _next_id,
     _slider_range,
     _summary_html,
     _verdict_html,
 )
-from .status import attempt, done_html
+from .status import attempt, done_html, in_words
 
 __all__ = ["WhatIf", "what_if", "DraftVerdict"]
 
@@ -98,7 +101,13 @@ class WhatIf:
     freq, min_coverage, action_start:
         As for :func:`csi_lib.targets.smart_check`.
     kpi:
-        The KPI shown first.
+        The KPI shown first (for a new target).
+    targets:
+        The cycle's targets (:class:`~csi_lib.targets.Target`): the control starts
+        from the first one ("Start from" picks another, or a new target); none: a
+        new target at the baseline value.
+    objective_labels:
+        What each objective says (its id -> statement), shown beside its id.
 
     Attributes
     ----------
@@ -108,6 +117,9 @@ class WhatIf:
         The SMART frame of the current draft (``letter``, ``verdict``, ``reason``).
     figure:
         The current plotly figure (target against the baseline's limits).
+    on_saved:
+        Functions called with the saved :class:`~csi_lib.targets.Target` after
+        "Save target" (the workshop redraws what depends on the targets).
     """
 
     def __init__(
@@ -122,6 +134,8 @@ class WhatIf:
         min_coverage: float = 0.8,
         action_start: dt.date | str | None = None,
         kpi: str = "fulfil_median_h",
+        targets: Sequence[Target] = (),
+        objective_labels: Mapping[str, str] | None = None,
     ) -> None:
         self.df = df
         self.targets_path = Path(targets_path) if targets_path is not None else None
@@ -135,6 +149,11 @@ class WhatIf:
             action_start=action_start,
         )
         self._busy = False
+        self.targets: list[Target] = list(targets)
+        self.objective_labels = dict(objective_labels or {})
+        self.on_saved: list[Callable[[Target], None]] = []
+        #: layout applied to every figure drawn (the workshop enlarges the text for a room)
+        self.figure_layout: dict[str, Any] = {}
         self.smart: pd.DataFrame = pd.DataFrame(
             columns=["target", "kpi", "letter", "verdict", "reason"]
         )
@@ -145,90 +164,151 @@ class WhatIf:
         self._make_controls(kpi, objectives)
         self._observe_controls()
         self.widget = self._layout()
-        self._reset_for_kpi()
-        self.refresh()
+        self.widget.add_class("csi-whatif")
+        if self.targets:
+            self.start.value = self.targets[0].id  # fills the form from it (handler)
+        else:
+            self._reset_for_kpi()
+            self.refresh()
 
     @classmethod
     def for_cycle(cls, cycle: Any, **kwargs: Any) -> WhatIf:
-        """The control for a :class:`csi_lib.cycle.Cycle`: its data, periods, objectives, targets.yaml.
+        """The control for a :class:`csi_lib.cycle.Cycle`: its data, periods, objectives,
+        targets (it starts from the first) and targets.yaml.
 
         Examples
         --------
         >>> whatif = WhatIf.for_cycle(open_cycle(cycle_dir))   # a copy of data/sample-cycle
-        >>> whatif.kpi.value, whatif.value.value, whatif.target_id.value   # the first draft
-        ('fulfil_median_h', 27.6, 'T6')
-        >>> whatif.value.value = 26.0
-        >>> whatif.save().name                                 # T6 added to targets.yaml
+        >>> whatif.start.value, whatif.kpi.value, whatif.value.value, whatif.due.value
+        ('T1', 'fulfil_median_h', 28.0, '2025-12-31')
+        >>> whatif.number.value = 30                           # T1 at 30 h: type it
+        >>> whatif.save().name                                 # T1 replaced in targets.yaml
         'targets.yaml'
+        >>> whatif.start.value = ""                            # or a new target
+        >>> whatif.target_id.value, whatif.value.value
+        ('T6', 27.6)
         """
-        return cls(cycle.data, **{**_cycle_defaults(cycle), **kwargs})
+        objectives = {o.id: o.statement for o in cycle.vision.objectives}
+        defaults = {
+            **_cycle_defaults(cycle),
+            "targets": list(cycle.targets.targets),
+            "objective_labels": objectives,
+        }
+        return cls(cycle.data, **{**defaults, **kwargs})
 
     def _make_controls(self, kpi: str, objectives: Iterable[str]) -> None:
-        """The dropdowns, slider, fields, button and outputs of the form."""
+        """The dropdowns, slider, fields, button and outputs of the form (labels in words)."""
         catalogue = kpi_catalogue()
         keys = [str(k) for k in catalogue["key"]]
         labels = dict(
             zip(catalogue["key"].astype(str), catalogue["label"].astype(str), strict=True)
         )
+        wide = {"description_width": "initial"}
+        self.start = w.Dropdown(
+            options=[(_target_words(t), t.id) for t in self.targets] + [("A new target", NEW)],
+            value=NEW,
+            description="Start from",
+            style=wide,
+            layout={"width": "34em"},
+        )
         self.kpi = w.Dropdown(
-            options=[(f"{labels[k]} ({k})", k) for k in keys],
+            options=[(labels[k], k) for k in keys],
             value=kpi if kpi in keys else keys[0],
             description="KPI",
+            style=wide,
+            layout={"width": "22em"},
         )
         dims = [d for d in _dimensions(self.df) if self.df[d].notna().any()]
         self.dimension = w.Dropdown(
-            options=[("whole service", _WHOLE)] + [(d, d) for d in dims],
+            options=[("The whole service", _WHOLE)] + [(_column_label(d), d) for d in dims],
             value=_WHOLE,
             description="Scope",
+            style=wide,
+            layout={"width": "16em"},
         )
-        self.scope_value = w.Dropdown(options=[], description="equal to", disabled=True)
-        self.kind = w.Dropdown(options=list(KINDS), description="Kind")
+        self.scope_value = w.Dropdown(
+            options=[], description="equal to", disabled=True, style=wide, layout={"width": "16em"}
+        )
+        self.kind = w.Dropdown(
+            options=[(KIND_WORDS.get(k, k), k) for k in KINDS],
+            description="Kind",
+            style=wide,
+            layout={"width": "18em"},
+        )
         self.value = w.FloatSlider(
-            description="Target", continuous_update=False, readout=True, layout={"width": "480px"}
+            description="", continuous_update=False, readout=False, layout={"width": "14em"}
         )
+        self.number = w.FloatText(description="Target", style=wide, layout={"width": "9em"})
+        self.unit = w.HTML(layout={"width": "auto"})
+        self.unit.add_class("csi-unit")
         self.tolerance = w.BoundedFloatText(
-            value=0.0, min=0.0, max=1e12, description="+/- band", disabled=True
+            value=0.0,
+            min=0.0,
+            max=1e12,
+            description="± band",
+            disabled=True,
+            style=wide,
+            layout={"width": "9em", "display": "none"},
         )
-        self.due = w.DatePicker(value=self._run.cycle_end, description="Due")
+        self.due = w.Text(
+            value=str(self._run.cycle_end),
+            description="Due (YYYY-MM-DD)",
+            style=wide,
+            layout={"width": "18em"},
+        )
         objective_ids = sorted({str(o) for o in objectives})
         self.objective = w.Dropdown(
-            options=objective_ids,
+            options=[(self._objective_words(o), o) for o in objective_ids],
             value=objective_ids[0] if objective_ids else None,
             description="Objective",
+            style=wide,
+            layout={"width": "26em"},
         )
-        self.target_id = w.Text(value=self._next_id(), description="Id")
-        self.owner = w.Text(value="", description="Owner")
-        self.note = w.Text(value="", description="Note")
+        self.target_id = w.Text(
+            value=self._next_id(), description="Target id", style=wide, layout={"width": "10em"}
+        )
+        self.owner = w.Text(value="", description="Owner", style=wide, layout={"width": "22em"})
+        self.note = w.Text(value="", description="Note", style=wide, layout={"width": "30em"})
         self.save_button = w.Button(
             description="Save target",
             button_style="primary",
             icon="save",
             disabled=self.targets_path is None,
-            tooltip="write this target into targets.yaml"
+            tooltip="Save this target in the cycle's targets"
             if self.targets_path
-            else "no targets.yaml given",
+            else "No targets file was given",
+            layout={"width": "auto"},
         )
         self.summary = w.HTML()
         self.verdict_html = w.HTML()
         self.status = w.HTML()
         self.output = w.Output()
 
+    def _objective_words(self, objective_id: str) -> str:
+        said = self.objective_labels.get(objective_id)
+        return f"{objective_id} · {_short(said)}" if said else objective_id
+
     def _observe_controls(self) -> None:
         """Each control's handler: a new KPI, dimension or scope refits the slider."""
+        self.start.observe(self._on_start, names="value")
         self.kpi.observe(self._on_kpi, names="value")
         self.dimension.observe(self._on_dimension, names="value")
         self.scope_value.observe(self._on_scope, names="value")
         self.kind.observe(self._on_kind, names="value")
-        for control in (self.value, self.tolerance, self.due, self.objective):
+        self.value.observe(self._on_slider, names="value")
+        self.number.observe(self._on_number, names="value")
+        for control in (self.tolerance, self.due, self.objective):
             control.observe(self._on_change, names="value")
         self.save_button.on_click(self._on_save)
 
     def _layout(self) -> w.VBox:
-        """The form in four rows, then the summary, the verdict, the figure and the status."""
+        """The form in rows, then the summary, the verdict, the figure and the status."""
+        first = [w.HBox([self.start])] if self.targets else []  # "Start from" a target
         return w.VBox(
             [
+                *first,
                 w.HBox([self.kpi, self.dimension, self.scope_value]),
-                w.HBox([self.kind, self.value, self.tolerance]),
+                w.HBox([self.kind, self.number, self.unit, self.value, self.tolerance]),
                 w.HBox([self.due, self.objective, self.target_id]),
                 w.HBox([self.owner, self.note, self.save_button]),
                 self.summary,
@@ -244,11 +324,14 @@ class WhatIf:
         """``T<n+1>`` after the highest ``T<n>`` id of targets.yaml (``T1`` when none)."""
         return _next_id(self.targets_path)
 
-    def _scope(self) -> dict[str, str] | None:
+    def _scope(self) -> dict[str, str | list[str]] | None:
         dim = self.dimension.value
-        if dim == _WHOLE or self.scope_value.value is None:
+        chosen = self.scope_value.value
+        if dim == _WHOLE or chosen is None:
             return None
-        return {dim: str(self.scope_value.value)}
+        if isinstance(chosen, ScopeValues):
+            return {dim: list(chosen.values)}
+        return {dim: str(chosen)}
 
     def _slider_range(self) -> tuple[float, float, float, float]:
         """(min, max, step, start value) from the baseline series, limits and best, widened."""
@@ -259,32 +342,78 @@ class WhatIf:
         with self._quietly():
             kpi = get_kpi(self.kpi.value)
             self.kind.value = _DEFAULT_KIND.get(kpi.better, "minimize")
-            self.tolerance.disabled = self.kind.value != "within"
+            self._show_tolerance()
             self._reset_slider()
 
     @contextlib.contextmanager
     def _quietly(self) -> Iterator[None]:
         """Set controls without their handlers refreshing (the caller refreshes once)."""
-        self._busy = True
+        busy, self._busy = self._busy, True
         try:
             yield
         finally:
-            self._busy = False
+            self._busy = busy
 
-    def _reset_slider(self) -> None:
+    def _reset_slider(self, keep: float | None = None) -> None:
+        """Fit the slider to the baseline of the KPI and scope; its value is ``keep`` (widened
+        to hold it) or the baseline value."""
         lo, hi, step, start = self._slider_range()
+        if keep is not None and not pd.isna(keep):
+            lo, hi = min(lo, math.floor(keep / step) * step), max(hi, math.ceil(keep / step) * step)
+            start = round(round(keep / step) * step, 10)
         slider = self.value
         if lo > slider.max:
             slider.max, slider.min = hi, lo
         else:
             slider.min, slider.max = lo, hi
         slider.step = step
-        slider.readout_format = f".{_decimals(step)}f"
         slider.value = min(max(start, lo), hi)
+        self.number.step = step
+        self.number.value = slider.value
         unit = get_kpi(self.kpi.value).unit
-        slider.description = f"Target ({unit})" if unit else "Target"
+        self.unit.value = html.escape(_UNIT_WORDS.get(unit, unit))
+
+    def _apply_target(self, target: Target) -> None:
+        """Fill the form from a target of the cycle (its absolute value, even if written as a change)."""
+        with self._quietly():
+            self.kpi.value = target.kpi
+            dim, val = _single_scope(target.scope)
+            self.dimension.value = dim if dim in [v for _, v in self.dimension.options] else _WHOLE
+            self._fill_scope_values(extra=val)
+            if val is not None and dim == self.dimension.value:
+                self.scope_value.value = val
+            self.kind.value = target.kind
+            self._show_tolerance()
+            self.tolerance.value = float(target.tolerance or 0.0)
+            value = target.value
+            if value is None:
+                value = self._run.evaluator.context(target).target_value
+            self._reset_slider(keep=value)
+            self.due.value = str(target.due or self._run.cycle_end)
+            if target.objective in [v for _, v in self.objective.options]:
+                self.objective.value = target.objective
+            self.target_id.value = target.id
+            self.owner.value = str(getattr(target, "owner", None) or "")
+            self.note.value = str(getattr(target, "note", None) or "")
 
     # ------------------------------------------------------------------ events
+
+    def _on_start(self, _change: dict) -> None:
+        if self._busy:
+            return
+        chosen = next((t for t in self.targets if t.id == self.start.value), None)
+        if chosen is None:  # a new target: the next free id, the KPI's baseline value
+            with self._quietly():
+                self.target_id.value = self._next_id()
+                self.dimension.value = _WHOLE
+                self._fill_scope_values()
+                self.owner.value = self.note.value = ""
+                self.due.value = str(self._run.cycle_end)
+            self._reset_for_kpi()
+        else:
+            self._apply_target(chosen)
+        self.status.value = ""
+        self.refresh()
 
     def _on_kpi(self, _change: dict) -> None:
         if self._busy:
@@ -301,14 +430,14 @@ class WhatIf:
             self._refit()
 
     def _refit(self, first: Callable[[], None] | None = None) -> None:
-        """Refit the slider without the handlers firing (after ``first``), then refresh once."""
+        """Refit the slider to the new scope, keeping the value typed, then refresh once."""
         with self._quietly():
             if first is not None:
                 first()
-            self._reset_slider()
+            self._reset_slider(keep=self.number.value)
         self.refresh()
 
-    def _fill_scope_values(self) -> None:
+    def _fill_scope_values(self, extra: str | None = None) -> None:
         """The values of the chosen dimension, most requests in the baseline first."""
         dim = self.dimension.value
         if dim == _WHOLE:
@@ -320,12 +449,38 @@ class WhatIf:
         counts = received[dim].astype("string").value_counts()
         others = sorted({str(v) for v in pd.unique(self.df[dim].dropna())} - set(counts.index))
         options = [str(v) for v in counts.index] + others
+        if extra is not None and extra not in options:
+            options.append(extra)
         self.scope_value.options = options
         self.scope_value.value = options[0] if options else None
         self.scope_value.disabled = False
 
+    def _on_slider(self, _change: dict) -> None:
+        if self._busy:
+            return
+        with self._quietly():
+            self.number.value = self.value.value
+        self.refresh()
+
+    def _on_number(self, _change: dict) -> None:
+        if self._busy:
+            return
+        with self._quietly():
+            typed = float(self.number.value)
+            if not self.value.min <= typed <= self.value.max:
+                self._reset_slider(keep=typed)
+            else:
+                self.value.value = typed
+        self.refresh()
+
+    def _show_tolerance(self) -> None:
+        """The ± band is asked for (and shown) for a target kept within a range only."""
+        within = self.kind.value == "within"
+        self.tolerance.disabled = not within
+        self.tolerance.layout.display = None if within else "none"
+
     def _on_kind(self, _change: dict) -> None:
-        self.tolerance.disabled = self.kind.value != "within"
+        self._show_tolerance()
         if not self._busy:
             self.refresh()
 
@@ -337,7 +492,7 @@ class WhatIf:
         ok, path = attempt(self.status, self.save)
         if ok:
             self.status.value = done_html(
-                f"Saved {html.escape(self.target_id.value)} to {html.escape(str(path))}."
+                f"Saved {html.escape(self.target_id.value)} in the cycle's targets."
             )
 
     # ------------------------------------------------------------------ logic
@@ -355,9 +510,9 @@ class WhatIf:
             "kpi": self.kpi.value,
             "scope": self._scope(),
             "kind": self.kind.value,
-            "value": self.value.value,
+            "value": float(self.number.value),
             "tolerance": float(self.tolerance.value) if self.kind.value == "within" else None,
-            "due": self.due.value,
+            "due": _due(self.due.value),
             "objective": self.objective.value,
             "owner": self.owner.value.strip() or None,
             "note": self.note.value.strip() or None,
@@ -386,12 +541,27 @@ class WhatIf:
         """
         if self.targets_path is None:
             raise ConfigError(
-                "no targets.yaml to save into",
-                hint="create the widget with targets_path=cycle.dir / 'targets.yaml'",
+                "there is no targets file to save into",
+                hint="create the control with targets_path=cycle.dir / 'targets.yaml'",
             )
         draft = self.draft_target()
         item = draft.model_dump(exclude_none=True)
-        return update_yaml_list_item(self.targets_path, "targets", draft.id, item)
+        with _locked(self.targets_path):
+            path = update_yaml_list_item(self.targets_path, "targets", draft.id, item)
+        self._remember(draft)
+        for callback in self.on_saved:
+            callback(draft)
+        return path
+
+    def _remember(self, saved: Target) -> None:
+        """The saved target replaces (or joins) the ones "Start from" offers."""
+        self.targets = [t for t in self.targets if t.id != saved.id] + [saved]
+        self.targets.sort(key=lambda t: (len(t.id), t.id))
+        with self._quietly():
+            self.start.options = [(_target_words(t), t.id) for t in self.targets] + [
+                ("A new target", NEW)
+            ]
+            self.start.value = saved.id
 
     def refresh(self) -> None:
         """Recompute the verdicts and the figure from the controls and redraw them."""
@@ -400,7 +570,7 @@ class WhatIf:
             self.figure = self.figure_for_draft()
             self.error = None
         except CsiError as exc:
-            self.error = str(exc)
+            self.error = in_words(exc)
             self.smart = self.smart.iloc[0:0]
             self.figure = target_context_figure(
                 pd.DataFrame(columns=["period_start", "value"]),
@@ -435,9 +605,69 @@ class WhatIf:
             return
         from IPython.display import display
 
+        if self.figure_layout:
+            self.figure.update_layout(self.figure_layout)
         self.output.clear_output(wait=True)
         with self.output:
             display(self.figure)
 
     def _repr_mimebundle_(self, **kwargs):  # display the control directly in a notebook
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+#: "Start from" value of a new target.
+NEW = ""
+#: Units in words beside the target value.
+_UNIT_WORDS = {
+    "hours": "hours",
+    "%": "%",
+    "requests": "requests",
+    "score": "score (1-5)",
+    "ratio": "",
+}
+
+
+def _short(text: str | None, width: int = 60) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _column_label(column: str) -> str:
+    return COLUMNS[column].label if column in COLUMNS else column.replace("_", " ").capitalize()
+
+
+def _target_words(target: Target) -> str:
+    """``T1 · Median time to fulfil (Category: Laptop)``: a target by its id and its words."""
+    label = get_kpi(target.kpi).label if target.kpi in set(kpi_catalogue()["key"]) else target.kpi
+    scope = f" ({scope_words(target.scope)})" if target.scope else ""
+    return f"{target.id} · {label}{scope}"
+
+
+def _single_scope(scope: Mapping[str, Any] | None) -> tuple[str, str | None]:
+    """The form's (dimension, value) of a target's scope: its first column; a list of values
+    reads as one option ("Laptop or Phone") the form keeps as it is."""
+    if not scope:
+        return _WHOLE, None
+    dim, val = next(iter(scope.items()))
+    if isinstance(val, list):
+        return dim, ScopeValues(val)
+    return dim, str(val)
+
+
+class ScopeValues(str):
+    """Several values of one scope column, shown as "Laptop or Phone", kept as a list."""
+
+    def __new__(cls, values: Sequence[Any]) -> ScopeValues:
+        obj = super().__new__(cls, " or ".join(map(str, values)))
+        obj.values = [str(v) for v in values]
+        return obj
+
+
+def _due(text: Any) -> dt.date:
+    """The due date typed (``YYYY-MM-DD``), or a :class:`ConfigError` saying how to write it."""
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"the due date '{text}' is not a date", column="due", hint="write it as YYYY-MM-DD"
+        ) from exc

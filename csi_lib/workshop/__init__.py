@@ -28,7 +28,8 @@ takes the same lock around its round-trip edit of ``plan.yaml``.
 
 Modules: ``environment`` (the settings of a workshop from its parameters and
 environment), ``votes`` (dot-voting), ``decisions`` (the decisions log), ``lock``
-(one writer at a time), ``meeting`` (the agenda and the next cycle's proposal).
+(one writer at a time; lock files in the runtime folder, never in the cycle folder),
+``meeting`` (the agenda and the next cycle's proposal).
 
 Examples
 --------
@@ -41,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+from .clock import Clock, format_clock
 from .decisions import (
     DECISIONS_FILE,
     MAX_DECISION_CHARS,
@@ -61,7 +63,10 @@ from .environment import (
     stage_of,
     timeboxes,
 )
+from .lock import ENV_RUNTIME, lock_path, runtime_dir
 from .meeting import (
+    QUESTIONS,
+    Question,
     agenda,
     agenda_text,
     next_cycle_id,
@@ -69,6 +74,7 @@ from .meeting import (
     next_cycle_targets,
     next_cycle_text,
 )
+from .room import RoomState, read_state, saved_stamp, write_state
 from .votes import cast_votes, new_tally, save_votes
 
 __all__ = [
@@ -77,6 +83,9 @@ __all__ = [
     "ENV_TIMEBOXES",
     "ENV_DOTS",
     "ENV_PARTICIPANTS",
+    "ENV_RUNTIME",
+    "runtime_dir",
+    "lock_path",
     "TIMEBOXES",
     "DECISIONS_FILE",
     "MAX_DECISION_CHARS",
@@ -97,4 +106,12 @@ __all__ = [
     "next_cycle_targets",
     "agenda",
     "agenda_text",
+    "QUESTIONS",
+    "Question",
+    "Clock",
+    "format_clock",
+    "RoomState",
+    "read_state",
+    "write_state",
+    "saved_stamp",
 ]

@@ -6,12 +6,62 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ..report.stages import STAGES
+from ..report.stages import STAGES, Stage
+from ..words import plural
 from .environment import TIMEBOXES, Settings
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the workshop: its stage, a short name for the progress strip, and
+    the facilitator's note (what to do with the room)."""
+
+    stage: Stage
+    short: str
+    note: str
+
+    @property
+    def number(self) -> int:
+        return self.stage.number
+
+    @property
+    def title(self) -> str:
+        return self.stage.title
+
+    @property
+    def asks(self) -> str:
+        return self.stage.question
+
+
+#: The seven questions in order, with the facilitator's notes.
+QUESTIONS: tuple[Question, ...] = tuple(
+    Question(stage, short, note)
+    for stage, (short, note) in zip(
+        STAGES,
+        (
+            ("Vision", "Read the vision and the objectives aloud. Agree that each objective "
+             "still matters and has an owner."),
+            ("Now", "The baseline: where the practice stood before the cycle. Agree on the two "
+             "or three numbers that hurt most."),
+            ("Targets", "Each target checked letter by letter. Try another value with the "
+             "what-if; save it only when the room agrees."),
+            ("Plan", "The roadmap, then the improvement register: everyone places their dots "
+             "on the ideas worth doing next, then save the votes."),
+            ("Action", "Per target: where the action period stands against the baseline and "
+             "the target. Ask what is blocking the targets behind."),
+            ("Results", "Per target: met or not, and whether the change is real or noise. "
+             "Agree on what the room concludes."),
+            ("Momentum", "What the next cycle takes over: met targets to hold, the others "
+             "re-stated, unfinished initiatives carried."),
+        ),
+        strict=True,
+    )
+)  # fmt: skip
 
 
 def next_cycle_id(cycle_id: str) -> str:
@@ -53,15 +103,18 @@ def next_cycle_proposal(cycle: Any) -> Any | None:
 
 
 def next_cycle_text(cycle: Any) -> str:
-    """One markdown paragraph on the proposed next cycle (or why there is none yet).
+    """One markdown paragraph on the proposed next cycle (or why there is none yet), for the room.
+
+    Dates are ISO dates; counts are words with their plural; no command is named
+    (the report run writes the next cycle, see stage 6 of the report).
 
     Examples
     --------
     >>> print(next_cycle_text(rv))   # rv = csi_lib.review.assess(cycle): pass it to reuse it
     Proposed next cycle **2026-h1**: baseline 2026-01-01 to 2026-03-31 (this cycle's review
-    period), action 2026-04-01 to 2026-09-30, review 2026-10-01 to 2026-12-31. 5 target(s):
-    4 met to hold, 1 re-stated; 1 unfinished initiative(s) carried, the register carried
-    whole. Create it with `csi cycle next .../sample-cycle --id 2026-h1`.
+    period), action 2026-04-01 to 2026-09-30, review 2026-10-01 to 2026-12-31. 5 targets:
+    4 met, to hold, and 1 re-stated; 1 unfinished initiative carried over, and the whole
+    improvement register.
     >>> print(next_cycle_text(open_cycle(sample_cycle, as_of="2025-10-15")))
     **The review period (2026-01-01 to 2026-03-31) is not over** as of 2025-10-15: the next
     cycle is proposed once it ends, with the review period as its baseline.
@@ -78,12 +131,13 @@ def next_cycle_text(cycle: Any) -> str:
         )
     dates = {k: f"{a} to {b}" for k, (a, b) in nxt.dates.items()}
     held = sum(1 for tr in rv if tr.met)
+    restated = len(nxt.targets) - held
     return (
-        f"Proposed next cycle **{nxt.id}**: baseline {dates['baseline']} (this cycle's review "
-        f"period), action {dates['action']}, review {dates['review']}. "
-        f"{len(nxt.targets)} target(s): {held} met to hold, {len(nxt.targets) - held} re-stated; "
-        f"{len(nxt.initiatives)} unfinished initiative(s) carried, the register carried whole. "
-        f"Create it with `csi cycle next {rv.cycle.dir} --id {nxt.id}`."
+        f"Proposed next cycle **{html.escape(str(nxt.id))}**: baseline {dates['baseline']} "
+        f"(this cycle's review period), action {dates['action']}, review {dates['review']}. "
+        f"{plural(len(nxt.targets), 'target')}: {held} met, to hold, and {restated} re-stated; "
+        f"{plural(len(nxt.initiatives), 'unfinished initiative')} carried over, and the whole "
+        "improvement register."
     )
 
 
@@ -146,6 +200,7 @@ def agenda_text(cycle: Any, ws: Settings) -> str:
     total = table["minutes"].sum()
     lines += [
         "",
-        f"In all **{total:g} minutes**, {ws.participants} participant(s) with {ws.dots} dot(s) each.",
+        f"In all **{total:g} minutes**, {plural(ws.participants, 'participant')} with "
+        f"{plural(ws.dots, 'dot')} each.",
     ]
     return "\n".join(lines)
