@@ -63,6 +63,8 @@ __all__ = ["Presenter", "VIEWS", "view_from_query", "EXTEND_S"]
 VIEWS: tuple[str, ...] = ("presenter", "facilitator", "room")
 #: Seconds added by "+5 min".
 EXTEND_S = 300
+#: Seconds between two redraws of the clock (and looks at the other pages).
+TICK_S = 1.0
 #: Charts in front of a room: text of 18 px at the least.
 ROOM_FIGURE: dict[str, Any] = {"font": {"size": 18}, "title": {"font": {"size": 22}}}
 _CSS = Path(__file__).resolve().parents[1] / "assets" / "workshop.css"
@@ -160,6 +162,7 @@ class Presenter:
         self.widget.add_class("csi-presenter")
         self.widget.add_class(f"csi-view-{self.view}")
         self._show()
+        self._start_ticking()
 
     # ------------------------------------------------------------------ building
 
@@ -190,9 +193,6 @@ class Presenter:
     def _bottombar(self) -> w.HBox:
         self.clock_html = _html("", "csi-clock")
         self.clock_note = _html("", "csi-clock-note")
-        self.ticker = w.Play(value=0, min=0, max=10**9, step=1, interval=1000, show_repeat=False)
-        self.ticker.add_class("csi-ticker")
-        self.ticker.observe(lambda _c: self._tick(), names="value")
         parts: list[w.Widget] = [self.clock_html, self.clock_note]
         if self.controls:
             self.toggle_button = _button("Start", self.toggle, icon="play", button_style="success")
@@ -200,8 +200,9 @@ class Presenter:
             self.restart_button = _button(
                 "Restart", self.restart, icon="undo", tooltip="Back to the whole timebox"
             )
+            self.toggle_button.add_class("csi-timer-toggle")
             parts += [self.toggle_button, self.extend_button, self.restart_button]
-        timer = w.HBox([*parts, self.ticker])
+        timer = w.HBox(parts)
         timer.add_class("csi-timer")
         if not self.controls:
             bar = w.HBox([timer], layout={"width": "100%"})
@@ -210,6 +211,8 @@ class Presenter:
             self.next_button = _button(
                 "Next", self.next, icon="arrow-right", button_style="primary"
             )
+            self.prev_button.add_class("csi-prev")
+            self.next_button.add_class("csi-next")
             bar = w.HBox([self.prev_button, timer, self.next_button], layout={"width": "100%"})
         bar.add_class("csi-bottombar")
         return bar
@@ -403,11 +406,6 @@ class Presenter:
             self.toggle_button.icon = "pause" if running else "play"
             self.toggle_button.button_style = "warning" if running else "success"
             self.toggle_button.disabled = self.clock.is_up()
-            # the browser ticks once a second while the clock runs (a room view always,
-            # to follow the facilitator); a paused page leaves its kernel idle
-            self.ticker.playing = running
-        else:
-            self.ticker.playing = True
         self._draw_clock()
 
     def _draw_clock(self) -> None:
@@ -428,8 +426,35 @@ class Presenter:
             note = f"left of {minutes:g} min, {state}"
         self.clock_note.value = note
 
+    def _start_ticking(self) -> None:
+        """Call :meth:`_tick` once a second on the kernel's event loop (none outside a kernel).
+
+        The tick runs in the kernel, so a page reloaded while a clock runs shows it
+        running; it sends the page something only when what it shows changes (the
+        time left of a running clock, a question or a file another page changed), so a
+        kernel whose page vanished goes idle, and is culled, once the clocks stop.
+        """
+        import asyncio
+
+        from IPython import get_ipython
+
+        if get_ipython() is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        def every_second() -> None:
+            try:
+                self._tick()
+            finally:
+                loop.call_later(TICK_S, every_second)
+
+        loop.call_later(TICK_S, every_second)
+
     def _tick(self) -> None:
-        """One tick of the browser: redraw the clock; a room view follows the other pages."""
+        """One tick (a second): redraw the clock; a room view follows the other pages."""
         if self.shared and not self.controls:
             self._follow()
         elif self.controls and self.clock.running and self.clock.is_up():

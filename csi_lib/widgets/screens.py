@@ -125,7 +125,7 @@ def targets_html(cycle: Any, smart: pd.DataFrame | None = None) -> str:
         rows.append(
             f"<tr><td>{esc(_target_title(target))}</td><td class='csi-num'>{esc(value)}</td>"
             f"<td>{esc(KIND_WORDS.get(target.kind, target.kind))}</td>"
-            f"<td>{esc(str(target.due or '—'))}</td>{letters}</tr>"
+            f"<td class='csi-date'>{esc(str(target.due or '—'))}</td>{letters}</tr>"
         )
     return (
         "<table class='csi-room-table csi-smart'><thead><tr><th>Target</th><th>Value</th>"

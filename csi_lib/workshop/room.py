@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..storage import atomic_write
 from .clock import Clock
-from .lock import ENV_RUNTIME, lock_path
+from .lock import ENV_RUNTIME, lock_path  # noqa: F401 (the examples set ENV_RUNTIME)
 
 __all__ = ["RoomState", "read_state", "write_state", "state_path", "saved_stamp", "SAVED_FILES"]
 
