@@ -23,7 +23,6 @@ setup(
             "presets/*.yaml",
             "templates/*",
             "templates/*/*",
-            "templates/jupyter/config/*",  # csi workshop's voila.py
             "templates/jupyter/voila/templates/*/*",  # its Voila template
             "assets/*",
         ],

@@ -320,6 +320,14 @@ def test_servers_get_their_token_in_the_environment_and_refuse_root(command, cyc
     assert len(token) == 48 and f"token={token}" in result.output  # the URL printed carries it
     assert not any(token in part for part in cmd)
     assert ("--ServerApp.allow_root=True" in cmd) == (command == "lab")
+    if command == "workshop":  # its runtime folder holds the Voila configuration it reads
+        runtime = Path(env["CSI_WORKSHOP_RUNTIME"])
+        assert cmd[cmd.index("--Voila.config_file_paths") + 1] == str(runtime)
+        assert "prelaunch_hook = prelaunch" in (runtime / "voila.py").read_text()
+        assert (
+            "--template=csi-workshop" in cmd
+            and "--MappingKernelManager.cull_idle_timeout=120" in cmd
+        )
 
 
 def test_workshop_refuses_a_bad_cycle_before_serving(tmp_path, cycle):

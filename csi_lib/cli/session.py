@@ -244,8 +244,15 @@ def lab(
 #: Jupyter data folder of the workshop's Voila template (``voila/templates/csi-workshop``).
 VOILA_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "jupyter"
 WORKSHOP_TEMPLATE = "csi-workshop"
-#: The folder of the workshop's ``voila.py`` (the prelaunch hook of :mod:`csi_lib.workshop.server`).
-VOILA_CONFIG = VOILA_TEMPLATES / "config"
+#: The workshop's Voila configuration (``voila.py``), written into the server's runtime folder.
+VOILA_CONFIG = """\
+# Voila configuration of csi workshop: each page gets the _xsrf cookie its
+# kernel-shutdown request needs when the page closes (csi_lib.workshop.server).
+from csi_lib.workshop.server import prelaunch
+
+c = get_config()  # noqa: F821 (given by traitlets)
+c.VoilaConfiguration.prelaunch_hook = prelaunch
+"""
 #: Seconds between two looks for kernels to end, and the default idle time after which a
 #: kernel with no page connected ends (its page was closed without saying so).
 CULL_INTERVAL_S = 10
@@ -253,7 +260,12 @@ CULL_AFTER_S = 120
 
 
 def workshop_command(
-    notebook: str | Path, *, port: int, open_browser: bool = False, cull_after: int = CULL_AFTER_S
+    notebook: str | Path,
+    *,
+    port: int,
+    open_browser: bool = False,
+    cull_after: int = CULL_AFTER_S,
+    config_dir: str | Path | None = None,
 ) -> list[str]:
     """The Voilà command line: loopback only, a token, code hidden, no tracebacks shown.
 
@@ -262,7 +274,9 @@ def workshop_command(
     template (no CDN; found through ``JUPYTER_PATH``, see :func:`workshop_env`).
     A page that closes shuts its kernel down (Voilà's page sends that on unload);
     a kernel left with no page connected (a browser that crashed, a lost network)
-    is culled once it has been idle ``cull_after`` seconds.
+    is culled once it has been idle ``cull_after`` seconds. ``config_dir`` holds
+    the ``voila.py`` Voila reads (:data:`VOILA_CONFIG`, written there by
+    ``csi workshop``), and no other: a user's own Voila configuration is not read.
 
     Examples
     --------
@@ -284,13 +298,13 @@ def workshop_command(
         "--show_tracebacks=False",
         "--theme=light",
         f"--template={WORKSHOP_TEMPLATE}",
-        "--Voila.config_file_paths",  # only csi-workbook's voila.py, not the user's
-        str(VOILA_CONFIG),
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_S, max(1, cull_after))}",
         f"--MappingKernelManager.cull_idle_timeout={cull_after}",
         "--MappingKernelManager.cull_connected=False",
         "--MappingKernelManager.cull_busy=False",
     ]
+    if config_dir is not None:
+        cmd += ["--Voila.config_file_paths", str(config_dir)]
     if not open_browser:
         cmd.append("--no-browser")
     return cmd
@@ -401,6 +415,7 @@ def workshop(
     _refuse_root(allow_root, "workshop")
     _check_port(port)
     runtime = Path(tempfile.mkdtemp(prefix="csi-workshop-"))  # locks, the room's state
+    (runtime / "voila.py").write_text(VOILA_CONFIG, encoding="utf-8")
     env = workshop_env(
         cycle_dir,
         as_of=as_of,
@@ -416,7 +431,9 @@ def workshop(
         f"Two screens: the room view {base}&view=room on the projector, the facilitator's "
         f"view {base}&view=facilitator on yours.\n(stop with Ctrl+C)"
     )
-    cmd = workshop_command(notebook, port=port, open_browser=browser, cull_after=cull_after)
+    cmd = workshop_command(
+        notebook, port=port, open_browser=browser, cull_after=cull_after, config_dir=runtime
+    )
     raise typer.Exit(_serve(cmd, server_env(token, env), cleanup=runtime))
 
 

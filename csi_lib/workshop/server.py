@@ -1,4 +1,4 @@
-"""What ``csi workshop`` adds to its Voilà server (loaded by ``templates/jupyter/config/voila.py``).
+"""What ``csi workshop`` adds to its Voilà server (its ``voila.py``: :data:`csi_lib.cli.session.VOILA_CONFIG`).
 
 Voilà's page shuts its kernel down when it is closed: on ``beforeunload`` it
 posts to ``voila/api/shutdown/<kernel>`` with the ``_xsrf`` cookie of the page.
