@@ -25,8 +25,9 @@ setup: $(STAMP)  ## create or reuse .venv and install everything
 report: $(STAMP)  ## the main job: the full cycle report of the bundled sample cycle
 	$(BIN)/csi report data/sample-cycle --as-of $(AS_OF) --out $(OUT) $(ARGS)
 
-test: $(STAMP)  ## the whole test suite (installs Chromium for the browser tests if missing)
+test: $(STAMP)  ## the whole test suite (installs Chromium, PostgreSQL and Java 17 if missing)
 	@bash scripts/install-browser.sh
+	@bash scripts/services.sh install
 	$(BIN)/pytest
 
 test-fast: $(STAMP)  ## library tests only (no notebooks, no browser)

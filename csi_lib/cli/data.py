@@ -51,6 +51,33 @@ QuarantineOpt = Annotated[
 ]
 
 
+class EngineChoice(StrEnum):
+    auto = "auto"
+    pandas = "pandas"
+    duckdb = "duckdb"
+    postgres = "postgres"
+    spark = "spark"
+
+
+EngineOpt = Annotated[
+    EngineChoice,
+    typer.Option(
+        metavar="ENGINE",
+        help="Who computes: auto, pandas (load the data), duckdb (in place, no server), postgres "
+        "(in the database of a postgresql:// URL) or spark (a Spark session); auto: postgres for "
+        "a PostgreSQL URL, duckdb for a Parquet file of 64 MB or more, else pandas."
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CSI_SPARK_MASTER",
+        show_envvar=False,
+        help="Spark master URL for --engine spark (or CSI_SPARK_MASTER; default local[*]).",
+    ),
+]
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -132,6 +159,8 @@ def kpis(
         ),
     ] = 5,
     quarantine_dir: QuarantineOpt = None,
+    engine: EngineOpt = EngineChoice.auto,
+    spark_master: SparkMasterOpt = None,
     cache: Annotated[
         Path | None,
         typer.Option(
@@ -148,7 +177,15 @@ def kpis(
     (null for a missing value) and nothing else on stdout.
     """
     from .. import kpis as K
+    from ..engines import choose_engine
 
+    chosen = choose_engine(data, engine.value)
+    if chosen != "pandas":
+        _kpis_in_engine(
+            data, chosen, preset, mapping, query, sheet, date_from, date_to, tz, by, freq, kpi,
+            fmt, min_group_size, spark_master,
+        )  # fmt: skip
+        return
     result = _load(
         data,
         preset,
@@ -183,6 +220,55 @@ def kpis(
             kpis=kpi,
             min_group_size=min_group_size if by else None,
         )
+    _emit(frame, fmt, title=f"KPIs, {period.label}")
+
+
+def _kpis_in_engine(
+    data, engine, preset, mapping, query, sheet, date_from, date_to, tz, by, freq, kpi, fmt,
+    min_group_size, spark_master,
+) -> None:  # fmt: skip
+    """``csi kpis`` computed by a SQL engine: only the aggregates come back."""
+    from .. import kpis as K
+    from ..engines import open_source
+    from ..periods import Period
+
+    if preset is None and mapping is None:
+        preset = "generic"
+    rel = open_source(data, engine=engine, preset=preset, mapping=mapping, query=query,
+                      sheet=sheet, spark_master=spark_master)  # fmt: skip
+    if fmt is not Format.json:
+        c = rel.counts()
+        typer.echo(
+            f"{c.rows_read:,} rows read, {c.rows_kept:,} kept, {c.rows_quarantined:,} "
+            f"quarantined (computed by {engine}; run csi validate for the quarantined rows)",
+            err=True,
+        )
+    if date_from is None or date_to is None:
+        first, last = rel.date_range()
+        if first is None:
+            raise ConfigError(
+                "the data has no rows to take a period from", hint="give --from and --to"
+            )
+        date_from = date_from or str(first.tz_convert(tz).date())
+        date_to = date_to or str(last.tz_convert(tz).date())
+    period = Period.from_dates(date_from, date_to, tz=tz)
+    if by is None and freq is None:
+        values = rel.kpi_values(period, kpis=kpi)
+        if fmt is Format.json:
+            typer.echo(json.dumps({k: _clean(v) for k, v in values.items()}))
+            return
+        table = K.kpi_catalogue().set_index("key").loc[values.index, ["label", "unit"]]
+        table.insert(0, "value", values.round(3))
+        frame = table.reset_index().rename(columns={"index": "kpi"})
+    elif by is not None and freq is None:
+        frame = rel.breakdown(period, by=by, kpis=kpi, min_group_size=min_group_size)
+        hidden = K.hidden_text(frame)
+        if hidden and fmt is not Format.json:
+            typer.echo(hidden, err=True)
+    else:
+        frame = rel.kpi_table(period, by=by, freq=freq.value, kpis=kpi,
+                              min_group_size=min_group_size if by else None)  # fmt: skip
+    rel.close()
     _emit(frame, fmt, title=f"KPIs, {period.label}")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,6 +106,13 @@ class KPI:
         The lowest and highest value the KPI can take (None: no bound); by default
         from the unit: 0..100 for ``%``, 1..5 for ``score``, at least 0 for
         ``requests``, ``hours`` and ``ratio``. Process limits are clipped to them.
+    relational:
+        The same measure as a relational expression, for the SQL engines
+        (:mod:`csi_lib.engines`: DuckDB, PostgreSQL, Spark): a function of an Ibis table
+        with the canonical columns (plus ``bin_end`` for ``open_at_end`` and
+        ``csat_in_data``, true when any request of the data has a score) returning one
+        value per row, e.g. ``lambda t: t.outcome == "fulfilled"``. A KPI without one
+        runs on the pandas engine only (``measure=None`` needs none).
     """
 
     key: str
@@ -120,6 +128,7 @@ class KPI:
     func: CountsFunc | None = field(default=None, compare=False)
     requires: tuple[str, ...] = ()
     bounds: tuple[float | None, float | None] | None = None
+    relational: Callable[[Any], Any] | None = field(default=None, compare=False)
 
     @property
     def value_range(self) -> tuple[float | None, float | None]:
@@ -274,6 +283,88 @@ _BUILTIN: tuple[KPI, ...] = (
         "100 * share with reopen_count > 0, over requests closed in the period whose "
         "reopen_count is known.", requires=("reopen_count",)),
 )  # fmt: skip
+
+# --------------------------------------------------------------------------- relational
+# The same measures over an Ibis table (csi_lib.engines compiles them to DuckDB,
+# PostgreSQL and Spark SQL); ibis is imported when an engine calls them, never here.
+
+
+def _hours(t: Any, start: str, end: str) -> Any:
+    """Hours from ``start`` to ``end`` (seconds since the epoch as floats, then / 3600)."""
+    seconds = t[end].epoch_seconds().cast("float64") - t[start].epoch_seconds().cast("float64")
+    return seconds / 3600.0
+
+
+def is_fulfilled_sql(t: Any) -> Any:
+    """:func:`is_fulfilled` in SQL."""
+    return t.outcome == "fulfilled"
+
+
+def is_declined_sql(t: Any) -> Any:
+    """:func:`is_declined` in SQL."""
+    return t.outcome == "declined"
+
+
+def is_cancelled_sql(t: Any) -> Any:
+    """:func:`is_cancelled` in SQL."""
+    return t.outcome == "cancelled"
+
+
+def assess_hours_sql(t: Any) -> Any:
+    """:func:`assess_hours` in SQL (NULL if not assessed)."""
+    return _hours(t, "opened_at", "assessed_at")
+
+
+def fulfil_hours_sql(t: Any) -> Any:
+    """:func:`fulfil_hours` in SQL (NULL unless fulfilled)."""
+    import ibis
+
+    return ibis.ifelse(t.outcome == "fulfilled", _hours(t, "opened_at", "closed_at"), None)
+
+
+def sla_met_sql(t: Any) -> Any:
+    """:func:`sla_met` in SQL: given, else closed_at <= sla_due_at (NULL if either is)."""
+    return t.sla_met.coalesce(t.closed_at <= t.sla_due_at)
+
+
+def csat_score_sql(t: Any) -> Any:
+    """:func:`csat_score` in SQL."""
+    return t.csat
+
+
+def is_satisfied_sql(t: Any) -> Any:
+    """:func:`is_satisfied` in SQL (NULL without a score)."""
+    return t.csat >= 4
+
+
+def has_csat_sql(t: Any) -> Any:
+    """:func:`has_csat` in SQL: NULL everywhere when no request of the data has a score."""
+    import ibis
+
+    return ibis.ifelse(t.csat_in_data, t.csat.notnull(), None)
+
+
+def is_reopened_sql(t: Any) -> Any:
+    """:func:`is_reopened` in SQL (NULL where reopen_count is unknown)."""
+    return t.reopen_count > 0
+
+
+_RELATIONAL: dict[Callable[..., Any], Callable[[Any], Any]] = {
+    is_fulfilled: is_fulfilled_sql,
+    is_declined: is_declined_sql,
+    is_cancelled: is_cancelled_sql,
+    assess_hours: assess_hours_sql,
+    fulfil_hours: fulfil_hours_sql,
+    sla_met: sla_met_sql,
+    csat_score: csat_score_sql,
+    is_satisfied: is_satisfied_sql,
+    has_csat: has_csat_sql,
+    is_reopened: is_reopened_sql,
+}
+# each built-in measure beside its relational definition
+_BUILTIN = tuple(
+    replace(k, relational=_RELATIONAL[k.measure]) if k.measure is not None else k for k in _BUILTIN
+)
 
 #: The catalogue: KPI key -> :class:`KPI`, built-ins first, then registered ones.
 REGISTRY: dict[str, KPI] = {k.key: k for k in _BUILTIN}

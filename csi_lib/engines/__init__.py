@@ -1,0 +1,348 @@
+"""Compute where the data lives: the KPI catalogue run by DuckDB, PostgreSQL or Spark.
+
+One definition, several engines. Each built-in KPI has its vectorised pandas function
+and, next to it in :mod:`csi_lib.kpis.catalogue`, a relational definition (an Ibis
+expression). Ibis compiles the populations, measures and aggregates to each engine's
+SQL; the mapping file becomes the engine's view (:mod:`.view`); only the aggregates come
+back (:mod:`.compute`), as the same tidy frames :mod:`csi_lib.kpis` returns.
+
+Engines (:data:`ENGINES`):
+
+- ``pandas``: today's engine: the export is loaded and validated into a frame.
+- ``duckdb``: embedded, no server; reads Parquet in place (other files through the
+  project's readers); the default for Parquet files from :data:`DUCKDB_FROM_BYTES`.
+- ``postgres``: a ``postgresql://`` URL and a table, view or read-only query: computed in
+  the database over a read-only connection; nothing is created there.
+- ``spark``: a Spark session (``local[*]`` unless ``CSI_SPARK_MASTER`` or
+  ``spark_master`` says otherwise), reading Parquet or a table of its catalogue.
+
+Examples
+--------
+>>> rel = open_source("data/sample_requests.csv.gz", engine="duckdb")   # doctest: +SKIP
+>>> rel.kpi_values(Period.from_dates("2025-01-01", "2025-06-30"))["received"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConfigError, InputError
+from ..kpis.catalogue import KPI
+from ..periods import Freq, Period
+
+#: Engine names ``--engine`` takes (``auto`` chooses from the source).
+ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb", "postgres", "spark")
+#: From this size a Parquet file is computed by DuckDB when no engine is asked for
+#: (measured: docs/scale.md, "Which engine").
+DUCKDB_FROM_BYTES = 64 * 1024 * 1024
+#: Spark settings of the session this package starts (few shuffle partitions: the
+#: aggregates are small; UTC session time; a cast that fails gives NULL).
+SPARK_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    "spark.ui.enabled": "false",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "2g",
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
+}
+
+
+def is_postgres_url(source: str) -> bool:
+    """True for ``postgresql://`` and ``postgres://`` URLs (with or without a driver)."""
+    scheme = str(source).split("://", 1)[0].lower() if "://" in str(source) else ""
+    return scheme.split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def choose_engine(source: str | Path, engine: str | None = None) -> str:
+    """The engine for ``source``: the one asked for, else ``postgres`` for a PostgreSQL
+    URL, ``duckdb`` for a Parquet file of :data:`DUCKDB_FROM_BYTES` or more, else ``pandas``.
+
+    Examples
+    --------
+    >>> choose_engine("postgresql://reader@db/itsm"), choose_engine("export.csv")
+    ('postgres', 'pandas')
+    """
+    if engine not in (None, "auto"):
+        if engine not in ENGINES:
+            raise ConfigError(
+                f"unknown engine '{engine}'", column="engine", hint="one of " + ", ".join(ENGINES)
+            )
+        if engine == "postgres" and not is_postgres_url(str(source)):
+            raise ConfigError(
+                "the postgres engine reads a postgresql:// URL",
+                column="engine",
+                hint="give DATA as postgresql://user@host/database and --query TABLE",
+            )
+        return engine
+    text = str(source)
+    if is_postgres_url(text):
+        return "postgres"
+    path = Path(text)
+    if (
+        path.suffix.lower() == ".parquet"
+        and path.is_file()
+        and path.stat().st_size >= DUCKDB_FROM_BYTES
+    ):
+        return "duckdb"
+    return "pandas"
+
+
+@dataclass
+class Counts:
+    """Rows of the source and what the view made of them."""
+
+    rows_read: int
+    requests_formed: int
+    rows_kept: int
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.requests_formed - self.rows_kept
+
+
+@dataclass
+class Relational:
+    """A source opened by a SQL engine: the canonical view and the backend that runs it.
+
+    Its methods return what :mod:`csi_lib.kpis` returns for a frame (the same columns,
+    order, small groups hidden alike); see :func:`open_source`.
+    """
+
+    engine: str
+    backend: Any
+    view: Any  # csi_lib.engines.view.View
+    label: str
+    mapping: Any
+    _facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> Any:
+        """The validated requests (an Ibis table of the canonical columns)."""
+        return self.view.kept
+
+    def execute(self, expr: Any) -> pd.DataFrame:
+        """Run an Ibis expression on the engine; a small result comes back as pandas."""
+        return self.backend.execute(expr)
+
+    def csat_in_data(self, t: Any) -> bool:
+        """Whether any request of ``t`` has a survey score (csat_response_rate is missing
+        otherwise); one count per table, kept."""
+        key = ("csat", id(t))
+        if key not in self._facts:
+            got = self.execute(t.select(n=t.csat.count()))
+            self._facts[key] = (bool(got["n"].iloc[0]) if len(got) else False, t)
+        return self._facts[key][0]
+
+    def counts(self) -> Counts:
+        """Rows read, requests formed and kept (one query)."""
+        if "counts" not in self._facts:
+            t = self.view.table
+            formed = self.execute(t.aggregate(n=t.count(), bad=t._bad.cast("int32").sum()))
+            read = self.execute(self.view.source.aggregate(n=self.view.source.count()))
+            n = int(formed["n"].iloc[0])
+            bad = formed["bad"].iloc[0]
+            bad = 0 if bad is None or pd.isna(bad) else int(bad)
+            self._facts["counts"] = Counts(int(read["n"].iloc[0]), n, n - bad)
+        return self._facts["counts"]
+
+    def date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """(first opened_at, last opened_at or closed_at) of the kept requests."""
+        t = self.table
+        got = self.execute(t.aggregate(a=t.opened_at.min(), b=t.opened_at.max(),
+                                       c=t.closed_at.max()))  # fmt: skip
+        first, last_opened, last_closed = (got[c].iloc[0] for c in ("a", "b", "c"))
+        values = [
+            pd.Timestamp(v) for v in (last_opened, last_closed) if v is not None and not pd.isna(v)
+        ]
+        first = None if first is None or pd.isna(first) else pd.Timestamp(first)
+        fix = [v.tz_localize("UTC") if v.tzinfo is None else v for v in values]
+        if first is not None and first.tzinfo is None:
+            first = first.tz_localize("UTC")
+        return first, max(fix) if fix else None
+
+    # the csi_lib.kpis API -----------------------------------------------------------
+    def kpi_table(
+        self,
+        period: Period,
+        *,
+        by: str | None = None,
+        freq: Freq | None = None,
+        kpis: str | KPI | Iterable[str | KPI] | None = None,
+        min_group_size: int | None = None,
+        scope: Mapping[str, object] | None = None,
+    ) -> pd.DataFrame:
+        """:func:`csi_lib.kpis.kpi_table` computed by the engine."""
+        from .compute import kpi_table
+
+        return kpi_table(self, period, by=by, freq=freq, kpis=kpis,
+                         min_group_size=min_group_size, scope=scope)  # fmt: skip
+
+    def kpi_values(self, period: Period, *, kpis=None, scope=None) -> pd.Series:
+        """:func:`csi_lib.kpis.kpi_values` computed by the engine."""
+        table = self.kpi_table(period, kpis=kpis, scope=scope)
+        return pd.Series(table["value"].to_numpy(), index=pd.Index(table["kpi"], name="kpi"),
+                         name="value")  # fmt: skip
+
+    def kpi_series(self, period: Period, *, freq: Freq = "month", by=None, kpis=None, scope=None):
+        """:func:`csi_lib.kpis.kpi_series` computed by the engine."""
+        return self.kpi_table(period, by=by, freq=freq, kpis=kpis, scope=scope)
+
+    def breakdown(self, period: Period, *, by: str, kpis=None, min_group_size: int = 5, scope=None):
+        """:func:`csi_lib.kpis.breakdown` computed by the engine."""
+        if by is None:
+            raise ConfigError("a breakdown needs a dimension", column="by")
+        return self.kpi_table(period, by=by, kpis=kpis, min_group_size=min_group_size,
+                              scope=scope)  # fmt: skip
+
+    def observations(self, period: Period, kpi: str | KPI, *, scope=None) -> pd.Series:
+        """:func:`csi_lib.kpis.observations` computed by the engine (values, no index)."""
+        from .compute import observations
+
+        return observations(self, period, kpi, scope=scope)
+
+    def close(self) -> None:
+        """Close the connection (a Spark session is kept for the process)."""
+        if self.engine in ("duckdb", "postgres"):
+            with contextlib.suppress(Exception):  # closing is best effort
+                self.backend.disconnect()
+
+
+def open_source(
+    source: str | Path,
+    *,
+    engine: str | None = None,
+    preset: str | None = None,
+    mapping: Any = None,
+    query: str | None = None,
+    sheet: str | int | None = None,
+    keep: Iterable[str] = (),
+    spark_master: str | None = None,
+) -> Relational:
+    """Open ``source`` with a SQL engine, through its mapping (preset ``generic`` by default).
+
+    Parameters
+    ----------
+    source:
+        A file (Parquet is read in place by DuckDB and Spark; CSV, Excel, zip through
+        the project's readers), a ``postgresql://`` URL (with ``query``: a table, a view
+        or a read-only SELECT), or for Spark a table name of the session's catalogue.
+    engine:
+        ``duckdb``, ``postgres`` or ``spark`` (``auto``/None: :func:`choose_engine`).
+    spark_master:
+        Spark master URL (default ``CSI_SPARK_MASTER`` or ``local[*]``).
+
+    Raises
+    ------
+    ConfigError
+        ``pandas`` asked for (use :func:`csi_lib.sources.load_requests`), or a mapping the
+        view cannot read the same way (dates written otherwise than ISO 8601 without a
+        ``datetime_format``).
+    """
+    from ..sources import load_mapping
+    from ..sources.sql import redact_url
+    from .backends import connect
+    from .dialects import Dialect
+    from .view import canonical_view, check_text_dates, collapse_duplicates
+
+    chosen = choose_engine(source, engine)
+    if chosen == "pandas":
+        raise ConfigError(
+            "the pandas engine loads the data into a frame",
+            hint="use csi_lib.sources.load_requests, or choose duckdb, postgres or spark",
+        )
+    m = load_mapping(preset=preset or (None if mapping else "generic"), mapping=mapping)
+    label = redact_url(str(source))
+    needs_order = m.events is not None or m.dedupe is not None
+    backend, raw = connect(chosen, str(source), query=query, sheet=sheet, mapping=m,
+                           label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
+    dialect = Dialect("pyspark" if chosen == "spark" else chosen)
+    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep)
+    rel = Relational(chosen, backend, view, label, m)
+    check_text_dates(backend, view, label)
+    view = _sealed(chosen, backend, view)
+    rel.view = view
+    t = view.table
+    ids = rel.execute(t.aggregate(n=t.request_id.count(), d=t.request_id.nunique()))
+    if int(ids["n"].iloc[0]) != int(ids["d"].iloc[0]):
+        view = _sealed(chosen, backend, collapse_duplicates(view))
+        rel.view = view
+    return rel
+
+
+def _date_sources(m: Any, raw: Any) -> list[str]:
+    """Source columns the mapping reads dates from (present in ``raw``)."""
+    names = [v if isinstance(v, str) else v[0] for k, v in m.columns.items()
+             if k.endswith("_at")]  # fmt: skip
+    if m.events is not None:
+        names.append(m.events.time)
+    return [c for c in raw.columns if c in names or c.casefold() in {n.casefold() for n in names}]
+
+
+def _sealed(engine: str, backend: Any, view: Any) -> Any:
+    """The view compiled once: its SQL becomes an opaque relation that each KPI query
+    reads (DuckDB: a view of the process's own in-memory database; PostgreSQL: a subquery,
+    as the connection creates nothing; Spark: a cached temporary view of the session).
+    Compiling the mapping's expressions again for every query cost more than running it."""
+    import ibis
+
+    from .view import View
+
+    if engine == "spark":
+        return _spark_cached(backend, view)
+    sql = ibis.to_sql(view.table, dialect=backend.name)
+    if engine == "duckdb":
+        name = f"csi_view_{id(view)}"
+        backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        table = backend.table(name)
+    else:
+        table = backend.sql(str(sql), schema=view.table.schema())
+    kept = table.filter(~table._bad).drop("_bad")
+    return View(table=table, kept=kept, read=view.read, extras=view.extras,
+                text_dates=view.text_dates, source=view.source)  # fmt: skip
+
+
+def _spark_cached(backend: Any, view: Any) -> Any:
+    """Spark: the validated view of a source whose dates are text, computed once and kept
+    in the session's memory (a cached temporary view, private to the session; nothing is
+    written to the source). Catalyst would otherwise repeat the text parsing, in one
+    expression too large for its code generation, in every query."""
+    import ibis
+
+    from .view import View
+
+    session = backend._session
+    df = session.sql(ibis.to_sql(view.table, dialect="pyspark")).cache()
+    name = f"csi_view_{id(view)}"
+    df.createOrReplaceTempView(name)
+    table = backend.table(name)
+    kept = table.filter(~table._bad).drop("_bad")
+    return View(table=table, kept=kept, read=view.read, extras=view.extras,
+                text_dates=view.text_dates, source=view.source)  # fmt: skip
+
+
+def spark_session(master: str | None = None) -> Any:
+    """The process's Spark session (started on first use: ``local[*]`` unless ``master`` or
+    ``CSI_SPARK_MASTER`` names another), with :data:`SPARK_CONF`."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - pyspark is a dependency of the extra
+        raise InputError(
+            "the spark engine needs pyspark", hint="pip install 'csi-workbook[engines]'"
+        ) from exc
+    builder = SparkSession.builder.master(
+        master or os.environ.get("CSI_SPARK_MASTER") or "local[*]"
+    ).appName("csi-workbook")
+    for k, v in SPARK_CONF.items():
+        builder = builder.config(k, v)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -1,0 +1,195 @@
+"""Connections: an embedded DuckDB, a read-only PostgreSQL session, a Spark session; and the
+source as an Ibis table of its own columns (plus its row order where a mapping needs it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from ..errors import ConfigError, InputError
+from .view import ROW
+
+
+def connect(
+    engine: str,
+    source: str,
+    *,
+    query: str | None,
+    sheet: Any,
+    mapping: Any,
+    label: str,
+    row_order: bool,
+    spark_master: str | None,
+) -> tuple[Any, Any]:
+    """(Ibis backend, the source table) for ``engine``."""
+    if engine == "duckdb":
+        return _duckdb(source, sheet=sheet, mapping=mapping, label=label, row_order=row_order)
+    if engine == "postgres":
+        return _postgres(source, query=query, label=label, row_order=row_order)
+    return _spark(source, query=query, sheet=sheet, mapping=mapping, label=label,
+                  row_order=row_order, master=spark_master)  # fmt: skip
+
+
+def _text_table(source: str, sheet: Any, mapping: Any, label: str) -> Any:
+    """A text file (CSV, Excel, zip) read by the project's readers: every column as text
+    (the same cells the pandas engine reads), with its row order, as Arrow."""
+    import pyarrow as pa
+
+    from ..sources.readers import ReadOptions, read_table
+
+    raw = read_table(Path(source), ReadOptions(na_values=list(mapping.na_values), sheet=sheet))
+    frame = raw.frame.reset_index(drop=True)
+    if frame.columns.duplicated().any():  # a repeated header the mapping does not read
+        seen: dict[str, int] = {}
+        names = []
+        for c in frame.columns:
+            seen[c] = seen.get(c, 0) + 1
+            names.append(c if seen[c] == 1 else f"{c} ({seen[c]})")
+        frame.columns = names
+    table = pa.Table.from_pandas(frame.astype("object").where(frame.notna(), None),
+                                 preserve_index=False)  # fmt: skip
+    table = table.cast(pa.schema([pa.field(c, pa.string()) for c in table.column_names]))
+    return table.append_column(ROW, pa.array(range(len(frame)), type=pa.int64()))
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet" or (path.is_dir() and any(path.glob("*.parquet")))
+
+
+def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: bool):
+    con = ibis.duckdb.connect()  # in memory: private to this process
+    con.raw_sql("SET TimeZone = 'UTC'")
+    path = Path(source)
+    if not path.exists():
+        raise InputError("no such file", file=label, hint="check the path")
+    if _is_parquet(path):
+        target = str(path / "*.parquet") if path.is_dir() else str(path)
+        quoted = target.replace("'", "''")
+        try:
+            scan = f"read_parquet('{quoted}', file_row_number = true)"
+            described = con.con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+            # nanosecond timestamps (pandas' own) as microseconds, the unit SQL engines share
+            cols = []
+            for name, typ, *_ in described:
+                q = '"' + name.replace('"', '""') + '"'
+                if name == "file_row_number":
+                    cols.append(f"{q} AS {ROW}")
+                elif typ.upper().startswith("TIMESTAMP") and "NS" in typ.upper():
+                    tz = "WITH TIME ZONE" in typ.upper() or "TZ" in typ.upper()
+                    cols.append(f"CAST({q} AS {'TIMESTAMPTZ' if tz else 'TIMESTAMP'}) AS {q}")
+                else:
+                    cols.append(q)
+            # a view of this process's own in-memory database
+            con.raw_sql(f"CREATE TEMP VIEW csi_source AS SELECT {', '.join(cols)} FROM {scan}")
+            t = con.table("csi_source")
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
+            raise InputError(
+                f"DuckDB cannot read this Parquet file: {str(exc).splitlines()[0]}",
+                file=label,
+                hint="check that the file is complete, or use --engine pandas",
+            ) from exc
+        return con, t
+    table = _text_table(source, sheet, mapping, label)
+    con.con.register("csi_source", table)  # an Arrow table seen as a view, in memory
+    return con, con.table("csi_source")
+
+
+def _postgres_conninfo(source: str) -> str:
+    scheme, rest = source.split("://", 1)
+    return "postgresql://" + rest
+
+
+def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
+    import psycopg
+
+    from ..sources.sql import check_read_only_query
+
+    if not query:
+        raise ConfigError(
+            "a database source needs --query: a table, a view or a SELECT",
+            file=label,
+            column="query",
+            hint="e.g. --query requests",
+        )
+    try:
+        conn = psycopg.connect(
+            _postgres_conninfo(source),
+            autocommit=True,
+            options="-c default_transaction_read_only=on -c TimeZone=UTC",
+        )
+    except psycopg.Error as exc:
+        from ..sources.sql import _scrub
+
+        raise InputError(
+            "cannot connect to the database: " + _scrub(str(exc).strip().splitlines()[0], source),
+            file=label,
+            hint="check the URL, that the server runs and that the user may log in",
+        ) from exc
+    con = ibis.postgres.from_connection(conn)
+    q = query.strip()
+    try:
+        if " " in q or "\n" in q:
+            check_read_only_query(q, label)
+            t = con.sql(q)
+        else:
+            schema, _, name = q.rpartition(".")
+            t = con.table(name, database=schema or None)
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the database's own words
+        raise InputError(
+            f"the database cannot read '{q}': {str(exc).strip().splitlines()[0]}",
+            file=label,
+            column="query",
+            hint="name an existing table or view, or give a SELECT",
+        ) from exc
+    if row_order:
+        t = t.mutate(**{ROW: ibis.row_number()})
+    return con, t
+
+
+def _spark_parquet(session: Any, path: Path) -> Any:
+    """A Parquet file or folder in Spark. Timestamps in nanoseconds (what pandas writes)
+    are read as numbers (Spark reads microseconds) and turned into timestamps here."""
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    first = path if path.is_file() else sorted(path.glob("*.parquet"))[0]
+    nanos = [f.name for f in pq.read_schema(first)
+             if str(f.type).startswith("timestamp[ns")]  # fmt: skip
+    df = session.read.parquet(str(path))
+    for c in nanos:
+        df = df.withColumn(c, F.timestamp_micros(F.floor(F.col(c) / 1000).cast("long")))
+    return df
+
+
+def _spark(source: str, *, query: str | None, sheet: Any, mapping: Any, label: str,
+           row_order: bool, master: str | None):  # fmt: skip
+    from . import spark_session
+
+    session = spark_session(master)
+    con = ibis.pyspark.connect(session)
+    path = Path(source)
+    if path.exists() and _is_parquet(path):
+        df = _spark_parquet(session, path)
+    elif path.exists():
+        df = session.createDataFrame(_text_table(source, sheet, mapping, label).to_pandas())
+    else:
+        name = query or source
+        try:
+            df = session.table(name)
+        except Exception as exc:  # noqa: BLE001 - the catalogue's own words
+            raise InputError(
+                f"Spark has no such file or table: {name}",
+                file=label,
+                hint="give a Parquet file or folder, or a table of the session's catalogue",
+            ) from exc
+    if row_order and ROW not in df.columns:
+        from pyspark.sql import functions as F
+
+        df = df.withColumn(ROW, F.monotonically_increasing_id())
+    view = f"csi_source_{abs(hash((source, query))) % 10**9}"
+    df.createOrReplaceTempView(view)  # private to this session
+    return con, con.table(view)

@@ -1,0 +1,202 @@
+"""What differs between the SQL engines: parsing text as dates, time zones, checks without errors.
+
+Everything else of a KPI (populations, measures, aggregates) is written once with Ibis
+(:mod:`.view`, :mod:`.compute`); the few operations Ibis leaves to each backend are here,
+as Ibis *builtin* functions of each backend (DuckDB, PostgreSQL, Spark SQL).
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+
+_UTC = dt.Timestamp(timezone="UTC")
+
+#: strftime directives and how each engine writes them (PostgreSQL ``to_timestamp``,
+#: Spark's Java patterns), with the text each reads (for the guard of PostgreSQL, whose
+#: ``to_timestamp`` fails instead of giving NULL).
+_DIRECTIVES: dict[str, tuple[str, str, str]] = {
+    "%Y": ("YYYY", "yyyy", r"\d{4}"),
+    "%y": ("YY", "yy", r"\d{2}"),
+    "%m": ("MM", "M", r"\d{1,2}"),
+    "%d": ("DD", "d", r"\d{1,2}"),
+    "%H": ("HH24", "H", r"\d{1,2}"),
+    "%I": ("HH12", "h", r"\d{1,2}"),
+    "%M": ("MI", "m", r"\d{1,2}"),
+    "%S": ("SS", "s", r"\d{1,2}"),
+    "%f": ("US", "SSSSSS", r"\d{1,6}"),
+    "%p": ("AM", "a", r"[AaPp][Mm]"),
+    "%b": ("Mon", "MMM", r"[A-Za-z]{3}"),
+    "%B": ("Month", "MMMM", r"[A-Za-z]+"),
+    "%%": ("%", "%", "%"),
+}
+_DIRECTIVE = re.compile(r"%.")
+
+#: ISO 8601 text without a zone: the form every engine casts alike.
+ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?$"
+#: ISO 8601 text with a zone (Z or an offset).
+ISO_AWARE = (
+    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
+)
+#: A number as text (after "," is read as ".").
+NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+
+
+def translate_format(fmt: str, dialect: str) -> tuple[str, str]:
+    """A strftime format as the engine writes it, and a regular expression of the text it reads.
+
+    Examples
+    --------
+    >>> translate_format("%d/%m/%Y %H:%M", "postgres")[0]
+    'DD/MM/YYYY HH24:MI'
+    >>> translate_format("%d/%m/%Y %H:%M", "pyspark")[0]
+    'd/M/yyyy H:m'
+    """
+    out, pattern, pos = [], ["^"], 0
+    for m in _DIRECTIVE.finditer(fmt):
+        literal = fmt[pos : m.start()]
+        out.append(_literal(literal, dialect))
+        pattern.append(re.escape(literal))
+        if m.group() not in _DIRECTIVES:
+            from ..errors import ConfigError
+
+            raise ConfigError(
+                f"the date format directive {m.group()} of '{fmt}' is not read by the "
+                f"{dialect} engine",
+                column="datetime_format",
+                hint="known directives: " + " ".join(_DIRECTIVES) + "; or use --engine pandas",
+            )
+        pg, java, rx = _DIRECTIVES[m.group()]
+        out.append(pg if dialect == "postgres" else java if dialect == "pyspark" else m.group())
+        pattern.append(rx)
+        pos = m.end()
+    out.append(_literal(fmt[pos:], dialect))
+    pattern.append(re.escape(fmt[pos:]) + "$")
+    return "".join(out), "".join(pattern)
+
+
+def _literal(text: str, dialect: str) -> str:
+    if dialect == "pyspark" and re.search(r"[A-Za-z]", text):
+        return "'" + text.replace("'", "''") + "'"
+    if dialect == "postgres" and re.search(r"[A-Za-z]", text):
+        return '"' + text + '"'
+    return text
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The backend-specific functions of one engine (``name`` is Ibis' backend name)."""
+
+    name: str
+
+    def fence(self, t: Any) -> Any:
+        """``t`` computed once per row before the next stage reads it. PostgreSQL's planner
+        pulls subqueries up into the query that reads them and would repeat each stage's
+        expressions wherever the next stage names its columns; a LIMIT keeps the subquery
+        (DuckDB and Spark eliminate the repeated expressions themselves)."""
+        return t.limit(2**62) if self.name == "postgres" else t
+
+    # ---------------------------------------------------------------- time zones
+    def local_to_utc(self, ts: Any, tz: str) -> Any:
+        """Naive local times in ``tz`` -> UTC instants (an engine's own choice in DST gaps)."""
+        if self.name == "pyspark":
+            return _spark_to_utc(ts, tz).cast(dt.Timestamp(timezone="UTC"))
+        return _tz_duckdb(tz, ts) if self.name == "duckdb" else _tz_postgres(tz, ts)
+
+    def utc_to_local(self, ts: Any, tz: str) -> Any:
+        """UTC instants -> naive local times in ``tz``."""
+        if self.name == "pyspark":
+            return _spark_from_utc(ts, tz).cast(dt.Timestamp())
+        return _tz_duckdb_back(tz, ts) if self.name == "duckdb" else _tz_postgres_back(tz, ts)
+
+    # ---------------------------------------------------------------- text -> dates
+    def parse_naive(self, text: Any, fmt: str | None) -> Any:
+        """Text -> naive timestamp (NULL where it cannot be read): ISO 8601, or ``fmt``."""
+        if fmt is None:
+            return ibis.ifelse(text.re_search(ISO_NAIVE), _cast_ts(self, text), None)
+        native, pattern = translate_format(fmt, self.name)
+        if self.name == "duckdb":
+            parsed = _try_strptime(text, native).cast(dt.Timestamp())
+        elif self.name == "postgres":
+            parsed = ibis.ifelse(
+                text.re_search(pattern), _pg_to_timestamp(text, native).cast(dt.Timestamp()), None
+            )
+        else:
+            parsed = _spark_to_timestamp(text, native).cast(dt.Timestamp())
+        # like pandas with a format: ISO 8601 text is still read
+        return parsed.coalesce(ibis.ifelse(text.re_search(ISO_NAIVE), _cast_ts(self, text), None))
+
+    def parse_aware(self, text: Any) -> Any:
+        """Text with a zone (Z, UTC or an offset) -> UTC instant (NULL where unreadable)."""
+        clean = text.re_replace(r"\s*(Z|UTC)$", "+00:00").re_replace(",", ".")
+        ok = text.re_search(ISO_AWARE)
+        if self.name == "postgres":
+            value = _pg_cast_tstz(clean)
+        elif self.name == "duckdb":
+            value = clean.try_cast(dt.Timestamp(timezone="UTC"))
+        else:
+            value = clean.cast(dt.Timestamp(timezone="UTC"))
+        return ibis.ifelse(ok, value, None)
+
+    def number(self, text: Any) -> Any:
+        """Text -> float (NULL where it is not a number; "," read as ".")."""
+        clean = text.replace(",", ".")
+        return ibis.ifelse(clean.re_search(NUMBER), clean.strip().cast("float64"), None)
+
+
+def _cast_ts(d: Dialect, text: Any) -> Any:
+    clean = text.re_replace(",", ".")
+    if d.name == "duckdb":
+        return clean.try_cast(dt.Timestamp())
+    return clean.cast(dt.Timestamp())
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _tz_duckdb(tz: dt.string, ts: dt.timestamp) -> _UTC:
+    """DuckDB: naive local time in tz -> instant."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _tz_duckdb_back(tz: dt.string, ts: _UTC) -> dt.timestamp:
+    """DuckDB: instant -> naive local time in tz."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _tz_postgres(tz: dt.string, ts: dt.timestamp) -> _UTC:
+    """PostgreSQL: ``ts AT TIME ZONE tz`` for a timestamp without time zone."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _tz_postgres_back(tz: dt.string, ts: _UTC) -> dt.timestamp:
+    """PostgreSQL: ``ts AT TIME ZONE tz`` for a timestamp with time zone."""
+
+
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")
+def _spark_to_utc(ts: dt.timestamp, tz: dt.string) -> dt.timestamp:
+    """Spark: local time in tz -> UTC."""
+
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")
+def _spark_from_utc(ts: dt.timestamp, tz: dt.string) -> dt.timestamp:
+    """Spark: UTC -> local time in tz."""
+
+
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _try_strptime(text: dt.string, fmt: dt.string) -> dt.timestamp:
+    """DuckDB: strptime, NULL where the text does not fit."""
+
+
+@ibis.udf.scalar.builtin(name="to_timestamp")
+def _pg_to_timestamp(text: dt.string, fmt: dt.string) -> _UTC:
+    """PostgreSQL's to_timestamp(text, format) (guarded by a regular expression)."""
+
+
+@ibis.udf.scalar.builtin(name="to_timestamp")
+def _spark_to_timestamp(text: dt.string, fmt: dt.string) -> dt.timestamp:
+    """Spark's to_timestamp(text, pattern): NULL where it does not fit (ANSI mode off)."""
+
+
+def _pg_cast_tstz(text: Any) -> Any:
+    return text.cast(dt.Timestamp(timezone="UTC"))

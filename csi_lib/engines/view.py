@@ -1,0 +1,475 @@
+"""The mapping file as the engine's view: one row per request, canonical columns, rows that
+pass validation.
+
+:func:`canonical_view` turns the source table (a Parquet file, a database table or view,
+a Spark table) into an Ibis expression with the canonical columns of DESIGN.md, built
+from the same :class:`~csi_lib.sources.mapping.Mapping` the pandas loader reads:
+renamed columns, outcome values, the yes/no SLA column (or sla_met derived from
+sla_due_at), the time zone of naive times, ``dedupe:`` (the last row of each request)
+and the ``events:`` / ``derive:`` fold (window functions over each request's events).
+The checks of :func:`csi_lib.schema.validate` are flags on each row, and the view keeps
+the rows that pass every one, as the pandas loader keeps the rows it does not quarantine.
+Nothing is written anywhere: the view is a query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt_
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+
+from ..errors import ConfigError
+from ..schema import (
+    _AWARE_RE,
+    _INTEGRAL_FLOAT,
+    CLOSED_OUTCOMES,
+    DATE_RANGE,
+    DATETIME_COLUMNS,
+    DIMENSION_COLUMNS,
+    FALSE_STRINGS,
+    OUTCOMES,
+    PAST_COLUMNS,
+    TRUE_STRINGS,
+)
+from ..sources.mapping import FUTURE_TOLERANCE, Mapping
+from ..sources.plan import _plan
+from .dialects import ISO_AWARE, ISO_NAIVE, Dialect
+
+#: Column the backends add for a source's row order (file order), where they can.
+ROW = "_csi_row"
+UTC = dt.Timestamp(timezone="UTC")
+#: Columns of the view, in the canonical frame's order (extra dimensions follow).
+CANONICAL_ORDER: tuple[str, ...] = (
+    "request_id",
+    "opened_at",
+    "assessed_at",
+    "closed_at",
+    "outcome",
+    "category",
+    "channel",
+    "priority",
+    "group",
+    "sla_due_at",
+    "sla_met",
+    "csat",
+    "reopen_count",
+)
+
+
+@dataclass
+class View:
+    """A source seen through its mapping.
+
+    Attributes
+    ----------
+    table:
+        Every formed request with its canonical columns and ``_bad`` (fails a check).
+    kept:
+        The requests that pass every check (what the KPIs are computed over).
+    read:
+        The rows the canonical columns are read from (the last event of each request, for
+        an event log; the last row of each, with ``dedupe:``).
+    extras:
+        Kept extra dimensions (``keep:``).
+    text_dates:
+        (canonical column, source column) of dates given as text, with no format.
+    """
+
+    table: Any
+    kept: Any
+    read: Any
+    extras: list[str] = field(default_factory=list)
+    text_dates: list[tuple[str, str, Any]] = field(default_factory=list)
+    #: the source table itself (its rows are the rows read)
+    source: Any = None
+
+
+def one_of(col: Any, values: Iterable[str]) -> Any:
+    """``col`` equal to one of ``values`` (``a = x OR a = y``: DuckDB plans an IN list as a
+    join, which costs far more than a few comparisons). NULL stays NULL."""
+    values = list(values)
+    if not values:
+        return ibis.literal(False)
+    out = col == values[0]
+    for v in values[1:]:
+        out = out | (col == v)
+    return out
+
+
+def _text(col: Any, na_values: Iterable[str]) -> Any:
+    """Stripped text, empty or a missing-value spelling as NULL (typed columns as text)."""
+    if not col.type().is_string():
+        if col.type().is_boolean():
+            col = ibis.ifelse(col, "true", "false")
+        col = col.cast("string")
+    na = [v for v in na_values]
+    if na:
+        col = ibis.ifelse(one_of(col, na), None, col)
+    return col.strip().nullif("")
+
+
+def _ids(col: Any, na_values: Iterable[str]) -> Any:
+    t = _text(col, na_values)
+    return (
+        t.re_replace(_INTEGRAL_FLOAT, r"\1")
+        if not col.type().is_string()
+        else ibis.ifelse(t.re_search(_INTEGRAL_FLOAT), t.re_replace(_INTEGRAL_FLOAT, r"\1"), t)
+    )
+
+
+#: :data:`DATE_RANGE` to the microsecond, inside it (SQL timestamps hold microseconds)
+_RANGE = tuple(
+    dt_.datetime.fromtimestamp(t.value // 1000 / 1e6 + (1e-6 if i == 0 else 0), tz=dt_.UTC)
+    for i, t in enumerate(DATE_RANGE)
+)
+
+
+@dataclass
+class _Time:
+    value: Any  # UTC instant or NULL
+    bad: Any  # given but unreadable, or in the repeated hour of a DST change
+    outside: Any  # read but outside DATE_RANGE
+
+
+def _localize(d: Dialect, naive: Any, tz: str) -> tuple[Any, Any]:
+    """Naive local times in ``tz`` as UTC, like pandas' ``tz_localize(ambiguous="NaT",
+    nonexistent="shift_forward")``: (value, ambiguous)."""
+    if tz == "UTC":
+        return naive.cast(UTC), ibis.literal(False)
+    u = d.local_to_utc(naive, tz)
+    hour = ibis.interval(hours=1)
+    back = d.utc_to_local(u, tz)
+    gap = back != naive
+    earlier, later = d.utc_to_local(u - hour, tz), d.utc_to_local(u + hour, tz)
+    ambiguous = ~gap & ((earlier == naive) | (later == naive))
+    shifted = d.local_to_utc(naive.truncate("h") + hour, tz)
+    value = ibis.ifelse(ambiguous, None, ibis.ifelse(gap, shifted, u))
+    return value, ambiguous.fill_null(False)
+
+
+def _time_parts(d: Dialect, col: Any, m: Mapping, name: str) -> dict[str, Any]:
+    """First stage of a date column (the expressions over the source column): ``_t`` the
+    text (text columns), ``_n`` the naive time read, ``_a`` the instant of a value with
+    a zone, ``_w`` whether the value has one."""
+    typ = col.type()
+    if typ.is_timestamp() and typ.timezone is not None:
+        return {f"_a{name}": col.cast(UTC), f"_w{name}": ibis.literal(True)}
+    if typ.is_timestamp() or typ.is_date():
+        return {f"_n{name}": col.cast(dt.Timestamp()), f"_w{name}": ibis.literal(False)}
+    text = _text(col, m.na_values)
+    aware = text.re_search(_AWARE_RE).fill_null(False)
+    return {
+        f"_t{name}": text,
+        # each value is parsed one way only (a regular expression costs the most per row)
+        f"_n{name}": ibis.ifelse(aware, None, d.parse_naive(text, m.datetime_format)),
+        f"_a{name}": ibis.ifelse(aware, d.parse_aware(text), None),
+        f"_w{name}": aware,
+    }
+
+
+def _time_value(d: Dialect, t: Any, m: Mapping, name: str) -> dict[str, Any]:
+    """Second stage: ``_v`` the UTC instant, ``_b`` given but unreadable or ambiguous."""
+    cols = t.columns
+    naive = t[f"_n{name}"] if f"_n{name}" in cols else None
+    aware = t[f"_a{name}"] if f"_a{name}" in cols else ibis.null(UTC)
+    if naive is None:
+        value, ambiguous = aware, ibis.literal(False)
+    else:
+        local, ambiguous = _localize(d, naive, m.timezone)
+        value = ibis.ifelse(t[f"_w{name}"], aware, local)
+    text = t[f"_t{name}"] if f"_t{name}" in cols else None
+    bad = ambiguous if text is None else (text.notnull() & value.isnull()) | ambiguous
+    return {f"_v{name}": value, f"_b{name}": bad.fill_null(False)}
+
+
+def _time_final(t: Any, name: str) -> tuple[Any, Any, Any]:
+    """Third stage: (value inside DATE_RANGE or NULL, bad, outside DATE_RANGE)."""
+    lo, hi = (ibis.literal(x, type=UTC) for x in _RANGE)
+    v = t[f"_v{name}"]
+    outside = (v.notnull() & ((v < lo) | (v > hi))).fill_null(False)
+    return ibis.ifelse(outside, None, v), t[f"_b{name}"] & ~outside, outside
+
+
+def _time(d: Dialect, col: Any, m: Mapping) -> tuple[_Time, Any | None]:
+    """A date column in one expression (for the order of events and of dedupe:)."""
+    parts = _time_parts(d, col, m, "")
+    naive = parts.get("_n")
+    aware = parts.get("_a", ibis.null(UTC))
+    if naive is None:
+        value = aware
+    else:
+        local, _ = _localize(d, naive, m.timezone) if m.timezone != "UTC" else (naive.cast(UTC), 0)
+        value = ibis.ifelse(parts["_w"], aware, local)
+    return _Time(value, ibis.literal(False), ibis.literal(False)), parts.get("_t")
+
+
+def _booleans(col: Any, m: Mapping) -> Any:
+    if col.type().is_boolean():
+        return col
+    s = _text(col, m.na_values).lower()
+    spec = m.sla_met
+    trues = {v.strip().lower() for v in spec.true_values} if spec else set(TRUE_STRINGS)
+    if spec is not None and not spec.false_values:
+        return ibis.ifelse(one_of(s, sorted(trues)), True, ibis.ifelse(s.notnull(), False, None))
+    falses = (
+        {v.strip().lower() for v in spec.false_values}
+        if spec and spec.false_values
+        else set(FALSE_STRINGS)
+    )
+    return ibis.cases(
+        (one_of(s, sorted(trues)), True),
+        (one_of(s, sorted(falses)), False),
+        else_=ibis.null("boolean"),
+    )
+
+
+def _outcome(col: Any, m: Mapping) -> Any:
+    text = _text(col, m.na_values)
+    spec = m.outcome
+    if spec is None:
+        return text.lower()
+    lut = {v.strip().lower(): canon for canon, vals in spec.values.items() for v in vals}
+    low = text.lower()
+    mapped = ibis.cases(
+        *[(one_of(low, sorted(k for k, c in lut.items() if c == canon)), canon)
+          for canon in OUTCOMES if canon in lut.values()],
+        else_=ibis.null("string"),
+    )  # fmt: skip
+    fallback = ibis.literal(spec.default) if spec.default is not None else low
+    return ibis.ifelse(text.isnull() & ibis.literal(spec.default is None), None,
+                       mapped.coalesce(fallback))  # fmt: skip
+
+
+def _number(d: Dialect, col: Any, m: Mapping) -> tuple[Any, Any]:
+    """(float value, given but not a number)."""
+    if col.type().is_numeric():
+        return col.cast("float64"), ibis.literal(False)
+    text = _text(col, m.na_values)
+    value = d.number(text)
+    return value, (text.notnull() & value.isnull())
+
+
+def _fold_events(d: Dialect, raw: Any, m: Mapping, plan: Any) -> tuple[Any, dict[str, Any]]:
+    """One row per request from an event log: the request's last event, with the
+    ``derive:`` columns computed over its events ordered by (time, row of the file)."""
+    ev = raw.mutate(
+        _csi_id=_ids(raw[plan.columns["request_id"]], m.na_values),
+        _csi_t=_time(d, raw[plan.event_time], m)[0].value,
+        _csi_status=_text(raw[plan.event_status], m.na_values).lower(),
+    )
+    ev = ev.filter(ev._csi_id.notnull(), ev._csi_t.notnull())
+    listed = {
+        canon: [v.strip().lower() for v in rule.values]
+        for canon, rule in m.derive.items()
+        if rule.kind != "first_time"
+    }
+    flags = {f"_csi_in_{canon}": one_of(ev._csi_status, vals).fill_null(False)
+             for canon, vals in listed.items()}  # fmt: skip
+    ev = ev.mutate(**flags)
+    order = [ev._csi_t.asc(), ev[ROW].asc()]
+    w = ibis.window(group_by=ev._csi_id, order_by=order)
+    last = ibis.row_number().over(
+        ibis.window(group_by=ev._csi_id, order_by=[ev._csi_t.desc(), ev[ROW].desc()])
+    )
+    lags = {
+        f"_csi_prev_{canon}": ev[f"_csi_in_{canon}"].lag().over(w)
+        for canon, rule in m.derive.items()
+        if rule.kind == "transitions_from"
+    }
+    ev = ev.mutate(_csi_last=last, **lags)
+    aggs: dict[str, Any] = {}
+    for canon, rule in m.derive.items():
+        if rule.kind == "first_time":
+            aggs[f"_csi_d_{canon}"] = ev._csi_t.min()
+        elif rule.kind == "first_time_in":
+            aggs[f"_csi_d_{canon}"] = ev._csi_t.min(where=ev[f"_csi_in_{canon}"])
+        elif rule.kind == "transitions_from":
+            left = ev[f"_csi_prev_{canon}"].fill_null(False) & ~ev[f"_csi_in_{canon}"]
+            aggs[f"_csi_d_{canon}"] = left.cast("int32").sum().fill_null(0)
+    per = ev.group_by(_csi_key=ev._csi_id).aggregate(**aggs) if aggs else None
+    lasts = ev.filter(ev._csi_last == 0)
+    derived_last = {
+        f"_csi_d_{canon}": ibis.ifelse(lasts[f"_csi_in_{canon}"], lasts._csi_t, None)
+        for canon, rule in m.derive.items()
+        if rule.kind == "last_time_if_final_in"
+    }
+    lasts = lasts.mutate(**derived_last)
+    if per is not None:
+        lasts = lasts.join(per, lasts._csi_id == per._csi_key).drop("_csi_key")
+    derived = {canon: lasts[f"_csi_d_{canon}"] for canon in m.derive}
+    return lasts, derived
+
+
+def canonical_view(
+    raw: Any, mapping: Mapping, *, dialect: Dialect, label: str, keep: Iterable[str] = ()
+) -> View:
+    """The mapped, validated requests of ``raw`` (an Ibis table of the source's columns).
+
+    Raises
+    ------
+    InputError
+        A column the mapping needs is not in the source (the loader's own message).
+    """
+    m = mapping
+    plan = _plan(m, list(raw.columns), label, keep)
+    d = dialect
+    derived: dict[str, Any] = {}
+    src = raw
+    if m.events is not None:
+        src, derived = _fold_events(d, raw, m, plan)
+    elif m.dedupe is not None:
+        t, _ = _time(d, raw[plan.order_by], m)
+        ids = _ids(raw[plan.columns["request_id"]], m.na_values)
+        rank = ibis.row_number().over(
+            ibis.window(group_by=ids, order_by=[t.value.desc(nulls_first=False), raw[ROW].desc()])
+        )
+        src = raw.mutate(_csi_rank=rank, _csi_dedupe_id=ids)
+        src = src.filter((src._csi_rank == 0) | src._csi_dedupe_id.isnull())
+
+    read = src
+    # stage 1: expressions over the source columns (each parse written once)
+    first: dict[str, Any] = {
+        "request_id": src._csi_id
+        if m.events is not None
+        else _ids(src[plan.columns["request_id"]], m.na_values)
+    }
+    text_dates: list[tuple[str, str, Any]] = []
+    for canon in DATETIME_COLUMNS:
+        if canon in derived:
+            first[f"_a_{canon}"] = derived[canon]
+            first[f"_w_{canon}"] = ibis.literal(True)
+        elif canon in plan.columns:
+            first.update(_time_parts(d, src[plan.columns[canon]], m, f"_{canon}"))
+            if f"_t_{canon}" in first and m.datetime_format is None:
+                text_dates.append((canon, plan.columns[canon], first[f"_t_{canon}"]))
+    first["outcome"] = _outcome(src[plan.outcome], m) if plan.outcome else ibis.null("string")
+    for canon in DIMENSION_COLUMNS:
+        if canon in plan.columns:
+            first[canon] = _text(src[plan.columns[canon]], m.na_values)
+    if plan.sla_met:
+        first["sla_met"] = _booleans(src[plan.sla_met], m)
+    for canon in ("csat", "reopen_count"):
+        if canon in derived:
+            first[canon] = derived[canon].cast("float64")
+            first[f"_x_{canon}"] = ibis.literal(False)
+        elif canon in plan.columns:
+            first[canon], first[f"_x_{canon}"] = _number(d, src[plan.columns[canon]], m)
+    extras = [c for c in plan.keep if c not in first]
+    for c in extras:
+        first[c] = _text(src[c], m.na_values)
+    a = d.fence(src.select(**first))
+    # stage 2: instants in UTC
+    second = {}
+    for canon in DATETIME_COLUMNS:
+        if f"_a_{canon}" in a.columns or f"_n_{canon}" in a.columns:
+            second.update(_time_value(d, a, m, f"_{canon}"))
+    b = d.fence(a.mutate(**second))
+    # stage 3: dates inside the range, then the canonical columns and the checks
+    cols: dict[str, Any] = {"request_id": b.request_id}
+    bad: list[Any] = [b.request_id.isnull()]
+    times: dict[str, _Time] = {}
+    for canon in DATETIME_COLUMNS:
+        if f"_v_{canon}" in b.columns:
+            times[canon] = _Time(*_time_final(b, f"_{canon}"))
+        else:
+            times[canon] = _Time(ibis.null(UTC), ibis.literal(False), ibis.literal(False))
+        cols[canon] = times[canon].value
+        bad.append(times[canon].bad)
+    c3 = b.select(
+        *[c for c in b.columns if not c.startswith("_") and c not in DATETIME_COLUMNS],
+        *[c for c in b.columns if c.startswith("_x_")],
+        **{k: v for k, v in cols.items() if k != "request_id"},
+        **{f"_bad_{canon}": times[canon].bad for canon in DATETIME_COLUMNS},
+        **{f"_out_{canon}": times[canon].outside for canon in DATETIME_COLUMNS},
+    )
+    c3 = d.fence(c3)
+    src = c3
+    cols = {"request_id": c3.request_id}
+    bad = [c3.request_id.isnull()]
+    for canon in DATETIME_COLUMNS:
+        cols[canon] = c3[canon]
+        bad.append(c3[f"_bad_{canon}"])
+    now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
+    opened = _Time(c3.opened_at, c3._bad_opened_at, c3._out_opened_at)
+    bad += [opened.outside, opened.value.isnull() & ~opened.bad & ~opened.outside]
+    for canon in PAST_COLUMNS:
+        bad.append((cols[canon] > ibis.literal(now.to_pydatetime(), type=UTC)).fill_null(False))
+
+    outcome = c3.outcome
+    cols["outcome"] = outcome
+    bad.append(outcome.isnull() | ~one_of(outcome, list(OUTCOMES)))
+    is_closed = one_of(outcome, list(CLOSED_OUTCOMES)).fill_null(False)
+    closed = _Time(c3.closed_at, c3._bad_closed_at, c3._out_closed_at)
+    bad.append(is_closed & closed.outside)
+    bad.append(is_closed & closed.value.isnull() & ~closed.bad & ~closed.outside)
+    bad.append((outcome == "open").fill_null(False) & closed.value.notnull())
+    bad.append((closed.value < opened.value).fill_null(False))
+
+    for canon in DIMENSION_COLUMNS:
+        cols[canon] = c3[canon] if canon in c3.columns else ibis.null("string")
+    if "sla_met" in c3.columns:
+        cols["sla_met"] = c3.sla_met
+    else:
+        known = closed.value.notnull() & c3.sla_due_at.notnull() & is_closed
+        cols["sla_met"] = ibis.ifelse(known, closed.value <= c3.sla_due_at, None)
+    if "csat" in c3.columns:
+        csat = c3.csat
+        bad += [c3._x_csat, (csat.notnull() & ((csat < 1) | (csat > 5))).fill_null(False)]
+    else:
+        csat = ibis.null("float64")
+    cols["csat"] = csat
+    if "reopen_count" in c3.columns:
+        reopen = c3.reopen_count
+        not_whole = reopen.notnull() & ((reopen.round() != reopen) | (reopen < 0))
+        bad += [c3._x_reopen_count, not_whole.fill_null(False)]
+        cols["reopen_count"] = ibis.ifelse(not_whole, None, reopen.round().cast("int64"))
+    else:
+        cols["reopen_count"] = ibis.null("int64")
+    for c in extras:
+        cols[c] = c3[c]
+    flag = ibis.literal(False)
+    for b in bad:
+        flag = flag | b.fill_null(False)
+    table = d.fence(src.select(**cols, _bad=flag))
+    kept = table.filter(~table._bad).drop("_bad")
+    return View(table=table, kept=kept, read=read, extras=extras, text_dates=text_dates,
+                source=raw)  # fmt: skip
+
+
+def collapse_duplicates(view: View) -> View:
+    """The view with repeated ids handled as :func:`csi_lib.schema.validate` does: exact
+    copies collapse into one; the rows of an id given with different values are all bad.
+    Only asked for when the source has a repeated id (a count the engine makes once)."""
+    columns = [*CANONICAL_ORDER, *view.extras]
+    distinct = view.table.distinct()
+    counts = distinct.group_by(_csi_dup_id=distinct.request_id).aggregate(_csi_n=ibis._.count())
+    counts = counts.filter(counts._csi_n > 1, counts._csi_dup_id.notnull())
+    joined = distinct.left_join(counts, distinct.request_id == counts._csi_dup_id)
+    table = joined.select(*columns, _bad=distinct._bad | joined._csi_n.notnull())
+    kept = table.filter(~table._bad).drop("_bad")
+    return View(table=table, kept=kept, read=view.read, extras=view.extras,
+                text_dates=view.text_dates, source=view.source)  # fmt: skip
+
+
+def check_text_dates(backend: Any, view: View, label: str) -> None:
+    """Dates given as text with no datetime_format are read as ISO 8601 by the SQL engines;
+    other writings (``01/02/2025``) would be read differently from the pandas engine's
+    inference, so they are refused with the first example."""
+    for canon, column, text in view.text_dates:
+        odd = text.notnull() & ~text.re_search(ISO_NAIVE) & ~text.re_search(ISO_AWARE)
+        example = backend.execute(view.read.filter(odd).select(_v=text).limit(1))
+        if len(example):
+            raise ConfigError(
+                f"the column '{column}' ({canon}) holds dates such as '{example.iloc[0, 0]}', "
+                "which are not ISO 8601 (2025-01-31 14:05), and the mapping gives no "
+                "datetime_format",
+                file=label,
+                column=column,
+                hint='set datetime_format in the mapping (e.g. "%d/%m/%Y %H:%M"), or use '
+                "--engine pandas, which infers the format",
+            )

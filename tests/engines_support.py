@@ -1,0 +1,101 @@
+"""Shared by the engine tests: the servers (started by scripts/services.sh), putting a source
+into an engine the way a user's data would be there, and comparing with the pandas engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ROOT / "scripts" / "services.sh"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str):
+    """In CI a service that cannot start fails the test with the reason; elsewhere it skips."""
+    if IN_CI:
+        pytest.fail(f"engine service not available in CI: {reason}")
+    pytest.skip(reason)
+
+
+def start_postgres(folder: Path) -> str:
+    """A PostgreSQL server of Debian's package in ``folder`` (unix socket); its URL."""
+    run = subprocess.run(["bash", str(SERVICES), "postgres-start", str(folder)],
+                         capture_output=True, text=True, timeout=180)  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr.strip() or run.stdout.strip())
+    return run.stdout.strip().splitlines()[-1]
+
+
+def stop_postgres(folder: Path) -> None:
+    subprocess.run(["bash", str(SERVICES), "postgres-stop", str(folder)], capture_output=True,
+                   timeout=120, check=False)  # fmt: skip
+
+
+def load_into_postgres(url: str, table: str, frame: pd.DataFrame) -> None:
+    """``frame`` (the export's cells as text) as a table of text columns, written by the
+    test as the database's owner; the engine then reads it over a read-only connection."""
+    import psycopg
+
+    seen: dict[str, int] = {}
+    names = []
+    for c in map(str, frame.columns):  # a repeated header: a table has unique column names
+        seen[c] = seen.get(c, 0) + 1
+        names.append(c if seen[c] == 1 else f"{c} ({seen[c]})")
+    frame = frame.set_axis(names, axis=1)
+    with psycopg.connect(url, autocommit=True) as con:
+        cols = ", ".join('"' + str(c).replace('"', '""') + '" text' for c in frame.columns)
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute(f'CREATE TABLE "{table}" ({cols})')
+        with con.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
+            for row in frame.itertuples(index=False):
+                copy.write_row([None if v is None or (isinstance(v, float) and np.isnan(v))
+                                else str(v) for v in row])  # fmt: skip
+
+
+def load_typed_into_postgres(url: str, table: str, df: pd.DataFrame) -> None:
+    """A canonical frame as a typed table (timestamptz, double precision, bigint, boolean,
+    text), as a warehouse holds requests."""
+    import psycopg
+
+    def sql_type(s: pd.Series) -> str:
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            return "timestamptz"
+        if pd.api.types.is_bool_dtype(s.dtype):
+            return "boolean"
+        if pd.api.types.is_integer_dtype(s.dtype):
+            return "bigint"
+        if pd.api.types.is_float_dtype(s.dtype):
+            return "double precision"
+        return "text"
+
+    types = {c: sql_type(df[c]) for c in df.columns}
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute(
+            f'CREATE TABLE "{table}" (' + ", ".join(f'"{c}" {t}' for c, t in types.items()) + ")"
+        )
+        with con.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
+            for row in df.astype(object).itertuples(index=False):
+                copy.write_row([None if v is None or v is pd.NA or (not isinstance(v, str) and pd.isna(v))
+                                else v for v in row])  # fmt: skip
+
+
+def assert_same(expected: pd.DataFrame, got: pd.DataFrame, *, tol: float = 1e-9) -> None:
+    """Same rows (bins, groups, KPIs), values equal to ``tol`` (relative and absolute), same n."""
+    keys = [c for c in expected.columns if c not in ("value", "n")]
+    assert list(got.columns) == list(expected.columns)
+    a = expected.astype({c: str for c in keys}).sort_values(keys).reset_index(drop=True)
+    b = got.astype({c: str for c in keys}).sort_values(keys).reset_index(drop=True)
+    assert a[keys].equals(b[keys]), (a[keys].head(), b[keys].head())
+    close = np.isclose(a["value"].to_numpy(float), b["value"].to_numpy(float), rtol=tol,
+                       atol=tol, equal_nan=True)  # fmt: skip
+    same_n = a["n"].to_numpy() == b["n"].to_numpy()
+    bad = ~(close & same_n)
+    assert not bad.any(), pd.concat([a[bad], b[bad][["value", "n"]].add_suffix("_engine")], axis=1)
+    assert expected.attrs.get("hidden_by_kpi") == got.attrs.get("hidden_by_kpi")

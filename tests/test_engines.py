@@ -1,0 +1,356 @@
+"""One KPI definition, several engines: every case through pandas, DuckDB, PostgreSQL and Spark.
+
+Each case is a source and its mapping (the bundled sample, the bad-input corpus, the
+shipped real event logs), put where each engine reads it: the file itself for DuckDB and
+Spark, a table of the export's text cells for PostgreSQL (as a staging table of an export
+would hold them). Every table the report needs (KPIs of a period, monthly and weekly
+series, breakdowns with small groups hidden, per-request observations) must equal the
+pandas engine's to 1e-9, in UTC and in a reporting time zone, and over periods with no
+request. PostgreSQL comes from Debian's package, started by scripts/services.sh; Spark from
+PyPI's pyspark on Java 17 (one session for the test session). In CI a service that cannot
+start fails its tests with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from engines_support import (
+    ROOT,
+    assert_same,
+    load_into_postgres,
+    load_typed_into_postgres,
+    start_postgres,
+    stop_postgres,
+)
+from engines_support import unavailable as _unavailable
+
+from csi_lib import kpis as K
+from csi_lib.engines import choose_engine, open_source
+from csi_lib.errors import ConfigError, CsiError
+from csi_lib.kpis import KPI, register_kpi
+from csi_lib.periods import Period
+from csi_lib.sources import load_requests
+from csi_lib.sources.readers import ReadOptions, read_table
+
+SAMPLE = ROOT / "data" / "sample_requests.csv.gz"
+CORPUS = ROOT / "tests" / "bad_input"
+LOGS = ROOT / "data" / "eventlogs"
+MAPPINGS = ROOT / "data" / "mappings"
+H1 = Period.from_dates("2025-01-01", "2025-06-30")
+H1_BERLIN = Period.from_dates("2025-01-01", "2025-06-30", tz="Europe/Berlin")
+EMPTY = Period.from_dates("2031-01-01", "2031-03-31")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ibis.*"),
+    pytest.mark.filterwarnings("ignore:.*future.infer_string.*"),
+]
+
+
+# --------------------------------------------------------------------------- services
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    folder = Path(tempfile.mkdtemp(prefix="csi-pg-"))
+    try:
+        url = start_postgres(folder)
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        shutil.rmtree(folder, ignore_errors=True)
+        _unavailable(f"PostgreSQL did not start: {exc}")
+    yield url
+    stop_postgres(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        _unavailable("no Java for Spark (scripts/services.sh install adds Java 17)")
+    try:
+        from csi_lib.engines import spark_session
+
+        return spark_session()
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        _unavailable(f"Spark did not start: {exc}")
+
+
+class Opener:
+    """Opens a source with one engine, putting it where that engine reads it."""
+
+    def __init__(self, engine: str, request: pytest.FixtureRequest):
+        self.engine = engine
+        self.request = request
+        self.loaded: dict[tuple[str, str], str] = {}
+
+    def __call__(self, path: Path, *, typed: bool = False, **kw):
+        """``typed``: the requests as a warehouse types them (a Parquet file for Spark, a
+        typed table for PostgreSQL) instead of the export's text cells."""
+        if typed:
+            path = typed_copy(path)
+        if self.engine == "duckdb":
+            return open_source(path, engine="duckdb", **kw)
+        if self.engine == "spark":
+            self.request.getfixturevalue("spark")
+            return open_source(path, engine="spark", **kw)
+        url = self.request.getfixturevalue("postgres_url")
+        table = f"t{abs(hash(str(path))) % 10**8}"
+        if typed:
+            if (url, table) not in self.loaded:
+                load_typed_into_postgres(url, table, pd.read_parquet(path))
+                self.loaded[(url, table)] = table
+            return open_source(url, engine="postgres", query=table, **kw)
+        if (url, table) not in self.loaded:
+            mapping = kw.get("mapping")
+            from csi_lib.sources import load_mapping
+
+            m = load_mapping(preset=kw.get("preset"), mapping=mapping)
+            frame = read_table(path, ReadOptions(na_values=list(m.na_values))).frame
+            load_into_postgres(url, table, frame)
+            self.loaded[(url, table)] = table
+        return open_source(url, engine="postgres", query=table, **kw)
+
+
+_TYPED: dict[Path, Path] = {}
+
+
+def typed_copy(path: Path) -> Path:
+    """The canonical frame of ``path`` written as Parquet (typed columns), once per session."""
+    if path not in _TYPED:
+        from csi_lib.sample import write_requests
+
+        out = Path(tempfile.mkdtemp(prefix="csi-typed-")) / (path.name.split(".")[0] + ".parquet")
+        write_requests(load_requests(path).data, out)
+        _TYPED[path] = out
+    return _TYPED[path]
+
+
+# Spark's cases are slow (a JVM and a plan per query): `make test` and CI run them,
+# land.sh's quick suite runs DuckDB and PostgreSQL.
+@pytest.fixture(params=["duckdb", "postgres", pytest.param("spark", marks=pytest.mark.slow)])
+def opener(request):
+    return Opener(request.param, request)
+
+
+@pytest.fixture(
+    params=[
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.slow),
+        pytest.param("spark", marks=pytest.mark.slow),
+    ]
+)
+def corpus_opener(request):
+    return Opener(request.param, request)
+
+
+def every_table(df: pd.DataFrame, rel, period: Period, *, by: str | None, week=True) -> None:
+    """The tables a report asks for, pandas against the engine."""
+    assert_same(K.kpi_table(df, period), rel.kpi_table(period))
+    assert_same(K.kpi_series(df, period, freq="month"), rel.kpi_series(period, freq="month"))
+    if week:
+        assert_same(K.kpi_series(df, period, freq="week"), rel.kpi_series(period, freq="week"))
+    if by:
+        assert_same(K.breakdown(df, period, by=by, min_group_size=5),
+                    rel.breakdown(period, by=by, min_group_size=5))  # fmt: skip
+        assert_same(K.kpi_table(df, period, by=by, freq="month", min_group_size=5),
+                    rel.kpi_table(period, by=by, freq="month", min_group_size=5))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the sample
+
+
+def test_sample_every_table_utc_zone_and_empty(opener):
+    """The bundled sample: every table over the baseline in UTC and in Berlin time, and
+    over a period with no request (every value missing, n 0)."""
+    df = load_requests(SAMPLE).data
+    rel = opener(SAMPLE, typed=True)
+    every_table(df, rel, H1, by="category")
+    every_table(df, rel, H1_BERLIN, by="channel", week=False)
+    every_table(df, rel, EMPTY, by=None, week=False)
+    assert rel.kpi_values(EMPTY).drop("backlog").isna().all()
+
+
+def test_sample_observations_and_scope(opener):
+    """Stage 5's per-request values (same multiset) and a target's scope."""
+    df = load_requests(SAMPLE).data
+    rel = opener(SAMPLE, typed=True)
+    for kpi in ("fulfil_median_h", "pct_within_sla", "fulfilled", "backlog", "csat_mean"):
+        want = sorted(K.observations(df, H1, kpi).tolist())
+        got = sorted(rel.observations(H1, kpi).tolist())
+        assert pytest.approx(want, rel=1e-9, abs=1e-9) == got, kpi
+    scope = {"category": ["Laptop", "Software licence"]}
+    assert_same(K.kpi_table(df, H1, scope=scope), rel.kpi_table(H1, scope=scope))
+    with pytest.raises(ConfigError, match="does not occur"):
+        rel.kpi_table(H1, scope={"category": "No such thing"})
+
+
+# --------------------------------------------------------------------------- real logs
+
+LOG_CASES = [
+    ("helpdesk.csv.gz", "helpdesk-event-log.yaml"),
+    ("bpi2013-incidents-extract.csv.gz", "bpi2013-incidents.yaml"),
+]
+
+
+@pytest.mark.parametrize(("log", "mapping"), LOG_CASES, ids=[c[0] for c in LOG_CASES])
+def test_real_event_logs_fold_in_sql(opener, log, mapping):
+    """The events:/derive: fold written with window functions gives the same requests."""
+    path, m = LOGS / log, MAPPINGS / mapping
+    res = load_requests(path, mapping=m)
+    rel = opener(path, mapping=m)
+    c = rel.counts()
+    assert c.rows_read == res.rows_read
+    assert c.rows_kept == res.rows_kept
+    first = res.data["opened_at"].min().strftime("%Y-%m-%d")
+    last = res.data["closed_at"].max().strftime("%Y-%m-%d")
+    period = Period.from_dates(first, last)
+    assert_same(K.kpi_table(res.data, period), rel.kpi_table(period))
+    assert_same(K.kpi_series(res.data, period, freq="month"), rel.kpi_series(period))
+    by = "priority" if "priority" in rel.table.columns else None
+    if by and res.data[by].notna().any():
+        assert_same(K.breakdown(res.data, period, by=by), rel.breakdown(period, by=by))
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def corpus_cases() -> list[tuple[str, dict]]:
+    """Corpus files the pandas engine loads (the others are errors the tests of
+    test_bad_input.py check), with their mapping where they need one."""
+    mappings = {
+        "dayfirst_ambiguous.csv": CORPUS / "dayfirst_mapping.yaml",
+        "daylight_saving_times.csv": CORPUS / "berlin_mapping.yaml",
+        "strict_outcome_export.csv": CORPUS / "strict_outcome_mapping.yaml",
+    }
+    out = []
+    for f in sorted(CORPUS.iterdir()):
+        if f.suffix.lower() not in (".csv", ".txt", ".gz", ".parquet", ".xlsx", ".zip"):
+            continue
+        kw = {"mapping": mappings[f.name]} if f.name in mappings else {}
+        try:
+            load_requests(f, quarantine_dir=None, **kw)
+        except CsiError:
+            continue
+        out.append((f.name, kw))
+    return out
+
+
+CORPUS_CASES = corpus_cases()
+
+
+@pytest.mark.parametrize(("name", "kw"), CORPUS_CASES, ids=[c[0] for c in CORPUS_CASES])
+def test_bad_input_corpus(corpus_opener, name, kw):
+    """Each corpus file the pandas engine loads: the same rows kept and the same KPIs, or a
+    clear refusal (dates not in ISO 8601 and no datetime_format) that says what to add."""
+    path = CORPUS / name
+    res = load_requests(path, quarantine_dir=None, **kw)
+    try:
+        rel = corpus_opener(path, **kw)
+    except ConfigError as exc:
+        assert "datetime_format" in str(exc) and "--engine pandas" in str(exc)
+        return
+    assert rel.counts().rows_kept == res.rows_kept, rel.counts()
+    if res.data.empty:
+        assert rel.kpi_values(H1).drop("backlog").isna().all()
+        return
+    first = res.data["opened_at"].min().strftime("%Y-%m-%d")
+    period = Period.from_dates(first, "2026-12-31")
+    assert_same(K.kpi_table(res.data, period), rel.kpi_table(period))
+    assert_same(K.kpi_series(res.data, period, freq="month"), rel.kpi_series(period))
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def test_custom_kpi_pandas_only_says_what_to_add(tmp_path):
+    """A registered KPI with only a pandas function works on pandas; another engine says
+    what to add, and works once it is added."""
+    from csi_lib.kpis.catalogue import REGISTRY
+
+    def is_laptop(df):
+        return df["category"] == "Laptop"
+
+    k = KPI("pct_laptop_test", "Laptop share", "%", "neither", "received", is_laptop, "pct",
+            "proportion", "100 * share of requests received for a laptop")  # fmt: skip
+    register_kpi(k)
+    try:
+        df = load_requests(SAMPLE).data
+        assert K.kpi_values(df, H1, kpis="pct_laptop_test").notna().all()
+        rel = open_source(SAMPLE, engine="duckdb")
+        with pytest.raises(ConfigError, match="only a pandas function") as err:
+            rel.kpi_values(H1, kpis="pct_laptop_test")
+        assert "relational=" in err.value.hint
+        register_kpi(
+            KPI(**{**k.__dict__, "relational": lambda t: t.category == "Laptop"}), replace=True
+        )
+        assert_same(K.kpi_table(df, H1, kpis="pct_laptop_test"),
+                    rel.kpi_table(H1, kpis="pct_laptop_test"))  # fmt: skip
+    finally:
+        REGISTRY.pop("pct_laptop_test", None)
+
+
+def test_every_builtin_kpi_has_a_relational_definition():
+    for k in K.REGISTRY.values():
+        assert k.measure is None or k.relational is not None, k.key
+
+
+def test_engine_choice(tmp_path):
+    small = tmp_path / "small.parquet"
+    small.write_bytes(b"x")
+    assert choose_engine(small) == "pandas"
+    assert choose_engine("postgresql+psycopg://u@h/db") == "postgres"
+    assert choose_engine(SAMPLE, "spark") == "spark"
+    with pytest.raises(ConfigError, match="unknown engine"):
+        choose_engine(SAMPLE, "oracle")
+
+
+def test_postgres_reads_only(postgres_url):
+    """The engine's connection is read-only and creates nothing in the database."""
+    import psycopg
+
+    frame = read_table(SAMPLE, ReadOptions()).frame
+    load_into_postgres(postgres_url, "readonly_case", frame)
+    count = "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'v', 'm', 'S')"
+    with psycopg.connect(postgres_url) as con:
+        before = con.execute(count).fetchone()[0]
+    rel = open_source(postgres_url, engine="postgres", query="readonly_case")
+    rel.kpi_table(H1, by="category", freq="month", min_group_size=5)
+    with pytest.raises(Exception, match="read-only"):
+        rel.backend.raw_sql("CREATE TABLE csi_should_not_exist (x int)")
+    rel.close()
+    with psycopg.connect(postgres_url) as con:
+        assert con.execute(count).fetchone()[0] == before
+    with pytest.raises(CsiError):
+        open_source(postgres_url, engine="postgres", query="DELETE FROM readonly_case")
+
+
+def test_cli_engines_give_the_same_json(opener, tmp_path, capsys):
+    """csi kpis --engine X prints the same values as the pandas engine."""
+    from csi_lib.cli import app
+
+    def run(args):
+        from typer.testing import CliRunner
+
+        out = CliRunner().invoke(app, args)
+        assert out.exit_code == 0, out.output
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    common = ["--from", "2025-01-01", "--to", "2025-06-30", "--format", "json"]
+    want = run(["kpis", str(SAMPLE), "--engine", "pandas", *common])
+    if opener.engine == "postgres":
+        opener(SAMPLE)  # the table
+        url = opener.request.getfixturevalue("postgres_url")
+        table = next(iter(opener.loaded.values()))
+        got = run(["kpis", url, "--query", table, *common])  # auto: computed in the database
+    else:
+        if opener.engine == "spark":
+            opener.request.getfixturevalue("spark")
+        got = run(["kpis", str(SAMPLE), "--engine", opener.engine, *common])
+    assert want.keys() == got.keys()
+    for k, v in want.items():
+        assert (v is None and got[k] is None) or v == pytest.approx(got[k], rel=1e-9, abs=1e-9), k
