@@ -30,6 +30,9 @@ Usage::
     .venv/bin/python benchmarks/bench_e2e.py --no-report           # csi kpis only
     .venv/bin/python benchmarks/bench_e2e.py --workdir /tmp/e2e    # keep the files there
     .venv/bin/python benchmarks/bench_e2e.py --memory-rows 0       # no 10M memory run
+    .venv/bin/python benchmarks/bench_e2e.py --no-kpis --no-report --memory-rows 0 \
+        --engine-rows 10000000 --engine-big-rows 100000000 --spark \
+        --postgres postgresql://... --postgres-table requests_bench   # issue 24
 
 Heavy: about 1.5 GB of disk at 5M rows, several GB of RAM.
 """
@@ -207,6 +210,73 @@ def bench_memory(n: int, work: Path) -> dict:
     return res
 
 
+# ----------------------------------------------------------------------------- engines (issue 24)
+
+
+def bench_engines(n: int, work: Path, *, big: int = 0, services: dict | None = None) -> list:
+    """``csi kpis`` computed by the DuckDB engine on ``n`` requests from Parquet against a
+    DuckDB process (start-up included), the same query with ``--engine pandas``; with
+    ``big``, the DuckDB engine on ``big`` requests (the ``n`` file repeated with new ids,
+    written by DuckDB); with ``services`` ({"postgres": url, "spark": True}), the same
+    query computed by PostgreSQL (a typed table loaded once) and by Spark, timed beside it."""
+    path = work / f"requests-{n}.parquet"
+    if not path.exists():
+        from csi_lib.sample import generate_requests, write_requests
+
+        write_requests(generate_requests(rows=n, seed=42), path, overwrite=True)
+    end = "2026-07-01"
+    args = ["--format", "json", "--from", FROM, "--to", TO]
+    verdicts = []
+    duck = run_measured([sys.executable, "-c", DUCKDB_CHILD, str(path), FROM, end])
+    want = json.loads(duck["stdout"].strip().splitlines()[-1])
+    print(f"DuckDB process {n:,}: {duck['wall']:.1f} s, peak {duck['peak_mb']:,.0f} MB")
+    runs = {"duckdb": [CSI, "kpis", str(path), "--engine", "duckdb", *args],
+            "pandas": [CSI, "kpis", str(path), "--engine", "pandas", *args]}  # fmt: skip
+    if services and services.get("spark"):
+        runs["spark"] = [CSI, "kpis", str(path), "--engine", "spark", *args]
+    if services and services.get("postgres"):
+        runs["postgres"] = [CSI, "kpis", services["postgres"], "--query", services["table"], *args]
+    for name, cmd in runs.items():
+        res = run_measured(cmd)
+        if res["status"] != 0:
+            print(f"csi kpis --engine {name} failed: {res['stderr'][-1500:]}")
+            verdicts.append((f"csi kpis --engine {name} runs", False))
+            continue
+        bad = agree(kpis_from_csi(res["stdout"]), want)
+        ratio = res["wall"] / duck["wall"]
+        print(
+            f"csi kpis --engine {name:8} {n:,}: {res['wall']:6.1f} s, peak {res['peak_mb']:6,.0f} MB,"
+            f" {ratio:.2f}x the DuckDB process; "
+            + ("all 18 KPIs agree" if not bad else "MISMATCH: " + "; ".join(bad)),
+            flush=True,
+        )
+        if name == "duckdb":
+            verdicts.append((f"csi kpis {n:,} Parquet within 1.3x of DuckDB", ratio <= 1.3))
+            verdicts.append((f"csi kpis {n:,} Parquet under 1.5 GB", res["peak_mb"] < 1536))
+        verdicts.append((f"--engine {name} agrees with DuckDB", not bad))
+    if big:
+        big_path = work / f"requests-{big}.parquet"
+        if not big_path.exists():
+            import duckdb
+
+            times = -(-big // n)
+            src = str(path).replace("'", "''")
+            duckdb.sql(
+                f"COPY (SELECT * REPLACE (request_id || '-' || CAST(i AS VARCHAR) AS request_id) "
+                f"FROM read_parquet('{src}'), range({times}) AS r(i) LIMIT {big}) "
+                f"TO '{big_path}' (FORMAT parquet)"
+            )
+        res = run_measured([CSI, "kpis", str(big_path), "--engine", "duckdb", *args])
+        print(
+            f"csi kpis --engine duckdb {big:,}: {res['wall']:.1f} s, peak {res['peak_mb']:,.0f} MB"
+            + ("" if res["status"] == 0 else " FAILED " + res["stderr"][-800:]),
+            flush=True,
+        )
+        verdicts.append((f"DuckDB engine {big:,} Parquet under 4 GB",
+                         res["status"] == 0 and res["peak_mb"] < 4096))  # fmt: skip
+    return verdicts
+
+
 # ----------------------------------------------------------------------------- reports
 
 STAGE_LINE = re.compile(r"\[(\d+)/(\d+)\] (.+?): (done|FAILED.*?) \(([\d.]+) s\)")
@@ -258,6 +328,25 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep the data and reports here")
     parser.add_argument("--no-kpis", action="store_true", help="skip csi kpis against DuckDB")
     parser.add_argument("--no-report", action="store_true", help="skip the csi report runs")
+    parser.add_argument(
+        "--engine-rows",
+        type=int,
+        default=0,
+        help="csi kpis --engine duckdb/pandas on this many requests (10M: issue 24)",
+    )
+    parser.add_argument(
+        "--engine-big-rows",
+        type=int,
+        default=0,
+        help="and the DuckDB engine on this many (100M: issue 24)",
+    )
+    parser.add_argument("--postgres", help="postgresql:// URL of a server to time beside")
+    parser.add_argument(
+        "--postgres-table",
+        default="requests_bench",
+        help="typed table of the --engine-rows requests in that server",
+    )
+    parser.add_argument("--spark", action="store_true", help="time --engine spark beside")
     parser.add_argument(
         "--memory-rows", type=int, default=10_000_000, help="csi kpis memory run (0: none)"
     )
@@ -323,6 +412,12 @@ def main() -> None:
         verdicts.append(
             (f"csi kpis {args.memory_rows:,} Parquet peak RSS under 3 GB", mem["peak_mb"] < 3072)
         )
+
+    if args.engine_rows:
+        print(f"\n== engines: csi kpis on {args.engine_rows:,} requests from Parquet ==")
+        services = {"spark": args.spark, "postgres": args.postgres, "table": args.postgres_table}
+        verdicts += bench_engines(args.engine_rows, work, big=args.engine_big_rows,
+                                  services=services)  # fmt: skip
 
     print("\n== targets ==")
     for text, ok in verdicts:
