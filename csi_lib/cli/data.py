@@ -65,7 +65,7 @@ EngineOpt = Annotated[
         metavar="ENGINE",
         help="Who computes: auto, pandas (load the data), duckdb (in place, no server), postgres "
         "(in the database of a postgresql:// URL) or spark (a Spark session); auto: postgres for "
-        "a PostgreSQL URL, duckdb for a Parquet file of 64 MB or more, else pandas."
+        "a PostgreSQL URL, duckdb for a Parquet file of 64 MB or more, else pandas.",
     ),
 ]
 SparkMasterOpt = Annotated[
