@@ -145,8 +145,20 @@ class StageOne:
         found = {k.key: K.not_measured(self.df, k, columns_used=used) for k in K.REGISTRY.values()}
         return {key: why for key, why in found.items() if why}
 
+    def dimension(self, by: str) -> str:
+        """``by`` when the data has values in it, else the first breakdown dimension that
+        has (an export without categories is broken down by group, say)."""
+        from .widgets.explorer import available_dimensions
+
+        if by in self.df and self.df[by].notna().any():
+            return by
+        found = [d for d in available_dimensions(self.df) if self.df[d].notna().any()]
+        return found[0] if found else by
+
     def breakdown(self, by: str) -> pd.DataFrame:
-        """Every KPI per group of ``by`` (small groups hidden)."""
+        """Every KPI per group of ``by`` (small groups hidden); a dimension without any value
+        in the data gives way to one that has (:meth:`dimension`)."""
+        by = self.dimension(by)
         key = f"breakdown_{by}"
         if key not in self._cache:
             self._cache[key] = K.breakdown(

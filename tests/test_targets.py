@@ -370,10 +370,11 @@ def test_a_relative_stretch(frame):
     assert "stretch" in reason
 
 
-def test_a_fail_without_baseline_value(frame):
+def test_a_is_not_checked_for_a_kpi_the_data_cannot_measure(frame):
+    # the frame never knows the reopen count: M fails, and A says why it was not checked
     verdict, reason = letter(frame, "A", kpi="pct_reopened", scope=None, value=5)
     assert verdict == "fail"
-    assert "no baseline value" in reason.lower()
+    assert reason.startswith("Not checked: not measured (") and "see M" in reason
 
 
 # --------------------------------------------------------------------------- R and T

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..kpis import KPI, get_kpi, hidden_text, observations
+from ..kpis import KPI, MISSING_GROUP, get_kpi, hidden_text, observations
 from ..periods import Period
 from . import theme
 
@@ -187,6 +187,14 @@ def breakdown_figure(
     """
     k = _kpi(kpi)
     data = table[table["kpi"] == k.key].dropna(subset=["value"]).sort_values("value")
+    if by in data and (data[by].astype(str) == MISSING_GROUP).all():
+        from ..schema import COLUMNS
+
+        name = COLUMNS[by].label if by in COLUMNS else by
+        return theme.empty_figure(
+            f"No breakdown of {k.label}: the data has no values of {name} "
+            "(nor of any other breakdown dimension)"
+        )
     fig = go.Figure(
         go.Bar(
             x=data["value"],

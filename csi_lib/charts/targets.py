@@ -331,6 +331,16 @@ def targets_context_figure(contexts: list[Any], *, height_per_target: int = 300)
         fig = go.Figure()
         fig.update_layout(title="No target to show")
         return fig
+    # a target the data cannot measure gets no empty panel: the title names it and why
+    unmeasured = [c for c in contexts if getattr(c, "not_measured", None)]
+    contexts = [c for c in contexts if not getattr(c, "not_measured", None)]
+    missing = "; ".join(
+        f"{c.target.id} {c.kpi.label}: not measured ({c.not_measured})" for c in unmeasured
+    )
+    if not contexts:
+        fig = go.Figure()
+        fig.update_layout(title=missing)
+        return fig
     panels = [context_figure(ctx) for ctx in contexts]
     fig = make_subplots(
         rows=len(panels),
@@ -352,7 +362,7 @@ def targets_context_figure(contexts: list[Any], *, height_per_target: int = 300)
         fig.update_yaxes(title_text=panel.layout.yaxis.title.text, row=row, col=1)
     fig.update_layout(
         height=height_per_target * len(panels) + 120,
-        title="Targets against their baseline",
+        title="Targets against their baseline" + (f"<br><sup>{missing}</sup>" if missing else ""),
         legend={"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0.0},
         margin={"t": 80, "b": 60},
     )

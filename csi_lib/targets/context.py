@@ -58,6 +58,8 @@ class TargetContext:
     lower: float = float("nan")
     upper: float = float("nan")
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Why the data cannot measure the KPI at all (:func:`csi_lib.kpis.not_measured`), or None.
+    not_measured: str | None = None
 
     @property
     def has_limits(self) -> bool:
@@ -104,6 +106,8 @@ class _Evaluator:
         freq: str = "month",
     ) -> None:
         self.df = df
+        #: the load's canonical column -> source column (an absent column from an empty one)
+        self.columns_used: dict[str, str] | None = None
         self.baseline_period = baseline_period
         self.freq = freq
         self._scoped: dict[Any, pd.DataFrame] = {}
@@ -234,6 +238,7 @@ class _Evaluator:
             lower=_limit(st.chart, "lower"),
             upper=_limit(st.chart, "upper"),
             history=st.history,
+            not_measured=_kpis().not_measured(self.df, kpi, columns_used=self.columns_used),
         )
 
 

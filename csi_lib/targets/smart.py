@@ -187,6 +187,8 @@ def _letter_a(target: Target, run: _Run) -> tuple[str, str]:
     if skipped:
         return skipped
     ctx = run.evaluator.context(target)
+    if ctx.not_measured:
+        return "fail", f"not checked: not measured ({ctx.not_measured}; see M)"
     verdict, reason = _achievable(target, ctx)
     if ctx.has_limits and "limits (" in reason:
         points = int(ctx.chart["baseline"].sum()) if ctx.chart is not None else 0
@@ -516,6 +518,7 @@ def cycle_smart_check(cycle: Any, *, min_coverage: float = 0.8) -> pd.DataFrame:
     args = _cycle_arguments(cycle)
     run = _make_run(min_coverage=min_coverage, evaluator=_cycle_evaluator(cycle, args), **args)
     run.columns_used = getattr(cycle.load, "columns_used", None)
+    run.evaluator.columns_used = run.columns_used
     return _check(_target_list(cycle.targets), run)
 
 
