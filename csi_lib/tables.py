@@ -69,6 +69,7 @@ def evidence_arrow(before: float, after: float, better: str, verdict: str | None
     """The change from ``before`` to ``after`` in words that follow the evidence: "▼ better"
     or "▲ worse" only when ``verdict`` says the change is real (:data:`REAL_VERDICTS`);
     "likely better" / "likely worse" (uncoloured) when only one piece of evidence shows it;
+    "mixed" when the evidence and the values point in opposite directions;
     otherwise the arrow with a neutral "within noise", so no colour and no word claims
     what the evidence does not.
 
@@ -78,12 +79,27 @@ def evidence_arrow(before: float, after: float, better: str, verdict: str | None
     '▼ better'
     >>> evidence_arrow(4.9, 4.8, "lower", "no evidence of change")
     '▼ within noise'
+
+    A backlog whose chart shows an improvement while its end value rose is "mixed", never
+    "▲ better":
+
+    >>> evidence_arrow(49, 111, "lower", "likely improvement")
+    '▲ mixed'
     """
-    if verdict in REAL_VERDICTS:
-        return change_arrow(before, after, better)
     arrow = change_arrow(before, after, "neither")
     if arrow[:1] not in ("▲", "▼"):
         return arrow
+    words = change_arrow(before, after, better)  # "▼ better": what the values alone say
+    claimed = {
+        "real improvement": "better",
+        "likely improvement": "better",
+        "real deterioration": "worse",
+        "likely deterioration": "worse",
+    }.get(verdict or "")
+    if claimed is not None and not words.endswith(claimed):
+        return f"{arrow} mixed"  # the evidence and the values point in opposite directions
+    if verdict in REAL_VERDICTS:
+        return words
     likely = {"likely improvement": "likely better", "likely deterioration": "likely worse"}
     return f"{arrow} {likely.get(verdict or '', 'within noise')}"
 

@@ -325,9 +325,10 @@ def _change(tr: TargetReview) -> str:
 
 def _change_class(tr: TargetReview) -> str:
     """ "better" / "worse" (the cover's colour) only for a real change, else ""."""
-    return {"real improvement": "better", "real deterioration": "worse"}.get(
-        "" if _change(tr) == "" else tr.verdict, ""
-    )
+    change = _change(tr)
+    if not change.endswith(("better", "worse")) or "likely" in change:
+        return ""
+    return {"real improvement": "better", "real deterioration": "worse"}.get(tr.verdict, "")
 
 
 def _cut_json(run: Any) -> dict[str, Any] | None:
