@@ -40,7 +40,7 @@ from .base import TestInput, TestOutcome, compared, need
 #: A period with fewer yes (or no) answers than this gets the exact method.
 SMALL_COUNT = 5
 #: The exact method runs over every table (n_review + 1) x (n_baseline + 1): at most this many.
-EXACT_MAX_TABLES = 10_000
+EXACT_MAX_TABLES = 4_000
 #: Values of the unknown common share over which the exact p-value is maximised.
 NUISANCE_POINTS = 101
 #: Precision of an interval's ends, as a share (0.0001 = 0.01 percentage points).

@@ -41,7 +41,8 @@ def _interval_text(tr: TargetReview) -> str:
     if ev is None or not ev.has_interval:
         if ev is not None and ev.kind in ("stock", "ratio"):
             return "no two-sample test applies to a " + ev.kind
-        return "there is no interval of the change (" + (ev.reason if ev else "no data") + ")"
+        why = ev.reason if ev is not None else "no data yet"
+        return f"there is no interval of the change, as {why}"
     from ..evidence import interval_decimals
     from ..evidence.words import suffix
 
