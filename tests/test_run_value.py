@@ -389,3 +389,24 @@ def test_no_output_contradicts_another(as_of, loads):
         # "stayed at" never sits beside a change
         if "stayed at" in t["conclusion"]:
             assert t["change"] in ("", "→ no change")
+
+
+# --------------------------------------------------------------------------- tense, data tables
+
+
+def test_a_closed_cycle_speaks_of_the_action_period_in_the_past(loads):
+    rv = _review(SAMPLE, "2026-04-15", loads["sample"])
+    table = review.progress_table(rv, formatted=True)
+    assert "Action period" in table.columns and "Projection" not in table.columns
+    assert not any("so far" in c for c in table.columns)
+    assert "is over" in review.progress_note(rv) and "under way" not in review.progress_note(rv)
+
+
+def test_stage_1_lists_no_data_after_the_as_of_date(log_cycles, loads):
+    run = make_run(log_cycles["helpdesk"], as_of="2013-03-15").use(loads["helpdesk"])
+    quality = now.prepare(run).quality()
+    cut = pd.Timestamp("2013-03-16")
+    dates = quality["Highest"].astype(str).str.extract(r"^(\d{4}-\d{2}-\d{2})")[0].dropna()
+    highest = pd.to_datetime(dates)
+    assert len(highest) and (highest < cut).all(), highest.max()
+    assert "taken as it stood at the end of **2013-03-15**" in now.prepare(run).summary_text()
