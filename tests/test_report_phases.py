@@ -146,7 +146,8 @@ def _assert_no_contradiction(index: str, summary: dict, text: str) -> None:
         assert index.count(badge) == n, (state, index.count(badge), n)
         if not headline.startswith("No target can be judged yet"):
             assert f"{n} {state}" in headline or f"{n} of {len(states)} targets {state}" in headline
-        assert text.count(f"{state.capitalize()}: ") == n  # the reasons in summary.txt
+        if state in ("off track", "not met", "not measured", "too early to say"):
+            assert text.count(f"{state.capitalize()}: ") == n  # why, in summary.txt
     better = sum(t["change_class"] == "better" for t in summary["targets"])
     worse = sum(t["change_class"] == "worse" for t in summary["targets"])
     body = index.split("</style>")[-1]

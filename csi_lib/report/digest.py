@@ -51,6 +51,8 @@ REPORT_URL_ENV = "CSI_REPORT_URL"
 WEBHOOK_ENV = "CSI_WEBHOOK_URL"
 #: A target's ``status`` (summary.json) that is worth a message.
 ALERT_STATUSES = frozenset({"off track", "not met"})
+#: Standings whose reason the summary to send gives (those a reader acts on or asks about).
+EXPLAINED_STATUSES = frozenset({"off track", "not met", "not measured", "too early to say"})
 
 #: A target's result in words when summary.json has no ``status`` (older summaries).
 _RESULT_WORDS = {True: "met", False: "not met", None: "not yet known"}
@@ -202,13 +204,14 @@ def render_summary(
             lines.append(f"- {label}: {text}" if markdown else f"* {label}: {text}")
         if signals:
             lines.append("")
+        # why, for the targets a reader has to act on or ask about (kept short for a chat)
         reasons = [
             (say(t.get("label") or t.get("id")), say(f"{_result(t)}: {t['reason']}."))
             for t in (summary or {}).get("targets", [])
-            if t.get("reason")
+            if t.get("reason") and str(t.get("status")) in EXPLAINED_STATUSES
         ]
         if reasons:
-            lines += ["Why:" if not markdown else "**Why:**", ""]
+            lines += ["Why:" if not markdown else "**Why:**"]
             for label, text in reasons:
                 lines.append(f"- {label}: {text}" if markdown else f"* {label}: {text}")
             lines.append("")
