@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .errors import ConfigError
 from .vision import target_links
+from .words import plural
 from .yamlio import (
     append_list_item,
     delete_list_item,
@@ -426,15 +427,17 @@ def plan_text(plan: Plan, targets: Any) -> str:
     Examples
     --------
     >>> print(plan_text(cycle.plan, cycle.targets))
-    3 initiative(s) (1 project, 1 sprint, 1 daily work) work on 4 of the 5 target(s); ...
+    3 initiatives (1 project, 1 sprint, 1 daily work) work on 4 of the 5 targets; ...
     """
     ways = pd.Series([i.way_of_working for i in plan.initiatives], dtype="object").value_counts()
     mix = ", ".join(f"{n} {w}" for w, n in ways.items())
     per_target = initiatives_per_target(plan, targets)
     covered = int((per_target["n_initiatives"] > 0).sum())
     text = (
-        f"{len(plan.initiatives)} initiative(s) ({mix or 'none'}) work on {covered} of the "
-        f"{len(per_target)} target(s); the improvement register holds {len(plan.ideas)} idea(s)."
+        f"{plural(len(plan.initiatives), 'initiative')} ({mix or 'none'}) "
+        f"{'works' if len(plan.initiatives) == 1 else 'work'} on {covered} of the "
+        f"{plural(len(per_target), 'target')}; the improvement register holds "
+        f"{plural(len(plan.ideas), 'idea')}."
     )
     missing = per_target.loc[per_target["n_initiatives"] == 0, "target_id"].tolist()
     if missing:

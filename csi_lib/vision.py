@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .words import join_words, plural
 from .yamlio import problems_error, require_unique_ids, validate_file
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "load_vision",
     "objectives_table",
     "alignment",
+    "alignment_words",
+    "alignment_table",
     "orphans",
     "target_links",
     "vision_text",
@@ -184,6 +187,63 @@ def alignment(vision: Vision, targets: Any, plan: Any) -> pd.DataFrame:
     return chain.drop(columns="_o").drop_duplicates().reset_index(drop=True)
 
 
+def alignment_words(vision: Vision, targets: Any, plan: Any) -> dict[tuple[str, str], str]:
+    """What each objective, target and initiative of the chain is, in words (without its id).
+
+    Keys are ``(kind, id)`` with kind ``"objective"`` (its statement), ``"target"`` (its
+    KPI's label, and its scope when it has one) or ``"initiative"`` (its title). A target
+    on a KPI the catalogue does not know keeps the KPI's key (``csi cycle check`` flags it).
+
+    Examples
+    --------
+    >>> words = alignment_words(cycle.vision, cycle.targets, cycle.plan)
+    >>> words[("target", "T1")], words[("initiative", "I2")]
+    ('Median time to fulfil (Category: Laptop)', 'Approval simplification')
+    """
+    from .kpis import kpi_catalogue
+    from .targets import scope_words
+
+    catalogue = kpi_catalogue()
+    labels = dict(zip(catalogue["key"].astype(str), catalogue["label"].astype(str), strict=True))
+    words: dict[tuple[str, str], str] = {
+        ("objective", str(o.id)): o.statement for o in vision.objectives
+    }
+    for t in _items(targets, "targets"):
+        kpi = _get(t, "kpi")
+        text = labels.get(str(kpi), str(kpi)) if kpi else ""
+        scope = _get(t, "scope")
+        if scope:
+            text += f" ({scope_words(scope)})"
+        words[("target", str(_get(t, "id")))] = text
+    for ini in _items(plan, "initiatives"):
+        words[("initiative", str(_get(ini, "id")))] = str(_get(ini, "title") or "")
+    return words
+
+
+def alignment_table(vision: Vision, targets: Any, plan: Any) -> pd.DataFrame:
+    """:func:`alignment` for readers: each link's objective, target and initiative named by
+    its id and its words ("T1 Median time to fulfil (Category: Laptop)"); a missing side
+    stays empty.
+
+    Examples
+    --------
+    >>> alignment_table(cycle.vision, cycle.targets, cycle.plan).iloc[0].tolist()
+    ['O1 Faster fulfilment of the most requested items, starting with laptops', 'T1 Median time to fulfil (Category: Laptop)', 'I1 Laptop build automation']
+    """
+    chain = alignment(vision, targets, plan)
+    words = alignment_words(vision, targets, plan)
+    out = pd.DataFrame(index=chain.index)
+    for kind, column in (("objective", "Objective"), ("target", "Target"),
+                         ("initiative", "Initiative")):  # fmt: skip
+        ids = chain[f"{kind}_id"]
+        out[column] = pd.Series(
+            [pd.NA if pd.isna(i) else f"{i} {words.get((kind, str(i)), '')}".strip() for i in ids],
+            index=chain.index,
+            dtype="string",
+        )
+    return out
+
+
 def orphans(vision: Vision, targets: Any, plan: Any) -> pd.DataFrame:
     """Broken links of the alignment chain, one row each.
 
@@ -224,12 +284,13 @@ def orphans(vision: Vision, targets: Any, plan: Any) -> pd.DataFrame:
                 {"kind": "initiative", "id": iid, "problem": "the initiative serves no target"}
             )
         elif not any(t in target_ids for t in linked):
-            names = ", ".join(map(str, linked))
+            names = join_words(map(str, linked))
+            which = f"its target {names} is" if len(linked) == 1 else f"its targets {names} are"
             rows.append(
                 {
                     "kind": "initiative",
                     "id": iid,
-                    "problem": f"its target(s) {names} are not in targets.yaml",
+                    "problem": f"{which} not among the cycle's targets",
                 }
             )
     return pd.DataFrame(rows, columns=["kind", "id", "problem"])
@@ -253,12 +314,16 @@ def vision_text(vision: Vision) -> str:
 
 
 def orphans_text(found: pd.DataFrame) -> str:
-    """One markdown paragraph about the result of :func:`orphans`.
+    """One markdown paragraph about the result of :func:`orphans` (the table follows it only
+    when there is a broken link: the notebook shows it with :func:`csi_lib.nb.nonempty`).
 
     Examples
     --------
     >>> orphans_text(pd.DataFrame(columns=["kind", "id", "problem"]))
     'Every objective has a target, every target serves an objective of the vision and every initiative serves a target: the plan is aligned.'
+    >>> print(orphans_text(pd.DataFrame({"kind": ["target"], "id": ["T9"],
+    ...                                  "problem": ["serves no objective of the vision"]})))
+    1 broken link in the alignment chain, to fix before the plan is agreed: target **T9**: serves no objective of the vision.
     """
     if found.empty:
         return (
@@ -268,4 +333,7 @@ def orphans_text(found: pd.DataFrame) -> str:
     items = "; ".join(
         f"{k} **{i}**: {p}" for k, i, p in found[["kind", "id", "problem"]].itertuples(index=False)
     )
-    return f"{len(found)} broken link(s) in the alignment chain, to fix before the plan is agreed: {items}."
+    return (
+        f"{plural(len(found), 'broken link')} in the alignment chain, to fix before the plan is "
+        f"agreed: {items}."
+    )

@@ -158,3 +158,19 @@ def test_cli_next_and_history(next_run, tmp_path):
     assert "2025-h2" in result.output and "not met" in result.output
     # an existing folder: a one-paragraph error and exit status 2
     assert cli.main(["cycle", "next", str(old), "--id", "2026-h1b", "--out", str(tmp_path)]) == 2
+
+
+def test_history_figure_of_one_cycle_draws_nothing():
+    """One cycle gives single dots, not a history: the figure is empty (nb.nonempty hides it)."""
+    import pandas as pd
+
+    from csi_lib.charts.review import history_figure
+    from csi_lib.nb import nonempty
+
+    row = {"cycle": "2025-h2", "label": "Median time to fulfil", "kpi": "fulfil_median_h",
+           "baseline": 41.8, "target_value": 28.0, "achieved": 26.6}  # fmt: skip
+    one = pd.DataFrame([row, {**row, "label": "Closed within SLA", "kpi": "pct_within_sla"}])
+    assert nonempty(history_figure(one)) is None
+    two = pd.concat([one, one.assign(cycle="2026-h1")], ignore_index=True)
+    fig = history_figure(two)
+    assert nonempty(fig) is fig and len(fig.data) == 6  # 2 KPIs x baseline, target, achieved

@@ -184,3 +184,26 @@ def test_promote_the_last_idea_keeps_the_comment_lines_after_the_list(plan_path)
     assert text.rstrip().endswith("# end of the register")
     assert "# ideas, scored value / effort\nregister:" in text
     assert [i.id for i in load_plan(plan_path).initiatives] == ["I1", "I2", "I3", "I4"]
+
+
+def test_roadmap_legend_sits_below_the_chart_and_due_labels_are_not_clipped(plan_path):
+    """At 390 px the legend above the plot covered the title and the first row's labels."""
+    fig = roadmap_figure(load_plan(plan_path), TARGETS, today="2025-10-15")
+    legend = fig.layout.legend
+    assert legend.orientation == "h" and legend.yref == "container" and legend.y == 0
+    assert legend.yanchor == "bottom" and fig.layout.margin.b >= 80
+    dues = next(t for t in fig.data if t.type == "scatter")
+    assert dues.cliponaxis is False
+
+
+def test_plan_text_counts_in_words(plan_path):
+    from csi_lib.plan import plan_text
+
+    plan = load_plan(plan_path)
+    text = plan_text(plan, TARGETS)
+    assert "(s)" not in text
+    assert text.startswith(f"{len(plan.initiatives)} initiatives (") and " work on " in text
+    one = plan.model_copy(update={"initiatives": plan.initiatives[:1], "ideas": plan.ideas[:1]})
+    text = plan_text(one, TARGETS)
+    assert text.startswith("1 initiative (") and " works on " in text
+    assert "of the 3 targets" in text and "holds 1 idea." in text

@@ -450,6 +450,10 @@ def test_heatmap_codes_and_hover(frame):
     heat = fig.data[0]
     assert [list(row) for row in heat.z] == [[0, 0, 0, 0, 0], [0, 0, 0, 2, 0]]  # R of T2 fails
     assert "not in the vision" in heat.hovertext[1][3]
+    # rows name the KPI by its label, never by its key ("T1 (fulfil_median_h)", issue 25)
+    rows = list(heat.y)
+    assert rows[0].startswith("T1 · ") and "Median time to fulfil" in rows[0]
+    assert not [r for r in rows if "_" in r]
 
 
 def test_context_figure(frame):

@@ -160,3 +160,46 @@ def test_alignment_figure_draws_orphans_in_the_fail_colour():
     # links: O1-T1, T1-I1, O2-T2, T2-I1, T2-I2, O3-(no target), (no objective)-T3 (O9 is
     # unknown), (no objective)-T4, (no objective)-T99, T99-I4, (no target)-I3 -> 11 distinct links
     assert len(sankey.link.source) == 11
+
+
+def test_alignment_names_targets_by_kpi_label_not_key():
+    """Readers see "T1 Median time to fulfil", never "T1 fulfil_median_h" (issue 25)."""
+    from csi_lib.kpis import kpi_catalogue
+    from csi_lib.vision import alignment_table, alignment_words
+
+    keys = set(kpi_catalogue()["key"])
+    words = alignment_words(VISION, TARGETS, PLAN)
+    assert words[("target", "T1")] == "Median time to fulfil"
+    assert words[("objective", "O1")] == "Faster fulfilment"
+    assert words[("initiative", "I1")] == "Build"
+    table = alignment_table(VISION, TARGETS, PLAN)
+    assert list(table.columns) == ["Objective", "Target", "Initiative"]
+    cells = [str(v) for v in table.to_numpy().ravel() if not pd.isna(v)]
+    assert "T1 Median time to fulfil" in cells and "O1 Faster fulfilment" in cells
+    assert not [c for c in cells if any(k in c for k in keys)], "a KPI key in the table"
+    # the Sankey says the same; its node's customdata keeps the bare id for a phone
+    sankey = alignment_figure(VISION, TARGETS, PLAN).data[0]
+    labels = [label.replace("<br>", " ") for label in sankey.node.label]
+    assert "T1 Median time to fulfil" in labels
+    assert not [label for label in labels if any(k in label for k in keys)]
+    assert "T1" in list(sankey.node.customdata)
+
+
+def test_alignment_words_name_a_scope():
+    from csi_lib.vision import alignment_words
+
+    targets = {"targets": [{"id": "T1", "kpi": "fulfil_median_h", "objective": "O1",
+                            "scope": {"category": "Laptop"}}]}  # fmt: skip
+    assert alignment_words(VISION, targets, PLAN)[("target", "T1")] == (
+        "Median time to fulfil (Category: Laptop)"
+    )
+
+
+def test_orphans_text_counts_in_words():
+    from csi_lib.vision import orphans_text
+
+    found = orphans(VISION, TARGETS, PLAN)
+    text = orphans_text(found)
+    assert "(s)" not in text and f"{len(found)} broken links" in text
+    one = orphans_text(found.head(1))
+    assert one.startswith("1 broken link in")

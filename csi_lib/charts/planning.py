@@ -10,6 +10,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from ..plan import Plan
-from ..vision import Vision, alignment, orphans, target_links
+from ..vision import Vision, alignment, alignment_words, orphans, target_links
 from . import theme
 
 __all__ = ["alignment_figure", "roadmap_figure"]
@@ -124,20 +125,15 @@ def _sankey_nodes(
     """The Sankey's nodes: labels (id and short text), colours (orphans red), positions by column."""
     bad = orphans(vision, targets, plan)
     orphan_ids = set(zip(bad["kind"], bad["id"], strict=True))
-    statements = {o.id: o.statement for o in vision.objectives}
-    tl = target_links(targets).set_index("target_id")
-    titles = {i.id: i.title for i in plan.initiatives}
+    words = alignment_words(vision, targets, plan)
     x_of = {"objective": 0.01, "target": 0.5, "initiative": 0.99}
 
     def label(kind: str, nid: str) -> str:
+        """The id and its words, wrapped in short lines (labels sit between the columns)."""
         if nid in (NO_TARGET, NO_OBJECTIVE):
             return nid
-        if kind == "objective":
-            return f"{nid} {_short(statements.get(nid, ''), 35)}"
-        if kind == "target":
-            kpi = tl["kpi"].get(nid) if nid in tl.index else None
-            return f"{nid} {kpi}" if isinstance(kpi, str) else nid
-        return f"{nid} {_short(titles.get(nid, ''), 35)}"
+        text = f"{nid} {_short(words.get((kind, nid), ''), 48)}".strip()
+        return "<br>".join(textwrap.wrap(text, 24))
 
     def colour(kind: str, nid: str) -> str:
         if nid in (NO_TARGET, NO_OBJECTIVE) or (kind, nid) in orphan_ids:
@@ -162,8 +158,9 @@ def _sankey_nodes(
         "y": [ys[k] for k in keys],
         "pad": 18,
         "thickness": 16,
-        "customdata": [k[0] for k in keys],
-        "hovertemplate": "%{customdata} %{label}<extra></extra>",
+        # the ids alone: a phone names the nodes by them (report.js), the labels do not fit
+        "customdata": [k[1] for k in keys],
+        "hovertemplate": "%{label}<extra></extra>",
     }
 
 
@@ -233,6 +230,7 @@ def roadmap_figure(
                 marker={"symbol": "diamond", "size": 12, "color": theme.INK},
                 text=dues["target"] + " due",
                 textposition="top center",
+                cliponaxis=False,  # the label of a due date on the first row stays whole
                 name="target due",
                 hovertemplate="%{text}: %{x|%Y-%m-%d}<extra></extra>",
             )
@@ -249,9 +247,13 @@ def roadmap_figure(
     fig.update_xaxes(title=None)
     fig.update_layout(
         title=title or "Roadmap",
-        height=max(280, 38 * len(order) + 140),
+        height=max(300, 38 * len(order) + 190),
         legend_title_text="",
-    )
+        # the legend under the chart: above it, it covered the title and the due dates' labels
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0,
+                "yanchor": "bottom"},
+        margin={"b": 90},
+    )  # fmt: skip
     return fig
 
 

@@ -22,6 +22,7 @@ from ..kinds import KINDS
 from ..kpis import get_kpi
 from ..periods import period_word
 from ..present import format_cell
+from ..words import plural
 from . import theme
 from .spc import TARGET, xmr_figure
 from .theme import INK, PALETTE, RAG, empty_figure
@@ -342,7 +343,7 @@ def breakdown_figure(table: pd.DataFrame, *, target_id: str | None = None) -> go
     fig = go.Figure()
     hidden = table.attrs.get("hidden_by_target", {}).get(target_id, 0)
     if part.empty:
-        why = f"<br><sup>{hidden} group(s), all too small, hidden to protect individuals</sup>"
+        why = f"<br><sup>{plural(hidden, 'group')}, all too small, hidden to protect individuals</sup>"
         fig.update_layout(
             template="csi", title=f"{target_id}: no groups to show" + (why if hidden else "")
         )
@@ -392,9 +393,13 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
     ----------
     history:
         :func:`csi_lib.momentum.kpi_history` (one row per cycle and target).
+
+    With fewer than two cycles there is no line to draw (a panel of single dots per
+    KPI says nothing the history table does not): the figure is empty, and
+    :func:`csi_lib.nb.nonempty` shows nothing.
     """
-    if history.empty:
-        return empty_figure("No cycle history yet")
+    if history.empty or history["cycle"].nunique() < 2:
+        return empty_figure("No history across cycles yet: one cycle so far")
     labels = list(dict.fromkeys(history["label"]))
     fig = make_subplots(rows=len(labels), cols=1, subplot_titles=labels, vertical_spacing=0.08)
     series = (("baseline", "Baseline", PALETTE[0]), ("target_value", "Target", INK),

@@ -419,7 +419,7 @@ def smart_heatmap(smart_frame: pd.DataFrame) -> go.Figure:
         go.Heatmap(
             z=z,
             x=[f"{letter} {_LETTER_NAMES[letter]}" for letter in letters],
-            y=[f"{t} ({kpis.get(t, '')})" for t in targets],
+            y=[f"{t} · {_kpi_words(kpis.get(t, ''))}" for t in targets],
             zmin=-0.5,
             zmax=2.5,
             colorscale=colorscale,
@@ -440,6 +440,15 @@ def smart_heatmap(smart_frame: pd.DataFrame) -> go.Figure:
         height=max(220, 60 + 45 * len(targets)),
     )
     return fig
+
+
+def _kpi_words(key: str) -> str:
+    """A KPI's label (its key only when it is not in the catalogue)."""
+    from ..kpis import kpi_catalogue
+
+    catalogue = kpi_catalogue()
+    labels = dict(zip(catalogue["key"].astype(str), catalogue["label"].astype(str), strict=True))
+    return labels.get(str(key), str(key))
 
 
 def _wrap(text: str, width: int = 70) -> str:

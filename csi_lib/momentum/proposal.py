@@ -16,6 +16,7 @@ from ..present import KIND_WORDS
 from ..review import CycleReview, TargetReview, assess
 from ..spc import xmr
 from ..targets.model import scope_words
+from ..words import plural
 
 #: How a met target is held in the next cycle: its kind -> (kind, limit of the review months).
 _HOLD: dict[str, tuple[str, str]] = {
@@ -240,7 +241,7 @@ def _initiative(item: Any, dates: dict[str, tuple[dt.date, dt.date]], previous: 
         "expected_effect": dict(item.expected_effect) or None,
         "status": item.status,
     }
-    dropped = f", {len(item.stages)} stage(s) to re-plan" if item.stages else ""
+    dropped = f", {plural(len(item.stages), 'stage')} to re-plan" if item.stages else ""
     entry["origin"] = (
         f"carried over from {previous} (status {item.status}; "
         f"planned {item.start} to {item.end}{dropped})"
