@@ -74,3 +74,33 @@ def test_code_cells_are_thin(notebook):
 def test_notebooks_start_with_a_story(notebook):
     path, nb = notebook
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), path.name
+
+
+#: Calls that show a live control (and, in a report run, only its opening view).
+LIVE_CALLS = ("explore(", "what_if(")
+
+
+def test_live_controls_are_tagged_live_only(notebook):
+    """The report leaves out the explorer and the what-if (dead widgets on a static page,
+    a second 'Explore' chart, a what-if draft at the baseline), with the text about them."""
+    from csi_lib.report.export import LIVE_ONLY_TAG
+
+    path, nb = notebook
+    if path.stem == "workshop":
+        return  # the workshop runs in a live kernel only
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and any(call in cell.source for call in LIVE_CALLS):
+            assert LIVE_ONLY_TAG in cell.metadata.get("tags", []), f"{path.name}: {cell.source!r}"
+            before = nb.cells[i - 1]
+            assert before.cell_type == "markdown", f"{path.name}: no text before {cell.source!r}"
+            assert LIVE_ONLY_TAG in before.metadata.get("tags", []), (
+                f"{path.name}: {before.source!r}"
+            )
+
+
+def test_stage_2_shows_the_smart_check_once():
+    """The heatmap and the table said the same twice: the table (with its reasons) stays."""
+    nb = nbformat.read(str(next(p for p in NOTEBOOKS if p.stem.startswith("02_"))), as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "smart_heatmap(" not in code and code.count("smart_styler(smart_table(") == 1
+    assert not [c for c in nb.cells if c.cell_type == "markdown" and "Hover" in c.source]

@@ -342,3 +342,109 @@ def test_pdf_reads_like_a_report_contents_numbers_whole_charts_wide_tables(tmp_p
         for sheet in sheet_of(needle):
             box = reader.pages[sheet - 1].mediabox
             assert box.width < box.height, needle
+
+
+def _cover_of_five_targets(folder: Path) -> Path:
+    """The cover of a closed cycle of five targets, with the sample report's words."""
+    conclusion = (
+        "Median time to fulfil (Laptop) fell from 41.8 h to 26.6 h (-36%); the target of 28.0 h "
+        "is met; the fall is a shift beyond the baseline's natural process limits since "
+        "September 2025, and the 95% interval of the change in the median, -17.6 to -12.9 h, "
+        "excludes no change: not chance."
+    )
+    targets = [
+        {"id": f"T{i}", "label": "Median time to fulfil (Laptop)", "baseline": "41.8 h",
+         "now": "26.6 h", "target": "28.0 h", "met": True, "gap_closed": "100 %",
+         "change": "▼ better", "change_class": "better", "status": "met", "rag": "met",
+         "reason": "26.6 h over the review period (January to March 2026) against a target "
+                   "of 28.0 h", "conclusion": conclusion}
+        for i in range(1, 6)
+    ]  # fmt: skip
+    stages = [
+        {"number": n, "title": f"Stage {n}", "question": "What is the question of this stage?",
+         "href": NAV[0]["href"], "ok": True, "error": None}
+        for n in range(7)
+    ]  # fmt: skip
+    provenance = [*PROVENANCE, *[(f"Line {i}", "2025-01-01 to 2025-06-30") for i in range(7)]]
+    index = folder / "index.html"
+    index.write_text(
+        render_index(
+            {
+                "title": "Faster, more predictable requests",
+                "subtitle": "Cycle report as of 2026-04-15",
+                "nav": NAV,
+                "where": {"label": "Closed: the review period is over",
+                          "text": "As of 2026-04-15 the cycle is closed: its review period "
+                                  "(2026-01-01 to 2026-03-31) is over, the verdicts are final."},
+                "summary": {"headline": "4 of 5 targets met, 1 not met; 3 show a real "
+                                        "improvement, 2 no evidence of change.",
+                            "targets": targets},
+                "downloads": [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}],
+                "stages": stages,
+                "provenance": provenance,
+            }
+        )
+    )  # fmt: skip
+    return index
+
+
+def _stage_of_text_tables(folder: Path) -> Path:
+    """A stage page with a fold for analysts and a five-row table of three text columns
+    (stage 4's progress table): wider than a portrait sheet at its screen widths."""
+    import pandas as pd
+
+    from csi_lib.present import to_html
+
+    text = "a shift beyond the baseline's natural process limits since September 2025"
+    frame = pd.DataFrame(
+        {
+            "Target": [f"T{i}" for i in range(1, 6)],
+            "What is measured": ["Median time to fulfil (Laptop)"] * 5,
+            "Baseline": ["41.8 h"] * 5, "Target value": ["28.0 h"] * 5,
+            "Action period": ["29.0 h"] * 5, "Gap closed (%)": ["93"] * 5,
+            "Standing": ["Met"] * 5,
+            "Reason": ["26.6 h over the review period (January to March 2026) against 28.0 h"] * 5,
+            "Latest signal": [text] * 5, "Initiatives": ["I1 Laptop build automation (done)"] * 5,
+        }
+    )  # fmt: skip
+    nb = new_notebook()
+    nb.cells.append(new_markdown_cell("# Take action\n\n" + "Text before the table. " * 30))
+    nb.cells.append(
+        new_markdown_cell(
+            '<details class="csi-analysts"><summary>For analysts</summary>\n\n'
+            "Folded analyst note.\n\n</details>"
+        )
+    )
+    table = new_code_cell("table")
+    table.outputs = [new_output("display_data", data={"text/html": to_html(frame)})]
+    nb.cells.append(table)
+    nbformat.write(nb, str(folder / "stage4.ipynb"))
+    return export_html(
+        folder / "stage4.ipynb",
+        folder / "04_take_action.html",
+        context={"title": "Small cycle", "nav": [NAV[0], {"href": "04_take_action.html",
+                 "label": "4 Take action", "current": True}], "provenance": PROVENANCE},
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_paper_cover_fits_one_sheet_no_folds_and_text_tables_stay_portrait(tmp_path):
+    """Issue 25: the cover spilled onto sheet 2 (contents on 3), a collapsed 'For analysts'
+    was printed, and a five-row table went alone on a landscape sheet three-quarters empty."""
+    from pypdf import PdfReader
+
+    cover = _cover_of_five_targets(tmp_path)
+    stage = _stage_of_text_tables(tmp_path)
+    reader = PdfReader(str(print_pdf([cover, stage], tmp_path / "report.pdf")))
+    starts = {o.title: reader.get_destination_page_number(o) + 1 for o in reader.outline}
+    assert starts["4 Take action"] == 2, starts  # the cover is one sheet
+    texts = [page.extract_text() for page in reader.pages]
+    assert "T5" in texts[0] and "sha256:abc123" in texts[0]  # its table and provenance
+    assert "The stages" not in "".join(texts[:2])  # the contents page lists them instead
+    everything = "\n".join(texts)
+    assert "For analysts" not in everything and "Folded analyst note" not in everything
+    assert all(p.mediabox.width < p.mediabox.height for p in reader.pages), "a landscape sheet"
+    # the table starts on the sheet of the text before it and keeps every column
+    first = next(i for i, t in enumerate(texts) if "Text before the table" in t)
+    assert "Initiatives" in texts[first] and "T1" in texts[first]

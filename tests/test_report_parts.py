@@ -181,3 +181,28 @@ def test_terminal_progress_follows_the_stage_messages():
     bar.close()
     printed = bar.bar.console.file.getvalue()
     assert "data: 10 rows read" in printed and "FAILED: cell 3" in printed
+
+
+def test_cells_tagged_live_only_are_left_out_of_pages_and_slides(tmp_path):
+    """A control nobody can use (the explorer, the what-if) and its text are not on a page."""
+    from csi_lib.cli.slides import export_slides
+    from csi_lib.report.export import LIVE_ONLY_TAG
+
+    nb = new_notebook()
+    nb.cells.append(new_markdown_cell("# A stage\n\nKept text."))
+    live_text = new_markdown_cell("## What if?\n\nSlide the value.")
+    live_text.metadata["tags"] = [LIVE_ONLY_TAG]
+    live_code = new_code_cell("what_if(cycle)")
+    live_code.metadata["tags"] = [LIVE_ONLY_TAG]
+    live_code.outputs = [new_output("display_data", data={"text/html": "<p>a draft at -0%</p>"})]
+    kept = new_code_cell("table")
+    kept.outputs = [new_output("display_data", data={"text/html": "<p>kept output</p>"})]
+    nb.cells.extend([live_text, live_code, kept])
+    path = tmp_path / "stage.ipynb"
+    nbformat.write(nb, str(path))
+    page = export_html(path, tmp_path / "stage.html", context=_context()).read_text()
+    deck = export_slides(path, tmp_path / "stage.slides.html", title="t").read_text()
+    for html_text in (page, deck):
+        assert "Kept text." in html_text and "kept output" in html_text
+        assert "What if?" not in html_text and "Slide the value" not in html_text
+        assert "a draft at -0%" not in html_text

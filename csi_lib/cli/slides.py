@@ -157,7 +157,7 @@ def make_slides_exporter():
     from jinja2 import DictLoader
     from nbconvert import SlidesExporter
 
-    from ..report.export import StaticOutputs
+    from ..report.export import StaticOutputs, live_only_remover
 
     # "preprocessors" run before the template's own (_RevealMetadataPreprocessor), which
     # turns the slide types into the sections of the deck.
@@ -167,7 +167,7 @@ def make_slides_exporter():
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        preprocessors=[StaticOutputs(), _slide_types()],
+        preprocessors=[live_only_remover(), StaticOutputs(), _slide_types()],
     )
 
 

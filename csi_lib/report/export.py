@@ -6,7 +6,8 @@
   relative paths (``shared_assets=True``): the folder needs no network and
   weighs a fifth of what a copy per page did. A page exported on its own
   (the default) embeds them and is self-contained;
-- interactive widgets, which need a live kernel, are replaced by a short note;
+- cells tagged ``live-only`` (a control and the text about it) are left out; any
+  other interactive widget, which needs a live kernel, is replaced by a short note;
 - code cells and stderr are hidden unless ``with_code=True``;
 - cells of HTML tables are classed for the stylesheet (numbers right-aligned,
   text left-aligned, better/worse arrows coloured with the RAG colours);
@@ -45,6 +46,10 @@ WIDGET_NOTE = (
     "(<code>csi lab</code>) or the workshop (<code>csi workshop</code>) to use it.</div>"
 )
 
+
+#: The tag of notebook cells that need a live kernel (a widget and the text about it): report
+#: pages and slides leave them out, so a static page never shows a control nobody can use.
+LIVE_ONLY_TAG = "live-only"
 
 #: papermill's tag on the markdown cells it inserts around a failing cell.
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
@@ -266,6 +271,12 @@ def report_css() -> str:
     return _theme_css() + (ASSETS / "report.css").read_text(encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=1)
+def report_js() -> str:
+    """The report's own script: tables as cards and charts laid out again on a phone."""
+    return (ASSETS / "report.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
 def pager(nav: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     """Previous and next page of the current one in ``nav`` (the cover page at either end).
 
@@ -300,11 +311,19 @@ def make_exporter(*, with_code: bool = False, log_name: str | None = None) -> HT
         # then showed to every reader); the stage notebooks hold no images
         embed_images=False,
     )
+    exporter.register_preprocessor(live_only_remover(), enabled=True)
     pre = StaticOutputs()
     pre.keep_stderr = with_code
     pre.log_name = log_name
     exporter.register_preprocessor(pre, enabled=True)
     return exporter
+
+
+def live_only_remover() -> Preprocessor:
+    """nbconvert's TagRemovePreprocessor dropping the cells tagged :data:`LIVE_ONLY_TAG`."""
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    return TagRemovePreprocessor(remove_cell_tags={LIVE_ONLY_TAG}, enabled=True)
 
 
 def export_html(
@@ -344,7 +363,7 @@ def export_html(
         if shared_assets
         else {"plotlyjs": _plotlyjs()}
     )
-    resources = {"csi": {**extra, **context, "css": report_css(), **scripts}}
+    resources = {"csi": {**extra, **context, "css": report_css(), "js": report_js(), **scripts}}
     from .execute import stage_log
 
     log = stage_log(Path(notebook)).name  # the run's files are not published (staging.run_logs)

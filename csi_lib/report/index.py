@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from ..storage import atomic_write
-from .export import report_css
+from .export import report_css, report_js
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent.parent / "templates")),
@@ -52,7 +52,7 @@ def render_index(context: dict[str, Any]) -> str:
     provenance (list of (label, value)).
     """
     context = {**context, "summary": with_changes(context.get("summary"))}
-    return _ENV.get_template("index.html.j2").render(css=report_css(), **context)
+    return _ENV.get_template("index.html.j2").render(css=report_css(), js=report_js(), **context)
 
 
 def write_index(path: Path, context: dict[str, Any]) -> Path:

@@ -4,8 +4,9 @@ Every page of the sample cycle's report (built once per session by the
 ``sample_report`` fixture) is opened in headless Chromium; its tables and its
 visible text are checked: no snake_case headers, no index column, no text cut
 with an ellipsis, no Python reprs, module paths or parameter names. Stage 1
-and 5 are also photographed at desktop and phone width
-(``test-artifacts/screenshots/tables-<page>-<width>.png``).
+and 5 are also photographed at desktop width
+(``test-artifacts/screenshots/tables-<page>-<width>.png``), every page on a phone
+(390 px: ``phone-<page>.png``, issue 25).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def test_tables_and_words_are_for_readers(sample_report, page, name):
 
 
 @pytest.mark.parametrize("name", ["01_where_are_we_now", "05_did_we_get_there"])
-@pytest.mark.parametrize("width", [1400, 390])
+@pytest.mark.parametrize("width", [1400])
 def test_wide_tables_stay_in_their_box(sample_report, browser, artifacts, name, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
     try:
@@ -78,5 +79,60 @@ def test_wide_tables_stay_in_their_box(sample_report, browser, artifacts, name, 
         for table in page.evaluate(TABLES):
             if width >= 1400:
                 assert table["wide"] <= table["box"] + 1, f"{name}: {table['head'][:4]} overflows"
+    finally:
+        context.close()
+
+
+#: Per chart, laid out for the page's width: its box, and its title's, legend's and axis
+#: titles' boxes relative to it (px).
+CHARTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+  const r = el.getBoundingClientRect();
+  const box = e => { if (!e) { return null; } const b = e.getBoundingClientRect();
+    return {left: b.left - r.left, right: b.right - r.left, top: b.top - r.top, bottom: b.bottom - r.top,
+            text: e.textContent}; };
+  return {width: r.width, height: r.height, title: box(el.querySelector('.gtitle')),
+          legend: box(el.querySelector('.legend')),
+          axes: Array.from(el.querySelectorAll('.xtitle, .ytitle')).map(box)};
+})"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_reads_on_a_phone(sample_report, browser, artifacts, name):
+    """At 390 px no table or chart runs off the screen: a table wider than its box becomes
+    cards, a chart's title, legend and axis titles stay inside it and apart (issue 25)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        _open(page, sample_report.folder / f"{name}.html")
+        if page.locator(".js-plotly-plot").count():
+            page.wait_for_function("document.documentElement.dataset.csiPhone === 'done'",
+                                   timeout=20_000)  # fmt: skip
+        page.screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name}: the page is {overflow} px wider than the phone"
+        for table in page.evaluate(TABLES):
+            assert table["wide"] <= table["box"] + 1, f"{name}: {table['head'][:4]} off-screen"
+        stacked = page.evaluate("document.querySelectorAll('table.csi-stack').length")
+        if name in ("index", "05_did_we_get_there"):
+            assert stacked, f"{name}: its wide tables should read as cards"
+        for i, chart in enumerate(page.evaluate(CHARTS)):
+            where, width = f"{name}, chart {i + 1}", chart["width"]
+            title = chart["title"]
+            if title:
+                assert title["top"] >= 0 and title["left"] >= 0, f"{where}: title cut {title}"
+                assert title["right"] <= width + 1, f"{where}: title runs off {title}"
+                if chart["legend"]:
+                    assert not _overlap(title, chart["legend"]), f"{where}: legend over the title"
+            for axis in chart["axes"]:
+                assert axis["left"] >= -1 and axis["right"] <= width + 1, f"{where}: {axis}"
     finally:
         context.close()
