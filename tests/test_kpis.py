@@ -78,6 +78,26 @@ def test_invalid_kpi_and_duplicate_registration_are_refused() -> None:
         register_kpi(get_kpi("received"))
 
 
+@pytest.mark.parametrize(
+    ("kind", "agg", "unit", "message"),
+    [
+        ("score", "median", "score", 'kind "score" aggregates by "mean"'),
+        ("proportion", "mean", "%", 'kind "proportion" aggregates by "pct"'),
+        ("count", "pct", "%", 'kind "count" aggregates by "count" or "sum"'),
+        ("duration", "sum", "hours", "a percentile \\(pNN\\)"),
+        ("duration", "p75", "minutes", 'unit must be "hours"'),
+    ],
+)
+def test_a_kpis_kind_must_fit_what_it_aggregates(kind, agg, unit, message) -> None:
+    # stage 5 compares what the kind names (a median score would have failed there; a
+    # share declared a count would have been tested as a count per day)
+    with pytest.raises(ConfigError, match=message):
+        KPI("x", "X", unit, "lower", "closed", lambda d: d["csat"], agg, kind, "d")
+    # a stock (open at the end) or a ratio (func) goes to its chart: any aggregation
+    KPI("x", "X", unit, "lower", "open_at_end", lambda d: d["csat"], agg, kind, "d")
+    KPI("x", "X", "hours", "lower", "closed", lambda d: d["csat"], "p75", "duration", "d")
+
+
 # ---------------------------------------------------------------- every KPI on ten requests
 
 

@@ -64,6 +64,7 @@ from .catalogue import (  # noqa: F401
     _NAT,
     _PCTL,
     BETTER,
+    KIND_AGGS,
     KINDS,
     KPI,
     MISSING_GROUP,

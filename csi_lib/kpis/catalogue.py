@@ -20,6 +20,17 @@ POPULATIONS: tuple[str, ...] = ("received", "closed", "assessed", "open_at_end")
 #: Kinds of KPI; the kind chooses the statistical method of stage 5 (csi_lib.evidence):
 #: a stock (counted at one instant, like the backlog) is judged by its chart alone.
 KINDS: tuple[str, ...] = ("count", "proportion", "duration", "score", "ratio", "stock")
+#: What the method of each kind compares, so the aggregations it fits (``pNN``: any
+#: percentile): a count per day (of the requests counted, or of a sum), a share in
+#: percentage points, a duration's median, percentile or mean in hours, a score's mean.
+#: A stock (``open_at_end``) or a ratio (``agg="func"``) is judged by its chart, whatever
+#: its kind and aggregation.
+KIND_AGGS: dict[str, tuple[str, ...]] = {
+    "count": ("count", "sum"),
+    "proportion": ("pct",),
+    "duration": ("median", "pNN", "mean"),
+    "score": ("mean",),
+}
 #: Usual units (free text is accepted for custom KPIs).
 UNITS: tuple[str, ...] = ("requests", "%", "hours", "ratio", "score")
 #: Label of the group of rows whose breakdown column is missing.
@@ -89,7 +100,9 @@ class KPI:
     kind:
         ``"count"``, ``"proportion"``, ``"duration"``, ``"score"``, ``"ratio"`` or
         ``"stock"`` (counted at one instant: no two-sample test, the chart decides);
-        it chooses the method of stage 5 (``csi_lib.evidence``).
+        it chooses the method of stage 5 (``csi_lib.evidence``), so it must fit
+        ``agg`` (:data:`KIND_AGGS`: a count by count or sum, a proportion by pct, a
+        duration in hours by median, percentile or mean, a score by mean).
     description:
         One sentence with the exact definition.
     decimals:
@@ -137,6 +150,25 @@ class KPI:
             return self.bounds
         return _UNIT_BOUNDS.get(self.unit, (None, None))
 
+    def _kind_problems(self) -> list[str]:
+        """Why the kind does not fit the aggregation or the unit: stage 5's method would
+        compare another quantity than the KPI (see :data:`KIND_AGGS`)."""
+        if self.population == "open_at_end" or self.agg == "func" or self.kind not in KIND_AGGS:
+            return []
+        agg = "pNN" if _PCTL.match(str(self.agg)) else self.agg
+        fits = KIND_AGGS[self.kind]
+        problems = []
+        if agg not in fits and (agg in _FIXED_AGGS or agg == "pNN"):
+            words = [f'"{a}"' if a != "pNN" else "a percentile (pNN)" for a in fits]
+            allowed = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+            problems.append(
+                f'a KPI of kind "{self.kind}" aggregates by {allowed}, which stage 5 compares, '
+                f'not by "{self.agg}"'
+            )
+        if self.kind == "duration" and self.unit != "hours":
+            problems.append(f'a duration is in hours: unit must be "hours", not "{self.unit}"')
+        return problems
+
     def __post_init__(self) -> None:
         problems = []
         if not isinstance(self.key, str) or not _KEY.match(self.key):
@@ -156,6 +188,7 @@ class KPI:
             problems.append('agg "func" and a func go together')
         if self.agg not in ("count", "func") and self.measure is None:
             problems.append(f'agg "{self.agg}" needs a measure')
+        problems += self._kind_problems()
         if problems:
             raise ConfigError(
                 f"KPI '{self.key}' is not valid: " + "; ".join(problems),
