@@ -28,10 +28,10 @@ report: $(STAMP)  ## the main job: the full cycle report of the bundled sample c
 test: $(STAMP)  ## the whole test suite (installs Chromium, PostgreSQL and Java 17 if missing)
 	@bash scripts/install-browser.sh
 	@bash scripts/services.sh install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 test-fast: $(STAMP)  ## library tests only (no notebooks, no browser)
-	$(BIN)/pytest -m "not slow and not browser"
+	$(BIN)/pytest -n auto --dist loadfile -m "not slow and not browser"
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check csi_lib tests benchmarks scripts

@@ -87,6 +87,23 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+#: Longest private folder for a kernel's sockets: a Unix socket's path holds at most 107
+#: bytes, and the kernel adds ``/kernel-ipc-<port>`` to it.
+_MAX_SOCKET_FOLDER = 88
+
+
+def _private_folder() -> Path:
+    """A new private folder (mode 0700) for a kernel's connection file and sockets: in the
+    temporary folder, or in /tmp when the temporary folder's path is so long that a socket
+    path in it would not fit (a deep ``TMPDIR`` failed every stage with "AF_UNIX path too
+    long")."""
+    private = Path(tempfile.mkdtemp(prefix="csi-kernel-"))
+    if len(str(private)) <= _MAX_SOCKET_FOLDER:
+        return private
+    private.rmdir()
+    return Path(tempfile.mkdtemp(prefix="csi-kernel-", dir="/tmp"))
+
+
 class LocalKernelManager(AsyncKernelManager):
     """Kernels on local IPC sockets: no TCP port open, nothing reachable from other hosts;
     "python3" is the interpreter running the report (:class:`ThisPythonKernelSpecs`).
@@ -106,7 +123,7 @@ class LocalKernelManager(AsyncKernelManager):
     interrupts: list[float] = []
 
     def __init__(self, **kwargs: Any) -> None:
-        private = Path(tempfile.mkdtemp(prefix="csi-kernel-"))
+        private = _private_folder()
         kwargs.setdefault("transport", "ipc")
         # the IPC socket files and the connection file go to the private folder
         kwargs.setdefault("ip", str(private / "kernel-ipc"))
