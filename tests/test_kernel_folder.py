@@ -22,7 +22,12 @@ def test_a_deep_temporary_folder_still_gives_short_socket_paths(tmp_path, monkey
         shutil.rmtree(folder)
 
 
-def test_a_usual_temporary_folder_is_used_as_it_is(tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    folder = _private_folder()
-    assert folder.parent == tmp_path
+def test_a_usual_temporary_folder_is_used_as_it_is(monkeypatch):
+    # a short folder of its own (pytest's tmp_path under xdist is itself deep)
+    usual = tempfile.mkdtemp(prefix="k", dir="/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", usual)
+    try:
+        folder = _private_folder()
+        assert str(folder.parent) == usual
+    finally:
+        shutil.rmtree(usual)
