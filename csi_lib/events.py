@@ -408,10 +408,11 @@ def fold_events(
     ev = _sort_events(codes, t, timed)
     last_pos = ev.order[ev.end]
     untimed, quarantine = _untimed(work, case, codes, n_ids + n_no_id, ev, time_column)
+    derived = _derive(work[status], rules, ev)
     return Folded(
         positions=last_pos,
         source_rows=pd.Series(last_pos + 1, dtype="int64"),
-        derived=_derive(work[status], rules, ev),
+        derived=derived,
         quarantine=quarantine,
         counts=EventCounts(
             events_read=len(work),
@@ -420,4 +421,28 @@ def fold_events(
             events_without_time=int((~timed).sum()),
         ),
         untimed_example=_untimed_example(work, timed, time_column),
+        warnings=_single_final_events(derived, ev, work[case], last_pos),
     )
+
+
+def _single_final_events(
+    derived: dict[str, pd.Series], ev: _Sorted, ids: pd.Series, last_pos: np.ndarray
+) -> list[str]:
+    """A warning for requests opened and closed by one and the same event (a single event,
+    whose status is final): their time to fulfil is 0 h, which is rarely true."""
+    opened, closed = derived.get("opened_at"), derived.get("closed_at")
+    if opened is None or closed is None or not ev.n_groups:
+        return []
+    single = (ev.start & ev.end)[ev.start]  # per request: its first event is its last
+    same = closed.notna().to_numpy() & (opened.to_numpy() == closed.to_numpy())
+    zero = single & same
+    n = int(zero.sum())
+    if not n:
+        return []
+    example = ids.iloc[int(last_pos[np.flatnonzero(zero)[0]])]
+    return [
+        f"{n:,} request(s) have a single event, whose status is final (e.g. '{example}'): "
+        "the same event opens and closes them, so their time to fulfil is 0 h. The log "
+        "probably starts after they were opened; export their whole history, or leave "
+        "them out of the period"
+    ]

@@ -78,6 +78,38 @@ CASES: dict[str, Case] = {
     "gzip truncated after 64 KB": Case(
         "truncated_after_64k.csv.gz", says=("ends before its end marker", "incomplete")
     ),
+    # issue 23, the low items
+    "UTF-32 with its BOM": Case("utf32.csv", status=0, rows_kept=5),  # before: read as UTF-16
+    "UTF-16 without a BOM": Case("utf16_no_bom.txt", status=0, rows_kept=5),
+    "two headers differing only by case": Case(
+        "case_only_headers.csv",
+        column="category",
+        says=("2 columns that differ from it only in upper and lower case", "'CATEGORY'"),
+    ),
+    "Excel serial dates in a workbook": Case(
+        "excel_serial_dates.xlsx",
+        status=0,
+        rows_kept=3,
+        says=("are Excel serial numbers, not dates", "45719.375 = 2025-03-03 09:00:00"),
+    ),
+    "Excel serial dates in a CSV": Case(
+        "excel_serial_dates.csv",
+        status=0,
+        rows_kept=1,
+        says=("look like Excel serial day numbers (e.g. 45719.375)",),
+        quarantined={
+            1: "unparseable opened_at; unparseable closed_at",
+            2: "unparseable opened_at",
+        },
+    ),
+    "an Arrow IPC stream": Case("arrow_stream.arrow", status=0, rows_kept=5),
+    "requests with a single, final event": Case(
+        "single_event_log.csv",
+        m("single_event_mapping.yaml"),
+        status=0,
+        rows_kept=4,
+        says=("2 request(s) have a single event, whose status is final", "0 h"),
+    ),
     "control characters in text": Case(
         "control_characters.csv",
         status=0,

@@ -312,3 +312,44 @@ def test_database_values_that_are_not_utf8(capsys):
 
     categories = set(load_requests(f"sqlite:///{db}", query="requests").data["category"])
     assert {"Lap\ufffdtop", "Cao\ufffdi"} <= categories
+
+
+# --------------------------------------------------------------------------- cycle files
+
+
+@pytest.mark.parametrize("command", [["cycle", "check"], ["targets", "check"]])
+def test_a_percentage_target_no_kpi_can_reach(command, capsys):
+    """1e308 % within SLA and -50 % declined. Before: accepted (summary.txt printed a
+    309-digit percentage)."""
+    status, text = run([*command, str(CONFIG / "cycle_target_out_of_range")], capsys)
+    assert status == 2, text
+    assert "Traceback" not in text
+    assert (
+        "targets.yaml:30: targets[1]: the value 1e+308 is outside what Closed within SLA can "
+        "be (0 to 100 %)" in text
+    )
+    assert "targets.yaml:57: targets[4]: the value -50 is outside what Declined share" in text
+
+
+def test_a_target_value_inside_the_range_is_kept():
+    from csi_lib.targets.model import Target
+
+    for kpi, value in (("pct_within_sla", 100), ("pct_within_sla", 0), ("fulfil_median_h", 1e5)):
+        Target(id="T1", kpi=kpi, kind="maximize", value=value, due="2026-03-31")
+    with pytest.raises(ValueError, match="outside what Median time to fulfil can be"):
+        Target(id="T1", kpi="fulfil_median_h", kind="minimize", value=-1, due="2026-03-31")
+
+
+@pytest.mark.parametrize("new_id", ["bad id!", "../elsewhere", "", "a/b"])
+def test_a_bad_id_for_the_next_cycle(new_id, tmp_path, capsys):
+    """Before: pydantic's validation dump (several lines, its URL)."""
+    status, text = run(
+        ["cycle", "next", str(SAMPLE_CYCLE), "--id", new_id, "--as-of", "2026-04-15",
+         "--out", str(tmp_path)],
+        capsys,
+    )  # fmt: skip
+    assert status == 2, text
+    assert text.startswith("error: ") and text.count("\n") == 1, text
+    assert f"'{new_id}' cannot be the id of a cycle" in text and "such as 2026-h1" in text
+    assert "pydantic" not in text and "validation error" not in text
+    assert list(tmp_path.iterdir()) == []

@@ -252,6 +252,9 @@ from csi_lib.workshop.server import prelaunch
 
 c = get_config()  # noqa: F821 (given by traitlets)
 c.VoilaConfiguration.prelaunch_hook = prelaunch
+# the Host header checked as JupyterLab checks it (Voila turns the check off): a request
+# naming another machine, e.g. a page of another site by DNS rebinding, gets 403
+c.Voila.tornado_settings = {"allow_remote_access": False, "local_hostnames": ["localhost"]}
 """
 #: Seconds between two looks for kernels to end, and the default idle time after which a
 #: kernel with no page connected ends (its page was closed without saying so).

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from .. import cycle as cycle_mod
 from ..errors import ConfigError
@@ -316,12 +317,22 @@ def propose_next(
                 **{k: {"from": a, "to": b} for k, (a, b) in dates.items()},
             }
         )
-    except ValueError as exc:
+    except ValidationError as exc:  # one sentence, never pydantic's dump
+        first = exc.errors()[0]
+        where = str(first["loc"][0]) if first.get("loc") else "id"
+        if where == "id":
+            raise ConfigError(
+                f"'{id}' cannot be the id of a cycle: an id starts with a letter or a digit "
+                "and holds only letters, digits, '-', '_' and '.' (it names the cycle's folder "
+                "and its reports)",
+                column="--id",
+                hint="use a simple id such as 2026-h1",
+            ) from None
         raise ConfigError(
-            f"the next cycle cannot be created: {exc}",
-            column="id",
-            hint="use a simple id such as 2026-h1",
-        ) from exc
+            f"the next cycle cannot be created: its {where} is not valid ({first['msg']})",
+            column=where,
+            hint="check the --title and the cycle's periods",
+        ) from None
     targets = []
     for tr in rv:
         due = _due(tr.target.due, config, dates)

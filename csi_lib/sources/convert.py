@@ -16,7 +16,15 @@ from ..schema import (
     parse_datetimes,
 )
 from .mapping import Mapping
-from .plan import _check_day_month_order, _DateStats, _outcomes, _Plan, _unlisted_outcomes
+from .plan import (
+    _check_day_month_order,
+    _DateStats,
+    _outcomes,
+    _Plan,
+    _serial_mask,
+    _serial_to_text,
+    _unlisted_outcomes,
+)
 from .readers import _is_typed
 
 
@@ -99,8 +107,23 @@ def _parse_dates(
 ):
     """Parse one date column of a piece as the mapping says, noting its statistics."""
     col = str(raw.name)
-    parsed = parse_datetimes(raw, fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone)
     st = stats.setdefault(canon, _DateStats(column=col, canon=canon))
+    parsed = parse_datetimes(raw, fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone)
+    if not m.datetime_format and parsed.unparseable.any():
+        # Excel's day numbers (45719.375): dates in a workbook, said either way
+        failed = np.asarray(parsed.unparseable, dtype=bool)
+        found = np.zeros(len(raw), dtype=bool)
+        found[failed] = _serial_mask(raw[failed]).to_numpy(dtype=bool)
+        serial = pd.Series(found, index=raw.index)
+        if serial.any():
+            st.serial += int(serial.sum())
+            st.serial_example = st.serial_example or str(raw[serial].iloc[0]).strip()
+            if label.lower().endswith((".xlsx", ".xlsm", ".xls")):
+                st.serial_converted = True
+                raw = raw.mask(serial, _serial_to_text(raw[serial]))
+                parsed = parse_datetimes(
+                    raw, fmt=m.datetime_format, dayfirst=m.dayfirst, tz=m.timezone
+                )
     st.given += int(raw.notna().sum())
     st.failed += int(parsed.unparseable.sum())
     if st.example is None and parsed.unparseable.any():
@@ -148,6 +171,7 @@ def _event_warnings(plan: _Plan, m: Mapping, folded: Any) -> list[str]:
         )
     if folded is None:
         return out
+    out.extend(folded.warnings)  # e.g. requests opened and closed by a single event
     same = [c for c in DATETIME_COLUMNS if plan.columns.get(c) == plan.event_time]
     if same:
         out.append(

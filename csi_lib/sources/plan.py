@@ -90,7 +90,9 @@ def _shared_column_warnings(plan: _Plan, mapping: Mapping) -> list[str]:
 
 def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str]) -> _Plan:
     plan = _Plan()
-    lookup = {c.casefold(): c for c in available}
+    lookup: dict[str, list[str]] = {}
+    for c in available:
+        lookup.setdefault(c.casefold(), []).append(c)
 
     def find(candidates: str | list[str]) -> str | None:
         options = [candidates] if isinstance(candidates, str) else list(candidates)
@@ -98,8 +100,19 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
             if c in available:
                 return c
         for c in options:
-            if c.casefold() in lookup:
-                return lookup[c.casefold()]
+            same = list(dict.fromkeys(lookup.get(c.casefold(), [])))
+            if len(same) > 1:  # never pick one silently
+                raise InputError(
+                    f"the {mapping.label} reads a column '{c}', and the file has "
+                    f"{len(same)} columns that differ from it only in upper and lower case "
+                    f"({', '.join(repr(x) for x in same)}), so it is not clear which one to read",
+                    file=label,
+                    column=c,
+                    hint="name the right one exactly, as the header writes it, in a mapping "
+                    "file (columns:), or rename the other column in the export",
+                )
+            if same:
+                return same[0]
         return None
 
     def need(name: str, candidates: str | list[str], purpose: str) -> str | None:
@@ -177,6 +190,10 @@ class _DateStats:
     out_of_range_example: str | None = None
     #: yes/no values that are neither true nor false: value -> count
     unrecognised: dict[str, int] = field(default_factory=dict)
+    #: Excel serial day numbers: read as dates (a workbook) or left unparseable (text)
+    serial: int = 0
+    serial_example: str | None = None
+    serial_converted: bool = False
     #: text values that held control characters (removed), and the first one as read
     control: int = 0
     control_example: str | None = None
@@ -262,7 +279,34 @@ def _adjusted_values(stats: Iterable[_DateStats]) -> dict[str, int]:
             out[f"{st.canon} not recognised, read as unknown"] = sum(st.unrecognised.values())
         if st.control:
             out[f"{st.canon} control characters removed"] = st.control
+        if st.serial and st.serial_converted:
+            out[f"{st.canon} Excel serial numbers read as dates"] = st.serial
     return out
+
+
+#: An Excel serial day number of a plausible date (1950-01-01 .. 2099-12-31): day 1 is
+#: 1900-01-01, day 0 is 1899-12-30 in Excel's count (which keeps Lotus' missing 1900-02-29).
+_SERIAL = r"^\s*(?:1[89]|[2-6]\d|7[0-2])\d{3}(?:\.\d+)?\s*$"
+_SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _serial_mask(raw: pd.Series) -> pd.Series:
+    """Which text values are Excel serial day numbers (``45719`` or ``45719.375``)."""
+    text = raw.astype("str")
+    return text.str.match(_SERIAL).fillna(False).astype(bool) & raw.notna()
+
+
+def _serial_to_text(raw: pd.Series) -> pd.Series:
+    """Excel serial day numbers as ISO local date-times, to the second.
+
+    Examples
+    --------
+    >>> _serial_to_text(pd.Series(["45719.375"])).tolist()
+    ['2025-03-03 09:00:00']
+    """
+    days = pd.to_numeric(raw, errors="coerce")
+    stamps = _SERIAL_EPOCH + pd.to_timedelta(days, unit="D").dt.round("s")
+    return stamps.dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
@@ -307,6 +351,23 @@ def _date_warnings(stats: Iterable[_DateStats], mapping: Mapping) -> list[str]:
                 "that local time never existed; they were moved forward to the end of the gap. "
                 "Check the mapping's timezone"
             )
+        if st.serial:
+            example = st.serial_example or ""
+            if st.serial_converted:
+                day = _serial_to_text(pd.Series([example])).iloc[0]
+                out.append(
+                    f"{st.serial:,} value(s) of '{st.column}' ({st.canon}) are Excel serial "
+                    f"numbers, not dates (e.g. {example}); they were read as the dates Excel "
+                    f"shows for them ({example} = {day}, local time in {mapping.timezone}). "
+                    "Format the column as dates in the workbook to be sure"
+                )
+            else:
+                out.append(
+                    f"{st.serial:,} value(s) of '{st.column}' ({st.canon}) look like Excel "
+                    f"serial day numbers (e.g. {example}), not dates, and were quarantined as "
+                    "unparseable; format the column as dates in Excel before exporting, or "
+                    "load the .xlsx workbook itself (its serial numbers are read as dates)"
+                )
         if st.given and st.failed / st.given > 0.5:
             out.append(
                 f"{st.failed:,} of {st.given:,} values of '{st.column}' ({st.canon}) could not "

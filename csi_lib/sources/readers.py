@@ -289,17 +289,48 @@ def _not_text(path: Path, sample: bytes) -> InputError:
     )
 
 
+def _wide_encoding(sample: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a byte-order mark, judged by where the zero bytes of
+    ASCII text fall (``a\\0b\\0`` is UTF-16-LE); None when the zeros follow no pattern."""
+    head = sample[: len(sample) // 4 * 4]
+    if len(head) < 8:
+        return None
+    for name, width, zero_at in (
+        ("utf-32-le", 4, (1, 2, 3)),
+        ("utf-32-be", 4, (0, 1, 2)),
+        ("utf-16-le", 2, (1,)),
+        ("utf-16-be", 2, (0,)),
+    ):
+        if all(head[i::width].count(0) >= 0.9 * len(head[i::width]) for i in zero_at) and all(
+            head[i::width].count(0) < 0.5 * len(head[i::width])
+            for i in range(width)
+            if i not in zero_at
+        ):
+            try:
+                head.decode(name)
+            except UnicodeDecodeError:
+                continue
+            return name
+    return None
+
+
 def _encodings(path: Path, sample: bytes) -> list[str]:
-    """The encodings to try, in order, judged from the file's first bytes: UTF-16 with a
-    BOM; UTF-8 (with or without BOM), then Windows-1252, then Latin-1."""
+    """The encodings to try, in order, judged from the file's first bytes: UTF-32 or
+    UTF-16 with a BOM, or without one when the zero bytes show it; UTF-8 (with or
+    without BOM), then Windows-1252, then Latin-1."""
     if not sample.strip():
         raise InputError(
             "the file is empty", file=str(path), hint="export the data again, with a header row"
         )
+    if sample.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return ["utf-32"]  # its BOM starts like UTF-16's: tested first
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return ["utf-16"]
     if b"\x00" in sample:
-        raise _not_text(path, sample)
+        wide = _wide_encoding(sample)
+        if wide is None:
+            raise _not_text(path, sample)
+        return [wide]
     try:
         sample[: len(sample) - 4].decode("utf-8")
         return ["utf-8-sig", "cp1252", "latin-1"]
@@ -403,7 +434,7 @@ def read_delimited(path: Path, options: ReadOptions) -> RawTable:
         if _mangled(frame):
             _unmangle(frame, _header_cells(sample, encoding, sep))
         warnings = []
-        if encoding not in ("utf-8-sig", "utf-16"):
+        if encoding not in ("utf-8-sig", "utf-16", "utf-32") and not encoding.startswith("utf-"):
             warnings.append(
                 f"'{path.name}' is not UTF-8; it was read as {encoding}. Check accented "
                 "characters, or export the file as UTF-8"
@@ -582,6 +613,14 @@ def _columns_to_read(names: list[str], options: ReadOptions) -> list[str] | None
     return [raw_of[c] for c in options.select(clean)]
 
 
+def _is_arrow_file(path: Path) -> bool:
+    """Whether ``path`` is an Arrow IPC *file* (Feather v2: it starts with ``ARROW1``), not
+    an IPC *stream* (which starts with a message: ``0xFFFFFFFF`` and its length)."""
+    with open(path, "rb") as fh:
+        head = fh.read(6)
+    return head == b"ARROW1" or not head.startswith(b"\xff\xff\xff\xff")
+
+
 def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
     """Parquet or Arrow IPC (Feather v2) with pyarrow: only the selected columns, with their
     types (timestamps stay timestamps, numbers stay numbers, dictionary columns become
@@ -594,13 +633,17 @@ def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
 
             names = pq.read_schema(path).names
             table = pq.read_table(path, columns=_columns_to_read(names, options))
+        elif not _is_arrow_file(path):  # the IPC stream format: no footer, read in order
+            with pa.memory_map(str(path)) as source:
+                table = pa.ipc.open_stream(source).read_all()
+            chosen = _columns_to_read(table.schema.names, options)
+            if chosen is not None:
+                table = table.select(chosen)
         else:
             import pyarrow.feather as feather
 
-            try:
-                names = feather.read_table(path, memory_map=True).schema.names
-            except pa.ArrowInvalid:
-                names = []
+            # not Arrow at all: ArrowInvalid, worded below (before: "the file's columns are: .")
+            names = feather.read_table(path, memory_map=True).schema.names
             table = feather.read_table(
                 path, columns=_columns_to_read(names, options), memory_map=True
             )
@@ -630,9 +673,10 @@ def read_parquet(path: Path, options: ReadOptions) -> RawTable:
     return _read_columnar(path, options, "parquet")
 
 
-@register_reader(".feather", ".arrow", ".ipc")
+@register_reader(".feather", ".arrow", ".arrows", ".ipc")
 def read_arrow(path: Path, options: ReadOptions) -> RawTable:
-    """Read an Arrow IPC file (Feather v2), memory-mapped, with its column types."""
+    """Read an Arrow IPC file (Feather v2), memory-mapped, or an IPC stream, with its
+    column types."""
     return _read_columnar(path, options, "arrow")
 
 

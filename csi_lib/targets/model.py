@@ -241,7 +241,29 @@ class Target(BaseModel):
             raise ValueError("kind 'within' needs a 'tolerance' (the +/- band, in the KPI's unit)")
         if not _kinds.KINDS[self.kind].band and self.tolerance is not None:
             raise ValueError(f"'tolerance' only applies to kind 'within', not '{self.kind}'")
+        self._value_in_range()
         return self
+
+    def _value_in_range(self) -> None:
+        """A value the KPI can never take (a share of 1e308 % or -50 %, a negative time)
+        is refused, saying the KPI's possible range."""
+        kpi = _get_kpi(self.kpi) if self.value is not None else None
+        if kpi is None:
+            return
+        low, high = kpi.value_range
+        if (low is None or self.value >= low) and (high is None or self.value <= high):
+            return
+        unit = f" {kpi.unit}" if kpi.unit else ""
+        if low is not None and high is not None:
+            possible = f"{low:g} to {high:g}{unit}"
+        elif low is not None:
+            possible = f"{low:g}{unit} or more"
+        else:
+            possible = f"up to {high:g}{unit}"
+        raise ValueError(
+            f"the value {self.value:g} is outside what {kpi.label} can be ({possible}); "
+            "give the value to reach in the KPI's unit"
+        )
 
     @property
     def relative_change(self) -> float | None:

@@ -168,6 +168,11 @@ def main() -> None:
             "timezone: UTC": "timezone: America/Santiago",
         },
     )
+    # percentage targets no KPI can reach: 1e308 % within SLA, -50 % declined
+    targets = (SAMPLE_CYCLE / "targets.yaml").read_text(encoding="utf-8")
+    targets = targets.replace("    value: 90            #", "    value: 1.0e+308      #", 1)
+    targets = targets.replace("    value: 5             #", "    value: -50           #", 1)
+    cycle_folder("cycle_target_out_of_range", targets_yaml=targets)
     # data sources the report refuses: a web address and a file address
     for name, source in (("cycle_web_source", "https://example.invalid/requests.csv"),
                          ("cycle_file_url_source", "file:///srv/itsm/requests.csv")):  # fmt: skip

@@ -572,6 +572,61 @@ def round_three() -> None:
         )
     con.close()
 
+    # --- the low items -------------------------------------------------------------------------
+    cafe = csv_text(*GOOD)
+    write("utf32.csv", cafe.encode("utf-32"))  # with its BOM: FF FE 00 00, like UTF-16's
+    write("utf16_no_bom.txt", cafe.encode("utf-16-le"))
+    # two headers matching the mapped 'category' only by case
+    write(
+        "case_only_headers.csv",
+        csv_text(*[r + ",Hardware" for r in GOOD], header=HEADER.replace("category", "Category")
+                 + ",CATEGORY"),
+    )  # fmt: skip
+    # dates as Excel serial numbers (cells never formatted as dates), in a workbook and in
+    # a CSV saved from it
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["request_id", "opened_at", "closed_at", "outcome", "category"])
+    sheet.append(["R1", 45719.375, 45720.5, "fulfilled", "Laptop"])  # 2025-03-03 09:00, 03-04 12:00
+    sheet.append(["R2", 45719, None, "open", "Phone"])
+    sheet.append(
+        ["R3", dt.datetime(2025, 3, 3, 9), dt.datetime(2025, 3, 4, 9), "fulfilled", "Laptop"]
+    )
+    book.properties.created = dt.datetime(2025, 1, 1)
+    book.save(HERE / "excel_serial_dates.xlsx")
+    write(
+        "excel_serial_dates.csv",
+        "request_id,opened_at,closed_at,outcome,category\n"
+        "R1,45719.375,45720.5,fulfilled,Laptop\nR2,45719,,open,Phone\n"
+        "R3,2025-03-03 09:00,2025-03-04 09:00,fulfilled,Laptop\n",
+    )
+    # an Arrow IPC stream (not the IPC file format that Feather v2 is)
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(pd.read_csv(io.StringIO(cafe), dtype=str), preserve_index=False)
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    write("arrow_stream.arrow", sink.getvalue())
+    # an event log where two requests have one event only, already final
+    write(
+        "single_event_log.csv",
+        "SR,When,Status\nA1,2025-03-03 09:00,Logged\nA1,2025-03-03 10:00,Accepted\n"
+        "A1,2025-03-04 09:00,Completed\nA2,2025-03-05 09:00,Completed\n"
+        "A3,2025-03-05 10:00,Logged\nA4,2025-03-06 11:00,Completed\n",
+    )
+    write(
+        "single_event_mapping.yaml",
+        "name: single-event-log\ncolumns: {}\nevents: {case: SR, time: When, status: Status}\n"
+        "derive:\n  opened_at: first_time\n  assessed_at: {first_time_in: [Accepted]}\n"
+        "  closed_at: {last_time_if_final_in: [Completed]}\n"
+        "outcome:\n  column: Status\n  values: {fulfilled: [Completed]}\n  default: open\n",
+    )
+
 
 if __name__ == "__main__":
     main()
