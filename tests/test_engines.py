@@ -266,6 +266,23 @@ def test_bad_input_corpus(corpus_opener, name, kw):
     assert_same(K.kpi_series(res.data, period, freq="month"), rel.kpi_series(period))
 
 
+def test_ids_written_as_numbers_are_the_same_ids(opener, tmp_path):
+    """Ids a spreadsheet or Parquet wrote as floats (1.0, 10000000.0, " 125.0 ") are the
+    ids validation forms ("1", "10000000", "125"), in every engine: Spark writes 1.0E7 for
+    10000000.0 and its patterns have no ``\\1`` back-reference."""
+    base = pd.read_csv(CORPUS / "float_ids.csv", dtype=str, keep_default_na=False)
+    frame = base.assign(request_id=[1.0, 10000000.0, 2.5])
+    path = tmp_path / "float_ids_large.parquet"
+    frame.to_parquet(path, index=False)
+    want = sorted(load_requests(path, quarantine_dir=None).data["request_id"].tolist())
+    assert want == ["1", "10000000", "2.5"]
+    for p in (path, CORPUS / "float_ids.csv"):
+        rel = opener(p)
+        t = rel.table
+        got = sorted(rel.execute(t.select("request_id"))["request_id"].tolist())
+        assert got == sorted(load_requests(p, quarantine_dir=None).data["request_id"].tolist())
+
+
 # --------------------------------------------------------------------------- contract
 
 

@@ -114,12 +114,22 @@ def _text(col: Any, na_values: Iterable[str]) -> Any:
 
 
 def _ids(col: Any, na_values: Iterable[str]) -> Any:
+    """The request ids as text, like validation: an id read as a number ("123.0" in a CSV,
+    1.0 in Parquet) is the same id as "123".
+
+    The trailing ".0" is cut, not rewritten with a back-reference (``\\1`` in DuckDB and
+    PostgreSQL, ``$1`` in Spark's Java patterns); a whole float is written through an
+    integer, as Spark writes 1.0E7 where pandas writes 10000000.0.
+    """
+    if col.type().is_floating():
+        whole = col.notnull() & (col == col.floor()) & (col.abs() < 1e16)
+        col = ibis.ifelse(whole, col.cast("int64").cast("string"), col.cast("string"))
     t = _text(col, na_values)
-    return (
-        t.re_replace(_INTEGRAL_FLOAT, r"\1")
-        if not col.type().is_string()
-        else ibis.ifelse(t.re_search(_INTEGRAL_FLOAT), t.re_replace(_INTEGRAL_FLOAT, r"\1"), t)
-    )
+    return ibis.ifelse(t.re_search(_INTEGRAL_FLOAT), t.re_replace(_TRAILING_ZEROS, ""), t)
+
+
+#: the fraction of a whole number written as a float (the ``.0`` of ``123.0``)
+_TRAILING_ZEROS = r"\.0*$"
 
 
 #: :data:`DATE_RANGE` to the microsecond, inside it (SQL timestamps hold microseconds)
