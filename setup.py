@@ -25,6 +25,9 @@ setup(
             "templates/*/*",
             "templates/jupyter/voila/templates/*/*",  # its Voila template
             "assets/*",
+            "assets/reveal/*",
+            "assets/reveal/dist/*",
+            "assets/reveal/dist/theme/*",
         ],
         "csi_lib._shipped.notebooks": ["*.ipynb", "examples/*.ipynb"],
         "csi_lib._shipped.data": [

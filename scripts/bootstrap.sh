@@ -19,9 +19,4 @@ fi
 # Bind the "python3" kernel of this environment to its own interpreter (absolute path),
 # so papermill, nbval and JupyterLab run the notebooks with the project's packages.
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (csi-workbook)" >/dev/null
-# Optional: a local reveal.js so that `csi slides` works with no network (needs npm).
-if [ ! -d node_modules/reveal.js ] && command -v npm >/dev/null 2>&1; then
-    npm install --no-save --no-audit --no-fund --silent reveal.js@5 >/dev/null 2>&1 \
-        || echo "note: reveal.js not installed; csi slides will load it from a CDN" >&2
-fi
 echo "environment ready: $VENV"

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from csi_lib import workshop as ws
 from csi_lib.cli import session
+from csi_lib.cli import slides as slides_module
 from csi_lib.errors import ConfigError
 from csi_lib.plan import load_plan
 
@@ -350,10 +351,18 @@ def test_find_reveal(tmp_path, monkeypatch):
     assert session.find_reveal() == fake
     with pytest.raises(ConfigError, match="no reveal.js"):
         session.find_reveal(tmp_path)
+    monkeypatch.delenv("CSI_REVEAL_DIR")
+    bundled = session.find_reveal()  # the copy that comes with the package: no CDN, no npm
+    assert bundled == slides_module.REVEAL_BUNDLED
+    files = slides_module._reveal_files(bundled)
+    assert (
+        "reveal.js 5." in files["reveal.js"][:200] and "sourceMappingURL" not in files["reveal.js"]
+    )
+    assert "@import" not in files["theme/white.css"]  # no web font looked for beside a deck
 
 
 @pytest.mark.slow
-def test_slides_of_one_stage_embed_reveal_and_plotly(tmp_path, monkeypatch):
+def test_slides_share_one_plotly_and_reveal_in_their_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("CSI_REVEAL_DIR", raising=False)
     fake = tmp_path / "reveal.js"
     (fake / "dist").mkdir(parents=True)
@@ -366,15 +375,22 @@ def test_slides_of_one_stage_embed_reveal_and_plotly(tmp_path, monkeypatch):
     result = CliRunner().invoke(
         _app(),
         ["slides", str(cycle), "--out", str(out), "--as-of", "2026-04-15", "--stage", "0",
-         "--reveal-dir", str(fake)],
+         "--stage", "1", "--reveal-dir", str(fake)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    deck = out / "2025-h2" / "2026-04-15" / "00_vision.slides.html"
-    html = deck.read_text()
+    folder = out / "2025-h2" / "2026-04-15"
+    html = (folder / "00_vision.slides.html").read_text()
     assert "What is the vision?" in html and "Objectives" in html and "Orphans" in html
-    assert "// FAKE" in html and ".reveal-fake" in html  # reveal.js embedded...
-    assert not re.search(r'<script[^>]+src="https?://|<link[^>]+href="https?://', html)  # no CDN
     assert html.count("<section") >= 4  # title, direction, objectives, alignment, orphans
     assert "cycle = open_cycle(" not in html  # code hidden
-    assert "Plotly" in html  # plotly.js embedded
+    assert not re.search(r'<script[^>]+src="https?://|<link[^>]+href="https?://', html)  # no CDN
+    # one plotly.js and one reveal.js (the one asked for) in assets/, loaded by relative paths
+    assert (folder / "assets" / "reveal" / "reveal.js").read_text().endswith("// FAKE")
+    assert (folder / "assets" / "reveal" / "reveal.css").read_text() == ".reveal-fake {}"
+    assert (folder / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    for deck in ("00_vision", "01_where_are_we_now"):
+        page = (folder / f"{deck}.slides.html").read_text()
+        assert 'src="assets/plotly.min.js"' in page and 'src="assets/reveal/reveal.js"' in page
+        assert "* plotly.js v" not in page and "// FAKE" not in page  # not inline
+        assert (folder / f"{deck}.slides.html").stat().st_size < 600_000
     assert not any(p.name.startswith(".") for p in (out / "2025-h2").iterdir())  # no staging left

@@ -15,12 +15,10 @@
   ``CSI_PARTICIPANTS``; see :mod:`csi_lib.workshop`).
 * ``csi slides CYCLE_DIR`` runs the stage notebooks with papermill and writes
   one reveal.js slide deck per stage (code hidden, one slide per heading,
-  plotly charts drawn by an embedded plotly.js). reveal.js itself is embedded
-  from a local copy when one is found (``--reveal-dir``, ``$CSI_REVEAL_DIR``
-  or ``node_modules/reveal.js`` of the checkout, e.g. after
-  ``npm install reveal.js@5``), so the slides work with no network; without
-  one they load it from a CDN and need the network when shown. The slides
-  are built in :mod:`csi_lib.cli.slides`.
+  plotly charts drawn by plotly.js). The decks share one copy of plotly.js
+  and of reveal.js (bundled with the package; ``--reveal-dir`` or
+  ``$CSI_REVEAL_DIR`` for another) in the folder's ``assets/``, so they work
+  with no network. The slides are built in :mod:`csi_lib.cli.slides`.
 """
 
 from __future__ import annotations

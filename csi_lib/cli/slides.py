@@ -1,35 +1,46 @@
 """``csi slides``: one reveal.js deck per stage of a cycle.
 
 The stage notebooks are run with papermill and exported with a reveal.js
-template (code hidden, one slide per heading, plotly charts drawn by an
-embedded plotly.js). reveal.js itself is embedded from a local copy when one is
-found (``--reveal-dir``, ``$CSI_REVEAL_DIR`` or ``node_modules/reveal.js`` of the
-checkout), else loaded from a CDN. The command is registered by
-:func:`csi_lib.cli.session.register` with ``csi lab`` and ``csi workshop``.
+template (code hidden, one slide per heading, plotly charts drawn by plotly.js).
+The decks of one run share one copy of plotly.js and reveal.js in the folder's
+``assets/`` (as the report pages do): seven decks weigh about 5 MB, not 35 MB,
+and need no network. reveal.js comes with the package (``csi_lib/assets/reveal``,
+MIT licence); ``--reveal-dir`` or ``$CSI_REVEAL_DIR`` name another copy. The
+command is registered by :func:`csi_lib.cli.session.register` with ``csi lab``
+and ``csi workshop``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from markupsafe import Markup
 
 from ..errors import ConfigError
 from ..storage import make_folder
 from .usage import iso_date
 
-#: The checkout (``node_modules/reveal.js`` after ``npm install reveal.js@5``).
-REPO = Path(__file__).resolve().parents[2]
-#: reveal.js from a CDN when no local copy is found (same major version as the npm package).
-REVEAL_CDN = "https://cdn.jsdelivr.net/npm/reveal.js@5.2.1"
+#: reveal.js bundled with the package (dist/reveal.js, reveal.css, theme/white.css; MIT).
+REVEAL_BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "reveal"
 REVEAL_THEME = "white"
+#: reveal.js in a slides folder, beside plotly.js (``assets/plotly.min.js``), shared by its decks.
+REVEAL_ASSET = "assets/reveal"
 
-__all__ = ["slides", "find_reveal", "export_slides", "build_slides", "make_slides_exporter"]
+__all__ = [
+    "slides",
+    "find_reveal",
+    "export_slides",
+    "build_slides",
+    "make_slides_exporter",
+    "write_slides_assets",
+]
 
 
 _SLIDES_TEMPLATE = r"""
@@ -42,10 +53,13 @@ _SLIDES_TEMPLATE = r"""
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{{ resources.csi.title | e }}</title>
 {% if resources.csi.reveal_css %}<style>{{ resources.csi.reveal_css }}</style>
-{% else %}<link rel="stylesheet" href="{{ resources.csi.reveal_prefix }}/dist/reveal.css">
-<link rel="stylesheet" href="{{ resources.csi.reveal_prefix }}/dist/theme/{{ resources.csi.theme }}.css">
+{% else %}<link rel="stylesheet" href="{{ resources.csi.reveal_prefix }}/reveal.css">
+<link rel="stylesheet" href="{{ resources.csi.reveal_prefix }}/theme/{{ resources.csi.theme }}.css">
 {% endif %}
 {% for css in resources.inlining.css -%}<style type="text/css">{{ css }}</style>{% endfor %}
+{%- if resources.csi.link_css -%}
+{%- set _ = resources.update({"include_css": resources.csi.link_css}) -%}
+{%- endif -%}
 {{ self.notebook_css() }}
 <style>
 .reveal .slides { text-align: left; }
@@ -56,7 +70,9 @@ _SLIDES_TEMPLATE = r"""
 .csi-widget-note { font-style: italic; color: #555; font-size: 0.6em; }
 .csi-slides-footer { position: fixed; bottom: 6px; left: 12px; font-size: 12px; color: #777; z-index: 10; }
 </style>
-<script>{{ resources.csi.plotlyjs }}</script>
+{% if resources.csi.plotly_src %}<script src="{{ resources.csi.plotly_src | e }}" charset="utf-8"></script>
+{% else %}<script>{{ resources.csi.plotlyjs }}</script>
+{% endif %}
 </head>
 {%- endblock header -%}
 
@@ -70,7 +86,7 @@ _SLIDES_TEMPLATE = r"""
 
 {% block footer_js %}
 {% if resources.csi.reveal_js %}<script>{{ resources.csi.reveal_js }}</script>
-{% else %}<script src="{{ resources.csi.reveal_prefix }}/dist/reveal.js"></script>
+{% else %}<script src="{{ resources.csi.reveal_prefix }}/reveal.js"></script>
 {% endif %}
 <script>
 Reveal.initialize({controls: true, progress: true, hash: true, slideNumber: "c/t",
@@ -83,11 +99,14 @@ Reveal.on("slidechanged", function () { window.dispatchEvent(new Event("resize")
 """
 
 
-def find_reveal(reveal_dir: str | Path | None = None) -> Path | None:
-    """A local reveal.js package folder (holding ``dist/reveal.js``), or ``None``.
+def find_reveal(reveal_dir: str | Path | None = None) -> Path:
+    """The reveal.js package folder (holding ``dist/reveal.js``) the decks use.
 
-    Looked for in ``reveal_dir``, ``$CSI_REVEAL_DIR``, then ``node_modules/reveal.js``
-    of the checkout. Nothing is downloaded.
+    ``reveal_dir`` if given, else ``$CSI_REVEAL_DIR``, else the copy bundled with
+    the package. Nothing is downloaded.
+
+    >>> find_reveal() == REVEAL_BUNDLED
+    True
     """
     if reveal_dir:
         if (Path(reveal_dir) / "dist" / "reveal.js").is_file():
@@ -97,29 +116,68 @@ def find_reveal(reveal_dir: str | Path | None = None) -> Path | None:
             file=str(reveal_dir),
             hint="give the reveal.js package folder, e.g. node_modules/reveal.js",
         )
-    for candidate in (os.environ.get("CSI_REVEAL_DIR"), REPO / "node_modules" / "reveal.js"):
-        if candidate and (Path(candidate) / "dist" / "reveal.js").is_file():
-            return Path(candidate)
-    return None
+    env = os.environ.get("CSI_REVEAL_DIR")
+    if env and (Path(env) / "dist" / "reveal.js").is_file():
+        return Path(env)
+    return REVEAL_BUNDLED
 
 
 def _script_safe(text: str) -> str:
     return text.replace("</script", "<\\/script")
 
 
-def _reveal_resources(reveal: Path | None) -> dict[str, str]:
-    if reveal is None:
-        return {"reveal_prefix": REVEAL_CDN, "reveal_css": "", "reveal_js": ""}
+def _reveal_files(reveal: Path) -> dict[str, str]:
+    """reveal.js's script, its stylesheet and the theme's, by their name in a slides folder.
+
+    A theme's ``@import`` of web fonts (a fonts folder beside the theme) is left out: the
+    deck would look for it beside itself; the theme's font list falls back to system fonts.
+    """
     dist = reveal / "dist"
-    css = (dist / "reveal.css").read_text(encoding="utf-8")
+    files = {
+        "reveal.js": (dist / "reveal.js").read_text(encoding="utf-8"),
+        "reveal.css": (dist / "reveal.css").read_text(encoding="utf-8"),
+    }
     theme = dist / "theme" / f"{REVEAL_THEME}.css"
     if theme.is_file():
-        css += "\n" + theme.read_text(encoding="utf-8")
+        css = theme.read_text(encoding="utf-8")
+        files[f"theme/{REVEAL_THEME}.css"] = re.sub(r"@import url\([^)]*\);?", "", css)
+    return files
+
+
+def _reveal_resources(reveal: Path) -> dict[str, str]:
+    """reveal.js inline in one deck (a deck on its own: :func:`export_slides`)."""
+    files = _reveal_files(reveal)
+    css = files["reveal.css"] + "\n" + files.get(f"theme/{REVEAL_THEME}.css", "")
     return {
         "reveal_prefix": "",
         "reveal_css": _script_safe(css).replace("</style", "<\\/style"),
-        "reveal_js": _script_safe((dist / "reveal.js").read_text(encoding="utf-8")),
+        "reveal_js": _script_safe(files["reveal.js"]),
     }
+
+
+def write_slides_assets(folder: Path, reveal: Path) -> list[Path]:
+    """plotly.js, JupyterLab's stylesheets and reveal.js once in ``folder/assets/``, for every
+    deck of the folder (exported with ``shared_assets=True``)."""
+    from ..report.export import write_report_assets
+    from ..storage import atomic_write
+
+    written = write_report_assets(folder)
+    for name, text in _reveal_files(reveal).items():
+        written.append(atomic_write(folder / REVEAL_ASSET / name, text, overwrite=True))
+    return written
+
+
+def _link_css(name: str) -> Markup:
+    """nbconvert's ``include_css`` for decks with shared assets: JupyterLab's stylesheets
+    linked from ``assets/``; the reveal template's own small one stays inline."""
+    from ..report.export import LAB_CSS
+
+    if name in LAB_CSS:
+        return Markup(f'<link rel="stylesheet" type="text/css" href="{LAB_CSS[name]}">')
+    from nbconvert.exporters.html import HTMLExporter
+
+    env = HTMLExporter(template_name="reveal").environment
+    return Markup(f'<style type="text/css">{env.loader.get_source(env, name)[0]}</style>')
 
 
 def _slide_types():
@@ -178,24 +236,34 @@ def export_slides(
     title: str,
     footer: str = "",
     reveal_dir: str | Path | None = None,
+    shared_assets: bool = False,
 ) -> Path:
-    """Write one executed notebook as a reveal.js deck (atomically, never overwriting)."""
+    """Write one executed notebook as a reveal.js deck (atomically, never overwriting).
+
+    By default the deck stands alone (plotly.js and reveal.js inline, about 5 MB); with
+    ``shared_assets=True`` it loads them from ``assets/`` beside it, written once for the
+    folder by :func:`write_slides_assets` (a few hundred kB per deck).
+    """
     import nbformat
 
-    from ..report.export import _plotlyjs
+    from ..report.export import PLOTLY_ASSET, _plotlyjs
     from ..storage import atomic_write
 
     nb = nbformat.read(str(notebook), as_version=4)
-    reveal = _reveal_resources(find_reveal(reveal_dir))
-    resources = {
-        "csi": {
-            "title": title,
-            "footer": footer,
-            "theme": REVEAL_THEME,
-            "plotlyjs": _script_safe(_plotlyjs()),
-            **reveal,
+    if shared_assets:
+        scripts: dict[str, Any] = {
+            "plotly_src": PLOTLY_ASSET,
+            "link_css": _link_css,
+            "reveal_prefix": REVEAL_ASSET,
+            "reveal_css": "",
+            "reveal_js": "",
         }
-    }
+    else:
+        scripts = {
+            "plotlyjs": _script_safe(_plotlyjs()),
+            **_reveal_resources(find_reveal(reveal_dir)),
+        }
+    resources = {"csi": {"title": title, "footer": footer, "theme": REVEAL_THEME, **scripts}}
     body, _ = make_slides_exporter().from_notebook_node(nb, resources=resources)
     return atomic_write(slides_path, body)
 
@@ -241,11 +309,10 @@ def build_slides(
     if not chosen:
         raise no_notebooks_error()
     reveal = find_reveal(reveal_dir)
-    if reveal is None:
-        say(f"reveal.js: no local copy found, the slides load it from {REVEAL_CDN}")
     parent = Path(out).resolve() / str(cfg.id)
     staging = parent / f".{as_of_date.isoformat()}.partial-{os.getpid()}"
     make_folder(staging, what="slides folder")
+    write_slides_assets(staging, reveal)
     params = {
         "cycle_dir": str(cycle_path),
         "as_of": as_of_date.isoformat(),
@@ -294,7 +361,7 @@ def _stage_deck(
             staging / f"{stage.slug}.slides.html",
             title=f"{stage.number}. {stage.title} | {cfg.title or cfg.id}",
             footer=f"{cfg.id} \u00b7 stage {stage.number} \u00b7 as of {as_of_date}",
-            reveal_dir=reveal,
+            shared_assets=True,
         )
     status = "done" if run.ok else f"FAILED: {run.error}"
     say(f"{counter} {stage.title}: {status} ({run.seconds:.1f} s)")
@@ -315,17 +382,17 @@ def slides(
     ] = None,
     reveal_dir: Annotated[
         Path | None,
-        typer.Option(help="A local reveal.js package folder to embed (default: found locally)."),
+        typer.Option(help="Another reveal.js package folder (default: the bundled reveal.js 5)."),
     ] = None,
 ) -> None:
     """Export reveal.js slides of the cycle's stages (code hidden, one slide per heading).
 
     Each stage notebook is run with papermill and written as
-    OUT/<cycle>/<as-of>/<stage>.slides.html with plotly.js embedded. reveal.js is
-    embedded too when a local copy is found (--reveal-dir, $CSI_REVEAL_DIR, or
-    node_modules/reveal.js of the checkout after `npm install reveal.js@5`);
-    otherwise the slides load reveal.js from a CDN and need the network when
-    shown. Exit status: 0 when every stage ran, 1 when one failed, 2 on bad input.
+    OUT/<cycle>/<as-of>/<stage>.slides.html; the decks share one copy of plotly.js
+    and reveal.js in OUT/<cycle>/<as-of>/assets/ and need no network (copy the
+    whole folder). reveal.js comes with the package (--reveal-dir or
+    $CSI_REVEAL_DIR name another copy). Exit status: 0 when every stage ran, 1
+    when one failed, 2 on bad input.
     """
     from .report import _progress_printer
 
