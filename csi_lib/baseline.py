@@ -121,6 +121,17 @@ class Snapshot:
     breakdowns: pd.DataFrame
     path: Path | None = field(default=None, compare=False)
 
+    def __repr__(self) -> str:
+        from .displays import snapshot_repr
+
+        return snapshot_repr(self)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the period and source in a sentence, the KPI values in a table."""
+        from .displays import snapshot_html
+
+        return snapshot_html(self)
+
     @property
     def period(self) -> Period:
         """The baseline period."""

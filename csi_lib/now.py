@@ -243,12 +243,14 @@ def prepare(run: Run | None = None, /, *, min_group_size: int = 5, **parameters:
 
 def snapshot_text(snapshot: Snapshot | None) -> str:
     """One paragraph (markdown) saying where the snapshot is and what it fingerprints."""
+    from .displays import instant_words
+
     if snapshot is None:
         return "No snapshot was written (no output folder was given)."
     m = snapshot.manifest
     return (
         f"Baseline snapshot of **{Period.from_dict(m['period']).label}** "
         f"({m['rows']['kept']:,} requests), source fingerprint `sha256:{m['fingerprint'][:16]}…`, "
-        f"created {m['created_at']} with csi-workbook {m['library_version']}. "
+        f"taken {instant_words(m['created_at'])} with csi-workbook {m['library_version']}. "
         "Snapshots are immutable: later stages read this one back and verify its files."
     )

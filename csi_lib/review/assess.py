@@ -583,6 +583,17 @@ class CycleReview:
         )
         self._targets: dict[str, TargetReview] = {}
 
+    def __repr__(self) -> str:
+        from ..displays import review_repr
+
+        return review_repr(self)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the headline, the periods compared and one row per target."""
+        from ..displays import review_html
+
+        return review_html(self)
+
     @property
     def series_end(self) -> pd.Timestamp:
         """Where the targets' series end: the as-of cut, or the last period's end."""

@@ -84,6 +84,17 @@ class LoadResult:
     #: or None (no cut).
     as_of_cut: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        from ..displays import load_repr
+
+        return load_repr(self)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: where the rows came from and what became of them (a short table)."""
+        from ..displays import load_html
+
+        return load_html(self)
+
     def quarantined_by_reason(self) -> dict[str, int]:
         """Rows per reason (a row with two reasons counts under both), largest first."""
         if self.quarantine.empty:

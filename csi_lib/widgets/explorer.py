@@ -26,6 +26,7 @@ from ..charts.baseline import breakdown_figure
 from ..kpis import breakdown, get_kpi, kpi_catalogue
 from ..nb import interactive
 from ..periods import Period
+from ..present import header
 from ..schema import DIMENSION_COLUMNS
 
 #: The KPI the explorer shows first (when offered).
@@ -105,7 +106,9 @@ class BreakdownExplorer:
     ) -> None:
         self.df, self.period, self.min_group_size = df, period, min_group_size
         dims, keys, first_dim, first_kpi = _choices(df, dims, kpis)
-        self.dimension = w.Dropdown(options=dims, value=first_dim, description="Breakdown")
+        self.dimension = w.Dropdown(
+            options=[(header(d), d) for d in dims], value=first_dim, description="Breakdown"
+        )
         self.kpi = w.Dropdown(
             options=[(get_kpi(k).label, k) for k in keys], value=first_kpi, description="KPI"
         )
