@@ -406,6 +406,32 @@ def test_interval_printed_with_enough_decimals_never_as_zero_width():
     assert low != high and float(low) != 0 and float(high) != 0
 
 
+def test_an_interval_too_narrow_to_print_is_no_interval():
+    # near-tied periods (2 h and 7 h, give or take a millionth of a second): the ends
+    # print alike even at four decimals; the page read "95% interval 5.0 to 5.0 h" as
+    # evidence, and a score's millionth-of-a-point rise "did not change (95% interval
+    # 0.00 to 0.00): the whole interval is a rise ... an improvement"
+    rng = np.random.default_rng(0)
+    before = pd.Series(2.0 + rng.random(20_000) * 1e-7)
+    after = pd.Series(7.0 + rng.random(20_000) * 1e-7)
+    score = pd.Series(3.0 + rng.normal(0, 1e-6, 200_000))
+    cases = [
+        compare(before, after, kind="duration", better="lower"),
+        compare(before, after, kind="duration", better="lower", agg="mean"),
+        compare(score, score + 1e-6, kind="score", better="higher"),
+    ]
+    for ev in cases:
+        assert ev.test == "no interval" and not ev.has_interval and not ev.significant
+        assert "as good as tied" in ev.wording and "no evidence of a change" in ev.wording
+        assert not re.search(r"interval -?\d", ev.wording), ev.wording
+    # a narrow interval whose ends print apart is still evidence, with the decimals it needs
+    narrow = compare(before, after + rng.random(20_000), kind="duration", better="lower",
+                     agg="mean")  # fmt: skip
+    assert narrow.significant
+    low, high = re.search(r"95% interval (\S+) to (\S+) h", narrow.wording).groups()
+    assert low != high
+
+
 def test_sentences_name_the_method_and_the_decision():
     real = compare(BEFORE_H, AFTER_H, kind="duration", better="lower")
     assert real.wording == (

@@ -86,7 +86,8 @@ def test_summary_evidence_object(closed):
     assert "NaN" not in json.dumps(data)
 
 
-def test_a_backlog_target_is_judged_by_its_chart(tmp_path):
+def _sample_with_t6(tmp_path: Path, kpi: str, kind: str, value: float) -> Path:
+    """A copy of the sample cycle with a sixth target."""
     folder = tmp_path / "cycle"
     shutil.copytree(SAMPLE, folder)
     text = (folder / "cycle.yaml").read_text(encoding="utf-8")
@@ -94,10 +95,15 @@ def test_a_backlog_target_is_judged_by_its_chart(tmp_path):
     (folder / "cycle.yaml").write_text(text.replace("../sample_requests.csv.gz", data), "utf-8")
     targets = (folder / "targets.yaml").read_text(encoding="utf-8")
     targets += (
-        "\n  - id: T6\n    kpi: backlog\n    kind: minimize\n    value: 100\n"
+        f"\n  - id: T6\n    kpi: {kpi}\n    kind: {kind}\n    value: {value}\n"
         "    due: 2026-03-31\n    objective: O1\n    owner: Service desk\n"
     )
     (folder / "targets.yaml").write_text(targets, encoding="utf-8")
+    return folder
+
+
+def test_a_backlog_target_is_judged_by_its_chart(tmp_path):
+    folder = _sample_with_t6(tmp_path, "backlog", "minimize", 100)
     rv = review.assess(open_cycle(folder, as_of="2026-04-15"))
     tr = rv.target("T6")
     rec = review.summary(rv)["targets"][-1]["evidence"]
@@ -143,6 +149,21 @@ def test_csi_review_table(capsys):
     for words in ("Verdict", "95% interval", "T1", "real improvement", "Welch t test"):
         assert words in out
     assert "Provisional" in out  # the headline, mid-review
+
+
+def test_csi_review_prints_a_count_per_day_as_stage_5_does(capsys, tmp_path):
+    # a count is compared per day: the table printed "+8 a day", "+2 to +14 a day" (the
+    # KPI's 0 decimals) beside stage 5's "+2.08 to +13.73 a day"
+    folder = _sample_with_t6(tmp_path, "fulfilled", "maximize", 3000)
+    status, out, _ = _run(capsys, str(folder), "--as-of", "2026-04-15")
+    assert status == 0
+    tr = review.assess(open_cycle(folder, as_of="2026-04-15")).target("T6")
+    ev = tr.evidence
+    assert ev.kind == "count" and ev.has_interval
+    row = " ".join(line for line in out.splitlines() if "T6" in line)
+    assert f"{ev.effect:+,.2f} a day" in row
+    interval = f"{ev.ci_low:+,.2f} to {ev.ci_high:+,.2f} a day"
+    assert interval in row and interval in review.conclusion(tr)
 
 
 def test_csi_review_errors_as_elsewhere(capsys, tmp_path):

@@ -73,8 +73,8 @@ def _table(data: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..evidence import format_p
-    from ..evidence.words import suffix
+    from ..evidence import format_p, method_kind
+    from ..evidence.words import shown_decimals, suffix
     from ..kpis import get_kpi
     from ..review.record import _NO_SIGNAL_WORDS
 
@@ -84,7 +84,8 @@ def _table(data: dict[str, Any]) -> None:
         table.add_column(name)
     for t in data["targets"]:
         ev = t["evidence"]
-        decimals = get_kpi(t["kpi"]).decimals
+        kpi = get_kpi(t["kpi"])
+        decimals = shown_decimals(method_kind(kpi.kind, kpi.population), kpi.decimals)
         change = (
             "—" if ev["estimate"] is None
             else f"{ev['estimate']:+,.{decimals}f}{suffix(ev['unit'] or '')}"

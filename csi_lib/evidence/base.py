@@ -23,7 +23,7 @@ SEED = 20250101
 BLOCK_DAYS = 7
 #: Increased whenever a method changes, so that stored evidence of an older method is not
 #: reused (:func:`csi_lib.runstore.shared_evidence`).
-METHOD_VERSION = 2
+METHOD_VERSION = 3
 NO_DATA = "not enough data"
 NO_TEST = "process-behaviour chart"
 NOT_ESTIMABLE = "no interval"

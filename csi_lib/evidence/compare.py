@@ -22,7 +22,7 @@ from .base import (
     TestInput,
     TestOutcome,
 )
-from .words import sentence
+from .words import EXTRA_DECIMALS, sentence, suffix
 
 
 def _duration(inp: TestInput) -> TestOutcome:
@@ -219,6 +219,15 @@ def compare(
         return _without_interval(outcome, outcome.reason, NO_TEST, alpha, method, n)
     if np.isnan(outcome.ci_low) or np.isnan(outcome.ci_high) or outcome.ci_high <= outcome.ci_low:
         why = outcome.reason or "the interval has no width"
+        return _without_interval(outcome, why, NOT_ESTIMABLE, alpha, method, n)
+    d = outcome.decimals + EXTRA_DECIMALS
+    if round(outcome.ci_low, d) == round(outcome.ci_high, d):
+        # ends alike even at three more decimals than the KPI's: all but tied, and an
+        # interval printed as "5.0 to 5.0 h" is no evidence (the tied case's words)
+        why = (
+            "the values are as good as tied: the interval's ends are equal to "
+            f"{d} decimals ({outcome.ci_low:+,.{d}f}{suffix(outcome.unit)})"
+        )
         return _without_interval(outcome, why, NOT_ESTIMABLE, alpha, method, n)
     # real: the interval excludes no change, on the side of the estimate (a percentile
     # interval may leave a tied estimate at its edge: then it is not evidence)

@@ -38,22 +38,40 @@ def suffix(unit: str) -> str:
     return _SUFFIX.get(unit, f" {unit}" if unit else "")
 
 
+#: Decimals beyond the KPI's that an interval may need to show its width; ends alike
+#: that far are as good as tied (:func:`csi_lib.evidence.compare` gives no interval).
+EXTRA_DECIMALS = 3
+
+
 def interval_decimals(low: float, high: float, decimals: int) -> int | None:
     """Decimals that print the two ends of an interval as different numbers, neither
-    rounded to zero unless it is zero (up to three more than the KPI's); None when even
-    those print them alike (no width to show).
+    rounded to zero unless it is zero (up to three more than ``decimals``), else the
+    fewest that print them apart (up to 12); None when even those print them alike (no
+    width to show).
 
     >>> interval_decimals(2.03, 2.04, 1), interval_decimals(1.0, 3.0, 1), interval_decimals(-0.02, 0.03, 1)
     (2, 1, 2)
-    >>> interval_decimals(2.0, 2.0000001, 1) is None
-    True
+    >>> interval_decimals(0.1231, 0.1234, 0), interval_decimals(2.0, 2.0 + 1e-13, 1) is None
+    (4, True)
     """
-    for d in range(decimals, decimals + 4):
+    for d in range(decimals, decimals + EXTRA_DECIMALS + 1):
         lo, hi = round(low, d), round(high, d)
         if lo != hi and (lo != 0 or low == 0) and (hi != 0 or high == 0):
             return d
-    d = decimals + 3
-    return d if round(low, d) != round(high, d) else None
+    for d in range(decimals, max(decimals, 12) + 1):
+        if round(low, d) != round(high, d):
+            return d
+    return None
+
+
+def shown_decimals(kind: str, kpi_decimals: int) -> int:
+    """Decimals of a change in the sentences and tables: two for a count (compared per
+    day, a fraction of the KPI's count per period), else the KPI's.
+
+    >>> shown_decimals("count", 0), shown_decimals("duration", 1)
+    (2, 1)
+    """
+    return 2 if kind == "count" else kpi_decimals
 
 
 def _num(value: float, decimals: int, signed: bool = False) -> str:

@@ -44,9 +44,9 @@ def _interval_text(tr: TargetReview) -> str:
         why = ev.reason if ev is not None else "no data yet"
         return f"there is no interval of the change, as {why}"
     from ..evidence import interval_decimals
-    from ..evidence.words import suffix
+    from ..evidence.words import shown_decimals, suffix
 
-    decimals = 2 if ev.kind == "count" else tr.kpi.decimals  # a count is compared per day
+    decimals = shown_decimals(ev.kind, tr.kpi.decimals)  # a count is compared per day
     d = interval_decimals(ev.ci_low, ev.ci_high, decimals) or decimals
     level = f"{(1 - ev.alpha) * 100:.3g}%"
     what = ev.measure.removeprefix("the ")
