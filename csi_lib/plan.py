@@ -280,7 +280,9 @@ def plan_warnings(plan: Plan, targets: Any) -> pd.DataFrame:
                         f"initiative ({ini.start} to {ini.end})",
                     }
                 )
-    return pd.DataFrame(rows, columns=["kind", "id", "warning"])
+    table = pd.DataFrame(rows, columns=["kind", "id", "warning"])
+    table.attrs["labels"] = {"kind": "About", "id": "Which"}  # not a target's kind
+    return table
 
 
 def initiatives_per_target(plan: Plan, targets: Any) -> pd.DataFrame:
@@ -300,7 +302,9 @@ def initiatives_per_target(plan: Plan, targets: Any) -> pd.DataFrame:
     out = tl[["target_id", "kpi", "due"]].copy()
     out["n_initiatives"] = [len(by_target.get(t, [])) for t in out["target_id"]]
     out["initiatives"] = [", ".join(by_target.get(t, [])) for t in out["target_id"]]
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["labels"] = {"n_initiatives": "Number of initiatives"}
+    return out
 
 
 def register_table(plan: Plan) -> pd.DataFrame:

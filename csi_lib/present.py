@@ -103,6 +103,16 @@ PERIOD_WORDS: dict[str, str] = {
 }
 
 
+#: The letters of a SMART check with their word ("R" alone on a phone's card said nothing).
+SMART_LETTERS: dict[str, str] = {
+    "S": "S: Specific",
+    "M": "M: Measurable",
+    "A": "A: Achievable",
+    "R": "R: Relevant",
+    "T": "T: Time-bound",
+}
+
+
 #: Column names of the library's tidy frames and the words readers see.
 VOCABULARY: dict[str, Column] = {
     # targets, KPIs, values
@@ -176,7 +186,7 @@ VOCABULARY: dict[str, Column] = {
     "cycle": Column("Cycle"),
     "overall": Column("Overall"),
     "reason": Column("Reason"),
-    "letter": Column("Letter"),
+    "letter": Column("Letter", words=SMART_LETTERS),
 }
 
 #: Units in headers (the cell shows the bare number); a ratio has none (its label says it).
@@ -258,7 +268,7 @@ def format_cell(
             ", ".join(format_cell(v, unit, decimals=decimals, missing=missing) for v in value)
             or missing
         )
-    if _is_missing(value):
+    if _is_missing(value) or (isinstance(value, str) and not value.strip()):
         return missing
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
@@ -348,7 +358,9 @@ def present(
         A tidy frame of the library. A named (or non-default) index becomes the
         first column; a frame already presented is returned as it is.
     labels:
-        Headers for some columns, overriding the vocabulary.
+        Headers for some columns, overriding the vocabulary (and ``frame.attrs["labels"]``,
+        the headers a library function gives its frame where a column name means something
+        else there, e.g. a warning's ``kind``).
     units:
         Units for some columns (see :class:`Column`), overriding the vocabulary.
     kpi_column:
@@ -374,7 +386,7 @@ def present(
     if is_presented(frame):
         return frame
     df = _index_as_column(frame)
-    labels = dict(labels or {})
+    labels = {**(frame.attrs.get("labels") or {}), **(labels or {})}
     units = dict(units or {})
     kpis: list[KPI | None] | None = None
     if kpi_column and kpi_column in df.columns:

@@ -4,7 +4,9 @@
  *   is off-screen and nothing scrolls sideways;
  * - every chart is laid out again for the width: its title wrapped (never cut), its legend
  *   below the plot (never over the title), long category labels wrapped, subplot titles
- *   smaller, a Sankey's nodes named by their ids.
+ *   smaller, dates along x level and fewer (never on their side into the panel below), a
+ *   note under a chart wrapped downwards below the axis labels, a Sankey's nodes named by
+ *   their ids.
  * Wider windows and print are left as they are (print has its own rules: report.css, pdf.py).
  */
 (function () {
@@ -169,12 +171,36 @@
     }
     // small multiples side by side: one column, each panel the whole width, its title above it
     height = oneColumn(layout, update, height);
+    // dates along x: level and fewer, so that they neither turn on their side nor reach the
+    // title of the panel below ("Jan 2025" is about 60 px wide)
+    Object.keys(layout).filter(function (k) { return /^xaxis\d*$/.test(k); }).forEach(function (k) {
+      var full = el._fullLayout && el._fullLayout[k];
+      if (!full || full.type !== 'date' || layout[k].tickmode === 'array') { return; }
+      update[k + '.tickangle'] = 0;
+      update[k + '.nticks'] = Math.max(3, Math.floor((width - 80) / 55));
+    });
+    var below = 0;  // room a note under the plot needs once wrapped (px below the plot area)
     (layout.annotations || []).forEach(function (a, i) {
       if (!a.text || a.showarrow !== false || a.xref !== 'paper') { return; }
       var plain = String(a.text).replace(/<br>/g, ' ');
-      update['annotations[' + i + '].text'] = wrap(plain, Math.max(18, Math.floor(width / 7.5)));
+      var text = wrap(plain, Math.max(18, Math.floor(width / 7.5)));
+      update['annotations[' + i + '].text'] = text;
       update['annotations[' + i + '].font.size'] = 13;
+      if (a.yref === 'paper' && a.y <= 0) {
+        // a note under the chart grows downwards, below the axis labels, never up into them
+        var shift = Math.abs(a.yshift || 0) + (a.y < 0 ? Math.abs(a.y) * (height - 120) : 0);
+        update['annotations[' + i + '].yanchor'] = 'top';
+        below = Math.max(below, shift + 17 * text.split('<br>').length + 10);
+      }
     });
+    if (below) {
+      var legendRoom = update['legend.orientation'] ? 22 * Math.ceil(shown.length / 2) + 12 : 0;
+      var bottom = update['margin.b'] || (layout.margin && layout.margin.b) || 80;
+      if (below + legendRoom > bottom) {
+        height += below + legendRoom - bottom;
+        update['margin.b'] = below + legendRoom;
+      }
+    }
     // long category labels on a y axis (horizontal bars, a dumbbell's rows): wrapped, every
     // trace's categories on that axis
     var axes = {};

@@ -229,10 +229,11 @@ def breakdown_figure(
     return fig
 
 
-#: Ticks of the log duration axis: hours with the words people use for them.
+#: Ticks of the log duration axis: hours with the words people use for them (no "3 days": on
+#: a page or a phone it ran into "2 days").
 _DURATION_TICKS: tuple[tuple[float, str], ...] = (
     (0.1, "6 min"), (0.25, "15 min"), (0.5, "30 min"), (1, "1 h"), (2, "2 h"), (4, "4 h"),
-    (8, "8 h"), (24, "1 day"), (48, "2 days"), (72, "3 days"), (168, "1 week"),
+    (8, "8 h"), (24, "1 day"), (48, "2 days"), (168, "1 week"),
     (336, "2 weeks"), (720, "30 days"), (2160, "90 days"), (8760, "1 year"),
 )  # fmt: skip
 
@@ -268,9 +269,11 @@ def duration_distribution_figure(
             hovertemplate="%{x:,.1f} h: %{y:,} requests<extra></extra>",
         )
     )
-    for q, label, colour in (
-        (0.5, "median", theme.PALETTE[0]),
-        (0.9, "90th percentile", theme.PALETTE[5]),
+    # the two labels one above the other: side by side they ran into each other when the
+    # lines are close or the chart is narrow (a printed page, a phone)
+    for q, label, colour, lift in (
+        (0.5, "median", theme.PALETTE[0], 0),
+        (0.9, "90th percentile", theme.PALETTE[5], 18),
     ):
         v = float(hours.quantile(q))
         fig.add_vline(x=v, line={"color": colour, "dash": "dash"})
@@ -282,6 +285,7 @@ def duration_distribution_figure(
             text=f"{label} {v:,.1f} h",
             showarrow=False,
             yanchor="bottom",
+            yshift=lift,
             font={"color": colour},
         )
     ticks = [t for t in _DURATION_TICKS if edges[0] / 1.5 <= t[0] <= edges[-1] * 1.5]
@@ -297,5 +301,6 @@ def duration_distribution_figure(
         showlegend=False,
         template="csi",
         bargap=0,
+        margin={"t": 96},  # the title, then the two labels above the plot
     )
     return fig

@@ -163,15 +163,24 @@ def gap_figure(progress: pd.DataFrame) -> go.Figure:
         else RAG["unknown"]
         for s in share.fillna(-1)
     ]
+    # on the bar its share ("38%": the axis says of what), words for the rest ("met at the
+    # baseline, still met"); inside a long bar, beside a short one, never cut at the edge
+    text = [
+        f"{s:.0f}%" if pd.notna(s) and 0 < s < 100 else str(words)
+        for s, words in zip(share, progress["progress"], strict=True)
+    ]
     fig.add_trace(
         go.Bar(
             y=progress["target"] + ": " + progress["label"],
             x=share.fillna(0),
             orientation="h",
             marker_color=colours,
-            text=progress["progress"],
-            textposition="auto",
-            hovertemplate="%{y}<br>%{text}<extra></extra>",
+            text=text,
+            textposition=["inside" if s >= 50 else "outside" for s in share.fillna(0)],
+            insidetextanchor="end",
+            cliponaxis=False,
+            customdata=progress["progress"],
+            hovertemplate="%{y}<br>%{customdata}<extra></extra>",
         )
     )
     fig.update_layout(

@@ -307,7 +307,7 @@ _BUILTIN: tuple[KPI, ...] = (
         "100 * share with sla_met true, over requests closed in the period whose sla_met is known.", requires=("sla_met", "sla_due_at")),
     KPI("csat_mean", "Mean satisfaction", "score", "higher", "closed", csat_score, "mean",
         "score", "Mean csat (1..5) over requests closed in the period with a score.", 2, requires=("csat",)),
-    KPI("pct_satisfied", "Satisfied (csat >= 4)", "%", "higher", "closed", is_satisfied,
+    KPI("pct_satisfied", "Satisfied (score 4 or 5)", "%", "higher", "closed", is_satisfied,
         "pct", "proportion",
         "100 * share with csat >= 4, over requests closed in the period with a score.", requires=("csat",)),
     KPI("csat_response_rate", "Survey response rate", "%", "higher", "closed", has_csat,

@@ -204,14 +204,14 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
     Returns
     -------
     pandas.DataFrame
-        ``kpi``, ``label``, ``baseline``, ``review`` (formatted with units),
+        ``kpi`` (shown as its label), ``baseline``, ``review`` (formatted with units),
         ``change``, ``evidence`` (the test's sentence).
     """
     rv = assess(cycle)
     base = rv.periods["baseline"]
     review = rv.periods[rv.compared] if rv.compared else None
     if review is None:
-        return pd.DataFrame(columns=["kpi", "label", "baseline", "review", "change", "evidence"])
+        return pd.DataFrame(columns=["kpi", "baseline", "review", "change", "evidence"])
     df = rv.cycle.data
     before = kpi_engine.kpi_values(df, base, kpis=list(kpis))
     after = kpi_engine.kpi_values(df, review, kpis=list(kpis))
@@ -231,7 +231,6 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
         rows.append(
             {
                 "kpi": key,
-                "label": kpi.label,
                 "baseline": format_value(before[key], kpi.unit, kpi.decimals),
                 "review": format_value(after[key], kpi.unit, kpi.decimals),
                 "change": evidence_arrow(before[key], after[key], kpi.better, _test_verdict(ev)),

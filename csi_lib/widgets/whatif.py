@@ -262,7 +262,8 @@ class WhatIf:
             value=objective_ids[0] if objective_ids else None,
             description="Objective",
             style=wide,
-            layout={"width": "26em"},
+            # the rest of its row: an objective's words were cut at 26em on a projector
+            layout={"flex": "1 1 auto", "min_width": "20em", "width": "auto"},
         )
         self.target_id = w.Text(
             value=self._next_id(), description="Target id", style=wide, layout={"width": "10em"}
@@ -286,7 +287,7 @@ class WhatIf:
 
     def _objective_words(self, objective_id: str) -> str:
         said = self.objective_labels.get(objective_id)
-        return f"{objective_id} · {_short(said)}" if said else objective_id
+        return f"{objective_id} · {_short(said, 52)}" if said else objective_id
 
     def _observe_controls(self) -> None:
         """Each control's handler: a new KPI, dimension or scope refits the slider."""

@@ -96,6 +96,39 @@ CHARTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(e
 })"""
 
 
+#: Per chart: its words (titles, panel titles, notes, tick and bar labels, legend entries) as
+#: boxes, and the pairs of them that cover each other by more than a sliver (2 px each way).
+#: A Sankey's node labels are its own (plotly places them beside their nodes). ``cut``: bar
+#: labels running out of the plot area (cut off at its edge).
+CROWDED = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+  const words = Array.from(el.querySelectorAll(
+      '.gtitle, .annotation-text, .xtick text, .ytick text, .xtitle, .ytitle, .legendtext,'
+      + ' .bartext, text.textpoint'))
+    .filter(t => t.textContent.trim() && !t.closest('.sankey'))
+    .map(t => ({text: t.textContent.trim().slice(0, 40), b: t.getBoundingClientRect(),
+                axis: t.closest('.xaxislayer-above, .yaxislayer-above')}))
+    .filter(t => t.b.width > 0 && t.b.height > 0);
+  const pairs = [];
+  for (let i = 0; i < words.length; i++) {
+    for (let j = i + 1; j < words.length; j++) {
+      // the tick labels of one axis: plotly turns them when they would collide (their boxes
+      // then overlap while the words do not)
+      if (words[i].axis && words[i].axis === words[j].axis) { continue; }
+      const a = words[i].b, b = words[j].b;
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 2 && h > 2) { pairs.push([words[i].text, words[j].text]); }
+    }
+  }
+  // a bar's label outside the plot area is cut off by it
+  const r = el.getBoundingClientRect(), size = el._fullLayout._size;
+  const cut = Array.from(el.querySelectorAll('.bartext')).map(t => t.getBoundingClientRect())
+    .filter(b => b.width > 0 && (b.right > r.left + size.l + size.w + 1 || b.left < r.left + size.l - 1))
+    .map(b => Math.round(b.right - r.left));
+  return {title: (el.querySelector('.gtitle') || {}).textContent || '', pairs, cut};
+})"""
+
+
 def _overlap(a: dict, b: dict) -> bool:
     return (
         a["left"] < b["right"]
@@ -134,5 +167,8 @@ def test_every_page_reads_on_a_phone(sample_report, browser, artifacts, name):
                     assert not _overlap(title, chart["legend"]), f"{where}: legend over the title"
             for axis in chart["axes"]:
                 assert axis["left"] >= -1 and axis["right"] <= width + 1, f"{where}: {axis}"
+        for chart in page.evaluate(CROWDED):  # no words on top of other words
+            assert not chart["pairs"], f"{name}, '{chart['title']}': {chart['pairs'][:3]}"
+            assert not chart["cut"], f"{name}, '{chart['title']}': bar labels cut {chart['cut']}"
     finally:
         context.close()

@@ -292,6 +292,13 @@ def test_facilitator_runs_the_seven_questions_in_front_of_a_room(
 
     # question 2: the what-if starts from T1; "T1 at 30 h" is a value typed and a save
     page.locator(".csi-step", has_text="2 Targets").click()
+    page.locator(".csi-question-2 td.csi-date").first.wait_for()
+    broken = page.evaluate(  # every due date on one line ("2025-" over "12-31" before)
+        "() => Array.from(document.querySelectorAll('.csi-question-2 td.csi-date')).filter(td => {"
+        " const r = document.createRange(); r.selectNodeContents(td);"
+        " return r.getClientRects().length > 1; }).map(td => td.innerText)"
+    )
+    assert broken == [], broken
     page.get_by_role("button", name="What if?").click()
     whatif = page.locator(".csi-whatif")
     chosen = whatif.locator("select").first.evaluate("s => s.options[s.selectedIndex].text")
