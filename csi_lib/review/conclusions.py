@@ -85,6 +85,23 @@ def _pct_change(before: float, after: float) -> str:
     return "" if text in ("+0.0%", "-0.0%") else f" ({text})"
 
 
+def _per_day_against_totals(tr: TargetReview, move: str) -> tuple[str, str] | None:
+    """A count over periods of unequal length can fall in total while its count per day,
+    which the evidence compares, rises: then the clause that says so and the move per day
+    (", but per day it rose from 49.0 to 56.9 a day", "rise per day"), else None."""
+    ev = tr.evidence
+    if ev is None or ev.kind != "count" or move == "change":
+        return None
+    b, r = ev.baseline_value, ev.review_value
+    if not (math.isfinite(b) and math.isfinite(r)) or round(b, 1) == round(r, 1):
+        return None
+    day_move = "fall" if r < b else "rise"
+    if day_move == move:
+        return None
+    verb = "fell" if r < b else "rose"
+    return f", but per day it {verb} from {b:,.1f} to {r:,.1f} a day", f"{day_move} per day"
+
+
 def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
     """One plain-language sentence (or two) about one target, in the tense of the phase.
 
@@ -113,6 +130,9 @@ def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
     else:
         pct = _pct_change(b, r)
         head = f"{tr.label} {'fell' if r < b else 'rose'} from {apart[0]} to {apart[1]}{pct}"
+    per_day = _per_day_against_totals(tr, move)
+    if per_day is not None:  # the method compares days: its words follow the days
+        head, move = head + per_day[0], per_day[1]
     if st.provisional:
         head += f" over {st.rests_on}"
         met = f"{st.words.lower()} for the target of {tr.target_text}"
