@@ -74,7 +74,12 @@ def test_page_loads_draws_its_charts_and_links_resolve(report, page, artifacts, 
     for chart in charts:
         assert chart["traces"] > 0, f"{path.name}: chart {chart['id']} has no traces"
         assert chart["svg"], f"{path.name}: chart {chart['id']} drew no svg"
-    if name != "index":
+    if name == "06_keep_momentum":
+        # the sample workspace holds one cycle: its history is a table, not a chart of single
+        # dots (issue 25)
+        assert not charts and "History across cycles" in page.inner_text("main")
+        assert page.locator("main table", has_text="2025-h2").count() >= 1
+    elif name != "index":
         assert charts, f"{path.name} has no chart"  # every stage page shows at least one
 
     hrefs = page.eval_on_selector_all(NAV_LINKS, "els => els.map(a => a.getAttribute('href'))")
