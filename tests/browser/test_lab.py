@@ -153,8 +153,9 @@ def test_stage_notebook_runs_in_jupyterlab(lab_server, page, artifacts, name):
 
     assert _errors_shown(page) == []
     figures = page.locator(".js-plotly-plot")
-    figures.first.wait_for(timeout=30_000)  # every stage draws at least one plotly chart
-    assert figures.count() >= 1
+    if name != "06_keep_momentum":  # a one-cycle history is a table, not a chart (issue 25)
+        figures.first.wait_for(timeout=30_000)  # every other stage draws a plotly chart
+        assert figures.count() >= 1
 
     if name == "01_where_are_we_now":
         explorer = (
@@ -166,9 +167,12 @@ def test_stage_notebook_runs_in_jupyterlab(lab_server, page, artifacts, name):
         title.wait_for(timeout=30_000)
         before = title.text_content()
         options = explorer.locator("select").first.locator("option").all_inner_texts()
-        other = next(o for o in options if o not in before)
-        explorer.locator("select").first.select_option(other)
-        expect(explorer.locator(".gtitle")).to_have_text(re.compile(f"by {other}$"), timeout=30_000)
+        assert options[0] == "Category" and "category" not in options  # dimensions in words
+        other = next(o for o in options if o.lower() not in before.lower())
+        explorer.locator("select").first.select_option(label=other)
+        expect(explorer.locator(".gtitle")).to_have_text(
+            re.compile(f"by {other}$", re.IGNORECASE), timeout=30_000
+        )
         assert explorer.locator(".gtitle").text_content() != before
         explorer.screenshot(path=str(artifacts / "lab-01-explorer.png"))
 
