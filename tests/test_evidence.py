@@ -380,6 +380,30 @@ def test_tiny_samples_never_raise(kind, n):
     assert isinstance(ev, Evidence) and not ev.significant and ev.wording
 
 
+@pytest.mark.parametrize(
+    ("kind", "before", "after", "why"),
+    [
+        ("duration", [2.0] * 40, [2.0] * 40, "every value in both periods is 2.0 h"),
+        ("score", [4.0] * 40, [4.0] * 30, "the values are tied"),
+        ("score", [4.0] * 40, [5.0] * 30, "the values are tied"),
+        ("proportion", [True] * 40, [True] * 30, "the share is 100 % in both periods"),
+        ("proportion", [False] * 40, [False] * 30, "the share is 0 % in both periods"),
+        ("count", [3.0] * 28, [5.0] * 21, "the weeks have no spread"),
+    ],
+)
+def test_all_values_tied_say_so_in_words(kind, before, after, why):
+    base_p, review_p = _period("2025-01-06", 28), _period("2025-03-03", 21)
+    if kind == "count":
+        before, after = _daily(base_p, before), _daily(review_p, after)
+    else:
+        before, after = pd.Series(before), pd.Series(after)
+    ev = compare(before, after, kind=kind, better="higher", baseline_period=base_p,
+                 review_period=review_p)  # fmt: skip
+    assert ev.test == "no interval" and not ev.has_interval and not ev.significant
+    assert why in ev.wording and "no evidence of a change" in ev.wording
+    assert not re.search(r"interval -?\d", ev.wording)
+
+
 def test_five_against_thirty_thousand_and_a_million():
     rng = np.random.default_rng(0)
     big = pd.Series(rng.exponential(10, 30_000))
