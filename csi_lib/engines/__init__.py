@@ -138,8 +138,9 @@ class Relational:
         otherwise); one count per table, kept."""
         key = ("csat", id(t))
         if key not in self._facts:
-            got = self.execute(t.select(n=t.csat.count()))
-            self._facts[key] = (bool(got["n"].iloc[0]) if len(got) else False, t)
+            # an aggregate (a select of t.csat.count() is a window: one row per request)
+            got = self.execute(t.aggregate(n=t.csat.count()))
+            self._facts[key] = (_int(got["n"].iloc[0]) > 0, t)
         return self._facts[key][0]
 
     def counts(self) -> Counts:
@@ -250,8 +251,14 @@ def open_source(
     from ..sources import load_mapping
     from ..sources.sql import redact_url
     from .backends import connect
-    from .dialects import Dialect
-    from .view import canonical_view, check_text_dates, collapse_duplicates
+    from .dialects import Dialect, duckdb_hash
+    from .view import (
+        canonical_view,
+        check_text_dates,
+        collapse_duplicates,
+        id_probe,
+        outcome_values,
+    )
 
     chosen = choose_engine(source, engine)
     if chosen == "pandas":
@@ -265,17 +272,45 @@ def open_source(
     backend, raw = connect(chosen, str(source), query=query, sheet=sheet, mapping=m,
                            label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
     dialect = Dialect("pyspark" if chosen == "spark" else chosen)
-    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep)
+    clean_ids = distinct_ids = False
+    if chosen == "duckdb":
+        # one pass over the source's ids: when every id is clean text, the view reads them
+        # as they are (no text cleaning of 10M ids in every query), and distinct hashes
+        # prove the ids distinct (a collision only sends us to the exact count below)
+        probe = id_probe(raw, m, label, distinct=lambda c: duckdb_hash(c).nunique())
+        if probe is not None:
+            got = backend.execute(probe).iloc[0]
+            clean_ids = _int(got["dirty"]) == 0
+            distinct_ids = clean_ids and _int(got["distinct"]) == _int(got["n"])
+    outcomes = None
+    if chosen == "duckdb":
+        lut = outcome_values(raw, m, label)
+        if lut is not None:
+            got = backend.execute(lut)
+            if len(got) <= 200:
+                outcomes = {_none(v): _none(o) for v, o in zip(got["v"], got["o"], strict=True)}
+    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep, clean_ids=clean_ids,
+                          outcomes=outcomes)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
     check_text_dates(backend, view, label)
     view = _sealed(chosen, backend, view)
     rel.view = view
+    if distinct_ids:
+        return rel
     t = view.table
     ids = rel.execute(t.aggregate(n=t.request_id.count(), d=t.request_id.nunique()))
     if int(ids["n"].iloc[0]) != int(ids["d"].iloc[0]):
         view = _sealed(chosen, backend, collapse_duplicates(view))
         rel.view = view
     return rel
+
+
+def _none(value: Any) -> Any:
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
 
 
 def _date_sources(m: Any, raw: Any) -> list[str]:

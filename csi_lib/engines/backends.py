@@ -58,9 +58,26 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet" or (path.is_dir() and any(path.glob("*.parquet")))
 
 
+def _duckdb_compiler() -> Any:
+    """Ibis' DuckDB compiler, but the epoch of an instant (a time-zone-aware timestamp) is
+    read directly (``epoch(ts)``) instead of after a cast to a local timestamp: the cast
+    goes through the ICU calendar for every value (1.3 s of the 2 s a KPI query took on
+    10M requests) and the two agree in a UTC session, which every connection here is."""
+    from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
+
+    class _Compiler(DuckDBCompiler):
+        def visit_ExtractEpochSeconds(self, op, *, arg):  # noqa: N802 - Ibis' visitor name
+            if op.arg.dtype.is_timestamp() and op.arg.dtype.timezone is not None:
+                return self.f.epoch(arg)
+            return super().visit_ExtractEpochSeconds(op, arg=arg)
+
+    return _Compiler()
+
+
 def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: bool):
     con = ibis.duckdb.connect()  # in memory: private to this process
     con.raw_sql("SET TimeZone = 'UTC'")
+    con.compiler = _duckdb_compiler()
     path = Path(source)
     if not path.exists():
         raise InputError("no such file", file=label, hint="check the path")

@@ -183,6 +183,11 @@ def _spark_from_utc(ts: dt.timestamp, tz: dt.string) -> dt.timestamp:
     """Spark: UTC -> local time in tz."""
 
 
+@ibis.udf.scalar.builtin(name="hash")
+def duckdb_hash(value: dt.string) -> dt.uint64:
+    """DuckDB's 64-bit hash of a value (equal values, equal hashes)."""
+
+
 @ibis.udf.scalar.builtin(name="try_strptime")
 def _try_strptime(text: dt.string, fmt: dt.string) -> dt.timestamp:
     """DuckDB: strptime, NULL where the text does not fit."""

@@ -113,6 +113,28 @@ def _text(col: Any, na_values: Iterable[str]) -> Any:
     return col.strip().nullif("")
 
 
+#: an id :func:`_ids` would change: padded with what ``strip()`` removes
+#: (``string.whitespace``), or :data:`_INTEGRAL_FLOAT`
+_DIRTY_ID = r"^[ \t\n\r\v\f]|[ \t\n\r\v\f]$|" + _INTEGRAL_FLOAT
+
+
+def id_probe(raw: Any, mapping: Mapping, label: str, *, distinct: Any) -> Any | None:
+    """One aggregate over the source's id column, for a plain mapping (no ``events:``, no
+    ``dedupe:``) whose ids are text: ``n`` rows, ``dirty`` ids the view would change
+    (missing, a missing-value spelling, blank, padded, or ``123.0``) and ``distinct``
+    (``distinct(col)``: a count of distinct ids, or of their hashes, which is never more).
+    None where the probe does not apply."""
+    m = mapping
+    if m.events is not None or m.dedupe is not None:
+        return None
+    col = raw[_plan(m, list(raw.columns), label, ()).columns["request_id"]]
+    if not col.type().is_string():
+        return None
+    # one pattern: padded (the characters strip() removes) or a whole number as a float
+    dirty = col.isnull() | one_of(col, [*m.na_values, ""]) | col.re_search(_DIRTY_ID)
+    return raw.aggregate(n=raw.count(), dirty=dirty.cast("int64").sum(), distinct=distinct(col))
+
+
 def _ids(col: Any, na_values: Iterable[str]) -> Any:
     """The request ids as text, like validation: an id read as a number ("123.0" in a CSV,
     1.0 in Parquet) is the same id as "123".
@@ -255,6 +277,29 @@ def _outcome(col: Any, m: Mapping) -> Any:
                        mapped.coalesce(fallback))  # fmt: skip
 
 
+def outcome_values(raw: Any, mapping: Mapping, label: str, *, most: int = 200) -> Any | None:
+    """The distinct values of the source's outcome column with their canonical outcome
+    (columns ``v``, ``o``; at most ``most`` + 1 rows: more values are not looked up), for a
+    mapping without ``events:``. None where it does not apply."""
+    m = mapping
+    plan = _plan(m, list(raw.columns), label, ())
+    if m.events is not None or not plan.outcome:
+        return None
+    values = raw.select(v=raw[plan.outcome]).distinct().limit(most + 1)
+    return values.mutate(o=_outcome(values.v, m))
+
+
+def _looked_up(col: Any, outcomes: Mapping[str | None, str | None]) -> Any:
+    """The canonical outcome of each value of ``col`` from its table (exact values; the
+    entry of a missing value for NULL)."""
+    given = [(v, o) for v, o in outcomes.items() if v is not None]
+    missing = outcomes.get(None)
+    if not given:
+        return ibis.literal(missing, type="string")
+    return ibis.cases(*[(col == v, ibis.literal(o, type="string")) for v, o in given],
+                      else_=ibis.literal(missing, type="string"))  # fmt: skip
+
+
 def _number(d: Dialect, col: Any, m: Mapping) -> tuple[Any, Any]:
     """(float value, given but not a number)."""
     if col.type().is_numeric():
@@ -316,9 +361,21 @@ def _fold_events(d: Dialect, raw: Any, m: Mapping, plan: Any) -> tuple[Any, dict
 
 
 def canonical_view(
-    raw: Any, mapping: Mapping, *, dialect: Dialect, label: str, keep: Iterable[str] = ()
+    raw: Any,
+    mapping: Mapping,
+    *,
+    dialect: Dialect,
+    label: str,
+    keep: Iterable[str] = (),
+    clean_ids: bool = False,
+    outcomes: Mapping[str | None, str | None] | None = None,
 ) -> View:
     """The mapped, validated requests of ``raw`` (an Ibis table of the source's columns).
+
+    ``clean_ids``: the source's ids are known to be clean text (:func:`id_probe`), so the
+    view reads them as they are instead of cleaning every id in every query.
+    ``outcomes``: the canonical outcome of each value of the source's outcome column
+    (:func:`outcome_values`), looked up instead of cleaning the text of every row.
 
     Raises
     ------
@@ -346,6 +403,8 @@ def canonical_view(
     first: dict[str, Any] = {
         "request_id": src._csi_id
         if m.events is not None
+        else src[plan.columns["request_id"]]
+        if clean_ids and m.dedupe is None
         else _ids(src[plan.columns["request_id"]], m.na_values)
     }
     text_dates: list[tuple[str, str, Any]] = []
@@ -357,7 +416,13 @@ def canonical_view(
             first.update(_time_parts(d, src[plan.columns[canon]], m, f"_{canon}"))
             if f"_t_{canon}" in first and m.datetime_format is None:
                 text_dates.append((canon, plan.columns[canon], first[f"_t_{canon}"]))
-    first["outcome"] = _outcome(src[plan.outcome], m) if plan.outcome else ibis.null("string")
+    first["outcome"] = (
+        ibis.null("string")
+        if not plan.outcome
+        else _outcome(src[plan.outcome], m)
+        if outcomes is None or m.events is not None
+        else _looked_up(src[plan.outcome], outcomes)
+    )
     for canon in DIMENSION_COLUMNS:
         if canon in plan.columns:
             first[canon] = _text(src[plan.columns[canon]], m.na_values)
