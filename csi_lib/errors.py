@@ -51,7 +51,7 @@ class CsiError(Exception):
         text = (", ".join(where) + ": " if where else "") + self.message.rstrip(".") + "."
         if self.hint:
             hint = self.hint.rstrip(".")
-            text += " " + hint[:1].upper() + hint[1:] + "."
+            text += " " + hint[:1].upper() + hint[1:] + ("" if hint.endswith("?") else ".")
         return text
 
     def __str__(self) -> str:

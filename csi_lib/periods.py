@@ -86,12 +86,14 @@ def local_instant(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
 
     from .errors import CsiNote
 
-    moved = ts.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    moved = ts.tz_localize(tz, nonexistent="NaT", ambiguous=True)
     when = f"{ts:%Y-%m-%d %H:%M}"
-    if moved.tz_localize(None) != ts:
+    if pd.isna(moved):
+        moved = first_existing(ts, tz)
+        shown = f"{moved:%H:%M}" if moved.date() == ts.date() else f"{moved:%Y-%m-%d %H:%M}"
         text = (
             f"{when} does not exist in {tz} (the clocks go forward at that time); "
-            f"{moved:%H:%M}, the first instant that exists, is used instead"
+            f"{shown}, the first instant that exists, is used instead"
         )
     else:
         text = (
@@ -100,6 +102,25 @@ def local_instant(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
         )
     warnings.warn(CsiNote(text), stacklevel=3)
     return moved
+
+
+def first_existing(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """The first local time at or after the naive ``ts`` that exists in ``tz``, localized.
+
+    pandas' ``nonexistent="shift_forward"`` misses the end of a gap longer than an
+    hour (Samoa skipped the whole of 2011-12-30: it gives 01:00 on the 31st, an hour
+    after the first instant that exists); this walks the minutes instead.
+
+    Examples
+    --------
+    >>> first_existing(pd.Timestamp("2011-12-30"), "Pacific/Apia")
+    Timestamp('2011-12-31 00:00:00+1400', tz='Pacific/Apia')
+    >>> first_existing(pd.Timestamp("2025-04-25"), "Africa/Cairo")
+    Timestamp('2025-04-25 01:00:00+0300', tz='Africa/Cairo')
+    """
+    grid = pd.date_range(ts, ts + pd.Timedelta(hours=49), freq="min")
+    found = grid.tz_localize(tz, nonexistent="NaT", ambiguous=np.ones(len(grid), dtype=bool))
+    return found[~found.isna()][0]
 
 
 @dataclass(frozen=True)
@@ -240,9 +261,15 @@ def period_edges(period: Period, freq: Freq = "month") -> pd.DatetimeIndex:
         raise ConfigError(f"unknown frequency '{freq}'", hint="use 'month' or 'week'")
     local = [t.tz_convert(period.tz).tz_localize(None) for t in (period.start, period.end)]
     days = pd.date_range(local[0].normalize(), local[1], freq=FREQ_ALIASES[freq])
-    at = days.tz_localize(
-        period.tz, nonexistent="shift_forward", ambiguous=np.ones(len(days), dtype=bool)
-    ).tz_convert("UTC")
+    at = days.tz_localize(period.tz, nonexistent="NaT", ambiguous=np.ones(len(days), dtype=bool))
+    if at.isna().any():  # a bin starting at a midnight the clocks skip: the first instant after
+        at = pd.DatetimeIndex(
+            [
+                first_existing(d, period.tz) if pd.isna(a) else a
+                for d, a in zip(days, at, strict=True)
+            ]
+        )
+    at = at.tz_convert("UTC")
     inner = at[(at > period.start) & (at < period.end)]
     return pd.DatetimeIndex([period.start, *inner, period.end]).drop_duplicates()
 

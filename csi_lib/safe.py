@@ -123,8 +123,13 @@ def styler_escape(styler: Any) -> Any:
 # --------------------------------------------------------------------------- control characters
 
 #: Control characters no text value should hold: C0 (but tab, line feed and carriage
-#: return), DEL and C1. Excel (XML) refuses the C0 ones.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: return), DEL and C1; and U+FFFE and U+FFFF, which are no characters at all. Excel
+#: (XML) refuses the C0 ones; the last two make a workbook Excel cannot open.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+#: Halves of a UTF-16 pair on their own (JSON's "\ud800" escape makes one): no file can
+#: hold them (UTF-8 refuses them), so each becomes U+FFFD, the replacement character.
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
@@ -132,10 +137,12 @@ def clean_text(text: str) -> str:
 
     Examples
     --------
-    >>> clean_text("Lap\x0btop\x01")
+    >>> clean_text("Lap\x0btop\x01\uffff")
     'Laptop'
+    >>> clean_text("Lap\ud800top")               # a lone surrogate cannot be written
+    'Lap\ufffdtop'
     """
-    return CONTROL_CHARACTERS.sub("", text)
+    return _LONE_SURROGATES.sub("\ufffd", CONTROL_CHARACTERS.sub("", text))
 
 
 def clean_series(values: pd.Series) -> tuple[pd.Series, int]:

@@ -56,8 +56,18 @@ def require_regular_file(
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise error("the file does not exist", file=str(path), hint="check the path") from None
+        broken = broken_link(path)
+        raise error(
+            broken or "the file does not exist",
+            file=str(path),
+            hint=f"give the path of the {what} itself" if broken else "check the path",
+        ) from None
     except OSError as exc:
+        broken = broken_link(path)
+        if broken:
+            raise error(
+                broken, file=str(path), hint=f"give the path of the {what} itself"
+            ) from None
         raise error(
             f"the {what} cannot be read ({exc.strerror})",
             file=str(path),
@@ -65,6 +75,10 @@ def require_regular_file(
         ) from None
     if stat.S_ISREG(st.st_mode):
         return st
+    if stat.S_ISDIR(st.st_mode):
+        raise error(
+            "it is a folder, not a file", file=str(path), hint=f"give the path of the {what} itself"
+        )
     kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "not a file")
     target = os.path.realpath(path)
     if target != os.path.abspath(path):  # reached through a link: say where it leads
@@ -74,6 +88,42 @@ def require_regular_file(
         file=str(path),
         hint=f"give the path of the {what} itself, a file saved on disk",
     )
+
+
+def broken_link(path: str | Path) -> str | None:
+    """Why ``path`` reaches no file though it exists as a symbolic link, or ``None``.
+
+    A link to a name that does not exist, or a chain of links that comes back to
+    itself, is not a missing file: the message says which (and where it leads).
+
+    Examples
+    --------
+    >>> loop = tmp / "loop.csv"
+    >>> loop.symlink_to("loop.csv")
+    >>> broken_link(loop)
+    'it is a symbolic link that leads back to itself (a loop of links), so it reaches no file'
+    >>> (tmp / "gone.csv").symlink_to("/nonexistent/export.csv")
+    >>> broken_link(tmp / "gone.csv")
+    "it is a symbolic link to '/nonexistent/export.csv', which does not exist"
+    >>> broken_link(tmp / "absent.csv") is None          # no link at all: just missing
+    True
+    """
+    path = Path(path)
+    if not os.path.islink(path):
+        return None
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        target = os.path.realpath(path)
+        return f"it is a symbolic link to '{target}', which does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (
+                "it is a symbolic link that leads back to itself (a loop of links), "
+                "so it reaches no file"
+            )
+        return None
+    return None
 
 
 def read_bounded(

@@ -116,6 +116,17 @@ CASES: dict[str, Case] = {
         rows_kept=5,
         says=("2 value(s) of 'category' held control characters", "'Laptop'"),
     ),
+    # issue 23, made differently: before, one NUL byte made the file "not a text file"
+    "BOM, CRLF and NUL bytes": Case(
+        "bom_crlf_nul.csv",
+        status=0,
+        rows_kept=5,
+        says=(
+            "1 column name(s) held control characters (e.g. 'opened\\x00_at')",
+            "1 value(s) of 'category' held control characters (e.g. 'Lap\\x00top')",
+            "2 value(s) of 'group' held control characters",
+        ),
+    ),
     "plain text named .gz": Case("not_gzip.csv.gz", says=("Not a gzipped file",)),
     "zip of two files": Case("two_files.zip", says=("holds 2 files", "exactly one CSV")),
     "CSV named .xlsx": Case("csv_named_xlsx.xlsx", says=("not a readable Excel workbook",)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from pydantic import (
     ValidationError,
 )
 
-from ..errors import ConfigError, CsiError
+from ..errors import ConfigError, CsiError, InputError
 from ..plan import Plan
+from ..storage import broken_link, require_regular_file
 from ..vision import Vision
 from ..yamlio import Problem, load_yaml, validation_problems
 from .config import CYCLE_FILES, CycleConfig, _order_problems, _resolve, _targets_model
@@ -43,7 +45,7 @@ class _Loaded:
 
 
 def _load_checked(path: Path, model: type[BaseModel] | None, out: _Checked) -> _Loaded:
-    if not path.exists():
+    if not os.path.lexists(path):  # a link that leads nowhere is named by load_yaml
         out.problems.append(
             Problem(str(path), None, "", "the file is missing; 'csi cycle new' creates an example")
         )
@@ -88,7 +90,7 @@ def _data_problems(
             problems.append(Problem(file, line_of.get("data.source"), "data.source", problem))
     if check_data and not data.is_url:
         source = _resolve(cycle_dir, data.source)
-        if not Path(source).exists():
+        if not Path(source).exists() and not broken_link(source):
             problems.append(
                 Problem(
                     file,
@@ -98,6 +100,12 @@ def _data_problems(
                     "paths are relative to the cycle folder",
                 )
             )
+        else:  # a folder, a pipe, a device or a link leading nowhere: what the load refuses
+            try:
+                require_regular_file(source, what="export")
+            except InputError as exc:
+                message = f"the data file '{data.source}': {exc.message}"
+                problems.append(Problem(file, line_of.get("data.source"), "data.source", message))
     if data.mapping is not None and not Path(_resolve(cycle_dir, data.mapping)).exists():
         problems.append(
             Problem(

@@ -26,7 +26,7 @@ from ..schema import (
     CANONICAL_COLUMNS,
     OUTCOMES,
 )
-from ..storage import read_bounded
+from ..storage import broken_link, read_bounded
 from ..yamlio import compose_yaml
 from ..yamlio.read import YAML_MAX_BYTES
 
@@ -400,6 +400,11 @@ def load_mapping(
     if mapping is not None:
         path = Path(mapping)
         if not path.exists():
+            broken = broken_link(path)
+            if broken:
+                raise ConfigError(
+                    broken, file=str(path), hint="give the path of the mapping file itself"
+                )
             raise ConfigError(
                 "the mapping file does not exist",
                 file=str(path),

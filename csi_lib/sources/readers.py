@@ -19,11 +19,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError, CsiError, InputError
-from ..safe import restore_cell
+from ..safe import clean_text, restore_cell
 from ..schema import (
     QUARANTINE_COLUMNS,
 )
-from ..storage import require_regular_file
+from ..storage import broken_link, require_regular_file
 from .mapping import DEFAULT_NA_VALUES
 
 # --------------------------------------------------------------------------------------
@@ -314,6 +314,32 @@ def _wide_encoding(sample: bytes) -> str | None:
     return None
 
 
+def _text_with_nul_bytes(sample: bytes) -> bool:
+    """Whether ``sample`` is text apart from its NUL bytes: without them it decodes as
+    UTF-8 or is written in a single-byte encoding, and holds (almost) no other control
+    byte. Compressed or binary data holds many and is refused as binary.
+
+    Examples
+    --------
+    >>> _text_with_nul_bytes(b"request_id,category\nR1,Lap\x00top\n")
+    True
+    >>> _text_with_nul_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)))
+    False
+    """
+    text = sample.replace(b"\x00", b"")
+    if not text.strip():
+        return False
+    controls = sum(text.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+    if controls > len(text) // 1000:
+        return False
+    try:
+        text[: len(text) - 4].decode("utf-8")
+    except UnicodeDecodeError:
+        high = sum(1 for b in text if b >= 0x80)
+        return high <= len(text) // 10  # accented letters, not random bytes
+    return True
+
+
 def _encodings(path: Path, sample: bytes) -> list[str]:
     """The encodings to try, in order, judged from the file's first bytes: UTF-32 or
     UTF-16 with a BOM, or without one when the zero bytes show it; UTF-8 (with or
@@ -328,9 +354,12 @@ def _encodings(path: Path, sample: bytes) -> list[str]:
         return ["utf-16"]
     if b"\x00" in sample:
         wide = _wide_encoding(sample)
-        if wide is None:
+        if wide is not None:
+            return [wide]
+        if not _text_with_nul_bytes(sample):
             raise _not_text(path, sample)
-        return [wide]
+        # stray NUL bytes in text (a database field, a padded copy): read; the loader
+        # removes them from the values with a warning naming the column
     try:
         sample[: len(sample) - 4].decode("utf-8")
         return ["utf-8-sig", "cp1252", "latin-1"]
@@ -723,7 +752,10 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable
     """
     path = Path(path)
     if not path.exists():
-        siblings = [p.name for p in path.parent.glob("*")] if path.parent.is_dir() else []
+        broken = broken_link(path)
+        if broken:
+            raise InputError(broken, file=str(path), hint="give the path of the export itself")
+        siblings = [p.name for p in path.parent.glob("*") if p.name != path.name]
         close = difflib.get_close_matches(path.name, siblings, n=3)
         raise InputError(
             "the file does not exist",
@@ -735,7 +767,15 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> RawTable
     reader = _reader_for(path)
     require_regular_file(path, what="export")  # a pipe or a device is never opened
     table = reader(path, options or ReadOptions())
-    table.frame.columns = [str(c).strip().lstrip("\ufeff") for c in table.frame.columns]
+    header = [str(c).strip().lstrip("\ufeff") for c in table.frame.columns]
+    cleaned = [clean_text(c).strip() for c in header]
+    changed = [h for h, c in zip(header, cleaned, strict=True) if h != c]
+    if changed:  # a NUL or another control character in a header name
+        table.warnings.append(
+            f"{len(changed)} column name(s) held control characters (e.g. {changed[0]!r}); "
+            f"they were removed, so the name reads {clean_text(changed[0]).strip()!r}"
+        )
+    table.frame.columns = cleaned
     if list(table.frame.columns[: len(QUARANTINE_COLUMNS)]) == list(QUARANTINE_COLUMNS):
         table.frame = _from_quarantine(table.frame)
     if len(table.frame) == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..report.stages import Stage
-from ..storage import atomic_write
+from ..storage import atomic_write, read_bounded
 from .environment import stage_of
 from .lock import _locked
 
@@ -118,10 +119,30 @@ def record_decision(
     quoted = "\n".join(f"> {line}".rstrip() for line in html.escape(body, quote=False).splitlines())
     path = cycle_dir / DECISIONS_FILE
     with _locked(path):
-        old = path.read_text(encoding="utf-8") if path.exists() else _DECISIONS_HEADER
+        old = _read_log(path) if os.path.lexists(path) else _DECISIONS_HEADER
         new = old.rstrip("\n") + "\n\n" + heading + "\n\n" + quoted + "\n"
         atomic_write(path, new, overwrite=True)
     return path
+
+
+#: The largest decisions log read: thousands of decisions of MAX_DECISION_CHARS each.
+DECISIONS_MAX_BYTES = 16 * 2**20
+
+
+def _read_log(path: Path) -> str:
+    """The text of ``decisions.md``: a regular file of at most :data:`DECISIONS_MAX_BYTES`
+    (a named pipe, a device or a link leading nowhere is refused with a
+    :class:`ConfigError`, never read)."""
+    hint = "decisions.md is the text file the workshop writes; move this one away"
+    data = read_bounded(
+        path, DECISIONS_MAX_BYTES, error=ConfigError, what="decisions log", hint=hint
+    )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "the decisions log is not UTF-8 text", file=str(path), hint="save it as UTF-8"
+        ) from None
 
 
 def read_decisions(cycle_dir: str | Path) -> pd.DataFrame:
@@ -146,10 +167,10 @@ def read_decisions(cycle_dir: str | Path) -> pd.DataFrame:
     """
     path = Path(cycle_dir) / DECISIONS_FILE
     rows: list[dict[str, Any]] = []
-    if path.exists():
+    if os.path.lexists(path):
         current: dict[str, Any] | None = None
         lines: list[str] = []
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in _read_log(path).splitlines():
             match = _HEADING.match(line)
             if match:
                 if current is not None:

@@ -55,7 +55,7 @@ def lock_path(path: str | Path) -> Path:
     >>> lock_path(cycle_dir / "plan.yaml").name.endswith("-plan.yaml.lock")
     True
     """
-    absolute = str(Path(path).resolve())
+    absolute = os.path.realpath(path)  # Path.resolve raises on a loop of links
     digest = hashlib.sha256(absolute.encode("utf-8")).hexdigest()[:16]
     folder = runtime_dir() / "locks"
     folder.mkdir(mode=0o700, exist_ok=True)

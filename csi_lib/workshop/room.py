@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..storage import atomic_write
+from ..errors import CsiError
+from ..storage import atomic_write, read_bounded
 from .clock import Clock
 from .lock import ENV_RUNTIME, lock_path  # noqa: F401 (the examples set ENV_RUNTIME)
 
@@ -78,8 +79,9 @@ def write_state(cycle_dir: str | Path, state: RoomState) -> Path:
 def read_state(cycle_dir: str | Path) -> RoomState | None:
     """The shared state, or ``None`` when no page wrote one yet (or it cannot be read)."""
     try:
-        return RoomState.from_json(state_path(cycle_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
+        text = read_bounded(state_path(cycle_dir), 2**20).decode("utf-8")  # never a pipe
+        return RoomState.from_json(text)
+    except (CsiError, OSError, ValueError, KeyError, TypeError):
         return None
 
 

@@ -628,7 +628,23 @@ def round_three() -> None:
     )
 
 
+def round_four() -> None:
+    """Issue 23 checked on input made differently: a Windows export with a byte-order mark,
+    CRLF line ends and NUL bytes (in a header, an id and a category), and characters no
+    text may hold (DEL, U+FFFF) in a group."""
+    rows = [
+        GOOD[0].replace("Laptop", "Lap\x00top"),
+        GOOD[1].replace("R2", "R2\x00").replace("Apps", "Ap\x7fps"),
+        GOOD[2].replace("Desk", "De\uffffsk"),
+        *GOOD[3:],
+    ]
+    header = HEADER.replace("opened_at", "opened\x00_at")
+    text = "\r\n".join([header, *rows]) + "\r\n"
+    write("bom_crlf_nul.csv", b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
 if __name__ == "__main__":
     main()
     round_two()
     round_three()
+    round_four()
