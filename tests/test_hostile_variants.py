@@ -190,3 +190,43 @@ def test_characters_no_workbook_can_hold(tmp_path):
     sheet = load_workbook(path)["By"]
     values = [sheet.cell(row, 1).value for row in range(HEADER_ROW, HEADER_ROW + 3)]
     assert values == ["Category", "Laptop", "Desktop"]
+
+
+# --------------------------------------------------------------------------- pulls
+
+
+def test_a_lone_surrogate_in_a_pulled_record(tmp_path):
+    """JSON may escape half of a UTF-16 pair ("Lap\\ud800top"): before, writing the store
+    ended in a UnicodeEncodeError traceback (exit 1); now it reads Lap\ufffdtop."""
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "pull"))
+    import pull_imitation as im
+
+    from csi_lib.pull import Credentials, ServiceNowSource, pull, read_store
+
+    sn = im.servicenow_app(im.truth(5))
+
+    def change(query, body):
+        for record in body["result"]:
+            record["cat_item"]["display_value"] = "Lap\ud800top \U0001f600"
+
+    sn.edit(change)
+    with im.Server(sn):
+        result = pull(
+            ServiceNowSource(sn.url, page_size=100),
+            tmp_path / "s.parquet",
+            Credentials(user="csi.integration", password="s3cret-pw"),
+        )
+    assert result.total == 5
+    frame = read_store(tmp_path / "s.parquet")[0]
+    assert set(frame["dv_cat_item"]) == {"Lap\ufffdtop \U0001f600"}
+
+
+@pytest.mark.parametrize("written", ["true", "yes", "off"])
+def test_a_target_value_of_true_or_false(written, tmp_path, capsys):
+    """YAML reads 'value: true' (or yes, off) as a truth value: before, a target of 1 (or 0)."""
+    cycle = cycle_copy(tmp_path)
+    path = cycle / "targets.yaml"
+    path.write_text(path.read_text().replace("value: 28 ", f"value: {written} ", 1))
+    status, text = run(["cycle", "check", str(cycle)], capsys)
+    assert status == 2, text
+    assert "targets.yaml:24: targets[0].value: " in text and "is not a number" in text, text

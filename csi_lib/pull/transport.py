@@ -212,6 +212,33 @@ def _secrets_of(credentials: Credentials) -> tuple[str, ...]:
     return tuple(s for s in found if s)
 
 
+#: A JSON escape of half a UTF-16 pair (``"\\ud800"``); a pair makes one character.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    r"""``value`` (decoded JSON) with each half of a UTF-16 pair that stands alone as U+FFFD.
+
+    JSON may escape one (``"Lap\ud800top"``); Python decodes it, but no file, Parquet
+    store or workbook can hold it (before: a ``UnicodeEncodeError`` traceback when the
+    store was written). A whole pair is one character and is kept.
+
+    Examples
+    --------
+    >>> page = json.loads('{"c": ["Lap\\ud800top", "\\ud83d\\ude00"]}')
+    >>> _without_lone_surrogates(page) == {"c": ["Lap\ufffdtop", "\U0001f600"]}
+    True
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def server_message(body: bytes, content_type: str) -> str:
     """The server's own words in an error answer: ServiceNow's ``error.message`` and
     ``error.detail``, Jira's ``errorMessages`` and ``errors``, a ``message``; else the
@@ -601,6 +628,8 @@ class _Http:
             )
         try:
             data = json.loads(body.decode("utf-8-sig"))
+            if _ESCAPED_SURROGATE.search(body):
+                data = _without_lone_surrogates(data)
         except (ValueError, UnicodeDecodeError, RecursionError):
             kind = headers.get("Content-Type", "no content type")
             shown = self.quote(server_message(body, kind)[:60])

@@ -315,7 +315,7 @@ def _wide_encoding(sample: bytes) -> str | None:
 
 
 def _text_with_nul_bytes(sample: bytes) -> bool:
-    """Whether ``sample`` is text apart from its NUL bytes: without them it decodes as
+    r"""Whether ``sample`` is text apart from its NUL bytes: without them it decodes as
     UTF-8 or is written in a single-byte encoding, and holds (almost) no other control
     byte. Compressed or binary data holds many and is refused as binary.
 

@@ -223,6 +223,15 @@ class Target(BaseModel):
             return change.strip()
         return change
 
+    @field_validator("value", "tolerance", mode="before")
+    @classmethod
+    def _not_a_yes_or_no(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML's true/yes/on: a number of 1 or 0 is no target
+            raise ValueError(
+                f"{str(value).lower()} is not a number; give the value in the KPI's unit"
+            )
+        return value
+
     @field_validator("value")
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
