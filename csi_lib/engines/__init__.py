@@ -135,12 +135,13 @@ class Relational:
 
     def csat_in_data(self, t: Any) -> bool:
         """Whether any request of ``t`` has a survey score (csat_response_rate is missing
-        otherwise); one count per table, kept."""
+        otherwise); one probe per table, kept."""
         key = ("csat", id(t))
         if key not in self._facts:
-            # an aggregate (a select of t.csat.count() is a window: one row per request)
-            got = self.execute(t.aggregate(n=t.csat.count()))
-            self._facts[key] = (_int(got["n"].iloc[0]) > 0, t)
+            # the first scored request ends the scan (a count read every request; a select
+            # of t.csat.count() was a window: one row per request came back)
+            got = self.execute(t.filter(t.csat.notnull()).select("csat").limit(1))
+            self._facts[key] = (len(got) > 0, t)
         return self._facts[key][0]
 
     def counts(self) -> Counts:
