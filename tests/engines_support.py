@@ -39,12 +39,16 @@ def stop_postgres(folder: Path) -> None:
 
 def load_into_postgres(url: str, table: str, frame: pd.DataFrame) -> None:
     """``frame`` (the export's cells as text) as a table of text columns, written by the
-    test as the database's owner; the engine then reads it over a read-only connection."""
+    test as the database's owner; the engine then reads it over a read-only connection.
+
+    PostgreSQL's text cannot hold a NUL byte (COPY refuses it), so a table loaded from an
+    export never has one: NULs are dropped here, as any load into PostgreSQL must (the pandas
+    engine drops them from a text export with a warning, so the rows compared are the same)."""
     import psycopg
 
     seen: dict[str, int] = {}
     names = []
-    for c in map(str, frame.columns):  # a repeated header: a table has unique column names
+    for c in (str(c).replace("\x00", "") for c in frame.columns):  # a repeated header: a table has unique column names
         seen[c] = seen.get(c, 0) + 1
         names.append(c if seen[c] == 1 else f"{c} ({seen[c]})")
     frame = frame.set_axis(names, axis=1)
@@ -55,7 +59,7 @@ def load_into_postgres(url: str, table: str, frame: pd.DataFrame) -> None:
         with con.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
             for row in frame.itertuples(index=False):
                 copy.write_row([None if v is None or (isinstance(v, float) and np.isnan(v))
-                                else str(v) for v in row])  # fmt: skip
+                                else str(v).replace("\x00", "") for v in row])  # fmt: skip
 
 
 def load_typed_into_postgres(url: str, table: str, df: pd.DataFrame) -> None:
