@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from test_bad_config import cycle_command as run  # csi ARGS in-process: (status, text)
-from test_hostile_input import cycle_copy  # the sample cycle reading the sample by path
+from test_hostile_input import csi, cycle_copy  # csi in a subprocess; the sample cycle
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_requests.csv.gz"
@@ -230,3 +230,91 @@ def test_a_target_value_of_true_or_false(written, tmp_path, capsys):
     status, text = run(["cycle", "check", str(cycle)], capsys)
     assert status == 2, text
     assert "targets.yaml:24: targets[0].value: " in text and "is not a number" in text, text
+
+
+# --------------------------------------------------------------------------- columnar bombs
+
+
+def _long_text_table(rows: int, width: int):
+    """Requests whose category is one long text repeated: a few kB of Parquet or compressed
+    Arrow (dictionary pages, zstd) that expand to rows x width bytes once read."""
+    import numpy as np
+    import pyarrow as pa
+
+    start = np.datetime64("2025-01-01T00:00:00", "us")
+    return pa.table(
+        {
+            "request_id": pa.array([f"R{i}" for i in range(rows)]),
+            "opened_at": pa.array(start + np.arange(rows).astype("timedelta64[m]")),
+            "closed_at": pa.array(start + (np.arange(rows) + 600).astype("timedelta64[m]")),
+            "outcome": pa.array(["fulfilled"] * rows),
+            "category": pa.array(["x" * width] * rows),  # plain text, not an Arrow dictionary
+        }
+    )
+
+
+def _write_columnar(table, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        pq.write_table(table, path, compression="zstd")
+        return
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.OSFile(str(path), "wb") as sink:
+        make = pa.ipc.new_file if path.suffix == ".arrow" else pa.ipc.new_stream
+        with make(sink, table.schema, options=options) as writer:
+            writer.write_table(table, max_chunksize=5_000)
+
+
+@pytest.mark.parametrize("name", ["bomb.parquet", "bomb.arrow", "bomb.arrows"])
+def test_a_columnar_file_whose_text_expands_beyond_the_limit(name, tmp_path):
+    """Parquet and compressed Arrow are decompressed as they are read, like a gzip: 20,000
+    copies of a 200-byte category (4 MB of text) under a 1 MB limit are refused before they
+    are held (before: read whole; a 24 MB Parquet file of 1.9M such rows took 7.6 GB)."""
+    path = tmp_path / name
+    _write_columnar(_long_text_table(20_000, 200), path)
+    assert path.stat().st_size < 1_000_000
+    status, text = csi(["validate", str(path)], cwd=tmp_path, env={"CSI_MAX_EXPANDED_MB": "1"})
+    assert status == 2, text
+    assert "Traceback" not in text and text.startswith("error: ")
+    assert "its text columns expand to more than 1 MB once decompressed" in text
+    assert "--engine duckdb" in text and "CSI_MAX_EXPANDED_MB" in text
+    status, text = csi(["validate", str(path)], cwd=tmp_path, env={"CSI_MAX_EXPANDED_MB": "8"})
+    assert status == 0 and "20,000 kept" in text, text
+
+
+def test_a_big_parquet_read_in_blocks_is_bounded_too(tmp_path, monkeypatch):
+    """The block reader of big Parquet files (2M rows or more) counts its text the same way."""
+    from csi_lib import sources
+    from csi_lib.errors import InputError
+
+    monkeypatch.setattr(sources.blocks, "STREAM_MIN_ROWS", 0)
+    monkeypatch.setenv("CSI_MAX_EXPANDED_MB", "1")
+    path = tmp_path / "bomb.parquet"
+    _write_columnar(_long_text_table(20_000, 200), path)
+    with pytest.raises(InputError, match="its text columns expand to more than 1 MB"):
+        sources.load_requests(path, quarantine_dir=None)
+    monkeypatch.setenv("CSI_MAX_EXPANDED_MB", "8")
+    assert sources.load_requests(path, quarantine_dir=None).rows_kept == 20_000
+
+
+def test_out_of_memory_reading_a_columnar_file_is_said_as_such(tmp_path, monkeypatch):
+    """pyarrow's ArrowMemoryError (a memory cap) reads as memory, not as a damaged file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from csi_lib.errors import InputError
+    from csi_lib.sources import readers
+
+    path = tmp_path / "r.parquet"
+    _write_columnar(_long_text_table(10, 5), path)
+
+    def no_memory(*args, **kwargs):
+        raise pa.ArrowMemoryError("realloc of size 1056964608 failed")
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", no_memory)
+    with pytest.raises(InputError) as err:
+        readers.read_parquet(path, readers.ReadOptions())
+    assert "needs more memory than this machine gives" in str(err.value)
+    assert "not a readable Parquet file" not in str(err.value)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._startup import return_freed_memory
-from ..errors import InputError
+from ..errors import CsiError, InputError
 from ..schema import (
     QUARANTINE_COLUMNS,
     validate,
@@ -26,7 +26,13 @@ from ..schema import (
 from .convert import _blank_rows, _clean_text, _convert, _NotStreamable
 from .mapping import Mapping
 from .plan import _check_repeated_columns, _DateStats, _Plan, _plan
-from .readers import _SAMPLE_BYTES, _frame_typed, _nullable_types, _sniff_delimiter
+from .readers import (
+    _SAMPLE_BYTES,
+    TextBudget,
+    _frame_typed,
+    _nullable_types,
+    _sniff_delimiter,
+)
 
 #: Plain UTF-8 delimited files at least this big are read in blocks, so the memory a load
 #: needs is about the final frame plus one block, whatever the size of the file.
@@ -284,8 +290,13 @@ class _ParquetBlocks:
         return _header(list(self.file.schema_arrow.names))
 
     def _batches(self, columns: list[str]):
+        """The batches of ``columns``, their text counted (:class:`.readers.TextBudget`)."""
+        budget = TextBudget(Path(self.source))
         try:
-            yield from self.file.iter_batches(batch_size=STREAM_BLOCK_ROWS, columns=columns)
+            for batch in self.file.iter_batches(batch_size=STREAM_BLOCK_ROWS, columns=columns):
+                yield budget.add(batch)
+        except CsiError:
+            raise
         except Exception as exc:  # a damaged file: the whole-file reader words the error
             raise _NotStreamable from exc
 

@@ -121,15 +121,71 @@ def max_expanded_bytes() -> int:
     return int(value * 2**20)
 
 
-def _too_big(path: Path, limit: int) -> InputError:
+def _too_big(path: Path, limit: int, *, columnar: bool = False) -> InputError:
+    if columnar:
+        what = "its text columns expand to"
+        first = "compute with --engine duckdb (it reads the file without holding it)"
+    else:
+        what = "it expands to"
+        first = "decompress it first (a plain CSV of any size is read in blocks)"
     return InputError(
-        f"it expands to more than {limit / 2**20:,.0f} MB once decompressed (a file made to "
+        f"{what} more than {limit / 2**20:,.0f} MB once decompressed (a file made to "
         "exhaust memory, or a very large export)",
         file=str(path),
-        hint=f"if the export is genuine, decompress it first (a plain CSV of any size is read "
-        f"in blocks) or raise the limit with the environment variable {MAX_EXPANDED_ENV} "
-        "(in MB)",
+        hint=f"if the export is genuine, {first} or raise the limit with the environment "
+        f"variable {MAX_EXPANDED_ENV} (in MB)",
     )
+
+
+class TextBudget:
+    """Counts the text a columnar file (Parquet, Arrow) expands to, batch by batch, and
+    refuses it beyond :func:`max_expanded_bytes`: a few kilobytes of Parquet can hold
+    millions of copies of a long string (dictionary pages and zstd), gigabytes once read.
+    Text is what expands: numbers and timestamps take their fixed width.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> budget = TextBudget(Path("x.parquet"), limit=100)
+    >>> budget.add(pa.record_batch({"c": ["a" * 60]})).num_rows
+    1
+    >>> budget.add(pa.record_batch({"c": ["a" * 60]}))
+    Traceback (most recent call last):
+    ...
+    csi_lib.errors.InputError: file 'x.parquet': its text columns expand to more than 0 MB once decompressed (a file made to exhaust memory, or a very large export). If the export is genuine, compute with --engine duckdb (it reads the file without holding it) or raise the limit with the environment variable CSI_MAX_EXPANDED_MB (in MB).
+    """
+
+    def __init__(self, path: Path, limit: int | None = None) -> None:
+        self.path, self.size = path, 0
+        self.limit = max_expanded_bytes() if limit is None else limit
+
+    def add(self, batch: Any) -> Any:
+        """``batch`` itself, once its text is counted (:class:`InputError` past the limit)."""
+        self.size += _text_bytes(batch)
+        if self.size > self.limit:
+            raise _too_big(self.path, self.limit, columnar=True)
+        return batch
+
+
+def _text_bytes(batch: Any) -> int:
+    """The bytes of a record batch's text and binary columns (a dictionary column: its
+    values), as held in memory."""
+    import pyarrow as pa
+
+    size = 0
+    for column in batch.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.dictionary, kind.value_type
+        if (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind)
+            or pa.types.is_string_view(kind)
+        ):
+            size += column.nbytes
+    return size
 
 
 class _Bounded(io.RawIOBase):
@@ -650,6 +706,22 @@ def _is_arrow_file(path: Path) -> bool:
     return head == b"ARROW1" or not head.startswith(b"\xff\xff\xff\xff")
 
 
+#: Rows per batch of a columnar file read whole (each batch's text is counted).
+_BATCH_ROWS = 1 << 16
+
+
+def _bounded_table(path: Path, schema: Any, batches: Iterable[Any], chosen: list[str] | None):
+    """The table of an Arrow file's ``batches`` (only the ``chosen`` columns), its text
+    counted batch by batch (:class:`TextBudget`): compressed Arrow expands as it is read."""
+    import pyarrow as pa
+
+    budget = TextBudget(path)
+    if chosen is not None:
+        schema = pa.schema([schema.field(c) for c in chosen], metadata=schema.metadata)
+    picked = (b.select(chosen) if chosen is not None else b for b in batches)
+    return pa.Table.from_batches([budget.add(b) for b in picked], schema=schema)
+
+
 def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
     """Parquet or Arrow IPC (Feather v2) with pyarrow: only the selected columns, with their
     types (timestamps stay timestamps, numbers stay numbers, dictionary columns become
@@ -660,22 +732,27 @@ def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            names = pq.read_schema(path).names
-            table = pq.read_table(path, columns=_columns_to_read(names, options))
+            file = pq.ParquetFile(path)
+            chosen = _columns_to_read(file.schema_arrow.names, options)
+            budget = TextBudget(path)
+            batches = [budget.add(b) for b in file.iter_batches(_BATCH_ROWS, columns=chosen)]
+            table = (
+                pa.Table.from_batches(batches)
+                if batches
+                else pq.read_table(path, columns=chosen)  # no rows: the columns as typed
+            )
         elif not _is_arrow_file(path):  # the IPC stream format: no footer, read in order
             with pa.memory_map(str(path)) as source:
-                table = pa.ipc.open_stream(source).read_all()
-            chosen = _columns_to_read(table.schema.names, options)
-            if chosen is not None:
-                table = table.select(chosen)
+                reader = pa.ipc.open_stream(source)
+                chosen = _columns_to_read(reader.schema.names, options)
+                table = _bounded_table(path, reader.schema, iter(reader), chosen)
         else:
-            import pyarrow.feather as feather
-
             # not Arrow at all: ArrowInvalid, worded below (before: "the file's columns are: .")
-            names = feather.read_table(path, memory_map=True).schema.names
-            table = feather.read_table(
-                path, columns=_columns_to_read(names, options), memory_map=True
-            )
+            with pa.memory_map(str(path)) as source:
+                reader = pa.ipc.open_file(source)
+                chosen = _columns_to_read(reader.schema.names, options)
+                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+                table = _bounded_table(path, reader.schema, batches, chosen)
         # nullable booleans and integers stay booleans and integers (not object / float)
         # each Arrow column is freed as soon as it is converted (the peak is about one
         # copy, not two), and the freed memory goes back to the system
@@ -686,6 +763,13 @@ def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
         pa.default_memory_pool().release_unused()
     except CsiError:
         raise
+    except (MemoryError, pa.ArrowMemoryError):
+        raise InputError(
+            "it needs more memory than this machine gives to read it whole",
+            file=str(path),
+            hint="compute with --engine duckdb (it reads the file without holding it), or "
+            "export fewer months",
+        ) from None
     except Exception as exc:  # pyarrow raises several types for a damaged file
         what = "Parquet" if kind == "parquet" else "Arrow (Feather)"
         raise InputError(
