@@ -303,22 +303,125 @@ def test_duckdb_only_aggregates_come_back(monkeypatch):
     assert sizes and max(sizes) <= 10, sizes
 
 
-def test_duckdb_reads_clean_ids_as_they_are():
-    """Clean ids (one probe of the source) are read as they are, not cleaned again in
-    every query; ids that need cleaning (123.0, padded, repeated) still are, and both give
-    the pandas engine's requests (the corpus test checks every value)."""
+def test_duckdb_validates_once_into_a_private_table(monkeypatch):
+    """The DuckDB engine computes the view (mapping and validation) once, into a temporary
+    table of its own in-memory database, and every KPI query reads that table, not the
+    source again; above MATERIALIZE_ROWS it reads the source through the view in each
+    query, with the same values."""
+    import csi_lib.engines as E
 
-    def view_sql(rel) -> str:
-        name = rel.view.table.get_name()
-        got = rel.backend.raw_sql(f"SELECT sql FROM duckdb_views() WHERE view_name = '{name}'")
-        return got.fetchone()[0].upper()
+    rel = open_source(SAMPLE, engine="duckdb")
+    assert rel._rows is not None
+    sqls = []
+    run = rel.execute
 
-    cut = r"\.0*$"  # the ".0" of an id written as a float, cut in the view
-    assert cut not in view_sql(open_source(SAMPLE, engine="duckdb"))
-    assert cut in view_sql(open_source(CORPUS / "float_ids.csv", engine="duckdb"))
-    dup = open_source(CORPUS / "duplicate_ids.csv", engine="duckdb")
-    want = load_requests(CORPUS / "duplicate_ids.csv", quarantine_dir=None)
-    assert dup.counts().rows_kept == want.rows_kept
+    def seen(expr):
+        sqls.append(str(rel.backend.compile(expr)))
+        return run(expr)
+
+    monkeypatch.setattr(rel, "execute", seen)
+    got = rel.kpi_values(H1)
+    assert sqls and all("csi_rows_" in q and "csi_source" not in q for q in sqls), sqls
+    by = rel.breakdown(H1, by="priority")  # a column it did not hold yet: added
+    assert "priority" in rel._row_columns
+    df = load_requests(SAMPLE).data
+    assert_same(K.breakdown(df, H1, by="priority"), by)
+    monkeypatch.setattr(E, "MATERIALIZE_ROWS", 0)
+    streamed = open_source(SAMPLE, engine="duckdb")
+    assert streamed._rows is None
+    pd.testing.assert_series_equal(streamed.kpi_values(H1), got, rtol=1e-12)
+    assert streamed.counts() == rel.counts()
+
+
+def test_duckdb_ids_cleaned_only_where_they_need_it(tmp_path):
+    """Clean ids are read as they are and only the others cleaned (123.0, padded, a
+    missing-value spelling); repeated ids are found from their hashes (and counted exactly
+    when two hashes are equal), with the table of validated rows or without it."""
+    import csi_lib.engines as E
+
+    frame = pd.DataFrame(
+        {
+            "request_id": ["A1", " A2", "A3 ", "7.0", "7", "N/A", "", "B.5", "A9", "A9"],
+            "opened_at": pd.date_range("2025-01-01", periods=10, freq="D", tz="UTC"),
+            "outcome": ["open"] * 10,
+        }
+    )
+    path = tmp_path / "ids.parquet"
+    frame.to_parquet(path, index=False)
+    want = load_requests(path, quarantine_dir=None)
+    for rows in (E.MATERIALIZE_ROWS, 0):
+        old, E.MATERIALIZE_ROWS = E.MATERIALIZE_ROWS, rows
+        try:
+            rel = open_source(path, engine="duckdb")
+        finally:
+            E.MATERIALIZE_ROWS = old
+        t = rel.table
+        got = sorted(rel.execute(t.select("request_id"))["request_id"].tolist())
+        assert got == sorted(want.data["request_id"].tolist())
+        assert rel.counts().rows_kept == want.rows_kept
+    for name in ("duplicate_ids.csv", "float_ids.csv"):
+        res = load_requests(CORPUS / name, quarantine_dir=None)
+        assert open_source(CORPUS / name, engine="duckdb").counts().rows_kept == res.rows_kept
+
+
+def test_duckdb_checks_left_out_only_when_the_statistics_prove_them(tmp_path):
+    """A check of validation is left out of the view only when the Parquet file's own
+    statistics prove that no row fails it: a typed file with a date in the future, a score
+    of 7, a negative reopen count and an unknown outcome keeps every check, and rejects
+    the rows the pandas engine rejects; a clean file needs none of those checks."""
+    from csi_lib.engines import _typed_stats
+    from csi_lib.engines.view import _proven
+    from csi_lib.sources import load_mapping
+    from csi_lib.sources.plan import _plan
+
+    opened = pd.date_range("2025-01-01", periods=6, freq="D", tz="UTC")
+    clean = pd.DataFrame(
+        {
+            "request_id": [f"R{i}" for i in range(6)],
+            "opened_at": opened,
+            "closed_at": opened + pd.Timedelta(hours=5),
+            "outcome": ["fulfilled"] * 6,
+            "csat": [1.0, 5.0, None, 4.0, 3.0, 2.0],
+            "reopen_count": [0, 1, 2, 0, 0, 0],
+        }
+    )
+    dirty = clean.copy()
+    dirty.loc[1, "opened_at"] = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=30)
+    dirty.loc[1, "closed_at"] = pd.NaT
+    dirty.loc[1, "outcome"] = "open"
+    dirty.loc[2, "csat"] = 7.0
+    dirty.loc[3, "reopen_count"] = -1
+    dirty.loc[4, "outcome"] = "lost"
+    for name, frame in (("clean", clean), ("dirty", dirty)):
+        path = tmp_path / f"{name}.parquet"
+        frame.to_parquet(path, index=False)
+        want = load_requests(path, quarantine_dir=None)
+        rel = open_source(path, engine="duckdb")
+        assert rel.counts().rows_kept == want.rows_kept
+        period = Period.from_dates("2025-01-01", "2025-01-31")
+        assert_same(K.kpi_table(want.data, period), rel.kpi_table(period))
+        raw = rel.view.source
+        m = load_mapping(preset="generic")
+        stats = _typed_stats(rel.backend, raw, m, name)
+        plan = _plan(m, list(raw.columns), name, ())
+        proven = _proven(raw, m, plan, stats, None, pd.Timestamp.now(tz="UTC"))
+        if name == "clean":
+            assert want.rows_kept == 6
+            assert {"past:opened_at", "inside:closed_at", "csat", "reopen_count"} <= proven
+        else:
+            assert want.rows_kept == 2
+            assert not {"past:opened_at", "csat", "reopen_count"} & proven
+
+
+def test_duckdb_repeated_hash_is_counted_exactly(monkeypatch):
+    """Equal hashes only send the engine to the exact count of distinct ids: a collision
+    (forced here) changes nothing."""
+    import csi_lib.engines as E
+
+    monkeypatch.setattr(E, "_distinct_hashes", lambda backend, hashes: False)
+    rel = open_source(SAMPLE, engine="duckdb")
+    df = load_requests(SAMPLE).data
+    assert_same(K.kpi_table(df, H1), rel.kpi_table(H1))
 
 
 def test_duckdb_epoch_of_an_instant_without_a_local_cast():

@@ -36,12 +36,29 @@ import pandas as pd
 from ..errors import ConfigError, InputError
 from ..kpis.catalogue import KPI
 from ..periods import Freq, Period
+from ..schema import OUTCOMES
 
 #: Engine names ``--engine`` takes (``auto`` chooses from the source).
 ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb", "postgres", "spark")
 #: From this size a Parquet file is computed by DuckDB when no engine is asked for
 #: (measured: docs/scale.md, "Which engine").
 DUCKDB_FROM_BYTES = 64 * 1024 * 1024
+#: Up to this many source rows, the DuckDB engine keeps the validated rows it reads in a
+#: temporary table of its own in-memory database (the columns of the built-in KPIs:
+#: 649 MB at 10M requests, and the queries' own memory beside it); above, every query
+#: reads the source through the view and validates it again (docs/scale.md).
+MATERIALIZE_ROWS = 20_000_000
+#: Columns of the view every KPI table reads.
+KPI_COLUMNS: tuple[str, ...] = (
+    "opened_at",
+    "assessed_at",
+    "closed_at",
+    "outcome",
+    "sla_due_at",
+    "sla_met",
+    "csat",
+    "reopen_count",
+)
 #: Spark settings of the session this package starts (few shuffle partitions: the
 #: aggregates are small; UTC session time; a cast that fails gives NULL).
 SPARK_CONF: dict[str, str] = {
@@ -123,11 +140,55 @@ class Relational:
     label: str
     mapping: Any
     _facts: dict[str, Any] = field(default_factory=dict)
+    #: DuckDB: the temporary table of the formed requests (validated columns and
+    #: ``_bad``) and the columns it holds; None while the queries read the view
+    _rows: Any = None
+    _row_columns: frozenset[str] = frozenset()
 
     @property
     def table(self) -> Any:
         """The validated requests (an Ibis table of the canonical columns)."""
         return self.view.kept
+
+    def rows(self, columns: Iterable[str] = ()) -> Any:
+        """The validated requests with at least ``columns`` (and those of the built-in
+        KPIs): the engine's private table of them where there is one (a column it does not
+        hold yet is added by making it again), else :attr:`table`."""
+        if self._rows is None:
+            return self.view.kept
+        wanted = set(columns) & set(self.view.table.columns)
+        if not wanted <= self._row_columns:
+            self._materialize(wanted | self._row_columns)
+        t = self._rows
+        return t.filter(~t._bad).select(*[c for c in t.columns if c not in ("_bad", "_h")])
+
+    def _materialize(self, columns: Iterable[str], *, hash_ids: bool = False) -> Any:
+        """Compute the view once into a temporary table of DuckDB's in-memory database
+        (private to this connection; nothing is written to the source): every formed
+        request with ``_bad``, the KPI columns and ``columns``; with ``hash_ids``, also the
+        hash of each id (``_h``), returned as a table for the check of repeated ids."""
+        import ibis
+
+        t = self.view.table
+        keep = set(KPI_COLUMNS) | set(columns)
+        chosen = [c for c in t.columns if c in keep and c != "_bad"]
+        extra = {"_h": _id_hash(t.request_id)} if hash_ids else {}
+        sql = ibis.to_sql(t.select(*chosen, "_bad", **extra), dialect="duckdb")
+        n = self._facts.get("tables", 0) + 1
+        self._facts["tables"] = n
+        name = f"csi_rows_{id(self)}_{n}"
+        old = self._rows
+        # the outcome as an ENUM of the canonical values (one byte a request instead of
+        # sixteen; a rejected row's other value is NULL: it is never read, being _bad)
+        values = ", ".join(f"'{o}'" for o in OUTCOMES)
+        enum = (f" REPLACE (CASE WHEN outcome IN ({values}) THEN CAST(outcome AS "
+                f"ENUM({values})) END AS outcome)") if "outcome" in chosen else ""  # fmt: skip
+        self.backend.raw_sql(f"CREATE TEMP TABLE {name} AS SELECT *{enum} FROM ({sql})")
+        self._rows = self.backend.table(name)
+        self._row_columns = frozenset(chosen)
+        if old is not None:
+            self.backend.raw_sql(f"DROP TABLE IF EXISTS {old.get_name()}")
+        return self._rows.select("_h") if hash_ids else None
 
     def execute(self, expr: Any) -> pd.DataFrame:
         """Run an Ibis expression on the engine; a small result comes back as pandas."""
@@ -147,18 +208,20 @@ class Relational:
     def counts(self) -> Counts:
         """Rows read, requests formed and kept (one query)."""
         if "counts" not in self._facts:
-            t = self.view.table
+            t = self.view.table if self._rows is None else self._rows
             formed = self.execute(t.aggregate(n=t.count(), bad=t._bad.cast("int32").sum()))
-            read = self.execute(self.view.source.aggregate(n=self.view.source.count()))
+            if "rows_read" not in self._facts:
+                source = self.view.source
+                read = self.execute(source.aggregate(n=source.count()))
+                self._facts["rows_read"] = _int(read["n"].iloc[0])
             n = int(formed["n"].iloc[0])
-            bad = formed["bad"].iloc[0]
-            bad = 0 if bad is None or pd.isna(bad) else int(bad)
-            self._facts["counts"] = Counts(int(read["n"].iloc[0]), n, n - bad)
+            bad = _int(formed["bad"].iloc[0])
+            self._facts["counts"] = Counts(self._facts["rows_read"], n, n - bad)
         return self._facts["counts"]
 
     def date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """(first opened_at, last opened_at or closed_at) of the kept requests."""
-        t = self.table
+        t = self.rows()
         got = self.execute(t.aggregate(a=t.opened_at.min(), b=t.opened_at.max(),
                                        c=t.closed_at.max()))  # fmt: skip
         first, last_opened, last_closed = (got[c].iloc[0] for c in ("a", "b", "c"))
@@ -228,6 +291,7 @@ def open_source(
     sheet: str | int | None = None,
     keep: Iterable[str] = (),
     spark_master: str | None = None,
+    columns: Iterable[str] = (),
 ) -> Relational:
     """Open ``source`` with a SQL engine, through its mapping (preset ``generic`` by default).
 
@@ -241,6 +305,10 @@ def open_source(
         ``duckdb``, ``postgres`` or ``spark`` (``auto``/None: :func:`choose_engine`).
     spark_master:
         Spark master URL (default ``CSI_SPARK_MASTER`` or ``local[*]``).
+    columns:
+        DuckDB: columns to hold in the private table of validated rows beside those the
+        built-in KPIs read (e.g. the dimension of a breakdown); others are added when a
+        query asks for them.
 
     Raises
     ------
@@ -252,14 +320,8 @@ def open_source(
     from ..sources import load_mapping
     from ..sources.sql import redact_url
     from .backends import connect
-    from .dialects import Dialect, duckdb_hash
-    from .view import (
-        canonical_view,
-        check_text_dates,
-        collapse_duplicates,
-        id_probe,
-        outcome_values,
-    )
+    from .dialects import Dialect
+    from .view import canonical_view, check_text_dates, collapse_duplicates, outcome_values
 
     chosen = choose_engine(source, engine)
     if chosen == "pandas":
@@ -273,16 +335,6 @@ def open_source(
     backend, raw = connect(chosen, str(source), query=query, sheet=sheet, mapping=m,
                            label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
     dialect = Dialect("pyspark" if chosen == "spark" else chosen)
-    clean_ids = distinct_ids = False
-    if chosen == "duckdb":
-        # one pass over the source's ids: when every id is clean text, the view reads them
-        # as they are (no text cleaning of 10M ids in every query), and distinct hashes
-        # prove the ids distinct (a collision only sends us to the exact count below)
-        probe = id_probe(raw, m, label, distinct=lambda c: duckdb_hash(c).nunique())
-        if probe is not None:
-            got = backend.execute(probe).iloc[0]
-            clean_ids = _int(got["dirty"]) == 0
-            distinct_ids = clean_ids and _int(got["distinct"]) == _int(got["n"])
     outcomes = None
     if chosen == "duckdb":
         lut = outcome_values(raw, m, label)
@@ -290,20 +342,92 @@ def open_source(
             got = backend.execute(lut)
             if len(got) <= 200:
                 outcomes = {_none(v): _none(o) for v, o in zip(got["v"], got["o"], strict=True)}
-    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep, clean_ids=clean_ids,
-                          outcomes=outcomes)  # fmt: skip
+    stats = _typed_stats(backend, raw, m, label) if chosen == "duckdb" else None
+    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep,
+                          guard_ids=chosen == "duckdb", outcomes=outcomes, stats=stats)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
     check_text_dates(backend, view, label)
     view = _sealed(chosen, backend, view)
     rel.view = view
-    if distinct_ids:
-        return rel
+    if chosen == "duckdb":
+        rows = _int(backend.execute(raw.aggregate(n=raw.count()))["n"].iloc[0])
+        rel._facts["rows_read"] = rows
+        if rows <= MATERIALIZE_ROWS:
+            # the validated rows once, in a private temporary table (the KPI queries then
+            # read typed, narrow columns instead of validating the source again each)
+            hashes = rel._materialize(columns, hash_ids=True)
+        else:
+            t = view.table
+            hashes = t.select(_h=_id_hash(t.request_id))
+        distinct = _distinct_hashes(backend, hashes)
+        if rel._rows is not None:
+            backend.raw_sql(f"ALTER TABLE {rel._rows.get_name()} DROP COLUMN _h")
+            rel._rows = backend.table(rel._rows.get_name())
+        if distinct:
+            return rel
     t = view.table
     ids = rel.execute(t.aggregate(n=t.request_id.count(), d=t.request_id.nunique()))
     if int(ids["n"].iloc[0]) != int(ids["d"].iloc[0]):
         view = _sealed(chosen, backend, collapse_duplicates(view))
         rel.view = view
+        if rel._rows is not None:
+            rel._rows = None
+            rel._materialize(columns)
     return rel
+
+
+def _typed_stats(backend: Any, raw: Any, m: Any, label: str) -> dict[str, Any]:
+    """DuckDB: statistics of the typed date, score and reopen columns the mapping reads
+    (from a Parquet file's own statistics; {} for other sources)."""
+    from ..schema import DATETIME_COLUMNS
+    from ..sources.plan import _plan
+    from .backends import column_stats
+
+    plan = _plan(m, list(raw.columns), label, ())
+    names = []
+    for canon in (*DATETIME_COLUMNS, "csat", "reopen_count"):
+        source = plan.columns.get(canon)
+        if isinstance(source, str) and source in raw.columns:
+            typ = raw[source].type()
+            if (typ.is_timestamp() or typ.is_numeric()) and source not in names:
+                names.append(source)
+    return column_stats(backend, names)
+
+
+def _id_hash(col: Any) -> Any:
+    """DuckDB's 64-bit hash of each id (NULL for a missing id, which is no repeat)."""
+    import ibis
+
+    from .dialects import duckdb_hash
+
+    return ibis.ifelse(col.isnull(), ibis.null("uint64"), duckdb_hash(col))
+
+
+def _distinct_hashes(backend: Any, hashes: Any) -> bool:
+    """Whether the non-missing ``_h`` of ``hashes`` are all distinct (then so are the ids
+    they hash; a repeated hash may be a collision: the caller counts the ids themselves).
+    The hashes come back in batches into one array (8 bytes an id) sorted in place."""
+    import ibis
+    import numpy as np
+    import pyarrow as pa
+
+    f = hashes.filter(hashes._h.notnull())
+    n = _int(backend.execute(f.aggregate(n=f.count()))["n"].iloc[0])
+    if n < 2:
+        return True
+    out = np.empty(n, dtype=np.uint64)
+    at = 0
+    sql = str(ibis.to_sql(f.select("_h"), dialect="duckdb"))
+    for batch in backend.con.sql(sql).to_arrow_reader(1 << 20):
+        col = batch.column(0)
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+        k = min(len(col), n - at)
+        out[at : at + k] = col.to_numpy(zero_copy_only=False)[:k]
+        at += k
+    out = out[:at]
+    out.sort()
+    return not bool((out[1:] == out[:-1]).any())
 
 
 def _none(value: Any) -> Any:

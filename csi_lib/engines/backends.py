@@ -11,6 +11,9 @@ import ibis
 from ..errors import ConfigError, InputError
 from .view import ROW
 
+#: DuckDB: the view of a Parquet source's columns as stored (for :func:`column_stats`)
+STATS_VIEW = "csi_source_stored"
+
 
 def connect(
     engine: str,
@@ -77,6 +80,7 @@ def _duckdb_compiler() -> Any:
 def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: bool):
     con = ibis.duckdb.connect()  # in memory: private to this process
     con.raw_sql("SET TimeZone = 'UTC'")
+    con.raw_sql("SET enable_progress_bar = false")  # stdout is the command's output
     con.compiler = _duckdb_compiler()
     path = Path(source)
     if not path.exists():
@@ -100,6 +104,9 @@ def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: boo
                     cols.append(q)
             # a view of this process's own in-memory database
             con.raw_sql(f"CREATE TEMP VIEW csi_source AS SELECT {', '.join(cols)} FROM {scan}")
+            # the file's columns as stored: DuckDB answers their least and greatest values
+            # and counts from the file's statistics, without reading them
+            con.raw_sql(f"CREATE TEMP VIEW {STATS_VIEW} AS SELECT * FROM read_parquet('{quoted}')")
             t = con.table("csi_source")
         except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
             raise InputError(
@@ -111,6 +118,32 @@ def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: boo
     table = _text_table(source, sheet, mapping, label)
     con.con.register("csi_source", table)  # an Arrow table seen as a view, in memory
     return con, con.table("csi_source")
+
+
+def column_stats(con: Any, columns: list[str]) -> dict[str, Any]:
+    """DuckDB, a Parquet source: :class:`~csi_lib.engines.view.ColumnStats` of ``columns``
+    (one query, answered from the file's statistics where it has them); {} for a source
+    that is not a Parquet file."""
+    from .view import ColumnStats
+
+    if not columns:
+        return {}
+    found = con.con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [STATS_VIEW]
+    ).fetchone()
+    if not found or not found[0]:
+        return {}
+
+    def q(c: str) -> str:
+        return '"' + c.replace('"', '""') + '"'
+
+    parts = ["count(*)"]
+    for c in columns:
+        parts += [f"min({q(c)})", f"max({q(c)})", f"count({q(c)})"]
+    got = con.con.execute(f"SELECT {', '.join(parts)} FROM {STATS_VIEW}").fetchone()
+    rows = int(got[0])
+    return {c: ColumnStats(got[1 + 3 * i], got[2 + 3 * i], int(got[3 + 3 * i]), rows)
+            for i, c in enumerate(columns)}  # fmt: skip
 
 
 def _postgres_conninfo(source: str) -> str:

@@ -372,7 +372,7 @@ def scope_filter(rel: Relational, t: Any, scope: Mapping[str, object] | None) ->
             raise ConfigError(
                 "the scope names a column that is not in the data",
                 column=str(column),
-                hint="available dimensions: " + ", ".join(available_dimensions(t)),
+                hint="available dimensions: " + ", ".join(available_dimensions(rel.table)),
             )
         values = [wanted] if isinstance(wanted, str | int | float | bool) else list(wanted)
         texts = [str(v) for v in values]
@@ -390,6 +390,33 @@ def scope_filter(rel: Relational, t: Any, scope: Mapping[str, object] | None) ->
     return t.filter(cond)
 
 
+def columns_read(rel: Relational, kpis: Iterable[KPI], *, by: str | None = None,
+                 scope: Mapping[str, object] | None = None) -> set[str]:  # fmt: skip
+    """The columns of the view that ``kpis`` (their relational definitions), ``by`` and
+    ``scope`` read: what the engine's table of validated rows must hold."""
+    import ibis.expr.operations as ops
+
+    full = rel.table
+    probe = full.mutate(csat_in_data=ibis.literal(True), bin_end=_ts(0))
+    names = {by} if isinstance(by, str) else set()
+    if isinstance(scope, Mapping):
+        names |= {str(c) for c in scope}
+    for k in kpis:
+        if k.relational is None:
+            continue
+        try:
+            expr = k.relational(probe)
+            top = probe.op()
+            names |= {f.name for f in expr.op().find(ops.Field) if f.rel == top}
+        except Exception:  # noqa: BLE001 - the query itself reports a definition's error
+            names |= set(full.columns)
+    return names & set(full.columns)
+
+
+def _rows(rel: Relational, kpis: list[KPI], by: str | None, scope: Any) -> Any:
+    return rel.rows(columns_read(rel, kpis, by=by, scope=scope))
+
+
 def kpi_table(
     rel: Relational,
     period: Period,
@@ -401,8 +428,10 @@ def kpi_table(
     scope: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """:func:`csi_lib.kpis.kpi_table`, computed by the engine of ``rel``."""
-    t = scope_filter(rel, rel.table, scope)
-    g = grid(rel, t, period, _resolve_kpis(kpis), freq=freq, by=by)
+    chosen = _resolve_kpis(kpis)
+    _group(rel.table, by)  # a dimension the data does not have is named as such
+    t = scope_filter(rel, _rows(rel, chosen, by, scope), scope)
+    g = grid(rel, t, period, chosen, freq=freq, by=by)
     return _tidy(g, by=by, freq=freq, min_group_size=min_group_size)
 
 
@@ -421,7 +450,7 @@ def observations(
             hint="compare its monthly series instead",
         )
     check_kpis([k], rel.engine)
-    t = scope_filter(rel, rel.table, scope)
+    t = scope_filter(rel, _rows(rel, [k], None, scope), scope)
     t = t.mutate(csat_in_data=ibis.literal(rel.csat_in_data(t)))
     edges = _edges(period, None)
     start, end = _ts(edges[0]), _ts(edges[1])

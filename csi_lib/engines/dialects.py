@@ -188,6 +188,17 @@ def duckdb_hash(value: dt.string) -> dt.uint64:
     """DuckDB's 64-bit hash of a value (equal values, equal hashes)."""
 
 
+@ibis.udf.scalar.builtin(name="strlen")
+def duckdb_strlen(value: dt.string) -> dt.int64:
+    """DuckDB: the length of a text in bytes (read from its header, no count of
+    characters)."""
+
+
+@ibis.udf.scalar.builtin(name="array_extract")
+def duckdb_char(value: dt.string, index: dt.int64) -> dt.string:
+    """DuckDB: the character of a text at ``index`` (1-based; -1 the last, '' if none)."""
+
+
 @ibis.udf.scalar.builtin(name="try_strptime")
 def _try_strptime(text: dt.string, fmt: dt.string) -> dt.timestamp:
     """DuckDB: strptime, NULL where the text does not fit."""

@@ -118,21 +118,43 @@ def _text(col: Any, na_values: Iterable[str]) -> Any:
 _DIRTY_ID = r"^[ \t\n\r\v\f]|[ \t\n\r\v\f]$|" + _INTEGRAL_FLOAT
 
 
-def id_probe(raw: Any, mapping: Mapping, label: str, *, distinct: Any) -> Any | None:
-    """One aggregate over the source's id column, for a plain mapping (no ``events:``, no
-    ``dedupe:``) whose ids are text: ``n`` rows, ``dirty`` ids the view would change
-    (missing, a missing-value spelling, blank, padded, or ``123.0``) and ``distinct``
-    (``distinct(col)``: a count of distinct ids, or of their hashes, which is never more).
-    None where the probe does not apply."""
-    m = mapping
-    if m.events is not None or m.dedupe is not None:
-        return None
-    col = raw[_plan(m, list(raw.columns), label, ()).columns["request_id"]]
+def dirty_ids(col: Any, na_values: Iterable[str]) -> Any:
+    """Whether :func:`_ids` would change a text id: missing, a missing-value spelling,
+    blank, padded (what ``strip()`` removes), or a whole number written as a float
+    (``123.0``): one regular expression per id."""
+    return (col.isnull() | one_of(col, [*na_values, ""]) | col.re_search(_DIRTY_ID)).fill_null(True)
+
+
+#: the characters ``strip()`` removes (``string.whitespace``), as code points
+_STRIPPED = (9, 10, 11, 12, 13, 32)
+
+
+def _may_be_dirty(col: Any, na_values: Iterable[str]) -> Any:
+    """DuckDB: a cheap test true for every id :func:`dirty_ids` finds (and some others):
+    missing, no longer than the longest missing-value spelling, starting or ending with
+    a character ``strip()`` removes, or holding a ``.``."""
+    from .dialects import duckdb_char, duckdb_strlen
+
+    longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
+    return (
+        col.isnull()
+        | (duckdb_strlen(col) <= longest)
+        | col.ascii_str().isin(_STRIPPED)
+        | duckdb_char(col, -1).ascii_str().isin(_STRIPPED)
+        | col.contains(".")
+    ).fill_null(True)
+
+
+def guarded_ids(col: Any, na_values: Iterable[str]) -> Any:
+    """DuckDB: the ids of :func:`_ids`, cleaned only where :func:`dirty_ids` says they
+    need it: a clean id is read as it is. DuckDB evaluates a branch of CASE only on the
+    rows that take it, so a source of clean ids costs a few comparisons per id
+    (:func:`_may_be_dirty`), not the regular expression, a trim and the cleaning."""
     if not col.type().is_string():
-        return None
-    # one pattern: padded (the characters strip() removes) or a whole number as a float
-    dirty = col.isnull() | one_of(col, [*m.na_values, ""]) | col.re_search(_DIRTY_ID)
-    return raw.aggregate(n=raw.count(), dirty=dirty.cast("int64").sum(), distinct=distinct(col))
+        return _ids(col, na_values)
+    na = [*na_values, ""]
+    dirty = ibis.ifelse(_may_be_dirty(col, na), dirty_ids(col, na_values), False)
+    return ibis.ifelse(dirty, _ids(col, na_values), col)
 
 
 def _ids(col: Any, na_values: Iterable[str]) -> Any:
@@ -360,6 +382,70 @@ def _fold_events(d: Dialect, raw: Any, m: Mapping, plan: Any) -> tuple[Any, dict
     return lasts, derived
 
 
+@dataclass(frozen=True)
+class ColumnStats:
+    """What a source says of one typed column without reading it (a Parquet file's
+    statistics): least and greatest value, values present and rows."""
+
+    least: Any
+    greatest: Any
+    present: int
+    rows: int
+
+
+def _instant(value: Any) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _proven(raw: Any, m: Mapping, plan: Any, stats: Any, outcomes: Any, now: Any) -> set[str]:
+    """Checks of validation that no row can fail, from the source's column statistics
+    and the table of outcome values: ``inside:<column>`` (every date inside
+    DATE_RANGE), ``past:<column>`` (none after ``now``), ``present:opened_at`` (no
+    request without one), ``outcomes`` (every value maps onto an outcome), ``csat``
+    (every score within 1-5), ``reopen_count`` (whole and not negative). Only typed
+    columns read as they are (instants, or naive times of a UTC mapping) are judged."""
+    out: set[str] = set()
+    if outcomes is not None and all(o in OUTCOMES for o in outcomes.values()):
+        out.add("outcomes")
+    if not stats:
+        return out
+    lo, hi = (pd.Timestamp(x).tz_convert("UTC") for x in _RANGE)
+    second = pd.Timedelta(seconds=1)
+    for canon in DATETIME_COLUMNS:
+        source = plan.columns.get(canon)
+        st = stats.get(source) if isinstance(source, str) else None
+        if st is None:
+            continue
+        typ = raw[source].type()
+        if not typ.is_timestamp() or (typ.timezone is None and m.timezone != "UTC"):
+            continue
+        least, greatest = _instant(st.least), _instant(st.greatest)
+        if st.present == 0 or (least >= lo + second and greatest <= hi - second):
+            out.add(f"inside:{canon}")
+            if st.present == 0 or greatest + second <= now:
+                out.add(f"past:{canon}")
+            if st.present == st.rows:
+                out.add(f"present:{canon}")
+    csat = stats.get(plan.columns.get("csat"))
+    if (
+        csat is not None
+        and raw[plan.columns["csat"]].type().is_numeric()
+        and (csat.present == 0 or (csat.least >= 1 and csat.greatest <= 5))
+    ):
+        out.add("csat")
+    reopen = stats.get(plan.columns.get("reopen_count"))
+    if (
+        reopen is not None
+        and raw[plan.columns["reopen_count"]].type().is_integer()
+        and (reopen.present == 0 or reopen.least >= 0)
+    ):
+        out.add("reopen_count")
+    return out
+
+
 def canonical_view(
     raw: Any,
     mapping: Mapping,
@@ -367,15 +453,19 @@ def canonical_view(
     dialect: Dialect,
     label: str,
     keep: Iterable[str] = (),
-    clean_ids: bool = False,
+    guard_ids: bool = False,
     outcomes: Mapping[str | None, str | None] | None = None,
+    stats: Mapping[str, ColumnStats] | None = None,
 ) -> View:
     """The mapped, validated requests of ``raw`` (an Ibis table of the source's columns).
 
-    ``clean_ids``: the source's ids are known to be clean text (:func:`id_probe`), so the
-    view reads them as they are instead of cleaning every id in every query.
+    ``guard_ids``: clean ids are read as they are and only the others cleaned
+    (:func:`guarded_ids`; for an engine that evaluates a branch of CASE only on the rows
+    that take it, such as DuckDB).
     ``outcomes``: the canonical outcome of each value of the source's outcome column
     (:func:`outcome_values`), looked up instead of cleaning the text of every row.
+    ``stats``: the source's typed columns' :class:`ColumnStats` (a Parquet file's own
+    statistics): a check they prove no row can fail is left out (:func:`_proven`).
 
     Raises
     ------
@@ -403,8 +493,8 @@ def canonical_view(
     first: dict[str, Any] = {
         "request_id": src._csi_id
         if m.events is not None
-        else src[plan.columns["request_id"]]
-        if clean_ids and m.dedupe is None
+        else guarded_ids(src[plan.columns["request_id"]], m.na_values)
+        if guard_ids and m.dedupe is None
         else _ids(src[plan.columns["request_id"]], m.na_values)
     }
     text_dates: list[tuple[str, str, Any]] = []
@@ -448,8 +538,12 @@ def canonical_view(
     cols: dict[str, Any] = {"request_id": b.request_id}
     bad: list[Any] = [b.request_id.isnull()]
     times: dict[str, _Time] = {}
+    now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
+    proven = _proven(raw, m, plan, stats, outcomes, now) if m.events is None else set()
     for canon in DATETIME_COLUMNS:
-        if f"_v_{canon}" in b.columns:
+        if f"_v_{canon}" in b.columns and f"inside:{canon}" in proven:
+            times[canon] = _Time(b[f"_v_{canon}"], b[f"_b_{canon}"], ibis.literal(False))
+        elif f"_v_{canon}" in b.columns:
             times[canon] = _Time(*_time_final(b, f"_{canon}"))
         else:
             times[canon] = _Time(ibis.null(UTC), ibis.literal(False), ibis.literal(False))
@@ -469,15 +563,18 @@ def canonical_view(
     for canon in DATETIME_COLUMNS:
         cols[canon] = c3[canon]
         bad.append(c3[f"_bad_{canon}"])
-    now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     opened = _Time(c3.opened_at, c3._bad_opened_at, c3._out_opened_at)
-    bad += [opened.outside, opened.value.isnull() & ~opened.bad & ~opened.outside]
+    bad.append(opened.outside)
+    if "present:opened_at" not in proven:
+        bad.append(opened.value.isnull() & ~opened.bad & ~opened.outside)
     for canon in PAST_COLUMNS:
-        bad.append((cols[canon] > ibis.literal(now.to_pydatetime(), type=UTC)).fill_null(False))
+        if f"past:{canon}" not in proven:
+            bad.append((cols[canon] > ibis.literal(now.to_pydatetime(), type=UTC)).fill_null(False))
 
     outcome = c3.outcome
     cols["outcome"] = outcome
-    bad.append(outcome.isnull() | ~one_of(outcome, list(OUTCOMES)))
+    if "outcomes" not in proven:
+        bad.append(outcome.isnull() | ~one_of(outcome, list(OUTCOMES)))
     is_closed = one_of(outcome, list(CLOSED_OUTCOMES)).fill_null(False)
     closed = _Time(c3.closed_at, c3._bad_closed_at, c3._out_closed_at)
     bad.append(is_closed & closed.outside)
@@ -494,15 +591,21 @@ def canonical_view(
         cols["sla_met"] = ibis.ifelse(known, closed.value <= c3.sla_due_at, None)
     if "csat" in c3.columns:
         csat = c3.csat
-        bad += [c3._x_csat, (csat.notnull() & ((csat < 1) | (csat > 5))).fill_null(False)]
+        bad.append(c3._x_csat)
+        if "csat" not in proven:
+            bad.append((csat.notnull() & ((csat < 1) | (csat > 5))).fill_null(False))
     else:
         csat = ibis.null("float64")
     cols["csat"] = csat
     if "reopen_count" in c3.columns:
         reopen = c3.reopen_count
-        not_whole = reopen.notnull() & ((reopen.round() != reopen) | (reopen < 0))
-        bad += [c3._x_reopen_count, not_whole.fill_null(False)]
-        cols["reopen_count"] = ibis.ifelse(not_whole, None, reopen.round().cast("int64"))
+        if "reopen_count" in proven:
+            bad.append(c3._x_reopen_count)
+            cols["reopen_count"] = reopen.cast("int64")
+        else:
+            not_whole = reopen.notnull() & ((reopen.round() != reopen) | (reopen < 0))
+            bad += [c3._x_reopen_count, not_whole.fill_null(False)]
+            cols["reopen_count"] = ibis.ifelse(not_whole, None, reopen.round().cast("int64"))
     else:
         cols["reopen_count"] = ibis.null("int64")
     for c in extras:
