@@ -170,16 +170,18 @@ def test_a_count_that_fell_in_total_but_rose_per_day_says_both(tmp_path):
     # 6 baseline months against 3 review months: fewer requests fulfilled in total, more
     # per day, which the evidence compares; the conclusion read "fell from 8,859 to 5,087
     # (-43%) ... the fall is close to the process limit ... not chance" beside a real
-    # improvement
+    # improvement. A count target is now valued per month (tests/test_count_targets.py):
+    # per month it rose, as per day, and the words say so once
     folder = _sample_with_t6(tmp_path, "fulfilled", "maximize", 3000)
     tr = review.assess(open_cycle(folder, as_of="2026-04-15")).target("T6")
     ev = tr.evidence
-    assert tr.compared_value < tr.baseline_value and ev.effect > 0 and ev.significant
+    assert tr.compared_value > tr.baseline_value and ev.effect > 0 and ev.significant
     text = review.conclusion(tr)
-    assert (
-        f"but per day it rose from {ev.baseline_value:,.1f} to {ev.review_value:,.1f} a day" in text
+    assert text.startswith(
+        f"Requests fulfilled rose from {tr.fmt(tr.baseline_value)} to {tr.fmt(tr.compared_value)}"
     )
-    assert "the fall" not in text and "the rise per day is" in text
+    assert "requests a month" in text and "but per day" not in text
+    assert "the fall" not in text and "the rise is" in text
     # a duration is compared as it is counted: no words per day
     t1 = review.conclusion(review.assess(open_cycle(folder, as_of="2026-04-15")).target("T1"))
     assert "per day" not in t1

@@ -22,6 +22,7 @@ from ..kinds import KINDS
 from ..kpis import get_kpi
 from ..periods import period_word
 from ..present import format_cell
+from ..targets.model import format_target_value, per_bin, value_unit
 from ..words import plural
 from . import theme
 from .spc import TARGET, xmr_figure
@@ -68,11 +69,16 @@ def target_figure(tr: Any) -> go.Figure:
     if tr.not_measured or tr.problem:
         return empty_figure(f"{title}: not measured ({tr.not_measured or tr.problem})")
     target = None if pd.isna(tr.target_value) else float(tr.target_value)
+    unit = value_unit(tr.kpi, tr.freq)  # a count: "requests a month", the points' unit
     if tr.chart is None:
         fig = _no_limits_figure(tr, title, target)
     else:
-        fig = xmr_figure(
-            tr.chart, title=title, unit=tr.kpi.unit, target=target, better=tr.kpi.better
+        fig = xmr_figure(tr.chart, title=title, unit=unit, target=target, better=tr.kpi.better)
+    if per_bin(tr.kpi) and target is not None:  # "Target (56.1 requests a month)"
+        fig.update_traces(
+            selector=lambda t: str(t.name or "").startswith("Target ("),
+            name=f"Target ({tr.fmt(target)})",
+            hovertemplate=f"target {tr.fmt(target)}<extra></extra>",
         )
     series = tr.series
     for phase, part in series.groupby("phase", sort=False):
@@ -104,22 +110,23 @@ def _no_limits_figure(tr: Any, title: str, target: float | None) -> go.Figure:
     fig = go.Figure()
     series = tr.series
     freq = getattr(tr, "freq", "month")
+    unit = value_unit(tr.kpi, freq)
     n_base = int((series["phase"] == "baseline").sum()) if "phase" in series else 0
     if len(series):
         fig.add_trace(
             go.Scatter(
                 x=series["period_start"], y=series["value"], mode="lines+markers", name="Value",
                 line={"color": "#555555", "width": 1.5}, showlegend=False,
-                hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.4g}} {tr.kpi.unit}<extra></extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.4g}} {unit}<extra></extra>",
             )
         )  # fmt: skip
         if target is not None:
             fig.add_trace(
                 go.Scatter(
                     x=[series["period_start"].min(), series["period_end"].max()],
-                    y=[target, target], mode="lines", name=f"Target ({target:g} {tr.kpi.unit})",
+                    y=[target, target], mode="lines", name=f"Target ({target:g} {unit})",
                     line={"color": TARGET, "width": 2, "dash": "dash"},
-                    hovertemplate=f"target {target:g} {tr.kpi.unit}<extra></extra>",
+                    hovertemplate=f"target {target:g} {unit}<extra></extra>",
                 )
             )  # fmt: skip
     note = (
@@ -129,7 +136,7 @@ def _no_limits_figure(tr: Any, title: str, target: float | None) -> go.Figure:
     fig.update_layout(
         template="csi",
         title={"text": f"{title}<br><sup>{note}</sup>"},
-        yaxis_title=tr.kpi.unit,
+        yaxis_title=unit,
         margin={"t": 70, "b": 90},
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0.0},
     )
@@ -250,8 +257,10 @@ def _add_review_dots(
         for m in table["met"]
     ]
 
+    freq = table.attrs.get("freq", "month")
+
     def text(column: str) -> list[str]:  # the true value with the KPI's unit, for the hover
-        return [_kpi_text(v, k) for v, k in zip(table[column], table["kpi"], strict=True)]
+        return [_kpi_text(v, k, freq) for v, k in zip(table[column], table["kpi"], strict=True)]
 
     for y, x1 in zip(names, review_shown, strict=True):
         fig.add_trace(
@@ -328,11 +337,14 @@ def _pct_text(pct: float) -> str:
     return "—" if pd.isna(pct) else f"{pct:,.0f} %"
 
 
-def _kpi_text(value: Any, key: Any) -> str:
+def _kpi_text(value: Any, key: Any, freq: str = "month") -> str:
+    """A target's value with its unit (a count per month or week: "56.1 requests a month")."""
     try:
         kpi = get_kpi(str(key))
     except Exception:  # noqa: BLE001 - a key not in the catalogue: the bare number
         return format_cell(value)
+    if per_bin(kpi):
+        return format_target_value(value, kpi, freq)
     return format_cell(value, kpi.unit, decimals=kpi.decimals)
 
 
@@ -359,9 +371,11 @@ def breakdown_figure(table: pd.DataFrame, *, target_id: str | None = None) -> go
         return fig
     contribution = pd.to_numeric(part["contribution"], errors="coerce")
     key = table.attrs.get("kpis", {}).get(target_id)
-    unit = get_kpi(key).unit if key else ""
+    freq = table.attrs.get("freq", "month")
+    unit = value_unit(get_kpi(key), freq) if key else ""  # a count: "requests a month"
     texts = [
-        f"{_kpi_text(b, key)} → {_kpi_text(r, key)}; contribution {_kpi_text(c, key)}"
+        f"{_kpi_text(b, key, freq)} → {_kpi_text(r, key, freq)}; "
+        f"contribution {_kpi_text(c, key, freq)}"
         for b, r, c in zip(part["baseline"], part["review"], contribution, strict=True)
     ]
     fig.add_trace(
@@ -425,9 +439,13 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
                 row=row, col=1,
             )  # fmt: skip
     unit_of = dict(zip(history["label"], history.get("kpi", pd.Series(dtype=str)), strict=False))
+    # a count target's values are per month or week: the history's unit says which
+    per_bin_unit = dict(zip(history["label"], history.get("unit", history["label"]), strict=False))
     for row, label in enumerate(labels, start=1):
         key = unit_of.get(label)
         unit = _UNIT_TITLE.get(get_kpi(key).unit, "") if _is_kpi(key) else ""
+        if _is_kpi(key) and per_bin(get_kpi(key)):
+            unit = str(per_bin_unit.get(label, unit))
         if unit:
             fig.update_yaxes(title_text=unit, row=row, col=1)
     fig.update_layout(
@@ -470,7 +488,7 @@ def targets_figure(trs: list[Any]) -> go.Figure:
     fig = make_subplots(
         rows=len(trs),
         cols=1,
-        subplot_titles=[f"{tr.id}: {tr.label} ({tr.kpi.unit})" for tr in trs],
+        subplot_titles=[f"{tr.id}: {tr.label} ({value_unit(tr.kpi, tr.freq)})" for tr in trs],
         vertical_spacing=min(0.08, 0.35 / len(trs)),
     )
     seen: set[str] = set()
@@ -481,13 +499,15 @@ def targets_figure(trs: list[Any]) -> go.Figure:
             key = name.split(" (")[0]
             if key == "Target":  # each panel's own target, named in the legend
                 key = f"{tr.id} target"
-                trace.update(name=f"{tr.id} target ({_kpi_text(tr.target_value, tr.kpi.key)})")
+                target_text = _kpi_text(tr.target_value, tr.kpi.key, tr.freq)
+                trace.update(name=f"{tr.id} target ({target_text})")
             trace.update(
                 legendgroup=key, showlegend=key not in seen and trace.showlegend is not False
             )
             seen.add(key)
             fig.add_trace(trace, row=row, col=1)
-        fig.update_yaxes(title_text=_UNIT_TITLE.get(tr.kpi.unit, tr.kpi.unit), row=row, col=1)
+        axis = value_unit(tr.kpi, tr.freq) if per_bin(tr.kpi) else tr.kpi.unit
+        fig.update_yaxes(title_text=_UNIT_TITLE.get(axis, axis), row=row, col=1)
         for shape in one.layout.shapes:
             fig.add_vrect(
                 x0=shape.x0, x1=shape.x1, fillcolor=shape.fillcolor, line_width=0,

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from ..periods import period_word
 from ..present import KIND_WORDS
+from ..targets.model import per_bin, value_unit
 from .theme import INK, PALETTE, RAG
 
 __all__ = [
@@ -121,6 +122,9 @@ def target_context_figure(
     x = pd.to_datetime(series["period_start"]) if len(series) else pd.DatetimeIndex([])
     y = pd.to_numeric(series["value"], errors="coerce") if len(series) else pd.Series(dtype=float)
     style = _Style.of(unit, _decimals_for(y, target_value, decimals), freq)
+    if not isinstance(kpi, str) and per_bin(kpi):  # a count target: per month or week
+        unit = value_unit(kpi, freq)
+        style = replace(style, fmt=f",.{max(style.decimals, 1)}f", suffix=f" {unit}")
     fig = go.Figure()
     lower, upper, centre = (_chart_values(chart, n) for n in ("lower", "upper", "centre"))
     has_limits = bool(len(lower.dropna()) and len(upper.dropna()))
@@ -158,6 +162,11 @@ class _Style:
     suffix: str
     word: str
     xfmt: str
+
+    @property
+    def decimals(self) -> int:
+        """The decimals of :attr:`fmt`."""
+        return int(self.fmt.rsplit(".", 1)[1].rstrip("f"))
 
     @classmethod
     def of(cls, unit: str, decimals: int, freq: str) -> _Style:

@@ -49,13 +49,15 @@ def cmd_next(
 
 def _formatted(history: pd.DataFrame) -> pd.DataFrame:
     from ..kpis import get_kpi
-    from ..tables import format_value
+    from ..targets import format_target_value
 
     shown = history[["cycle", "target", "label", "kind"]].copy()
+    # a count is per month or week, as its unit says ("requests a week")
+    freqs = ["week" if str(u).endswith(" a week") else "month" for u in history["unit"]]
     for column in ("baseline", "target_value", "achieved"):
         shown[column] = [
-            format_value(v, get_kpi(k).unit, get_kpi(k).decimals)
-            for v, k in zip(history[column], history["kpi"], strict=True)
+            format_target_value(v, get_kpi(k), f)
+            for v, k, f in zip(history[column], history["kpi"], freqs, strict=True)
         ]
     shown["met"] = history["met"].map({True: "met", False: "not met"}).fillna("—")
     shown["state"] = history["state"]

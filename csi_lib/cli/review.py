@@ -33,6 +33,7 @@ def review_data(cycle_dir: Path, as_of: str | None) -> dict[str, Any]:
     from ..review import assess, headline
     from ..review.conclusions import _json_number
     from ..review.record import evidence_record
+    from ..targets import value_unit
 
     day = as_of or dt.datetime.now(dt.UTC).date().isoformat()
     rv = assess(open_cycle(cycle_dir, as_of=day))
@@ -41,7 +42,7 @@ def review_data(cycle_dir: Path, as_of: str | None) -> dict[str, Any]:
             "id": tr.id,
             "label": tr.label,
             "kpi": tr.kpi.key,
-            "unit": tr.kpi.unit,
+            "unit": value_unit(tr.kpi, tr.freq),  # a count: "requests a month"
             "baseline_value": _json_number(tr.baseline_value),
             "now_value": _json_number(tr.compared_value),
             "compared": tr.compared,

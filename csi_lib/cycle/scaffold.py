@@ -69,7 +69,9 @@ _TARGETS_TEMPLATE = """\
 # Stage 2, "Where do we want to be?": SMART targets on catalogue KPIs
 # (list them with: csi kpi-list).  kind: minimize | maximize | maintain_above |
 # maintain_below | within (a tolerance band). Give 'value' (absolute, in the
-# KPI's unit) or 'change' (relative to the baseline, in %).
+# KPI's unit) or 'change' (relative to the baseline, in %). A count (received,
+# fulfilled, declined, cancelled) is per month, or per week with freq: week in
+# cycle.yaml: the unit of its chart and process limits.
 targets: []
 #  - id: T1
 #    kpi: fulfil_median_h

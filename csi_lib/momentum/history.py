@@ -10,6 +10,7 @@ import pandas as pd
 from .. import cycle as cycle_mod
 from ..errors import ConfigError
 from ..review import CycleReview, TargetReview, assess
+from ..targets import value_unit
 
 _HISTORY_COLUMNS = [
     "cycle",
@@ -47,9 +48,16 @@ def _stored_snapshot(folder: Path) -> tuple[Any, str | None]:
         return None, f"baseline snapshot unreadable ({getattr(exc, 'message', exc)})"
 
 
-def _snapshot_value(snap: Any, kpi: str, scope: dict[str, Any] | None) -> float | None:
+def _snapshot_value(
+    snap: Any, kpi: str, scope: dict[str, Any] | None, freq: str = "month"
+) -> float | None:
     """``kpi`` over the snapshot's period, whole service or one group of one dimension
-    (its breakdown); None when the snapshot does not hold it (NaN = held, no data)."""
+    (its breakdown), as a target values it (:func:`csi_lib.targets.target_value_of`: a
+    count per month or week over the period's complete bins); None when the snapshot does
+    not hold it (NaN = held, no data)."""
+    from ..kpis import get_kpi
+    from ..targets import per_bin
+
     if not scope:
         found = snap.kpis[snap.kpis["kpi"] == kpi]
     else:
@@ -61,7 +69,36 @@ def _snapshot_value(snap: Any, kpi: str, scope: dict[str, Any] | None) -> float 
             return None
         b = snap.breakdowns
         found = b[(b["dimension"] == dim) & (b["group"] == str(values[0])) & (b["kpi"] == kpi)]
-    return float(found["value"].iloc[0]) if len(found) else None
+    if not len(found):
+        return None
+    whole = float(found["value"].iloc[0])
+    if not per_bin(get_kpi(kpi)):
+        return whole
+    return _per_bin_stored(snap, kpi, whole, scoped=bool(scope), freq=freq)
+
+
+def _per_bin_stored(snap: Any, kpi: str, whole: float, *, scoped: bool, freq: str) -> float | None:
+    """A count of a snapshot per month or week over its period's complete bins: the mean of
+    its stored series (whole service), or a breakdown's total over the number of bins when
+    every bin of the period is complete (a breakdown stores no series); None otherwise."""
+    from ..kpis import get_kpi
+    from ..periods import partial_bins, period_word
+    from ..targets import target_value_of
+
+    series = snap.series_week if period_word(freq) == "week" else snap.series_month
+    series = series[series["kpi"] == kpi]
+    if series.empty:
+        return None
+    period = snap.period
+    partial = partial_bins(
+        series["period_start"], series["period_end"], freq,
+        complete_until=period.end, tz=period.tz,
+    )  # fmt: skip
+    if not scoped:
+        return target_value_of(get_kpi(kpi), whole, series.assign(partial=partial))
+    if partial.any() or pd.isna(whole):
+        return None
+    return whole / len(series)
 
 
 def _history_row(cycle_id: str, review_to: Any, tr: TargetReview, state: str) -> dict[str, Any]:
@@ -71,7 +108,7 @@ def _history_row(cycle_id: str, review_to: Any, tr: TargetReview, state: str) ->
         "target": tr.id,
         "kpi": tr.kpi.key,
         "label": tr.label,
-        "unit": tr.kpi.unit,
+        "unit": value_unit(tr.kpi, tr.freq),
         "kind": tr.target.kind,
         "baseline": tr.baseline_value,
         "target_value": tr.target_value,
@@ -109,14 +146,16 @@ def _stored_rows(
         kpi = get_kpi(target.kpi)
         tr = TargetReview(target=target, kpi=kpi, periods=dict(planned), freq=config.freq)
         states = []
-        value = None if base is None else _snapshot_value(base, kpi.key, target.scope)
+        value = None if base is None else _snapshot_value(base, kpi.key, target.scope, config.freq)
         if base is None:
             states.append(why_base or NO_BASELINE)
         elif value is None:
             states.append(NOT_STORED)
         tr.baseline_value = float("nan") if value is None else value
         tr.target_value = resolve_target_value(target, tr.baseline_value)
-        achieved = None if after is None else _snapshot_value(after, kpi.key, target.scope)
+        achieved = (
+            None if after is None else _snapshot_value(after, kpi.key, target.scope, config.freq)
+        )
         if after is None:
             states.append(NO_REVIEW)
         elif achieved is None and NOT_STORED not in states:
@@ -170,7 +209,8 @@ def cycle_history(workspace_dir: str | Path, *, current: Any = None) -> pd.DataF
         and scope), ``unit``, ``kind``, ``baseline``, ``target_value``, ``achieved`` (the
         KPI over the review period; NaN when it is not known), ``met`` (bool, None
         without an achieved value) and ``state`` (where the values come from, or why
-        one is missing), oldest cycle first. Values are in the KPI's unit.
+        one is missing), oldest cycle first. Values are in the KPI's unit; a count's per
+        month or week over complete bins, as its target (``unit``: "requests a month").
 
     Examples
     --------

@@ -180,7 +180,7 @@ def _restated(
         "kpi": t.kpi,
         "scope": t.scope,
         "kind": t.kind,
-        "value": _round(tr.target_value, tr.kpi.decimals),
+        "value": _round(tr.target_value, tr.decimals),
         "tolerance": t.tolerance,
         "due": due,
         "objective": t.objective,
@@ -206,7 +206,7 @@ def _hold(
     kind, limit_name = _HOLD[t.kind]
     limit = _review_limits(tr)[limit_name]
     value = tr.target_value if pd.isna(limit) else _STRICTER[kind](limit, tr.target_value)
-    entry.update(kind=kind, value=_round(value, tr.kpi.decimals))
+    entry.update(kind=kind, value=_round(value, tr.decimals))
     months = tr.compared or "review"
     limit_text = f"no limit (too few {months} periods)" if pd.isna(limit) else tr.fmt(limit)
     entry["origin"] = (

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ..periods import period_word
 from ..safe import plain_text
 from .proposal import NextCycle
 
@@ -98,6 +99,8 @@ def _targets_yaml(nxt: NextCycle) -> str:
         f'# Stage 2, "Where do we want to be?" for cycle {nxt.id}, proposed from the review of '
         f"{nxt.previous}.\n# Unmet targets are re-stated; met ones are suggested as 'hold the gain'. "
         "Edit freely,\n# then check with: csi targets check <this folder>\n"
+        f"# A value is in the KPI's unit; a count (received, fulfilled, declined, cancelled) "
+        f"per {period_word(nxt.config.freq)}.\n"
     )
     if not nxt.targets:
         return head + "targets: []\n"

@@ -16,7 +16,6 @@ from ..evidence import Evidence, compare
 from ..kinds import KINDS
 from ..periods import Period, period_edges, period_word
 from ..spc import RULES, limits_caveat, xmr
-from ..tables import format_value
 from ..targets import target_met
 from .gap import _PERIOD_FORMAT, GapClosed, Projection, _when, gap_closed, projection
 
@@ -85,6 +84,10 @@ def _test_evidence(ev: Evidence | None) -> str:
 
 # --------------------------------------------------------------------------- per target
 
+#: Version of the values :func:`_measured` gives, part of its key in a saved run: 2 since a
+#: count target's values are per month or week (:func:`csi_lib.targets.per_bin`).
+MEASURED_VERSION = 2
+
 
 #: Rule of a signal -> phrase, most telling first.
 _SIGNAL_PHRASES: dict[str, str] = {
@@ -110,7 +113,8 @@ def _phrase(signal: dict[str, Any], freq: str) -> str:
 class TargetReview:
     """One target of a cycle, measured for stages 4 and 5.
 
-    Values are in the KPI's unit (hours, %, counts, score); NaN = no data.
+    Values are in the KPI's unit (hours, %, score; a count per month or week over the
+    period's complete bins, :func:`csi_lib.targets.per_bin`); NaN = no data.
 
     Attributes
     ----------
@@ -184,15 +188,34 @@ class TargetReview:
         values = [v for val in scope.values() for v in (val if isinstance(val, list) else [val])]
         return f"{self.kpi.label} ({', '.join(values)})" if values else str(self.kpi.label)
 
-    def fmt(self, value: float) -> str:
-        """``value`` with the KPI's unit (:func:`csi_lib.tables.format_value`)."""
-        return format_value(value, self.kpi.unit, self.kpi.decimals)
+    @property
+    def decimals(self) -> int:
+        """Decimals a value of the target is written with: the KPI's, one for a count per
+        month or week (80.2 requests a month)."""
+        from ..targets import per_bin
+
+        return 1 if per_bin(self.kpi) else int(self.kpi.decimals)
+
+    def fmt(self, value: float, decimals: int | None = None) -> str:
+        """``value`` with the unit a target on the KPI is valued in
+        (:func:`csi_lib.targets.format_target_value`: "41.8 h", "80.2 requests a month")."""
+        from ..targets import format_target_value
+
+        return format_target_value(value, self.kpi, self.freq, decimals)
 
     @property
     def target_text(self) -> str:
+        """The target value with its unit and, for a band, its tolerance."""
+        from ..targets import per_bin
+
         text = self.fmt(self.target_value)
         if KINDS[self.target.kind].band and self.target.tolerance is not None:
-            text += f" ± {format_value(self.target.tolerance, self.kpi.unit, self.kpi.decimals)}"
+            tol = self.fmt(self.target.tolerance)
+            # a count: "80.0 ± 5.0 requests a month"
+            if per_bin(self.kpi) and not pd.isna(self.target_value):
+                text = f"{self.target_value:,.{self.decimals}f} ± {tol}"
+            else:
+                text += f" ± {tol}"
         return text
 
     @functools.cached_property
@@ -374,14 +397,20 @@ class TargetReview:
         return verdict(self.chart_evidence, _test_evidence(self.evidence))
 
 
-def _value_n(df: pd.DataFrame, period: Period | None, key: str) -> tuple[float, int]:
+def _value_n(
+    df: pd.DataFrame,
+    period: Period | None,
+    kpi: Any,
+    freq: str = "month",
+    complete_until: pd.Timestamp | None = None,
+) -> tuple[float, int]:
+    """A target's KPI over ``period`` and its population
+    (:func:`csi_lib.targets.period_target_value`: a count per month or week)."""
     if period is None:
         return math.nan, 0
-    table = kpi_engine.kpi_table(df, period, kpis=[key])
-    if table.empty:
-        return math.nan, 0
-    n = table["n"].iloc[0]
-    return float(table["value"].iloc[0]), int(0 if pd.isna(n) else n)
+    from ..targets import period_target_value
+
+    return period_target_value(df, period, kpi, freq, complete_until=complete_until)
 
 
 def _phase(starts: pd.Series, periods: dict[str, Period | None]) -> np.ndarray:
@@ -399,15 +428,18 @@ def _measured(
     kpi: Any,
     freq: str,
     series_end: pd.Timestamp,
+    complete_until: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
-    """A target's KPI over the baseline, action and review periods (value, n) and its series
-    from the baseline's start to ``series_end`` (the as-of cut: the last bin may be partial)."""
+    """A target's KPI over the baseline, action and review periods (value, n; a count per
+    month or week over each period's complete bins, those ending by ``complete_until``) and
+    its series from the baseline's start to ``series_end`` (the as-of cut: the last bin may
+    be partial)."""
     start = periods["baseline"].start
     series = kpi_engine.kpi_series(
         scoped, Period(start, series_end, periods["baseline"].tz), freq=freq, kpis=[kpi.key]
     ).reset_index(drop=True)
     return {
-        name: _value_n(scoped, periods.get(name), kpi.key)
+        name: _value_n(scoped, periods.get(name), kpi, freq, complete_until)
         for name in ("baseline", "action", "review")
     } | {"series": series}
 
@@ -453,6 +485,7 @@ def _shared_measured(
     compute: Any,
     run: Any = None,
     series_end: pd.Timestamp | None = None,
+    complete_until: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
     """:func:`_measured`, computed once per saved run and read by the later stages
     (:meth:`csi_lib.run.Run.shared`): stages 4, 5 and 6 each assess every target."""
@@ -461,6 +494,8 @@ def _shared_measured(
     question = {
         "data": data_key,
         "measured": [kpi.key, kpi.population, kpi.agg, freq, str(series_end)],
+        # a count target's values are per month or week over complete bins (version 2)
+        "values": [MEASURED_VERSION, kpi.kind, str(complete_until)],
         "scope": target.scope,
         "periods": {
             n: [p.start.isoformat(), p.end.isoformat()] if p else None for n, p in periods.items()
@@ -497,9 +532,10 @@ def _assess_target(target: Any, rv: CycleReview) -> TargetReview:
 
     review.data = scoped
     end = rv.series_end
+    until = rv.run.complete_until if rv.run is not None else None
     m = _shared_measured(
         target, kpi, periods, rv.freq, rv.data_key,
-        lambda: _measured(scoped, periods, kpi, rv.freq, end), rv.run, end,
+        lambda: _measured(scoped, periods, kpi, rv.freq, end, until), rv.run, end, until,
     )  # fmt: skip
     review.baseline_value, review.baseline_n = m["baseline"]
     review.action_value, _ = m["action"]

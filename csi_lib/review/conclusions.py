@@ -12,7 +12,7 @@ import pandas as pd
 from ..periods import period_word
 from ..safe import markdown_text
 from ..storage import atomic_write
-from ..tables import evidence_arrow, format_value
+from ..tables import evidence_arrow
 from .assess import CycleReview, TargetReview, assess
 from .progress import _signal_json
 from .record import evidence_record
@@ -69,9 +69,9 @@ def _values_apart(tr: TargetReview, b: float, r: float) -> tuple[str, str] | Non
     than the KPI's), or None when they are equal that far: a sentence never says "stayed at"
     beside a change the table shows."""
     for extra in range(4):
-        d = tr.kpi.decimals + extra
+        d = tr.decimals + extra
         if round(b, d) != round(r, d):
-            return format_value(b, tr.kpi.unit, d), format_value(r, tr.kpi.unit, d)
+            return tr.fmt(b, d), tr.fmt(r, d)
     return None
 
 
@@ -86,9 +86,12 @@ def _pct_change(before: float, after: float) -> str:
 
 
 def _per_day_against_totals(tr: TargetReview, move: str) -> tuple[str, str] | None:
-    """A count over periods of unequal length can fall in total while its count per day,
-    which the evidence compares, rises: then the clause that says so and the move per day
-    (", but per day it rose from 49.0 to 56.9 a day", "rise per day"), else None."""
+    """A count target is valued per month (or week) over complete bins, while its evidence
+    compares the count per day over whole weeks; months of unequal length (28 to 31 days)
+    and the days the two leave out can make the one fall while the other rises: then the
+    clause that says so and the move per day (", but per day it rose from 49.0 to 56.9 a
+    day", "rise per day"), else None. The sentence then names both and its words on the
+    evidence follow the days."""
     ev = tr.evidence
     if ev is None or ev.kind != "count" or move == "change":
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -12,6 +13,7 @@ from ..evidence import compare, observations_for
 from ..periods import period_edges, period_word
 from ..present import COLUMN_WORDS, MISSING, present, signed_change
 from ..tables import evidence_arrow, format_value
+from ..targets import complete_bins, per_bin
 from .assess import CycleReview, TargetReview, assess
 from .gap import QUALITATIVE_KPIS
 from .record import signal_words
@@ -133,6 +135,15 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
     return row
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _per_bin_text(value: float, tr: TargetReview) -> str | float:
+    """A count target's value per month or week as text with its unit; NaN stays NaN."""
+    return value if pd.isna(value) else tr.fmt(value)
+
+
 def _signed(value: float, tr: TargetReview) -> str:
     if pd.isna(value):
         return "—"
@@ -174,6 +185,7 @@ def review_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     table.attrs["note"] = review_note(rv)
     table.attrs["compared"] = rv.compared
     table.attrs["provisional"] = rv.phase.provisional
+    table.attrs["freq"] = rv.freq  # a count target's values are per month or week
     if formatted:  # for reading: headers in words, units, no index (csi_lib.present)
         labels = {"standing": "Standing"}
         if rv.compared is not None and rv.periods[rv.compared] != rv.planned(rv.compared):
@@ -243,11 +255,24 @@ def qualitative_table(cycle: Any, *, kpis: tuple[str, ...] = QUALITATIVE_KPIS) -
 _DIMENSIONS: tuple[str, ...] = ("category", "group", "channel", "priority")
 
 
+def _group_values(tr: TargetReview, period: Any, by: str, rv: CycleReview) -> pd.DataFrame:
+    """The KPI per group over ``period``, every group (no suppression); a count target's
+    per month or week over the period's complete bins, as the target is valued."""
+    if not per_bin(tr.kpi):
+        return kpi_engine.breakdown(tr.data, period, by=by, kpis=[tr.kpi.key], min_group_size=None)
+    until = rv.run.complete_until if rv.run is not None else None
+    span, n = complete_bins(period, tr.freq, until)
+    if span is None:
+        return pd.DataFrame(columns=[by, "value", "n"])
+    table = kpi_engine.breakdown(tr.data, span, by=by, kpis=[tr.kpi.key], min_group_size=None)
+    return table.assign(value=table["value"] / n)
+
+
 def _target_breakdown(tr: TargetReview, by: str, min_group_size: int, rv: CycleReview):
     base, review = rv.periods["baseline"], tr.compared_period
     # every group first (no suppression), then hide by the KPI's own population
-    before = kpi_engine.breakdown(tr.data, base, by=by, kpis=[tr.kpi.key], min_group_size=None)
-    after = kpi_engine.breakdown(tr.data, review, by=by, kpis=[tr.kpi.key], min_group_size=None)
+    before = _group_values(tr, base, by, rv)
+    after = _group_values(tr, review, by, rv)
     merged = pd.merge(
         before[[by, "value", "n"]].rename(columns={"value": "baseline", "n": "n_baseline"}),
         after[[by, "value", "n"]].rename(columns={"value": "review", "n": "n_review"}),
@@ -356,6 +381,7 @@ def _breakdown_table(rv: Any, by: str | None, target_id: str | None) -> pd.DataF
     table.attrs["hidden_groups"] = hidden
     table.attrs["hidden_by_target"] = by_target
     table.attrs["kpis"] = {tid: rv.target(tid).kpi.key for tid in by_target}
+    table.attrs["freq"] = rv.freq  # a count target's values are per month or week
     table.attrs["min_group_size"] = size
     table.attrs["hidden_note"] = _hidden_note(by_target, size)
     return table
@@ -401,15 +427,18 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
         tr = rv.target(str(tid))
         part = part.sort_values("contribution", key=abs, ascending=False)
         head, rest = part.iloc[:top], part.iloc[top:]
+        # a count target's values per month or week, with that unit ("12.3 requests a month")
+        shown = functools.partial(_per_bin_text, tr=tr) if per_bin(tr.kpi) else _same
+        signed = functools.partial(_signed, tr=tr) if per_bin(tr.kpi) else _same
         for rec in head.itertuples(index=False):
             rows.append(
                 {
                     "target": f"{tid}: {rec.label}",
                     "kpi": tr.kpi.key,
                     "group_value": f"{COLUMN_WORDS.get(rec.by, rec.by)}: {rec.group_value}",
-                    "baseline": rec.baseline,
-                    "review": rec.review,
-                    "contribution": rec.contribution,
+                    "baseline": shown(rec.baseline),
+                    "review": shown(rec.review),
+                    "contribution": signed(rec.contribution),
                     "effect": evidence_arrow(0.0, rec.contribution, tr.kpi.better, tr.verdict),
                     "n_review": rec.n_review,
                 }
@@ -423,7 +452,7 @@ def contributions_table(table: pd.DataFrame, cycle: Any, *, top: int = 5) -> pd.
                     "group_value": f"{len(rest)} other groups together",
                     "baseline": math.nan,
                     "review": math.nan,
-                    "contribution": total,
+                    "contribution": signed(total),
                     "effect": evidence_arrow(0.0, total, tr.kpi.better, tr.verdict),
                     "n_review": rest["n_review"].sum(),
                 }

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..periods import Period, bin_words, period_edges, period_word
-from ..tables import format_value
 
 if TYPE_CHECKING:
     from .assess import CycleReview, TargetReview
@@ -223,16 +222,16 @@ def _apart(tr: TargetReview, value: float) -> tuple[str, str]:
     """The value and the target as text, with the decimals it takes to tell them apart
     ("4.98 %" against "5.00 %", never "5.0 %" met against "5.0 %")."""
     target = tr.target_value
-    d = tr.kpi.decimals
+    d = tr.decimals
     for extra in range(4):
         if pd.isna(target) or round(value, d + extra) != round(target, d + extra):
             d += extra
             break
     else:
-        d = tr.kpi.decimals
-    if d == tr.kpi.decimals:
+        d = tr.decimals
+    if d == tr.decimals:
         return tr.fmt(value), tr.target_text
-    return format_value(value, tr.kpi.unit, d), format_value(target, tr.kpi.unit, d)
+    return tr.fmt(value, d), tr.fmt(target, d)
 
 
 def _action_standing(

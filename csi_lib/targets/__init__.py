@@ -10,7 +10,8 @@ date, the objective it serves and an owner::
         kpi: fulfil_median_h          # a key of csi_lib.kpis.kpi_catalogue()
         scope: {category: Laptop}     # optional; any dimension: value or [values]
         kind: minimize                # minimize | maximize | maintain_above | maintain_below | within
-        value: 28                     # absolute value in the KPI's unit (hours here) ...
+        value: 28                     # absolute value in the KPI's unit (hours here; a count
+                                      # per month, or per week with freq: week) ...
         # change: "-20%"              # ... or a change relative to the baseline value
         due: 2025-12-31
         objective: O1
@@ -69,13 +70,20 @@ from .model import (  # noqa: F401
     _kpis,
     _scalar_text,
     _unknown_kpi_message,
+    bin_mean,
     check_targets_file,
+    complete_bins,
+    format_target_value,
     load_targets,
     parse_change,
+    per_bin,
+    period_target_value,
     register_coverage_column,
     resolve_target_value,
     scope_words,
     target_met,
+    target_value_of,
+    value_unit,
 )
 from .smart import (  # noqa: F401
     LETTER_CHECKS,
@@ -110,6 +118,13 @@ __all__ = [
     "TargetContext",
     "parse_change",
     "resolve_target_value",
+    "per_bin",
+    "bin_mean",
+    "complete_bins",
+    "target_value_of",
+    "period_target_value",
+    "value_unit",
+    "format_target_value",
     "target_met",
     "target_context",
     "smart_check",

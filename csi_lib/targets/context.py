@@ -18,6 +18,7 @@ from .model import (
     _kpis,
     _unknown_kpi_message,
     resolve_target_value,
+    target_value_of,
 )
 
 # --------------------------------------------------------------------------- baseline context
@@ -36,7 +37,9 @@ class TargetContext:
         The XmR frame of that series (``centre``, ``lower``, ``upper``...), or
         None when the baseline has fewer than two values.
     baseline_value, baseline_n:
-        The KPI over the whole baseline period and the size of its population.
+        The KPI over the whole baseline period (a count KPI: its mean per month or
+        week over the baseline's complete bins, :func:`~csi_lib.targets.model.per_bin`)
+        and the size of its population.
     target_value:
         The absolute value the target asks for (NaN if it cannot be resolved).
     best_value, best_period:
@@ -209,7 +212,8 @@ class _Evaluator:
             series=series,
             history=history,
             chart=chart,
-            value=value,
+            # a count: per month (or week) over the baseline's complete bins, the chart's unit
+            value=target_value_of(_kpis().get_kpi(kpi_key), value, series),
             n=n,
             lowest=_extreme(whole, "min"),
             highest=_extreme(whole, "max"),

@@ -156,8 +156,9 @@ def parse_change(change: str) -> float:
 class Target(BaseModel):
     """One target of ``targets.yaml``.
 
-    Exactly one of ``value`` (absolute, in the KPI's unit: hours, %, counts,
-    score) and ``change`` (relative to the baseline value, ``"-20%"``) is given.
+    Exactly one of ``value`` (absolute, in the KPI's unit: hours, %, score; a count
+    per month or week, :func:`per_bin`) and ``change`` (relative to the baseline
+    value, ``"-20%"``) is given.
     ``tolerance`` (absolute, same unit) is required for ``kind: within`` and
     only allowed there.
 
@@ -378,7 +379,8 @@ def resolve_target_value(target: Target, baseline_value: float) -> float:
     """The absolute value a target asks for, in the KPI's unit.
 
     An absolute target gives its ``value``; a relative one applies its
-    ``change`` to the baseline value (NaN when the baseline is missing).
+    ``change`` to the baseline value (NaN when the baseline is missing), which for a
+    count is its mean per month or week (:func:`target_value_of`).
 
     Examples
     --------
@@ -409,3 +411,181 @@ def target_met(
     if kind not in _kinds.KINDS:
         raise ConfigError(f"unknown target kind '{kind}'", hint="use one of " + ", ".join(KINDS))
     return _kinds.met(kind, value, target_value, tolerance)
+
+
+# --------------------------------------------------------------------------- counts: per bin
+
+
+def per_bin(kpi: Any) -> bool:
+    """Whether a target on ``kpi`` is valued per bin of the cycle's series: a count KPI
+    (kind ``"count"``: received, fulfilled, declined, cancelled, a custom count or sum).
+
+    A count over a period grows with the period's length, so a target on it is a count
+    per month (or per week, the cycle's ``freq``): the unit the target chart plots and
+    the natural process limits describe, the same for a baseline of six months and a
+    review of three. Every other KPI (a median, a share, a mean, the backlog, a stock
+    counted at one instant) is valued over the whole period.
+
+    Examples
+    --------
+    >>> from csi_lib.kpis import get_kpi
+    >>> per_bin(get_kpi("declined")), per_bin(get_kpi("pct_declined")), per_bin(get_kpi("backlog"))
+    (True, False, False)
+    """
+    return getattr(kpi, "kind", None) == "count"
+
+
+def bin_mean(series: pd.DataFrame) -> float:
+    """The mean of ``value`` over the bins of ``series`` that are not ``partial`` (a month or
+    week cut short by its period or not over yet takes no part); NaN when there is none.
+    Over a baseline this is the XmR chart's centre line.
+
+    Examples
+    --------
+    >>> bin_mean(pd.DataFrame({"value": [70.0, 90.0, 12.0], "partial": [False, False, True]}))
+    80.0
+    """
+    values = pd.to_numeric(series.get("value", pd.Series(dtype=float)), errors="coerce")
+    if "partial" in series.columns:
+        values = values[~series["partial"].to_numpy(dtype=bool)]
+    values = values.dropna()
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def target_value_of(kpi: Any, whole: float, series: pd.DataFrame) -> float:
+    """The value of a period for a target on ``kpi``: the KPI over the whole period
+    (``whole``), or for a count (:func:`per_bin`) the mean per bin over the period's
+    complete bins (:func:`bin_mean` of its ``series``, with a ``partial`` column).
+
+    The one rule every stage values a target's period by (the baseline a relative change
+    applies to, the SMART check's A, the gap, met or not, the history, the what-if).
+
+    Examples
+    --------
+    >>> from csi_lib.kpis import get_kpi
+    >>> months = pd.DataFrame({"value": [101.0, 70.0, 76.0], "partial": [False, False, False]})
+    >>> round(target_value_of(get_kpi("declined"), 247.0, months), 2)
+    82.33
+    >>> target_value_of(get_kpi("fulfil_median_h"), 41.8, months)
+    41.8
+    """
+    return bin_mean(series) if per_bin(kpi) else float(whole)
+
+
+def period_target_value(
+    df: pd.DataFrame,
+    period: Any,
+    kpi: Any,
+    freq: str = "month",
+    *,
+    complete_until: pd.Timestamp | None = None,
+) -> tuple[float, int]:
+    """A target's KPI over ``period`` (:func:`target_value_of`) and the size of its
+    population over the whole period.
+
+    Parameters
+    ----------
+    df:
+        The canonical request frame, the target's scope applied.
+    period:
+        The :class:`~csi_lib.periods.Period`.
+    kpi:
+        The :class:`~csi_lib.kpis.KPI`.
+    freq:
+        ``"month"`` or ``"week"``: the bins a count is valued per.
+    complete_until:
+        Where complete bins end (the as-of cut or the end of the data); bins ending later,
+        or cut short by the period, take no part. Default: the period's end.
+
+    Returns
+    -------
+    (value, n)
+        In the KPI's unit (a count: per month or week); NaN and 0 without data.
+    """
+    from ..periods import partial_bins
+
+    kpis = _kpis()
+    table = kpis.kpi_table(df, period, kpis=[kpi.key])
+    if table.empty:
+        return float("nan"), 0
+    whole, n = float(table["value"].iloc[0]), table["n"].iloc[0]
+    series = pd.DataFrame()
+    if per_bin(kpi):
+        series = kpis.kpi_series(df, period, freq=freq, kpis=[kpi.key])
+        until = period.end if complete_until is None else min(period.end, complete_until)
+        series = series.assign(
+            partial=partial_bins(
+                series["period_start"], series["period_end"], freq,
+                complete_until=until, tz=period.tz,
+            )
+        )  # fmt: skip
+    return target_value_of(kpi, whole, series), int(0 if pd.isna(n) else n)
+
+
+def complete_bins(
+    period: Any, freq: str = "month", complete_until: pd.Timestamp | None = None
+) -> tuple[Any, int]:
+    """The part of ``period`` made of its complete months or weeks and how many there are:
+    ``(Period, n)``, or ``(None, 0)`` without one. A bin cut short by the period or ending
+    after ``complete_until`` is partial; partial bins only sit at the ends, so the complete
+    ones are one span. A count over that span divided by ``n`` is its mean per bin.
+
+    Examples
+    --------
+    >>> from csi_lib.periods import Period
+    >>> span, n = complete_bins(Period.from_dates("2025-01-15", "2025-06-30"))
+    >>> span.label, n
+    ('2025-02-01 to 2025-06-30', 5)
+    """
+    from ..periods import Period, partial_bins, period_edges
+
+    edges = period_edges(period, freq)
+    starts, ends = edges[:-1], edges[1:]
+    until = period.end if complete_until is None else min(period.end, complete_until)
+    partial = partial_bins(starts, ends, freq, complete_until=until, tz=period.tz)
+    whole = [(a, b) for a, b, cut in zip(starts, ends, partial, strict=True) if not cut]
+    if not whole:
+        return None, 0
+    return Period(whole[0][0], whole[-1][1], period.tz), len(whole)
+
+
+def value_unit(kpi: Any, freq: str = "month") -> str:
+    """The unit a target on ``kpi`` is valued in, in words: the KPI's unit, and for a count
+    per month or week ("requests a month").
+
+    Examples
+    --------
+    >>> from csi_lib.kpis import get_kpi
+    >>> value_unit(get_kpi("declined"), "week"), value_unit(get_kpi("fulfil_median_h"))
+    ('requests a week', 'hours')
+    """
+    from ..periods import period_word
+
+    unit = str(getattr(kpi, "unit", "") or "")
+    if not per_bin(kpi):
+        return unit
+    return f"{unit} a {period_word(freq)}".strip()
+
+
+def format_target_value(
+    value: float | None, kpi: Any, freq: str = "month", decimals: int | None = None
+) -> str:
+    """A value of a target's KPI with its unit: :func:`csi_lib.tables.format_value`, and for
+    a count per month or week with one decimal and the unit in words ("80.2 requests a
+    month"); an em dash when missing.
+
+    Examples
+    --------
+    >>> from csi_lib.kpis import get_kpi
+    >>> format_target_value(80.1666, get_kpi("declined")), format_target_value(41.83, get_kpi("fulfil_median_h"))
+    ('80.2 requests a month', '41.8 h')
+    """
+    from ..tables import format_value
+
+    if not per_bin(kpi):
+        d = int(getattr(kpi, "decimals", 1)) if decimals is None else decimals
+        return format_value(value, getattr(kpi, "unit", ""), d)
+    if value is None or pd.isna(value):
+        return "—"
+    d = 1 if decimals is None else decimals
+    return f"{value:,.{d}f} {value_unit(kpi, freq)}"

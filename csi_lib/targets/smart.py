@@ -30,21 +30,30 @@ from .model import (
     _column_words,
     _get_kpi,
     _unknown_kpi_message,
+    per_bin,
     target_met,
+    value_unit,
 )
 
 # --------------------------------------------------------------------------- SMART letters
 
 
-def _fmt(value: float, kpi: Any) -> str:
+def _fmt(value: float, kpi: Any, freq: str = "month", *, unit: bool = True) -> str:
+    """A value of the SMART reasons with the KPI's unit ("41.8 h", "4.9%"); a count per
+    month or week with one decimal ("80.2 requests a month", :func:`.model.per_bin`);
+    without the unit when ``unit`` is False (the lower of two limits)."""
     if value is None or pd.isna(value):
         return "n/a"
-    decimals = int(getattr(kpi, "decimals", 1))
+    counted = per_bin(kpi)
+    decimals = 1 if counted else int(getattr(kpi, "decimals", 1))
     if abs(value) < 3:  # small values (1.7 h) need a second decimal to tell them apart
         decimals = max(decimals, 2)
-    unit = getattr(kpi, "unit", "")
     text = f"{value:,.{decimals}f}"
-    return {"hours": f"{text} h", "%": f"{text}%"}.get(unit, text)
+    if not unit:
+        return text
+    if counted:
+        return f"{text} {value_unit(kpi, freq)}"
+    return {"hours": f"{text} h", "%": f"{text}%"}.get(getattr(kpi, "unit", ""), text)
 
 
 def _month(ts: pd.Timestamp | None) -> str:
@@ -203,10 +212,11 @@ def _achievable(target: Target, ctx: Any) -> tuple[str, str]:
     base, tv = ctx.baseline_value, ctx.target_value
     if pd.isna(base) or pd.isna(tv):
         return "fail", "no baseline value to judge the target against"
-    f = lambda v: _fmt(v, kpi)  # noqa: E731
+    f = lambda v: _fmt(v, kpi, ctx.freq)  # noqa: E731
     word = period_word(ctx.freq)
     when = period_when(ctx.best_period, ctx.freq)
-    limits = f"{f(ctx.lower)} to {f(ctx.upper)}" if ctx.has_limits else None
+    low = _fmt(ctx.lower, kpi, ctx.freq, unit=not per_bin(kpi))  # "40.3 to 120.1 requests a month"
+    limits = f"{low} to {f(ctx.upper)}" if ctx.has_limits else None
     tol = target.tolerance
     if target_met(target.kind, base, tv, tol):
         if KINDS[target.kind].holds:
@@ -234,8 +244,10 @@ def _achievable(target: Target, ctx: Any) -> tuple[str, str]:
     if ctx.has_limits:
         inside = goal >= ctx.lower if direction < 0 else goal <= ctx.upper
         if inside:
+            # a count names its target, so the unit it is judged in shows (per month or week)
+            what = f"the target ({f(tv)}) is inside" if per_bin(kpi) else "inside"
             return "pass", (
-                f"inside the natural process limits ({limits}): achievable without changing the process"
+                f"{what} the natural process limits ({limits}): achievable without changing the process"
             )
     best = ctx.best_value
     reached = not pd.isna(best) and (best <= goal if direction < 0 else best >= goal)
@@ -536,23 +548,26 @@ def cycle_target_contexts(cycle: Any) -> list[TargetContext]:
     ]
 
 
-def _as_written(value: float, kpi: Any) -> str:
+def _as_written(value: float, kpi: Any, freq: str = "month") -> str:
     """A value of targets.yaml with the decimals it was written with and the KPI's unit
-    (``28`` of a KPI in hours: "28 h"); bare for an unknown KPI."""
+    (``28`` of a KPI in hours: "28 h"; ``56`` of a count: "56 requests a month"); bare for
+    an unknown KPI."""
     written = f"{value:g}"
     decimals = 2 if "e" in written else len(written.partition(".")[2])
+    if per_bin(kpi):
+        return f"{value:,.{decimals}f} {value_unit(kpi, freq)}"
     return format_value(value, getattr(kpi, "unit", ""), decimals)
 
 
-def targets_table(targets: Any) -> pd.DataFrame:
+def targets_table(targets: Any, freq: str | None = None) -> pd.DataFrame:
     """The targets as a table for display, one row per target in file order.
 
     Returns
     -------
     pd.DataFrame
         Columns ``id``, ``kpi``, ``scope`` (in words), ``kind``, ``target``
-        (the value with the KPI's unit, or the relative change such as ``-20%``, with
-        the band of a ``within`` target), ``due``, ``objective``, ``owner``, ``note``.
+        (the value with the KPI's unit, a count's per month or week of ``freq``, or the
+        relative change such as ``-20%``, with the band of a ``within`` target), ``due``, ``objective``, ``owner``, ``note``.
 
     Examples
     --------
@@ -561,12 +576,17 @@ def targets_table(targets: Any) -> pd.DataFrame:
     ...                Target(id="T4", kpi="csat_mean", kind="maximize", value=4.3)])["target"].tolist()
     ['-20% on the baseline', '28 h', '4.3']
     """
+    freq = freq or getattr(getattr(targets, "config", None), "freq", None) or "month"
     rows = []
     for t in _target_list(targets):
         kpi = _get_kpi(t.kpi)
-        wanted = _as_written(t.value, kpi) if t.value is not None else f"{t.change} on the baseline"
+        wanted = (
+            _as_written(t.value, kpi, freq)
+            if t.value is not None
+            else f"{t.change} on the baseline"
+        )
         if t.tolerance is not None:
-            wanted += f" +/- {_as_written(t.tolerance, kpi)}"
+            wanted += f" +/- {_as_written(t.tolerance, kpi, freq)}"
         rows.append(
             {
                 "id": t.id,

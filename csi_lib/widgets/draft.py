@@ -109,9 +109,9 @@ def _summary_html(ctx: TargetContext | None, error: str | None) -> str:
         return error_html(error)
     if ctx is None:
         return ""
-    from ..targets import _fmt
+    from ..targets import _fmt, per_bin
 
-    f = lambda v: _fmt(v, ctx.kpi)  # noqa: E731
+    f = lambda v: _fmt(v, ctx.kpi, ctx.freq)  # noqa: E731
     parts = [f"baseline <b>{f(ctx.baseline_value)}</b>", f"target <b>{f(ctx.target_value)}</b>"]
     if not (pd.isna(ctx.baseline_value) or ctx.baseline_value == 0):
         change = 100 * (ctx.target_value / ctx.baseline_value - 1)
@@ -120,7 +120,8 @@ def _summary_html(ctx: TargetContext | None, error: str | None) -> str:
         else:
             parts.append(f"{'+' if change > 0 else '−'}{abs(change):.0f}% on the baseline")
     if ctx.has_limits:
-        parts.append(f"natural process limits {f(ctx.lower)} to {f(ctx.upper)}")
+        low = _fmt(ctx.lower, ctx.kpi, ctx.freq, unit=not per_bin(ctx.kpi))
+        parts.append(f"natural process limits {low} to {f(ctx.upper)}")
     if not pd.isna(ctx.best_value):
         direction = _wanted_direction(ctx.target, ctx.baseline_value, ctx.target_value)
         word = "lowest" if direction < 0 else "highest"

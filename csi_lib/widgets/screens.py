@@ -25,7 +25,13 @@ from ..kpis import get_kpi, kpi_catalogue
 from ..nb import safe_markdown
 from ..present import KIND_WORDS, to_html
 from ..tables import format_value
-from ..targets import LETTERS, cycle_smart_check, scope_words, smart_table
+from ..targets import (
+    LETTERS,
+    cycle_smart_check,
+    format_target_value,
+    scope_words,
+    smart_table,
+)
 from ..words import plural
 
 __all__ = [
@@ -111,7 +117,7 @@ def targets_html(cycle: Any, smart: pd.DataFrame | None = None) -> str:
     for target in cycle.targets.targets:
         ctx = contexts.get(target.id)
         if ctx is not None and not pd.isna(ctx.target_value):
-            value = format_value(ctx.target_value, ctx.kpi.unit, ctx.kpi.decimals)
+            value = format_target_value(ctx.target_value, ctx.kpi, ctx.freq)
         elif target.value is not None:
             value = str(target.value)
         else:
@@ -198,6 +204,9 @@ def next_cycle_html(review: Any) -> str:
 
     text = markdown_html(next_cycle_text(review))
     table = next_cycle_targets(review)
+    freq = getattr(review, "freq", None) or getattr(
+        getattr(review, "config", None), "freq", "month"
+    )
     if table.empty:
         return text
     shown = pd.DataFrame(
@@ -209,7 +218,7 @@ def next_cycle_html(review: Any) -> str:
             ],
             "Kind": table["kind"].map(lambda k: KIND_WORDS.get(str(k), str(k))),
             "Value": [
-                format_value(t.value, get_kpi(t.kpi).unit, get_kpi(t.kpi).decimals)
+                format_target_value(t.value, get_kpi(t.kpi), freq)
                 if t.value is not None and not pd.isna(t.value)
                 else "—"
                 for t in table.itertuples(index=False)

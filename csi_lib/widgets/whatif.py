@@ -52,7 +52,17 @@ from ..nb import interactive
 from ..periods import Period
 from ..present import KIND_WORDS
 from ..schema import COLUMNS
-from ..targets import KINDS, Target, TargetContext, _check, _dimensions, _make_run, scope_words
+from ..targets import (
+    KINDS,
+    Target,
+    TargetContext,
+    _check,
+    _dimensions,
+    _make_run,
+    per_bin,
+    scope_words,
+    value_unit,
+)
 from ..workshop.lock import _locked
 from ..yamlio import update_yaml_list_item
 from .draft import (
@@ -371,8 +381,11 @@ class WhatIf:
         slider.value = min(max(start, lo), hi)
         self.number.step = step
         self.number.value = slider.value
-        unit = get_kpi(self.kpi.value).unit
-        self.unit.value = html.escape(_UNIT_WORDS.get(unit, unit))
+        kpi = get_kpi(self.kpi.value)
+        unit = _UNIT_WORDS.get(kpi.unit, kpi.unit)
+        if per_bin(kpi):  # a count target is per month or week: "requests a month"
+            unit = value_unit(kpi, self._run.evaluator.freq)
+        self.unit.value = html.escape(unit)
 
     def _apply_target(self, target: Target) -> None:
         """Fill the form from a target of the cycle (its absolute value, even if written as a change)."""
