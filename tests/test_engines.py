@@ -418,7 +418,7 @@ def test_duckdb_repeated_hash_is_counted_exactly(monkeypatch):
     (forced here) changes nothing."""
     import csi_lib.engines as E
 
-    monkeypatch.setattr(E, "_distinct_hashes", lambda backend, hashes: False)
+    monkeypatch.setattr(E, "_distinct_hashes", lambda backend, hashes, most: False)
     rel = open_source(SAMPLE, engine="duckdb")
     df = load_requests(SAMPLE).data
     assert_same(K.kpi_table(df, H1), rel.kpi_table(H1))

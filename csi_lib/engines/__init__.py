@@ -359,7 +359,7 @@ def open_source(
         else:
             t = view.table
             hashes = t.select(_h=_id_hash(t.request_id))
-        distinct = _distinct_hashes(backend, hashes)
+        distinct = _distinct_hashes(backend, hashes, rows)
         if rel._rows is not None:
             backend.raw_sql(f"ALTER TABLE {rel._rows.get_name()} DROP COLUMN _h")
             rel._rows = backend.table(rel._rows.get_name())
@@ -403,27 +403,27 @@ def _id_hash(col: Any) -> Any:
     return ibis.ifelse(col.isnull(), ibis.null("uint64"), duckdb_hash(col))
 
 
-def _distinct_hashes(backend: Any, hashes: Any) -> bool:
+def _distinct_hashes(backend: Any, hashes: Any, most: int) -> bool:
     """Whether the non-missing ``_h`` of ``hashes`` are all distinct (then so are the ids
     they hash; a repeated hash may be a collision: the caller counts the ids themselves).
-    The hashes come back in batches into one array (8 bytes an id) sorted in place."""
+    The hashes come back in batches into one array of ``most`` (the source's rows, which
+    no count of requests exceeds; 8 bytes a row), sorted in place."""
     import ibis
     import numpy as np
     import pyarrow as pa
 
     f = hashes.filter(hashes._h.notnull())
-    n = _int(backend.execute(f.aggregate(n=f.count()))["n"].iloc[0])
-    if n < 2:
-        return True
-    out = np.empty(n, dtype=np.uint64)
+    out = np.empty(max(most, 0), dtype=np.uint64)
     at = 0
     sql = str(ibis.to_sql(f.select("_h"), dialect="duckdb"))
     for batch in backend.con.sql(sql).to_arrow_reader(1 << 20):
         col = batch.column(0)
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks()
-        k = min(len(col), n - at)
-        out[at : at + k] = col.to_numpy(zero_copy_only=False)[:k]
+        k = len(col)
+        if at + k > len(out):  # more than the bound: let the exact count decide
+            return False
+        out[at : at + k] = col.to_numpy(zero_copy_only=False)
         at += k
     out = out[:at]
     out.sort()
