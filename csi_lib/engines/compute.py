@@ -99,7 +99,11 @@ def _measure(k: KPI, t: Any) -> Any:
     return _as_float(k.relational(t))
 
 
-def _population_query(t: Any, name: str, kpis: list[KPI], edges: np.ndarray, by: str | None):
+def _population_query(t: Any, name: str, kpis: list[KPI], edges: np.ndarray, by: str | None,
+                      *, together: bool = False):  # fmt: skip
+    """One population's cells. ``together``: the quantiles of one measure as one aggregate
+    of several fractions (DuckDB's ``quantile_cont(x, [0.5, 0.9])``: the values are kept
+    and sorted once, not once per quantile), split by :func:`_split_quantiles`."""
     col = t[_TIME[name]]
     f = t.filter(col >= _ts(edges[0]), col < _ts(edges[-1]))
     if name == "closed":
@@ -111,9 +115,31 @@ def _population_query(t: Any, name: str, kpis: list[KPI], edges: np.ndarray, by:
         aggs[f"n{j}"] = m.count()
         aggs[f"t{j}"] = (m != 0).cast("int32").sum()
         aggs[f"s{j}"] = m.sum()
-        for q in _quantiles(kpis, k):
+        qs = _quantiles(kpis, k)
+        if together and len(qs) > 1:
+            aggs[f"qs{j}"] = m.quantile(qs)
+            continue
+        for q in qs:
             aggs[f"q{j}_{round(q * 1e6)}"] = m.quantile(q)
     return f.group_by(["_csi_bin", "_csi_grp"]).aggregate(**aggs)
+
+
+def _split_quantiles(frame: pd.DataFrame, kpis: list[KPI]) -> pd.DataFrame:
+    """The columns ``qs<j>`` of :func:`_population_query` (a list of quantiles per cell,
+    NULL without values) as one column ``q<j>_<fraction>`` per quantile."""
+    for j, k in enumerate(_measured(kpis)):
+        name = f"qs{j}"
+        if name not in frame.columns:
+            continue
+        cells = frame.pop(name).tolist()
+        for i, q in enumerate(_quantiles(kpis, k)):
+            frame[f"q{j}_{round(q * 1e6)}"] = [
+                np.nan
+                if c is None or (np.ndim(c) == 0 and pd.isna(c)) or c[i] is None
+                else float(c[i])
+                for c in cells
+            ]
+    return frame
 
 
 def _measured(kpis: list[KPI]) -> list[KPI]:
@@ -226,7 +252,9 @@ def grid(
     plain = [k for k in kpis if k.population != "open_at_end"]
     for name in ("received", "closed", "assessed"):
         wanted = [k for k in plain if k.population == name]
-        results[name] = rel.execute(_population_query(t, name, wanted, edges, by))
+        together = rel.engine == "duckdb"
+        query = _population_query(t, name, wanted, edges, by, together=together)
+        results[name] = _split_quantiles(rel.execute(query), wanted)
         cells.add(name, results[name])
     open_frame = rel.execute(_open_query(t, edges, by))
     cells.add("open_at_end", open_frame)
