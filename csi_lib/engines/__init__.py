@@ -391,7 +391,8 @@ def _typed_stats(backend: Any, raw: Any, m: Any, label: str) -> dict[str, Any]:
             typ = raw[source].type()
             if (typ.is_timestamp() or typ.is_numeric()) and source not in names:
                 names.append(source)
-    return column_stats(backend, names)
+    opened = plan.columns.get("opened_at")
+    return column_stats(backend, names, counted=(opened,) if isinstance(opened, str) else ())
 
 
 def _id_hash(col: Any) -> Any:

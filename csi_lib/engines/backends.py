@@ -120,10 +120,11 @@ def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: boo
     return con, con.table("csi_source")
 
 
-def column_stats(con: Any, columns: list[str]) -> dict[str, Any]:
+def column_stats(con: Any, columns: list[str], *, counted: tuple[str, ...] = ()) -> dict[str, Any]:
     """DuckDB, a Parquet source: :class:`~csi_lib.engines.view.ColumnStats` of ``columns``
-    (one query, answered from the file's statistics where it has them); {} for a source
-    that is not a Parquet file."""
+    (one query, answered from the file's statistics where it has them: least and greatest
+    values; the values present only of ``counted``, as DuckDB reads a column holding
+    missing values to count them); {} for a source that is not a Parquet file."""
     from .view import ColumnStats
 
     if not columns:
@@ -139,10 +140,10 @@ def column_stats(con: Any, columns: list[str]) -> dict[str, Any]:
 
     parts = ["count(*)"]
     for c in columns:
-        parts += [f"min({q(c)})", f"max({q(c)})", f"count({q(c)})"]
+        parts += [f"min({q(c)})", f"max({q(c)})", f"count({q(c)})" if c in counted else "NULL"]
     got = con.con.execute(f"SELECT {', '.join(parts)} FROM {STATS_VIEW}").fetchone()
     rows = int(got[0])
-    return {c: ColumnStats(got[1 + 3 * i], got[2 + 3 * i], int(got[3 + 3 * i]), rows)
+    return {c: ColumnStats(got[1 + 3 * i], got[2 + 3 * i], got[3 + 3 * i], rows)
             for i, c in enumerate(columns)}  # fmt: skip
 
 

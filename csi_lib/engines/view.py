@@ -385,11 +385,12 @@ def _fold_events(d: Dialect, raw: Any, m: Mapping, plan: Any) -> tuple[Any, dict
 @dataclass(frozen=True)
 class ColumnStats:
     """What a source says of one typed column without reading it (a Parquet file's
-    statistics): least and greatest value, values present and rows."""
+    statistics): least and greatest value (None: no value at all), values present (None:
+    not counted) and rows."""
 
     least: Any
     greatest: Any
-    present: int
+    present: int | None
     rows: int
 
 
@@ -423,24 +424,25 @@ def _proven(raw: Any, m: Mapping, plan: Any, stats: Any, outcomes: Any, now: Any
         if not typ.is_timestamp() or (typ.timezone is None and m.timezone != "UTC"):
             continue
         least, greatest = _instant(st.least), _instant(st.greatest)
-        if st.present == 0 or (least >= lo + second and greatest <= hi - second):
+        none = least is None or greatest is None
+        if none or (least >= lo + second and greatest <= hi - second):
             out.add(f"inside:{canon}")
-            if st.present == 0 or greatest + second <= now:
+            if none or greatest + second <= now:
                 out.add(f"past:{canon}")
-            if st.present == st.rows:
+            if st.present is not None and st.present == st.rows:
                 out.add(f"present:{canon}")
     csat = stats.get(plan.columns.get("csat"))
     if (
         csat is not None
         and raw[plan.columns["csat"]].type().is_numeric()
-        and (csat.present == 0 or (csat.least >= 1 and csat.greatest <= 5))
+        and (csat.least is None or (csat.least >= 1 and csat.greatest <= 5))
     ):
         out.add("csat")
     reopen = stats.get(plan.columns.get("reopen_count"))
     if (
         reopen is not None
         and raw[plan.columns["reopen_count"]].type().is_integer()
-        and (reopen.present == 0 or reopen.least >= 0)
+        and (reopen.least is None or reopen.least >= 0)
     ):
         out.add("reopen_count")
     return out
