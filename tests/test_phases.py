@@ -330,3 +330,27 @@ def test_a_failed_cell_shows_one_paragraph_not_a_traceback():
     assert "cell [13]" in html and "<code>01_where_are_we_now.kernel.log</code>" in html
     assert "not published with the report" in html
     assert "What to do:</strong> correct what the message names" in html
+
+
+def test_a_value_beside_its_target_is_told_apart_from_it(reviews):
+    """Mid-October the declined share is 4.98 % against a target of 5 % (on track): every
+    table writes them so, never '5.0 %' meeting '5.0 %' (the summary, stage 4's progress,
+    stage 5's table), and a value that rounds apart keeps the KPI's decimals."""
+    rv = reviews[Phase.ACTION]
+    t5 = next(t for t in review.summary(rv)["targets"] if t["id"] == "T5")
+    assert (t5["now"], t5["target"]) == ("4.98 %", "5.00 %"), t5
+    for table in (
+        review.progress_table(rv, formatted=True),
+        review.review_table(rv, formatted=True),
+    ):
+        row = table.set_index("Target").loc["T5"]
+        now = next(c for c in row.index if c.startswith("Action period"))
+        assert (row[now], row["Target value"]) == ("4.98 %", "5.00 %"), row
+    t2 = next(t for t in review.summary(rv)["targets"] if t["id"] == "T2")
+    assert (t2["now"], t2["target"]) == ("86.4 %", "90.0 %")
+    for rv in reviews.values():  # at every phase: equal texts only for values tied
+        for tr in rv:
+            now, goal = tr.texts_apart(tr.compared_value)
+            if now == goal and now != "—":
+                d = tr.decimals + 3
+                assert round(tr.compared_value, d) == round(tr.target_value, d), (tr.id, now)

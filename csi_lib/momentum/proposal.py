@@ -164,7 +164,7 @@ def _restated(
 ) -> dict[str, Any]:
     t = tr.target
     was = f" (was change {t.change} of the baseline)" if t.change is not None else ""
-    now = tr.fmt(tr.compared_value)
+    now, goal = tr.texts_apart(tr.compared_value)
     if tr.met is None:
         origin = (
             f"carried over unchanged from {previous}: not judged yet (no data after the "
@@ -172,7 +172,7 @@ def _restated(
         )
     else:
         origin = (
-            f"not met in {previous} ({now} {_so_far(tr, provisional)} against {tr.target_text}{was}); "
+            f"not met in {previous} ({now} {_so_far(tr, provisional)} against {goal}{was}); "
             "re-stated against the new baseline"
         )
     return {
@@ -209,8 +209,9 @@ def _hold(
     entry.update(kind=kind, value=_round(value, tr.decimals))
     months = tr.compared or "review"
     limit_text = f"no limit (too few {months} periods)" if pd.isna(limit) else tr.fmt(limit)
+    now, goal = tr.texts_apart(tr.compared_value)
     entry["origin"] = (
-        f"met in {previous} ({tr.fmt(tr.compared_value)} {so_far} against {tr.target_text}): "
+        f"met in {previous} ({now} {so_far} against {goal}): "
         f"hold the gain, {KIND_WORDS[kind].lower()} the stricter of the {months} months' "
         f"{limit_name} process limit "
         f"({limit_text}) and the old target{further}"

@@ -206,17 +206,43 @@ class TargetReview:
     @property
     def target_text(self) -> str:
         """The target value with its unit and, for a band, its tolerance."""
+        return self._target_text(None)
+
+    def _target_text(self, decimals: int | None) -> str:
         from ..targets import per_bin
 
-        text = self.fmt(self.target_value)
+        text = self.fmt(self.target_value, decimals)
         if KINDS[self.target.kind].band and self.target.tolerance is not None:
-            tol = self.fmt(self.target.tolerance)
+            tol = self.fmt(self.target.tolerance, decimals)
             # a count: "80.0 ± 5.0 requests a month"
             if per_bin(self.kpi) and not pd.isna(self.target_value):
-                text = f"{self.target_value:,.{self.decimals}f} ± {tol}"
+                d = self.decimals if decimals is None else decimals
+                text = f"{self.target_value:,.{d}f} ± {tol}"
             else:
                 text += f" ± {tol}"
         return text
+
+    def texts_apart(self, value: float) -> tuple[str, str]:
+        """``value`` and the target as text, with the decimals it takes to tell them apart
+        ("4.98 %" against "5.00 %", never "5.0 %" meeting "5.0 %"); every output that
+        shows a value beside its target writes them so.
+
+        Examples
+        --------
+        >>> from csi_lib.kpis import get_kpi
+        >>> from csi_lib.targets import Target
+        >>> t5 = Target(id="T5", kpi="pct_declined", kind="maintain_below", value=5)
+        >>> tr = TargetReview(t5, get_kpi("pct_declined"), {}, target_value=5.0)
+        >>> tr.texts_apart(4.98), tr.texts_apart(4.5)
+        (('4.98 %', '5.00 %'), ('4.5 %', '5.0 %'))
+        """
+        target, d = self.target_value, self.decimals
+        if pd.isna(value) or pd.isna(target):
+            return self.fmt(value), self.target_text
+        extra = next((e for e in range(4) if round(value, d + e) != round(target, d + e)), 0)
+        if extra == 0:
+            return self.fmt(value), self.target_text
+        return self.fmt(value, d + extra), self._target_text(d + extra)
 
     @functools.cached_property
     def standing(self) -> Any:

@@ -136,11 +136,12 @@ def conclusion(tr: TargetReview, *, partial: bool | None = None) -> str:
     per_day = _per_day_against_totals(tr, move)
     if per_day is not None:  # the method compares days: its words follow the days
         head, move = head + per_day[0], per_day[1]
+    goal = tr.texts_apart(r)[1]  # "5.00 %" beside a value of 4.98 %
     if st.provisional:
         head += f" over {st.rests_on}"
-        met = f"{st.words.lower()} for the target of {tr.target_text}"
+        met = f"{st.words.lower()} for the target of {goal}"
     else:
-        met = f"the target of {tr.target_text} {'is met' if tr.met else 'is not met'}"
+        met = f"the target of {goal} {'is met' if tr.met else 'is not met'}"
     evidence = _EVIDENCE_TEXT.get(tr.verdict, tr.verdict).format(
         move=move,
         signal=tr.signal_phrase() or "a signal on the chart",
@@ -306,6 +307,7 @@ def summary(cycle: Any) -> dict[str, Any]:
     for tr in rv:
         gap = tr.latest_gap
         st = tr.standing
+        now_text, target_text = tr.texts_apart(tr.compared_value)
         targets.append(
             {
                 "id": tr.id,
@@ -314,8 +316,8 @@ def summary(cycle: Any) -> dict[str, Any]:
                 "baseline_value": _json_number(tr.baseline_value),
                 "now_value": _json_number(tr.compared_value),
                 "baseline": tr.fmt(tr.baseline_value),
-                "now": tr.fmt(tr.compared_value),
-                "target": tr.target_text,
+                "now": now_text,
+                "target": target_text,
                 "met": None if st.provisional else bool(tr.met),
                 "gap_closed_pct": _json_number(gap.share),
                 "gap_closed": "—" if math.isnan(gap.share) else f"{gap.share:.0f} %",

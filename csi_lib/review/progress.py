@@ -140,8 +140,10 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
                 "label": tr.label,
                 "kind": tr.target.kind,
                 "baseline": tr.fmt(tr.baseline_value) if formatted else tr.baseline_value,
-                "target_value": tr.target_text if formatted else tr.target_value,
-                "current": tr.fmt(tr.action_value) if formatted else tr.action_value,
+                "target_value": tr.texts_apart(tr.action_value)[1]
+                if formatted
+                else tr.target_value,
+                "current": tr.texts_apart(tr.action_value)[0] if formatted else tr.action_value,
                 "gap_closed_pct": (
                     ("—" if math.isnan(gap.share) else f"{gap.share:.0f} %")
                     if formatted

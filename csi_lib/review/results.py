@@ -125,8 +125,8 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
     if formatted:
         row.update(
             baseline=tr.fmt(tr.baseline_value),
-            review=tr.fmt(tr.compared_value),
-            target_value=tr.target_text,
+            review=tr.texts_apart(tr.compared_value)[0],
+            target_value=tr.texts_apart(tr.compared_value)[1],
             change=_signed(change, tr),
             met={True: "met", False: "not met", None: "—"}[met],
             standing=tr.standing.words,

@@ -207,7 +207,7 @@ def target_standing(tr: TargetReview, rv: CycleReview | None) -> TargetStanding:
         return TargetStanding(
             State.NOT_MEASURED, f"no value over {basis}: the data has none there", **made
         )
-    shown, goal = _apart(tr, value)
+    shown, goal = tr.texts_apart(value)
     where = f"{shown} over {basis} against a target of {goal}"
     if final:
         return TargetStanding(State.MET if tr.met else State.NOT_MET, where, **made)
@@ -216,22 +216,6 @@ def target_standing(tr: TargetReview, rv: CycleReview | None) -> TargetStanding:
     if tr.compared == "review":
         return TargetStanding(State.OFF_TRACK, f"misses it so far: {where}", **made)
     return _action_standing(tr, rv, where, made)
-
-
-def _apart(tr: TargetReview, value: float) -> tuple[str, str]:
-    """The value and the target as text, with the decimals it takes to tell them apart
-    ("4.98 %" against "5.00 %", never "5.0 %" met against "5.0 %")."""
-    target = tr.target_value
-    d = tr.decimals
-    for extra in range(4):
-        if pd.isna(target) or round(value, d + extra) != round(target, d + extra):
-            d += extra
-            break
-    else:
-        d = tr.decimals
-    if d == tr.decimals:
-        return tr.fmt(value), tr.target_text
-    return tr.fmt(value, d), tr.fmt(target, d)
 
 
 def _action_standing(
