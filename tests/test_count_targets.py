@@ -75,10 +75,12 @@ def final(cycle_dir: Path) -> review.CycleReview:
     return review.assess(open_cycle(cycle_dir, as_of="2026-04-15"))
 
 
-def _smart_t6(cycle_dir: Path) -> dict[str, str]:
+def _smart_t6(cycle_dir: Path, letters: str = "A") -> dict[str, str]:
     smart = cycle_smart_check(open_cycle(cycle_dir, as_of="2026-04-15"))
     t6 = smart[smart["target"] == "T6"].set_index("letter")
-    return {letter: f"{t6.loc[letter, 'verdict']}: {t6.loc[letter, 'reason']}" for letter in "A"}
+    return {
+        letter: f"{t6.loc[letter, 'verdict']}: {t6.loc[letter, 'reason']}" for letter in letters
+    }
 
 
 # --------------------------------------------------------------------------- stage 2
@@ -251,3 +253,18 @@ def test_stored_snapshot_gives_the_count_per_month():
     assert _snapshot_value(snap, "declined", {"category": "Laptop"}, "week") is None
     weeks = snap.series_week[snap.series_week["kpi"] == "declined"]["value"].iloc[1:-1]
     assert _snapshot_value(snap, "declined", None, "week") == pytest.approx(weeks.mean())
+
+
+def test_a_baseline_without_a_complete_month_fails_m_saying_so(tmp_path):
+    """A baseline of 10 January to 20 February holds no whole month: a count per month
+    cannot be measured on it, and M says that (before: 'has no data in the baseline: its
+    population is empty' beside S's 2,525 requests)."""
+    folder = _cycle_copy(tmp_path)
+    path = folder / "cycle.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["baseline"] = {"from": "2025-01-10", "to": "2025-02-20"}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    smart = _smart_t6(folder, "M")
+    assert smart["M"].startswith("fail"), smart
+    assert "holds no complete month" in smart["M"] and "whole months" in smart["M"], smart
+    assert "population is empty" not in smart["M"]

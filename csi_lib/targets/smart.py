@@ -30,6 +30,7 @@ from .model import (
     _column_words,
     _get_kpi,
     _unknown_kpi_message,
+    complete_bins,
     per_bin,
     target_met,
     value_unit,
@@ -174,6 +175,19 @@ def _letter_m(target: Target, run: _Run) -> tuple[str, str]:
         share = float(closed[column].notna().mean())
         coverage_text = f"{what} is known for {share:.0%} of closed requests"
     st = run.evaluator.stats(target.kpi, target.scope)
+    baseline = run.evaluator.baseline_period
+    if (
+        st.n > 0
+        and pd.isna(st.value)
+        and per_bin(kpi)
+        and complete_bins(baseline, run.evaluator.freq)[1] == 0
+    ):
+        word = period_word(run.evaluator.freq)
+        return "fail", (
+            f"{kpi.label} is a count per {word}, and the baseline ({baseline.label}) holds no "
+            f"complete {word} to count it over; make the baseline "
+            f"whole {word}s"
+        )
     if st.n == 0 or pd.isna(st.value):
         return (
             "fail",
