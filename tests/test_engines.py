@@ -527,3 +527,31 @@ def test_cli_engines_give_the_same_json(opener, tmp_path, capsys):
     assert want.keys() == got.keys()
     for k, v in want.items():
         assert (v is None and got[k] is None) or v == pytest.approx(got[k], rel=1e-9, abs=1e-9), k
+
+
+def test_cli_breakdown_in_duckdb_builds_one_table(monkeypatch):
+    """csi kpis --by X --engine duckdb gives the pandas engine's breakdown, and the table of
+    validated rows is made once, with the dimension in it (not made again when asked)."""
+    from typer.testing import CliRunner
+
+    import csi_lib.engines as E
+    from csi_lib.cli import app
+
+    made = []
+    original = E.Relational._materialize
+
+    def counted(self, columns, **kw):
+        made.append(set(columns))
+        return original(self, columns, **kw)
+
+    monkeypatch.setattr(E.Relational, "_materialize", counted)
+    common = ["--from", "2025-01-01", "--to", "2025-06-30", "--format", "json", "--by", "priority"]
+    out = {}
+    for engine in ("pandas", "duckdb"):
+        res = CliRunner().invoke(app, ["kpis", str(SAMPLE), "--engine", engine, *common])
+        assert res.exit_code == 0, res.output
+        out[engine] = pd.DataFrame(json.loads(res.stdout.strip().splitlines()[-1]))
+    assert len(made) == 1 and "priority" in made[0], made
+    want, got = (out[e].sort_values(["kpi", "priority"]).reset_index(drop=True) for e in out)
+    assert want[["kpi", "priority", "n"]].equals(got[["kpi", "priority", "n"]])
+    assert want["value"].to_numpy() == pytest.approx(got["value"].to_numpy(), rel=1e-9, nan_ok=True)

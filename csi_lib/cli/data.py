@@ -235,7 +235,8 @@ def _kpis_in_engine(
     if preset is None and mapping is None:
         preset = "generic"
     rel = open_source(data, engine=engine, preset=preset, mapping=mapping, query=query,
-                      sheet=sheet, spark_master=spark_master)  # fmt: skip
+                      sheet=sheet, spark_master=spark_master,
+                      columns=[by] if by else ())  # fmt: skip
     if fmt is not Format.json:
         c = rel.counts()
         typer.echo(
