@@ -14,6 +14,7 @@ import pandas as pd
 from csi_lib.charts.baseline import duration_distribution_figure
 from csi_lib.charts.review import gap_figure
 from csi_lib.kpis import kpi_catalogue
+from csi_lib.periods import Period
 from csi_lib.plan import Initiative, Plan, initiatives_per_target, plan_warnings
 from csi_lib.present import present
 
@@ -25,6 +26,23 @@ def test_the_duration_labels_stand_one_above_the_other(ten_requests, jan_2025):
     assert (p90.yshift or 0) - (median.yshift or 0) >= 16  # a line apart, whatever the x
     assert fig.layout.margin.t >= 90  # room for the title and both labels
     assert "3 days" not in fig.layout.xaxis.ticktext  # it ran into "2 days"
+
+
+def test_a_narrow_span_of_durations_still_has_ticks(ten_requests, jan_2025):
+    """Durations all between 745 and 1,427 h (a real help-desk log) fall between two of the
+    worded ticks ('30 days', '90 days'): the axis showed no tick at all; it is now in hours,
+    ticked by plotly. A wide span keeps its words."""
+    narrow = ten_requests.copy()
+    fulfilled = narrow["outcome"] == "fulfilled"
+    hours = pd.Series(range(fulfilled.sum()), index=narrow.index[fulfilled]) * 70 + 745
+    narrow.loc[fulfilled, "closed_at"] = narrow.loc[fulfilled, "opened_at"] + pd.to_timedelta(
+        hours, unit="h"
+    )
+    fig = duration_distribution_figure(narrow, Period.from_dates("2025-01-01", "2025-06-30"))
+    assert fig.layout.xaxis.tickvals is None and fig.layout.xaxis.tickformat
+    assert "in hours" in fig.layout.xaxis.title.text
+    wide = duration_distribution_figure(ten_requests, jan_2025)
+    assert len(wide.layout.xaxis.tickvals) >= 2 and "in hours" not in wide.layout.xaxis.title.text
 
 
 def test_gap_bars_show_their_share_in_the_plot_and_words_for_the_rest():

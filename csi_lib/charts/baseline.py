@@ -288,13 +288,17 @@ def duration_distribution_figure(
             yshift=lift,
             font={"color": colour},
         )
-    ticks = [t for t in _DURATION_TICKS if edges[0] / 1.5 <= t[0] <= edges[-1] * 1.5]
-    fig.update_xaxes(
-        type="log",
-        title="time taken (log scale)",
-        tickvals=[t[0] for t in ticks],
-        ticktext=[t[1] for t in ticks],
-    )
+    inside = [t for t in _DURATION_TICKS if edges[0] <= t[0] <= edges[-1]]
+    if len(inside) >= 2:  # words for the durations ("1 day", "1 week")
+        ticks = [t for t in _DURATION_TICKS if edges[0] / 1.5 <= t[0] <= edges[-1] * 1.5]
+        fig.update_xaxes(
+            type="log",
+            title="time taken (log scale)",
+            tickvals=[t[0] for t in ticks],
+            ticktext=[t[1] for t in ticks],
+        )
+    else:  # a narrow span (745 to 1,427 h) between two of those words: hours, ticked by plotly
+        fig.update_xaxes(type="log", title="time taken in hours (log scale)", tickformat=",~r")
     fig.update_layout(
         title=title or f"Distribution of {k.label.lower().replace('median ', '')}",
         yaxis_title="requests",

@@ -89,9 +89,25 @@ def use() -> None:
 
 
 def empty_figure(title: str) -> go.Figure:
-    """A figure with nothing to draw yet, in the ``csi`` template, whose title says why."""
+    """A figure with nothing to draw yet, in the ``csi`` template, whose title says why:
+    the sentence alone, without empty axes or gridlines (a reader took an empty panel for
+    a chart of nothing).
+
+    Examples
+    --------
+    >>> fig = empty_figure("No progress yet")
+    >>> fig.layout.title.text, fig.layout.xaxis.visible, len(fig.data)
+    ('No progress yet', False, 0)
+    """
     fig = go.Figure()
-    fig.update_layout(template="csi", title=title)
+    fig.update_layout(
+        template="csi",
+        title=title,
+        height=110,
+        margin={"t": 60, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+    )
     return fig
 
 
