@@ -71,6 +71,11 @@ def test_where_are_we_now_report_is_self_contained_and_never_overwritten(tmp_pat
     # a summary to send, even without stage 5: it says why there are no headline results
     summary_txt = (index.parent / "summary.txt").read_text()
     assert "No headline results" in summary_txt and "The stage ran." in summary_txt
+    # ... as it is: stage 5 is not part of a report on data alone (it did not 'fail to
+    # run'), and the cover names no command to a reader
+    assert "which is not part of it" in summary_txt and "did not run" not in summary_txt
+    cover = index.read_text()
+    assert "it shows where the practice is now" in cover and "CYCLE_DIR" not in cover
     # the link is relative to the report folder (useful in an e-mail), not this machine's path
     assert summary_txt.rstrip().endswith("Full report: index.html")
     assert str(tmp_path) not in summary_txt + (index.parent / "summary.md").read_text()

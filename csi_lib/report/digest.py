@@ -124,6 +124,26 @@ def report_link(folder: Path, cycle_id: str, *, beside: bool = True) -> str:
     return "index.html" if beside else f"{cycle_id}/{folder.name}/index.html"
 
 
+def _no_headline(stages: Sequence[dict[str, Any]]) -> str:
+    """Why a report has no headline, as it is: stage 5 failed, wrote nothing, or is not
+    part of the report (a report on data without a cycle shows where the practice is now).
+
+    Examples
+    --------
+    >>> _no_headline([{"number": 1, "title": "Where are we now?", "ok": True}])[:62]
+    'No headline results: this report shows where the practice is n'
+    """
+    five = [s for s in stages if s.get("number") == 5]
+    if five and not five[0].get("ok", True):
+        return "No headline results: they come from stage 5, Did we get there?, which failed."
+    if five:
+        return "No headline results: stage 5, Did we get there?, ran but gave none."
+    return (
+        "No headline results: this report shows where the practice is now; whether "
+        "targets are met comes from stage 5, Did we get there?, which is not part of it."
+    )
+
+
 def _stage_lines(stages: Sequence[dict[str, Any]]) -> list[str]:
     failed = [s for s in stages if not s.get("ok", True)]
     if not stages:
@@ -216,11 +236,7 @@ def render_summary(
                 lines.append(f"- {label}: {text}" if markdown else f"* {label}: {text}")
             lines.append("")
     elif summary is None:
-        lines += [
-            "No headline results: they come from stage 5, Did we get there?, "
-            "which did not run or did not finish in this report.",
-            "",
-        ]
+        lines += [_no_headline(stages), ""]
     stage_lines = _stage_lines(stages)
     if stage_lines:
         lines += [*stage_lines, ""]
