@@ -215,8 +215,9 @@ def test_stage_page_has_prev_next_and_theme_colours(tmp_path):
 
 
 def test_cover_without_summary_names_the_stage_that_writes_it(tmp_path):
+    """In words: the stage, not its file (summary.json) or a command."""
     index = _small_report(tmp_path)[0].read_text()
-    assert "summary.json" in index and "Did we get there?" in index
+    assert "Did we get there?" in index and "shows where the practice is now" in index
     assert 'href="kpis.xlsx"' in index
 
 
