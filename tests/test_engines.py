@@ -555,3 +555,36 @@ def test_cli_breakdown_in_duckdb_builds_one_table(monkeypatch):
     want, got = (out[e].sort_values(["kpi", "priority"]).reset_index(drop=True) for e in out)
     assert want[["kpi", "priority", "n"]].equals(got[["kpi", "priority", "n"]])
     assert want["value"].to_numpy() == pytest.approx(got["value"].to_numpy(), rel=1e-9, nan_ok=True)
+
+
+@pytest.mark.slow
+def test_a_cycle_report_on_data_in_postgres_equals_the_report_on_the_file(postgres_url, tmp_path):
+    """`csi report` on the sample cycle with its requests in a PostgreSQL table (typed, as a
+    warehouse holds them; cycle.yaml's data.source a URL and data.query the table) writes the
+    same summary.json as from the export file. The stages need each request's values (the
+    evidence of stage 5 compares them), so the report reads the validated rows over the
+    read-only connection; `csi kpis` is the command that brings back aggregates only."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    load_typed_into_postgres(postgres_url, "cycle_requests", load_requests(SAMPLE).data)
+    cycle = tmp_path / "cycle"
+    shutil.copytree(ROOT / "data" / "sample-cycle", cycle)
+    config = yaml.safe_load((cycle / "cycle.yaml").read_text())
+    config["data"] = {"source": postgres_url, "query": "cycle_requests", "preset": "generic"}
+    (cycle / "cycle.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    summaries = []
+    for folder, out in (
+        (cycle, tmp_path / "pg"),
+        (ROOT / "data" / "sample-cycle", tmp_path / "file"),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "csi_lib", "report", str(folder), "--as-of", "2026-04-15",
+             "--out", str(out), "--stage", "5"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr
+        summaries.append(json.loads((out / "2025-h2" / "2026-04-15" / "summary.json").read_text()))
+    assert summaries[0]["targets"] and summaries[0] == summaries[1]
