@@ -133,6 +133,7 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
         gap = tr.gap
         st = tr.standing
         unmeasured = tr.not_measured or tr.problem
+        now, goal = tr.texts_apart(tr.action_value)
         rows.append(
             {
                 "target": tr.id,
@@ -140,10 +141,8 @@ def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
                 "label": tr.label,
                 "kind": tr.target.kind,
                 "baseline": tr.fmt(tr.baseline_value) if formatted else tr.baseline_value,
-                "target_value": tr.texts_apart(tr.action_value)[1]
-                if formatted
-                else tr.target_value,
-                "current": tr.texts_apart(tr.action_value)[0] if formatted else tr.action_value,
+                "target_value": goal if formatted else tr.target_value,
+                "current": now if formatted else tr.action_value,
                 "gap_closed_pct": (
                     ("—" if math.isnan(gap.share) else f"{gap.share:.0f} %")
                     if formatted

@@ -123,10 +123,11 @@ def _review_row(tr: TargetReview, formatted: bool) -> dict[str, Any]:
         "evidence": ev.wording if ev is not None else "",
     }
     if formatted:
+        now, goal = tr.texts_apart(tr.compared_value)
         row.update(
             baseline=tr.fmt(tr.baseline_value),
-            review=tr.texts_apart(tr.compared_value)[0],
-            target_value=tr.texts_apart(tr.compared_value)[1],
+            review=now,
+            target_value=goal,
             change=_signed(change, tr),
             met={True: "met", False: "not met", None: "—"}[met],
             standing=tr.standing.words,
