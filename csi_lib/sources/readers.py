@@ -734,13 +734,8 @@ def _read_columnar(path: Path, options: ReadOptions, kind: str) -> RawTable:
 
             file = pq.ParquetFile(path)
             chosen = _columns_to_read(file.schema_arrow.names, options)
-            budget = TextBudget(path)
-            batches = [budget.add(b) for b in file.iter_batches(_BATCH_ROWS, columns=chosen)]
-            table = (
-                pa.Table.from_batches(batches)
-                if batches
-                else pq.read_table(path, columns=chosen)  # no rows: the columns as typed
-            )
+            batches = file.iter_batches(_BATCH_ROWS, columns=chosen)
+            table = _bounded_table(path, file.schema_arrow, batches, chosen)
         elif not _is_arrow_file(path):  # the IPC stream format: no footer, read in order
             with pa.memory_map(str(path)) as source:
                 reader = pa.ipc.open_stream(source)
