@@ -48,9 +48,8 @@ def load_into_postgres(url: str, table: str, frame: pd.DataFrame) -> None:
 
     seen: dict[str, int] = {}
     names = []
-    for c in (
-        str(c).replace("\x00", "") for c in frame.columns
-    ):  # a repeated header: a table has unique column names
+    # a repeated header: a table has unique column names
+    for c in (str(c).replace("\x00", "") for c in frame.columns):
         seen[c] = seen.get(c, 0) + 1
         names.append(c if seen[c] == 1 else f"{c} ({seen[c]})")
     frame = frame.set_axis(names, axis=1)
