@@ -19,6 +19,8 @@ Example ``plan.yaml``::
         stages:
           - {name: Design, start: 2025-07-01, end: 2025-07-31}
         expected_effect: {T1: "-35 % fulfilment time"}
+        benefits:                       # expected, in the KPI's unit (csi_lib.benefits)
+          - {target: T1, change: -20, value: customer_hour}
         status: in progress
     register:
       - {id: R1, idea: Self-service password reset, value: 4, effort: 2, votes: 5, status: new}
@@ -34,6 +36,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .benefits.model import Benefit
 from .errors import ConfigError
 from .vision import target_links
 from .words import plural
@@ -94,7 +97,9 @@ class Initiative(BaseModel):
 
     ``start`` and ``end`` are inclusive dates; ``stages`` only for a project,
     ``timebox_weeks`` only for a sprint; ``expected_effect`` maps a target id to
-    a number (in the KPI's unit) or a short text.
+    a number (in the KPI's unit) or a short text; ``benefits`` are the expected
+    benefits (:class:`csi_lib.benefits.Benefit`), each tied to one of ``targets`` or to
+    a KPI.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -109,7 +114,13 @@ class Initiative(BaseModel):
     stages: list[Stage] = Field(default_factory=list)
     timebox_weeks: int | None = Field(default=None, ge=1, le=52)
     expected_effect: dict[str, float | str] = Field(default_factory=dict)
+    benefits: list[Benefit] = Field(default_factory=list)
     status: InitiativeStatus = "planned"
+
+    @field_validator("benefits", mode="before")
+    @classmethod
+    def _no_benefits(cls, value: Any) -> Any:
+        return [] if value is None else value
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -413,7 +424,9 @@ def promote(
             file=str(plan_path),
             hint="check the dates, the way of working and the targets",
         ) from exc
-    entry = initiative.model_dump(exclude_defaults=True, exclude={"stages", "expected_effect"})
+    entry = initiative.model_dump(
+        exclude_defaults=True, exclude={"stages", "expected_effect", "benefits"}
+    )
     entry = {"id": entry.pop("id"), "title": entry.pop("title"), **entry}
     with edit_yaml(plan_path) as doc:
         register = doc["register"]

@@ -218,6 +218,12 @@ def _check(cycle_dir: Path, *, check_data: bool = True) -> _Checked:
         out.problems += _reference_problems(
             plan.raw, "initiatives", "targets", known, "target", files["plan.yaml"], plan.line_of
         )
+    if isinstance(plan.raw, dict):  # expected benefits against the targets, values, KPIs
+        from ..benefits.check import benefit_problems
+
+        out.problems += benefit_problems(
+            plan.raw, files["plan.yaml"], plan.line_of, targets.raw, cfg.raw, "cycle.yaml"
+        )
     order = {name: i for i, name in enumerate(CYCLE_FILES)}
     out.problems.sort(key=lambda p: (order.get(Path(p.file).name, 9), p.line or 0))
     return out

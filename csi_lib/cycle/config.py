@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..benefits.model import ValueSettings
 from ..periods import Period, check_date
 from ..spc.rules import LENGTH_RANGE, RUN_LENGTH, TREND_LENGTH
 from ..yamlio import Problem, load_yaml, problems_error, validate_file
@@ -112,6 +113,8 @@ class CycleConfig(BaseModel):
     freq: Literal["month", "week"] = "month"
     min_group_size: int = Field(default=5, ge=1)
     spc: SpcSettings = Field(default_factory=SpcSettings)
+    #: what an hour is worth and the currency, for the money of the benefits (csi_lib.benefits)
+    value: ValueSettings | None = None
 
     @field_validator("review_date")
     @classmethod

@@ -43,6 +43,9 @@ review:
 timezone: UTC               # reporting timezone of the dates above (IANA name)
 freq: month                 # series frequency: month or week
 min_group_size: 5           # breakdown groups with fewer requests are hidden
+# What a unit of the benefits is worth (stage 5): an hour a customer waits, an hour of an
+# agent's work, and the currency of every amount (plan.yaml's benefits too)
+# value: {{customer_hour: 30, agent_hour: 45, currency: EUR}}
 """
 
 _VISION_TEMPLATE = """\
@@ -98,6 +101,12 @@ initiatives: []
 #    stages:
 #      - {{name: Design, start: {action_from}, end: {action_from}}}
 #    expected_effect: {{T1: "-30 % fulfilment time"}}
+#    benefits:                        # expected; stage 5 sets the realised ones beside them
+#      # change: in the KPI's unit (hours of the mean time, percentage points of a share,
+#      # requests a month of a count); value: what a unit is worth (a number, or
+#      # customer_hour / agent_hour of cycle.yaml's value:)
+#      - {{target: T1, change: -10, value: customer_hour}}
+#      # - {{kpi: pct_reopened, change: -0.5, value: agent_hour}}
 #    status: planned
 
 # Improvement register: ideas scored value and effort 1..5, with votes.
