@@ -307,7 +307,7 @@ def test_check_names_file_and_line(tmp_path):
 
 def test_check_values_and_currency(tmp_path):
     value_line = _line("cycle.yaml", "value: {customer_hour")
-    t2 = _line("plan.yaml", "{target: T2, change: +3")
+    t2 = _line("plan.yaml", "{target: T2, change: 3")
     reopen = _line("plan.yaml", "{kpi: pct_reopened")
     problems = _problems(
         tmp_path,
