@@ -424,6 +424,24 @@ def test_duckdb_repeated_hash_is_counted_exactly(monkeypatch):
     assert_same(K.kpi_table(df, H1), rel.kpi_table(H1))
 
 
+@pytest.mark.parametrize("where", ["first half", "second half", "across the halves", "none"])
+def test_all_distinct_finds_a_repeat_wherever_it_is(where):
+    """The check of repeated id hashes sorts two halves on two threads: a repeat inside
+    either half and one between the halves (looked up a chunk at a time) are both found."""
+    import numpy as np
+
+    from csi_lib.engines import _all_distinct
+
+    values = np.random.default_rng(7).permutation(np.arange(10_001, dtype=np.uint64) * 3)
+    half = len(values) // 2
+    pairs = {"first half": (10, 4000), "second half": (half + 3, 9000),
+             "across the halves": (17, half + 4321)}  # fmt: skip
+    if where in pairs:
+        i, j = pairs[where]
+        values[j] = values[i]
+    assert _all_distinct(values, chunk=97) is (where == "none")
+
+
 def test_duckdb_epoch_of_an_instant_without_a_local_cast():
     """Durations read the epoch of each instant directly: a cast to a local timestamp
     first went through the time-zone calendar for every value (2/3 of a query's time)."""

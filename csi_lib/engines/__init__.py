@@ -426,9 +426,39 @@ def _distinct_hashes(backend: Any, hashes: Any, most: int) -> bool:
             return False
         out[at : at + k] = col.to_numpy(zero_copy_only=False)
         at += k
-    out = out[:at]
-    out.sort()
-    return not bool((out[1:] == out[:-1]).any())
+    return _all_distinct(out[:at])
+
+
+def _all_distinct(values: Any, *, chunk: int = 1 << 20) -> bool:
+    """Whether the integers of ``values`` are all distinct; sorts ``values`` in place.
+
+    The two halves are sorted at once on two threads (NumPy's sort releases the GIL), each
+    checked for a repeat between neighbours, then each value of the second half looked up
+    in the first (``chunk`` at a time, so the lookup holds no index as long as the data).
+
+    >>> import numpy as np
+    >>> _all_distinct(np.array([5, 3, 9, 1], dtype=np.uint64)), _all_distinct(np.array([5, 3, 5]))
+    (True, False)
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    half = len(values) // 2
+    parts = [values[:half], values[half:]]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(np.ndarray.sort, parts))
+    if any(bool((p[1:] == p[:-1]).any()) for p in parts):
+        return False
+    first, second = parts
+    if not len(first):
+        return True
+    for at in range(0, len(second), chunk):
+        keys = second[at : at + chunk]
+        where = np.minimum(np.searchsorted(first, keys), len(first) - 1)
+        if bool((first[where] == keys).any()):
+            return False
+    return True
 
 
 def _none(value: Any) -> Any:
