@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from csi_lib import review
+from csi_lib import momentum, review
 from csi_lib.baseline import load_snapshot
 from csi_lib.cycle import open_cycle
 from csi_lib.kpis import get_kpi, kpi_series
@@ -239,20 +239,38 @@ def test_week_cycle_values_a_count_per_week(tmp_path):
 
 def test_stored_snapshot_gives_the_count_per_month():
     snap = load_snapshot(SAMPLE / "baseline")
-    assert _snapshot_value(snap, "declined", None, "month") == pytest.approx(481 / 6)
-    assert _snapshot_value(snap, "pct_declined", None, "month") == pytest.approx(
+
+    def value(kpi, scope, freq):
+        got, why = _snapshot_value(snap, kpi, scope, freq)
+        assert (got is None) == (why is not None)
+        return got
+
+    assert value("declined", None, "month") == pytest.approx(481 / 6)
+    assert value("pct_declined", None, "month") == pytest.approx(
         float(snap.kpis.set_index("kpi").loc["pct_declined", "value"])
     )
     b = snap.breakdowns
     laptop = b[(b["dimension"] == "category") & (b["group"] == "Laptop") & (b["kpi"] == "declined")]
-    assert _snapshot_value(snap, "declined", {"category": "Laptop"}, "month") == pytest.approx(
+    assert value("declined", {"category": "Laptop"}, "month") == pytest.approx(
         float(laptop["value"].iloc[0]) / 6
     )
-    # by week the baseline's first and last weeks are cut short: a breakdown stores no
-    # weekly series to leave them out of, so its value is not stored
-    assert _snapshot_value(snap, "declined", {"category": "Laptop"}, "week") is None
     weeks = snap.series_week[snap.series_week["kpi"] == "declined"]["value"].iloc[1:-1]
-    assert _snapshot_value(snap, "declined", None, "week") == pytest.approx(weeks.mean())
+    assert value("declined", None, "week") == pytest.approx(weeks.mean())
+    assert _snapshot_value(snap, "declined", {"category": "Nope"}, "month") == (
+        None,
+        momentum.NOT_STORED,
+    )
+
+
+def test_a_weekly_scoped_count_says_why_the_snapshot_cannot_give_it():
+    """By week the baseline's first and last weeks are cut short: a breakdown stores only
+    the scope's total, with no weekly series to leave them out of. The state says that,
+    not that the scope is missing from the snapshot (it is there)."""
+    snap = load_snapshot(SAMPLE / "baseline")
+    got, why = _snapshot_value(snap, "declined", {"category": "Laptop"}, "week")
+    assert got is None
+    assert why != momentum.NOT_STORED
+    assert "not a whole number of weeks" in why and "per week" in why
 
 
 def test_a_baseline_without_a_complete_month_fails_m_saying_so(tmp_path):

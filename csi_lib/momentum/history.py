@@ -33,6 +33,10 @@ STORED = "from the stored baseline snapshots"
 NO_BASELINE = "no baseline snapshot stored"
 NO_REVIEW = "no stored review yet (the next cycle's baseline snapshot holds it)"
 NOT_STORED = "not in the stored snapshot (scope or KPI)"
+PARTIAL_BINS = (
+    "the stored snapshot holds this scope's total only, and its period is not a whole number"
+    " of {bins}: a count per {bin} cannot be taken from it"
+)
 
 
 def _stored_snapshot(folder: Path) -> tuple[Any, str | None]:
@@ -50,11 +54,11 @@ def _stored_snapshot(folder: Path) -> tuple[Any, str | None]:
 
 def _snapshot_value(
     snap: Any, kpi: str, scope: dict[str, Any] | None, freq: str = "month"
-) -> float | None:
+) -> tuple[float | None, str | None]:
     """``kpi`` over the snapshot's period, whole service or one group of one dimension
     (its breakdown), as a target values it (:func:`csi_lib.targets.target_value_of`: a
-    count per month or week over the period's complete bins); None when the snapshot does
-    not hold it (NaN = held, no data)."""
+    count per month or week over the period's complete bins), and why not: (None, the
+    state) when the snapshot does not hold it (NaN = held, no data)."""
     from ..kpis import get_kpi
     from ..targets import per_bin
 
@@ -62,25 +66,27 @@ def _snapshot_value(
         found = snap.kpis[snap.kpis["kpi"] == kpi]
     else:
         if len(scope) != 1:
-            return None
+            return None, NOT_STORED
         ((dim, value),) = scope.items()
         values = value if isinstance(value, list) else [value]
         if len(values) != 1:
-            return None
+            return None, NOT_STORED
         b = snap.breakdowns
         found = b[(b["dimension"] == dim) & (b["group"] == str(values[0])) & (b["kpi"] == kpi)]
     if not len(found):
-        return None
+        return None, NOT_STORED
     whole = float(found["value"].iloc[0])
     if not per_bin(get_kpi(kpi)):
-        return whole
+        return whole, None
     return _per_bin_stored(snap, kpi, whole, scoped=bool(scope), freq=freq)
 
 
-def _per_bin_stored(snap: Any, kpi: str, whole: float, *, scoped: bool, freq: str) -> float | None:
+def _per_bin_stored(
+    snap: Any, kpi: str, whole: float, *, scoped: bool, freq: str
+) -> tuple[float | None, str | None]:
     """A count of a snapshot per month or week over its period's complete bins: the mean of
     its stored series (whole service), or a breakdown's total over the number of bins when
-    every bin of the period is complete (a breakdown stores no series); None otherwise."""
+    every bin of the period is complete (a breakdown stores no series); else (None, why)."""
     from ..kpis import get_kpi
     from ..periods import partial_bins, period_word
     from ..targets import target_value_of
@@ -88,17 +94,20 @@ def _per_bin_stored(snap: Any, kpi: str, whole: float, *, scoped: bool, freq: st
     series = snap.series_week if period_word(freq) == "week" else snap.series_month
     series = series[series["kpi"] == kpi]
     if series.empty:
-        return None
+        return None, NOT_STORED
     period = snap.period
     partial = partial_bins(
         series["period_start"], series["period_end"], freq,
         complete_until=period.end, tz=period.tz,
     )  # fmt: skip
     if not scoped:
-        return target_value_of(get_kpi(kpi), whole, series.assign(partial=partial))
-    if partial.any() or pd.isna(whole):
-        return None
-    return whole / len(series)
+        return target_value_of(get_kpi(kpi), whole, series.assign(partial=partial)), None
+    if partial.any():
+        word = period_word(freq)
+        return None, PARTIAL_BINS.format(bins=f"{word}s", bin=word)
+    if pd.isna(whole):
+        return None, NOT_STORED
+    return whole / len(series), None
 
 
 def _history_row(cycle_id: str, review_to: Any, tr: TargetReview, state: str) -> dict[str, Any]:
@@ -146,20 +155,26 @@ def _stored_rows(
         kpi = get_kpi(target.kpi)
         tr = TargetReview(target=target, kpi=kpi, periods=dict(planned), freq=config.freq)
         states = []
-        value = None if base is None else _snapshot_value(base, kpi.key, target.scope, config.freq)
+        value, why = (
+            (None, None)
+            if base is None
+            else _snapshot_value(base, kpi.key, target.scope, config.freq)
+        )
         if base is None:
             states.append(why_base or NO_BASELINE)
         elif value is None:
-            states.append(NOT_STORED)
+            states.append(why or NOT_STORED)
         tr.baseline_value = float("nan") if value is None else value
         tr.target_value = resolve_target_value(target, tr.baseline_value)
-        achieved = (
-            None if after is None else _snapshot_value(after, kpi.key, target.scope, config.freq)
+        achieved, why = (
+            (None, None)
+            if after is None
+            else _snapshot_value(after, kpi.key, target.scope, config.freq)
         )
         if after is None:
             states.append(NO_REVIEW)
-        elif achieved is None and NOT_STORED not in states:
-            states.append(NOT_STORED)
+        elif achieved is None and (why or NOT_STORED) not in states:
+            states.append(why or NOT_STORED)
         tr.review_value = float("nan") if achieved is None else achieved
         tr.compared = "review" if achieved is not None else None
         rows.append(_history_row(config.id, config.review.to, tr, "; ".join(states) or STORED))
