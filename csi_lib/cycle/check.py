@@ -129,6 +129,18 @@ def _data_problems(
     return problems
 
 
+def _notify_problems(
+    config: CycleConfig, cycle_dir: Path, file: str, line_of: dict[str, int]
+) -> list[Problem]:
+    """``notify:``: the SMTP credentials file exists and only its owner can read it."""
+    if config.notify is None:
+        return []
+    from ..notify.settings import notify_problems
+
+    found = notify_problems(config.notify, cycle_dir, line_of)
+    return [Problem(file, line, where, message) for line, where, message in found]
+
+
 #: what a reference names -> the file that defines it
 _DEFINED_IN = {"objective": "vision.yaml", "target": "targets.yaml"}
 
@@ -196,6 +208,7 @@ def _check(cycle_dir: Path, *, check_data: bool = True) -> _Checked:
         out.problems += _data_problems(
             out.config, cycle_dir, files["cycle.yaml"], cfg.line_of, check_data
         )
+        out.problems += _notify_problems(out.config, cycle_dir, files["cycle.yaml"], cfg.line_of)
         if not out.problems:
             # a midnight the reporting timezone skips or repeats: said (a CsiNote), not refused
             with contextlib.suppress(CsiError):

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from ..benefits.model import ValueSettings
+from ..notify.settings import NotifySettings
 from ..periods import Period, check_date
 from ..spc.rules import LENGTH_RANGE, RUN_LENGTH, TREND_LENGTH
 from ..yamlio import Problem, load_yaml, problems_error, validate_file
@@ -115,6 +116,8 @@ class CycleConfig(BaseModel):
     spc: SpcSettings = Field(default_factory=SpcSettings)
     #: what an hour is worth and the currency, for the money of the benefits (csi_lib.benefits)
     value: ValueSettings | None = None
+    #: alerts after a scheduled run (csi_lib.notify): channels and rules; None = no alerts
+    notify: NotifySettings | None = None
 
     @field_validator("review_date")
     @classmethod

@@ -21,7 +21,11 @@ A report run
    (:mod:`.digest`);
 5. renames the staging folder to ``<out>/<cycle id>/<as-of>/`` (a new name if
    that exists: nothing is overwritten) and points ``latest`` at it; with
-   ``$CSI_WEBHOOK_URL`` set, posts what went off track to a chat channel.
+   ``$CSI_WEBHOOK_URL`` set, posts what went off track to a chat channel;
+6. with ``notify:`` in ``cycle.yaml``, tells each channel (e-mail, Teams, Slack, JSON
+   webhooks) what changed since it was last told (:mod:`.alerts`, :mod:`csi_lib.notify`);
+   a run that fails before publishing tells them it failed. A channel that is down is a
+   line in the log, never a failure of the run.
 
 A run killed midway leaves only a hidden staging folder; earlier reports and
 the cycle folder are untouched.
@@ -36,6 +40,7 @@ from pathlib import Path
 
 from ..run import make_run
 from ..storage import explain_oserror, make_folder
+from . import alerts
 from .context import SAMPLE_DATA
 from .context import _context as _context
 from .execute import CELL_TIMEOUT_S, StageRun
@@ -153,6 +158,7 @@ def build_report(
     parent = make_folder(Path(out).resolve() / ctx["cycle_id"], what="report folder")
     lock = _take_lock(parent, ctx["cycle_id"])
     staging = parent / f".{run.as_of.isoformat()}.partial-{os.getpid()}"
+    named = {"cycle_id": ctx["cycle_id"], "title": ctx["title"]}
     workbook: Workbook | None = None
     try:
         _check_output(parent)  # before any stage runs: a run is never thrown away at the end
@@ -179,12 +185,17 @@ def build_report(
             parent, staging, run.as_of, ctx["cycle_id"], ctx["title"], summary, stages_ran, say
         )
         result.errors += errors
+        # alerts (cycle.yaml's notify:) once the report is published; never fail the run
+        alerts.after_publish(run, parent, result, summary, stages_ran, **named, say=say)
         return result
     except OSError as exc:  # disk full, read-only folder: nothing half-written stays
         _discard(staging, workbook)
+        alerts.after_failure(run, parent, **named, say=say)
         raise explain_oserror(exc, parent) from exc
-    except BaseException:
+    except BaseException as exc:
         _discard(staging, workbook)
+        if isinstance(exc, Exception):  # bad input, a bug; not an interrupt
+            alerts.after_failure(run, parent, **named, say=say)
         raise
     finally:
         lock.release()

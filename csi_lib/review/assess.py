@@ -15,7 +15,7 @@ from ..errors import CsiError
 from ..evidence import Evidence, compare
 from ..kinds import KINDS
 from ..periods import Period, period_edges, period_word
-from ..spc import RULES, limits_caveat, xmr
+from ..spc import RULES, episodes, limits_caveat, rule_labels, xmr
 from ..targets import target_met
 from .gap import _PERIOD_FORMAT, GapClosed, Projection, _when, gap_closed, projection
 
@@ -346,6 +346,24 @@ class TargetReview:
                     }
                 )
         return sorted(out, key=lambda s: (s["start"], list(RULES).index(s["rule"])))
+
+    def signal_episodes(self) -> list[dict[str, Any]]:
+        """Each special-cause signal after the baseline as its own episode (a stretch of
+        consecutive points one rule flags, :func:`csi_lib.spc.episodes`), for alerts and
+        ``summary.json``: ``rule``, ``rule_label`` (in words, with the cycle's run and trend
+        lengths), ``start``, ``end``, ``points``, ``variation`` and ``text`` (the signal in
+        words, "a point beyond the baseline's natural process limits in September 2025").
+        Only complete periods: a partial one is never flagged."""
+        if self.chart is None or self.chart.empty:
+            return []
+        after = self.chart[self.series["phase"].to_numpy() != "baseline"]
+        labels = rule_labels(
+            **{k: self.chart.attrs[k] for k in ("run", "trend") if k in self.chart.attrs}
+        )
+        return [
+            {**e, "rule_label": labels[e["rule"]], "text": _phrase(e, self.freq)}
+            for e in episodes(after)
+        ]
 
     @property
     def chart_evidence(self) -> str:

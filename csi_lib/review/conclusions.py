@@ -14,7 +14,7 @@ from ..safe import markdown_text
 from ..storage import atomic_write
 from ..tables import evidence_arrow
 from .assess import CycleReview, TargetReview, assess
-from .progress import _signal_json
+from .progress import _signal_json, _signals_json
 from .record import evidence_record
 from .standing import STATE_RAG, State
 
@@ -295,7 +295,12 @@ def summary(cycle: Any) -> dict[str, Any]:
     state, reason, provisional, rests_on, last_full_period, partial_period), ``rag``
     (its colour class), ``provisional``, ``signal`` (the latest special-cause signal
     after the baseline: ``{"text", "variation"}``, or None; the webhook of
-    :mod:`csi_lib.report.digest` posts a new one), ``evidence``
+    :mod:`csi_lib.report.digest` posts a new one), ``signals`` (every special-cause
+    episode after the baseline on complete periods, oldest first: ``rule``,
+    ``rule_label``, ``variation``, ``start``, ``end``, ``points``, ``text``; the alerts of
+    :mod:`csi_lib.notify` send each new one once), ``due`` (the target's due date, ISO),
+    ``meets_now`` (whether the value over the compared period's complete months so far
+    meets the target; None before there is one), ``evidence``
     (:func:`csi_lib.review.record.evidence_record`: the verdict, method, estimate, 95 %
     interval, p-value, counts and chart signal) and ``conclusion``. ``standing`` at the
     top is :meth:`csi_lib.phases.Standing.to_dict`; ``as_of_cut`` says where the data
@@ -329,6 +334,9 @@ def summary(cycle: Any) -> dict[str, Any]:
                 "rag": st.rag,
                 "provisional": st.provisional,
                 "signal": _signal_json(tr),
+                "signals": _signals_json(tr),
+                "due": tr.target.due.isoformat() if tr.target.due else None,
+                "meets_now": None if tr.met is None else bool(tr.met),
                 "evidence": evidence_record(tr),
                 "conclusion": conclusion(tr),
             }

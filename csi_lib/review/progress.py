@@ -89,6 +89,31 @@ def _signal_json(tr: TargetReview) -> dict[str, str] | None:
     return {"text": _latest_signal(tr), "variation": str(latest["variation"])}
 
 
+def _signals_json(tr: TargetReview) -> list[dict[str, Any]]:
+    """summary.json's ``signals``: every special-cause episode after the baseline on complete
+    periods (:meth:`TargetReview.signal_episodes`), oldest first: ``rule``, ``rule_label``,
+    ``variation`` (improvement, concern or neither), ``start`` and ``end`` (the first and
+    last period's start, ISO dates), ``points`` and ``text``."""
+    out = []
+    for e in tr.signal_episodes():
+        out.append(
+            {
+                "rule": e["rule"],
+                "rule_label": e["rule_label"],
+                "variation": str(e["variation"]),
+                "start": _iso(e["start"]),
+                "end": _iso(e["end"]),
+                "points": int(e["points"]),
+                "text": e["text"],
+            }
+        )
+    return out
+
+
+def _iso(label: Any) -> str:
+    return label.date().isoformat() if isinstance(label, pd.Timestamp) else str(label)
+
+
 def progress_table(cycle: Any, *, formatted: bool = False) -> pd.DataFrame:
     """Stage 4: per target, the value over the action period so far against the baseline and target.
 

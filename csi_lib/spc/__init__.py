@@ -36,7 +36,8 @@ rules afresh, and no moving range is taken across a segment boundary.
 Modules: ``chart`` (:func:`xmr`, :func:`assurance`), ``inputs`` (the
 arguments checked and placed on the series), ``limits`` (moving ranges,
 centre line and limits per segment), ``rules`` (the four rules and the
-classification), ``describe`` (:func:`summary`: the chart in words).
+classification), ``episodes`` (:func:`episodes`: each
+stretch of points one rule flags), ``describe`` (:func:`summary`: the chart in words).
 
 Examples
 --------
@@ -54,6 +55,7 @@ from __future__ import annotations
 
 from .chart import COLUMNS, assurance, xmr
 from .describe import summary
+from .episodes import episodes
 from .limits import D2, FIRM_LIMIT_POINTS, LIMIT_FACTOR, SCREEN_FACTOR, limits_caveat
 from .rules import (
     BETTER,
@@ -68,6 +70,7 @@ from .rules import (
 
 __all__ = [
     "xmr",
+    "episodes",
     "limits_caveat",
     "FIRM_LIMIT_POINTS",
     "assurance",

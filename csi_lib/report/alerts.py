@@ -1,0 +1,69 @@
+"""The alerts of a report run (``notify:`` in ``cycle.yaml``, :mod:`csi_lib.notify`): sent
+once the report is published, or when the run fails before it could be. Never raises:
+a channel that is down is a line in the log and the exit status stays the report's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..run import Run
+from . import digest
+from .run import ReportResult
+from .staging import Progress
+
+
+def _settings(run: Run) -> Any:
+    config = run.config
+    return None if config is None else config.notify
+
+
+def after_publish(
+    run: Run,
+    parent: Path,
+    result: ReportResult,
+    summary: dict[str, Any] | None,
+    stages: list[dict[str, Any]],
+    *,
+    cycle_id: str,
+    title: str,
+    say: Progress,
+) -> None:
+    """Tell the channels what changed, now that ``result.folder`` is published."""
+    settings = _settings(run)
+    if settings is None:
+        return
+    from ..notify import notify_report
+
+    notify_report(
+        settings,
+        folder=parent,
+        cycle_dir=run.cycle_dir,
+        cycle_id=cycle_id,
+        title=title,
+        as_of=run.as_of,
+        summary=summary,
+        stages=stages,
+        link=digest.report_link(result.folder, cycle_id, beside=False),
+        say=say,
+    )
+
+
+def after_failure(run: Run, parent: Path, *, cycle_id: str, title: str, say: Progress) -> None:
+    """Tell the channels (rule ``failed``) that the run failed before publishing."""
+    settings = _settings(run)
+    if settings is None:
+        return
+    from ..notify import notify_report
+
+    notify_report(
+        settings,
+        folder=parent,
+        cycle_dir=run.cycle_dir,
+        cycle_id=cycle_id,
+        title=title,
+        as_of=run.as_of,
+        summary=None,
+        run_failed=True,
+        say=say,
+    )
