@@ -341,9 +341,20 @@ def test_write_summary(sample_review, tmp_path):
         "rag",
         "provisional",
         "signal",
+        "signals",
+        "due",
+        "meets_now",
         "evidence",
         "conclusion",
     }
+    # every special-cause episode after the baseline, each with its rule and period (the
+    # alerts tell each once): T1's run since August and its points beyond the limits
+    assert [(s["rule"], s["start"], s["variation"]) for s in t1["signals"]][:2] == [
+        ("run_7", "2025-08-01", "improvement"),
+        ("beyond_limits", "2025-09-01", "improvement"),
+    ]
+    assert t1["signals"][0]["text"] == "a sustained shift since August 2025"
+    assert t1["due"] == "2025-12-31" and t1["meets_now"] is True
     # T1's fall is a shift beyond the limits (the conclusion says so): summary.json names it
     assert t1["signal"]["variation"] == "improvement"
     assert t1["signal"]["text"].endswith("(improvement)") and "2025" in t1["signal"]["text"]
