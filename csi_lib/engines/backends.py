@@ -201,9 +201,11 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     return con, t
 
 
-def _spark_parquet(session: Any, path: Path) -> Any:
+def _spark_parquet(session: Any, path: Path, *, row_order: bool = False) -> Any:
     """A Parquet file or folder in Spark. Timestamps in nanoseconds (what pandas writes)
-    are read as numbers (Spark reads microseconds) and turned into timestamps here."""
+    are read as numbers (Spark reads microseconds) and turned into timestamps here.
+    ``row_order``: with :data:`ROW`, each row's place in the file (its files in the order of
+    their names, one after the other), 0-based, as the pandas reader numbers a file's rows."""
     import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
@@ -211,6 +213,16 @@ def _spark_parquet(session: Any, path: Path) -> Any:
     nanos = [f.name for f in pq.read_schema(first)
              if str(f.type).startswith("timestamp[ns")]  # fmt: skip
     df = session.read.parquet(str(path))
+    if row_order:
+        index = F.col("_metadata.row_index")
+        if path.is_dir():  # each file's rows after those of the files named before it
+            counts = df.groupBy(F.col("_metadata.file_path").alias("f")).count().collect()
+            offsets, at = [], 0
+            for r in sorted(counts, key=lambda r: r["f"]):
+                offsets += [F.lit(r["f"]), F.lit(at)]
+                at += r["count"]
+            index = index + F.create_map(*offsets)[F.col("_metadata.file_path")]
+        df = df.withColumn(ROW, index.cast("long"))
     for c in nanos:
         df = df.withColumn(c, F.timestamp_micros(F.floor(F.col(c) / 1000).cast("long")))
     return df
@@ -224,7 +236,7 @@ def _spark(source: str, *, query: str | None, sheet: Any, mapping: Any, label: s
     con = ibis.pyspark.connect(session)
     path = Path(source)
     if path.exists() and _is_parquet(path):
-        df = _spark_parquet(session, path)
+        df = _spark_parquet(session, path, row_order=row_order)
     elif path.exists():
         df = session.createDataFrame(_text_table(source, sheet, mapping, label).to_pandas())
     else:
@@ -238,9 +250,24 @@ def _spark(source: str, *, query: str | None, sheet: Any, mapping: Any, label: s
                 hint="give a Parquet file or folder, or a table of the session's catalogue",
             ) from exc
     if row_order and ROW not in df.columns:
-        from pyspark.sql import functions as F
-
-        df = df.withColumn(ROW, F.monotonically_increasing_id())
+        df = _spark_numbered(df)
     view = f"csi_source_{abs(hash((source, query))) % 10**9}"
     df.createOrReplaceTempView(view)  # private to this session
     return con, con.table(view)
+
+
+def _spark_numbered(df: Any) -> Any:
+    """``df`` with :data:`ROW`: its rows numbered 0, 1, ... in the order Spark reads them
+    (a partition's rows after those of the partitions before it; one count per partition)."""
+    from pyspark.sql import functions as F
+
+    df = df.withColumn(ROW, F.monotonically_increasing_id())  # partition << 33 | row in it
+    part = F.shiftright(F.col(ROW), 33)
+    counts = sorted(df.groupBy(part.alias("p")).count().collect(), key=lambda r: r["p"])
+    offsets, at = [], 0
+    for r in counts:
+        offsets += [F.lit(r["p"]), F.lit(at)]
+        at += r["count"]
+    if not offsets:
+        return df
+    return df.withColumn(ROW, (F.col(ROW).bitwiseAND((1 << 33) - 1) + F.create_map(*offsets)[part]))

@@ -458,6 +458,7 @@ def canonical_view(
     guard_ids: bool = False,
     outcomes: Mapping[str | None, str | None] | None = None,
     stats: Mapping[str, ColumnStats] | None = None,
+    row: bool = False,
 ) -> View:
     """The mapped, validated requests of ``raw`` (an Ibis table of the source's columns).
 
@@ -468,6 +469,10 @@ def canonical_view(
     (:func:`outcome_values`), looked up instead of cleaning the text of every row.
     ``stats``: the source's typed columns' :class:`ColumnStats` (a Parquet file's own
     statistics): a check they prove no row can fail is left out (:func:`_proven`).
+    ``row``: :attr:`View.table` also holds each request's row of the source (:data:`ROW`,
+    which ``raw`` must have) and ``_out_<column>`` (a date read but outside DATE_RANGE):
+    where its quarantined rows are read back, the order of its kept rows and the load's
+    counts (:mod:`.rows`). :attr:`View.kept` never holds them.
 
     Raises
     ------
@@ -529,6 +534,9 @@ def canonical_view(
     extras = [c for c in plan.keep if c not in first]
     for c in extras:
         first[c] = _text(src[c], m.na_values)
+    rows = [ROW] if row else []
+    for c in rows:
+        first[c] = src[c]
     a = d.fence(src.select(**first))
     # stage 2: instants in UTC
     second = {}
@@ -554,6 +562,7 @@ def canonical_view(
     c3 = b.select(
         *[c for c in b.columns if not c.startswith("_") and c not in DATETIME_COLUMNS],
         *[c for c in b.columns if c.startswith("_x_")],
+        *rows,
         **{k: v for k, v in cols.items() if k != "request_id"},
         **{f"_bad_{canon}": times[canon].bad for canon in DATETIME_COLUMNS},
         **{f"_out_{canon}": times[canon].outside for canon in DATETIME_COLUMNS},
@@ -610,13 +619,16 @@ def canonical_view(
             cols["reopen_count"] = ibis.ifelse(not_whole, None, reopen.round().cast("int64"))
     else:
         cols["reopen_count"] = ibis.null("int64")
-    for c in extras:
+    for c in [*extras, *rows]:
         cols[c] = c3[c]
+    if row:  # dates read but outside DATE_RANGE (an optional one is then read as missing)
+        cols.update({f"_out_{canon}": c3[f"_out_{canon}"] for canon in DATETIME_COLUMNS})
     flag = ibis.literal(False)
     for b in bad:
         flag = flag | b.fill_null(False)
     table = d.fence(src.select(**cols, _bad=flag))
-    kept = table.filter(~table._bad).drop("_bad")
+    outs = [f"_out_{canon}" for canon in DATETIME_COLUMNS] if row else []
+    kept = table.filter(~table._bad).drop("_bad", *rows, *outs)
     return View(table=table, kept=kept, read=read, extras=extras, text_dates=text_dates,
                 source=raw)  # fmt: skip
 
