@@ -92,6 +92,9 @@ class DataSource:
         The SELECT statement or table name of a database source.
     sheet:
         The worksheet of an Excel file (name or 0-based number).
+    engine, master:
+        The engine that loads and validates the data (None or ``pandas``: the pandas
+        loader; ``spark``: :func:`csi_lib.engines.rows.load_rows`) and Spark's master URL.
     """
 
     location: str
@@ -99,6 +102,8 @@ class DataSource:
     mapping: str | None = None
     query: str | None = None
     sheet: str | int | None = None
+    engine: str | None = None
+    master: str | None = None
 
     @property
     def is_url(self) -> bool:
@@ -113,6 +118,18 @@ class DataSource:
 
     def load(self, *, quarantine_dir: str | Path | None = None) -> LoadResult:
         """Read, map and validate the source (:func:`csi_lib.sources.load_requests`)."""
+        if self.engine not in (None, "pandas"):
+            from .engines.rows import load_rows
+
+            return load_rows(
+                self.location,
+                engine=self.engine,
+                master=self.master,
+                preset=self.preset,
+                mapping=self.mapping,
+                query=self.query,
+                quarantine_dir=quarantine_dir,
+            )
         from .sources import load_requests
 
         return load_requests(
@@ -133,6 +150,8 @@ class DataSource:
             "mapping": self.mapping,
             "query": self.query,
             "sheet": self.sheet,
+            "engine": self.engine,
+            "master": self.master,
         }
 
 
@@ -489,6 +508,7 @@ def make_run(
         raise ConfigError("give at most one of preset and mapping", hint="remove one of them")
     config = None
     folder = None
+    engine = master = None
     if cycle_dir is not None:
         from .cycle.config import _resolve, load_config
 
@@ -500,6 +520,9 @@ def make_run(
             data = own.source if own.is_url else _resolve(folder, own.source)
             query = query or own.query
             sheet = sheet if sheet is not None else own.sheet
+            engine, master = own.engine, own.master
+            if engine == "spark" and not Path(data).exists():
+                query = query or own.source  # a table of the Spark session's catalogue
         if preset is None and mapping is None:
             preset = config.data.preset
             mapping = _resolve(folder, config.data.mapping)
@@ -515,6 +538,8 @@ def make_run(
         mapping=_absolute(mapping),
         query=query,
         sheet=sheet,
+        engine=engine,
+        master=master,
     )
     _check_database_source(source, cycle_dir=folder, given=data is not None)
     return Run(

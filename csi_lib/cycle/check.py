@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,9 @@ def _data_problems(
         problem = url_problem(data.source)
         if problem is not None:
             problems.append(Problem(file, line_of.get("data.source"), "data.source", problem))
-    if check_data and not data.is_url:
+    if data.engine == "spark" or data.master is not None:
+        problems += _engine_problems(data, cycle_dir, file, line_of, check_data)
+    if check_data and not data.is_url and data.engine != "spark":
         source = _resolve(cycle_dir, data.source)
         if not Path(source).exists() and not broken_link(source):
             problems.append(
@@ -240,6 +243,40 @@ def _check(cycle_dir: Path, *, check_data: bool = True) -> _Checked:
     order = {name: i for i, name in enumerate(CYCLE_FILES)}
     out.problems.sort(key=lambda p: (order.get(Path(p.file).name, 9), p.line or 0))
     return out
+
+
+#: A table of a Spark catalogue: ``name`` or ``database.name``.
+_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def _engine_problems(
+    data: Any, cycle_dir: Path, file: str, line_of: dict[str, int], check_data: bool
+) -> list[Problem]:
+    """``engine: spark``: the source is a Parquet file or folder, or a table's name;
+    ``master`` only with it."""
+    if data.engine != "spark":
+        message = "'master' names a Spark master URL: give it with engine: spark"
+        return [Problem(file, line_of.get("data.master"), "data.master", message)]
+    where = (file, line_of.get("data.source"), "data.source")
+    if data.is_url:
+        return [Problem(*where, "the spark engine reads a Parquet file or folder, or a table "
+                                "of its catalogue, not a URL")]  # fmt: skip
+    source = Path(_resolve(cycle_dir, data.source))
+    if source.is_file() and source.suffix.lower() in (".parquet", ".pq"):
+        return []
+    if source.is_dir() and any(source.glob("*.parquet")):
+        return []
+    if source.exists():
+        return [Problem(*where, f"'{data.source}' is not Parquet: the spark engine reads a "
+                                "Parquet file, a folder of them or a table; leave engine out "
+                                "to read other files")]  # fmt: skip
+    from ..sources.readers import READERS
+
+    named_file = any(data.source.lower().endswith(s) for s in READERS)
+    if (_TABLE.fullmatch(data.source) and not named_file) or not check_data:
+        return []  # a table of the Spark session's catalogue, looked up when loading
+    return [Problem(*where, f"the data file '{data.source}' does not exist (looked for "
+                            f"{source}); paths are relative to the cycle folder")]  # fmt: skip
 
 
 def _known_presets() -> list[str] | None:

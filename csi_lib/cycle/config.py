@@ -62,7 +62,9 @@ class DataSource(BaseModel):
     database URL; exactly one of ``preset`` (a built-in mapping name) and
     ``mapping`` (a mapping file, relative to the cycle folder) is given;
     ``sheet`` names the worksheet of an Excel file and ``query`` the SQL of a
-    database source.
+    database source. ``engine: spark`` loads and validates the data in a Spark session
+    (``master``: its master URL, default ``local[*]``): ``source`` is then a Parquet file
+    or folder, or a table of the session's catalogue (:mod:`csi_lib.engines.rows`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -72,6 +74,8 @@ class DataSource(BaseModel):
     mapping: str | None = None
     sheet: str | int | None = None
     query: str | None = None
+    engine: Literal["pandas", "spark"] | None = None
+    master: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_mapping(self) -> DataSource:
