@@ -205,13 +205,16 @@ def _split(backend: Any, raw: Any, t: Any) -> dict[str, Any]:
 def _kept_frame(backend: Any, t: Any, kept: Any, label: str) -> pd.DataFrame:
     """The kept requests as the canonical frame, in the source's order (typed by
     :func:`csi_lib.schema.validate`, as a load types them; every row passes it)."""
+    import pyarrow.compute as pc
+
     from ..sources.readers import _nullable_types
     from .view import ROW
 
     columns = [c for c in t.columns if c not in (ROW, *_NOT_VALUES)]
-    frame = _arrow(backend, kept.select(*columns, ROW).order_by(ROW)).to_pandas(
-        types_mapper=_nullable_types().get
-    )
+    # in the source's order: sorted here (Spark's sort of every row is a shuffle)
+    table = _arrow(backend, kept.select(*columns, ROW))
+    table = table.take(pc.sort_indices(table.column(ROW)))
+    frame = table.to_pandas(types_mapper=_nullable_types().get)
     rows = frame.pop(ROW).to_numpy(dtype="int64") + 1
     checked = validate(frame.assign(source_row=rows), source=label)
     if len(checked.quarantine):
