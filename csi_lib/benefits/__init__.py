@@ -32,6 +32,14 @@ _LAZY = {
     "totals": "realised",
     "money_text": "realised",
     "benefit_problems": "check",
+    "benefits_note": "pages",
+    "benefits_summary": "pages",
+    "benefits_table": "pages",
+    "cover_line": "pages",
+    "expected_table": "pages",
+    "expected_text": "pages",
+    "initiative_sentences": "pages",
+    "target_sentences": "pages",
 }
 
 __all__ = [
