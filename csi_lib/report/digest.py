@@ -210,6 +210,9 @@ def render_summary(
     standing = (summary or {}).get("standing")
     if isinstance(standing, dict) and standing.get("text"):
         lines += [say(standing["text"]), ""]
+    gains = (summary or {}).get("benefits")  # what the changes were worth (csi_lib.benefits)
+    if isinstance(gains, dict) and gains.get("text"):
+        lines += [say(gains["text"]), ""]
     header, rows = _rows(summary)
     rows = [[say(cell) for cell in row] for row in rows]
     if rows:

@@ -305,8 +305,12 @@ def summary(cycle: Any) -> dict[str, Any]:
     interval, p-value, counts and chart signal) and ``conclusion``. ``standing`` at the
     top is :meth:`csi_lib.phases.Standing.to_dict`; ``as_of_cut`` says where the data
     was cut (``as_of``, ``timezone``, ``cut``: the instant, ``complete_until``: where
-    the last complete month or week ends).
+    the last complete month or week ends). ``benefits`` is
+    :func:`csi_lib.benefits.benefits_summary` (what the changes were worth: its ``text`` is
+    the cover's line).
     """
+    from ..benefits import benefits_summary
+
     rv = assess(cycle)
     targets = []
     for tr in rv:
@@ -346,6 +350,7 @@ def summary(cycle: Any) -> dict[str, Any]:
         "standing": rv.standing.to_dict(),
         "as_of_cut": _cut_json(rv.run),
         "targets": targets,
+        "benefits": benefits_summary(rv),
     }
 
 
