@@ -279,3 +279,55 @@ def write_kpi_workbook(
             )
             _layout(writer.sheets[name], spec)
     return path
+
+
+def benefits_sheet(cycle) -> Sheet:  # noqa: ANN001 - a Cycle or a CycleReview
+    """The ``Benefits`` sheet: per target (and KPI named by a plan's benefit) the expected
+    and the realised benefit, its 95 % interval and what it is worth
+    (:func:`csi_lib.benefits.target_benefits`); numbers stay numbers (whole units, the
+    currency's amounts), a benefit not established has no number, its status says why.
+
+    Examples
+    --------
+    >>> sheet = benefits_sheet(rv)   # rv: the sample cycle's review as of 2026-04-15
+    >>> sheet.title
+    'Benefits over the review period (January to March 2026)'
+    >>> float(sheet.frame.set_index("Benefit of").loc["Median time to fulfil (Laptop)", "Realised"])
+    24550.158...
+    """
+    from .benefits import STATUS_WORDS, target_benefits
+
+    t = target_benefits(cycle)
+    currency = t["currency"].dropna().iloc[0] if t["currency"].notna().any() else ""
+    money = f" ({currency})" if currency else ""
+    frame = pd.DataFrame(
+        {
+            "Benefit of": t["label"],
+            "Unit": t["unit"].replace("", "—"),
+            "Status": t["status"].map(STATUS_WORDS),
+            "Expected": t["expected"],
+            "Realised": t["realised"],
+            "95 % interval from": t["ci_low"].where(t["realised"].notna()),
+            "95 % interval to": t["ci_high"].where(t["realised"].notna()),
+            f"Value of a unit{money}": t["value"],
+            f"Expected worth{money}": t["expected_money"],
+            f"Worth{money}": t["money"],
+            f"Worth from{money}": t["money_low"],
+            f"Worth to{money}": t["money_high"],
+            "Shared among": t["initiatives"].map(", ".join),
+            "Why": t["reason"],
+        }
+    )
+    numbers = [
+        c for c in frame.columns if c not in ("Benefit of", "Unit", "Status", "Shared among", "Why")
+    ]
+    window = t.attrs.get("window") or "no period yet"
+    provisional = " (provisional)" if t.attrs.get("provisional") else ""
+    return Sheet(
+        title=f"Benefits over {window}{provisional}",
+        frame=frame,
+        formats={c: COUNT_FORMAT for c in numbers},
+        note="Hours of waiting saved: the fall of the mean time x the requests; requests avoided: the fall of the share x the requests (or of the count a day x the days); "
+        "a benefit stage 5 finds no real change for is not established and has no number. "
+        "An initiative's share: the target's benefit divided by the initiatives serving it.",
+    )

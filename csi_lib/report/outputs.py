@@ -37,15 +37,21 @@ def _report_periods(run: Run) -> dict[str, Period]:
 
 
 def _write_workbook(
-    folder: Path, df: Any, periods: dict[str, Period], options: dict[str, Any]
+    folder: Path,
+    df: Any,
+    periods: dict[str, Period],
+    options: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> list[dict[str, str]]:
-    """kpis.xlsx beside the HTML pages; returns the cover page's download links."""
+    """kpis.xlsx beside the HTML pages (``extra`` sheets after the KPI ones); returns the
+    cover page's download links."""
     if not periods:
         return []
     from ..excel import kpi_sheets, write_kpi_workbook
     from ..widgets.explorer import available_dimensions
 
     sheets = kpi_sheets(df, periods, by=available_dimensions(df)[:4], **options)
+    sheets.update(extra or {})
     write_kpi_workbook(folder / "kpis.xlsx", sheets)
     return [{"href": "kpis.xlsx", "label": "KPI tables (Excel workbook)"}]
 
@@ -58,9 +64,26 @@ def _excel_tables(staging: Path, run_dir: Path) -> list[dict[str, str]]:
         "min_group_size": run.config.min_group_size if run.config is not None else 5,
         "timezone": run.timezone,
     }
-    downloads = _write_workbook(staging, run.data, _report_periods(run), options)
+    downloads = _write_workbook(
+        staging, run.data, _report_periods(run), options, _benefit_sheets(run)
+    )
     del run
     return downloads
+
+
+def _benefit_sheets(run: Run) -> dict[str, Any]:
+    """The workbook's ``Benefits`` sheet of a cycle's run (none without a cycle, or when
+    the cycle cannot be opened: stage 5's page then says why)."""
+    if run.config is None or run.cycle_dir is None:
+        return {}
+    from ..cycle import open_cycle
+    from ..errors import CsiError
+    from ..excel import benefits_sheet
+
+    try:
+        return {"Benefits": benefits_sheet(open_cycle(run))}
+    except CsiError:
+        return {}
 
 
 def _import_for_workbook() -> None:
@@ -81,6 +104,8 @@ def _import_for_workbook() -> None:
         importlib.import_module(name)
 
     from .. import cycle, excel, run  # noqa: F401
+    from ..benefits import pages, realised  # noqa: F401
+    from ..review import assess  # noqa: F401
     from ..widgets import explorer  # noqa: F401
 
 
