@@ -100,9 +100,21 @@ def test_targets_restated_and_held(next_run):
 
 def test_plan_carried(next_run):
     plan = yaml.safe_load((next_run[1] / "plan.yaml").read_text())
-    # I1 and I2 are done; I3 (in progress) moves to the new action period
-    assert [i["id"] for i in plan["initiatives"]] == ["I3"]
+    # I1 and I2 are done; I3 (in progress) moves to the new action period; I4 is proposed to
+    # realise the rest of I2's benefit on T3 (6,419 of 7,408 hours expected were realised)
+    assert [i["id"] for i in plan["initiatives"]] == ["I3", "I4"]
     assert plan["initiatives"][0]["start"] == dt.date(2026, 4, 1)
+    # I3's benefit on the reopened share was not established: carried whole
+    assert plan["initiatives"][0]["benefits"] == [
+        {"kpi": "pct_reopened", "change": -0.5, "value": "agent_hour"}
+    ]
+    assert plan["initiatives"][1]["targets"] == ["T3"]
+    assert plan["initiatives"][1]["benefits"] == [
+        {"target": "T3", "change": -0.2, "value": "customer_hour"}  # -1.5 x (1 - 6,419 / 7,408)
+    ]
+    # the values those benefits name come along in cycle.yaml
+    config = yaml.safe_load((next_run[1] / "cycle.yaml").read_text())
+    assert config["value"] == {"customer_hour": 30.0, "agent_hour": 45.0, "currency": "EUR"}
     assert [r["id"] for r in plan["register"]] == ["R1", "R2", "R3", "R4", "R5", "R6"]
 
 
@@ -128,7 +140,10 @@ def test_propose_writes_nothing(tmp_path):
     before = _hashes(SAMPLE.parent)
     proposal = momentum.propose_next(open_cycle(SAMPLE, as_of="2026-04-15"), id="2026-h1")
     assert list(proposal.targets_table()["id"]) == ["T1", "T2", "T3", "T4", "T5"]
-    assert list(proposal.plan_table()["id"]) == ["I3"]
+    assert list(proposal.plan_table()["id"]) == ["I3", "I4"]
+    carried = proposal.benefits_table()
+    assert list(carried["Benefit of"]) == ["Median time to assess", "Reopened"]
+    assert carried["Why"].str.contains("realised 6,419 of the 7,408 hours of waiting saved").any()
     assert _hashes(SAMPLE.parent) == before
 
 

@@ -95,6 +95,10 @@ class NextCycle:
     review: CycleReview = field(repr=False)
     #: True for a preview made before the old cycle's review period is over (never written)
     provisional: bool = False
+    #: The expected benefits not realised, carried into the plan (:func:`_unrealised`):
+    #: ``initiative`` (the id in the next plan), ``from_initiative``, ``tied_to``, ``label``,
+    #: ``change`` (what is left of the expected change), ``value``, ``origin``.
+    benefits: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def baseline_period(self) -> Period:
@@ -126,6 +130,23 @@ class NextCycle:
     def register_table(self) -> pd.DataFrame:
         """The improvement register carried into the next cycle."""
         return pd.DataFrame(self.register)
+
+    def benefits_table(self) -> pd.DataFrame:
+        """The expected benefits carried over, for readers: the initiative of the next plan,
+        what the benefit is of, the expected change left, and why."""
+        from ..present import present
+
+        rows = [
+            {
+                "Initiative": b["initiative"] + " " + b["title"],
+                "Benefit of": b["label"],
+                "Expected change": b["change_words"],
+                "Why": b["origin"],
+            }
+            for b in self.benefits
+        ]
+        table = pd.DataFrame(rows, columns=["Initiative", "Benefit of", "Expected change", "Why"])
+        return present(table, kpi_column=None)
 
 
 def _round(value: float, decimals: int) -> float:
@@ -251,6 +272,99 @@ def _initiative(item: Any, dates: dict[str, tuple[dt.date, dt.date]], previous: 
     return entry
 
 
+def _benefit_entry(stmt: Any, change: float) -> dict[str, Any]:
+    """A benefit of the next plan: the old one with the change left."""
+    entry = {"target": stmt.target, "kpi": stmt.kpi, "scope": stmt.scope, "change": change,
+             "value": stmt.value, "note": stmt.note}  # fmt: skip
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def _unrealised(rv: CycleReview, previous: str) -> list[dict[str, Any]]:
+    """The plan's expected benefits that were not realised: not established (the whole
+    expected change is carried), or realised short of what the initiative expected (the
+    change left: the expected change x the share not realised). Each initiative's expected
+    benefit is set against its share of the target's realised benefit."""
+    from ..benefits import STATUS_WORDS, assess_benefits
+    from ..benefits.realised import _change_words, _key, _num, _review_of, expected_units
+
+    cb = assess_benefits(rv)
+    out = []
+    for ini, stmt in cb.statements:
+        b = cb.target(_key(stmt))
+        if b.rule is None:
+            continue  # no benefit defined: csi cycle check refuses such a benefit anyway
+        tr = _review_of(cb, b)
+        expected = expected_units(
+            stmt.change, tr, b.rule, tr.compared_period or rv.planned("review"), rv.freq
+        )
+        share = 1 / max(len(b.initiatives), 1)
+        realised = b.realised * share if b.status == "realised" else 0.0
+        if b.status == "realised" and (pd.isna(expected) or realised >= expected):
+            continue
+        left = 1.0 if pd.isna(expected) or expected <= 0 else 1 - realised / expected
+        change = float(f"{stmt.change * left:.2g}")
+        if change == 0:
+            continue
+        if b.status == "realised":
+            why = f"realised {_num(realised)} of the {_num(expected)} {b.unit} expected"
+        else:
+            why = f"{STATUS_WORDS[b.status]}" + (f" ({b.reason})" if b.reason else "")
+            why += f"; {_num(expected)} {b.unit} were expected" if not pd.isna(expected) else ""
+        out.append(
+            {
+                "from_initiative": ini.id,
+                "from_title": ini.title,
+                "tied_to": _key(stmt),
+                "label": b.label,
+                "change": change,
+                "change_words": _change_words(change, tr.kpi, b.rule, rv.freq),
+                "entry": _benefit_entry(stmt, change),
+                "origin": f"benefit of {ini.id} {ini.title} on {b.label} in {previous}: {why}",
+            }
+        )
+    return out
+
+
+def _place_benefits(
+    unrealised: list[dict[str, Any]],
+    initiatives: list[dict[str, Any]],
+    old_ids: set[str],
+    dates: dict[str, tuple[dt.date, dt.date]],
+) -> list[dict[str, Any]]:
+    """Put each unrealised benefit into the next plan: into its initiative when that one is
+    carried, else into a proposed initiative that realises the rest. Returns the rows of
+    :attr:`NextCycle.benefits`."""
+    carried = {i["id"]: i for i in initiatives}
+    taken = set(old_ids)
+    rows = []
+    for u in unrealised:
+        home = carried.get(u["from_initiative"])
+        if home is None:
+            n = len(taken) + 1
+            while f"I{n}" in taken:
+                n += 1
+            taken.add(f"I{n}")
+            home = {
+                "id": f"I{n}",
+                "title": f"Realise the rest of the benefit on {u['label']} "
+                f"(after {u['from_initiative']} {u['from_title']})",
+                "owner": None,
+                "targets": [u["tied_to"]] if u["entry"].get("target") else [],
+                "way_of_working": "daily work",
+                "start": dates["action"][0],
+                "end": dates["action"][1],
+                "status": "planned",
+                "origin": f"proposed: {u['origin']}",
+            }
+            initiatives.append(home)
+            carried[u["from_initiative"] + "#" + home["id"]] = home
+        else:
+            home["origin"] += f"; its benefit carried: {u['origin']}"
+        home.setdefault("benefits", []).append(u["entry"])
+        rows.append({**u, "initiative": home["id"], "title": home["title"]})
+    return rows
+
+
 def propose_next(
     cycle: Any,
     *,
@@ -341,13 +455,17 @@ def propose_next(
         targets.append(make(tr, due, config.id, provisional=provisional))
     carried = [i for i in old.plan.initiatives if i.status in UNFINISHED]
     finished = [f"{i.id} {i.title} ({i.status})" for i in old.plan.initiatives if i not in carried]
+    initiatives = [_initiative(i, dates, config.id) for i in carried]
+    benefit_rows = _place_benefits(
+        _unrealised(rv, config.id), initiatives, {i.id for i in old.plan.initiatives}, dates
+    )
     return NextCycle(
         id=id,
         title=title or config.title,
         previous=config.id,
         dates=dates,
         targets=targets,
-        initiatives=[_initiative(i, dates, config.id) for i in carried],
+        initiatives=initiatives,
         finished=finished,
         register=[r.model_dump(mode="json", exclude_none=True) for r in old.plan.ideas],
         source=old.source,
@@ -357,6 +475,7 @@ def propose_next(
         old_dir=old.dir,
         review=rv,
         provisional=provisional,
+        benefits=benefit_rows,
     )
 
 

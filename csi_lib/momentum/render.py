@@ -90,7 +90,13 @@ def _cycle_yaml(nxt: NextCycle, directory: Path, shared: bool = False) -> str:
         f"timezone: {_scalar(c.timezone)}",
         f"freq: {c.freq}",
         f"min_group_size: {c.min_group_size}",
-    ]
+        *(
+            ["# What a unit of the benefits is worth, as in the previous cycle",
+             f"value: {_scalar(c.value.model_dump(exclude_none=True))}"]
+            if getattr(c, "value", None) is not None
+            else []
+        ),
+    ]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
