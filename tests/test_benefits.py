@@ -356,3 +356,93 @@ def test_benefits_are_numbers_not_reprs(table):
         assert "nan" not in sentence.lower().split() and "None" not in sentence
         assert not any(key in sentence for key in ("pct_", "_h ", "fulfil_median_h"))
     assert np.isfinite(table.loc[["T1", "T2", "T3"], "realised"]).all()
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_summary_json_has_a_benefits_object(closed_rv, table, tmp_path):
+    import json
+
+    from csi_lib.review import write_summary
+
+    data = json.loads(write_summary(closed_rv, tmp_path).read_text())
+    b = data["benefits"]
+    assert b["provisional"] is False and b["currency"] == "EUR"
+    assert b["window"] == "the review period (January to March 2026)"
+    by_id = {t["id"]: t for t in b["targets"]}
+    assert by_id["T1"]["realised"] == pytest.approx(table.loc["T1", "realised"])
+    assert by_id["T1"]["interval"] == pytest.approx(
+        [table.loc["T1", "ci_low"], table.loc["T1", "ci_high"]]
+    )
+    assert by_id["T5"]["status"] == "not established"
+    assert by_id["T5"]["realised"] is None and by_id["T5"]["interval"] is None
+    assert by_id["T4"]["status_text"] == "no benefit defined for this KPI"
+    hours = next(t for t in b["totals"] if t["unit"] == "hours of waiting saved")
+    assert hours["realised"] == pytest.approx(table.loc[["T1", "T3"], "realised"].sum())
+    assert b["money"]["realised"] == pytest.approx(table["money"].sum())
+    assert b["text"].startswith(
+        "Benefits realised over the review period (January to March 2026): 30,970 hours of "
+        "waiting saved (95 % interval 24,022 to 37,917) and 232 requests avoided"
+    )
+    assert "not established for 2 (Declined share of closed and Reopened)" in b["text"]
+    # the line agrees with stage 5: every target it counts is a real improvement there
+    for target_id in hours["targets"]:
+        assert closed_rv.target(target_id).verdict == "real improvement"
+
+
+def test_summary_mid_review_says_provisional():
+    from csi_lib.review import summary
+
+    b = summary(assess(open_cycle(SAMPLE, as_of="2026-02-15")))["benefits"]
+    assert b["provisional"] is True
+    assert "so far (provisional)" in b["text"]
+    assert "1 full month of the review period (January 2026)" in b["text"]
+
+
+def test_cover_and_summary_to_send_carry_the_line(closed_rv):
+    from csi_lib.report.digest import render_summary
+    from csi_lib.report.index import render_index
+    from csi_lib.review import summary
+
+    data = summary(closed_rv)
+    page = render_index({"title": "T", "subtitle": "", "stages": [], "summary": data})
+    assert '<p class="csi-benefits">Benefits realised over the review period' in page
+    text = render_summary(data, title="T", as_of="2026-04-15", link="index.html", markdown=False)
+    assert "30,970 hours of waiting saved" in text
+
+
+def test_workbook_sheet(closed_rv, table, tmp_path):
+    import openpyxl
+
+    from csi_lib.excel import benefits_sheet, write_kpi_workbook
+
+    sheet = benefits_sheet(closed_rv)
+    path = write_kpi_workbook(tmp_path / "kpis.xlsx", {"Benefits": sheet})
+    ws = openpyxl.load_workbook(path)["Benefits"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    header, body = rows[0], {r[0]: r for r in rows[1:] if r[0]}
+    realised = header.index("Realised")
+    assert body["Median time to fulfil (Laptop)"][realised] == pytest.approx(
+        table.loc["T1", "realised"]
+    )
+    assert body["Declined share of closed"][realised] is None  # not established: no number
+    assert body["Declined share of closed"][header.index("Status")] == "not established"
+    assert ws.cell(4, realised + 1).number_format == "#,##0"
+    assert "Worth (EUR)" in header
+
+
+def test_stage_tables_and_chart_for_readers(closed_rv):
+    from csi_lib.charts.benefits import benefits_figure
+
+    t = benefits.benefits_table(closed_rv)
+    assert list(t.columns)[:4] == ["Initiative", "Benefit of", "Expected", "Realised"]
+    row = t[t["Benefit of"] == "Reopened"].iloc[0]
+    assert row["Realised"] == "not established" and row["Worth"] == "—"
+    e = benefits.expected_table(closed_rv)
+    assert e.iloc[0]["Expected change"] == "-20.0 h on the mean time to fulfil"
+    assert e.iloc[0]["Expected worth"] == "EUR 595,492"
+    fig = benefits_figure(benefits.initiative_benefits(closed_rv))
+    realised = [t for t in fig.data if t.name.startswith("Realised")]
+    assert sum(len(t.x) for t in realised) == 3  # T1, T2, T3: the established ones only
+    assert any(a.text == "not established" for a in fig.layout.annotations)
