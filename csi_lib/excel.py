@@ -291,11 +291,11 @@ def benefits_sheet(cycle) -> Sheet:  # noqa: ANN001 - a Cycle or a CycleReview
     --------
     >>> sheet = benefits_sheet(rv)   # rv: the sample cycle's review as of 2026-04-15
     >>> sheet.title
-    'Benefits over the review period (January to March 2026)'
+    'Benefits over the review period (January to March 2026), 2026-01-01 to 2026-03-31'
     >>> float(sheet.frame.set_index("Benefit of").loc["Median time to fulfil (Laptop)", "Realised"])
     24550.158...
     """
-    from .benefits import STATUS_WORDS, target_benefits
+    from .benefits import STATUS_WORDS, assess_benefits, target_benefits
 
     t = target_benefits(cycle)
     currency = t["currency"].dropna().iloc[0] if t["currency"].notna().any() else ""
@@ -321,10 +321,17 @@ def benefits_sheet(cycle) -> Sheet:  # noqa: ANN001 - a Cycle or a CycleReview
     numbers = [
         c for c in frame.columns if c not in ("Benefit of", "Unit", "Status", "Shared among", "Why")
     ]
-    window = t.attrs.get("window") or "no period yet"
-    provisional = " (provisional)" if t.attrs.get("provisional") else ""
+    provisional = ", provisional" if t.attrs.get("provisional") else ""
+    if t.attrs.get("dates"):
+        title = f"Benefits over {t.attrs['window']}, {t.attrs['dates']}{provisional}"
+    else:
+        review = assess_benefits(cycle).rv.planned("review")
+        title = (
+            f"Benefits: nothing to compare yet (review period {review.first_date} to "
+            f"{review.last_date})"
+        )
     return Sheet(
-        title=f"Benefits over {window}{provisional}",
+        title=title,
         frame=frame,
         formats={c: COUNT_FORMAT for c in numbers},
         note="Hours of waiting saved: the fall of the mean time x the requests; requests avoided: the fall of the share x the requests (or of the count a day x the days); "

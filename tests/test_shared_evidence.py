@@ -63,6 +63,16 @@ def compares(monkeypatch) -> list[str]:
     return calls
 
 
+def _stage_5(cycle) -> pd.DataFrame:
+    """What stage 5 computes: the review table and the benefits (whose KPI named by a plan's
+    benefit, the sample's reopened share, is judged as a target is)."""
+    from csi_lib import benefits
+
+    rv = review.assess(cycle)
+    benefits.target_benefits(rv)
+    return review.review_table(rv)
+
+
 def _stage_6(cycle) -> pd.DataFrame:
     """What stage 6 computes from the review: the proposal, its note and the review table."""
     rv = review.assess(cycle)
@@ -72,9 +82,11 @@ def _stage_6(cycle) -> pd.DataFrame:
 
 
 def test_stage_6_reads_the_evidence_stage_5_stored(run, compares, load):
-    stage_5 = review.review_table(_stage(run))
-    assert len(compares) == len(stage_5) == 5  # computed once, by stage 5
-    assert len(list((run / "evidence").glob("*.json"))) == 5
+    stage_5 = _stage_5(_stage(run))
+    # computed once, by stage 5: 5 targets and the reopened share of I3's benefit
+    assert len(compares) == len(stage_5) + 1 == 6
+    # and the means behind T1's and T3's hours of waiting saved (Welch, csi_lib.benefits)
+    assert len(list((run / "evidence").glob("*.json"))) == 8
     compares.clear()
     stage_6 = _stage_6(_stage(run))
     assert compares == []  # read, not computed again
@@ -90,7 +102,7 @@ def test_evidence_of_other_data_is_computed_again(tmp_path, compares, load):
     compares.clear()
     other = dataclasses.replace(load, fingerprint="0" * 64)  # another export's bytes
     _stage_6(_stage(_saved(tmp_path / "b", other)))
-    assert len(compares) == 5
+    assert len(compares) == 6  # 5 targets, and the KPI a benefit of the plan names
     # another as-of date is another question too
     compares.clear()
     review.review_table(_stage(_saved(tmp_path / "c", load, "2026-02-15")))

@@ -57,6 +57,11 @@ def test_every_sheet_has_a_dated_title_filters_and_frozen_headers(workbook):
     assert "Baseline 2025-01-01 to 2025-06-30" in kpis["A1"].value
     assert "Review 2026-01-01 to 2026-02-10" in kpis["A1"].value
     assert workbook["Monthly"]["A1"].value == "KPIs by month, 2025-01-01 to 2026-02-10"
+    # the benefits of the review's complete months so far, as stage 5 judges them
+    assert workbook["Benefits"]["A1"].value == (
+        "Benefits over 1 full month of the review period (January 2026), "
+        "2026-01-01 to 2026-01-31, provisional"
+    )
 
 
 def test_the_by_sheets_say_they_cover_the_baseline_only(workbook):
@@ -73,7 +78,7 @@ def test_headers_are_labels_with_units_never_kpi_keys(workbook):
     for sheet in workbook:
         headers = [c.value for c in sheet[HEADER_ROW]]
         assert not keys & set(headers), sheet.title
-        if sheet.title != "KPIs":
+        if sheet.title not in ("KPIs", "Benefits"):  # Benefits: a row per target
             kpi_headers = [h for h in headers if h in by_header]
             assert len(kpi_headers) == len(headers) - (2 if sheet.title == "Monthly" else 1)
     monthly = [c.value for c in workbook["Monthly"][HEADER_ROW]]

@@ -468,6 +468,8 @@ def target_benefits(cycle: Any) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=_TARGET_COLUMNS)
     table.attrs["window"] = cb.window
     table.attrs["provisional"] = cb.provisional
+    window = cb.rv.periods[cb.compared] if cb.compared else None
+    table.attrs["dates"] = f"{window.first_date} to {window.last_date}" if window else ""
     return table
 
 
