@@ -87,9 +87,10 @@ def benefits_figure(parts: pd.DataFrame) -> go.Figure:
             fig.add_annotation(
                 x=0, y=name, xref=f"x{'' if row == 1 else row}", yref=f"y{'' if row == 1 else row}",
                 text=words.get(status, status), showarrow=False, xanchor="left",
+                xshift=4, yshift=-14,  # in the realised bar's slot, below the expected one
                 font={"color": "#555555", "size": 12},
             )  # fmt: skip
-        fig.update_xaxes(title_text=unit, row=row, col=1, rangemode="tozero")
+        fig.update_xaxes(row=row, col=1, rangemode="tozero")  # the panel's title is the unit
         fig.update_yaxes(autorange="reversed", row=row, col=1)
     provisional = bool(parts["provisional"].any()) if "provisional" in parts else False
     title = "Benefits: expected against realised" + (" so far (provisional)" if provisional else "")
