@@ -329,19 +329,10 @@ class CycleBenefits:
     @functools.cached_property
     def targets(self) -> list[TargetBenefit]:
         """One :class:`TargetBenefit` per target, then per KPI named by a benefit."""
-        rv = self.rv
         out = []
-        reviews = [(tr, True) for tr in rv]
-        seen: set[str] = set()
-        for _, stmt in self.statements:
-            if stmt.kpi is None or _key(stmt) in seen:
-                continue
-            seen.add(_key(stmt))
-            from ..review.assess import _assess_target
-
-            reviews.append((_assess_target(_pseudo_target(stmt), rv), False))
-        for tr, is_target in reviews:
-            key = tr.id if is_target else _key(self._stmt_for(tr))
+        reviews = [(tr.id, tr, True) for tr in self.rv]
+        reviews += [(key, tr, False) for key, tr in self.kpi_reviews.items()]
+        for key, tr, is_target in reviews:
             rule = rule_for(tr.kpi)
             if rule is None:
                 b = TargetBenefit(
@@ -359,11 +350,17 @@ class CycleBenefits:
             out.append(b)
         return out
 
-    def _stmt_for(self, tr: Any) -> Benefit:
-        return next(
-            b for _, b in self.statements
-            if b.kpi == tr.kpi.key and (b.scope or None) == (tr.target.scope or None)
-        )  # fmt: skip
+    @functools.cached_property
+    def kpi_reviews(self) -> dict[str, Any]:
+        """Each KPI (with its scope) a benefit of the plan names, measured as a target is
+        (its chart, evidence and verdict), keyed as :attr:`Benefit.tied_to`."""
+        from ..review.assess import _assess_target
+
+        out: dict[str, Any] = {}
+        for _, stmt in self.statements:
+            if stmt.kpi is not None and _key(stmt) not in out:
+                out[_key(stmt)] = _assess_target(_pseudo_target(stmt), self.rv)
+        return out
 
     def _expected_total(self, key: str, tr: Any, rule: Rule | None) -> float:
         stmts = [b for _, b in self.statements if _key(b) == key]
@@ -536,15 +533,7 @@ def initiative_benefits(cycle: Any) -> pd.DataFrame:
 
 
 def _review_of(cb: CycleBenefits, b: TargetBenefit) -> Any:
-    if b.is_target:
-        return cb.rv.target(b.id)
-    from ..review.assess import _assess_target
-
-    stmt = next(s for _, s in cb.statements if _key(s) == b.id)
-    cache = cb.__dict__.setdefault("_pseudo", {})
-    if b.id not in cache:
-        cache[b.id] = _assess_target(_pseudo_target(stmt), cb.rv)
-    return cache[b.id]
+    return cb.rv.target(b.id) if b.is_target else cb.kpi_reviews[b.id]
 
 
 def initiative_totals(cycle: Any) -> pd.DataFrame:
