@@ -446,3 +446,33 @@ def test_stage_tables_and_chart_for_readers(closed_rv):
     realised = [t for t in fig.data if t.name.startswith("Realised")]
     assert sum(len(t.x) for t in realised) == 3  # T1, T2, T3: the established ones only
     assert any(a.text == "not established" for a in fig.layout.annotations)
+
+
+def test_a_count_per_day_benefit_equals_a_hand_computation(tmp_path, raw):
+    """A target on a count (requests declined, lower is better): the change per day of the
+    count method (whole weeks from each period's first day) x the review period's days."""
+    cycle = _copy(tmp_path)
+    targets = cycle / "targets.yaml"
+    targets.write_text(
+        targets.read_text()
+        + "\n  - {id: T6, kpi: declined, kind: minimize, value: 70, due: 2026-03-31, objective: O2}\n"
+    )
+    assert check_cycle(cycle) == []
+    rv = assess(open_cycle(cycle, as_of="2026-04-15"))
+    row = benefits.target_benefits(rv).set_index("target").loc["T6"]
+    assert row["rule"] == "per_day" and row["unit"] == "requests avoided"
+
+    def per_day(period: tuple, weeks: int) -> float:
+        end = period[0] + pd.Timedelta(days=7 * weeks)
+        rows = _closed(raw, (period[0], end)) & (raw["outcome"] == "declined")
+        return rows.sum() / (7 * weeks)
+
+    fall = per_day(BASELINE, 25) - per_day(REVIEW, 12)  # 181 and 90 days: 25 and 12 weeks
+    ev = rv.target("T6").evidence
+    assert -ev.effect == pytest.approx(fall, rel=1e-9)
+    assert row["estimate"] == pytest.approx(fall * 90, rel=1e-9)
+    assert row["multiplier"] == 90
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-ev.ci_high * 90, -ev.ci_low * 90))
+    # established or not as stage 5 says
+    real = rv.target("T6").verdict == "real improvement" and row["ci_low"] > 0
+    assert (row["status"] == "realised") == real
