@@ -476,3 +476,19 @@ def test_a_count_per_day_benefit_equals_a_hand_computation(tmp_path, raw):
     # established or not as stage 5 says
     real = rv.target("T6").verdict == "real improvement" and row["ci_low"] > 0
     assert (row["status"] == "realised") == real
+
+
+def test_a_real_fall_of_the_median_without_one_of_the_mean_is_not_established():
+    """As of 2025-10-15 stage 5 (provisional, on the action months) finds T1's median fell for
+    real; the mean, which hours of waiting rest on, did not clearly move: not established."""
+    rv = assess(open_cycle(SAMPLE, as_of="2025-10-15"))
+    assert rv.target("T1").verdict == "real improvement"
+    row = benefits.target_benefits(rv).set_index("target").loc["T1"]
+    assert row["status"] == "not established" and math.isnan(row["realised"])
+    assert row["ci_low"] < 0 < row["ci_high"]
+    assert "the interval of the change in the mean" in row["sentence"]
+    line = benefits.cover_line(rv)
+    assert line.startswith(
+        "Benefits over 3 full months of the action period (July to September 2025) so far "
+        "(provisional): none established yet: not established for 5"
+    )
