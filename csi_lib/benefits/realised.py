@@ -224,7 +224,7 @@ def _measure(tr: Any, rule: Rule, provisional: bool, window: str) -> TargetBenef
     out.evidence = ev
     if ev is None or pd.isna(ev.effect):
         out.status = "not established"
-        out.reason = f"stage 5 finds {tr.verdict}" + (f": {ev.reason}" if ev is not None else "")
+        out.reason = verdict_words(tr.verdict) + (f": {ev.reason}" if ev is not None else "")
         return out
     sign = gain_sign(kpi)
     if rule.key == "waiting":
@@ -253,9 +253,24 @@ def _status(verdict: str, low: float, high: float) -> str:
     return "not established"
 
 
+def verdict_words(verdict: str) -> str:
+    """Why stage 5's verdict establishes no benefit, in words.
+
+    >>> verdict_words("no evidence of change"), verdict_words("likely improvement")
+    ('stage 5 finds no evidence of change', 'stage 5 finds only a likely improvement (the chart or the interval shows it, not both)')
+    """
+    if verdict.startswith("likely"):
+        return f"stage 5 finds only a {verdict} (the chart or the interval shows it, not both)"
+    if verdict == "not enough data":
+        return "stage 5 has not enough data to judge"
+    if verdict.startswith("real"):
+        return f"stage 5 finds a {verdict}"
+    return f"stage 5 finds {verdict}"
+
+
 def _not_established_reason(tr: Any, ev: Evidence, rule: Rule) -> str:
     if tr.verdict not in ("real improvement", "real deterioration"):
-        return f"stage 5 finds {tr.verdict}"
+        return verdict_words(tr.verdict)
     # stage 5 finds a real change of the median, the mean of the hours does not show one
     return (
         f"stage 5 finds a {tr.verdict}, but the interval of the change in the mean "
