@@ -37,8 +37,8 @@ def cmd_next(
 ) -> None:
     """Create the next cycle: the review period re-taken as the baseline, unmet targets re-stated.
 
-    Met targets are proposed as "hold the gain"; unfinished initiatives and the
-    improvement register are carried over; the vision is copied.
+    Met targets are proposed as "hold the gain"; unfinished initiatives, the expected
+    benefits not realised and the improvement register are carried over; the vision is copied.
     """
     from ..momentum import next_cycle
 

@@ -16,7 +16,10 @@ path (what ``csi cycle next`` runs). The next cycle carries
   new process limit of the review months, never looser than the target that
   was met), every entry with a comment saying where it came from;
 * ``plan.yaml``: the unfinished initiatives (planned / in progress) moved to
-  the new action period, and the whole improvement register;
+  the new action period, the expected benefits not realised (not established, or
+  short of what was expected: :mod:`csi_lib.benefits`) carried with the change left,
+  into their initiative or into a proposed one after a finished initiative, and the
+  whole improvement register (``cycle.yaml`` keeps the ``value:`` they name);
 * ``baseline/``: a new baseline snapshot of the old review period.
 
 The old cycle folder is never written to. :func:`cycle_history` lists every

@@ -131,6 +131,12 @@ class NextCycle:
         """The improvement register carried into the next cycle."""
         return pd.DataFrame(self.register)
 
+    @property
+    def proposed_initiatives(self) -> list[dict[str, Any]]:
+        """The initiatives proposed to realise benefits a finished one did not realise (the
+        others of :attr:`initiatives` are carried over)."""
+        return [i for i in self.initiatives if str(i.get("origin", "")).startswith("proposed:")]
+
     def benefits_table(self) -> pd.DataFrame:
         """The expected benefits carried over, for readers: the initiative of the next plan,
         what the benefit is of, the expected change left, and why."""

@@ -113,8 +113,8 @@ def next_cycle_text(cycle: Any) -> str:
     >>> print(next_cycle_text(rv))   # rv = csi_lib.review.assess(cycle): pass it to reuse it
     Proposed next cycle **2026-h1**: baseline 2026-01-01 to 2026-03-31 (this cycle's review
     period), action 2026-04-01 to 2026-09-30, review 2026-10-01 to 2026-12-31. 5 targets:
-    4 met, to hold, and 1 re-stated; 1 unfinished initiative carried over, and the whole
-    improvement register.
+    4 met, to hold, and 1 re-stated; 1 unfinished initiative carried over, 1 initiative
+    proposed to realise the rest of an expected benefit, and the whole improvement register.
     >>> print(next_cycle_text(open_cycle(sample_cycle, as_of="2025-10-15")))
     **The review period (2026-01-01 to 2026-03-31) is not over** as of 2025-10-15: the next
     cycle is proposed once it ends, with the review period as its baseline.
@@ -132,12 +132,19 @@ def next_cycle_text(cycle: Any) -> str:
     dates = {k: f"{a} to {b}" for k, (a, b) in nxt.dates.items()}
     held = sum(1 for tr in rv if tr.met)
     restated = len(nxt.targets) - held
+    proposed = nxt.proposed_initiatives
     return (
         f"Proposed next cycle **{html.escape(str(nxt.id))}**: baseline {dates['baseline']} "
         f"(this cycle's review period), action {dates['action']}, review {dates['review']}. "
         f"{plural(len(nxt.targets), 'target')}: {held} met, to hold, and {restated} re-stated; "
-        f"{plural(len(nxt.initiatives), 'unfinished initiative')} carried over, and the whole "
-        "improvement register."
+        f"{plural(len(nxt.initiatives) - len(proposed), 'unfinished initiative')} carried over, "
+        + (
+            f"{plural(len(proposed), 'initiative')} proposed to realise the rest of an expected "
+            "benefit, "
+            if proposed
+            else ""
+        )
+        + "and the whole improvement register."
     )
 
 
