@@ -640,8 +640,11 @@ def expected_benefits(cycle: Any) -> pd.DataFrame:
     rows = []
     for ini, stmt in cb.statements:
         key = _key(stmt)
-        b = next((x for x in cb.targets if x.id == key), None)
-        tr = _review_of(cb, b) if b is not None else None
+        # the target's (or KPI's) measurements only: no evidence is needed for a plan figure
+        if stmt.target is not None:
+            tr = cb.rv.target(key) if key in cb.rv.target_ids else None
+        else:
+            tr = cb.kpi_reviews.get(key)
         rule = rule_for(tr.kpi) if tr is not None else None
         units = (
             expected_units(stmt.change, tr, rule, window, rv.freq) if rule is not None else math.nan
