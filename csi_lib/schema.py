@@ -345,11 +345,15 @@ class Validated:
         row's own values as given.
     collapsed:
         how many exact duplicate rows were collapsed silently into one.
+    rows:
+        the source row (1-based) of each row of ``data``, in order; the first of exact
+        copies for a collapsed request (None where not given).
     """
 
     data: pd.DataFrame
     quarantine: pd.DataFrame
     collapsed: int = 0
+    rows: np.ndarray | None = None
 
 
 QUARANTINE_COLUMNS: tuple[str, ...] = ("source_row", "request_id", "column", "reason")
@@ -670,4 +674,9 @@ def _split(
         axis=1,
     ).reset_index(drop=True)
     quarantine["source_row"] = quarantine["source_row"].astype("int64")
-    return Validated(data=data, quarantine=quarantine, collapsed=int(collapsed.sum()))
+    return Validated(
+        data=data,
+        quarantine=quarantine,
+        collapsed=int(collapsed.sum()),
+        rows=rows[keep].to_numpy(dtype="int64"),
+    )

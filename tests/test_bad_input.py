@@ -698,6 +698,28 @@ def test_blocks_see_duplicates_and_date_order_across_blocks(tmp_path, monkeypatc
     assert info.value.row == 59 and info.value.column == "opened_at"
 
 
+def test_ids_written_as_floats_with_exact_copies_keep_their_order_in_blocks(
+    tmp_path, monkeypatch, recwarn
+):
+    """Ids written as floats ("7.0") are read as "7": a piece's exact copies of them used
+    to be looked up by the id as written, found nowhere, and their source rows became
+    NaN cast to int64 (a RuntimeWarning, then rows sorted by garbage across blocks)."""
+    rows = [f"{i}.0,2025-03-{1 + i % 28:02d} 09:00,,,open,Cat{i % 7}" for i in range(60)]
+    rows[12] = " 30.0 ,2025-03-20 09:00,,,open,Cat3"  # R30 again, differently written
+    rows[55] = rows[3]  # an exact copy of "3.0" far away: collapsed into row 4
+    rows[40] = rows[41]  # and one next to it
+    src = tmp_path / "floats.csv"
+    src.write_text(
+        "request_id,opened_at,assessed_at,closed_at,outcome,category\n" + "\n".join(rows)
+    )
+    whole, blocks = load_both_ways(monkeypatch, src)
+    assert not [w for w in recwarn.list if issubclass(w.category, RuntimeWarning)]
+    assert blocks.rows_collapsed == whole.rows_collapsed == 2
+    pd.testing.assert_frame_equal(blocks.data, whole.data)
+    ids = whole.data["request_id"].tolist()
+    assert ids[:5] == ["0", "1", "2", "3", "4"] and "40" not in ids and ids.count("3") == 1
+
+
 def test_a_malformed_big_file_gets_the_whole_file_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("csi_lib.sources.blocks.STREAM_MIN_BYTES", 0)
     monkeypatch.setattr("csi_lib.sources.blocks.STREAM_BLOCK_BYTES", 300)

@@ -80,16 +80,8 @@ def _validate_piece(
     positions = np.searchsorted(work_rows, q["source_row"].to_numpy())
     values = work.iloc[positions].reset_index(drop=True)
     quarantine = pd.concat([q, value_columns(values)], axis=1)
-    rows = source_rows.to_numpy()
-    if validated.collapsed == 0:
-        data_rows = rows[~np.isin(rows, q["source_row"].to_numpy())]
-    else:  # exact copies collapse into the first: a kept id sits at its first row
-        first = pd.Series(rows, index=frame["request_id"].astype("str").to_numpy())
-        first = first.groupby(level=0).min()
-        data_rows = first.reindex(validated.data["request_id"].astype("str").to_numpy()).to_numpy()
-    return _Piece(
-        validated.data, np.asarray(data_rows, dtype="int64"), quarantine, validated.collapsed
-    )
+    # the source row of each kept request (a collapsed id sits at its first row)
+    return _Piece(validated.data, validated.rows, quarantine, validated.collapsed)
 
 
 def _concat_canonical(pieces: list[pd.DataFrame]) -> pd.DataFrame:
