@@ -423,3 +423,14 @@ def test_the_email_carries_text_html_and_no_secret(servers, monkeypatch, tmp_pat
     for secret in (SMTP_PASSWORD, "s3cret", str(tmp_path), "Jane Doe"):
         assert secret not in everything
     assert os.environ.get("CSI_SMTP_PASSWORD") is None  # the file gave the login
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/scheduling.md"])
+def test_the_documented_notify_example_is_valid(doc):
+    text = (ROOT / doc).read_text()
+    block = text.split("```yaml\nnotify:\n", 1)[1].split("```", 1)[0]
+    settings = NotifySettings.model_validate(yaml.safe_load("notify:\n" + block)["notify"])
+    assert settings.email.starttls and [w.format for w in settings.webhooks] == ["teams", "slack"]
+    assert settings.webhooks[1].url_env == "CSI_SLACK_WEBHOOK"
+    for name in ("CSI_SMTP_USER", "CSI_SMTP_PASSWORD", "csi notify test", "CSI_REPORT_URL"):
+        assert name in text

@@ -71,9 +71,13 @@ def _subject_part(rule: str, events: list[Event]) -> str:
         what = events[0].key
         return "the run failed" if what == "run" else f"{what.replace(',', ', ')} failed"
     targets = {e.target_id for e in events}
+    if rule == "signal" and len(targets) == 1 and len(events) > 1:
+        return f"{len(events)} new signals on {plain_text(events[0].label)}"
     if len(targets) == 1:
         status = "not met" if events[0].key == "not met" else "off track"
         return one.format(label=plain_text(events[0].label), status=status)
+    if rule == "off_track" and all(e.key == "off track" for e in events):
+        many = "{n} targets off track"
     return many.format(n=len(targets) if rule != "signal" else len(events))
 
 

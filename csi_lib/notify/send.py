@@ -177,9 +177,10 @@ def notify_report(
                 reason = _reason(exc)
                 report(
                     f"notify: {ch.name}: NOT sent ({rule_counts(events)}): {reason}; it will "
-                    "be told at the next run; the report is published and the exit status "
-                    "is the report's"
-                )
+                    "be told at the next run; "
+                    + ("the exit status is the run's" if run_failed else
+                       "the report is published and the exit status is the report's")
+                )  # fmt: skip
                 out.append(Delivery(ch.name, False, reason, len(events)))
                 continue
             kept[ch.id] = after

@@ -38,6 +38,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..errors import CsiError
 from ..run import make_run
 from ..storage import explain_oserror, make_folder
 from . import alerts
@@ -153,9 +154,13 @@ def build_report(
         cycle_dir, data=data, preset=preset, mapping=mapping, query=query,
         date_from=date_from, date_to=date_to, as_of=as_of or "today",
     )  # fmt: skip
-    ctx = _context(run)
-    chosen = _chosen_stages(stages, run.cycle_dir, pdf)
-    parent = make_folder(Path(out).resolve() / ctx["cycle_id"], what="report folder")
+    try:
+        ctx = _context(run)
+        chosen = _chosen_stages(stages, run.cycle_dir, pdf)
+        parent = make_folder(Path(out).resolve() / ctx["cycle_id"], what="report folder")
+    except CsiError:  # e.g. the data source is gone: a scheduled run that failed
+        alerts.before_start(run, Path(out), say=say)
+        raise
     lock = _take_lock(parent, ctx["cycle_id"])
     staging = parent / f".{run.as_of.isoformat()}.partial-{os.getpid()}"
     named = {"cycle_id": ctx["cycle_id"], "title": ctx["title"]}

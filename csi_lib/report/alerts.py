@@ -67,3 +67,27 @@ def after_failure(run: Run, parent: Path, *, cycle_id: str, title: str, say: Pro
         run_failed=True,
         say=say,
     )
+
+
+def before_start(run: Run, out: Path, *, say: Progress) -> None:
+    """Tell the channels (rule ``failed``) that the run failed before it could start (its
+    data source is gone, its folder cannot be made): with the cycle's lock, if it can be
+    had at once and the reports folder exists or can be made."""
+    settings = _settings(run)
+    if settings is None:
+        return
+    from filelock import FileLock, Timeout
+
+    cycle_id, title = str(run.config.id), str(run.config.title)
+    try:
+        parent = Path(out).resolve() / cycle_id
+        parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(parent / ".lock"), timeout=0)
+        lock.acquire()
+    except (OSError, Timeout):
+        say("notify: the reports folder cannot be written or another run holds it: not told")
+        return
+    try:
+        after_failure(run, parent, cycle_id=cycle_id, title=title, say=say)
+    finally:
+        lock.release()
