@@ -255,7 +255,7 @@ def test_the_message_a_person_reads():
     m = alert_message(events, summary, title="Faster <requests>", cycle_id="2025-h2",
                       as_of="2026-03-23", link="https://intra.example.org/csi/2025-h2/2026-03-23/index.html")  # fmt: skip
     assert m.subject == (
-        "CSI 2025-h2: Mean satisfaction score off track; Mean satisfaction score due soon; "
+        "Faster <requests> (2025-h2): Mean satisfaction score off track; Mean satisfaction score due soon; "
         "new signal on Mean satisfaction score (as of 2026-03-23)"
     )
     assert m.text.splitlines()[:6] == [
@@ -347,7 +347,7 @@ def test_csi_notify_test_reaches_every_channel_and_names_the_one_that_is_down(
     assert "could not be reached" in err and "s3cret" not in out + err
     (mail,) = smtp["messages"]
     assert mail.tls and mail.user == SMTP_USER
-    assert mail["Subject"] == "CSI 2025-h2: test message"
+    assert mail["Subject"] == "Faster, more predictable requests (2025-h2): test message"
     assert mail.get_content_type() == "multipart/alternative"
     assert [r["service"] for r in hooks["received"]] == ["teams", "slack", "json"]
     assert all(r["status"] == 200 for r in hooks["received"])
@@ -412,7 +412,7 @@ def test_the_email_carries_text_html_and_no_secret(servers, monkeypatch, tmp_pat
     (mail,) = smtp["messages"]
     assert mail.envelope_to == ["owner@example.org", "lead@example.org"] and mail.tls
     assert mail["Subject"] == (
-        "CSI 2025-h2: Mean satisfaction score off track; new signal on Mean satisfaction score "
+        "Laptops (2025-h2): Mean satisfaction score off track; new signal on Mean satisfaction score "
         "(as of 2025-10-06)"
     )
     text = mail.get_body(("plain",)).get_content()
@@ -434,3 +434,14 @@ def test_the_documented_notify_example_is_valid(doc):
     assert settings.webhooks[1].url_env == "CSI_SLACK_WEBHOOK"
     for name in ("CSI_SMTP_USER", "CSI_SMTP_PASSWORD", "csi notify test", "CSI_REPORT_URL"):
         assert name in text
+
+
+def test_the_server_certificate_is_checked_except_on_this_machine():
+    import ssl
+
+    from csi_lib.notify.smtp import _tls_context
+
+    remote = _tls_context("mail.example.org")
+    assert remote.verify_mode == ssl.CERT_REQUIRED and remote.check_hostname
+    for here in ("127.0.0.1", "localhost", "::1"):
+        assert _tls_context(here).verify_mode == ssl.CERT_NONE

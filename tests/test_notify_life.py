@@ -154,16 +154,23 @@ def test_weekly_runs_across_the_cycle_tell_each_change_once_and_when_it_happens(
     assert not [k for k, n in Counter((e[1], e[2], e[3]) for e in told).items() if n > 1]
     # the messages a person reads: subject with the cycle and what changed
     first = mails[0]
-    assert first["Subject"] == "CSI 2025-h2: Closed within SLA off track (as of 2025-09-01)"
+    assert (
+        first["Subject"]
+        == "Faster, more predictable requests (2025-h2): Closed within SLA off track (as of 2025-09-01)"
+    )
     body = first.get_body(("plain",)).get_content()
     assert body.startswith("Faster, more predictable requests (cycle 2025-h2): report as of")
     assert "* Closed within SLA: is off track (now " in body
     assert "Full report: 2025-h2/2025-09-01/index.html" in body
     last = mails[-1]
     assert last["Subject"] == (
-        "CSI 2025-h2: Mean satisfaction not met; 4 targets met; 2 new signals on Closed "
+        "Faster, more predictable requests (2025-h2): Mean satisfaction not met; 4 targets met; 2 new signals on Closed "
         "within SLA (as of 2026-04-06)"
     )
+    # what the changes were worth: the benefits' one line, when the cycle closes
+    closing = last.get_body(("plain",)).get_content()
+    assert weekly_summaries[dt.date(2026, 4, 6)]["benefits"]["text"] in closing
+    assert closing.count("Benefits realised over the review period") == 1
     # nothing personal, no secret: no owner, no note, no password, no webhook path
     everything = "".join(m.as_string() for m in mails)
     everything += json.dumps([r["body"] for r in hooks["received"]])
@@ -233,7 +240,7 @@ def test_csi_report_sends_after_publishing_and_a_channel_down_fails_nothing(serv
     (mail,) = smtp["messages"]
     assert mail.tls and mail.user == SMTP_USER
     assert mail["Subject"] == (
-        "CSI 2025-h2: 3 targets off track; new signal on Median time to fulfil (Laptop) "
+        "Faster, more predictable requests (2025-h2): 3 targets off track; new signal on Median time to fulfil (Laptop) "
         "(as of 2025-10-06)"
     )
     assert (
@@ -265,7 +272,10 @@ def test_a_failed_stage_and_a_failed_run_are_told_once(servers, tmp_path, broken
     result = csi(*args, env=env)
     assert result.returncode == 1
     (post,) = hooks["received"]
-    assert post["body"]["subject"] == "CSI 2025-h2: stage 1 failed (as of 2025-10-06)"
+    assert (
+        post["body"]["subject"]
+        == "Faster, more predictable requests (2025-h2): stage 1 failed (as of 2025-10-06)"
+    )
     assert [e["rule"] for e in post["body"]["events"]] == ["failed"]
     assert "ValueError" not in json.dumps(post["body"])  # what broke is in the log, not sent
     assert csi(*args, env=env).returncode == 1  # the same failure again: not told again
@@ -278,5 +288,8 @@ def test_a_failed_stage_and_a_failed_run_are_told_once(servers, tmp_path, broken
     assert result.returncode == 2
     assert len(hooks["received"]) == 2
     body = hooks["received"][1]["body"]
-    assert body["subject"] == "CSI 2025-h2: the run failed (as of 2025-10-13)"
+    assert (
+        body["subject"]
+        == "Faster, more predictable requests (2025-h2): the run failed (as of 2025-10-13)"
+    )
     assert str(moved) not in json.dumps(body)

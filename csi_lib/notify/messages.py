@@ -81,22 +81,29 @@ def _subject_part(rule: str, events: list[Event]) -> str:
     return many.format(n=len(targets) if rule != "signal" else len(events))
 
 
-def subject(cycle_id: str, as_of: str, events: Sequence[Event]) -> str:
-    """``CSI <cycle>: <what changed> (as of <date>)``.
+def subject(cycle_id: str, as_of: str, events: Sequence[Event], title: str = "") -> str:
+    """``<title> (<cycle>): <what changed> (as of <date>)`` (``CSI <cycle>: ...`` without a
+    title).
 
     Examples
     --------
     >>> e = [Event("off_track", "off track", "T4", "Mean satisfaction score", "is off track"),
     ...      Event("signal", "k1", "T2", "Closed within SLA", "..."),
     ...      Event("signal", "k2", "T3", "Median time to assessment", "...")]
-    >>> subject("2025-h2", "2025-11-03", e)
-    'CSI 2025-h2: Mean satisfaction score off track; 2 new signals (as of 2025-11-03)'
+    >>> subject("2025-h2", "2025-11-03", e, title="Faster requests")
+    'Faster requests (2025-h2): Mean satisfaction score off track; 2 new signals (as of 2025-11-03)'
     """
     by_rule: dict[str, list[Event]] = {}
     for e in events:
         by_rule.setdefault(e.rule, []).append(e)
     parts = [_subject_part(rule, by_rule[rule]) for rule in RULE_ORDER if rule in by_rule]
-    return plain_text(f"CSI {cycle_id}: {'; '.join(parts)} (as of {as_of})")
+    return plain_text(f"{_cycle_name(title, cycle_id)}: {'; '.join(parts)} (as of {as_of})")
+
+
+def _cycle_name(title: str, cycle_id: str) -> str:
+    """How a subject names the cycle: its title and id, or ``CSI <id>``."""
+    title = plain_text(title)
+    return f"{title} ({cycle_id})" if title else f"CSI {cycle_id}"
 
 
 def _moved(summary: dict[str, Any] | None, events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -247,7 +254,7 @@ def alert_message(
         link=link,
     )
     return Message(
-        subject=subject(cycle_id, as_of, events),
+        subject=subject(cycle_id, as_of, events, title),
         text=text,
         html=body,
         headline=plain_text(headline),
@@ -277,7 +284,7 @@ def test_message(*, title: str, cycle_id: str, link: str = "") -> Message:
         + "</body></html>\n"
     )
     return Message(
-        subject=plain_text(f"CSI {cycle_id}: test message"),
+        subject=plain_text(f"{_cycle_name(title, cycle_id)}: test message"),
         text=text,
         html=body,
         headline=sentence,

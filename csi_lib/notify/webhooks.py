@@ -121,7 +121,10 @@ def slack_payload(msg: Message) -> dict[str, Any]:
     ('header', False)
     """
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(msg.subject, 150)}}
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _cut(chat_text(msg.subject), 150)},
+        }
     ]
     if msg.headline:
         blocks.append(_section(chat_text(msg.headline)))
