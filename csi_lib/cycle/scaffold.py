@@ -46,6 +46,14 @@ min_group_size: 5           # breakdown groups with fewer requests are hidden
 # What a unit of the benefits is worth (stage 5): an hour a customer waits, an hour of an
 # agent's work, and the currency of every amount (plan.yaml's benefits too)
 # value: {{customer_hour: 30, agent_hour: 45, currency: EUR}}
+# Alerts after each scheduled report (csi notify test {dir_name} tries them): e-mail and
+# Teams, Slack or JSON webhooks; credentials: a chmod-600 YAML file with user: and password:
+# (or CSI_SMTP_USER and CSI_SMTP_PASSWORD in the environment)
+# notify:
+#   email: {{smtp: "mail.example.org:587", starttls: true, from: csi@example.org, to: [owner@example.org], credentials: /etc/csi/smtp.yaml}}
+#   webhooks:
+#     - {{url: "https://example.webhook.office.com/...", format: teams}}   # teams, slack or json
+#   rules: {{signal: true, off_track: true, met: true, due_within_days: 14, failed: true}}
 """
 
 _VISION_TEMPLATE = """\
