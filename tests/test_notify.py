@@ -223,7 +223,7 @@ def test_met_and_not_met_at_the_end_of_the_cycle():
     _, state = _run(state, "2026-03-30", _target("off track"))
     events, state = _run(state, "2026-04-06", _target("not met"))
     assert [(e.rule, e.key) for e in events] == [("off_track", "not met")]
-    assert events[0].text.startswith("is not met (final)")
+    assert events[0].text.startswith("is not met, the final verdict (now 4.0, target 4.3)")
     events, _ = _run(ChannelState(), "2026-04-06", _target("met"))
     assert [e.rule for e in events] == ["met"]
     assert _run(ChannelState(), "2026-04-06", _target("met"), rules=NotifyRules(met=False))[0] == []

@@ -198,7 +198,7 @@ def _target_events(
     # off track (or not met at the end of the cycle), met: a change of standing
     if rules.off_track and status in OFF_TRACK and before != status:
         reason = f": {target['reason']}" if target.get("reason") else ""
-        word = "is not met (final)" if status == "not met" else "is off track"
+        word = "is not met, the final verdict" if status == "not met" else "is off track"
         events.append(
             Event("off_track", status, tid, label, f"{word}{_now_and_target(target)}{reason}")
         )
