@@ -492,3 +492,27 @@ def test_a_real_fall_of_the_median_without_one_of_the_mean_is_not_established():
         "Benefits over 3 full months of the action period (July to September 2025) so far "
         "(provisional): none established yet: not established for 5"
     )
+
+
+def test_stage_5_markdown_shows_labels_as_written(closed_rv, monkeypatch):
+    """A label or title from the data (a category holding a web address, emphasis, HTML)
+    is shown as text in stage 5's benefit sentences and cover line: no link, emphasis or
+    tag comes from it (the hostile-text corpus found a live link there)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from csi_lib.benefits import pages
+
+    hostile = "Fulfil time (category: http://evil.invalid/x *big* <b>x</b> [a](b))"
+    for name in ("target_benefits", "initiative_totals"):
+        frame = getattr(pages, name)(closed_rv).copy()
+        frame["sentence"] = hostile + ": " + frame["sentence"]
+        monkeypatch.setattr(pages, name, lambda cycle, frame=frame: frame)
+    monkeypatch.setattr(pages, "cover_line", lambda cycle: hostile)
+    for text in (
+        pages.target_sentences(closed_rv),
+        pages.initiative_sentences(closed_rv),
+        pages.cover_markdown(closed_rv),
+    ):
+        html = markdown2html_mistune(text)
+        assert "<a " not in html and "<em>" not in html and "<b>" not in html, html[:300]
+        assert "http" in html and "evil.invalid" in html  # shown, not dropped

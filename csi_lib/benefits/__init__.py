@@ -36,6 +36,7 @@ _LAZY = {
     "benefits_summary": "pages",
     "benefits_table": "pages",
     "cover_line": "pages",
+    "cover_markdown": "pages",
     "expected_table": "pages",
     "expected_text": "pages",
     "initiative_sentences": "pages",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..safe import markdown_text
 from ..words import join_words, plural
 from .realised import (
     STATUS_WORDS,
@@ -132,13 +133,20 @@ def benefits_note(cycle: Any) -> str:
 
 
 def target_sentences(cycle: Any) -> str:
-    """The benefit of each target, one markdown bullet each."""
-    return "\n".join(f"- {s}" for s in target_benefits(cycle)["sentence"])
+    """The benefit of each target, one markdown bullet each (the sentences quote labels
+    and scopes from the data: shown as written, never as markup or links)."""
+    return "\n".join(f"- {markdown_text(s)}" for s in target_benefits(cycle)["sentence"])
 
 
 def initiative_sentences(cycle: Any) -> str:
-    """The benefit of each initiative, one markdown bullet per initiative and unit."""
-    return "\n".join(f"- {s}" for s in initiative_totals(cycle)["sentence"])
+    """The benefit of each initiative, one markdown bullet per initiative and unit (titles
+    and labels shown as written)."""
+    return "\n".join(f"- {markdown_text(s)}" for s in initiative_totals(cycle)["sentence"])
+
+
+def cover_markdown(cycle: Any) -> str:
+    """:func:`cover_line` in bold, as stage 5 shows it (its labels shown as written)."""
+    return f"**{markdown_text(cover_line(cycle))}**"
 
 
 def _units(value: float, unit: str) -> str:
