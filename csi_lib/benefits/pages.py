@@ -21,6 +21,7 @@ import pandas as pd
 from ..safe import markdown_text
 from ..words import join_words, plural
 from .realised import (
+    ESTABLISHED,
     STATUS_WORDS,
     _num,
     assess_benefits,
@@ -165,7 +166,7 @@ def benefits_table(cycle: Any) -> pd.DataFrame:
         status = STATUS_WORDS[r.status]
         if r.share < 1:
             status += f" (an equal share: {round(1 / r.share)} initiatives serve it)"
-        if r.status in ("realised", "loss"):
+        if r.status in ESTABLISHED:
             lo, hi = (r.ci_low, r.ci_high)
             interval = f"{_num(lo)} to {_num(hi)}"
             realised = _units(r.realised, r.unit)
@@ -309,10 +310,8 @@ def benefits_summary(cycle: Any) -> dict[str, Any]:
                 "verdict": r.verdict or None,
                 "expected": _json(r.expected),
                 "realised": _json(r.realised),
-                "estimate": _json(r.estimate) if r.status in ("realised", "loss") else None,
-                "interval": _range(r.ci_low, r.ci_high)
-                if r.status in ("realised", "loss")
-                else None,
+                "estimate": _json(r.estimate) if r.status in ESTABLISHED else None,
+                "interval": _range(r.ci_low, r.ci_high) if r.status in ESTABLISHED else None,
                 "value": _json(r.value),
                 "money": _json(r.money),
                 "money_interval": _range(r.money_low, r.money_high),

@@ -83,6 +83,9 @@ STATUS_WORDS: dict[str, str] = {
 
 _DAY = pd.Timedelta(days=1)
 
+#: The statuses of a benefit that stage 5's verdict establishes (counted in the sums).
+ESTABLISHED: tuple[str, ...] = ("realised", "loss")
+
 
 def _days(period: Period | None) -> float:
     return math.nan if period is None else (period.end - period.start) / _DAY
@@ -148,7 +151,7 @@ class TargetBenefit:
 
     @property
     def established(self) -> bool:
-        return self.status in ("realised", "loss")
+        return self.status in ESTABLISHED
 
     @property
     def realised(self) -> float:
@@ -576,20 +579,22 @@ def _sum(values: pd.Series) -> float:
     return float(values.sum()) if len(values) else math.nan
 
 
+def _established_sums(est: pd.DataFrame) -> dict[str, float]:
+    """The sums of established benefits: realised units, the interval's ends added (a
+    conservative interval) and the money with its ends."""
+    columns = ("realised", "ci_low", "ci_high", "money", "money_low", "money_high")
+    return {c: _sum(est[c]) for c in columns}
+
+
 def _initiative_row(ini: Any, unit: str, part: pd.DataFrame, cb: CycleBenefits) -> dict:
-    est = part[part["status"].isin(["realised", "loss"])]
+    est = part[part["status"].isin(ESTABLISHED)]
     row = {
         "initiative": ini.id,
         "title": ini.title,
         "unit": unit,
         "expected": _sum(part["expected"]),
-        "realised": _sum(est["realised"]),
-        "ci_low": _sum(est["ci_low"]),
-        "ci_high": _sum(est["ci_high"]),
         "expected_money": _sum(part["expected_money"]),
-        "money": _sum(est["money"]),
-        "money_low": _sum(est["money_low"]),
-        "money_high": _sum(est["money_high"]),
+        **_established_sums(est),
         "established": est["target"].tolist(),
         "not_established": part.loc[part["status"] == "not established", "target"].tolist(),
         "not_established_labels": part.loc[part["status"] == "not established", "label"].tolist(),
@@ -603,21 +608,11 @@ def totals(cycle: Any) -> pd.DataFrame:
     with the conservative interval (ends added) and the money."""
     cb = assess_benefits(cycle)
     t = target_benefits(cb)
-    est = t[t["status"].isin(["realised", "loss"])]
-    rows = []
-    for unit, part in est.groupby("unit", sort=False):
-        rows.append(
-            {
-                "unit": unit,
-                "realised": _sum(part["realised"]),
-                "ci_low": _sum(part["ci_low"]),
-                "ci_high": _sum(part["ci_high"]),
-                "money": _sum(part["money"]),
-                "money_low": _sum(part["money_low"]),
-                "money_high": _sum(part["money_high"]),
-                "targets": part["target"].tolist(),
-            }
-        )
+    est = t[t["status"].isin(ESTABLISHED)]
+    rows = [
+        {"unit": unit, **_established_sums(part), "targets": part["target"].tolist()}
+        for unit, part in est.groupby("unit", sort=False)
+    ]
     cols = ["unit", "realised", "ci_low", "ci_high", "money", "money_low", "money_high", "targets"]
     return pd.DataFrame(rows, columns=cols)
 

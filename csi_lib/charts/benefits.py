@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..benefits.realised import ESTABLISHED
 from .theme import PALETTE, empty_figure
 
 __all__ = ["benefits_figure"]
@@ -61,7 +62,7 @@ def benefits_figure(parts: pd.DataFrame) -> go.Figure:
             ),
             row=row, col=1,
         )  # fmt: skip
-        established = part["status"].isin(["realised", "loss"])
+        established = part["status"].isin(ESTABLISHED)
         shown = part[established]
         colours = [_REALISED if s == "realised" else _LOSS for s in shown["status"]]
         fig.add_trace(
