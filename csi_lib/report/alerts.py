@@ -18,6 +18,26 @@ def _settings(run: Run) -> Any:
     return None if config is None else config.notify
 
 
+def _notify(run: Run, parent: Path, *, cycle_id: str, title: str, say: Progress, **what: Any):
+    """Hand the run to :func:`csi_lib.notify.notify_report` when ``cycle.yaml`` has a
+    ``notify:`` section; ``what`` is what happened (the summary and stages, or a failure)."""
+    settings = _settings(run)
+    if settings is None:
+        return
+    from ..notify import notify_report
+
+    notify_report(
+        settings,
+        folder=parent,
+        cycle_dir=run.cycle_dir,
+        cycle_id=cycle_id,
+        title=title,
+        as_of=run.as_of,
+        say=say,
+        **what,
+    )
+
+
 def after_publish(
     run: Run,
     parent: Path,
@@ -30,43 +50,13 @@ def after_publish(
     say: Progress,
 ) -> None:
     """Tell the channels what changed, now that ``result.folder`` is published."""
-    settings = _settings(run)
-    if settings is None:
-        return
-    from ..notify import notify_report
-
-    notify_report(
-        settings,
-        folder=parent,
-        cycle_dir=run.cycle_dir,
-        cycle_id=cycle_id,
-        title=title,
-        as_of=run.as_of,
-        summary=summary,
-        stages=stages,
-        link=digest.report_link(result.folder, cycle_id, beside=False),
-        say=say,
-    )
+    _notify(run, parent, cycle_id=cycle_id, title=title, say=say, summary=summary,
+            stages=stages, link=digest.report_link(result.folder, cycle_id, beside=False))  # fmt: skip
 
 
 def after_failure(run: Run, parent: Path, *, cycle_id: str, title: str, say: Progress) -> None:
     """Tell the channels (rule ``failed``) that the run failed before publishing."""
-    settings = _settings(run)
-    if settings is None:
-        return
-    from ..notify import notify_report
-
-    notify_report(
-        settings,
-        folder=parent,
-        cycle_dir=run.cycle_dir,
-        cycle_id=cycle_id,
-        title=title,
-        as_of=run.as_of,
-        summary=None,
-        run_failed=True,
-        say=say,
-    )
+    _notify(run, parent, cycle_id=cycle_id, title=title, say=say, summary=None, run_failed=True)
 
 
 def before_start(run: Run, out: Path, *, say: Progress) -> None:
