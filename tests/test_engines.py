@@ -485,6 +485,39 @@ def test_custom_kpi_pandas_only_says_what_to_add(tmp_path):
         REGISTRY.pop("pct_laptop_test", None)
 
 
+@pytest.mark.parametrize("aggs", [("count", "pct", "sum", "mean", "median"), ("mean",),
+                                  ("pct",), ("sum", "p90")])  # fmt: skip
+def test_a_query_computes_only_the_cells_its_kpis_read(aggs):
+    """KPIs sharing one measure read only the cells their aggregations need (a share the
+    true ones, a mean the sum): every combination still equals the pandas engine, by month
+    and by group."""
+    from csi_lib.kpis.catalogue import REGISTRY
+
+    def reopens(df):
+        return df["reopen_count"].astype("float64")
+
+    def relational(t):
+        return t.reopen_count.cast("float64")
+
+    kinds = {"count": ("count", "requests"), "sum": ("count", "requests"),
+             "pct": ("proportion", "%"), "mean": ("score", "score"),
+             "median": ("duration", "hours"), "p90": ("duration", "hours")}  # fmt: skip
+    keys = [f"reopen_{a}_test" for a in aggs]
+    for key, agg in zip(keys, aggs, strict=True):
+        kind, unit = kinds[agg]
+        register_kpi(KPI(key, key, unit, "lower", "closed", reopens, agg, kind,
+                         "reopens of the requests closed", relational=relational))  # fmt: skip
+    try:
+        df = load_requests(SAMPLE).data
+        rel = open_source(SAMPLE, engine="duckdb")
+        assert_same(K.kpi_table(df, H1, kpis=keys), rel.kpi_table(H1, kpis=keys))
+        assert_same(K.kpi_table(df, H1, kpis=keys, by="priority", freq="month"),
+                    rel.kpi_table(H1, kpis=keys, by="priority", freq="month"))  # fmt: skip
+    finally:
+        for key in keys:
+            REGISTRY.pop(key, None)
+
+
 def test_every_builtin_kpi_has_a_relational_definition():
     for k in K.REGISTRY.values():
         assert k.measure is None or k.relational is not None, k.key

@@ -112,9 +112,15 @@ def _population_query(t: Any, name: str, kpis: list[KPI], edges: np.ndarray, by:
     aggs: dict[str, Any] = {"_size": f.count()}
     for j, k in enumerate(_measured(kpis)):
         m = _measure(k, f)
+        # only the cells the KPIs of this measure read (:func:`_aggregate`): the rows whose
+        # measure is known always, the true ones for a count or a share, the sum for a sum
+        # or a mean (each aggregate read every row of the population)
+        used = {o.agg for o in kpis if o.relational is k.relational}
         aggs[f"n{j}"] = m.count()
-        aggs[f"t{j}"] = (m != 0).cast("int32").sum()
-        aggs[f"s{j}"] = m.sum()
+        if used & {"count", "pct"}:
+            aggs[f"t{j}"] = (m != 0).cast("int32").sum()
+        if used & {"sum", "mean"}:
+            aggs[f"s{j}"] = m.sum()
         qs = _quantiles(kpis, k)
         if together and len(qs) > 1:
             aggs[f"qs{j}"] = m.quantile(qs)
