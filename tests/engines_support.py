@@ -104,3 +104,18 @@ def assert_same(expected: pd.DataFrame, got: pd.DataFrame, *, tol: float = 1e-9)
     bad = ~(close & same_n)
     assert not bad.any(), pd.concat([a[bad], b[bad][["value", "n"]].add_suffix("_engine")], axis=1)
     assert expected.attrs.get("hidden_by_kpi") == got.attrs.get("hidden_by_kpi")
+
+
+def spark_or_unavailable():
+    """The process's Spark session (Java 17 from scripts/services.sh), or the test is
+    reported unavailable with the reason (in CI, a failure)."""
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        unavailable("no Java for Spark (scripts/services.sh install adds Java 17)")
+    try:
+        from csi_lib.engines import spark_session
+
+        return spark_session()
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        unavailable(f"Spark did not start: {exc}")

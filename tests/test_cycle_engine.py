@@ -10,7 +10,6 @@ checks of cycle.yaml need no Spark and run everywhere.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,8 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from engines_support import ROOT
-from engines_support import unavailable as _unavailable
+from engines_support import ROOT, spark_or_unavailable
 
 from csi_lib.cycle import check_cycle
 from csi_lib.sources import load_requests
@@ -51,14 +49,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark():
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        _unavailable("no Java for Spark (scripts/services.sh install adds Java 17)")
-    try:
-        from csi_lib.engines import spark_session
-
-        return spark_session()
-    except Exception as exc:  # noqa: BLE001 - the reason is reported
-        _unavailable(f"Spark did not start: {exc}")
+    return spark_or_unavailable()
 
 
 def spark_cycle(folder: Path, source: str, **data: str) -> Path:

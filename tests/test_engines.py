@@ -14,7 +14,6 @@ start fails its tests with the reason.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from engines_support import (
     assert_same,
     load_into_postgres,
     load_typed_into_postgres,
+    spark_or_unavailable,
     start_postgres,
     stop_postgres,
 )
@@ -70,14 +70,7 @@ def postgres_url():
 
 @pytest.fixture(scope="session")
 def spark():
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        _unavailable("no Java for Spark (scripts/services.sh install adds Java 17)")
-    try:
-        from csi_lib.engines import spark_session
-
-        return spark_session()
-    except Exception as exc:  # noqa: BLE001 - the reason is reported
-        _unavailable(f"Spark did not start: {exc}")
+    return spark_or_unavailable()
 
 
 class Opener:

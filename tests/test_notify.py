@@ -342,7 +342,7 @@ def test_csi_notify_test_reaches_every_channel_and_names_the_one_that_is_down(
     status = main(["notify", "test", str(cycle)])
     out, err = capsys.readouterr()
     assert status == 1
-    assert "4 of 5 channel(s) took the test message" in out
+    assert "4 of 5 channels took the test message" in out
     assert f"FAILED: slack webhook at http://127.0.0.1:{port}: " in err
     assert "could not be reached" in err and "s3cret" not in out + err
     (mail,) = smtp["messages"]
@@ -445,3 +445,19 @@ def test_the_server_certificate_is_checked_except_on_this_machine():
     assert remote.verify_mode == ssl.CERT_REQUIRED and remote.check_hostname
     for here in ("127.0.0.1", "localhost", "::1"):
         assert _tls_context(here).verify_mode == ssl.CERT_NONE
+
+
+def test_csi_notify_test_of_one_channel_says_whether_it_took_the_message(servers, tmp_path, capsys):
+    from csi_lib.cli import main
+
+    _smtp, hooks = servers
+    for url, status, words in (
+        (hooks["json"], 0, "the channel took the test message"),
+        (f"http://127.0.0.1:{closed_port()}/hook", 1, "the channel did not take the test message"),
+    ):
+        folder = tmp_path / str(status)
+        folder.mkdir()
+        cycle = _cycle(folder, f"notify:\n  webhooks:\n    - {{url: '{url}', format: json}}\n")
+        assert main(["notify", "test", str(cycle)]) == status
+        out, _err = capsys.readouterr()
+        assert words in out and "channel(s)" not in out

@@ -46,7 +46,16 @@ def cmd_test(
         else:
             typer.echo(f"FAILED: {d.channel}: {d.detail}", err=True)
     failed = sum(not d.ok for d in deliveries)
-    typer.echo(f"{len(deliveries) - failed} of {len(deliveries)} channel(s) took the test message")
+    n = len(deliveries)
+    took = n - failed
+    if n == 1:
+        typer.echo(
+            "the channel took the test message"
+            if took
+            else "the channel did not take the test message"
+        )
+    else:
+        typer.echo(f"{took} of {n} channels took the test message")
     raise typer.Exit(1 if failed else 0)
 
 
