@@ -232,6 +232,10 @@ def _localize(naive: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Serie
     return loc.dt.tz_convert("UTC").astype(_NS_UTC), gap & ~nonexistent, nonexistent
 
 
+#: text pandas would read as the time of reading, not a date of the data
+_NOW_WORDS = ("now", "today")
+
+
 def parse_datetimes(
     raw: pd.Series,
     *,
@@ -244,7 +248,8 @@ def parse_datetimes(
     Naive values are local times in ``tz`` (DST-safe: a time in the repeated
     autumn hour is ambiguous and becomes NaT; a time in the skipped spring hour
     is shifted forward and flagged ``nonexistent``); values carrying an offset or
-    ``Z`` are converted. A date outside :data:`DATE_RANGE` (``9999-12-31``) becomes
+    ``Z`` are converted. The words ``now`` and ``today`` are unparseable (pandas alone
+    reads them as the time of the call, which no export means). A date outside :data:`DATE_RANGE` (``9999-12-31``) becomes
     NaT and is flagged ``out_of_range``, never an ``OutOfBoundsDatetime``.
 
     Parameters
@@ -274,6 +279,8 @@ def parse_datetimes(
 
     s = _as_text(raw)
     missing = s.isna()
+    # pandas reads the words "now" and "today" as the time of the call: no date of the data
+    s = s.mask(s.isin(_NOW_WORDS))
     aware = _matches(s, _AWARE_RE)
     result = pd.Series(pd.NaT, index=raw.index, dtype=_NS_UTC)
     ambiguous = none.copy()

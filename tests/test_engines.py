@@ -276,6 +276,38 @@ def test_ids_written_as_numbers_are_the_same_ids(opener, tmp_path):
         assert got == sorted(load_requests(p, quarantine_dir=None).data["request_id"].tolist())
 
 
+def test_words_in_date_columns_are_unreadable_alike(opener, tmp_path):
+    """Words the pandas engine cannot read as dates either ("TBD", "pending", "now", "-")
+    among ISO 8601 dates: every engine refuses the same requests as unparseable and
+    computes the same tables, instead of refusing the whole source."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(600)
+    frame.loc[[3, 40, 41], "opened_at"] = ["TBD", "pending", "now"]
+    frame.loc[[7, 90], "assessed_at"] = ["today", "-"]
+    frame.loc[[12, 300], "closed_at"] = ["unknown", "TBD"]
+    path = tmp_path / "words.csv"
+    frame.to_csv(path, index=False)
+    res = load_requests(path, quarantine_dir=None)
+    assert res.rows_quarantined >= 5  # the required dates and the closed without a close
+    rel = opener(path)
+    assert rel.counts().rows_kept == res.rows_kept
+    every_table(res.data, rel, H1, by="priority", week=False)
+
+
+def test_dates_pandas_reads_another_way_are_refused(tmp_path):
+    """A date the pandas engine would read in a writing other than ISO 8601 ("01/02/2025",
+    a month's name) cannot be read alike by a SQL engine without datetime_format: the
+    source is refused, naming the column and the value."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(50)
+    for value in ("01/02/2025 09:00", "June 3 2025"):
+        frame.loc[[5], "opened_at"] = value
+        frame.loc[[6], "opened_at"] = "TBD"
+        path = tmp_path / "other.csv"
+        frame.to_csv(path, index=False)
+        with pytest.raises(ConfigError) as err:
+            open_source(path, engine="duckdb")
+        assert f"'{value}'" in str(err.value) and err.value.column == "opened_at"
+
+
 # --------------------------------------------------------------------------- DuckDB speed
 
 

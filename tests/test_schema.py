@@ -72,6 +72,15 @@ def test_parse_datetimes_unparseable_flagged():
     assert parsed.unparseable.tolist() == [False, True, True, False]
 
 
+def test_parse_datetimes_now_and_today_are_no_dates():
+    """pandas alone reads "now" and "today" as the time of the call: a cell of an export
+    saying so is unreadable, like any other word, and the same in every run."""
+    got = parse_datetimes(pd.Series(["2025-01-03 10:00", "now", "today", "Now"]))
+    assert got.values.iloc[0] == pd.Timestamp("2025-01-03 10:00", tz="UTC")
+    assert got.values.iloc[1:].isna().all()
+    assert got.unparseable.tolist() == [False, True, True, True]
+
+
 def test_parse_datetimes_format_falls_back_to_iso():
     # an Excel cell holding a real date arrives as ISO text even if the export format differs
     parsed = parse_datetimes(

@@ -346,7 +346,7 @@ def open_source(
     view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep,
                           guard_ids=chosen == "duckdb", outcomes=outcomes, stats=stats)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
-    check_text_dates(backend, view, label)
+    check_text_dates(backend, view, label, m)
     view = _sealed(chosen, backend, view)
     rel.view = view
     if chosen == "duckdb":

@@ -105,7 +105,7 @@ def load_rows(
     # text without control characters, as the pandas loader reads it (counted above)
     clean = raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in control})
     view = canonical_view(clean, m, dialect=Dialect("pyspark"), label=label, row=True)
-    check_text_dates(backend, view, label)
+    check_text_dates(backend, view, label, m)
     table, cached = _cached(backend, view.table)
     try:
         split = _split(backend, raw, table)

@@ -648,20 +648,43 @@ def collapse_duplicates(view: View) -> View:
                 text_dates=view.text_dates, source=view.source)  # fmt: skip
 
 
-def check_text_dates(backend: Any, view: View, label: str) -> None:
-    """Dates given as text with no datetime_format are read as ISO 8601 by the SQL engines;
-    other writings (``01/02/2025``) would be read differently from the pandas engine's
-    inference, so they are refused with the first example."""
+#: the most distinct dates written otherwise than ISO 8601 that a SQL engine puts to the
+#: pandas engine's parser (:func:`check_text_dates`); a column with more is refused
+ODD_DATES_MOST = 1000
+
+
+def check_text_dates(backend: Any, view: View, label: str, mapping: Mapping) -> None:
+    """Dates given as text with no datetime_format are read as ISO 8601 by the SQL engines.
+
+    A value written otherwise is unreadable there (the request is refused as "unparseable",
+    as any unreadable date); that is how the pandas engine reads it only if pandas cannot
+    read it either. So each date column's distinct other values (at most
+    :data:`ODD_DATES_MOST`) go to the pandas engine's own parser: where it reads none
+    (``TBD``, ``pending``, ``-``), both engines refuse the same requests; where it reads
+    one (``01/02/2025``, ``June``, an Excel day number), or there are more, the source
+    is refused with the first such example."""
+    from ..schema import parse_datetimes
+    from ..sources.plan import _serial_mask
+
     for canon, column, text in view.text_dates:
         odd = text.notnull() & ~text.re_search(ISO_NAIVE) & ~text.re_search(ISO_AWARE)
-        example = backend.execute(view.read.filter(odd).select(_v=text).limit(1))
-        if len(example):
-            raise ConfigError(
-                f"the column '{column}' ({canon}) holds dates such as '{example.iloc[0, 0]}', "
-                "which are not ISO 8601 (2025-01-31 14:05), and the mapping gives no "
-                "datetime_format",
-                file=label,
-                column=column,
-                hint='set datetime_format in the mapping (e.g. "%d/%m/%Y %H:%M"), or use '
-                "--engine pandas, which infers the format",
-            )
+        got = backend.execute(
+            view.read.filter(odd).select(_v=text).distinct().limit(ODD_DATES_MOST + 1)
+        )
+        if not len(got):
+            continue
+        values = pd.Series(sorted(str(v) for v in got["_v"]), dtype=object)
+        parsed = parse_datetimes(values, dayfirst=mapping.dayfirst, tz=mapping.timezone)
+        read = (~parsed.unparseable | _serial_mask(values)).to_numpy(dtype=bool)
+        if len(values) <= ODD_DATES_MOST and not read.any():
+            continue
+        example = values[read].iloc[0] if read.any() else values.iloc[0]
+        raise ConfigError(
+            f"the column '{column}' ({canon}) holds dates such as '{example}', "
+            "which are not ISO 8601 (2025-01-31 14:05), and the mapping gives no "
+            "datetime_format",
+            file=label,
+            column=column,
+            hint='set datetime_format in the mapping (e.g. "%d/%m/%Y %H:%M"), or use '
+            "--engine pandas, which infers the format",
+        )
