@@ -59,7 +59,8 @@ def load_into_postgres(url: str, table: str, frame: pd.DataFrame) -> None:
         con.execute(f'CREATE TABLE "{table}" ({cols})')
         with con.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
             for row in frame.itertuples(index=False):
-                copy.write_row([None if v is None or (isinstance(v, float) and np.isnan(v))
+                # a missing cell (None, NaN, NaT) is NULL, never the text 'NaT'
+                copy.write_row([None if v is None or (not isinstance(v, str) and pd.isna(v))
                                 else str(v).replace("\x00", "") for v in row])  # fmt: skip
 
 

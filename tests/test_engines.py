@@ -278,12 +278,13 @@ def test_ids_written_as_numbers_are_the_same_ids(opener, tmp_path):
 
 def test_words_in_date_columns_are_unreadable_alike(opener, tmp_path):
     """Words the pandas engine cannot read as dates either ("TBD", "pending", "now", "-")
-    among ISO 8601 dates: every engine refuses the same requests as unparseable and
-    computes the same tables, instead of refusing the whole source."""
+    and impossible dates (31 February, 24:00, an offset of +25:00) among ISO 8601 dates:
+    every engine refuses the same requests as unparseable and computes the same tables,
+    instead of refusing the whole source (or PostgreSQL failing on the cast)."""
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(600)
-    frame.loc[[3, 40, 41], "opened_at"] = ["TBD", "pending", "now"]
-    frame.loc[[7, 90], "assessed_at"] = ["today", "-"]
-    frame.loc[[12, 300], "closed_at"] = ["unknown", "TBD"]
+    frame.loc[[3, 40, 41, 42], "opened_at"] = ["TBD", "pending", "now", "2025-02-31 10:00"]
+    frame.loc[[7, 90, 91], "assessed_at"] = ["today", "-", "2025-01-06 24:00"]
+    frame.loc[[12, 300, 301], "closed_at"] = ["unknown", "TBD", "2025-03-01T10:00+25:00"]
     path = tmp_path / "words.csv"
     frame.to_csv(path, index=False)
     res = load_requests(path, quarantine_dir=None)
@@ -291,6 +292,41 @@ def test_words_in_date_columns_are_unreadable_alike(opener, tmp_path):
     rel = opener(path)
     assert rel.counts().rows_kept == res.rows_kept
     every_table(res.data, rel, H1, by="priority", week=False)
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y %H:%M", "%d %b %y %I:%M %p"])
+def test_impossible_dates_in_a_datetime_format_are_unreadable_alike(opener, tmp_path, fmt):
+    """Dates written in the mapping's datetime_format that name no time (31 February,
+    29 February of 2025, month 13, 25 o'clock, a month called "Foo"): unparseable in every
+    engine, as in pandas; PostgreSQL's to_timestamp would fail on them instead."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(400)
+    for c in ("opened_at", "assessed_at", "closed_at", "sla_due_at"):
+        when = pd.to_datetime(frame[c].replace("", None))
+        frame[c] = when.dt.strftime(fmt).fillna("")
+    if "%b" in fmt:
+        bad = ["31 Feb 25 10:00 AM", "29 Feb 25 10:00 AM", "05 Foo 25 10:00 AM",
+               "05 Jan 25 13:00 PM", "10 Jan 25 10:61 AM"]  # fmt: skip
+        leap = "29 Feb 24 10:00 AM"
+    else:
+        bad = ["31/02/2025 10:00", "29/02/2025 10:00", "05/13/2025 10:00",
+               "05/01/2025 25:00", "31/04/2025 10:00"]  # fmt: skip
+        leap = "29/02/2024 10:00"
+    frame.loc[[3, 4, 5, 6, 7], "opened_at"] = bad
+    frame.loc[[8, 9], "assessed_at"] = bad[:2]
+    frame.loc[[10], "opened_at"] = leap
+    path = tmp_path / "formatted.csv"
+    frame.to_csv(path, index=False)
+    mapping = tmp_path / "format.yaml"
+    text = (ROOT / "csi_lib" / "presets" / "generic.yaml").read_text()
+    mapping.write_text(text.replace("datetime_format: null", f'datetime_format: "{fmt}"'))
+    res = load_requests(path, mapping=mapping, quarantine_dir=None)
+    assert (
+        res.rows_quarantined >= 5
+        and res.data["request_id"].isin([frame.loc[10, "request_id"]]).any()
+    )
+    rel = opener(path, mapping=mapping)
+    assert rel.counts().rows_kept == res.rows_kept
+    every_table(res.data, rel, H1, by=None, week=False)
 
 
 def test_dates_pandas_reads_another_way_are_refused(tmp_path):

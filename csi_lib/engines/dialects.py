@@ -34,12 +34,22 @@ _DIRECTIVES: dict[str, tuple[str, str, str]] = {
 }
 _DIRECTIVE = re.compile(r"%.")
 
-#: ISO 8601 text without a zone: the form every engine casts alike.
-ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?$"
-#: ISO 8601 text with a zone (Z or an offset).
-ISO_AWARE = (
-    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
+#: A day of the calendar written YYYY-MM-DD: months 01-12, each with its own days, 29
+#: February in leap years only, no year 0000. PostgreSQL's cast fails on an impossible
+#: date (2025-02-31) instead of giving NULL, and DuckDB reads 24:00 as the next day where
+#: pandas reads nothing: only what this admits is cast, the rest is unreadable everywhere.
+_DATE = (
+    r"((\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])"
+    r"|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))"
+    r"|(\d{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)-02-29)"
 )
+#: A time of day: hours 00-23, minutes and seconds 00-59, up to nanoseconds.
+_TIME = r"[ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d([.,]\d{1,9})?)?"
+#: ISO 8601 text without a zone: the form every engine casts alike.
+ISO_NAIVE = rf"^{_DATE}({_TIME})?$"
+#: ISO 8601 text with a zone (Z or an offset up to 15:59, the most PostgreSQL reads; the
+#: world's offsets run from -12:00 to +14:00).
+ISO_AWARE = rf"^{_DATE}{_TIME}\s*(Z|UTC|[+-](0\d|1[0-5])(:?[0-5]\d)?)$"
 #: A number as text (after "," is read as ".").
 NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 
@@ -75,6 +85,72 @@ def translate_format(fmt: str, dialect: str) -> tuple[str, str]:
     out.append(_literal(fmt[pos:], dialect))
     pattern.append(re.escape(fmt[pos:]) + "$")
     return "".join(out), "".join(pattern)
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")  # fmt: skip
+
+
+def _pg_fields_exist(text: Any, fmt: str) -> Any:
+    """PostgreSQL: whether ``text``, written in ``fmt`` (its pattern checked apart), names a
+    time that exists. ``to_timestamp`` fails on one that does not (31/02/2025, 25:00, a
+    month called "Foo") where pandas, DuckDB and Spark read nothing; NULL counts as no.
+
+    Each field is taken out of the text by its group of the format's pattern (a number
+    only where the pattern matched: the casts cannot fail)."""
+    fields = [m.group() for m in _DIRECTIVE.finditer(fmt) if m.group() != "%%"]
+    pattern = "^"
+    pos = 0
+    for m in _DIRECTIVE.finditer(fmt):
+        pattern += re.escape(fmt[pos : m.start()])
+        rx = _DIRECTIVES.get(m.group(), ("", "", ""))[2]
+        pattern += rx if m.group() == "%%" else f"({rx})"
+        pos = m.end()
+    pattern += re.escape(fmt[pos:]) + "$"
+
+    def field(d: str) -> Any:
+        return text.re_extract(pattern, fields.index(d) + 1)
+
+    def number(d: str) -> Any:
+        return field(d).cast("int64")
+
+    ok = ibis.literal(True)
+    for d, lo, hi in (("%H", 0, 23), ("%I", 1, 12), ("%M", 0, 59), ("%S", 0, 59)):
+        if d in fields:
+            ok &= number(d).between(lo, hi)
+    month = None
+    if "%m" in fields:
+        month = number("%m")
+    for d, names in (("%b", [n[:3] for n in _MONTHS]), ("%B", list(_MONTHS))):
+        if d in fields:
+            name = field(d).lower()
+            month = ibis.cases(*[(name == n, i + 1) for i, n in enumerate(names)], else_=None)
+    if month is not None:
+        ok &= month.between(1, 12)
+    year = None
+    if "%Y" in fields:
+        year = number("%Y")
+        ok &= year >= 1
+    elif "%y" in fields:  # both engines read 00-68 as 20xx, 69-99 as 19xx
+        yy = number("%y")
+        year = ibis.ifelse(yy < 69, 2000 + yy, 1900 + yy)
+    if "%d" in fields:
+        day = number("%d")
+        if month is None:
+            ok &= day.between(1, 31)
+        else:
+            leap = (
+                ibis.literal(True)
+                if year is None
+                else (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+            )
+            last = ibis.cases(
+                (month == 2, ibis.ifelse(leap, 29, 28)),
+                (month.isin([4, 6, 9, 11]), 30),
+                else_=31,
+            )
+            ok &= day.between(1, last)
+    return ok.fill_null(False)
 
 
 def _literal(text: str, dialect: str) -> str:
@@ -120,9 +196,8 @@ class Dialect:
         if self.name == "duckdb":
             parsed = _try_strptime(text, native).cast(dt.Timestamp())
         elif self.name == "postgres":
-            parsed = ibis.ifelse(
-                text.re_search(pattern), _pg_to_timestamp(text, native).cast(dt.Timestamp()), None
-            )
+            fits = text.re_search(pattern) & _pg_fields_exist(text, fmt)
+            parsed = ibis.ifelse(fits, _pg_to_timestamp(text, native).cast(dt.Timestamp()), None)
         else:
             parsed = _spark_to_timestamp(text, native).cast(dt.Timestamp())
         # like pandas with a format: ISO 8601 text is still read

@@ -660,7 +660,8 @@ def check_text_dates(backend: Any, view: View, label: str, mapping: Mapping) -> 
     as any unreadable date); that is how the pandas engine reads it only if pandas cannot
     read it either. So each date column's distinct other values (at most
     :data:`ODD_DATES_MOST`) go to the pandas engine's own parser: where it reads none
-    (``TBD``, ``pending``, ``-``), both engines refuse the same requests; where it reads
+    (``TBD``, ``pending``, ``-``, an impossible ``2025-02-31`` or ``24:00``), both engines
+    refuse the same requests; where it reads
     one (``01/02/2025``, ``June``, an Excel day number), or there are more, the source
     is refused with the first such example."""
     from ..schema import parse_datetimes
@@ -675,7 +676,9 @@ def check_text_dates(backend: Any, view: View, label: str, mapping: Mapping) -> 
             continue
         values = pd.Series(sorted(str(v) for v in got["_v"]), dtype=object)
         parsed = parse_datetimes(values, dayfirst=mapping.dayfirst, tz=mapping.timezone)
-        read = (~parsed.unparseable | _serial_mask(values)).to_numpy(dtype=bool)
+        # read as a date inside the range (one outside it is refused by both engines)
+        read = ~parsed.unparseable & ~parsed.out_of_range | _serial_mask(values)
+        read = read.to_numpy(dtype=bool)
         if len(values) <= ODD_DATES_MOST and not read.any():
             continue
         example = values[read].iloc[0] if read.any() else values.iloc[0]
