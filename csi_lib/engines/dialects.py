@@ -14,6 +14,25 @@ import ibis.expr.datatypes as dt
 
 _UTC = dt.Timestamp(timezone="UTC")
 
+#: What Python's ``str.strip()``, and so the pandas engine, removes from the ends of a
+#: text: ASCII white space, the information separators and the Unicode spaces (no-break,
+#: em, ideographic, ...). SQL's TRIM and Ibis' ``strip()`` remove only ASCII white space.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+@ibis.udf.scalar.builtin(name="trim")
+def _trim(value: dt.string, characters: dt.string) -> dt.string:
+    """TRIM(value, characters): both ends, written as each engine writes it."""
+
+
+def strip(text: Any) -> Any:
+    """``text`` without the :data:`WHITESPACE` at its ends, as ``str.strip()`` (every engine)."""
+    return _trim(text, WHITESPACE)
+
+
 #: strftime directives and how each engine writes them (PostgreSQL ``to_timestamp``,
 #: Spark's Java patterns), with the text each reads (for the guard of PostgreSQL, whose
 #: ``to_timestamp`` fails instead of giving NULL).
@@ -218,7 +237,7 @@ class Dialect:
     def number(self, text: Any) -> Any:
         """Text -> float (NULL where it is not a number; "," read as ".")."""
         clean = text.replace(",", ".")
-        return ibis.ifelse(clean.re_search(NUMBER), clean.strip().cast("float64"), None)
+        return ibis.ifelse(clean.re_search(NUMBER), strip(clean).cast("float64"), None)
 
 
 def _cast_ts(d: Dialect, text: Any) -> Any:

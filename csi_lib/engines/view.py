@@ -38,7 +38,7 @@ from ..schema import (
 )
 from ..sources.mapping import FUTURE_TOLERANCE, Mapping
 from ..sources.plan import _plan
-from .dialects import ISO_AWARE, ISO_NAIVE, Dialect
+from .dialects import ISO_AWARE, ISO_NAIVE, WHITESPACE, Dialect, strip
 
 #: Column the backends add for a source's row order (file order), where they can.
 ROW = "_csi_row"
@@ -110,12 +110,13 @@ def _text(col: Any, na_values: Iterable[str]) -> Any:
     na = [v for v in na_values]
     if na:
         col = ibis.ifelse(one_of(col, na), None, col)
-    return col.strip().nullif("")
+    return strip(col).nullif("")
 
 
 #: an id :func:`_ids` would change: padded with what ``strip()`` removes
-#: (``string.whitespace``), or :data:`_INTEGRAL_FLOAT`
-_DIRTY_ID = r"^[ \t\n\r\v\f]|[ \t\n\r\v\f]$|" + _INTEGRAL_FLOAT
+#: (:data:`~.dialects.WHITESPACE`, written into the class as itself), or
+#: :data:`_INTEGRAL_FLOAT`
+_DIRTY_ID = f"^[{WHITESPACE}]|[{WHITESPACE}]$|" + _INTEGRAL_FLOAT
 
 
 def dirty_ids(col: Any, na_values: Iterable[str]) -> Any:
@@ -125,22 +126,29 @@ def dirty_ids(col: Any, na_values: Iterable[str]) -> Any:
     return (col.isnull() | one_of(col, [*na_values, ""]) | col.re_search(_DIRTY_ID)).fill_null(True)
 
 
-#: the characters ``strip()`` removes (``string.whitespace``), as code points
-_STRIPPED = (9, 10, 11, 12, 13, 32)
+#: code points at or below which, or at or above which, a character may be one
+#: ``strip()`` removes (:data:`~.dialects.WHITESPACE`: ASCII's up to the space, then from
+#: U+0085 on)
+_STRIPPED_BELOW, _STRIPPED_ABOVE = 32, min(ord(c) for c in WHITESPACE if ord(c) > 32)
 
 
 def _may_be_dirty(col: Any, na_values: Iterable[str]) -> Any:
     """DuckDB: a cheap test true for every id :func:`dirty_ids` finds (and some others):
     missing, no longer than the longest missing-value spelling, starting or ending with
-    a character ``strip()`` removes, or holding a ``.``."""
+    a control character, a space or a character beyond ASCII (where every other
+    character ``strip()`` removes lies), or holding a ``.``."""
     from .dialects import duckdb_char, duckdb_strlen
 
     longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
+
+    def edge(code: Any) -> Any:
+        return (code <= _STRIPPED_BELOW) | (code >= _STRIPPED_ABOVE)
+
     return (
         col.isnull()
         | (duckdb_strlen(col) <= longest)
-        | col.ascii_str().isin(_STRIPPED)
-        | duckdb_char(col, -1).ascii_str().isin(_STRIPPED)
+        | edge(col.ascii_str())
+        | edge(duckdb_char(col, -1).ascii_str())
         | col.contains(".")
     ).fill_null(True)
 
