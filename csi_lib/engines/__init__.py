@@ -335,9 +335,11 @@ def open_source(
     backend, raw = connect(chosen, str(source), query=query, sheet=sheet, mapping=m,
                            label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
     dialect = Dialect("pyspark" if chosen == "spark" else chosen)
+    if chosen != "duckdb":
+        raw = _without_control(backend, raw, m, label)
     outcomes = None
     if chosen == "duckdb":
-        lut = outcome_values(raw, m, label)
+        lut = outcome_values(raw, m, label, control=DUCKDB_CONTROL)
         if lut is not None:
             got = backend.execute(lut)
             if len(got) <= 200:
@@ -374,6 +376,31 @@ def open_source(
             rel._rows = None
             rel._materialize(columns)
     return rel
+
+
+#: :data:`csi_lib.safe.CONTROL_CHARACTERS` as DuckDB's RE2 writes it
+DUCKDB_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}]"
+
+
+def _without_control(backend: Any, raw: Any, m: Any, label: str) -> Any:
+    """PostgreSQL and Spark: the source with the control characters of the text columns
+    the mapping reads removed, as the pandas loader removes them (one query finds the
+    columns holding any; only those are cleaned). DuckDB reads a text file through the
+    project's readers, which remove them (:func:`.backends._text_table`); in a Parquet
+    file it cleans the outcome's values (:func:`.view.outcome_values`) and leaves the
+    others: a regular expression over every id costs a second at 10M rows."""
+    from ..sources.plan import _plan
+    from .rows import CONTROL
+    from .view import ROW
+
+    plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
+    texts = [c for c in plan.used() if c in raw.columns and raw[c].type().is_string()]
+    if not texts:
+        return raw
+    got = backend.execute(raw.aggregate(**{f"c{i}": raw[c].re_search(CONTROL).any()
+                                           for i, c in enumerate(texts)}))  # fmt: skip
+    dirty = [c for i, c in enumerate(texts) if bool(got[f"c{i}"].iloc[0])]
+    return raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in dirty}) if dirty else raw
 
 
 def _typed_stats(backend: Any, raw: Any, m: Any, label: str) -> dict[str, Any]:

@@ -51,8 +51,12 @@ def _text_table(source: str, sheet: Any, mapping: Any, label: str) -> Any:
             seen[c] = seen.get(c, 0) + 1
             names.append(c if seen[c] == 1 else f"{c} ({seen[c]})")
         frame.columns = names
-    table = pa.Table.from_pandas(frame.astype("object").where(frame.notna(), None),
-                                 preserve_index=False)  # fmt: skip
+    # without control characters, as the pandas loader reads text (csi_lib.safe)
+    from ..safe import CONTROL_CHARACTERS
+
+    cells = frame.astype("object").where(frame.notna(), None)
+    cells = cells.map(lambda v: CONTROL_CHARACTERS.sub("", v) if isinstance(v, str) else v)
+    table = pa.Table.from_pandas(cells, preserve_index=False)
     table = table.cast(pa.schema([pa.field(c, pa.string()) for c in table.column_names]))
     return table.append_column(ROW, pa.array(range(len(frame)), type=pa.int64()))
 

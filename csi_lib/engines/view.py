@@ -307,16 +307,21 @@ def _outcome(col: Any, m: Mapping) -> Any:
                        mapped.coalesce(fallback))  # fmt: skip
 
 
-def outcome_values(raw: Any, mapping: Mapping, label: str, *, most: int = 200) -> Any | None:
+def outcome_values(
+    raw: Any, mapping: Mapping, label: str, *, most: int = 200, control: str | None = None
+) -> Any | None:
     """The distinct values of the source's outcome column with their canonical outcome
     (columns ``v``, ``o``; at most ``most`` + 1 rows: more values are not looked up), for a
-    mapping without ``events:``. None where it does not apply."""
+    mapping without ``events:``; each value read without the characters of the regular
+    expression ``control`` (the control characters the pandas loader removes). None where
+    it does not apply."""
     m = mapping
     plan = _plan(m, list(raw.columns), label, ())
     if m.events is not None or not plan.outcome:
         return None
     values = raw.select(v=raw[plan.outcome]).distinct().limit(most + 1)
-    return values.mutate(o=_outcome(values.v, m))
+    text = values.v if control is None else values.v.re_replace(control, "")
+    return values.mutate(o=_outcome(text, m))
 
 
 def _looked_up(col: Any, outcomes: Mapping[str | None, str | None]) -> Any:
