@@ -320,7 +320,7 @@ def open_source(
     from ..sources import load_mapping
     from ..sources.sql import redact_url
     from .backends import connect
-    from .dialects import Dialect
+    from .dialects import DUCKDB_CONTROL, Dialect
     from .view import canonical_view, check_text_dates, collapse_duplicates, outcome_values
 
     chosen = choose_engine(source, engine)
@@ -378,17 +378,14 @@ def open_source(
     return rel
 
 
-#: :data:`csi_lib.safe.CONTROL_CHARACTERS` as DuckDB's RE2 writes it
-DUCKDB_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}]"
-
-
 def _without_control(backend: Any, raw: Any, m: Any, label: str) -> Any:
     """PostgreSQL and Spark: the source with the control characters of the text columns
     the mapping reads removed, as the pandas loader removes them (one query finds the
     columns holding any; only those are cleaned). DuckDB reads a text file through the
     project's readers, which remove them (:func:`.backends._text_table`); in a Parquet
-    file it cleans the outcome's values (:func:`.view.outcome_values`) and leaves the
-    others: a regular expression over every id costs a second at 10M rows."""
+    file it cleans the outcome's values (:func:`.view.outcome_values`) and the groups
+    (:func:`.view.canonical_view`, computed only where a breakdown reads them), not the
+    ids: a regular expression over every id costs a second at 10M rows."""
     from ..sources.plan import _plan
     from .rows import CONTROL
     from .view import ROW

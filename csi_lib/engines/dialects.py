@@ -33,6 +33,10 @@ def strip(text: Any) -> Any:
     return _trim(text, WHITESPACE)
 
 
+#: :data:`csi_lib.safe.CONTROL_CHARACTERS` as DuckDB's RE2 writes it
+DUCKDB_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}]"
+
+
 #: strftime directives and how each engine writes them (PostgreSQL ``to_timestamp``,
 #: Spark's Java patterns), with the text each reads (for the guard of PostgreSQL, whose
 #: ``to_timestamp`` fails instead of giving NULL).

@@ -38,7 +38,7 @@ from ..schema import (
 )
 from ..sources.mapping import FUTURE_TOLERANCE, Mapping
 from ..sources.plan import _plan
-from .dialects import ISO_AWARE, ISO_NAIVE, WHITESPACE, Dialect, strip
+from .dialects import DUCKDB_CONTROL, ISO_AWARE, ISO_NAIVE, WHITESPACE, Dialect, strip
 
 #: Column the backends add for a source's row order (file order), where they can.
 ROW = "_csi_row"
@@ -335,6 +335,14 @@ def _looked_up(col: Any, outcomes: Mapping[str | None, str | None]) -> Any:
                       else_=ibis.literal(missing, type="string"))  # fmt: skip
 
 
+def _dimension(d: Dialect, col: Any) -> Any:
+    """A group's text, DuckDB: without control characters, as the pandas loader reads it
+    (PostgreSQL and Spark clean the source's columns; computed only where read)."""
+    if d.name == "duckdb" and col.type().is_string():
+        return col.re_replace(DUCKDB_CONTROL, "")
+    return col
+
+
 def _number(d: Dialect, col: Any, m: Mapping) -> tuple[Any, Any]:
     """(float value, given but not a number)."""
     if col.type().is_numeric():
@@ -535,7 +543,7 @@ def canonical_view(
     )
     for canon in DIMENSION_COLUMNS:
         if canon in plan.columns:
-            first[canon] = _text(src[plan.columns[canon]], m.na_values)
+            first[canon] = _text(_dimension(d, src[plan.columns[canon]]), m.na_values)
     if plan.sla_met:
         first["sla_met"] = _booleans(src[plan.sla_met], m)
     for canon in ("csat", "reopen_count"):
@@ -546,7 +554,7 @@ def canonical_view(
             first[canon], first[f"_x_{canon}"] = _number(d, src[plan.columns[canon]], m)
     extras = [c for c in plan.keep if c not in first]
     for c in extras:
-        first[c] = _text(src[c], m.na_values)
+        first[c] = _text(_dimension(d, src[c]), m.na_values)
     rows = [ROW] if row else []
     for c in rows:
         first[c] = src[c]
