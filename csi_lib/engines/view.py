@@ -141,8 +141,8 @@ def _may_be_dirty(col: Any, na_values: Iterable[str]) -> Any:
 
     longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
 
-    def edge(code: Any) -> Any:
-        return (code <= _STRIPPED_BELOW) | (code >= _STRIPPED_ABOVE)
+    def edge(code: Any) -> Any:  # one call of ascii() per end
+        return ~code.between(_STRIPPED_BELOW + 1, _STRIPPED_ABOVE - 1)
 
     return (
         col.isnull()
