@@ -249,8 +249,9 @@ def parse_datetimes(
     autumn hour is ambiguous and becomes NaT; a time in the skipped spring hour
     is shifted forward and flagged ``nonexistent``); values carrying an offset or
     ``Z`` are converted. The words ``now`` and ``today`` are unparseable (pandas alone
-    reads them as the time of the call, which no export means). A date outside :data:`DATE_RANGE` (``9999-12-31``) becomes
-    NaT and is flagged ``out_of_range``, never an ``OutOfBoundsDatetime``.
+    reads them as the time of the call, which no export means). A date outside
+    :data:`DATE_RANGE` (``9999-12-31``) becomes NaT and is flagged ``out_of_range``, never
+    an ``OutOfBoundsDatetime``.
 
     Parameters
     ----------

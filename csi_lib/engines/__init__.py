@@ -387,7 +387,7 @@ def _without_control(backend: Any, raw: Any, m: Any, label: str) -> Any:
     (:func:`.view.canonical_view`, computed only where a breakdown reads them), not the
     ids: a regular expression over every id costs a second at 10M rows."""
     from ..sources.plan import _plan
-    from .rows import CONTROL
+    from .dialects import CONTROL
     from .view import ROW
 
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())

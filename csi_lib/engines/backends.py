@@ -51,12 +51,14 @@ def _text_table(source: str, sheet: Any, mapping: Any, label: str) -> Any:
             seen[c] = seen.get(c, 0) + 1
             names.append(c if seen[c] == 1 else f"{c} ({seen[c]})")
         frame.columns = names
-    # without control characters, as the pandas loader reads text (csi_lib.safe)
-    from ..safe import CONTROL_CHARACTERS
+    # text without control characters, by the pandas loader's own cleaning
+    from ..sources.convert import _without_control
+    from ..sources.readers import _is_typed
 
-    cells = frame.astype("object").where(frame.notna(), None)
-    cells = cells.map(lambda v: CONTROL_CHARACTERS.sub("", v) if isinstance(v, str) else v)
-    table = pa.Table.from_pandas(cells, preserve_index=False)
+    for c in [c for c in frame.columns if not _is_typed(frame[c].dtype)]:
+        frame[c] = _without_control(frame[c], str(c), None)
+    table = pa.Table.from_pandas(frame.astype("object").where(frame.notna(), None),
+                                 preserve_index=False)  # fmt: skip
     table = table.cast(pa.schema([pa.field(c, pa.string()) for c in table.column_names]))
     return table.append_column(ROW, pa.array(range(len(frame)), type=pa.int64()))
 

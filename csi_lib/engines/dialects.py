@@ -28,12 +28,26 @@ def _trim(value: dt.string, characters: dt.string) -> dt.string:
     """TRIM(value, characters): both ends, written as each engine writes it."""
 
 
+#: the code points of a character no :data:`WHITESPACE` can be (from "!" up to the first
+#: one beyond ASCII, U+0085)
+_PLAIN = (33, min(ord(c) for c in WHITESPACE if ord(c) > 32) - 1)
+
+
+def may_be_white(code: Any) -> Any:
+    """Whether the character of code point ``code`` (``ascii()`` of a text) may be one of
+    :data:`WHITESPACE`: a control character, a space or one beyond ASCII. (Spark's
+    ``ascii()`` gives the first byte, signed: beyond ASCII it is negative, so outside too.)"""
+    return ~code.between(*_PLAIN)
+
+
 def strip(text: Any) -> Any:
     """``text`` without the :data:`WHITESPACE` at its ends, as ``str.strip()`` (every engine)."""
     return _trim(text, WHITESPACE)
 
 
-#: :data:`csi_lib.safe.CONTROL_CHARACTERS` as DuckDB's RE2 writes it
+#: :data:`csi_lib.safe.CONTROL_CHARACTERS` as a regular expression of PostgreSQL and Spark
+#: (Java), and as DuckDB's RE2 writes it
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"
 DUCKDB_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}]"
 
 
@@ -78,7 +92,8 @@ NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
 def translate_format(fmt: str, dialect: str) -> tuple[str, str]:
-    """A strftime format as the engine writes it, and a regular expression of the text it reads.
+    """A strftime format as the engine writes it, and a regular expression of the text it reads
+    (each directive's text in a group of its own, in the format's order; ``%%`` in none).
 
     Examples
     --------
@@ -103,7 +118,7 @@ def translate_format(fmt: str, dialect: str) -> tuple[str, str]:
             )
         pg, java, rx = _DIRECTIVES[m.group()]
         out.append(pg if dialect == "postgres" else java if dialect == "pyspark" else m.group())
-        pattern.append(rx)
+        pattern.append(rx if m.group() == "%%" else f"({rx})")
         pos = m.end()
     out.append(_literal(fmt[pos:], dialect))
     pattern.append(re.escape(fmt[pos:]) + "$")
@@ -114,22 +129,15 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "september", "october", "november", "december")  # fmt: skip
 
 
-def _pg_fields_exist(text: Any, fmt: str) -> Any:
-    """PostgreSQL: whether ``text``, written in ``fmt`` (its pattern checked apart), names a
-    time that exists. ``to_timestamp`` fails on one that does not (31/02/2025, 25:00, a
-    month called "Foo") where pandas, DuckDB and Spark read nothing; NULL counts as no.
+def _pg_fields_exist(text: Any, fmt: str, pattern: str) -> Any:
+    """PostgreSQL: whether ``text``, written in ``fmt`` (its ``pattern`` of
+    :func:`translate_format` checked apart), names a time that exists. ``to_timestamp``
+    fails on one that does not (31/02/2025, 25:00, a month called "Foo") where pandas,
+    DuckDB and Spark read nothing; NULL counts as no.
 
-    Each field is taken out of the text by its group of the format's pattern (a number
-    only where the pattern matched: the casts cannot fail)."""
+    Each field is taken out of the text by its group of the pattern (a number only where
+    the pattern matched: the casts cannot fail)."""
     fields = [m.group() for m in _DIRECTIVE.finditer(fmt) if m.group() != "%%"]
-    pattern = "^"
-    pos = 0
-    for m in _DIRECTIVE.finditer(fmt):
-        pattern += re.escape(fmt[pos : m.start()])
-        rx = _DIRECTIVES.get(m.group(), ("", "", ""))[2]
-        pattern += rx if m.group() == "%%" else f"({rx})"
-        pos = m.end()
-    pattern += re.escape(fmt[pos:]) + "$"
 
     def field(d: str) -> Any:
         return text.re_extract(pattern, fields.index(d) + 1)
@@ -219,7 +227,7 @@ class Dialect:
         if self.name == "duckdb":
             parsed = _try_strptime(text, native).cast(dt.Timestamp())
         elif self.name == "postgres":
-            fits = text.re_search(pattern) & _pg_fields_exist(text, fmt)
+            fits = text.re_search(pattern) & _pg_fields_exist(text, fmt, pattern)
             parsed = ibis.ifelse(fits, _pg_to_timestamp(text, native).cast(dt.Timestamp()), None)
         else:
             parsed = _spark_to_timestamp(text, native).cast(dt.Timestamp())

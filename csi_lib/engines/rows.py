@@ -32,6 +32,7 @@ import pandas as pd
 from ..errors import ConfigError, CsiError
 from ..schema import DATETIME_COLUMNS, validate
 from ..sources.result import LoadResult
+from .dialects import CONTROL
 
 
 def load_rows(
@@ -159,8 +160,6 @@ def _cached(backend: Any, table: Any) -> tuple[Any, Any]:
 
 #: The columns of a formed request that are not its values.
 _NOT_VALUES = ("_bad", *(f"_out_{c}" for c in DATETIME_COLUMNS))
-#: :data:`csi_lib.safe.CONTROL_CHARACTERS` as a Java regular expression (Spark's).
-CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"
 
 
 def _split(backend: Any, raw: Any, t: Any) -> dict[str, Any]:

@@ -126,29 +126,19 @@ def dirty_ids(col: Any, na_values: Iterable[str]) -> Any:
     return (col.isnull() | one_of(col, [*na_values, ""]) | col.re_search(_DIRTY_ID)).fill_null(True)
 
 
-#: code points at or below which, or at or above which, a character may be one
-#: ``strip()`` removes (:data:`~.dialects.WHITESPACE`: ASCII's up to the space, then from
-#: U+0085 on)
-_STRIPPED_BELOW, _STRIPPED_ABOVE = 32, min(ord(c) for c in WHITESPACE if ord(c) > 32)
-
-
 def _may_be_dirty(col: Any, na_values: Iterable[str]) -> Any:
     """DuckDB: a cheap test true for every id :func:`dirty_ids` finds (and some others):
     missing, no longer than the longest missing-value spelling, starting or ending with
     a control character, a space or a character beyond ASCII (where every other
     character ``strip()`` removes lies), or holding a ``.``."""
-    from .dialects import duckdb_char, duckdb_strlen
+    from .dialects import duckdb_char, duckdb_strlen, may_be_white
 
     longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
-
-    def edge(code: Any) -> Any:  # one call of ascii() per end
-        return ~code.between(_STRIPPED_BELOW + 1, _STRIPPED_ABOVE - 1)
-
     return (
         col.isnull()
         | (duckdb_strlen(col) <= longest)
-        | edge(col.ascii_str())
-        | edge(duckdb_char(col, -1).ascii_str())
+        | may_be_white(col.ascii_str())
+        | may_be_white(duckdb_char(col, -1).ascii_str())
         | col.contains(".")
     ).fill_null(True)
 
@@ -682,9 +672,8 @@ def check_text_dates(backend: Any, view: View, label: str, mapping: Mapping) -> 
     read it either. So each date column's distinct other values (at most
     :data:`ODD_DATES_MOST`) go to the pandas engine's own parser: where it reads none
     (``TBD``, ``pending``, ``-``, an impossible ``2025-02-31`` or ``24:00``), both engines
-    refuse the same requests; where it reads
-    one (``01/02/2025``, ``June``, an Excel day number), or there are more, the source
-    is refused with the first such example."""
+    refuse the same requests; where it reads one (``01/02/2025``, ``June``, an Excel day
+    number), or there are more, the source is refused with the first such example."""
     from ..schema import parse_datetimes
     from ..sources.plan import _serial_mask
 
