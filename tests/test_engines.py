@@ -99,11 +99,8 @@ class Opener:
                 self.loaded[(url, table)] = table
             return open_source(url, engine="postgres", query=table, **kw)
         if (url, table) not in self.loaded:
-            mapping = kw.get("mapping")
-            from csi_lib.sources import load_mapping
-
-            m = load_mapping(preset=kw.get("preset"), mapping=mapping)
-            frame = read_table(path, ReadOptions(na_values=list(m.na_values))).frame
+            # the cells as written (a database holds the text "N/A", not NULL)
+            frame = read_table(path, ReadOptions(na_values=[""])).frame
             load_into_postgres(url, table, frame)
             self.loaded[(url, table)] = table
         return open_source(url, engine="postgres", query=table, **kw)
@@ -384,6 +381,37 @@ def test_control_characters_are_removed_alike(opener, tmp_path):
         frame.drop(index=499).to_parquet(parquet, index=False)
         want = load_requests(parquet, quarantine_dir=None).data
         every_table(want, opener(parquet), H1, by="group", week=False)
+
+
+def test_padded_missing_value_spellings_are_missing_alike(opener, tmp_path):
+    """A missing-value spelling with white space around it (" N/A ", "null ") is missing
+    in every engine, as in pandas, which strips a cell before it compares it with the
+    spellings: not a group called "N/A", an unknown outcome or an unreadable score. A
+    spelling the mapping writes padded (" - ") is the stripped one."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(500)
+    pads = [" N/A ", "null ", "\tNaN", " #N/A\xa0", " - "]
+    for i, at in enumerate(range(0, 490, 6)):
+        pad = pads[i % len(pads)]
+        frame.loc[at, "group"] = pad
+        frame.loc[at + 1, "csat"] = pad
+        frame.loc[at + 2, "sla_met"] = pad
+        frame.loc[at + 3, "category"] = pad
+    for at in (5, 11, 17):
+        frame.loc[at, "outcome"] = " n/a"
+        frame.loc[at + 1, "request_id"] = "N/A "
+    mapping = tmp_path / "mapping.yaml"
+    text = (ROOT / "csi_lib" / "presets" / "generic.yaml").read_text()
+    mapping.write_text(text.replace('"#N/A"]', '"#N/A", " - "]'))
+    path = tmp_path / "padded.csv"
+    frame.to_csv(path, index=False)
+    res = load_requests(path, mapping=mapping, quarantine_dir=None)
+    assert res.rows_quarantined == 6 and res.data["group"].isna().sum() >= 16
+    assert not res.data["category"].isin(["N/A", "null", "NaN", "#N/A", "-"]).any()
+    rel = opener(path, mapping=mapping)
+    assert rel.counts().rows_kept == res.rows_kept
+    every_table(res.data, rel, H1, by="group", week=False)
+    assert_same(K.breakdown(res.data, H1, by="category", min_group_size=5),
+                rel.breakdown(H1, by="category", min_group_size=5))  # fmt: skip
 
 
 def test_dates_pandas_reads_another_way_are_refused(tmp_path):

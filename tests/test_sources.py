@@ -52,6 +52,24 @@ def test_presets_listed_and_loaded():
     assert load_mapping().name == "generic"  # neither given: the generic preset
 
 
+def test_missing_value_spellings_are_compared_stripped(tmp_path):
+    """Cells are stripped before they are compared with the mapping's missing-value
+    spellings, so a spelling written padded (" - ") is the stripped one, once."""
+    m = Mapping(name="x", columns={"request_id": "id", "opened_at": "at"},
+                na_values=["", " - ", "-", "\tN/A "])  # fmt: skip
+    assert m.na_values == ["", "-", "N/A"]
+    path = tmp_path / "padded.csv"
+    path.write_text("id,at,state,csat\nA,2025-01-02,open,  - \nB,2025-01-03,open, N/A\n", "utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "name: x\nna_values: [' - ', ' N/A']\n"
+        "columns: {request_id: id, opened_at: at, outcome: state, csat: csat}\n",
+        "utf-8",
+    )
+    res = load_requests(path, mapping=mapping, quarantine_dir=None)
+    assert res.rows_kept == 2 and res.data["csat"].isna().all()
+
+
 def test_unknown_preset_lists_known_ones():
     with pytest.raises(ConfigError) as exc:
         load_mapping(preset="servicenw")

@@ -42,7 +42,9 @@ def _text_table(source: str, sheet: Any, mapping: Any, label: str) -> Any:
 
     from ..sources.readers import ReadOptions, read_table
 
-    raw = read_table(Path(source), ReadOptions(na_values=list(mapping.na_values), sheet=sheet))
+    # the cells as written, as the pandas loader reads them: the view strips a cell before
+    # it compares it with the mapping's missing-value spellings
+    raw = read_table(Path(source), ReadOptions(na_values=[""], sheet=sheet))
     frame = raw.frame.reset_index(drop=True)
     if frame.columns.duplicated().any():  # a repeated header the mapping does not read
         seen: dict[str, int] = {}

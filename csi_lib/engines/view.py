@@ -102,16 +102,17 @@ def one_of(col: Any, values: Iterable[str]) -> Any:
 
 
 def _text(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
-    """Stripped text, empty or a missing-value spelling as NULL (typed columns as text);
+    """Stripped text, then empty or a missing-value spelling as NULL (typed columns as text);
     ``d``: the engine, for its cheaper strip (:func:`~.dialects.strip`)."""
     if not col.type().is_string():
         if col.type().is_boolean():
             col = ibis.ifelse(col, "true", "false")
         col = col.cast("string")
-    na = [v for v in na_values]
-    if na:
-        col = ibis.ifelse(one_of(col, na), None, col)
-    return strip(col, guarded=d is not None and d.name == "duckdb").nullif("")
+    text = strip(col, guarded=d is not None and d.name == "duckdb")
+    na = [v for v in na_values if v]
+    if na:  # after the strip, as the pandas loader: " N/A " is missing too
+        text = ibis.ifelse(one_of(text, na), None, text)
+    return text.nullif("")
 
 
 #: an id :func:`_ids` would change: padded with what ``strip()`` removes

@@ -162,6 +162,13 @@ class Mapping(_Strict):
             ) from None
         return value
 
+    @field_validator("na_values")
+    @classmethod
+    def _stripped_spellings(cls, value: list[str]) -> list[str]:
+        """Cells are stripped before they are compared with the spellings: a spelling
+        written with white space at an end (" - ") is the stripped one ("-")."""
+        return list(dict.fromkeys(v.strip() for v in value))
+
     @field_validator("datetime_format")
     @classmethod
     def _usable_format(cls, value: str | None) -> str | None:
