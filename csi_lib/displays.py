@@ -129,7 +129,7 @@ def load_html(res: Any) -> str:
     for warning in res.warnings[:SHOWN]:
         notes.append(f"Note: {warning}")
     if len(res.warnings) > SHOWN:
-        notes.append(f"… and {plural(len(res.warnings) - SHOWN, 'more note')} (.warnings).")
+        notes.append(f"… and {plural(len(res.warnings) - SHOWN, 'more note')}.")
     table = _two_columns(load_rows(res), "What", "Rows")
     return _block("Data loaded", sentence, table, notes)
 

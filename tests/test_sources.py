@@ -70,6 +70,17 @@ def test_missing_value_spellings_are_compared_stripped(tmp_path):
     assert res.rows_kept == 2 and res.data["csat"].isna().all()
 
 
+def test_absent_optional_columns_are_named_as_readers_know_them(tmp_path):
+    """An optional column the source lacks is named by its label and the column the
+    mapping looked for, not by its key."""
+    path = tmp_path / "few.csv"
+    path.write_text("request_id,opened_at,outcome\nA,2025-01-02,open\n", "utf-8")
+    res = load_requests(path, preset="generic", quarantine_dir=None)
+    (note,) = [w for w in res.warnings if "left empty" in w]
+    assert "Satisfaction score (column 'csat')" in note and "SLA met (column 'sla_met')" in note
+    assert "sla_met (" not in note and "csat," not in note
+
+
 def test_unknown_preset_lists_known_ones():
     with pytest.raises(ConfigError) as exc:
         load_mapping(preset="servicenw")

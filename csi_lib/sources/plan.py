@@ -120,7 +120,7 @@ def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str
         if hit is None:
             first = candidates if isinstance(candidates, str) else candidates[0]
             if name in mapping.optional:
-                plan.absent.append(name if first == name else f"{name} ('{first}')")
+                plan.absent.append(_absent_words(name, first))
                 return None
             raise _missing_column_error(first, purpose, available, mapping, label)
         return hit
@@ -436,3 +436,10 @@ def _unlisted_outcomes(raw: pd.Series, mapping: Mapping) -> pd.Series:
     text = _outcome_text(raw.astype("str") if isinstance(raw.dtype, pd.CategoricalDtype) else raw)
     unlisted = text.notna() & ~text.str.lower().isin(list(_lookup(spec.values)))
     return text[unlisted].value_counts()
+
+
+def _absent_words(name: str, column: str) -> str:
+    """An optional column the source lacks, as a reader knows it: ``SLA met (column
+    'made_sla')``; a column kept by name is its own name."""
+    label = COLUMNS[name].label if name in COLUMNS else name
+    return label if column == label else f"{label} (column '{column}')"
