@@ -116,6 +116,31 @@ def test_requests_avoided_equal_a_hand_computation(table, raw, closed_rv):
     ev = closed_rv.target("T2").evidence
     assert row["ci_low"] == pytest.approx(ev.ci_low * len(review) / 100)
     assert row["ci_high"] == pytest.approx(ev.ci_high * len(review) / 100)
+    # the sentence says which requests: higher is better, so those outside the share
+    assert row["baseline_mean"] == pytest.approx(100 * base.mean(), rel=1e-9)
+    assert row["compared_mean"] == pytest.approx(100 * review.mean(), rel=1e-9)
+    assert (
+        f"they are requests outside the share, which rose from {100 * base.mean():.1f} % "
+        f"to {100 * review.mean():.1f} % over {len(review):,} requests" in row["sentence"]
+    )
+
+
+def test_a_share_where_lower_is_better_counts_its_own_requests():
+    """Where lower is better (declined, reopened) the requests avoided are those in the
+    share; a loss says so too ("requests more")."""
+    from csi_lib.benefits.realised import TargetBenefit, _basis
+    from csi_lib.benefits.rules import rule_for
+    from csi_lib.kpis import get_kpi
+
+    kpi = get_kpi("pct_declined")
+    b = TargetBenefit(id="T", label=kpi.label, kpi=kpi.key, rule=rule_for(kpi),
+                      unit="requests avoided", status="realised", window="the review period",
+                      multiplier=56.4, multiplier_words="5,640 requests",
+                      baseline_mean=6.0, compared_mean=4.5)  # fmt: skip
+    assert _basis(b) == (
+        "they are requests in the share, which fell from 6.0 % to 4.5 % over 5,640 requests "
+        "of the review period"
+    )
 
 
 def test_money_is_units_times_the_value_of_a_unit(table):

@@ -122,8 +122,9 @@ def benefits_note(cycle: Any) -> str:
     return (
         f"{head} A time's benefit is the hours of waiting saved: the fall of the *mean* "
         "time (hours add up, a median does not) times the requests of the period compared; "
-        "a share's is the requests avoided: the fall of the share (or the rise, where higher "
-        "is better) times the requests of the period. The 95 % interval is that of the "
+        "a share's is the requests avoided: the fall of the share times the requests of the "
+        "period, or where higher is better its rise (the requests avoided are then those "
+        "outside the share, e.g. closed outside the SLA). The 95 % interval is that of the "
         "change it multiplies (Welch's for a mean, stage 5's for a share or a count). A "
         "benefit is **not established**, and counted nowhere, unless stage 5 finds a real "
         "change; a score, a stock such as the backlog and a ratio have no benefit defined. "

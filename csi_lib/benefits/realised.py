@@ -235,6 +235,7 @@ def _measure(tr: Any, rule: Rule, provisional: bool, window: str) -> TargetBenef
         out.baseline_mean, out.compared_mean = ev.baseline_value, ev.review_value
     elif rule.key == "avoided":
         mult, words = ev.n_review / 100.0, plural(ev.n_review, "request")
+        out.baseline_mean, out.compared_mean = ev.baseline_value, ev.review_value
     else:
         days = _days(tr.compared_period)
         mult, words = days, plural(round(days), "day")
@@ -442,7 +443,7 @@ def target_benefits(cycle: Any) -> pd.DataFrame:
     and ``ci_low``/``ci_high`` (the gain and its 95 % interval, whatever the status),
     ``realised`` (the estimate when established, else NaN), ``multiplier`` (requests or
     days the difference is multiplied by; for a share the requests / 100),
-    ``baseline_mean``/``compared_mean`` (hours, for a duration), ``value`` (a unit's
+    ``baseline_mean``/``compared_mean`` (hours for a duration, % for a share), ``value`` (a unit's
     worth), ``currency``, ``expected_money``, ``money``/``money_low``/``money_high``
     (NaN unless established and valued), ``initiatives`` (the ids it is shared
     among), ``provisional``, ``reason`` (why not established or not defined) and
@@ -753,7 +754,22 @@ def _basis(b: TargetBenefit) -> str:
             else f"the mean rose from {b.baseline_mean:,.1f} h to {b.compared_mean:,.1f} h over "
             f"{b.multiplier_words} of {b.window}"
         )
+    if b.rule.key == "avoided" and not pd.isna(b.compared_mean):
+        # which requests: a share where lower is better counts them, one where higher is
+        # better counts the others (within SLA: the requests avoided are those outside it)
+        which = "outside" if _kpi(b.kpi).better == "higher" else "in"
+        moved = "rose" if b.compared_mean > b.baseline_mean else "fell"
+        return (
+            f"they are requests {which} the share, which {moved} from {b.baseline_mean:.1f} % "
+            f"to {b.compared_mean:.1f} % over {b.multiplier_words} of {b.window}"
+        )
     return f"over {b.multiplier_words} of {b.window}"
+
+
+def _kpi(key: str) -> Any:
+    from ..kpis import get_kpi
+
+    return get_kpi(key)
 
 
 def _expected_sentence(
