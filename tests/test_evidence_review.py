@@ -141,6 +141,7 @@ def test_csi_review_agrees_with_stage_5_and_summary(capsys, as_of):
             assert t["evidence"]["verdict"] == row["verdict"]
             assert t["evidence"]["sentence"] == row["evidence"]
     assert printed == review_data(SAMPLE, as_of)
+    assert printed["benefits"] == summary["benefits"]  # what the changes were worth, alike
 
 
 def test_csi_review_table(capsys):
@@ -149,6 +150,11 @@ def test_csi_review_table(capsys):
     for words in ("Verdict", "95% interval", "T1", "real improvement", "Welch t test"):
         assert words in out
     assert "Provisional" in out  # the headline, mid-review
+    data = review_data(SAMPLE, "2026-02-14")
+    flat = " ".join(out.split())  # the console wraps long lines
+    assert " ".join(data["benefits"]["text"].split()) in flat
+    for t in data["benefits"]["targets"]:
+        assert " ".join(t["sentence"].split()) in flat
 
 
 def test_csi_review_prints_a_count_per_day_as_stage_5_does(capsys, tmp_path):

@@ -4,7 +4,9 @@ Prints, per target, the verdict ("real improvement", "likely improvement", "no
 evidence of change", ...), the method, the estimate of the change with its 95 %
 interval and p-value (where the method has one), the values counted in each period and
 the chart's signal: the ``evidence`` object of the report's ``summary.json``
-(:func:`csi_lib.review.record.evidence_record`), so the two always agree.
+(:func:`csi_lib.review.record.evidence_record`), so the two always agree. Then the
+benefits realised (``summary.json``'s ``benefits`` object,
+:func:`csi_lib.benefits.benefits_summary`): the total and, per target, its sentence.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ class ReviewFormat(StrEnum):
 
 
 def review_data(cycle_dir: Path, as_of: str | None) -> dict[str, Any]:
-    """What ``csi review`` prints: the cycle, the as-of date, the headline and per target
-    its id, label, KPI, values and ``evidence`` (as in ``summary.json``)."""
+    """What ``csi review`` prints: the cycle, the as-of date, the headline, per target its
+    id, label, KPI, values and ``evidence``, and the ``benefits`` (as in ``summary.json``)."""
+    from ..benefits import benefits_summary
     from ..cycle import open_cycle
     from ..review import assess, headline
     from ..review.conclusions import _json_number
@@ -56,6 +59,7 @@ def review_data(cycle_dir: Path, as_of: str | None) -> dict[str, Any]:
         "compared": rv.compared,
         "headline": headline(rv),
         "targets": targets,
+        "benefits": benefits_summary(rv),
     }
 
 
@@ -107,6 +111,11 @@ def _table(data: dict[str, Any]) -> None:
     console = Console(width=None if sys.stdout.isatty() else 200)  # a log gets whole rows
     console.print(table)
     console.print(data["headline"])
+    benefits = data["benefits"]
+    console.print()
+    console.print(benefits["text"], markup=False, highlight=False)
+    for t in benefits["targets"]:
+        console.print(f"- {t['sentence']}", markup=False, highlight=False)
 
 
 def cmd_review(
@@ -122,7 +131,8 @@ def cmd_review(
     ] = ReviewFormat.table,
 ) -> None:
     """Stage 5's verdict per target with its evidence: method, change, 95 % interval,
-    p-value, values counted and the chart's signal (as summary.json's "evidence")."""
+    p-value, values counted and the chart's signal (as summary.json's "evidence"); then
+    the benefits realised, in total and per target (as summary.json's "benefits")."""
     data = review_data(cycle_dir, as_of)
     if fmt is ReviewFormat.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
