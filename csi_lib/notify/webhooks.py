@@ -193,7 +193,26 @@ def post(url: str, fmt: str, msg: Message, *, timeout_s: float = WEBHOOK_TIMEOUT
     """
     build, accepted = FORMATS[fmt]
     where = f"the {fmt} webhook at {host_of(url)}"
-    data = json.dumps(build(msg), ensure_ascii=False).encode("utf-8")
+    status, body = send_json(url, build(msg), where=where, timeout_s=timeout_s)
+    if not accepted(status, body):
+        raise ChannelError(
+            f"{where} did not take the message (HTTP {status}: {_one_line(body)[:80]})"
+        )
+    return f"posted (HTTP {status})"
+
+
+def send_json(
+    url: str, payload: dict[str, Any], *, where: str, timeout_s: float = WEBHOOK_TIMEOUT_S
+) -> tuple[int, str]:
+    """POST ``payload`` as UTF-8 JSON to ``url``: (HTTP status, the answer's first 2 KiB).
+    The one POST of every webhook (:func:`post`, the report's ``$CSI_WEBHOOK_URL``).
+
+    Raises
+    ------
+    ChannelError
+        ``where`` (the webhook, named by its host only) cannot be reached or refused it.
+    """
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url,
         data=data,
@@ -201,9 +220,8 @@ def post(url: str, fmt: str, msg: Message, *, timeout_s: float = WEBHOOK_TIMEOUT
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "csi-workbook"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (http(s) checked)
-            status = int(response.status)
-            body = response.read(2048).decode("utf-8", "replace")
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (callers check http(s))
+            return int(response.status), response.read(2048).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         code = _short_body(exc)
         raise ChannelError(f"{where} refused the message (HTTP {exc.code}{code})") from None
@@ -211,11 +229,6 @@ def post(url: str, fmt: str, msg: Message, *, timeout_s: float = WEBHOOK_TIMEOUT
         reason = getattr(exc, "reason", exc)
         reason = getattr(reason, "strerror", None) or type(reason).__name__
         raise ChannelError(f"{where} could not be reached ({reason})") from None
-    if not accepted(status, body):
-        raise ChannelError(
-            f"{where} did not take the message (HTTP {status}: {_one_line(body)[:80]})"
-        )
-    return f"posted (HTTP {status})"
 
 
 def _short_body(exc: urllib.error.HTTPError) -> str:

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -347,27 +345,16 @@ def post_webhook(url: str, text: str, *, timeout_s: float = 10) -> int:
             f"the webhook address in ${WEBHOOK_ENV} is not an http(s) URL",
             hint=f"set {WEBHOOK_ENV} to the incoming-webhook URL of the chat channel",
         )
-    body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "csi-workbook"},
-    )
+    from ..notify.smtp import ChannelError
+    from ..notify.webhooks import send_json
+
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (http(s) checked)
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise CsiError(
-            f"the webhook at {_where(url)} refused the message (HTTP {exc.code})",
-            hint=f"check the URL in {WEBHOOK_ENV}",
-        ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise CsiError(
-            f"the webhook at {_where(url)} could not be reached ({reason})",
-            hint=f"check the URL in {WEBHOOK_ENV} and the network",
-        ) from None
+        status, _ = send_json(
+            url, {"text": text}, where=f"the webhook at {_where(url)}", timeout_s=timeout_s
+        )
+    except ChannelError as exc:
+        raise CsiError(exc.message, hint=f"check the URL in {WEBHOOK_ENV}") from None
+    return status
 
 
 def notify(
