@@ -151,6 +151,55 @@ def test_bad_input_through_spark_quarantines_as_pandas(spark, tmp_path):
     assert got.quarantine_path.read_bytes() == want.quarantine_path.read_bytes()
 
 
+def hostile_events(tmp_path: Path) -> Path:
+    """The helpdesk log's first cases with what event logs hold: shuffled rows, a tie of
+    times, an unreadable and a missing time, a case whose events have no time at all, a
+    padded case id and a status in another case, as a Parquet file of text cells."""
+    frame = read_table(ROOT / "data" / "eventlogs" / "helpdesk.csv.gz",
+                       ReadOptions(na_values=[""])).frame.head(600)  # fmt: skip
+    frame = frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    frame.loc[3, "time:timestamp"] = frame.loc[4, "time:timestamp"]
+    frame.loc[5, "time:timestamp"] = "soon"
+    frame.loc[6, "time:timestamp"] = None
+    frame.loc[7, "case:concept:name"] = " " + frame.loc[7, "case:concept:name"] + " "
+    frame.loc[8, "concept:name"] = frame.loc[8, "concept:name"].upper()
+    lone = frame.iloc[[9, 9]].assign(**{"case:concept:name": "Untimed", "time:timestamp": "?"})
+    frame = pd.concat([frame, lone], ignore_index=True)
+    path = tmp_path / "events.parquet"
+    frame.astype(object).where(frame.notna(), None).to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["helpdesk", "bpi2013", "hostile"])
+def test_an_event_log_through_spark_loads_as_pandas(spark, tmp_path, case):
+    """An event log (events:/derive:) read by Spark: the same requests, quarantine, counts
+    (events read, requests formed) and warnings as the pandas engine's load of the file."""
+    from csi_lib.engines.rows import load_rows
+
+    logs, mappings = ROOT / "data" / "eventlogs", ROOT / "data" / "mappings"
+    if case == "hostile":
+        path, mapping = hostile_events(tmp_path), mappings / "helpdesk-event-log.yaml"
+    else:
+        log, name = {"helpdesk": ("helpdesk.csv.gz", "helpdesk-event-log.yaml"),
+                     "bpi2013": ("bpi2013-incidents-extract.csv.gz", "bpi2013-incidents.yaml")}[case]  # fmt: skip
+        frame = read_table(logs / log, ReadOptions(na_values=[""])).frame
+        path, mapping = tmp_path / "log.parquet", mappings / name
+        frame.astype(object).where(frame.notna(), None).to_parquet(path, index=False)
+    want = load_requests(path, mapping=mapping, quarantine_dir=tmp_path / "pandas")
+    got = load_rows(path, engine="spark", mapping=mapping, quarantine_dir=tmp_path / "spark")
+    assert want.events is not None and want.events.requests_formed > 0
+    if case == "hostile":
+        assert want.rows_quarantined and want.events.events_without_time
+    summary = {k: v for k, v in want.summary().items() if k != "quarantine_path"}
+    assert {k: v for k, v in got.summary().items() if k != "quarantine_path"} == summary
+    assert got.events == want.events and got.warnings == want.warnings
+    pd.testing.assert_frame_equal(got.data, want.data)
+    pd.testing.assert_frame_equal(got.quarantine, want.quarantine)
+    if want.quarantine_path is not None:
+        assert got.quarantine_path.read_bytes() == want.quarantine_path.read_bytes()
+
+
 @pytest.mark.slow
 def test_a_cycle_report_via_spark_equals_the_report_on_the_file(spark, tmp_path):
     """`csi report` on the sample cycle with its requests in Parquet, loaded and validated

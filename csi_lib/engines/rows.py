@@ -11,7 +11,8 @@ read again, as the source holds them, and given their reasons by the pandas load
 validation (:func:`csi_lib.sources.blocks._validate_piece`), so the quarantine file holds
 the same reasons, columns and cells as a load of the same file by the pandas engine. A row
 the engine refuses and that validation would keep is an error that says so, never a row
-lost silently.
+lost silently. An event log (``events:``) is read by the engine and folded by the pandas
+loader (:func:`_event_log`).
 
 Examples
 --------
@@ -66,8 +67,7 @@ def load_rows(
     Raises
     ------
     ConfigError
-        An engine this function does not load through, or a mapping of an event log
-        (``events:``), which only the pandas engine loads for a report so far.
+        An engine this function does not load through.
     InputError
         The source cannot be read, or a column the mapping needs is not in it.
     """
@@ -89,18 +89,14 @@ def load_rows(
         )
     m = load_mapping(preset=preset or (None if mapping else "generic"), mapping=mapping)
     label = redact_url(str(source)) if Path(str(source)).exists() or not query else query
-    if m.events is not None:
-        raise ConfigError(
-            f"the {m.label} reads an event log (events:), which a report loads with the "
-            "pandas engine only",
-            file=label,
-            column="engine",
-            hint="leave engine out of cycle.yaml's data:, or give the requests one row each",
-        )
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     backend, raw = connect(engine, str(source), query=query, sheet=None, mapping=m, label=label,
                            row_order=True, spark_master=master)  # fmt: skip
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
+    stem = _source_stem(str(source) if Path(str(source)).exists() else (query or str(source)),
+                        None, False)  # fmt: skip
+    if m.events is not None:
+        return _event_log(backend, raw, plan, m, label, now, source, stem, quarantine_dir)
     texts = [c for c in plan.used() if raw[c].type().is_string()]
     control = _control(backend, raw, texts)
     # text without control characters, as the pandas loader reads it (counted above)
@@ -125,8 +121,6 @@ def load_rows(
     warnings.extend(_event_warnings(plan, m, None))
     warnings.extend(_shared_column_warnings(plan, m))
     warnings.extend(_date_warnings(stats.values(), m))
-    stem = _source_stem(str(source) if Path(str(source)).exists() else (query or str(source)),
-                        None, False)  # fmt: skip
     return LoadResult(
         data=data,
         quarantine=quarantine,
@@ -144,6 +138,36 @@ def load_rows(
         columns_used=_columns_used(plan, m),
         adjusted_values=_adjusted_values(stats.values()),
     )
+
+
+def _event_log(
+    backend: Any,
+    raw: Any,
+    plan: Any,
+    m: Any,
+    label: str,
+    now: Any,
+    source: Any,
+    stem: str,
+    quarantine_dir: str | Path | None,
+) -> LoadResult:
+    """An event log (``events:``): the engine reads the columns the mapping uses, in the
+    source's order, and the pandas loader folds the events of each request and validates
+    them (:func:`csi_lib.sources.loading.read_frame`), so the requests, the quarantine, the
+    counts and the warnings are those of a load of the same file. The fold of ``csi kpis``
+    runs in the engine (:func:`csi_lib.engines.view.canonical_view`); a report needs each
+    request's history here, which its events are."""
+    from ..sources.loading import load_result, read_frame
+    from .view import ROW
+
+    used = plan.used()
+    values, rows = _as_read(backend, raw.select(*used, ROW), raw, used, source)
+    order = np.argsort(rows, kind="stable")  # the source's order (Spark's sort is a shuffle)
+    values = values.iloc[order].reset_index(drop=True)
+    read = read_frame(values, m, label, (), now, warnings=[], fingerprint="")
+    res = load_result(read, m, label, stem, quarantine_dir)
+    res.fingerprint = _fingerprint(source, res.data)
+    return res
 
 
 def _cached(backend: Any, table: Any) -> tuple[Any, Any]:

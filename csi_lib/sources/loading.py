@@ -266,6 +266,22 @@ def _read_whole(
     """Any source read at once: planned, cleaned, de-duplicated or folded (event logs),
     then converted and validated as one piece."""
     raw, warnings, fingerprint = _read_raw(source, is_sql, m, label, keep, query, sheet)
+    return read_frame(raw, m, label, keep, now, warnings=warnings, fingerprint=fingerprint)
+
+
+def read_frame(
+    raw: pd.DataFrame,
+    m: Mapping,
+    label: str,
+    keep: tuple[str, ...],
+    now: pd.Timestamp,
+    *,
+    warnings: list[str],
+    fingerprint: str,
+) -> _Read:
+    """A source's rows as its reader gives them (``raw``, in the source's order), planned,
+    cleaned, de-duplicated or folded, converted and validated: what a load does after
+    reading (also for the rows another engine read: :mod:`csi_lib.engines.rows`)."""
     rows_read = len(raw)
     plan = _plan_columns([str(c) for c in raw.columns], m, label, keep, warnings)
     # only the mapped columns go any further (personal and free-text columns stop here);
@@ -355,6 +371,15 @@ def _load(
     read = _read_in_blocks(source, is_sql, m, label, keep, now) or _read_whole(
         source, is_sql, m, label, keep, now, query, sheet
     )
+    return load_result(read, m, label, _source_stem(source, query, is_sql), quarantine_dir)
+
+
+def load_result(
+    read: _Read, m: Mapping, label: str, stem: str, quarantine_dir: str | Path | None
+) -> LoadResult:
+    """The :class:`LoadResult` of a source read (:func:`read_frame`): its warnings in the
+    loader's order, the canonical frame, the quarantine (written to ``quarantine_dir`` as
+    ``quarantine-<stem>-<UTC time>.csv``) and the counts."""
     plan, folded = read.plan, read.folded
     warnings = read.warnings
     if plan.absent:
@@ -363,7 +388,6 @@ def _load(
     warnings.extend(_shared_column_warnings(plan, m))
     warnings.extend(_date_warnings(read.stats.values(), m))
     data, quarantine = _join_pieces(read.pieces)
-    stem = _source_stem(source, query, is_sql)
     return LoadResult(
         data=data,
         quarantine=quarantine,
