@@ -40,17 +40,43 @@ def may_be_white(code: Any) -> Any:
     return ~code.between(*_PLAIN)
 
 
-def strip(text: Any, *, guarded: bool = False) -> Any:
-    """``text`` without the :data:`WHITESPACE` at its ends, as ``str.strip()`` (every engine).
+def _white_ends(text: Any) -> Any:
+    """Whether an end of ``text`` may be one of :data:`WHITESPACE` (:func:`may_be_white`)."""
+    return may_be_white(text.ascii_str()) | may_be_white(text.right(1).ascii_str())
 
-    ``guarded`` (DuckDB): the TRIM runs only where an end is a character
-    :func:`may_be_white` (a text whose ends are not has nothing to trim), as DuckDB's TRIM
-    of a set beyond ASCII costs three times its TRIM of ASCII white space. Not for Spark,
-    whose generated code the repeated text outgrows."""
-    if not guarded:
-        return _trim(text, WHITESPACE)
-    ends = may_be_white(text.ascii_str()) | may_be_white(text.right(1).ascii_str())
-    return ibis.ifelse(ends, _trim(text, WHITESPACE), text)
+
+def strip(text: Any) -> Any:
+    """``text`` without the :data:`WHITESPACE` at its ends, as ``str.strip()`` (every engine)."""
+    return _trim(text, WHITESPACE)
+
+
+def strip_missing(text: Any, na: list[str], engine: str | None) -> Any:
+    """``text`` stripped (:func:`strip`), NULL where it is then one of the spellings ``na``
+    (none empty), as the pandas loader strips a cell before comparing it.
+
+    The stripped text is not repeated once per spelling: PostgreSQL shares no common
+    expression, but its NULLIF reads its argument once; Spark and DuckDB would rewrite
+    nested NULLIFs into CASEs that repeat it, each twice the last. DuckDB (``engine``
+    ``"duckdb"``) strips only where an end :func:`may_be_white` and compares the cell as it
+    is elsewhere (a CASE branch runs only for its rows), as its TRIM of a set beyond ASCII
+    costs three times its TRIM of ASCII white space; Spark compares with an IN list (its
+    generated code outgrew the guarded text repeated: Java heap space)."""
+    if not na:
+        return strip(text)
+    if engine == "postgres":
+        out = strip(text)
+        for v in na:
+            out = out.nullif(v)
+        return out
+    if engine == "duckdb":
+        from .view import one_of
+
+        def missing(t: Any) -> Any:
+            return ibis.ifelse(one_of(t, na), None, t)
+
+        return ibis.ifelse(_white_ends(text), missing(_trim(text, WHITESPACE)), missing(text))
+    t = strip(text)
+    return ibis.ifelse(t.isin(na), None, t)
 
 
 #: :data:`csi_lib.safe.CONTROL_CHARACTERS` as a regular expression of PostgreSQL and Spark

@@ -38,7 +38,14 @@ from ..schema import (
 )
 from ..sources.mapping import FUTURE_TOLERANCE, Mapping
 from ..sources.plan import _plan
-from .dialects import DUCKDB_CONTROL, ISO_AWARE, ISO_NAIVE, WHITESPACE, Dialect, strip
+from .dialects import (
+    DUCKDB_CONTROL,
+    ISO_AWARE,
+    ISO_NAIVE,
+    WHITESPACE,
+    Dialect,
+    strip_missing,
+)
 
 #: Column the backends add for a source's row order (file order), where they can.
 ROW = "_csi_row"
@@ -103,15 +110,13 @@ def one_of(col: Any, values: Iterable[str]) -> Any:
 
 def _text(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
     """Stripped text, then empty or a missing-value spelling as NULL (typed columns as text);
-    ``d``: the engine, for its cheaper strip (:func:`~.dialects.strip`)."""
+    ``d``: the engine, which decides how (:func:`~.dialects.strip_missing`)."""
     if not col.type().is_string():
         if col.type().is_boolean():
             col = ibis.ifelse(col, "true", "false")
         col = col.cast("string")
-    text = strip(col, guarded=d is not None and d.name == "duckdb")
-    na = [v for v in na_values if v]
-    if na:  # after the strip, as the pandas loader: " N/A " is missing too
-        text = ibis.ifelse(one_of(text, na), None, text)
+    na = [v for v in na_values if v]  # after the strip, as the pandas loader: " N/A " too
+    text = strip_missing(col, na, d.name if d is not None else None)
     return text.nullif("")
 
 
@@ -157,7 +162,7 @@ def guarded_ids(col: Any, na_values: Iterable[str]) -> Any:
     return ibis.ifelse(dirty, _ids(col, na_values), col)
 
 
-def _ids(col: Any, na_values: Iterable[str]) -> Any:
+def _ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
     """The request ids as text, like validation: an id read as a number ("123.0" in a CSV,
     1.0 in Parquet) is the same id as "123".
 
@@ -168,7 +173,7 @@ def _ids(col: Any, na_values: Iterable[str]) -> Any:
     if col.type().is_floating():
         whole = col.notnull() & (col == col.floor()) & (col.abs() < 1e16)
         col = ibis.ifelse(whole, col.cast("int64").cast("string"), col.cast("string"))
-    t = _text(col, na_values)
+    t = _text(col, na_values, d)
     return ibis.ifelse(t.re_search(_INTEGRAL_FLOAT), t.re_replace(_TRAILING_ZEROS, ""), t)
 
 
@@ -262,10 +267,10 @@ def _time(d: Dialect, col: Any, m: Mapping) -> tuple[_Time, Any | None]:
     return _Time(value, ibis.literal(False), ibis.literal(False)), parts.get("_t")
 
 
-def _booleans(col: Any, m: Mapping) -> Any:
+def _booleans(col: Any, m: Mapping, d: Dialect | None = None) -> Any:
     if col.type().is_boolean():
         return col
-    s = _text(col, m.na_values).lower()
+    s = _text(col, m.na_values, d).lower()
     spec = m.sla_met
     trues = {v.strip().lower() for v in spec.true_values} if spec else set(TRUE_STRINGS)
     if spec is not None and not spec.false_values:
@@ -282,8 +287,8 @@ def _booleans(col: Any, m: Mapping) -> Any:
     )
 
 
-def _outcome(col: Any, m: Mapping) -> Any:
-    text = _text(col, m.na_values)
+def _outcome(col: Any, m: Mapping, d: Dialect | None = None) -> Any:
+    text = _text(col, m.na_values, d)
     spec = m.outcome
     if spec is None:
         return text.lower()
@@ -339,7 +344,7 @@ def _number(d: Dialect, col: Any, m: Mapping) -> tuple[Any, Any]:
     """(float value, given but not a number)."""
     if col.type().is_numeric():
         return col.cast("float64"), ibis.literal(False)
-    text = _text(col, m.na_values)
+    text = _text(col, m.na_values, d)
     value = d.number(text)
     return value, (text.notnull() & value.isnull())
 
@@ -348,9 +353,9 @@ def _fold_events(d: Dialect, raw: Any, m: Mapping, plan: Any) -> tuple[Any, dict
     """One row per request from an event log: the request's last event, with the
     ``derive:`` columns computed over its events ordered by (time, row of the file)."""
     ev = raw.mutate(
-        _csi_id=_ids(raw[plan.columns["request_id"]], m.na_values),
+        _csi_id=_ids(raw[plan.columns["request_id"]], m.na_values, d),
         _csi_t=_time(d, raw[plan.event_time], m)[0].value,
-        _csi_status=_text(raw[plan.event_status], m.na_values).lower(),
+        _csi_status=_text(raw[plan.event_status], m.na_values, d).lower(),
     )
     ev = ev.filter(ev._csi_id.notnull(), ev._csi_t.notnull())
     listed = {
@@ -501,7 +506,7 @@ def canonical_view(
         src, derived = _fold_events(d, raw, m, plan)
     elif m.dedupe is not None:
         t, _ = _time(d, raw[plan.order_by], m)
-        ids = _ids(raw[plan.columns["request_id"]], m.na_values)
+        ids = _ids(raw[plan.columns["request_id"]], m.na_values, d)
         rank = ibis.row_number().over(
             ibis.window(group_by=ids, order_by=[t.value.desc(nulls_first=False), raw[ROW].desc()])
         )
@@ -515,7 +520,7 @@ def canonical_view(
         if m.events is not None
         else guarded_ids(src[plan.columns["request_id"]], m.na_values)
         if guard_ids and m.dedupe is None
-        else _ids(src[plan.columns["request_id"]], m.na_values)
+        else _ids(src[plan.columns["request_id"]], m.na_values, d)
     }
     text_dates: list[tuple[str, str, Any]] = []
     for canon in DATETIME_COLUMNS:
@@ -529,7 +534,7 @@ def canonical_view(
     first["outcome"] = (
         ibis.null("string")
         if not plan.outcome
-        else _outcome(src[plan.outcome], m)
+        else _outcome(src[plan.outcome], m, d)
         if outcomes is None or m.events is not None
         else _looked_up(src[plan.outcome], outcomes)
     )
@@ -537,7 +542,7 @@ def canonical_view(
         if canon in plan.columns:
             first[canon] = _text(_dimension(d, src[plan.columns[canon]]), m.na_values, d)
     if plan.sla_met:
-        first["sla_met"] = _booleans(src[plan.sla_met], m)
+        first["sla_met"] = _booleans(src[plan.sla_met], m, d)
     for canon in ("csat", "reopen_count"):
         if canon in derived:
             first[canon] = derived[canon].cast("float64")
