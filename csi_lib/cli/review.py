@@ -130,9 +130,11 @@ def cmd_review(
         ReviewFormat, typer.Option("--format", help="table or json.")
     ] = ReviewFormat.table,
 ) -> None:
-    """Stage 5's verdict per target with its evidence: method, change, 95 % interval,
-    p-value, values counted and the chart's signal (as summary.json's "evidence"); then
-    the benefits realised, in total and per target (as summary.json's "benefits")."""
+    """Stage 5's verdicts, their evidence and the benefits realised, as in summary.json.
+
+    Per target: the method, the change, its 95 % interval, the p-value,
+    the values counted and the chart's signal (summary.json's "evidence");
+    then the benefits realised, in total and per target (its "benefits")."""
     data = review_data(cycle_dir, as_of)
     if fmt is ReviewFormat.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
