@@ -72,10 +72,10 @@ def load_rows(
         The source cannot be read, or a column the mapping needs is not in it.
     """
     from ..sources import load_mapping
-    from ..sources.convert import _columns_used, _event_warnings
-    from ..sources.loading import _source_stem, _write_quarantine
+    from ..sources.convert import _columns_used
+    from ..sources.loading import _source_stem, _write_quarantine, load_warnings
     from ..sources.mapping import FUTURE_TOLERANCE
-    from ..sources.plan import _adjusted_values, _date_warnings, _plan, _shared_column_warnings
+    from ..sources.plan import _adjusted_values, _plan
     from ..sources.sql import redact_url
     from .backends import connect
     from .dialects import Dialect
@@ -114,13 +114,7 @@ def load_rows(
         stats = _whole_stats(backend, view, table, raw, plan, m, control, stats)
     finally:
         cached.unpersist()  # the rows are the report's now: the session's memory is freed
-    # the pandas loader's warnings, in its order
-    warnings: list[str] = []
-    if plan.absent:
-        warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
-    warnings.extend(_event_warnings(plan, m, None))
-    warnings.extend(_shared_column_warnings(plan, m))
-    warnings.extend(_date_warnings(stats.values(), m))
+    warnings = load_warnings(plan, m, None, stats)  # the pandas loader's, in its order
     return LoadResult(
         data=data,
         quarantine=quarantine,

@@ -374,6 +374,20 @@ def _load(
     return load_result(read, m, label, _source_stem(source, query, is_sql), quarantine_dir)
 
 
+def load_warnings(
+    plan: _Plan, m: Mapping, folded: _Folded | None, stats: dict[str, _DateStats]
+) -> list[str]:
+    """What a load says of how it read the columns, in the loader's order: optional
+    columns absent, the event log's notes, columns read twice, the dates' statistics."""
+    out = []
+    if plan.absent:
+        out.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
+    out.extend(_event_warnings(plan, m, folded))
+    out.extend(_shared_column_warnings(plan, m))
+    out.extend(_date_warnings(stats.values(), m))
+    return out
+
+
 def load_result(
     read: _Read, m: Mapping, label: str, stem: str, quarantine_dir: str | Path | None
 ) -> LoadResult:
@@ -381,12 +395,7 @@ def load_result(
     loader's order, the canonical frame, the quarantine (written to ``quarantine_dir`` as
     ``quarantine-<stem>-<UTC time>.csv``) and the counts."""
     plan, folded = read.plan, read.folded
-    warnings = read.warnings
-    if plan.absent:
-        warnings.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
-    warnings.extend(_event_warnings(plan, m, folded))
-    warnings.extend(_shared_column_warnings(plan, m))
-    warnings.extend(_date_warnings(read.stats.values(), m))
+    warnings = read.warnings + load_warnings(plan, m, folded, read.stats)
     data, quarantine = _join_pieces(read.pieces)
     return LoadResult(
         data=data,
