@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from engines_support import ROOT, spark_or_unavailable
+from engines_support import ROOT, spark_for
 
 from csi_lib.cycle import check_cycle
 from csi_lib.sources import load_requests
@@ -47,9 +47,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    return spark_or_unavailable()
+@pytest.fixture
+def spark(request):
+    return spark_for(request)
 
 
 def spark_cycle(folder: Path, source: str, **data: str) -> Path:

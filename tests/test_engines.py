@@ -25,6 +25,7 @@ from engines_support import (
     assert_same,
     load_into_postgres,
     load_typed_into_postgres,
+    spark_for,
     spark_or_unavailable,
     start_postgres,
     stop_postgres,
@@ -68,9 +69,9 @@ def postgres_url():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def spark():
-    return spark_or_unavailable()
+@pytest.fixture
+def spark(request):
+    return spark_for(request)
 
 
 class Opener:
@@ -154,6 +155,7 @@ def every_table(df: pd.DataFrame, rel, period: Period, *, by: str | None, week=T
 # --------------------------------------------------------------------------- the sample
 
 
+@pytest.mark.spark_defaults
 def test_sample_every_table_utc_zone_and_empty(opener):
     """The bundled sample: every table over the baseline in UTC and in Berlin time, and
     over a period with no request (every value missing, n 0)."""
@@ -717,6 +719,7 @@ def test_postgres_reads_only(postgres_url):
         open_source(postgres_url, engine="postgres", query="DELETE FROM readonly_case")
 
 
+@pytest.mark.spark_defaults
 def test_cli_engines_give_the_same_json(opener, tmp_path, capsys):
     """csi kpis --engine X prints the same values as the pandas engine."""
     from csi_lib.cli import app
@@ -803,3 +806,18 @@ def test_a_cycle_report_on_data_in_postgres_equals_the_report_on_the_file(postgr
         assert run.returncode == 0, run.stdout + run.stderr
         summaries.append(json.loads((out / "2025-h2" / "2026-04-15" / "summary.json").read_text()))
     assert summaries[0]["targets"] and summaries[0] == summaries[1]
+
+
+@pytest.mark.slow
+@pytest.mark.spark_defaults
+def test_the_end_to_end_spark_cases_keep_the_engines_settings(spark):
+    """The cases marked spark_defaults run with the session a user has (SPARK_CONF and
+    Spark's own defaults); the others with the settings for small tables."""
+    from csi_lib.engines import SPARK_CONF
+
+    assert (
+        spark.conf.get("spark.sql.shuffle.partitions") == SPARK_CONF["spark.sql.shuffle.partitions"]
+    )
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "true"
+    assert spark.conf.get("spark.sql.codegen.wholeStage") == "true"
+    assert spark_or_unavailable().conf.get("spark.sql.codegen.wholeStage") == "false"

@@ -60,7 +60,8 @@ KPI_COLUMNS: tuple[str, ...] = (
     "reopen_count",
 )
 #: Spark settings of the session this package starts (few shuffle partitions: the
-#: aggregates are small; UTC session time; a cast that fails gives NULL).
+#: aggregates are small; UTC session time; a cast that fails gives NULL; a text file's
+#: table handed to Spark through Arrow, not row by row: four corpus files 8.8 s -> 4.7 s).
 SPARK_CONF: dict[str, str] = {
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
@@ -70,6 +71,7 @@ SPARK_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "2g",
     "spark.sql.legacy.parquet.nanosAsLong": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
 
