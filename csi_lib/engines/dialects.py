@@ -163,18 +163,32 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "september", "october", "november", "december")  # fmt: skip
 
 
-def _pg_fields_exist(text: Any, fmt: str, pattern: str) -> Any:
-    """PostgreSQL: whether ``text``, written in ``fmt`` (its ``pattern`` of
-    :func:`translate_format` checked apart), names a time that exists. ``to_timestamp``
-    fails on one that does not (31/02/2025, 25:00, a month called "Foo") where pandas,
-    DuckDB and Spark read nothing; NULL counts as no.
+def _month_number(name: Any, *, full: bool) -> Any:
+    """The month (1-12) a lower-case English name (``full``) or its three letters name,
+    else NULL: one lookup in a text of the names. (PostgreSQL repeats an expression
+    wherever it is named: a CASE of the twelve names, each reading the field again, grew
+    a query to half a megabyte and its planning to a second.) ``name`` is a field of
+    :func:`translate_format`'s pattern: three letters for ``%b``."""
+    abbr = ibis.literal("|" + "|".join(n[:3] for n in _MONTHS) + "|")
+    month = ((abbr.find("|" + name.substr(0, 3) + "|") + 4) // 4).nullif(0)
+    if not full:
+        return month
+    names = ibis.literal("|" + "|".join(_MONTHS) + "|")
+    return ibis.ifelse(names.find("|" + name + "|") >= 0, month, None)
 
-    Each field is taken out of the text by its group of the pattern (a number only where
-    the pattern matched: the casts cannot fail)."""
+
+def _pg_fields_exist(groups: Any, fmt: str) -> Any:
+    """PostgreSQL: whether a text written in ``fmt``, whose ``groups`` (an array: the groups
+    of :func:`translate_format`'s pattern, NULL where it does not match) are given, names a
+    time that exists. ``to_timestamp`` fails on one that does not (31/02/2025, 25:00, a
+    month called "Foo") where pandas, DuckDB and Spark read nothing; NULL counts as no.
+
+    Each field is its group (a number only where the pattern matched: the casts cannot
+    fail)."""
     fields = [m.group() for m in _DIRECTIVE.finditer(fmt) if m.group() != "%%"]
 
     def field(d: str) -> Any:
-        return text.re_extract(pattern, fields.index(d) + 1)
+        return groups[fields.index(d)]
 
     def number(d: str) -> Any:
         return field(d).cast("int64")
@@ -186,10 +200,9 @@ def _pg_fields_exist(text: Any, fmt: str, pattern: str) -> Any:
     month = None
     if "%m" in fields:
         month = number("%m")
-    for d, names in (("%b", [n[:3] for n in _MONTHS]), ("%B", list(_MONTHS))):
+    for d in ("%b", "%B"):
         if d in fields:
-            name = field(d).lower()
-            month = ibis.cases(*[(name == n, i + 1) for i, n in enumerate(names)], else_=None)
+            month = _month_number(field(d).lower(), full=d == "%B")
     if month is not None:
         ok &= month.between(1, 12)
     year = None
@@ -253,15 +266,25 @@ class Dialect:
         return _tz_duckdb_back(tz, ts) if self.name == "duckdb" else _tz_postgres_back(tz, ts)
 
     # ---------------------------------------------------------------- text -> dates
-    def parse_naive(self, text: Any, fmt: str | None) -> Any:
-        """Text -> naive timestamp (NULL where it cannot be read): ISO 8601, or ``fmt``."""
+    def date_groups(self, text: Any, fmt: str | None) -> Any | None:
+        """PostgreSQL with a ``fmt``: the groups of :func:`translate_format`'s pattern in
+        ``text`` (an array, NULL where it does not match), for a stage before
+        :meth:`parse_naive`, which reads each field several times; None elsewhere."""
+        if self.name != "postgres" or fmt is None:
+            return None
+        return _pg_regexp_match(text, translate_format(fmt, self.name)[1])
+
+    def parse_naive(self, text: Any, fmt: str | None, *, groups: Any = None) -> Any:
+        """Text -> naive timestamp (NULL where it cannot be read): ISO 8601, or ``fmt``;
+        ``groups``: :meth:`date_groups` of ``text``, computed before."""
         if fmt is None:
             return ibis.ifelse(text.re_search(ISO_NAIVE), _cast_ts(self, text), None)
         native, pattern = translate_format(fmt, self.name)
         if self.name == "duckdb":
             parsed = _try_strptime(text, native).cast(dt.Timestamp())
         elif self.name == "postgres":
-            fits = text.re_search(pattern) & _pg_fields_exist(text, fmt, pattern)
+            groups = _pg_regexp_match(text, pattern) if groups is None else groups
+            fits = groups.notnull() & _pg_fields_exist(groups, fmt)
             parsed = ibis.ifelse(fits, _pg_to_timestamp(text, native).cast(dt.Timestamp()), None)
         else:
             parsed = _spark_to_timestamp(text, native).cast(dt.Timestamp())
@@ -342,6 +365,11 @@ def duckdb_char(value: dt.string, index: dt.int64) -> dt.string:
 @ibis.udf.scalar.builtin(name="try_strptime")
 def _try_strptime(text: dt.string, fmt: dt.string) -> dt.timestamp:
     """DuckDB: strptime, NULL where the text does not fit."""
+
+
+@ibis.udf.scalar.builtin(name="regexp_match")
+def _pg_regexp_match(text: dt.string, pattern: dt.string) -> dt.Array(dt.string):
+    """PostgreSQL's regexp_match(text, pattern): the groups of the first match, or NULL."""
 
 
 @ibis.udf.scalar.builtin(name="to_timestamp")
