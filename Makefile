@@ -25,9 +25,12 @@ setup: $(STAMP)  ## create or reuse .venv and install everything
 report: $(STAMP)  ## the main job: the full cycle report of the bundled sample cycle
 	$(BIN)/csi report data/sample-cycle --as-of $(AS_OF) --out $(OUT) $(ARGS)
 
-test: $(STAMP)  ## the whole test suite (installs Chromium, PostgreSQL and Java 17 if missing)
-	@bash scripts/install-browser.sh
-	@bash scripts/services.sh install
+test:  ## the whole test suite (installs Chromium, PostgreSQL and Java 17 if missing)
+	@# Debian's packages (apt) are installed while pip installs the Python ones
+	@log=$$(mktemp); { bash scripts/install-browser.sh && bash scripts/services.sh install; } \
+	  >"$$log" 2>&1 & apt=$$!; \
+	$(MAKE) --no-print-directory setup; pip=$$?; wait $$apt; got=$$?; cat "$$log"; rm -f "$$log"; \
+	[ $$pip -eq 0 ] && [ $$got -eq 0 ]
 	$(BIN)/pytest -n auto --dist loadfile
 
 test-fast: $(STAMP)  ## library tests only (no notebooks, no browser)
