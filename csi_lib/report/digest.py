@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CsiError
+from ..notify.settings import host_of
 from ..safe import chat_text, markdown_text, plain_text
 from ..storage import atomic_write
 
@@ -325,12 +326,6 @@ def alerts(summary: dict[str, Any] | None, previous: dict[str, Any] | None = Non
     return out
 
 
-def _where(url: str) -> str:
-    """The scheme and host of ``url``: its path and query may hold the secret."""
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}"
-
-
 def post_webhook(url: str, text: str, *, timeout_s: float = 10) -> int:
     """POST ``{"text": text}`` as JSON to ``url`` (Slack, Teams, Mattermost, ...); returns the HTTP status.
 
@@ -350,7 +345,7 @@ def post_webhook(url: str, text: str, *, timeout_s: float = 10) -> int:
 
     try:
         status, _ = send_json(
-            url, {"text": text}, where=f"the webhook at {_where(url)}", timeout_s=timeout_s
+            url, {"text": text}, where=f"the webhook at {host_of(url)}", timeout_s=timeout_s
         )
     except ChannelError as exc:
         raise CsiError(exc.message, hint=f"check the URL in {WEBHOOK_ENV}") from None
@@ -390,5 +385,5 @@ def notify(
         post_webhook(url, text)
     except CsiError as exc:
         return [f"the webhook message was not sent: {exc.message}"]
-    report(f"webhook: {len(news)} alert(s) sent to {_where(url)}")
+    report(f"webhook: {len(news)} alert(s) sent to {host_of(url)}")
     return []
