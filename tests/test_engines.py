@@ -358,11 +358,12 @@ def test_postgres_strips_and_splits_each_date_once(tmp_path):
     datetime_format was stripped, and its fields taken out, at every read of a field (and a
     month name compared twelve times): the view's SQL was 485 KB (458 TRIMs, 192 regular
     expression matches) and a KPI table of 400 rows took 10 s. Each text column is now
-    stripped in a stage of its own, and each date's fields taken out once."""
+    stripped in a stage of its own, and each date's fields taken out once, as is whether it
+    names its zone (read by three columns: a table of 1M text rows, 155 s -> 92 s)."""
     import ibis
 
     from csi_lib.engines.dialects import Dialect
-    from csi_lib.engines.view import canonical_view
+    from csi_lib.engines.view import _AWARE_RE, canonical_view
     from csi_lib.sources import load_mapping
 
     mapping = tmp_path / "format.yaml"
@@ -374,7 +375,9 @@ def test_postgres_strips_and_splits_each_date_once(tmp_path):
             "channel", "priority", "group", "sla_due_at", "sla_met", "csat", "reopen_count"]  # fmt: skip
     t = ibis.table({c: "string" for c in cols}, name="t")
     view = canonical_view(t, load_mapping(mapping=mapping), dialect=Dialect("postgres"), label="t")
-    sql = str(ibis.to_sql(view.table, dialect="postgres")).upper()
+    written = str(ibis.to_sql(view.table, dialect="postgres"))
+    assert written.count(_AWARE_RE) == 4  # whether a date names its zone: once each
+    sql = written.upper()
     assert sql.count("REGEXP_MATCH(") == 4, sql.count("REGEXP_MATCH(")
     assert sql.count("TRIM(") < 2 * len(cols), sql.count("TRIM(")
 
