@@ -245,12 +245,18 @@ class Dialect:
 
     name: str
 
+    @property
+    def repeats_expressions(self) -> bool:
+        """Whether the engine computes an expression again wherever a query names it
+        (PostgreSQL shares no common expression; DuckDB and Spark eliminate the repeats)."""
+        return self.name == "postgres"
+
     def fence(self, t: Any) -> Any:
         """``t`` computed once per row before the next stage reads it. PostgreSQL's planner
         pulls subqueries up into the query that reads them and would repeat each stage's
         expressions wherever the next stage names its columns; a LIMIT keeps the subquery
-        (DuckDB and Spark eliminate the repeated expressions themselves)."""
-        return t.limit(2**62) if self.name == "postgres" else t
+        (:attr:`repeats_expressions`)."""
+        return t.limit(2**62) if self.repeats_expressions else t
 
     # ---------------------------------------------------------------- time zones
     def local_to_utc(self, ts: Any, tz: str) -> Any:
@@ -283,7 +289,7 @@ class Dialect:
         if self.name == "duckdb":
             parsed = _try_strptime(text, native).cast(dt.Timestamp())
         elif self.name == "postgres":
-            groups = _pg_regexp_match(text, pattern) if groups is None else groups
+            groups = self.date_groups(text, fmt) if groups is None else groups
             fits = groups.notnull() & _pg_fields_exist(groups, fmt)
             parsed = ibis.ifelse(fits, _pg_to_timestamp(text, native).cast(dt.Timestamp()), None)
         else:

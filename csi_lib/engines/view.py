@@ -247,15 +247,16 @@ def _time_parts(
 
 
 def _texts_once(d: Dialect, src: Any, m: Mapping, sources: Mapping[str, str]) -> Any:
-    """PostgreSQL: ``src`` with ``_csi_text_<canonical>``, the text (:func:`_text`) of each
-    text column ``sources`` maps (canonical -> source column), in a stage of its own. The
+    """PostgreSQL (:attr:`.dialects.Dialect.repeats_expressions`): ``src`` with
+    ``_csi_text_<canonical>``, the text (:func:`_text`) of each text column ``sources``
+    maps (canonical -> source column), in a stage of its own. The
     parse of a date reads its text up to a dozen times (the fields of a
     ``datetime_format``), that of an outcome, a yes/no or a number several times, and
     PostgreSQL would strip the text again at each (:meth:`.dialects.Dialect.fence`): a
     400-row table with dates written "%d %b %y %I:%M %p" took 10.2 s for one KPI table,
     its queries 585 KB of SQL. DuckDB and Spark share the expression themselves."""
     texts = {f"_csi_text_{canon}": _text(src[c], m.na_values, d) for canon, c in sources.items()
-             if d.name == "postgres" and src[c].type().is_string()}  # fmt: skip
+             if d.repeats_expressions and src[c].type().is_string()}  # fmt: skip
     if not texts:
         return src
     src = d.fence(src.mutate(**texts))
