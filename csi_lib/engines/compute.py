@@ -310,7 +310,10 @@ def grid(
         return out
 
     if rel.engine in ONE_STATEMENT:
-        frames = _in_one_statement(rel, t, queries)
+        # only the columns the queries read: PostgreSQL holds every column of the rows
+        # while the queries read them (on disk beyond work_mem)
+        read = {*_TIME.values(), "outcome", "csat_in_data", *columns_read(rel, kpis, by=by)}
+        frames = _in_one_statement(rel, t.select(*[c for c in t.columns if c in read]), queries)
     else:
         frames = {name: rel.execute(q) for name, q in queries(t).items()}
     for name in ("received", "closed", "assessed"):
