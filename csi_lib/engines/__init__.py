@@ -321,7 +321,7 @@ def open_source(
     """
     from ..sources import load_mapping
     from ..sources.sql import redact_url
-    from .backends import connect
+    from .backends import connect, postgres_codec
     from .dialects import DUCKDB_CONTROL, Dialect
     from .view import canonical_view, check_text_dates, collapse_duplicates, outcome_values
 
@@ -336,9 +336,10 @@ def open_source(
     needs_order = m.events is not None or m.dedupe is not None
     backend, raw = connect(chosen, str(source), query=query, sheet=sheet, mapping=m,
                            label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
-    dialect = Dialect("pyspark" if chosen == "spark" else chosen)
+    codec = postgres_codec(backend) if chosen == "postgres" else None
+    dialect = Dialect("pyspark" if chosen == "spark" else chosen, encoding=codec)
     if chosen != "duckdb":
-        raw = _without_control(backend, raw, m, label)
+        raw = _without_control(backend, raw, m, label, dialect)
     outcomes = None
     if chosen == "duckdb":
         lut = outcome_values(raw, m, label, control=DUCKDB_CONTROL)
@@ -347,8 +348,10 @@ def open_source(
             if len(got) <= 200:
                 outcomes = {_none(v): _none(o) for v, o in zip(got["v"], got["o"], strict=True)}
     stats = _typed_stats(backend, raw, m, label) if chosen == "duckdb" else None
-    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep,
-                          guard_ids=chosen == "duckdb", outcomes=outcomes, stats=stats)  # fmt: skip
+    # the cheap test of an id reads ascii(), a code point in DuckDB and a UTF-8 database
+    guard = chosen == "duckdb" or (chosen == "postgres" and codec is None)
+    view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep, guard_ids=guard,
+                          outcomes=outcomes, stats=stats)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
     check_text_dates(backend, view, label, m)
     view = _sealed(chosen, backend, view)
@@ -380,7 +383,7 @@ def open_source(
     return rel
 
 
-def _without_control(backend: Any, raw: Any, m: Any, label: str) -> Any:
+def _without_control(backend: Any, raw: Any, m: Any, label: str, d: Any) -> Any:
     """PostgreSQL and Spark: the source with the control characters of the text columns
     the mapping reads removed, as the pandas loader removes them (one query finds the
     columns holding any; only those are cleaned). DuckDB reads a text file through the
@@ -399,7 +402,10 @@ def _without_control(backend: Any, raw: Any, m: Any, label: str) -> Any:
     got = backend.execute(raw.aggregate(**{f"c{i}": raw[c].re_search(CONTROL).any()
                                            for i, c in enumerate(texts)}))  # fmt: skip
     dirty = [c for i, c in enumerate(texts) if bool(got[f"c{i}"].iloc[0])]
-    return raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in dirty}) if dirty else raw
+    if not dirty:
+        return raw
+    # fenced: PostgreSQL would replace again wherever the view names a cleaned column
+    return d.fence(raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in dirty}))
 
 
 def _typed_stats(backend: Any, raw: Any, m: Any, label: str) -> dict[str, Any]:

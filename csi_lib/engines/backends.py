@@ -209,6 +209,18 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     return con, t
 
 
+def postgres_codec(backend: Any) -> str | None:
+    """PostgreSQL: the Python codec of a database whose text cannot hold every character
+    (LATIN1, EUC_JP, ...: the SQL sent to it must hold only characters it can, see
+    :attr:`.dialects.Dialect.encoding`); None for a UTF-8 database. Only in UTF-8 does
+    ``ascii()`` give any character's code point (the cheap test of an id,
+    :func:`.view.guarded_ids`, reads it): in another multibyte encoding it fails on a
+    character beyond ASCII ("requested character too large"), in a single-byte one it
+    gives a byte."""
+    info = backend.con.info
+    return None if info.parameter_status("server_encoding") == "UTF8" else info.encoding
+
+
 def _spark_parquet(session: Any, path: Path, *, row_order: bool = False) -> Any:
     """A Parquet file or folder in Spark. Timestamps in nanoseconds (what pandas writes)
     are read as numbers (Spark reads microseconds) and turned into timestamps here.

@@ -45,26 +45,27 @@ def _white_ends(text: Any) -> Any:
     return may_be_white(text.ascii_str()) | may_be_white(text.right(1).ascii_str())
 
 
-def strip(text: Any) -> Any:
-    """``text`` without the :data:`WHITESPACE` at its ends, as ``str.strip()`` (every engine)."""
-    return _trim(text, WHITESPACE)
+def strip(text: Any, chars: str = WHITESPACE) -> Any:
+    """``text`` without the :data:`WHITESPACE` at its ends, as ``str.strip()`` (every engine;
+    ``chars``: those of them a database can hold, :attr:`Dialect.whitespace`)."""
+    return _trim(text, chars)
 
 
-def strip_missing(text: Any, na: list[str], engine: str | None) -> Any:
+def strip_missing(text: Any, na: list[str], d: "Dialect | None") -> Any:
     """``text`` stripped (:func:`strip`), NULL where it is then one of the spellings ``na``
     (none empty), as the pandas loader strips a cell before comparing it.
 
     The stripped text is not repeated once per spelling: PostgreSQL shares no common
     expression, but its NULLIF reads its argument once; Spark and DuckDB would rewrite
-    nested NULLIFs into CASEs that repeat it, each twice the last. DuckDB (``engine``
-    ``"duckdb"``) strips only where an end :func:`may_be_white` and compares the cell as it
+    nested NULLIFs into CASEs that repeat it, each twice the last. DuckDB strips only where an end :func:`may_be_white` and compares the cell as it
     is elsewhere (a CASE branch runs only for its rows), as its TRIM of a set beyond ASCII
     costs three times its TRIM of ASCII white space; Spark compares with an IN list (its
     generated code outgrew the guarded text repeated: Java heap space)."""
+    engine, chars = (None, WHITESPACE) if d is None else (d.name, d.whitespace)
     if not na:
-        return strip(text)
+        return strip(text, chars)
     if engine == "postgres":
-        out = strip(text)
+        out = strip(text, chars)
         for v in na:
             out = out.nullif(v)
         return out
@@ -74,8 +75,8 @@ def strip_missing(text: Any, na: list[str], engine: str | None) -> Any:
         def missing(t: Any) -> Any:
             return ibis.ifelse(one_of(t, na), None, t)
 
-        return ibis.ifelse(_white_ends(text), missing(_trim(text, WHITESPACE)), missing(text))
-    t = strip(text)
+        return ibis.ifelse(_white_ends(text), missing(_trim(text, chars)), missing(text))
+    t = strip(text, chars)
     return ibis.ifelse(t.isin(na), None, t)
 
 
@@ -241,9 +242,21 @@ def _literal(text: str, dialect: str) -> str:
 
 @dataclass(frozen=True)
 class Dialect:
-    """The backend-specific functions of one engine (``name`` is Ibis' backend name)."""
+    """The backend-specific functions of one engine (``name`` is Ibis' backend name).
+
+    ``encoding``: the Python codec of the database's text where it cannot hold every
+    character (a PostgreSQL database in LATIN1 or EUC_JP; None: UTF-8). A query sent to
+    it holds only characters it can hold (:attr:`whitespace`), as its cells do."""
 
     name: str
+    encoding: str | None = None
+
+    @property
+    def whitespace(self) -> str:
+        """The characters of :data:`WHITESPACE` the database's text can hold."""
+        if self.encoding is None:
+            return WHITESPACE
+        return "".join(c for c in WHITESPACE if _holds(c, self.encoding))
 
     @property
     def repeats_expressions(self) -> bool:
@@ -312,7 +325,17 @@ class Dialect:
     def number(self, text: Any) -> Any:
         """Text -> float (NULL where it is not a number; "," read as ".")."""
         clean = text.replace(",", ".")
-        return ibis.ifelse(clean.re_search(NUMBER), strip(clean).cast("float64"), None)
+        return ibis.ifelse(
+            clean.re_search(NUMBER), strip(clean, self.whitespace).cast("float64"), None
+        )
+
+
+def _holds(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _cast_ts(d: Dialect, text: Any) -> Any:

@@ -116,50 +116,55 @@ def _text(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
             col = ibis.ifelse(col, "true", "false")
         col = col.cast("string")
     na = [v for v in na_values if v]  # after the strip, as the pandas loader: " N/A " too
-    text = strip_missing(col, na, d.name if d is not None else None)
+    text = strip_missing(col, na, d)
     return text.nullif("")
 
 
-#: an id :func:`_ids` would change: padded with what ``strip()`` removes
-#: (:data:`~.dialects.WHITESPACE`, written into the class as itself), or
-#: :data:`_INTEGRAL_FLOAT`
-_DIRTY_ID = f"^[{WHITESPACE}]|[{WHITESPACE}]$|" + _INTEGRAL_FLOAT
-
-
-def dirty_ids(col: Any, na_values: Iterable[str]) -> Any:
+def dirty_ids(col: Any, na_values: Iterable[str], chars: str = WHITESPACE) -> Any:
     """Whether :func:`_ids` would change a text id: missing, a missing-value spelling,
-    blank, padded (what ``strip()`` removes), or a whole number written as a float
-    (``123.0``): one regular expression per id."""
-    return (col.isnull() | one_of(col, [*na_values, ""]) | col.re_search(_DIRTY_ID)).fill_null(True)
+    blank, padded (what ``strip()`` removes: ``chars``, written into the class as
+    themselves), or a whole number written as a float (``123.0``, :data:`_INTEGRAL_FLOAT`):
+    one regular expression per id."""
+    dirty = f"^[{chars}]|[{chars}]$|" + _INTEGRAL_FLOAT
+    return (col.isnull() | one_of(col, [*na_values, ""]) | col.re_search(dirty)).fill_null(True)
 
 
-def _may_be_dirty(col: Any, na_values: Iterable[str]) -> Any:
-    """DuckDB: a cheap test true for every id :func:`dirty_ids` finds (and some others):
-    missing, no longer than the longest missing-value spelling, starting or ending with
-    a control character, a space or a character beyond ASCII (where every other
-    character ``strip()`` removes lies), or holding a ``.``."""
-    from .dialects import duckdb_char, duckdb_strlen, may_be_white
+def _may_be_dirty(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
+    """A cheap test true for every id :func:`dirty_ids` finds (and some others): missing,
+    no longer than the longest missing-value spelling, starting or ending with a control
+    character, a space or a character beyond ASCII (where every other character
+    ``strip()`` removes lies), or holding a ``.``. DuckDB measures the id in bytes and
+    reads its last character by index (faster there than ``right``); other engines by
+    :func:`~.dialects._white_ends`, whose ``ascii()`` must give a character's code point
+    (PostgreSQL: a UTF-8 database, see :func:`.backends.postgres_codec`)."""
+    from .dialects import _white_ends, duckdb_char, duckdb_strlen, may_be_white
 
-    longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
-    return (
-        col.isnull()
-        | (duckdb_strlen(col) <= longest)
-        | may_be_white(col.ascii_str())
-        | may_be_white(duckdb_char(col, -1).ascii_str())
-        | col.contains(".")
-    ).fill_null(True)
+    if d is None or d.name == "duckdb":
+        longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
+        tests = [duckdb_strlen(col) <= longest, may_be_white(col.ascii_str()),
+                 may_be_white(duckdb_char(col, -1).ascii_str())]  # fmt: skip
+    else:
+        tests = [col.length() <= max((len(v) for v in na_values), default=0), _white_ends(col)]
+    out = col.isnull()
+    for test in [*tests, col.contains(".")]:
+        out = out | test
+    return out.fill_null(True)
 
 
-def guarded_ids(col: Any, na_values: Iterable[str]) -> Any:
-    """DuckDB: the ids of :func:`_ids`, cleaned only where :func:`dirty_ids` says they
-    need it: a clean id is read as it is. DuckDB evaluates a branch of CASE only on the
-    rows that take it, so a source of clean ids costs a few comparisons per id
-    (:func:`_may_be_dirty`), not the regular expression, a trim and the cleaning."""
+def guarded_ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
+    """The ids of :func:`_ids`, cleaned only where :func:`dirty_ids` says they need it: a
+    clean id is read as it is. DuckDB and PostgreSQL evaluate a branch of CASE only on
+    the rows that take it, so a source of clean ids costs a few comparisons per id
+    (:func:`_may_be_dirty`), not the regular expression, a trim and the cleaning
+    (PostgreSQL, 1M ids: their count of distinct ids 0.90 s -> 0.43 s)."""
+    # DuckDB cleans a dirty id with the plain strip (its own would guard the trim again)
+    e = None if d is None or d.name == "duckdb" else d
     if not col.type().is_string():
-        return _ids(col, na_values)
+        return _ids(col, na_values, e)
     na = [*na_values, ""]
-    dirty = ibis.ifelse(_may_be_dirty(col, na), dirty_ids(col, na_values), False)
-    return ibis.ifelse(dirty, _ids(col, na_values), col)
+    chars = WHITESPACE if d is None else d.whitespace
+    dirty = ibis.ifelse(_may_be_dirty(col, na, d), dirty_ids(col, na_values, chars), False)
+    return ibis.ifelse(dirty, _ids(col, na_values, e), col)
 
 
 def _ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
@@ -532,7 +537,7 @@ def canonical_view(
 
     ``guard_ids``: clean ids are read as they are and only the others cleaned
     (:func:`guarded_ids`; for an engine that evaluates a branch of CASE only on the rows
-    that take it, such as DuckDB).
+    that take it: DuckDB, and PostgreSQL where ``ascii()`` gives a code point).
     ``outcomes``: the canonical outcome of each value of the source's outcome column
     (:func:`outcome_values`), looked up instead of cleaning the text of every row.
     ``stats``: the source's typed columns' :class:`ColumnStats` (a Parquet file's own
@@ -575,7 +580,7 @@ def canonical_view(
     first: dict[str, Any] = {
         "request_id": src._csi_id
         if m.events is not None
-        else guarded_ids(src[plan.columns["request_id"]], m.na_values)
+        else guarded_ids(src[plan.columns["request_id"]], m.na_values, d)
         if guard_ids and m.dedupe is None
         else _ids(src[plan.columns["request_id"]], m.na_values, d)
     }
