@@ -85,6 +85,20 @@ def _duckdb_compiler() -> Any:
     return _Compiler()
 
 
+def _spark_compiler() -> Any:
+    """Ibis' Spark compiler, but the epoch of a time is read to the microsecond
+    (``unix_micros(ts) / 1e6``): Ibis' ``unix_timestamp`` gives whole seconds, so the hours
+    of a request opened and closed within a second of another differed from pandas'."""
+    import ibis.expr.datatypes as dt
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    class _Compiler(PySparkCompiler):
+        def visit_ExtractEpochSeconds(self, op, *, arg):  # noqa: N802 - Ibis' visitor name
+            return self.f.unix_micros(self.cast(arg, dt.timestamp)) / 1_000_000
+
+    return _Compiler()
+
+
 def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: bool):
     con = ibis.duckdb.connect()  # in memory: private to this process
     con.raw_sql("SET TimeZone = 'UTC'")
@@ -254,6 +268,7 @@ def _spark(source: str, *, query: str | None, sheet: Any, mapping: Any, label: s
 
     session = spark_session(master)
     con = ibis.pyspark.connect(session)
+    con.compiler = _spark_compiler()
     path = Path(source)
     if path.exists() and _is_parquet(path):
         df = _spark_parquet(session, path, row_order=row_order)
