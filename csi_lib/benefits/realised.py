@@ -54,6 +54,7 @@ from typing import Any
 import pandas as pd
 
 from ..evidence import Evidence, compare, observations_for
+from ..kpis import get_kpi
 from ..periods import Period, period_edges
 from ..words import join_words, plural
 from .model import VALUE_WORDS, Benefit
@@ -285,7 +286,6 @@ def _not_established_reason(tr: Any, ev: Evidence, rule: Rule) -> str:
 
 def _pseudo_target(stmt: Benefit) -> Any:
     """A target standing for a KPI an initiative's benefit names (for its chart and evidence)."""
-    from ..kpis import get_kpi
     from ..targets import Target
 
     kpi = get_kpi(stmt.kpi)
@@ -757,19 +757,13 @@ def _basis(b: TargetBenefit) -> str:
     if b.rule.key == "avoided" and not pd.isna(b.compared_mean):
         # which requests: a share where lower is better counts them, one where higher is
         # better counts the others (within SLA: the requests avoided are those outside it)
-        which = "outside" if _kpi(b.kpi).better == "higher" else "in"
+        which = "outside" if get_kpi(b.kpi).better == "higher" else "in"
         moved = "rose" if b.compared_mean > b.baseline_mean else "fell"
         return (
             f"they are requests {which} the share, which {moved} from {b.baseline_mean:.1f} % "
             f"to {b.compared_mean:.1f} % over {b.multiplier_words} of {b.window}"
         )
     return f"over {b.multiplier_words} of {b.window}"
-
-
-def _kpi(key: str) -> Any:
-    from ..kpis import get_kpi
-
-    return get_kpi(key)
 
 
 def _expected_sentence(
