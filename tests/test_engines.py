@@ -857,6 +857,35 @@ def test_postgres_reads_an_epoch_as_a_double(postgres_url):
     rel.close()
 
 
+def test_a_table_is_named_as_sql_names_it(postgres_url):
+    """`--query CaseCheck` for a table made by `CREATE TABLE CaseCheck` (which PostgreSQL
+    folds to casecheck) was refused by both engines, and a quoted name (`"Service
+    Requests"`, a space in it) read as a query and refused as one that writes ("it holds
+    CASECHECK"). A name is now looked up as written, then as SQL reads it; a name of no
+    table gives the close matches."""
+    import psycopg
+
+    frame = read_table(SAMPLE, ReadOptions()).frame.head(300)
+    load_into_postgres(postgres_url, "casecheck", frame)  # what CREATE TABLE CaseCheck makes
+    load_into_postgres(postgres_url, "MixedCase", frame.head(200))  # made with quotes
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS itsm")
+        con.execute('DROP TABLE IF EXISTS itsm."Service Requests"')
+        con.execute('CREATE TABLE itsm."Service Requests" AS SELECT * FROM casecheck LIMIT 100')
+    names = {"CaseCheck": 300, "public.CASECHECK": 300, "casecheck": 300, "MixedCase": 200,
+             '"MixedCase"': 200, 'ITSM."Service Requests"': 100}  # fmt: skip
+    for query, rows in names.items():
+        want = load_requests(postgres_url, query=query, quarantine_dir=None)
+        rel = open_source(postgres_url, engine="postgres", query=query)
+        assert want.rows_read == rows and rel.counts().rows_kept == want.rows_kept, query
+        rel.close()
+    for read in (lambda q: load_requests(postgres_url, query=q, quarantine_dir=None),
+                 lambda q: open_source(postgres_url, engine="postgres", query=q)):  # fmt: skip
+        with pytest.raises(CsiError, match="no table 'CaseChek'") as err:
+            read("CaseChek")
+        assert "casecheck" in str(err.value)
+
+
 def _odd_ids(frame: pd.DataFrame, pads: list[str], *, japanese: bool = False) -> pd.DataFrame:
     """``frame`` with ids at each edge of the cheap test of an id (``view.guarded_ids``),
     padded with ``pads``."""

@@ -195,7 +195,7 @@ def _postgres_conninfo(source: str) -> str:
 def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     import psycopg
 
-    from ..sources.sql import check_read_only_query
+    from ..sources.sql import check_read_only_query, name_parts
 
     if not query:
         raise ConfigError(
@@ -221,14 +221,15 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     con = ibis.postgres.from_connection(conn)
     con.compiler = _postgres_compiler()
     q = query.strip()
+    parts = name_parts(q)
     try:
-        if " " in q or "\n" in q:
+        if parts is None:
             check_read_only_query(q, label)
             t = con.sql(q)
         else:
-            schema, _, name = q.rpartition(".")
-            t = con.table(name, database=schema or None)
-    except ConfigError:
+            schema, name = _postgres_relation(conn, q, parts, label)
+            t = con.table(name, database=schema)
+    except (ConfigError, InputError):
         raise
     except Exception as exc:  # noqa: BLE001 - the database's own words
         raise InputError(
@@ -240,6 +241,35 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     if row_order:
         t = t.mutate(**{ROW: ibis.row_number()})
     return con, t
+
+
+def _postgres_relation(conn: Any, query: str, parts: list, label: str) -> tuple[str, str]:
+    """(schema, name) of the table or view ``query`` names, found by PostgreSQL's own
+    reading of a name (the search path for an unqualified one): as written, then as SQL
+    reads an unquoted name (:func:`..sources.sql.sql_spellings`: ``--query CaseCheck`` for
+    ``CREATE TABLE CaseCheck``, ``--query '"Service Requests"'``). Else an error naming
+    the close matches and the tables there are."""
+    from psycopg import sql
+
+    from ..sources.sql import no_such_table, sql_spellings
+
+    find = ("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace"
+            " n ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.to_regclass(%s)")  # fmt: skip
+    for names in sql_spellings(parts):
+        written = sql.SQL(".").join(sql.Identifier(n) for n in names).as_string(conn)
+        row = conn.execute(find, (written,)).fetchone()
+        if row is not None:
+            return row[0], row[1]
+    schema = parts[0][0] if len(parts) == 2 else None
+    tables = [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+        "coalesce(%s, current_schema()) ORDER BY table_name", (schema,)).fetchall()]  # fmt: skip
+    if schema is not None and not tables:
+        folded = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "ORDER BY table_name", (schema.lower(),)).fetchall()]  # fmt: skip
+        tables = folded
+    raise no_such_table(query, tables, parts[-1][0], label)
 
 
 def postgres_codec(backend: Any) -> str | None:

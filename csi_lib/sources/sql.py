@@ -93,6 +93,37 @@ def _scrub(text: str, source: str) -> str:
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?")
+#: a table's name as SQL writes one: ``name`` or ``schema.name``, each part plain or
+#: double-quoted (``""`` inside quotes being one ``"``)
+_PART = r'[A-Za-z_][\w$]*|"(?:[^"]|"")+"'
+_SQL_NAME = re.compile(rf"({_PART})(?:\.({_PART}))?")
+
+
+def name_parts(text: str) -> list[tuple[str, bool]] | None:
+    """The parts of a table's name written as SQL writes it (``name``, ``schema.name``, a
+    part plain or double-quoted): each part's text and whether it was quoted; None if
+    ``text`` is no such name (a query).
+
+    >>> name_parts('itsm."Service Requests"')
+    [('itsm', False), ('Service Requests', True)]
+    >>> name_parts("SELECT * FROM requests") is None
+    True
+    """
+    m = _SQL_NAME.fullmatch(text.strip())
+    if m is None:
+        return None
+    return [(p[1:-1].replace('""', '"'), True) if p.startswith('"') else (p, False)
+            for p in m.groups() if p is not None]  # fmt: skip
+
+
+def sql_spellings(parts: list[tuple[str, bool]]) -> list[list[str]]:
+    """The names to look a table up by: as written (a name made with quotes, ``Requests``,
+    is found as it is written), then as SQL reads an unquoted name, folded to lower case
+    (``CREATE TABLE CaseCheck`` makes ``casecheck``)."""
+    written = [p for p, _ in parts]
+    folded = [p if quoted else p.lower() for p, quoted in parts]
+    return [written] if folded == written else [written, folded]
+
 
 #: Words refused anywhere in a query besides the data-changing (DML) and definition (DDL)
 #: keywords. Other statements (SET, COPY, CALL, EXEC ...) are refused by their first word:
@@ -290,21 +321,30 @@ def _statement(conn: Any, query: str, label: str) -> Any:
     import sqlalchemy as sa
     from sqlalchemy.exc import NoSuchTableError
 
-    if not _TABLE_NAME.fullmatch(query.strip()):
+    parts = name_parts(query)
+    if parts is None:
         return sa.text(query)
-    schema, _, name = query.strip().rpartition(".")
-    try:
-        table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
-    except NoSuchTableError:
-        tables = sa.inspect(conn).get_table_names(schema=schema or None)
-        close = difflib.get_close_matches(name, tables, n=3)
-        raise InputError(
-            f"there is no table '{query.strip()}'",
-            file=label,
-            hint=(f"did you mean {', '.join(close)}? " if close else "")
-            + f"Tables: {', '.join(tables[:20]) or '(none)'}",
-        ) from None
-    return sa.select(table)
+    for names in sql_spellings(parts):
+        schema, name = (None, names[0]) if len(names) == 1 else names
+        try:
+            table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+        except NoSuchTableError:
+            continue
+        return sa.select(table)
+    tables = sa.inspect(conn).get_table_names(schema=schema)
+    raise no_such_table(query, tables, name, label)
+
+
+def no_such_table(query: str, tables: list[str], name: str, label: str) -> InputError:
+    """The error of a table name that names none: the close matches and the tables."""
+    by_case = {t.casefold(): t for t in tables}  # 'Reqz' is close to 'reqs'
+    close = [by_case[c] for c in difflib.get_close_matches(name.casefold(), list(by_case), n=3)]
+    return InputError(
+        f"there is no table '{query.strip()}'",
+        file=label,
+        hint=(f"did you mean {', '.join(close)}? " if close else "")
+        + f"Tables: {', '.join(tables[:20]) or '(none)'}",
+    )
 
 
 def _lenient_sqlite_text(engine: Any) -> list[bytes]:
@@ -345,7 +385,7 @@ def _read_sql(
             column="query",
             hint="give query= a SELECT statement or a table name",
         )
-    if not _TABLE_NAME.fullmatch(query.strip()):
+    if name_parts(query) is None:
         check_read_only_query(query, label)
     engine = _engine(source, label)
     not_utf8 = _lenient_sqlite_text(engine)
