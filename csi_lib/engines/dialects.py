@@ -57,10 +57,12 @@ def strip_missing(text: Any, na: list[str], d: "Dialect | None") -> Any:
 
     The stripped text is not repeated once per spelling: PostgreSQL shares no common
     expression, but its NULLIF reads its argument once; Spark and DuckDB would rewrite
-    nested NULLIFs into CASEs that repeat it, each twice the last. DuckDB strips only where an end :func:`may_be_white` and compares the cell as it
-    is elsewhere (a CASE branch runs only for its rows), as its TRIM of a set beyond ASCII
-    costs three times its TRIM of ASCII white space; Spark compares with an IN list (its
-    generated code outgrew the guarded text repeated: Java heap space)."""
+    nested NULLIFs into CASEs that repeat it, each twice the last. DuckDB strips only where
+    an end :func:`may_be_white` and compares the cell as it is elsewhere (a CASE branch runs
+    only for its rows), as its TRIM of a set beyond ASCII costs three times its TRIM of ASCII
+    white space; Spark compares with an IN list (its generated code outgrew the guarded text
+    repeated: Java heap space). ``d``: the engine (None: any), whose :attr:`Dialect.whitespace`
+    are the characters stripped."""
     engine, chars = (None, WHITESPACE) if d is None else (d.name, d.whitespace)
     if not na:
         return strip(text, chars)
