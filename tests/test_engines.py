@@ -886,6 +886,33 @@ def test_a_table_is_named_as_sql_names_it(postgres_url):
         assert "casecheck" in str(err.value)
 
 
+def test_postgres_reads_a_query_and_an_enum_column(postgres_url):
+    """`--engine postgres` with a SELECT failed: Ibis creates a view to learn a query's
+    columns, which the read-only connection refuses ("cannot execute CREATE VIEW in a
+    read-only transaction"). A column of an ENUM type (a status) failed every query
+    (the control characters' scan, `COALESCE(outcome, '')`: "invalid input value for
+    enum"). Both now read as the pandas engine reads them, a query's `;` too."""
+    import psycopg
+
+    load_into_postgres(postgres_url, "enum_src", read_table(SAMPLE, ReadOptions()).frame)
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS enum_case")
+        con.execute("DROP TYPE IF EXISTS csi_state")
+        states = [r[0] for r in con.execute(
+            "SELECT DISTINCT outcome FROM enum_src WHERE outcome IS NOT NULL").fetchall()]  # fmt: skip
+        labels = ", ".join("'" + v.replace("'", "''") + "'" for v in states)
+        con.execute(f"CREATE TYPE csi_state AS ENUM ({labels})")
+        con.execute("CREATE TABLE enum_case AS SELECT * FROM enum_src")
+        con.execute("ALTER TABLE enum_case ALTER COLUMN outcome TYPE csi_state "
+                    "USING outcome::csi_state")  # fmt: skip
+    for query in ("enum_case", "SELECT * FROM enum_case WHERE category <> 'Laptop';"):
+        res = load_requests(postgres_url, query=query, quarantine_dir=None)
+        rel = open_source(postgres_url, engine="postgres", query=query)
+        assert rel.counts().rows_kept == res.rows_kept, query
+        every_table(res.data, rel, H1, by="category", week=False)
+        rel.close()
+
+
 def _odd_ids(frame: pd.DataFrame, pads: list[str], *, japanese: bool = False) -> pd.DataFrame:
     """``frame`` with ids at each edge of the cheap test of an id (``view.guarded_ids``),
     padded with ``pads``."""

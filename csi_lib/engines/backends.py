@@ -194,6 +194,7 @@ def _postgres_conninfo(source: str) -> str:
 
 def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     import psycopg
+    from psycopg import sql
 
     from ..sources.sql import check_read_only_query, name_parts
 
@@ -225,10 +226,12 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     try:
         if parts is None:
             check_read_only_query(q, label)
-            t = con.sql(q)
+            q = q.rstrip().rstrip(";").rstrip()
+            t = _postgres_rows(conn, con, f"({q})")
         else:
             schema, name = _postgres_relation(conn, q, parts, label)
-            t = con.table(name, database=schema)
+            table = con.table(name, database=schema)
+            t = _postgres_rows(conn, con, sql.Identifier(schema, name).as_string(conn), table)
     except (ConfigError, InputError):
         raise
     except Exception as exc:  # noqa: BLE001 - the database's own words
@@ -241,6 +244,35 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     if row_order:
         t = t.mutate(**{ROW: ibis.row_number()})
     return con, t
+
+
+def _postgres_rows(conn: Any, con: Any, relation: str, table: Any = None) -> Any:
+    """The rows of ``relation`` (a query in parentheses, or a table's quoted name and its
+    Ibis ``table``) as an Ibis table, a query's typed from the columns PostgreSQL describes
+    for it (no row read): Ibis would create a view to learn them, which a read-only
+    connection refuses ("cannot execute CREATE VIEW in a read-only transaction"). A column
+    of an ENUM type is read as its text: Ibis takes it for text, and comparing it with text
+    the enum does not hold (``''``, a pattern) failed the query."""
+    from ibis.backends.sql.datatypes import PostgresType
+    from psycopg import sql
+
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {relation} AS csi_rows LIMIT 0")
+        columns = cursor.description or []
+    kinds = {oid: (enum, name) for oid, enum, name in conn.execute(
+        "SELECT oid, typtype = 'e', pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type"
+        " WHERE oid = ANY(%s)", ([c.type_code for c in columns],)).fetchall()}  # fmt: skip
+    enums = [c.name for c in columns if kinds[c.type_code][0]]
+    if table is not None and not enums:
+        return table
+    cells, types = [], {}
+    for c in columns:
+        name = sql.Identifier(c.name).as_string(conn)
+        cells.append(f"{name}::text AS {name}" if c.name in enums else name)
+        types[c.name] = ("string" if c.name in enums else table.schema()[c.name]
+                         if table is not None else PostgresType.from_string(kinds[c.type_code][1]))  # fmt: skip
+    body = f"SELECT {', '.join(cells)} FROM {relation} AS csi_rows" if enums else relation[1:-1]
+    return con.sql(body, schema=ibis.schema(types))
 
 
 def _postgres_relation(conn: Any, query: str, parts: list, label: str) -> tuple[str, str]:
