@@ -262,16 +262,20 @@ def _postgres_rows(conn: Any, con: Any, relation: str, table: Any = None) -> Any
     kinds = {oid: (enum, name) for oid, enum, name in conn.execute(
         "SELECT oid, typtype = 'e', pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type"
         " WHERE oid = ANY(%s)", ([c.type_code for c in columns],)).fetchall()}  # fmt: skip
-    enums = [c.name for c in columns if kinds[c.type_code][0]]
+    enums = {c.name for c in columns if kinds[c.type_code][0]}
     if table is not None and not enums:
         return table
+    known = table.schema() if table is not None else {}
     cells, types = [], {}
     for c in columns:
         name = sql.Identifier(c.name).as_string(conn)
-        cells.append(f"{name}::text AS {name}" if c.name in enums else name)
-        types[c.name] = ("string" if c.name in enums else table.schema()[c.name]
-                         if table is not None else PostgresType.from_string(kinds[c.type_code][1]))  # fmt: skip
-    body = f"SELECT {', '.join(cells)} FROM {relation} AS csi_rows" if enums else relation[1:-1]
+        if c.name in enums:
+            cells.append(f"{name}::text AS {name}")
+            types[c.name] = "string"
+        else:
+            cells.append(name)
+            types[c.name] = known.get(c.name) or PostgresType.from_string(kinds[c.type_code][1])
+    body = f"SELECT {', '.join(cells)} FROM {relation} AS csi_rows"
     return con.sql(body, schema=ibis.schema(types))
 
 
@@ -292,16 +296,22 @@ def _postgres_relation(conn: Any, query: str, parts: list, label: str) -> tuple[
         row = conn.execute(find, (written,)).fetchone()
         if row is not None:
             return row[0], row[1]
-    schema = parts[0][0] if len(parts) == 2 else None
-    tables = [r[0] for r in conn.execute(
+    # the tables of the schema named (as written, then folded), or of the current one
+    schemas = dict.fromkeys(names[0] if len(names) == 2 else None
+                            for names in sql_spellings(parts))  # fmt: skip
+    tables: list[str] = []
+    for schema in schemas:
+        tables = _postgres_tables(conn, schema)
+        if tables:
+            break
+    raise no_such_table(query, tables, parts[-1][0], label)
+
+
+def _postgres_tables(conn: Any, schema: str | None) -> list[str]:
+    """The tables and views of ``schema`` (None: the current schema), by name."""
+    return [r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
         "coalesce(%s, current_schema()) ORDER BY table_name", (schema,)).fetchall()]  # fmt: skip
-    if schema is not None and not tables:
-        folded = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "ORDER BY table_name", (schema.lower(),)).fetchall()]  # fmt: skip
-        tables = folded
-    raise no_such_table(query, tables, parts[-1][0], label)
 
 
 def postgres_codec(backend: Any) -> str | None:
