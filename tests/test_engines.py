@@ -583,6 +583,51 @@ def test_duckdb_ids_cleaned_only_where_they_need_it(tmp_path):
         assert open_source(CORPUS / name, engine="duckdb").counts().rows_kept == res.rows_kept
 
 
+def _reads_ids(rel) -> bool:
+    """Whether DuckDB's plan of the validated rows' flag reads the source's ids."""
+    import ibis
+
+    sql = ibis.to_sql(rel.view.table.select("_bad", "opened_at"), dialect="duckdb")
+    return "request_id" in rel.backend.con.sql(f"EXPLAIN {sql}").fetchall()[0][1]
+
+
+@pytest.mark.parametrize(
+    "case", ["clean", "missing in the last batch", "padded in the last batch",
+             "repeated across batches", "a missing-value spelling first", "short"],
+)  # fmt: skip
+def test_duckdb_checks_the_ids_once_before_the_table(monkeypatch, tmp_path, case):
+    """DuckDB reads the ids once, before the table of validated rows: where every id is
+    clean (read as it is) and none repeats, neither the table nor a KPI query reads them
+    again; an id to clean in any batch (the check stops at the first) or a repeat across
+    batches (the rows of an id then found by it) gives the same requests and tables as
+    pandas. ``short``: ids the cheap test
+    cannot pass (four characters) but that are clean, read as they are too."""
+    import csi_lib.engines as E
+
+    monkeypatch.setattr(E, "ID_BATCH", 7)
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(60)
+    ids = frame["request_id"].copy()
+    if case == "missing in the last batch":
+        ids.iloc[59] = None
+    elif case == "padded in the last batch":
+        ids.iloc[58] = ids.iloc[58] + "\u3000"
+    elif case == "repeated across batches":
+        ids.iloc[55] = ids.iloc[2]
+    elif case == "a missing-value spelling first":
+        ids.iloc[0] = "N/A"
+    elif case == "short":
+        ids = pd.Series([f"R{i:03d}" for i in range(60)])
+    path = tmp_path / "ids.parquet"
+    frame.assign(request_id=ids).to_parquet(path, index=False)
+    want = load_requests(path, quarantine_dir=None)
+    rel = open_source(path, engine="duckdb")
+    assert rel.counts().rows_kept == want.rows_kept
+    assert _reads_ids(rel) is (case not in ("clean", "short"))  # a repeat: found by its id
+    every_table(want.data, rel, H1, by="group", week=False)
+    got = sorted(rel.execute(rel.table.select("request_id"))["request_id"].tolist())
+    assert got == sorted(want.data["request_id"].tolist())
+
+
 def test_duckdb_checks_left_out_only_when_the_statistics_prove_them(tmp_path):
     """A check of validation is left out of the view only when the Parquet file's own
     statistics prove that no row fails it: a typed file with a date in the future, a score
@@ -637,7 +682,7 @@ def test_duckdb_repeated_hash_is_counted_exactly(monkeypatch):
     (forced here) changes nothing."""
     import csi_lib.engines as E
 
-    monkeypatch.setattr(E, "_distinct_hashes", lambda backend, hashes, most: False)
+    monkeypatch.setattr(E, "_distinct_hashes", lambda backend, hashes, most, **_: False)
     rel = open_source(SAMPLE, engine="duckdb")
     df = load_requests(SAMPLE).data
     assert_same(K.kpi_table(df, H1), rel.kpi_table(H1))

@@ -48,6 +48,8 @@ DUCKDB_FROM_BYTES = 64 * 1024 * 1024
 #: 649 MB at 10M requests, and the queries' own memory beside it); above, every query
 #: reads the source through the view and validates it again (docs/scale.md).
 MATERIALIZE_ROWS = 20_000_000
+#: Rows of id hashes brought back from DuckDB at a time (8 bytes each).
+ID_BATCH = 1 << 20
 #: Columns of the view every KPI table reads.
 KPI_COLUMNS: tuple[str, ...] = (
     "opened_at",
@@ -323,7 +325,13 @@ def open_source(
     from ..sources.sql import redact_url
     from .backends import connect, postgres_codec
     from .dialects import DUCKDB_CONTROL, Dialect
-    from .view import canonical_view, check_text_dates, collapse_duplicates, outcome_values
+    from .view import (
+        canonical_view,
+        check_text_dates,
+        clean_id_hashes,
+        collapse_duplicates,
+        outcome_values,
+    )
 
     chosen = choose_engine(source, engine)
     if chosen == "pandas":
@@ -350,27 +358,33 @@ def open_source(
     stats = _typed_stats(backend, raw, m, label) if chosen == "duckdb" else None
     # the cheap test of an id reads ascii(), a code point in DuckDB and a UTF-8 database
     guard = chosen == "duckdb" or (chosen == "postgres" and codec is None)
+    ids = None
+    if chosen == "duckdb":
+        rows = _int(backend.execute(raw.aggregate(n=raw.count()))["n"].iloc[0])
+        hashes = clean_id_hashes(raw, m, label)
+        ids = None if hashes is None else _distinct_hashes(backend, hashes, rows, clean=True)
     view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep, guard_ids=guard,
-                          outcomes=outcomes, stats=stats)  # fmt: skip
+                          ids_clean=ids is not None, outcomes=outcomes, stats=stats)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
     check_text_dates(backend, view, label, m)
     view = _sealed(chosen, backend, view)
     rel.view = view
     if chosen == "duckdb":
-        rows = _int(backend.execute(raw.aggregate(n=raw.count()))["n"].iloc[0])
         rel._facts["rows_read"] = rows
-        if rows <= MATERIALIZE_ROWS:
-            # the validated rows once, in a private temporary table (the KPI queries then
-            # read typed, narrow columns instead of validating the source again each)
-            hashes = rel._materialize(columns, hash_ids=True)
-        else:
-            t = view.table
-            hashes = t.select(_h=_id_hash(t.request_id))
-        distinct = _distinct_hashes(backend, hashes, rows)
-        if rel._rows is not None:
-            backend.raw_sql(f"ALTER TABLE {rel._rows.get_name()} DROP COLUMN _h")
-            rel._rows = backend.table(rel._rows.get_name())
-        if distinct:
+        # the validated rows once, in a private temporary table (the KPI queries then
+        # read typed, narrow columns instead of validating the source again each); ids
+        # found clean are not read again: their hashes were checked by then
+        stored = rows <= MATERIALIZE_ROWS
+        hashes = rel._materialize(columns, hash_ids=ids is None) if stored else None
+        if ids is None:
+            if hashes is None:
+                t = view.table
+                hashes = t.select(_h=_id_hash(t.request_id))
+            ids = _distinct_hashes(backend, hashes, rows)
+            if rel._rows is not None:
+                backend.raw_sql(f"ALTER TABLE {rel._rows.get_name()} DROP COLUMN _h")
+                rel._rows = backend.table(rel._rows.get_name())
+        if ids:
             return rel
     t = view.table
     ids = rel.execute(t.aggregate(n=t.request_id.count(), d=t.request_id.nunique()))
@@ -442,28 +456,35 @@ def _id_hash(col: Any) -> Any:
     return ibis.ifelse(col.isnull(), ibis.null("uint64"), duckdb_hash(col))
 
 
-def _distinct_hashes(backend: Any, hashes: Any, most: int) -> bool:
+def _distinct_hashes(backend: Any, hashes: Any, most: int, *, clean: bool = False) -> bool | None:
     """Whether the non-missing ``_h`` of ``hashes`` are all distinct (then so are the ids
     they hash; a repeated hash may be a collision: the caller counts the ids themselves).
     The hashes come back in batches into one array of ``most`` (the source's rows, which
-    no count of requests exceeds; 8 bytes a row), sorted in place."""
+    no count of requests exceeds; 8 bytes a row), sorted in place.
+
+    ``clean``: the hashes of :func:`.view.clean_id_hashes`, every one read: None (and no
+    batch more read) at the first missing one, an id that is not clean."""
     import ibis
     import numpy as np
     import pyarrow as pa
 
-    f = hashes.filter(hashes._h.notnull())
+    f = hashes if clean else hashes.filter(hashes._h.notnull())
     out = np.empty(max(most, 0), dtype=np.uint64)
     at = 0
     sql = str(ibis.to_sql(f.select("_h"), dialect="duckdb"))
-    for batch in backend.con.sql(sql).to_arrow_reader(1 << 20):
-        col = batch.column(0)
-        if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks()
-        k = len(col)
-        if at + k > len(out):  # more than the bound: let the exact count decide
-            return False
-        out[at : at + k] = col.to_numpy(zero_copy_only=False)
-        at += k
+    # closed on the way out: an open result would hold the connection
+    with contextlib.closing(backend.con.sql(sql).to_arrow_reader(ID_BATCH)) as reader:
+        for batch in reader:
+            col = batch.column(0)
+            if isinstance(col, pa.ChunkedArray):
+                col = col.combine_chunks()
+            if col.null_count:
+                return None
+            k = len(col)
+            if at + k > len(out):  # more than the bound: let the exact count decide
+                return False
+            out[at : at + k] = col.to_numpy(zero_copy_only=False)
+            at += k
     return _all_distinct(out[:at])
 
 

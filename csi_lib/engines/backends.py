@@ -171,7 +171,7 @@ def column_stats(con: Any, columns: list[str], *, counted: tuple[str, ...] = ())
         return {}
     found = con.con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [STATS_VIEW]
-    ).fetchone()
+    ).fetchall()[0]
     if not found or not found[0]:
         return {}
 
@@ -181,7 +181,7 @@ def column_stats(con: Any, columns: list[str], *, counted: tuple[str, ...] = ())
     parts = ["count(*)"]
     for c in columns:
         parts += [f"min({q(c)})", f"max({q(c)})", f"count({q(c)})" if c in counted else "NULL"]
-    got = con.con.execute(f"SELECT {', '.join(parts)} FROM {STATS_VIEW}").fetchone()
+    got = con.con.execute(f"SELECT {', '.join(parts)} FROM {STATS_VIEW}").fetchall()[0]
     rows = int(got[0])
     return {c: ColumnStats(got[1 + 3 * i], got[2 + 3 * i], got[3 + 3 * i], rows)
             for i, c in enumerate(columns)}  # fmt: skip

@@ -40,6 +40,13 @@ def may_be_white(code: Any) -> Any:
     return ~code.between(*_PLAIN)
 
 
+def may_start_white(text: Any) -> Any:
+    """DuckDB: :func:`may_be_white` of the first character of ``text``, decoding none:
+    ``text`` compared with the ends of the plain range (DuckDB compares texts byte by
+    byte, and UTF-8's bytes sort as its code points; an empty text is outside too)."""
+    return ~((text >= chr(_PLAIN[0])) & (text < chr(_PLAIN[1] + 1)))
+
+
 def _white_ends(text: Any) -> Any:
     """Whether an end of ``text`` may be one of :data:`WHITESPACE` (:func:`may_be_white`)."""
     return may_be_white(text.ascii_str()) | may_be_white(text.right(1).ascii_str())

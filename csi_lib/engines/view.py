@@ -137,11 +137,11 @@ def _may_be_dirty(col: Any, na_values: Iterable[str], d: Dialect | None = None) 
     reads its last character by index (faster there than ``right``); other engines by
     :func:`~.dialects._white_ends`, whose ``ascii()`` must give a character's code point
     (PostgreSQL: a UTF-8 database, see :func:`.backends.postgres_codec`)."""
-    from .dialects import _white_ends, duckdb_char, duckdb_strlen, may_be_white
+    from .dialects import _white_ends, duckdb_char, duckdb_strlen, may_be_white, may_start_white
 
     if d is None or d.name == "duckdb":
         longest = max((len(v.encode("utf-8")) for v in na_values), default=0)
-        tests = [duckdb_strlen(col) <= longest, may_be_white(col.ascii_str()),
+        tests = [duckdb_strlen(col) <= longest, may_start_white(col),
                  may_be_white(duckdb_char(col, -1).ascii_str())]  # fmt: skip
     else:
         tests = [col.length() <= max((len(v) for v in na_values), default=0), _white_ends(col)]
@@ -161,10 +161,33 @@ def guarded_ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) ->
     e = None if d is None or d.name == "duckdb" else d
     if not col.type().is_string():
         return _ids(col, na_values, e)
+    return ibis.ifelse(guarded_dirty(col, na_values, d), _ids(col, na_values, e), col)
+
+
+def guarded_dirty(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
+    """:func:`dirty_ids` of a text id, evaluated only where the cheap :func:`_may_be_dirty`
+    says it may be (False for every id :func:`_ids` reads as it is)."""
     na = [*na_values, ""]
     chars = WHITESPACE if d is None else d.whitespace
-    dirty = ibis.ifelse(_may_be_dirty(col, na, d), dirty_ids(col, na_values, chars), False)
-    return ibis.ifelse(dirty, _ids(col, na_values, e), col)
+    return ibis.ifelse(_may_be_dirty(col, na, d), dirty_ids(col, na_values, chars), False)
+
+
+def clean_id_hashes(raw: Any, mapping: Mapping, label: str) -> Any | None:
+    """DuckDB: one column ``_h``, each text id's hash where the id is clean (read as it is:
+    :func:`guarded_dirty` false), NULL where it is not; None where the ids are not read as
+    they are (not text, or folded from events or deduplicated by the mapping). A source of
+    clean, distinct ids is then viewed with ``ids_clean`` (:func:`canonical_view`)."""
+    from .dialects import duckdb_hash
+
+    m = mapping
+    if m.events is not None or m.dedupe is not None:
+        return None
+    plan = _plan(m, list(raw.columns), label, ())
+    col = raw[plan.columns["request_id"]]
+    if not col.type().is_string():
+        return None
+    dirty = guarded_dirty(col, m.na_values, Dialect("duckdb"))
+    return raw.select(_h=ibis.ifelse(dirty, ibis.null("uint64"), duckdb_hash(col)))
 
 
 def _ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
@@ -529,6 +552,7 @@ def canonical_view(
     label: str,
     keep: Iterable[str] = (),
     guard_ids: bool = False,
+    ids_clean: bool = False,
     outcomes: Mapping[str | None, str | None] | None = None,
     stats: Mapping[str, ColumnStats] | None = None,
     row: bool = False,
@@ -538,6 +562,8 @@ def canonical_view(
     ``guard_ids``: clean ids are read as they are and only the others cleaned
     (:func:`guarded_ids`; for an engine that evaluates a branch of CASE only on the rows
     that take it: DuckDB, and PostgreSQL where ``ascii()`` gives a code point).
+    ``ids_clean``: every id is known clean (:func:`clean_id_hashes`): read as it is, and
+    no row is tested for a missing one (the rows' table then never reads the ids).
     ``outcomes``: the canonical outcome of each value of the source's outcome column
     (:func:`outcome_values`), looked up instead of cleaning the text of every row.
     ``stats``: the source's typed columns' :class:`ColumnStats` (a Parquet file's own
@@ -577,9 +603,12 @@ def canonical_view(
         once["sla_met"] = plan.sla_met
     src = _texts_once(d, src, m, once)
     # stage 1: expressions over the source columns (each parse written once)
+    ids_clean = ids_clean and m.events is None and m.dedupe is None
     first: dict[str, Any] = {
         "request_id": src._csi_id
         if m.events is not None
+        else src[plan.columns["request_id"]]
+        if ids_clean
         else guarded_ids(src[plan.columns["request_id"]], m.na_values, d)
         if guard_ids and m.dedupe is None
         else _ids(src[plan.columns["request_id"]], m.na_values, d)
@@ -633,7 +662,6 @@ def canonical_view(
     b = d.fence(a.mutate(**second))
     # stage 3: dates inside the range, then the canonical columns and the checks
     cols: dict[str, Any] = {"request_id": b.request_id}
-    bad: list[Any] = [b.request_id.isnull()]
     times: dict[str, _Time] = {}
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
     proven = _proven(raw, m, plan, stats, outcomes, now) if m.events is None else set()
@@ -645,7 +673,6 @@ def canonical_view(
         else:
             times[canon] = _Time(ibis.null(UTC), ibis.literal(False), ibis.literal(False))
         cols[canon] = times[canon].value
-        bad.append(times[canon].bad)
     c3 = b.select(
         *[c for c in b.columns if not c.startswith("_") and c not in DATETIME_COLUMNS],
         *[c for c in b.columns if c.startswith("_x_")],
@@ -657,7 +684,7 @@ def canonical_view(
     c3 = d.fence(c3)
     src = c3
     cols = {"request_id": c3.request_id}
-    bad = [c3.request_id.isnull()]
+    bad: list[Any] = [] if ids_clean else [c3.request_id.isnull()]
     for canon in DATETIME_COLUMNS:
         cols[canon] = c3[canon]
         bad.append(c3[f"_bad_{canon}"])
