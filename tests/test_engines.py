@@ -429,9 +429,11 @@ def test_unicode_white_space_is_stripped_alike(opener, tmp_path):
 
 
 def test_control_characters_are_removed_alike(opener, tmp_path):
-    """Control characters inside ids, outcomes and groups (a bell, an escape, a DEL) are
-    removed as the pandas loader removes them: the same outcomes, groups and repeated ids
-    in every engine. A Parquet file's outcomes and groups are cleaned by DuckDB too."""
+    """Control characters inside ids, outcomes, groups, dates, flags and scores (a bell,
+    an escape, a DEL) are removed as the pandas loader removes them: the same outcomes,
+    groups, dates and repeated ids in every engine. DuckDB cleans a Parquet file's text
+    too (its ids and dates were left as read: a date holding one was refused, an id
+    differing by one was another id), NUL and C1 controls as well."""
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(500)
     marks = ["\x07", "\x1b", "\x7f", "\x01"]
     for i, at in enumerate(range(0, 490, 9)):
@@ -441,6 +443,8 @@ def test_control_characters_are_removed_alike(opener, tmp_path):
         )
         frame.loc[at + 1, "group"] = mark + frame.loc[at + 1, "group"]
         frame.loc[at + 2, "request_id"] = frame.loc[at + 2, "request_id"] + mark
+        for col in ("opened_at", "closed_at", "sla_met", "csat"):
+            frame.loc[at + 3, col] = frame.loc[at + 3, col][:4] + mark + frame.loc[at + 3, col][4:]
     frame.loc[499, "request_id"] = frame.loc[2, "request_id"].replace("\x07", "") + "\x1b"
     path = tmp_path / "control.csv"
     frame.to_csv(path, index=False)
@@ -449,11 +453,17 @@ def test_control_characters_are_removed_alike(opener, tmp_path):
     rel = opener(path)
     assert rel.counts().rows_kept == res.rows_kept
     every_table(res.data, rel, H1, by="group", week=False)
-    if opener.engine == "duckdb":  # its ids are left (docs/scale.md): no repeat here
+    if opener.engine == "duckdb":
+        frame.loc[5, "closed_at"] = (
+            frame.loc[5, "closed_at"][:6] + "\x00" + frame.loc[5, "closed_at"][6:]
+        )
+        frame.loc[6, "request_id"] = "\x85" + frame.loc[6, "request_id"] + "\x9f"
         parquet = tmp_path / "control.parquet"
-        frame.drop(index=499).to_parquet(parquet, index=False)
-        want = load_requests(parquet, quarantine_dir=None).data
-        every_table(want, opener(parquet), H1, by="group", week=False)
+        frame.to_parquet(parquet, index=False)
+        want = load_requests(parquet, quarantine_dir=None)
+        rel = opener(parquet)
+        assert rel.counts().rows_kept == want.rows_kept
+        every_table(want.data, rel, H1, by="group", week=False)
 
 
 def test_padded_missing_value_spellings_are_missing_alike(opener, tmp_path):
@@ -593,7 +603,9 @@ def _reads_ids(rel) -> bool:
 
 @pytest.mark.parametrize(
     "case", ["clean", "missing in the last batch", "padded in the last batch",
-             "repeated across batches", "a missing-value spelling first", "short"],
+             "repeated across batches", "a missing-value spelling first", "short",
+             "a control character inside", "a repeat once DEL is removed",
+             "only control characters", "a C1 control and a padded id"],
 )  # fmt: skip
 def test_duckdb_checks_the_ids_once_before_the_table(monkeypatch, tmp_path, case):
     """DuckDB reads the ids once, before the table of validated rows: where every id is
@@ -617,15 +629,47 @@ def test_duckdb_checks_the_ids_once_before_the_table(monkeypatch, tmp_path, case
         ids.iloc[0] = "N/A"
     elif case == "short":
         ids = pd.Series([f"R{i:03d}" for i in range(60)])
+    elif case == "a control character inside":
+        ids.iloc[40] = ids.iloc[40][:3] + "\x00" + ids.iloc[40][3:]
+    elif case == "a repeat once DEL is removed":
+        ids.iloc[50] = "\x7f" + ids.iloc[4]
+    elif case == "only control characters":
+        ids.iloc[30] = "\x1b\x7f"
+    elif case == "a C1 control and a padded id":
+        ids.iloc[10], ids.iloc[52] = ids.iloc[10] + "\x9f", " " + ids.iloc[52]
     path = tmp_path / "ids.parquet"
     frame.assign(request_id=ids).to_parquet(path, index=False)
     want = load_requests(path, quarantine_dir=None)
     rel = open_source(path, engine="duckdb")
     assert rel.counts().rows_kept == want.rows_kept
     assert _reads_ids(rel) is (case not in ("clean", "short"))  # a repeat: found by its id
+    if case in ("a repeat once DEL is removed", "only control characters"):
+        assert want.rows_kept < 60  # the repeat, the missing id: quarantined
     every_table(want.data, rel, H1, by="group", week=False)
     got = sorted(rel.execute(rel.table.select("request_id"))["request_id"].tolist())
     assert got == sorted(want.data["request_id"].tolist())
+
+
+def test_control_characters_found_from_the_bytes_as_the_loader_finds_them():
+    """The check of the ids' bytes finds a control character exactly where the pandas
+    loader's pattern does: every code point up to U+3000 and the last of the BMP, alone,
+    inside a text, and at either end of a text of several bytes."""
+    import pyarrow as pa
+
+    from csi_lib.engines import _has_control
+    from csi_lib.safe import CONTROL_CHARACTERS
+
+    points = [*range(0x3001), *range(0xFFF0, 0x10000), 0x10000, 0x1F600]
+    for cp in points:
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        want = bool(CONTROL_CHARACTERS.search(ch))
+        for texts in ([ch], ["é" + ch + "A1"], ["A1", None, "日" + ch], [ch + "é", "B"]):
+            assert _has_control(pa.array(texts)) is want, (hex(cp), texts)
+    assert _has_control(pa.array([], type=pa.string())) is False
+    assert _has_control(pa.array(["abc", "def"]).slice(1)) is False
+    assert _has_control(pa.array(["a\x01", "def"]).slice(1)) is False  # outside the slice
 
 
 def test_duckdb_checks_left_out_only_when_the_statistics_prove_them(tmp_path):
@@ -815,6 +859,29 @@ def test_postgres_reads_only(postgres_url):
         assert con.execute(count).fetchone()[0] == before
     with pytest.raises(CsiError):
         open_source(postgres_url, engine="postgres", query="DELETE FROM readonly_case")
+
+
+def test_postgres_table_with_one_text_column(postgres_url):
+    """A warehouse table whose only text column the mapping reads is the outcome (ids as
+    numbers, dates as timestamptz, no groups): the look for control characters joins one
+    column, which failed before (Ibis' concat of no other); the values are pandas'."""
+    import psycopg
+
+    df = load_requests(SAMPLE).data.head(800)
+    frame = pd.DataFrame(
+        {
+            "request_id": range(1, len(df) + 1),
+            **{c: df[c] for c in ("opened_at", "assessed_at", "closed_at", "outcome")},
+        }
+    )
+    load_typed_into_postgres(postgres_url, "one_text_case", frame)
+    with psycopg.connect(postgres_url) as con:
+        kinds = con.execute("SELECT count(*) FROM information_schema.columns WHERE "
+                            "table_name = 'one_text_case' AND data_type = 'text'").fetchone()  # fmt: skip
+    assert kinds[0] == 1
+    want = load_requests(postgres_url, query="one_text_case", quarantine_dir=None).data
+    rel = open_source(postgres_url, engine="postgres", query="one_text_case")
+    assert_same(K.kpi_table(want, H1), rel.kpi_table(H1))
 
 
 def test_postgres_reads_the_source_once_per_kpi_table(postgres_url):

@@ -330,6 +330,7 @@ def open_source(
         check_text_dates,
         clean_id_hashes,
         collapse_duplicates,
+        ids_without_control,
         outcome_values,
     )
 
@@ -346,8 +347,7 @@ def open_source(
                            label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
     codec = postgres_codec(backend) if chosen == "postgres" else None
     dialect = Dialect("pyspark" if chosen == "spark" else chosen, encoding=codec)
-    if chosen != "duckdb":
-        raw = _without_control(backend, raw, m, label, dialect)
+    raw = _without_control(backend, raw, m, label, dialect)
     outcomes = None
     if chosen == "duckdb":
         lut = outcome_values(raw, m, label, control=DUCKDB_CONTROL)
@@ -363,6 +363,8 @@ def open_source(
         rows = _int(backend.execute(raw.aggregate(n=raw.count()))["n"].iloc[0])
         hashes = clean_id_hashes(raw, m, label)
         ids = None if hashes is None else _distinct_hashes(backend, hashes, rows, clean=True)
+        if ids is None:  # some id to clean: first the control characters, as pandas
+            raw = ids_without_control(backend, raw, m, label)
     view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep, guard_ids=guard,
                           ids_clean=ids is not None, outcomes=outcomes, stats=stats)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
@@ -398,34 +400,43 @@ def open_source(
 
 
 def _without_control(backend: Any, raw: Any, m: Any, label: str, d: Any) -> Any:
-    """PostgreSQL and Spark: the source with the control characters of the text columns
-    the mapping reads removed, as the pandas loader removes them (a query finds whether
-    any row holds one, then which columns; only those are cleaned). DuckDB reads a text
-    file through the project's readers, which remove them (:func:`.backends._text_table`);
-    in a Parquet file it cleans the outcome's values (:func:`.view.outcome_values`) and the
-    groups (:func:`.view.canonical_view`, computed only where a breakdown reads them), not
-    the ids: a regular expression over every id costs a second at 10M rows."""
+    """The source with the control characters of the text columns the mapping reads
+    removed, as the pandas loader removes them (a query finds whether any row holds one,
+    then which columns; only those are cleaned). DuckDB reads a text file through the
+    project's readers, which remove them (:func:`.backends._text_table`: nothing is found
+    here); in a Parquet file it cleans the outcome's values (:func:`.view.outcome_values`),
+    the groups (:func:`.view.canonical_view`, computed only where a breakdown reads them)
+    and the ids where one holds any (:func:`_has_control`, :func:`.view.ids_without_control`)
+    on their own, so only its other text columns (dates, scores, flags written as text)
+    are looked at here."""
+    from ..schema import DIMENSION_COLUMNS
     from ..sources.plan import _plan
-    from .dialects import CONTROL
+    from .dialects import CONTROL, DUCKDB_CONTROL
     from .view import ROW
 
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
     texts = [c for c in plan.used() if c in raw.columns and raw[c].type().is_string()]
+    if d.name == "duckdb":  # the ids, the outcome and the groups are cleaned on their own
+        own = {plan.columns.get(c) for c in ("request_id", *DIMENSION_COLUMNS)} | {plan.outcome}
+        texts = [c for c in texts if c not in own]
     if not texts:
         return raw
+    pattern = DUCKDB_CONTROL if d.name == "duckdb" else CONTROL
     # first one pattern over each row's text cells joined (a control character is one
     # character: joining makes none and hides none); PostgreSQL, 10M rows of six: 5.7 s as
     # six patterns, 3.1 s as one. Only where there is one, which columns hold it.
-    joined = raw[texts[0]].fill_null("").concat(*[raw[c].fill_null("") for c in texts[1:]])
-    if not bool(backend.execute(raw.aggregate(c=joined.re_search(CONTROL).any()))["c"].iloc[0]):
+    joined = raw[texts[0]].fill_null("")
+    if len(texts) > 1:  # Ibis' concat needs one other at least
+        joined = joined.concat(*[raw[c].fill_null("") for c in texts[1:]])
+    if not bool(backend.execute(raw.aggregate(c=joined.re_search(pattern).any()))["c"].iloc[0]):
         return raw
-    got = backend.execute(raw.aggregate(**{f"c{i}": raw[c].re_search(CONTROL).any()
+    got = backend.execute(raw.aggregate(**{f"c{i}": raw[c].re_search(pattern).any()
                                            for i, c in enumerate(texts)}))  # fmt: skip
     dirty = [c for i, c in enumerate(texts) if bool(got[f"c{i}"].iloc[0])]
     if not dirty:
         return raw
     # fenced: PostgreSQL would replace again wherever the view names a cleaned column
-    return d.fence(raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in dirty}))
+    return d.fence(raw.mutate(**{c: raw[c].re_replace(pattern, "") for c in dirty}))
 
 
 def _typed_stats(backend: Any, raw: Any, m: Any, label: str) -> dict[str, Any]:
@@ -462,23 +473,24 @@ def _distinct_hashes(backend: Any, hashes: Any, most: int, *, clean: bool = Fals
     The hashes come back in batches into one array of ``most`` (the source's rows, which
     no count of requests exceeds; 8 bytes a row), sorted in place.
 
-    ``clean``: the hashes of :func:`.view.clean_id_hashes`, every one read: None (and no
-    batch more read) at the first missing one, an id that is not clean."""
+    ``clean``: the hashes and ids of :func:`.view.clean_id_hashes`, every one read: None
+    (and no batch more read) at the first missing hash, an id that is not clean, or the
+    first id holding a control character (:func:`_has_control`)."""
     import ibis
     import numpy as np
     import pyarrow as pa
 
-    f = hashes if clean else hashes.filter(hashes._h.notnull())
+    f = hashes.select("_h", "_id") if clean else hashes.filter(hashes._h.notnull()).select("_h")
     out = np.empty(max(most, 0), dtype=np.uint64)
     at = 0
-    sql = str(ibis.to_sql(f.select("_h"), dialect="duckdb"))
+    sql = str(ibis.to_sql(f, dialect="duckdb"))
     # closed on the way out: an open result would hold the connection
     with contextlib.closing(backend.con.sql(sql).to_arrow_reader(ID_BATCH)) as reader:
         for batch in reader:
             col = batch.column(0)
             if isinstance(col, pa.ChunkedArray):
                 col = col.combine_chunks()
-            if col.null_count:
+            if clean and (col.null_count or _has_control(batch.column(1))):
                 return None
             k = len(col)
             if at + k > len(out):  # more than the bound: let the exact count decide
@@ -486,6 +498,47 @@ def _distinct_hashes(backend: Any, hashes: Any, most: int, *, clean: bool = Fals
             out[at : at + k] = col.to_numpy(zero_copy_only=False)
             at += k
     return _all_distinct(out[:at])
+
+
+#: UTF-8 bytes that are a control character of :data:`.dialects.CONTROL` by themselves
+#: (C0 but tab, line feed and carriage return; DEL)
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def _has_control(texts: Any) -> bool:
+    """Whether any text of the Arrow string array ``texts`` holds a control character of
+    :data:`.dialects.CONTROL`, read from its UTF-8 bytes at once (no text decoded): none
+    where every byte is printable ASCII (two reductions); else a byte of
+    :data:`_CONTROL_BYTES`, a C1 control (``C2 80``-``C2 9F``) or U+FFFE/U+FFFF
+    (``EF BF BE``/``BF``). Valid UTF-8 starts no character within another, nor ends a text
+    inside one, so the texts' bytes are read as one run.
+
+    >>> import pyarrow as pa
+    >>> _has_control(pa.array(["A1", None, "é"])), _has_control(pa.array(["A1", "B\x85"]))
+    (False, True)
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if not pa.types.is_large_string(texts.type):
+        texts = texts.cast(pa.large_string())
+    if len(texts) == 0:
+        return False
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)
+    start, end = offsets[texts.offset], offsets[texts.offset + len(texts)]
+    data = texts.buffers()[2]
+    b = np.frombuffer(data, dtype=np.uint8)[start:end] if data is not None else np.empty(0, "u1")
+    if not len(b) or (int(b.min()) >= 0x20 and int(b.max()) < 0x7F):
+        return False
+    table = np.zeros(256, dtype=bool)
+    table[list(_CONTROL_BYTES)] = True
+    if bool(table[b].any()):
+        return True
+    c1 = (b[:-1] == 0xC2) & (b[1:] >= 0x80) & (b[1:] <= 0x9F)
+    ff = (b[:-2] == 0xEF) & (b[1:-1] == 0xBF) & (b[2:] >= 0xBE)
+    return bool(c1.any() or ff.any())
 
 
 def _all_distinct(values: Any, *, chunk: int = 1 << 20) -> bool:

@@ -173,21 +173,36 @@ def guarded_dirty(col: Any, na_values: Iterable[str], d: Dialect | None = None) 
 
 
 def clean_id_hashes(raw: Any, mapping: Mapping, label: str) -> Any | None:
-    """DuckDB: one column ``_h``, each text id's hash where the id is clean (read as it is:
-    :func:`guarded_dirty` false), NULL where it is not; None where the ids are not read as
-    they are (not text, or folded from events or deduplicated by the mapping). A source of
-    clean, distinct ids is then viewed with ``ids_clean`` (:func:`canonical_view`)."""
+    """DuckDB: ``_h``, each text id's hash where the id is clean (read as it is:
+    :func:`guarded_dirty` false), NULL where it is not, and ``_id``, the id as read (for
+    its control characters, which the cheap test does not see); None where the ids are not
+    read as they are (not text, or folded from events or deduplicated by the mapping). A
+    source of clean, distinct ids is then viewed with ``ids_clean`` (:func:`canonical_view`)."""
     from .dialects import duckdb_hash
 
     m = mapping
     if m.events is not None or m.dedupe is not None:
         return None
-    plan = _plan(m, list(raw.columns), label, ())
-    col = raw[plan.columns["request_id"]]
+    col = raw[_plan(m, list(raw.columns), label, ()).columns["request_id"]]
     if not col.type().is_string():
         return None
     dirty = guarded_dirty(col, m.na_values, Dialect("duckdb"))
-    return raw.select(_h=ibis.ifelse(dirty, ibis.null("uint64"), duckdb_hash(col)))
+    return raw.select(_h=ibis.ifelse(dirty, ibis.null("uint64"), duckdb_hash(col)), _id=col)
+
+
+def ids_without_control(backend: Any, raw: Any, mapping: Mapping, label: str) -> Any:
+    """DuckDB: ``raw`` with the control characters removed from its text ids, as the pandas
+    loader removes them from every cell (before the strip: ``"\x00 A1"`` is ``A1``), where
+    any id holds one (one query finds whether any does; only then is every id rewritten)."""
+    from .dialects import DUCKDB_CONTROL
+
+    name = _plan(mapping, list(raw.columns), label, ()).columns["request_id"]
+    col = raw[name]
+    if not col.type().is_string():
+        return raw
+    if not bool(backend.execute(raw.aggregate(c=col.re_search(DUCKDB_CONTROL).any()))["c"].iloc[0]):
+        return raw
+    return Dialect("duckdb").fence(raw.mutate(**{name: col.re_replace(DUCKDB_CONTROL, "")}))
 
 
 def _ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
