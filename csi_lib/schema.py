@@ -6,7 +6,9 @@ One row per service request. Times are timezone-aware UTC. See DESIGN.md,
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -101,10 +103,9 @@ PAST_COLUMNS: tuple[str, ...] = ("opened_at", "assessed_at", "closed_at")
 TRUE_STRINGS: frozenset[str] = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_STRINGS: frozenset[str] = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
-# a time of day followed by a zone designator: "...10:15Z", "...10:15:00+01:00", "... 10:15 -0500"
-_AWARE_RE = (
-    r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
-)
+# a time of day followed by a zone designator: "...10:15Z" (or "z"), "...10:15:00+01:00",
+# "... 10:15 -0500"
+_AWARE_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 
 _NS_UTC = "datetime64[ns, UTC]"
 #: The instants a canonical date column can hold (nanosecond timestamps, about 1677..2262).
@@ -172,6 +173,51 @@ def _matches(s: pd.Series, pattern: str) -> pd.Series:
         return s.str.contains(pattern, regex=True, na=False).astype(bool)
 
 
+class _Zoned(Exception):
+    """pandas read a zone in values the zone test (:data:`_AWARE_RE`) took for local times
+    (``...t10:00z``, ``...T10Z``, ``GMT+2``): a parse of local times cannot hold them."""
+
+
+def _each_alone(values: pd.Series, fmt: str | None, dayfirst: bool) -> dict[str, pd.Timestamp]:
+    """Each distinct text of ``values`` as pandas reads it alone (NaT where it cannot);
+    only asked for when a parse of local times met a zone (:class:`_Zoned`)."""
+    read: dict[str, pd.Timestamp] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for v in values.dropna().unique():
+            try:
+                read[v] = pd.to_datetime(v, format=fmt, dayfirst=dayfirst, errors="coerce")
+            except (ValueError, TypeError, OverflowError):
+                read[v] = pd.NaT
+    return read
+
+
+def _has_zone(value: pd.Timestamp) -> bool:
+    return value is not pd.NaT and getattr(value, "tzinfo", None) is not None
+
+
+def _zoned(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
+    """Which of ``values`` pandas reads, each alone, as a time with a zone (a mask)."""
+    read = _each_alone(values, fmt, dayfirst)
+    return values.map({v: _has_zone(t) for v, t in read.items()}).fillna(False).astype(bool)
+
+
+def _one_by_one(values: pd.Series, fmt: str | None, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
+    """Local times of :func:`_to_datetime`, each distinct value parsed alone (a value read
+    with a zone is not one: NaT)."""
+    read = {v: pd.NaT if _has_zone(t) else t for v, t in _each_alone(values, fmt, dayfirst).items()}
+    out = pd.Series([read.get(v, pd.NaT) if isinstance(v, str) else pd.NaT for v in values],
+                    index=values.index, dtype="datetime64[us]")  # fmt: skip
+    return _fit_ns(out, utc=False)
+
+
+def _local(out: pd.Series) -> pd.Series:
+    """``out`` of a parse of local times; :class:`_Zoned` where pandas gave it a zone."""
+    if isinstance(out.dtype, pd.DatetimeTZDtype) or out.dtype == object:
+        raise _Zoned
+    return out
+
+
 def _fit_ns(out: pd.Series, utc: bool) -> tuple[pd.Series, pd.Series]:
     """Datetimes of any resolution as nanoseconds, and the mask of those outside
     :data:`DATE_RANGE` (NaT in the result instead of an ``OutOfBoundsDatetime``)."""
@@ -191,14 +237,20 @@ def _to_datetime(
     """Vectorised parse; values the first pass cannot read get one fallback pass.
 
     Returns the nanosecond datetimes and the mask of dates read but out of :data:`DATE_RANGE`.
+
+    Raises
+    ------
+    _Zoned
+        Local times asked for (``utc`` false) and pandas read a zone in one of them.
     """
-    with warnings.catch_warnings():
+    check = (lambda out: out) if utc else _local
+    with warnings.catch_warnings(), _mixed_zones_are_zoned(utc):
         warnings.simplefilter("ignore", UserWarning)
         if fmt:
             out = pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
         else:
             out = pd.to_datetime(values, errors="coerce", dayfirst=dayfirst, utc=utc)
-        out, outside = _fit_ns(out, utc)
+        out, outside = _fit_ns(check(out), utc)
         failed = values.notna() & out.isna() & ~outside
         if failed.any():
             # an explicit format still accepts ISO 8601 (e.g. real dates in Excel cells);
@@ -210,10 +262,22 @@ def _to_datetime(
                 errors="coerce",
                 utc=utc,
             )
-            again, again_outside = _fit_ns(again, utc)
+            again, again_outside = _fit_ns(check(again), utc)
             out[failed] = again
             outside[failed] = again_outside
     return out, outside
+
+
+@contextlib.contextmanager
+def _mixed_zones_are_zoned(utc: bool) -> Iterator[None]:
+    """pandas refuses local times mixed with zoned ones ("Mixed timezones detected"):
+    :class:`_Zoned` for a parse of local times."""
+    try:
+        yield
+    except ValueError as exc:
+        if utc or "timezone" not in str(exc).lower():
+            raise
+        raise _Zoned from exc
 
 
 def _localize(naive: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -289,7 +353,15 @@ def parse_datetimes(
     outside = none.copy()
     naive = ~missing & ~aware
     if naive.any():
-        parsed, outside_naive = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
+        try:
+            parsed, outside_naive = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
+        except _Zoned:  # zones the zone test does not know: those values read as zoned
+            zoned = naive & _zoned(s.where(naive), fmt, dayfirst)
+            aware, naive = aware | zoned, naive & ~zoned
+            try:
+                parsed, outside_naive = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
+            except _Zoned:  # a zone read in a batch, never alone: each value alone
+                parsed, outside_naive = _one_by_one(s.where(naive), fmt, dayfirst)
         loc, ambiguous, nonexistent = _localize(parsed, tz)
         ambiguous &= naive
         nonexistent &= naive

@@ -89,6 +89,48 @@ def test_parse_datetimes_format_falls_back_to_iso():
     assert parsed.values.tolist() == [ts("2025-03-03 09:00"), ts("2025-03-04 10:00")]
 
 
+#: date texts pandas reads with a zone the zone test may miss, out of range, or not at all
+_HOSTILE_DATES = [
+    "2024-08-03t07:20:51z", "2025-01-01T10Z", "2025-01-01+02:00", "2024-08-03T07:20:51 utc",
+    "2024-08-03T07:20:51 EST", "2300-01-01", "1600-01-01", "2024-07-01T16:54:26Z",
+    "2024-07-01 16:54:26", "2024-07-01", "2024-07-01T16:54:26+02:00", "01/02/2025 10:00",
+    "June 2025", "2025-02-30", "24:00", "TBD", "", None, "2024-07-01T16:54:26 GMT+2",
+    "2024-03-31T02:30:00", "20240701T165426Z", "9999-12-31T23:59:59Z", "1720000000",
+]  # fmt: skip
+
+
+def test_parse_datetimes_never_fails_on_mixed_zones():
+    """A column mixing local times with zones the zone test does not know (a lowercase
+    ``z``, an hour with ``Z``, ``GMT+2``) and dates out of range raised TypeError ("Invalid
+    comparison between dtype=datetime64[us, UTC] and Timestamp") or pandas' "Mixed
+    timezones detected" through the loader: 1,200 mixes of such texts, in two zones, with
+    a format and without, now parse, each value to a date or flagged."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(300):
+        values = pd.Series([rng.choice(_HOSTILE_DATES) for _ in range(rng.randint(1, 6))])
+        for tz in ("UTC", "Europe/Berlin"):
+            for fmt in (None, "%d/%m/%Y %H:%M"):
+                got = parse_datetimes(values, tz=tz, fmt=fmt)
+                given = values.notna() & (values != "")
+                flagged = got.values.notna() | got.unparseable | got.out_of_range | got.ambiguous
+                assert (flagged | ~given).all(), (values.tolist(), tz, fmt)
+
+
+def test_parse_datetimes_reads_a_lowercase_z_as_utc():
+    """``...t07:20:51z`` is UTC (pandas alone dropped the ``z`` and read a local time), a
+    local time beside it stays local, and a date out of range beside both is flagged."""
+    got = parse_datetimes(
+        pd.Series(["2024-07-01 10:00", "2024-08-03t07:20:51z", "2300-01-01"]),
+        tz="Europe/Berlin",
+    )
+    assert [str(v) for v in got.values[:2]] == ["2024-07-01 08:00:00+00:00",
+                                                 "2024-08-03 07:20:51+00:00"]  # fmt: skip
+    assert got.out_of_range.tolist() == [False, False, True]
+    assert not got.unparseable.any()
+
+
 def test_parse_booleans_true_only_and_both_lists():
     raw = pd.Series(["true", "false", "maybe", None])
     only_true = parse_booleans(raw, true_values=["true"])
