@@ -218,6 +218,10 @@ def _local(out: pd.Series) -> pd.Series:
     return out
 
 
+#: the largest whole number a float64 holds exactly (2**53): a larger reopen count is none
+_WHOLE_MAX = float(2**53)
+
+
 def _fit_ns(out: pd.Series, utc: bool) -> tuple[pd.Series, pd.Series]:
     """Datetimes of any resolution as nanoseconds, and the mask of those outside
     :data:`DATE_RANGE` (NaT in the result instead of an ``OutOfBoundsDatetime``)."""
@@ -657,9 +661,10 @@ def _check_numbers(
 
     if "reopen_count" in given.columns:
         reopen, not_number = _numbers(given["reopen_count"])
-        not_whole = reopen.notna() & ((reopen % 1 != 0) | (reopen < 0))
+        # infinite or beyond the integers a float holds exactly: no count (and no Int64)
+        not_whole = reopen.notna() & ((reopen % 1 != 0) | (reopen < 0) | ~(reopen <= _WHOLE_MAX))
         checks.append((not_number | not_whole, "reopen_count", REASON_REOPEN))
-        out["reopen_count"] = reopen.round().astype("Int64").where(~not_whole)
+        out["reopen_count"] = reopen.where(~not_whole).round().astype("Int64")
     else:
         out["reopen_count"] = pd.Series(pd.NA, index=given.index, dtype="Int64")
 

@@ -466,6 +466,42 @@ def test_control_characters_are_removed_alike(opener, tmp_path):
         every_table(want.data, rel, H1, by="group", week=False)
 
 
+#: scores and reopen counts beyond a float's range, nearer 0 than its least, beyond the
+#: integers it holds exactly, not a number, a comma for the point
+_ODD_NUMBERS = ["inf", "-inf", "1e400", "-1e400", "1e-400", "nan", "1e30",
+                "9007199254740993", "-0.0", "4,5", "5e-324", "1e-310"]  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_numbers_beyond_a_float_are_read_alike(opener, tmp_path, typed):
+    """A score or a reopen count of ``inf``, ``1e400`` or ``1e30``, as text and as a typed
+    float, is read as the pandas engine reads it: a count not whole, a score out of
+    range, quarantined. Before, the pandas loader failed (*cannot convert float infinity
+    to integer*; a typed 1e30, *cannot safely cast non-equivalent float64 to int64*),
+    DuckDB and PostgreSQL failed rounding it to an int64 (*out of range*), and PostgreSQL
+    refused ``1e400`` and ``1e-400`` as text (*out of range for type double precision*)."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(120)
+    for i, v in enumerate(_ODD_NUMBERS):
+        frame.loc[10 + i, "reopen_count"] = v
+        frame.loc[40 + i, "csat"] = v
+    if typed:
+        for c in ("reopen_count", "csat"):
+            text = frame[c].str.replace(",", ".").replace("", None)
+            frame[c] = pd.to_numeric(text, errors="coerce").astype("float64")
+    path = tmp_path / ("odd.parquet" if typed else "odd.csv")
+    frame.to_parquet(path, index=False) if typed else frame.to_csv(path, index=False)
+    res = load_requests(path, quarantine_dir=None)
+    assert res.rows_quarantined >= 10
+    if typed and opener.engine == "postgres":
+        url = opener.request.getfixturevalue("postgres_url")
+        load_typed_into_postgres(url, "odd_numbers", pd.read_parquet(path))
+        rel = open_source(url, engine="postgres", query="odd_numbers")
+    else:
+        rel = opener(path)
+    assert rel.counts().rows_kept == res.rows_kept
+    every_table(res.data, rel, Period.from_dates("2024-07-01", "2024-12-31"), by=None, week=False)
+
+
 def test_padded_missing_value_spellings_are_missing_alike(opener, tmp_path):
     """A missing-value spelling with white space around it (" N/A ", "null ") is missing
     in every engine, as in pandas, which strips a cell before it compares it with the

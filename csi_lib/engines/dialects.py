@@ -332,11 +332,24 @@ class Dialect:
         return ibis.ifelse(ok, value, None)
 
     def number(self, text: Any) -> Any:
-        """Text -> float (NULL where it is not a number; "," read as ".")."""
+        """Text -> float (NULL where it is not a number; "," read as "."). A number beyond a
+        float's range is infinite and one nearer 0 than its least is 0, as Python reads
+        them (``1e400``, ``1e-400``); PostgreSQL refuses both as float8, so it reads
+        them as numeric first."""
         clean = text.replace(",", ".")
-        return ibis.ifelse(
-            clean.re_search(NUMBER), strip(clean, self.whitespace).cast("float64"), None
-        )
+        value = strip(clean, self.whitespace).cast("float64")
+        if self.name == "postgres":
+            # only a number with an exponent or of 300 characters can leave a float's
+            # range; the text a view reads is stripped already (:func:`.view._text`)
+            n = clean.cast(dt.Decimal())
+            huge = n.abs() > ibis.literal("1.7976931348623157e308").cast(dt.Decimal())
+            # half the least subnormal float: nearer 0 than that, a float is 0
+            tiny = n.abs() < ibis.literal("2.4703282292062328e-324").cast(dt.Decimal())
+            inf = ibis.ifelse(n > 0, float("inf"), float("-inf"))
+            wide = ibis.ifelse(huge, inf, ibis.ifelse(tiny, 0.0, n.cast("float64")))
+            odd = clean.contains("e") | clean.contains("E") | (clean.length() > 300)
+            value = ibis.ifelse(odd, wide, value)
+        return ibis.ifelse(clean.re_search(NUMBER), value, None)
 
 
 def _holds(char: str, codec: str) -> bool:

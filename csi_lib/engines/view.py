@@ -27,6 +27,7 @@ from ..errors import ConfigError
 from ..schema import (
     _AWARE_RE,
     _INTEGRAL_FLOAT,
+    _WHOLE_MAX,
     CLOSED_OUTCOMES,
     DATE_RANGE,
     DATETIME_COLUMNS,
@@ -743,9 +744,13 @@ def canonical_view(
             bad.append(c3._x_reopen_count)
             cols["reopen_count"] = reopen.cast("int64")
         else:
-            not_whole = reopen.notnull() & ((reopen.round() != reopen) | (reopen < 0))
+            # infinite or beyond 2**53 is no count, as in validation; Ibis rounds to an
+            # int64, which such a value fails (DuckDB, PostgreSQL): it is rounded as 0
+            big = ~(reopen.abs() <= _WHOLE_MAX)
+            fits = ibis.ifelse(big, 0.0, reopen)
+            not_whole = reopen.notnull() & ((fits.round() != fits) | (reopen < 0) | big)
             bad += [c3._x_reopen_count, not_whole.fill_null(False)]
-            cols["reopen_count"] = ibis.ifelse(not_whole, None, reopen.round().cast("int64"))
+            cols["reopen_count"] = ibis.ifelse(not_whole, None, fits.round().cast("int64"))
     else:
         cols["reopen_count"] = ibis.null("int64")
     for c in [*extras, *rows]:

@@ -663,8 +663,11 @@ def _frame_typed(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
     out = {}
     for col in frame.columns:
         s = frame[col]
-        if pd.api.types.is_float_dtype(s.dtype) and (s.dropna() % 1 == 0).all():
-            s = s.astype("Int64")  # whole numbers (an id, a count) as in the other readers
+        whole = s.dropna() if pd.api.types.is_float_dtype(s.dtype) else None
+        # whole numbers (an id, a count) as in the other readers; one beyond what a float
+        # holds exactly (1e30, infinity) keeps the column a float, for validation to judge
+        if whole is not None and ((whole % 1 == 0) & (whole.abs() <= 2**53)).all():
+            s = s.astype("Int64")
         elif not _is_typed(s.dtype):
             s = s.astype("str")
             s = s.mask(s.isin(na)) if na else s
