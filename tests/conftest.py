@@ -8,7 +8,10 @@ hand; ``jan_2025`` is the period it is measured over.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -114,3 +117,21 @@ def broken_stage() -> Callable[[object, str], None]:
         nbformat.write(nb, str(folder / "01_where_are_we_now.ipynb"))
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server of this session (Debian's package, started by
+    :func:`engines_support.start_postgres` in a folder of its own), its URL; skipped, or
+    failed under CI, where it cannot start."""
+    from engines_support import start_postgres, stop_postgres, unavailable
+
+    folder = Path(tempfile.mkdtemp(prefix="csi-pg-"))
+    try:
+        url = start_postgres(folder)
+    except Exception as exc:  # noqa: BLE001 - the reason is reported
+        shutil.rmtree(folder, ignore_errors=True)
+        unavailable(f"PostgreSQL did not start: {exc}")
+    yield url
+    stop_postgres(folder)
+    shutil.rmtree(folder, ignore_errors=True)

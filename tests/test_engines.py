@@ -27,10 +27,7 @@ from engines_support import (
     load_typed_into_postgres,
     spark_for,
     spark_or_unavailable,
-    start_postgres,
-    stop_postgres,
 )
-from engines_support import unavailable as _unavailable
 
 from csi_lib import kpis as K
 from csi_lib.engines import choose_engine, open_source
@@ -54,19 +51,6 @@ pytestmark = [
 
 
 # --------------------------------------------------------------------------- services
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    folder = Path(tempfile.mkdtemp(prefix="csi-pg-"))
-    try:
-        url = start_postgres(folder)
-    except Exception as exc:  # noqa: BLE001 - the reason is reported
-        shutil.rmtree(folder, ignore_errors=True)
-        _unavailable(f"PostgreSQL did not start: {exc}")
-    yield url
-    stop_postgres(folder)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
