@@ -302,6 +302,8 @@ def _localize(naive: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Serie
 
 #: text pandas would read as the time of reading, not a date of the data
 _NOW_WORDS = ("now", "today")
+#: a number with a sign, which pandas reads as a year (``-5``: 5 BC), not a date
+_SIGNED_NUMBER = r"^\s*[+-]\d+([.,]\d*)?\s*$"
 
 
 def parse_datetimes(
@@ -348,8 +350,10 @@ def parse_datetimes(
 
     s = _as_text(raw)
     missing = s.isna()
-    # pandas reads the words "now" and "today" as the time of the call: no date of the data
-    s = s.mask(s.isin(_NOW_WORDS))
+    # pandas reads the words "now" and "today" as the time of the call, and a signed
+    # number as a year ("-5": 5 BC, outside the range, so missing where a date is optional):
+    # no date of the data
+    s = s.mask(s.isin(_NOW_WORDS) | _matches(s, _SIGNED_NUMBER))
     aware = _matches(s, _AWARE_RE)
     result = pd.Series(pd.NaT, index=raw.index, dtype=_NS_UTC)
     ambiguous = none.copy()

@@ -486,6 +486,25 @@ def test_numbers_beyond_a_float_are_read_alike(opener, tmp_path, typed):
     every_table(res.data, rel, Period.from_dates("2024-07-01", "2024-12-31"), by=None, week=False)
 
 
+def test_optional_dates_pandas_reads_outside_the_range(opener, tmp_path):
+    """An optional date (assessed_at) written otherwise than ISO 8601 that pandas reads
+    outside the range (``01/01/1600``) is missing to pandas and unreadable to a SQL engine:
+    the engine kept fewer requests. It now refuses the source, as for any other writing
+    pandas reads; ``-5`` (once the year -5 to pandas) is unparseable to both."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(120)
+    frame.loc[5, "assessed_at"] = "-5"
+    path = tmp_path / "minus.csv"
+    frame.to_csv(path, index=False)
+    res = load_requests(path, quarantine_dir=None)
+    rel = opener(path)
+    assert rel.counts().rows_kept == res.rows_kept == 119
+    frame.loc[6, "assessed_at"] = "01/01/1600"
+    frame.to_csv(path := tmp_path / "old.csv", index=False)
+    assert load_requests(path, quarantine_dir=None).rows_kept == 119
+    with pytest.raises(ConfigError, match="01/01/1600"):
+        opener(path)
+
+
 def test_padded_missing_value_spellings_are_missing_alike(opener, tmp_path):
     """A missing-value spelling with white space around it (" N/A ", "null ") is missing
     in every engine, as in pandas, which strips a cell before it compares it with the

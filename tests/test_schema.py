@@ -131,6 +131,15 @@ def test_parse_datetimes_reads_a_lowercase_z_as_utc():
     assert not got.unparseable.any()
 
 
+def test_parse_datetimes_a_signed_number_is_no_date():
+    """pandas reads ``-5`` as the year -5: outside the range, so an optional date of
+    ``-5`` was missing and its request kept, where the SQL engines, which cannot read it,
+    refused the request. A signed number is now unparseable; ``20240701`` is still a date."""
+    got = parse_datetimes(pd.Series(["-5", "+3", " -12 ", "-5.0", "20240701", "1600-01-01"]))
+    assert got.unparseable.tolist() == [True, True, True, True, False, False]
+    assert got.out_of_range.tolist() == [False] * 5 + [True]
+
+
 def test_parse_booleans_true_only_and_both_lists():
     raw = pd.Series(["true", "false", "maybe", None])
     only_true = parse_booleans(raw, true_values=["true"])

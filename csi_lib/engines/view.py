@@ -796,7 +796,8 @@ def check_text_dates(backend: Any, view: View, label: str, mapping: Mapping) -> 
     :data:`ODD_DATES_MOST`) go to the pandas engine's own parser: where it reads none
     (``TBD``, ``pending``, ``-``, an impossible ``2025-02-31`` or ``24:00``), both engines
     refuse the same requests; where it reads one (``01/02/2025``, ``June``, an Excel day
-    number), or there are more, the source is refused with the first such example."""
+    number, or outside DATE_RANGE in a column other than opened_at), or there are more,
+    the source is refused with the first such example."""
     from ..schema import parse_datetimes
     from ..sources.plan import _serial_mask
 
@@ -809,8 +810,11 @@ def check_text_dates(backend: Any, view: View, label: str, mapping: Mapping) -> 
             continue
         values = pd.Series(sorted(str(v) for v in got["_v"]), dtype=object)
         parsed = parse_datetimes(values, dayfirst=mapping.dayfirst, tz=mapping.timezone)
-        # read as a date inside the range (one outside it is refused by both engines)
-        read = ~parsed.unparseable & ~parsed.out_of_range | _serial_mask(values)
+        # read as a date; one outside the range too, except an opening date (refused by
+        # both engines then): another date outside it is missing to pandas (``-5``, the
+        # year -5 to pandas, as an approval date), unreadable here
+        outside = parsed.out_of_range if canon == "opened_at" else False
+        read = ~parsed.unparseable & ~outside | _serial_mask(values)
         read = read.to_numpy(dtype=bool)
         if len(values) <= ODD_DATES_MOST and not read.any():
             continue
