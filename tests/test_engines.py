@@ -192,6 +192,30 @@ def test_real_event_logs_fold_in_sql(opener, log, mapping):
         assert_same(K.breakdown(res.data, period, by=by), rel.breakdown(period, by=by))
 
 
+def test_odd_events_fold_alike(opener, tmp_path):
+    """An event log whose closing status holds a control character (``Closed\x7f``) and
+    whose last event of another request has a time outside the range (``2300-01-01``):
+    pandas cleans the status and leaves the out-of-range event out of the order; DuckDB
+    read the status as written and took that event for the last (each request open where
+    pandas closed it)."""
+    frame = pd.read_csv(LOGS / "helpdesk.csv.gz", dtype=str, keep_default_na=False).head(600)
+    closed = frame.index[frame["concept:name"] == "Closed"]
+    frame.loc[closed[3], "concept:name"] = "Closed\x7f"
+    frame.loc[closed[7] - 1, "time:timestamp"] = "2300-01-01 00:00:00+00:00"
+    path = tmp_path / "events.csv"
+    frame.to_csv(path, index=False)
+    m = MAPPINGS / "helpdesk-event-log.yaml"
+    res = load_requests(path, mapping=m, quarantine_dir=None)
+    rel = opener(path, mapping=m)
+    assert rel.counts().rows_kept == res.rows_kept
+    period = Period.from_dates("2010-01-01", "2011-12-31")
+    assert_same(K.kpi_table(res.data, period), rel.kpi_table(period))
+    if opener.engine == "duckdb":  # a Parquet file's text, cleaned by the engine itself
+        parquet = tmp_path / "events.parquet"
+        frame.to_parquet(parquet, index=False)
+        assert_same(K.kpi_table(res.data, period), opener(parquet, mapping=m).kpi_table(period))
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -417,7 +417,9 @@ def _without_control(backend: Any, raw: Any, m: Any, label: str, d: Any) -> Any:
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
     texts = [c for c in plan.used() if c in raw.columns and raw[c].type().is_string()]
     if d.name == "duckdb":  # the ids, the outcome and the groups are cleaned on their own
-        own = {plan.columns.get(c) for c in ("request_id", *DIMENSION_COLUMNS)} | {plan.outcome}
+        own = {plan.columns.get(c) for c in ("request_id", *DIMENSION_COLUMNS)}
+        if m.events is None:  # an event's status is also read by the fold: cleaned here
+            own.add(plan.outcome)
         texts = [c for c in texts if c not in own]
     if not texts:
         return raw

@@ -347,7 +347,8 @@ def _time_final(t: Any, name: str) -> tuple[Any, Any, Any]:
 
 
 def _time(d: Dialect, col: Any, m: Mapping) -> tuple[_Time, Any | None]:
-    """A date column in one expression (for the order of events and of dedupe:)."""
+    """A date column in one expression (for the order of events and of dedupe:); a time
+    outside DATE_RANGE is none (NULL), as pandas reads it: such an event takes no part."""
     parts = _time_parts(d, col, m, "")
     naive = parts.get("_n")
     aware = parts.get("_a", ibis.null(UTC))
@@ -356,7 +357,9 @@ def _time(d: Dialect, col: Any, m: Mapping) -> tuple[_Time, Any | None]:
     else:
         local, _ = _localize(d, naive, m.timezone) if m.timezone != "UTC" else (naive.cast(UTC), 0)
         value = ibis.ifelse(parts["_w"], aware, local)
-    return _Time(value, ibis.literal(False), ibis.literal(False)), parts.get("_t")
+    lo, hi = (ibis.literal(x, type=UTC) for x in _RANGE)
+    outside = (value.notnull() & ((value < lo) | (value > hi))).fill_null(False)
+    return _Time(ibis.ifelse(outside, None, value), ibis.literal(False), outside), parts.get("_t")
 
 
 def _booleans(col: Any, m: Mapping, d: Dialect | None = None, *, text: Any = None) -> Any:
