@@ -196,17 +196,17 @@ def _has_zone(value: pd.Timestamp) -> bool:
     return value is not pd.NaT and getattr(value, "tzinfo", None) is not None
 
 
-def _zoned(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
-    """Which of ``values`` pandas reads, each alone, as a time with a zone (a mask)."""
-    read = _each_alone(values, fmt, dayfirst)
+def _zoned(values: pd.Series, read: dict[str, pd.Timestamp]) -> pd.Series:
+    """Which of ``values`` pandas reads, each alone (``read``, :func:`_each_alone`), as a
+    time with a zone (a mask)."""
     return values.map({v: _has_zone(t) for v, t in read.items()}).fillna(False).astype(bool)
 
 
-def _one_by_one(values: pd.Series, fmt: str | None, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
-    """Local times of :func:`_to_datetime`, each distinct value parsed alone (a value read
-    with a zone is not one: NaT)."""
-    read = {v: pd.NaT if _has_zone(t) else t for v, t in _each_alone(values, fmt, dayfirst).items()}
-    out = pd.Series([read.get(v, pd.NaT) if isinstance(v, str) else pd.NaT for v in values],
+def _one_by_one(values: pd.Series, read: dict[str, pd.Timestamp]) -> tuple[pd.Series, pd.Series]:
+    """Local times of :func:`_to_datetime`, each distinct value as parsed alone (``read``,
+    :func:`_each_alone`; a value read with a zone is not one: NaT)."""
+    local = {v: pd.NaT if _has_zone(t) else t for v, t in read.items()}
+    out = pd.Series([local.get(v, pd.NaT) if isinstance(v, str) else pd.NaT for v in values],
                     index=values.index, dtype="datetime64[us]")  # fmt: skip
     return _fit_ns(out, utc=False)
 
@@ -364,12 +364,13 @@ def parse_datetimes(
         try:
             parsed, outside_naive = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
         except _Zoned:  # zones the zone test does not know: those values read as zoned
-            zoned = naive & _zoned(s.where(naive), fmt, dayfirst)
+            alone = _each_alone(s.where(naive), fmt, dayfirst)
+            zoned = naive & _zoned(s.where(naive), alone)
             aware, naive = aware | zoned, naive & ~zoned
             try:
                 parsed, outside_naive = _to_datetime(s.where(naive), fmt, dayfirst, utc=False)
             except _Zoned:  # a zone read in a batch, never alone: each value alone
-                parsed, outside_naive = _one_by_one(s.where(naive), fmt, dayfirst)
+                parsed, outside_naive = _one_by_one(s.where(naive), alone)
         loc, ambiguous, nonexistent = _localize(parsed, tz)
         ambiguous &= naive
         nonexistent &= naive

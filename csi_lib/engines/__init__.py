@@ -330,7 +330,6 @@ def open_source(
         check_text_dates,
         clean_id_hashes,
         collapse_duplicates,
-        ids_without_control,
         outcome_values,
     )
 
@@ -347,7 +346,12 @@ def open_source(
                            label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
     codec = postgres_codec(backend) if chosen == "postgres" else None
     dialect = Dialect("pyspark" if chosen == "spark" else chosen, encoding=codec)
-    raw = _without_control(backend, raw, m, label, dialect)
+    ids = None
+    if chosen == "duckdb":  # clean, distinct ids (their control characters seen too)?
+        rows = _int(backend.execute(raw.aggregate(n=raw.count()))["n"].iloc[0])
+        hashes = clean_id_hashes(raw, m, label)
+        ids = None if hashes is None else _distinct_hashes(backend, hashes, rows, clean=True)
+    raw = _without_control(backend, raw, m, label, dialect, ids_clean=ids is not None)
     outcomes = None
     if chosen == "duckdb":
         lut = outcome_values(raw, m, label, control=DUCKDB_CONTROL)
@@ -358,13 +362,6 @@ def open_source(
     stats = _typed_stats(backend, raw, m, label) if chosen == "duckdb" else None
     # the cheap test of an id reads ascii(), a code point in DuckDB and a UTF-8 database
     guard = chosen == "duckdb" or (chosen == "postgres" and codec is None)
-    ids = None
-    if chosen == "duckdb":
-        rows = _int(backend.execute(raw.aggregate(n=raw.count()))["n"].iloc[0])
-        hashes = clean_id_hashes(raw, m, label)
-        ids = None if hashes is None else _distinct_hashes(backend, hashes, rows, clean=True)
-        if ids is None:  # some id to clean: first the control characters, as pandas
-            raw = ids_without_control(backend, raw, m, label)
     view = canonical_view(raw, m, dialect=dialect, label=label, keep=keep, guard_ids=guard,
                           ids_clean=ids is not None, outcomes=outcomes, stats=stats)  # fmt: skip
     rel = Relational(chosen, backend, view, label, m)
@@ -399,16 +396,18 @@ def open_source(
     return rel
 
 
-def _without_control(backend: Any, raw: Any, m: Any, label: str, d: Any) -> Any:
+def _without_control(
+    backend: Any, raw: Any, m: Any, label: str, d: Any, *, ids_clean: bool = False
+) -> Any:
     """The source with the control characters of the text columns the mapping reads
     removed, as the pandas loader removes them (a query finds whether any row holds one,
     then which columns; only those are cleaned). DuckDB reads a text file through the
     project's readers, which remove them (:func:`.backends._text_table`: nothing is found
-    here); in a Parquet file it cleans the outcome's values (:func:`.view.outcome_values`),
-    the groups (:func:`.view.canonical_view`, computed only where a breakdown reads them)
-    and the ids where one holds any (:func:`_has_control`, :func:`.view.ids_without_control`)
-    on their own, so only its other text columns (dates, scores, flags written as text)
-    are looked at here."""
+    here); in a Parquet file it cleans the outcome's values (:func:`.view.outcome_values`)
+    and the groups (:func:`.view.canonical_view`, computed only where a breakdown reads
+    them) on their own, so only its other text columns (dates, scores, flags written as
+    text) are looked at here, and the ids unless ``ids_clean``: found clean, no control
+    character among them (:func:`_distinct_hashes`, :func:`_has_control`)."""
     from ..schema import DIMENSION_COLUMNS
     from ..sources.plan import _plan
     from .dialects import CONTROL, DUCKDB_CONTROL
@@ -416,10 +415,12 @@ def _without_control(backend: Any, raw: Any, m: Any, label: str, d: Any) -> Any:
 
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
     texts = [c for c in plan.used() if c in raw.columns and raw[c].type().is_string()]
-    if d.name == "duckdb":  # the ids, the outcome and the groups are cleaned on their own
-        own = {plan.columns.get(c) for c in ("request_id", *DIMENSION_COLUMNS)}
+    if d.name == "duckdb":  # the outcome and the groups are cleaned on their own
+        own = {plan.columns.get(c) for c in DIMENSION_COLUMNS}
         if m.events is None:  # an event's status is also read by the fold: cleaned here
             own.add(plan.outcome)
+        if ids_clean:
+            own.add(plan.columns.get("request_id"))
         texts = [c for c in texts if c not in own]
     if not texts:
         return raw

@@ -191,21 +191,6 @@ def clean_id_hashes(raw: Any, mapping: Mapping, label: str) -> Any | None:
     return raw.select(_h=ibis.ifelse(dirty, ibis.null("uint64"), duckdb_hash(col)), _id=col)
 
 
-def ids_without_control(backend: Any, raw: Any, mapping: Mapping, label: str) -> Any:
-    """DuckDB: ``raw`` with the control characters removed from its text ids, as the pandas
-    loader removes them from every cell (before the strip: ``"\x00 A1"`` is ``A1``), where
-    any id holds one (one query finds whether any does; only then is every id rewritten)."""
-    from .dialects import DUCKDB_CONTROL
-
-    name = _plan(mapping, list(raw.columns), label, ()).columns["request_id"]
-    col = raw[name]
-    if not col.type().is_string():
-        return raw
-    if not bool(backend.execute(raw.aggregate(c=col.re_search(DUCKDB_CONTROL).any()))["c"].iloc[0]):
-        return raw
-    return Dialect("duckdb").fence(raw.mutate(**{name: col.re_replace(DUCKDB_CONTROL, "")}))
-
-
 def _ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
     """The request ids as text, like validation: an id read as a number ("123.0" in a CSV,
     1.0 in Parquet) is the same id as "123".
@@ -338,12 +323,17 @@ def _time_value(d: Dialect, t: Any, m: Mapping, name: str) -> dict[str, Any]:
     return {f"_v{name}": value, f"_b{name}": bad.fill_null(False)}
 
 
+def _inside(v: Any) -> tuple[Any, Any]:
+    """(``v`` inside DATE_RANGE or NULL, whether it is outside)."""
+    lo, hi = (ibis.literal(x, type=UTC) for x in _RANGE)
+    outside = (v.notnull() & ((v < lo) | (v > hi))).fill_null(False)
+    return ibis.ifelse(outside, None, v), outside
+
+
 def _time_final(t: Any, name: str) -> tuple[Any, Any, Any]:
     """Third stage: (value inside DATE_RANGE or NULL, bad, outside DATE_RANGE)."""
-    lo, hi = (ibis.literal(x, type=UTC) for x in _RANGE)
-    v = t[f"_v{name}"]
-    outside = (v.notnull() & ((v < lo) | (v > hi))).fill_null(False)
-    return ibis.ifelse(outside, None, v), t[f"_b{name}"] & ~outside, outside
+    value, outside = _inside(t[f"_v{name}"])
+    return value, t[f"_b{name}"] & ~outside, outside
 
 
 def _time(d: Dialect, col: Any, m: Mapping) -> tuple[_Time, Any | None]:
@@ -357,9 +347,8 @@ def _time(d: Dialect, col: Any, m: Mapping) -> tuple[_Time, Any | None]:
     else:
         local, _ = _localize(d, naive, m.timezone) if m.timezone != "UTC" else (naive.cast(UTC), 0)
         value = ibis.ifelse(parts["_w"], aware, local)
-    lo, hi = (ibis.literal(x, type=UTC) for x in _RANGE)
-    outside = (value.notnull() & ((value < lo) | (value > hi))).fill_null(False)
-    return _Time(ibis.ifelse(outside, None, value), ibis.literal(False), outside), parts.get("_t")
+    inside, outside = _inside(value)
+    return _Time(inside, ibis.literal(False), outside), parts.get("_t")
 
 
 def _booleans(col: Any, m: Mapping, d: Dialect | None = None, *, text: Any = None) -> Any:

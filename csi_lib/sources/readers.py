@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import ConfigError, CsiError, InputError
 from ..safe import clean_text, restore_cell
 from ..schema import (
+    _WHOLE_MAX,
     QUARANTINE_COLUMNS,
 )
 from ..storage import broken_link, require_regular_file
@@ -666,7 +667,7 @@ def _frame_typed(frame: pd.DataFrame, na_values: Iterable[str]) -> pd.DataFrame:
         whole = s.dropna() if pd.api.types.is_float_dtype(s.dtype) else None
         # whole numbers (an id, a count) as in the other readers; one beyond what a float
         # holds exactly (1e30, infinity) keeps the column a float, for validation to judge
-        if whole is not None and ((whole % 1 == 0) & (whole.abs() <= 2**53)).all():
+        if whole is not None and ((whole % 1 == 0) & (whole.abs() <= _WHOLE_MAX)).all():
             s = s.astype("Int64")
         elif not _is_typed(s.dtype):
             s = s.astype("str")
