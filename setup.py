@@ -21,6 +21,7 @@ setup(
     package_data={
         "csi_lib": [
             "presets/*.yaml",
+            "engines/spark-log4j2.properties",  # the Spark driver logs errors only
             "templates/*",
             "templates/*/*",
             "templates/jupyter/voila/templates/*/*",  # its Voila template

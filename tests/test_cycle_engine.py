@@ -219,5 +219,8 @@ def test_a_cycle_report_via_spark_equals_the_report_on_the_file(spark, tmp_path)
         )  # fmt: skip
         assert run.returncode == 0, run.stdout + run.stderr
         assert "40,000 rows read, 35,634 kept, 0 quarantined" in run.stdout + run.stderr
+        # the Spark driver logs errors only: none of its start-up notes between csi's lines
+        for note in ("log4j", "setLogLevel", "Setting default log level", " WARN "):
+            assert note not in run.stdout + run.stderr, note
         summaries.append((out / "2025-h2" / "2026-04-15" / "summary.json").read_bytes())
     assert json.loads(summaries[0])["targets"] and summaries[0] == summaries[1]

@@ -1266,3 +1266,26 @@ def test_the_end_to_end_spark_cases_keep_the_engines_settings(spark):
     assert spark.conf.get("spark.sql.adaptive.enabled") == "true"
     assert spark.conf.get("spark.sql.codegen.wholeStage") == "true"
     assert spark_or_unavailable().conf.get("spark.sql.codegen.wholeStage") == "false"
+
+
+def test_the_spark_driver_logs_errors_only_unless_the_user_configures_it(tmp_path):
+    """csi's Spark driver gets the shipped log4j2 file (errors only); a user's own logging
+    (a log4j2.properties or driver Java options in SPARK_CONF_DIR, or PYSPARK_SUBMIT_ARGS)
+    is left alone. The end-to-end check of what a reader sees: test_cycle_engine.py."""
+    from csi_lib.engines import SPARK_LOG4J2, spark_quiet_driver
+
+    text = SPARK_LOG4J2.read_text()
+    assert "rootLogger.level = error" in text and "PythonGatewayServer" in text
+    quiet = {"spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={SPARK_LOG4J2.as_uri()}"}
+    assert spark_quiet_driver({}) == quiet
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    assert spark_quiet_driver({"SPARK_CONF_DIR": str(conf)}) == quiet
+    (conf / "spark-defaults.conf").write_text("spark.executor.memory 4g\n")
+    assert spark_quiet_driver({"SPARK_HOME": str(tmp_path)}) == quiet
+    (conf / "spark-defaults.conf").write_text("spark.driver.extraJavaOptions -Dx=1\n")
+    assert spark_quiet_driver({"SPARK_HOME": str(tmp_path)}) == {}
+    (conf / "spark-defaults.conf").unlink()
+    (conf / "log4j2.properties").write_text("rootLogger.level = info\n")
+    assert spark_quiet_driver({"SPARK_CONF_DIR": str(conf)}) == {}
+    assert spark_quiet_driver({"PYSPARK_SUBMIT_ARGS": "--master local[2] pyspark-shell"}) == {}

@@ -71,6 +71,7 @@ def test_the_wheel_carries_notebooks_templates_and_the_sample_cycle(wheel):
     assert "csi_lib/_shipped/data/sample_requests.csv.gz" in names  # what cycle.yaml reads
     assert "csi_lib/templates/csi-report/index.html.j2" in names
     assert "csi_lib/presets/servicenow.yaml" in names
+    assert "csi_lib/engines/spark-log4j2.properties" in names  # the Spark driver's logging
     # one copy of each notebook: the wheel's come from notebooks/, none under csi_lib/ itself
     assert not [n for n in names if n.endswith(".ipynb") and "/_shipped/" not in n]
     assert not [n for n in names if n.startswith(("tests/", "docs/", "benchmarks/"))]

@@ -635,9 +635,44 @@ def _spark_cached(backend: Any, view: Any) -> Any:
                 text_dates=view.text_dates, source=view.source)  # fmt: skip
 
 
+#: The Spark driver's logging (:func:`spark_quiet_driver`): errors only
+SPARK_LOG4J2 = Path(__file__).with_name("spark-log4j2.properties")
+
+
+def spark_quiet_driver(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The setting that gives the Spark driver :data:`SPARK_LOG4J2` (errors only), so that
+    Spark's start-up notes ("Setting default log level to WARN", "To adjust logging level
+    use sc.setLogLevel") and warnings do not fall between the lines ``csi`` writes; empty
+    where the user configures the driver's logging or Java options: a ``log4j2.properties``
+    or a ``spark-defaults.conf`` naming ``spark.driver.extraJavaOptions`` in
+    ``SPARK_CONF_DIR`` (default ``$SPARK_HOME/conf``), or ``PYSPARK_SUBMIT_ARGS``.
+
+    >>> spark_quiet_driver({})["spark.driver.extraJavaOptions"].startswith("-Dlog4j2.configurationFile=file:")
+    True
+    >>> spark_quiet_driver({"PYSPARK_SUBMIT_ARGS": "--driver-java-options -Dx=1 pyspark-shell"})
+    {}
+    """
+    env = os.environ if environ is None else environ
+    if env.get("PYSPARK_SUBMIT_ARGS"):
+        return {}
+    conf = env.get("SPARK_CONF_DIR") or (
+        str(Path(env["SPARK_HOME"]) / "conf") if env.get("SPARK_HOME") else None
+    )
+    if conf is not None:
+        folder = Path(conf)
+        defaults = folder / "spark-defaults.conf"
+        if (folder / "log4j2.properties").exists() or (
+            defaults.exists()
+            and "spark.driver.extraJavaOptions" in defaults.read_text(errors="replace")
+        ):
+            return {}
+    return {"spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={SPARK_LOG4J2.as_uri()}"}
+
+
 def spark_session(master: str | None = None) -> Any:
     """The process's Spark session (started on first use: ``local[*]`` unless ``master`` or
-    ``CSI_SPARK_MASTER`` names another), with :data:`SPARK_CONF`."""
+    ``CSI_SPARK_MASTER`` names another), with :data:`SPARK_CONF` and a driver that logs
+    errors only (:func:`spark_quiet_driver`)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is a dependency of the extra
@@ -647,7 +682,7 @@ def spark_session(master: str | None = None) -> Any:
     builder = SparkSession.builder.master(
         master or os.environ.get("CSI_SPARK_MASTER") or "local[*]"
     ).appName("csi-workbook")
-    for k, v in SPARK_CONF.items():
+    for k, v in {**SPARK_CONF, **spark_quiet_driver()}.items():
         builder = builder.config(k, v)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
