@@ -7,7 +7,7 @@ import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -212,6 +212,8 @@ def kpis(
         if hidden and fmt is not Format.json:
             typer.echo(hidden, err=True)
     else:
+        from ..run import _data_end
+
         frame = K.kpi_table(
             df,
             period,
@@ -220,7 +222,8 @@ def kpis(
             kpis=kpi,
             min_group_size=min_group_size if by else None,
         )
-    _emit(frame, fmt, title=f"KPIs, {period.label}")
+        frame = _with_partial(frame, freq.value, period, _data_end(df, tz))
+    _emit(frame, fmt, title=f"KPIs, {period.label}", tz=tz)
 
 
 def _kpis_in_engine(
@@ -238,12 +241,7 @@ def _kpis_in_engine(
                       sheet=sheet, spark_master=spark_master,
                       columns=[by] if by else ())  # fmt: skip
     if fmt is not Format.json:
-        c = rel.counts()
-        typer.echo(
-            f"{c.rows_read:,} rows read, {c.rows_kept:,} kept, {c.rows_quarantined:,} "
-            f"quarantined (computed by {engine}; run csi validate for the quarantined rows)",
-            err=True,
-        )
+        typer.echo(_engine_counts(rel.counts(), engine), err=True)
     if date_from is None or date_to is None:
         first, last = rel.date_range()
         if first is None:
@@ -267,13 +265,79 @@ def _kpis_in_engine(
         if hidden and fmt is not Format.json:
             typer.echo(hidden, err=True)
     else:
+        from ..run import _end_of_day
+
         frame = rel.kpi_table(period, by=by, freq=freq.value, kpis=kpi,
                               min_group_size=min_group_size if by else None)  # fmt: skip
+        last = rel.date_range()[1]
+        end = None if last is None else _end_of_day(last.tz_convert(tz).date(), tz)
+        frame = _with_partial(frame, freq.value, period, end)
     rel.close()
-    _emit(frame, fmt, title=f"KPIs, {period.label}")
+    _emit(frame, fmt, title=f"KPIs, {period.label}", tz=tz)
 
 
-def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
+#: The engines' names as their makers write them
+ENGINE_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark"}
+
+
+def _engine_counts(c: Any, engine: str) -> str:
+    """The line on the rows a SQL engine read, kept and rejected; where it rejected any,
+    how to see them (the SQL engines write no quarantine file)."""
+    line = (
+        f"{c.rows_read:,} rows read, {c.rows_kept:,} kept, {c.rows_quarantined:,} quarantined "
+        f"(computed by {ENGINE_NAMES.get(engine, engine)}"
+    )
+    if c.rows_quarantined:
+        line += "; csi validate on the same data writes the rejected rows to a quarantine file"
+    return line + ")"
+
+
+def _with_partial(
+    frame: pd.DataFrame, freq: str, period: Any, data_end: pd.Timestamp | None
+) -> pd.DataFrame:
+    """A series with ``partial``: whether each bin is cut short by the period or not over
+    by the end of the data's last day (:func:`csi_lib.periods.partial_bins`), so a reader
+    does not compare half a month with whole ones."""
+    import pandas as pd
+
+    from ..periods import partial_bins
+
+    if frame.empty:
+        return frame.assign(partial=pd.Series(dtype=bool))
+    until = period.end if data_end is None else min(period.end, data_end)
+    return frame.assign(
+        partial=partial_bins(
+            frame["period_start"], frame["period_end"], freq, complete_until=until, tz=period.tz
+        )  # fmt: skip
+    )
+
+
+def _readable(frame: pd.DataFrame, tz: str = "UTC") -> pd.DataFrame:
+    """A breakdown or series for the table a reader sees: each KPI's label beside its key,
+    its unit beside its value, ``n`` named for what it counts, and a bin as its inclusive
+    dates in ``tz`` (marked where partial)."""
+    from .. import kpis as K
+    from ..periods import Period
+
+    if "kpi" not in frame.columns or "value" not in frame.columns:
+        return frame
+    meta = K.kpi_catalogue().set_index("key")
+    out = frame.copy()
+    out.insert(out.columns.get_loc("kpi") + 1, "label", out["kpi"].map(meta["label"]))
+    out.insert(out.columns.get_loc("value") + 1, "unit", out["kpi"].map(meta["unit"]))
+    if {"period_start", "period_end"} <= set(out.columns):
+        bins = [
+            Period(a, b, tz).label
+            for a, b in zip(out["period_start"], out["period_end"], strict=True)
+        ]
+        out = out.drop(columns=["period_start", "period_end"])
+        out.insert(0, "period", bins)
+        if "partial" in out.columns:
+            out["partial"] = out["partial"].map({True: "partial", False: ""})
+    return out.rename(columns={"n": "population"})
+
+
+def _emit(frame: pd.DataFrame, fmt: Format, *, title: str, tz: str = "UTC") -> None:
     import pandas as pd
 
     from ..safe import neutralise_csv_frame
@@ -286,21 +350,27 @@ def _emit(frame: pd.DataFrame, fmt: Format, *, title: str) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        frame = _readable(frame, tz)
         table = Table(title=title)
         for col in frame.columns:
             table.add_column(
                 str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left"
             )
         for row in frame.itertuples(index=False):
-            table.add_row(
-                *[
-                    ""
-                    if pd.isna(v)
-                    else (f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v))
-                    for v in row
-                ]
-            )
+            table.add_row(*["" if pd.isna(v) else _number(v) for v in row])
         Console(width=max(130, Console().width)).print(table)
+
+
+def _number(v: object) -> str:
+    """A table cell: floats to 3 decimals without trailing zeros, whole numbers with
+    thousands separators, anything else as text."""
+    import numbers
+
+    if isinstance(v, float):
+        return f"{v:,.3f}".rstrip("0").rstrip(".")
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
 
 
 def _cell(value: object) -> str:
