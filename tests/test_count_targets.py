@@ -286,3 +286,59 @@ def test_a_baseline_without_a_complete_month_fails_m_saying_so(tmp_path):
     assert smart["M"].startswith("fail"), smart
     assert "holds no complete month" in smart["M"] and "whole months" in smart["M"], smart
     assert "population is empty" not in smart["M"]
+
+
+# --------------------------------------------------------------------------- empty months
+
+T7 = """
+  - id: T7
+    kpi: declined
+    scope: {category: Mobile phone}
+    kind: minimize
+    change: "-30%"
+    due: 2026-03-31
+    objective: O2
+    owner: Service desk team leads
+"""
+
+
+def test_a_complete_month_without_a_closure_in_scope_counts_zero(tmp_path):
+    """A scoped count target whose scope closed nothing in a month (March 2025 in the
+    baseline, February 2026 in the review): that month's declined requests are missing
+    on the chart (no population), but the target's value per month is the count over the
+    complete months divided by their number, as the breakdown of where the change came
+    from values each group and as stage 5 counts per day: the groups add up to it.
+    Before, the month was left out of the mean (7 months' worth over 6 in the baseline)."""
+    from csi_lib.kpis import kpi_values
+    from csi_lib.review.results import _group_values
+    from csi_lib.sample import write_requests
+    from csi_lib.sources import load_requests
+
+    df = load_requests(REPO / "data" / "sample_requests.csv.gz", preset="generic").data
+    phone = df["category"] == "Mobile phone"
+    gap = pd.Series(False, index=df.index)
+    for start, end in (("2025-03-01", "2025-04-01"), ("2026-02-01", "2026-03-01")):
+        gap |= df["closed_at"].between(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"),
+                                       inclusive="left")  # fmt: skip
+    shutil.copytree(SAMPLE, tmp_path / "cycle")
+    write_requests(df[~(phone & gap)], tmp_path / "requests.parquet")
+    config = yaml.safe_load((tmp_path / "cycle" / "cycle.yaml").read_text())
+    config["data"]["source"] = "../requests.parquet"
+    (tmp_path / "cycle" / "cycle.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    with (tmp_path / "cycle" / "targets.yaml").open("a") as f:
+        f.write(T7)
+    rv = review.assess(open_cycle(tmp_path / "cycle", as_of="2026-04-15"))
+    tr = rv.target("T7")
+    for name, months in (("baseline", 6), ("review", 3)):
+        period = rv.periods[name]
+        series = tr.series[tr.series["period_start"] >= period.start]
+        series = series[series["period_end"] <= period.end]
+        assert len(series) == months and series["value"].isna().sum() == 1  # the empty month
+        scoped = tr.data
+        total = kpi_values(scoped, period, kpis=["declined"])["declined"]
+        value = tr.baseline_value if name == "baseline" else tr.review_value
+        assert value == pytest.approx(total / months)
+        assert value < series["value"].mean()  # not the mean of the months that have one
+        groups = _group_values(tr, period, "channel", rv)
+        assert groups["value"].sum() == pytest.approx(value)
+    assert tr.target_value == pytest.approx(0.7 * tr.baseline_value)

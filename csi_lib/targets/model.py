@@ -445,17 +445,50 @@ def bin_mean(series: pd.DataFrame) -> float:
     >>> bin_mean(pd.DataFrame({"value": [70.0, 90.0, 12.0], "partial": [False, False, True]}))
     80.0
     """
+    values = _complete_values(series).dropna()
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _complete_values(series: pd.DataFrame) -> pd.Series:
+    """``value`` of the bins of ``series`` that are not ``partial``, as floats."""
     values = pd.to_numeric(series.get("value", pd.Series(dtype=float)), errors="coerce")
     if "partial" in series.columns:
         values = values[~series["partial"].to_numpy(dtype=bool)]
-    values = values.dropna()
-    return float(values.mean()) if len(values) else float("nan")
+    return values
+
+
+def count_per_bin(series: pd.DataFrame) -> float:
+    """A count per bin over the complete bins of ``series`` (every bin of a period, as
+    :func:`csi_lib.kpis.kpi_series` gives them, with a ``partial`` column): their count
+    divided by their number. A complete bin with no request in the count's population
+    (no closure in a month, for ``declined``) counts 0, as the count over the bins
+    counts it; NaN when no complete bin has one (the count over them is missing) or
+    there is no complete bin.
+
+    It differs from :func:`bin_mean` (the chart's centre line, over the bins that have a
+    value) only where a complete bin has none: 0, 7 and 8 declined over three months is
+    5 a month, whether the first month closed nothing or closed only fulfilled requests.
+
+    Examples
+    --------
+    >>> months = pd.DataFrame({"value": [float("nan"), 7.0, 8.0, 3.0],
+    ...                        "partial": [False, False, False, True]})
+    >>> count_per_bin(months), bin_mean(months)
+    (5.0, 7.5)
+    """
+    values = _complete_values(series)
+    if not len(values) or values.isna().all():
+        return float("nan")
+    return float(values.fillna(0.0).sum() / len(values))
 
 
 def target_value_of(kpi: Any, whole: float, series: pd.DataFrame) -> float:
     """The value of a period for a target on ``kpi``: the KPI over the whole period
-    (``whole``), or for a count (:func:`per_bin`) the mean per bin over the period's
-    complete bins (:func:`bin_mean` of its ``series``, with a ``partial`` column).
+    (``whole``), or for a count (:func:`per_bin`) the count per bin over the period's
+    complete bins (:func:`count_per_bin` of its ``series``, every bin of the period with
+    a ``partial`` column): the same per-bin value the breakdown of where a change came
+    from divides out, and a complete bin with none of the count's requests counts 0, as
+    stage 5's count per day counts its weeks.
 
     The one rule every stage values a target's period by (the baseline a relative change
     applies to, the SMART check's A, the gap, met or not, the history, the what-if).
@@ -469,7 +502,7 @@ def target_value_of(kpi: Any, whole: float, series: pd.DataFrame) -> float:
     >>> target_value_of(get_kpi("fulfil_median_h"), 41.8, months)
     41.8
     """
-    return bin_mean(series) if per_bin(kpi) else float(whole)
+    return count_per_bin(series) if per_bin(kpi) else float(whole)
 
 
 def period_target_value(
