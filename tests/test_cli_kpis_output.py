@@ -71,3 +71,14 @@ def test_the_engine_rows_line_names_the_engine_and_the_way_to_rejected_rows(caps
     _, err = run([str(CORPUS / "closed_before_opened.csv"), "--engine", "duckdb",
                   "--kpi", "received"], capsys)  # fmt: skip
     assert "1 quarantined (computed by DuckDB; csi validate on the same data writes the " in err
+
+
+def test_a_sql_engine_warns_of_absent_optional_columns_as_pandas_does(capsys, tmp_path):
+    """The file has no SLA columns: both engines say so, in the same words."""
+    said = {}
+    for engine in ("pandas", "duckdb"):
+        _, err = run([str(CORPUS / "closed_before_opened.csv"), "--engine", engine, "--kpi",
+                      "received", "--quarantine-dir", str(tmp_path)], capsys)  # fmt: skip
+        said[engine] = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert said["duckdb"] == said["pandas"]
+    assert any("SLA met" in line and "left empty" in line for line in said["duckdb"])

@@ -242,6 +242,8 @@ def _kpis_in_engine(
                       columns=[by] if by else ())  # fmt: skip
     if fmt is not Format.json:
         typer.echo(_engine_counts(rel.counts(), engine), err=True)
+        for w in rel.warnings:
+            typer.echo(f"warning: {w}", err=True)
     if date_from is None or date_to is None:
         first, last = rel.date_range()
         if first is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,12 @@ class Relational:
     def table(self) -> Any:
         """The validated requests (an Ibis table of the canonical columns)."""
         return self.view.kept
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the load says of the source's columns, as the pandas engine says it
+        (optional columns absent, a column read for several canonical columns)."""
+        return list(self.view.warnings)
 
     def rows(self, columns: Iterable[str] = ()) -> Any:
         """The validated requests with at least ``columns`` (and those of the built-in
@@ -600,8 +606,6 @@ def _sealed(engine: str, backend: Any, view: Any) -> Any:
     Compiling the mapping's expressions again for every query cost more than running it."""
     import ibis
 
-    from .view import View
-
     if engine == "spark":
         return _spark_cached(backend, view)
     sql = ibis.to_sql(view.table, dialect=backend.name)
@@ -612,8 +616,7 @@ def _sealed(engine: str, backend: Any, view: Any) -> Any:
     else:
         table = backend.sql(str(sql), schema=view.table.schema())
     kept = table.filter(~table._bad).drop("_bad")
-    return View(table=table, kept=kept, read=view.read, extras=view.extras,
-                text_dates=view.text_dates, source=view.source)  # fmt: skip
+    return replace(view, table=table, kept=kept)
 
 
 def _spark_cached(backend: Any, view: Any) -> Any:
@@ -623,16 +626,13 @@ def _spark_cached(backend: Any, view: Any) -> Any:
     expression too large for its code generation, in every query."""
     import ibis
 
-    from .view import View
-
     session = backend._session
     df = session.sql(ibis.to_sql(view.table, dialect="pyspark")).cache()
     name = f"csi_view_{id(view)}"
     df.createOrReplaceTempView(name)
     table = backend.table(name)
     kept = table.filter(~table._bad).drop("_bad")
-    return View(table=table, kept=kept, read=view.read, extras=view.extras,
-                text_dates=view.text_dates, source=view.source)  # fmt: skip
+    return replace(view, table=table, kept=kept)
 
 
 #: The Spark driver's logging (:func:`spark_quiet_driver`): errors only

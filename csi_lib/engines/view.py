@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt_
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
@@ -38,7 +38,7 @@ from ..schema import (
     TRUE_STRINGS,
 )
 from ..sources.mapping import FUTURE_TOLERANCE, Mapping
-from ..sources.plan import _plan
+from ..sources.plan import _plan, plan_warnings
 from .dialects import (
     DUCKDB_CONTROL,
     ISO_AWARE,
@@ -95,6 +95,8 @@ class View:
     text_dates: list[tuple[str, str, Any]] = field(default_factory=list)
     #: the source table itself (its rows are the rows read)
     source: Any = None
+    #: what the load says of the source's columns (:func:`.sources.plan.plan_warnings`)
+    warnings: list[str] = field(default_factory=list)
 
 
 def one_of(col: Any, values: Iterable[str]) -> Any:
@@ -756,7 +758,7 @@ def canonical_view(
     outs = [f"_out_{canon}" for canon in DATETIME_COLUMNS] if row else []
     kept = table.filter(~table._bad).drop("_bad", *rows, *outs)
     return View(table=table, kept=kept, read=read, extras=extras, text_dates=text_dates,
-                source=raw)  # fmt: skip
+                source=raw, warnings=[w for part in plan_warnings(plan, m) for w in part])  # fmt: skip
 
 
 def collapse_duplicates(view: View) -> View:
@@ -770,8 +772,7 @@ def collapse_duplicates(view: View) -> View:
     joined = distinct.left_join(counts, distinct.request_id == counts._csi_dup_id)
     table = joined.select(*columns, _bad=distinct._bad | joined._csi_n.notnull())
     kept = table.filter(~table._bad).drop("_bad")
-    return View(table=table, kept=kept, read=view.read, extras=view.extras,
-                text_dates=view.text_dates, source=view.source)  # fmt: skip
+    return replace(view, table=table, kept=kept)
 
 
 #: the most distinct dates written otherwise than ISO 8601 that a SQL engine puts to the

@@ -36,7 +36,7 @@ from .plan import (
     _dedupe,
     _Plan,
     _plan,
-    _shared_column_warnings,
+    plan_warnings,
 )
 from .readers import READERS, ReadOptions, read_table
 from .result import LoadResult
@@ -379,13 +379,9 @@ def load_warnings(
 ) -> list[str]:
     """What a load says of how it read the columns, in the loader's order: optional
     columns absent, the event log's notes, columns read twice, the dates' statistics."""
-    out = []
-    if plan.absent:
-        out.append(f"optional columns not in the source, left empty: {', '.join(plan.absent)}")
-    out.extend(_event_warnings(plan, m, folded))
-    out.extend(_shared_column_warnings(plan, m))
-    out.extend(_date_warnings(stats.values(), m))
-    return out
+    absent, shared = plan_warnings(plan, m)
+    return [*absent, *_event_warnings(plan, m, folded), *shared,
+            *_date_warnings(stats.values(), m)]  # fmt: skip
 
 
 def load_result(

@@ -88,6 +88,14 @@ def _shared_column_warnings(plan: _Plan, mapping: Mapping) -> list[str]:
     ]
 
 
+def plan_warnings(plan: _Plan, m: Mapping) -> tuple[list[str], list[str]]:
+    """What a load says of its columns before reading a value (every engine says it):
+    optional columns absent from the source, and a source column read for several
+    canonical columns."""
+    absent = [f"optional columns not in the source, left empty: {', '.join(plan.absent)}"]
+    return (absent if plan.absent else []), _shared_column_warnings(plan, m)
+
+
 def _plan(mapping: Mapping, available: list[str], label: str, keep: Iterable[str]) -> _Plan:
     plan = _Plan()
     lookup: dict[str, list[str]] = {}
