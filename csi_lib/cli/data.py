@@ -103,7 +103,7 @@ def _load(data, preset, mapping, query, sheet, quarantine_dir, *, quiet: bool = 
         result = load_requests(data, query=query, quarantine_dir=quarantine_dir, **options)
     if not quiet:
         s = result.summary()
-        line = f"{s['rows_read']:,} rows read, {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
+        line = _rows_text(s)
         if result.quarantine_path:
             line += f" (see {result.quarantine_path})"
         typer.echo(line, err=True)
@@ -241,7 +241,8 @@ def _kpis_in_engine(
                       sheet=sheet, spark_master=spark_master,
                       columns=[by] if by else ())  # fmt: skip
     if fmt is not Format.json:
-        typer.echo(_engine_counts(rel.counts(), engine), err=True)
+        events = rel.mapping.events is not None
+        typer.echo(_engine_counts(rel.counts(), engine, events=events), err=True)
         for w in rel.warnings:
             typer.echo(f"warning: {w}", err=True)
     if date_from is None or date_to is None:
@@ -278,17 +279,39 @@ def _kpis_in_engine(
     _emit(frame, fmt, title=f"KPIs, {period.label}", tz=tz)
 
 
+def _rows_text(s: dict[str, Any], *, word: str = " rows") -> str:
+    """What a load made of the source's rows, from a load's summary (or the same keys):
+    an event log's events read and requests formed; else the rows read, those merged
+    (updates of one request, identical copies) and the empty ones skipped; then the
+    requests kept and quarantined."""
+    if s.get("events"):
+        ev = s["events"]
+        head = [f"{ev['events_read']:,} events read", f"{ev['requests_formed']:,} requests formed"]
+    else:
+        merged = s.get("rows_deduplicated", 0) + s.get("rows_collapsed", 0)
+        head = [f"{s['rows_read']:,}{word} read"]
+        if merged:
+            head.append(f"{merged:,} merged (event-log updates or identical duplicates)")
+        if s.get("rows_blank"):
+            head.append(f"{s['rows_blank']:,} empty skipped")
+    return ", ".join([*head, f"{s['rows_kept']:,} kept", f"{s['rows_quarantined']:,} quarantined"])
+
+
 #: The engines' names as their makers write them
 ENGINE_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark"}
 
 
-def _engine_counts(c: Any, engine: str) -> str:
-    """The line on the rows a SQL engine read, kept and rejected; where it rejected any,
-    how to see them (the SQL engines write no quarantine file)."""
-    line = (
-        f"{c.rows_read:,} rows read, {c.rows_kept:,} kept, {c.rows_quarantined:,} quarantined "
-        f"(computed by {ENGINE_NAMES.get(engine, engine)}"
-    )
+def _engine_counts(c: Any, engine: str, *, events: bool = False) -> str:
+    """The line on the rows a SQL engine read, kept and rejected (``events``: an event
+    log's events and the requests formed of them); where it rejected any, how to see
+    them (the SQL engines write no quarantine file)."""
+    s = {"rows_read": c.rows_read, "rows_kept": c.rows_kept,
+         "rows_quarantined": c.rows_quarantined,
+         "rows_deduplicated": 0 if events else c.rows_read - c.rows_blank - c.requests_formed,
+         "rows_blank": c.rows_blank,
+         "events": {"events_read": c.rows_read, "requests_formed": c.requests_formed}
+         if events else None}  # fmt: skip
+    line = f"{_rows_text(s)} (computed by {ENGINE_NAMES.get(engine, engine)}"
     if c.rows_quarantined:
         line += "; csi validate on the same data writes the rejected rows to a quarantine file"
     return line + ")"
@@ -411,13 +434,7 @@ def validate(
     console.print(
         f"[bold]Source[/]: {s['source']}  [bold]mapping[/]: {s['mapping']}", soft_wrap=True
     )
-    merged = s.get("rows_deduplicated", 0) + s.get("rows_collapsed", 0)
-    console.print(
-        f"[bold]Rows[/]: {s['rows_read']:,} read"
-        + (f", {merged:,} merged (event-log updates or identical duplicates)" if merged else "")
-        + (f", {s['rows_blank']:,} empty skipped" if s.get("rows_blank") else "")
-        + f", {s['rows_kept']:,} kept, {s['rows_quarantined']:,} quarantined"
-    )
+    console.print(f"[bold]Rows[/]: {_rows_text({**s, 'events': None}, word='')}")
     if s.get("events"):
         ev = s["events"]
         console.print(

@@ -124,6 +124,8 @@ class Counts:
     rows_read: int
     requests_formed: int
     rows_kept: int
+    #: rows empty in every column the mapping reads, skipped as the pandas loader skips them
+    rows_blank: int = 0
 
     @property
     def rows_quarantined(self) -> int:
@@ -216,7 +218,8 @@ class Relational:
         return self._facts[key][0]
 
     def counts(self) -> Counts:
-        """Rows read, requests formed and kept (one query)."""
+        """Rows read, requests formed and kept (one query; a second counts the blank rows
+        where any row is bad)."""
         if "counts" not in self._facts:
             t = self.view.table if self._rows is None else self._rows
             formed = self.execute(t.aggregate(n=t.count(), bad=t._bad.cast("int32").sum()))
@@ -226,7 +229,12 @@ class Relational:
                 self._facts["rows_read"] = _int(read["n"].iloc[0])
             n = int(formed["n"].iloc[0])
             bad = _int(formed["bad"].iloc[0])
-            self._facts["counts"] = Counts(self._facts["rows_read"], n, n - bad)
+            blank = 0
+            if bad and self.view.blank is not None:  # each blank row is a bad one
+                source = self.view.source
+                got = self.execute(source.aggregate(n=self.view.blank.cast("int32").sum()))
+                blank = _int(got["n"].iloc[0])
+            self._facts["counts"] = Counts(self._facts["rows_read"], n - blank, n - bad, blank)
         return self._facts["counts"]
 
     def date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

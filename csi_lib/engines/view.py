@@ -97,6 +97,9 @@ class View:
     source: Any = None
     #: what the load says of the source's columns (:func:`.sources.plan.plan_warnings`)
     warnings: list[str] = field(default_factory=list)
+    #: whether a row of ``source`` is empty in every column the mapping reads (the pandas
+    #: loader skips it: :func:`blank_rows`); None for an event log or ``dedupe:``
+    blank: Any = None
 
 
 def one_of(col: Any, values: Iterable[str]) -> Any:
@@ -758,7 +761,24 @@ def canonical_view(
     outs = [f"_out_{canon}" for canon in DATETIME_COLUMNS] if row else []
     kept = table.filter(~table._bad).drop("_bad", *rows, *outs)
     return View(table=table, kept=kept, read=read, extras=extras, text_dates=text_dates,
-                source=raw, warnings=[w for part in plan_warnings(plan, m) for w in part])  # fmt: skip
+                source=raw, warnings=[w for part in plan_warnings(plan, m) for w in part],
+                blank=blank_rows(raw, plan, m, d))  # fmt: skip
+
+
+def blank_rows(raw: Any, plan: Any, m: Mapping, d: Dialect) -> Any | None:
+    """Whether each row of ``raw`` holds nothing in any column the mapping reads (text
+    cleaned as :func:`_text` cleans it), as the pandas loader's ``_blank_rows`` tests:
+    a spreadsheet's formatted empty rows, a CSV line of delimiters only. The pandas
+    loader skips them; the view forms them into requests without an id, so bad. None
+    for an event log (its fold quarantines them) or ``dedupe:`` (they would share one
+    missing id)."""
+    if m.events is not None or m.dedupe is not None:
+        return None
+    empty = ibis.literal(True)
+    for c in plan.used():
+        col = raw[c]
+        empty = empty & (_text(col, m.na_values, d) if col.type().is_string() else col).isnull()
+    return empty
 
 
 def collapse_duplicates(view: View) -> View:
