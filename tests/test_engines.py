@@ -1296,3 +1296,24 @@ def test_the_spark_driver_logs_errors_only_unless_the_user_configures_it(tmp_pat
     (conf / "log4j2.properties").write_text("rootLogger.level = info\n")
     assert spark_quiet_driver({"SPARK_CONF_DIR": str(conf)}) == {}
     assert spark_quiet_driver({"PYSPARK_SUBMIT_ARGS": "--master local[2] pyspark-shell"}) == {}
+
+
+def test_every_sql_an_engine_sends_is_compiled_by_its_own_compiler(postgres_url):
+    """The engines' compilers differ from Ibis' defaults (an epoch as PostgreSQL's
+    date_part, a double, and Spark's unix_micros, to the microsecond, where Ibis writes
+    EXTRACT and whole seconds). The view, the table of validated rows, the id check and
+    Spark's cached views are compiled by the backend (``backend.compile``), never by
+    ``ibis.to_sql``, which takes Ibis' default compiler of the dialect."""
+    import re
+
+    import ibis
+
+    for path in (ROOT / "csi_lib" / "engines").glob("*.py"):
+        assert not re.search(r"ibis\.to_sql\(", path.read_text()), path.name
+    frame = read_table(SAMPLE, ReadOptions(na_values=[""])).frame.head(50)
+    load_into_postgres(postgres_url, "compiled_by_backend", frame)
+    rel = open_source(postgres_url, engine="postgres", query="compiled_by_backend")
+    t = ibis.table({"a": "timestamp"}, name="t")
+    assert "date_part('epoch'" in rel.backend.compile(t.select(x=t.a.epoch_seconds()))
+    assert "date_part('epoch'" not in ibis.to_sql(t.select(x=t.a.epoch_seconds()), "postgres")
+    rel.close()

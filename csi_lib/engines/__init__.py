@@ -179,13 +179,11 @@ class Relational:
         (private to this connection; nothing is written to the source): every formed
         request with ``_bad``, the KPI columns and ``columns``; with ``hash_ids``, also the
         hash of each id (``_h``), returned as a table for the check of repeated ids."""
-        import ibis
-
         t = self.view.table
         keep = set(KPI_COLUMNS) | set(columns)
         chosen = [c for c in t.columns if c in keep and c != "_bad"]
         extra = {"_h": _id_hash(t.request_id)} if hash_ids else {}
-        sql = ibis.to_sql(t.select(*chosen, "_bad", **extra), dialect="duckdb")
+        sql = self.backend.compile(t.select(*chosen, "_bad", **extra))
         n = self._facts.get("tables", 0) + 1
         self._facts["tables"] = n
         name = f"csi_rows_{id(self)}_{n}"
@@ -493,14 +491,13 @@ def _distinct_hashes(backend: Any, hashes: Any, most: int, *, clean: bool = Fals
     ``clean``: the hashes and ids of :func:`.view.clean_id_hashes`, every one read: None
     (and no batch more read) at the first missing hash, an id that is not clean, or the
     first id holding a control character (:func:`_has_control`)."""
-    import ibis
     import numpy as np
     import pyarrow as pa
 
     f = hashes.select("_h", "_id") if clean else hashes.filter(hashes._h.notnull()).select("_h")
     out = np.empty(max(most, 0), dtype=np.uint64)
     at = 0
-    sql = str(ibis.to_sql(f, dialect="duckdb"))
+    sql = backend.compile(f)
     # closed on the way out: an open result would hold the connection
     with contextlib.closing(backend.con.sql(sql).to_arrow_reader(ID_BATCH)) as reader:
         for batch in reader:
@@ -612,11 +609,9 @@ def _sealed(engine: str, backend: Any, view: Any) -> Any:
     reads (DuckDB: a view of the process's own in-memory database; PostgreSQL: a subquery,
     as the connection creates nothing; Spark: a cached temporary view of the session).
     Compiling the mapping's expressions again for every query cost more than running it."""
-    import ibis
-
     if engine == "spark":
         return _spark_cached(backend, view)
-    sql = ibis.to_sql(view.table, dialect=backend.name)
+    sql = backend.compile(view.table)
     if engine == "duckdb":
         name = f"csi_view_{id(view)}"
         backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
@@ -632,10 +627,8 @@ def _spark_cached(backend: Any, view: Any) -> Any:
     in the session's memory (a cached temporary view, private to the session; nothing is
     written to the source). Catalyst would otherwise repeat the text parsing, in one
     expression too large for its code generation, in every query."""
-    import ibis
-
     session = backend._session
-    df = session.sql(ibis.to_sql(view.table, dialect="pyspark")).cache()
+    df = session.sql(backend.compile(view.table)).cache()
     name = f"csi_view_{id(view)}"
     df.createOrReplaceTempView(name)
     table = backend.table(name)

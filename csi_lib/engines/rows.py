@@ -168,9 +168,7 @@ def _cached(backend: Any, table: Any) -> tuple[Any, Any]:
     """Spark: ``table`` computed once and kept in the session's memory while the load
     reads it (a cached temporary view, private to the session; nothing is written to the
     source): (the Ibis table, the Spark DataFrame to unpersist)."""
-    import ibis
-
-    df = backend._session.sql(ibis.to_sql(table, dialect="pyspark")).cache()
+    df = backend._session.sql(backend.compile(table)).cache()
     name = f"csi_rows_{id(table)}"
     df.createOrReplaceTempView(name)
     return backend.table(name), df
@@ -324,10 +322,9 @@ def _as_read(
 
 
 def _arrow(backend: Any, expr: Any) -> Any:
-    """Spark: the rows of an Ibis expression as an Arrow table (Spark's own Arrow transfer)."""
-    import ibis
-
-    return backend._session.sql(ibis.to_sql(expr, dialect="pyspark")).toArrow()
+    """Spark: the rows of an Ibis expression as an Arrow table (Spark's own Arrow transfer),
+    compiled by the session's own compiler (:func:`.backends._spark_compiler`)."""
+    return backend._session.sql(backend.compile(expr)).toArrow()
 
 
 def _stored_schema(source: Any) -> Any:
