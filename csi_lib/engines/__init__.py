@@ -85,7 +85,9 @@ def is_postgres_url(source: str) -> bool:
 
 def choose_engine(source: str | Path, engine: str | None = None) -> str:
     """The engine for ``source``: the one asked for, else ``postgres`` for a PostgreSQL
-    URL, ``duckdb`` for a Parquet file of :data:`DUCKDB_FROM_BYTES` or more, else ``pandas``.
+    URL, ``duckdb`` for a Parquet file of :data:`DUCKDB_FROM_BYTES` or more or a folder of
+    Parquet files (a dataset, partitioned or not, which the pandas engine does not read),
+    else ``pandas``.
 
     Examples
     --------
@@ -114,6 +116,11 @@ def choose_engine(source: str | Path, engine: str | None = None) -> str:
         and path.stat().st_size >= DUCKDB_FROM_BYTES
     ):
         return "duckdb"
+    if path.is_dir():
+        from .backends import parquet_files
+
+        if parquet_files(path):
+            return "duckdb"
     return "pandas"
 
 

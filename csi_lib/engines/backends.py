@@ -65,8 +65,33 @@ def _text_table(source: str, sheet: Any, mapping: Any, label: str) -> Any:
     return table.append_column(ROW, pa.array(range(len(frame)), type=pa.int64()))
 
 
+def parquet_files(path: Path) -> list[Path]:
+    """The Parquet files of ``path``: the file itself, or a folder's ``*.parquet`` files at
+    any depth (a dataset partitioned into ``column=value`` folders, as Spark and Arrow
+    write one), in the order of their paths, leaving out what writers keep beside them
+    (``_temporary``, ``.hidden``); [] for anything else."""
+    if path.is_file():
+        return [path] if path.suffix.lower() == ".parquet" else []
+    if not path.is_dir():
+        return []
+    return sorted(
+        f for f in path.rglob("*.parquet")
+        if not any(part.startswith(("_", ".")) for part in f.relative_to(path).parts)
+    )  # fmt: skip
+
+
 def _is_parquet(path: Path) -> bool:
-    return path.suffix.lower() == ".parquet" or (path.is_dir() and any(path.glob("*.parquet")))
+    return path.suffix.lower() == ".parquet" or bool(parquet_files(path))
+
+
+def _parquet_scan(path: Path) -> str:
+    """The DuckDB ``read_parquet`` arguments of a Parquet file or folder: a folder's files
+    at any depth, its ``column=value`` folders read as columns (a partitioned dataset)."""
+    if not path.is_dir():
+        return "'" + str(path).replace("'", "''") + "'"
+    nested = any(f.parent != path for f in parquet_files(path))
+    target = str(path / ("**/*.parquet" if nested else "*.parquet")).replace("'", "''")
+    return f"'{target}'" + (", hive_partitioning = true" if nested else "")
 
 
 def _duckdb_compiler() -> Any:
@@ -126,10 +151,9 @@ def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: boo
     if not path.exists():
         raise InputError("no such file", file=label, hint="check the path")
     if _is_parquet(path):
-        target = str(path / "*.parquet") if path.is_dir() else str(path)
-        quoted = target.replace("'", "''")
+        files = _parquet_scan(path)
         try:
-            scan = f"read_parquet('{quoted}', file_row_number = true)"
+            scan = f"read_parquet({files}, file_row_number = true)"
             described = con.con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
             # nanosecond timestamps (pandas' own) as microseconds, the unit SQL engines share
             cols = []
@@ -146,7 +170,7 @@ def _duckdb(source: str, *, sheet: Any, mapping: Any, label: str, row_order: boo
             con.raw_sql(f"CREATE TEMP VIEW csi_source AS SELECT {', '.join(cols)} FROM {scan}")
             # the file's columns as stored: DuckDB answers their least and greatest values
             # and counts from the file's statistics, without reading them
-            con.raw_sql(f"CREATE TEMP VIEW {STATS_VIEW} AS SELECT * FROM read_parquet('{quoted}')")
+            con.raw_sql(f"CREATE TEMP VIEW {STATS_VIEW} AS SELECT * FROM read_parquet({files})")
             t = con.table("csi_source")
         except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
             raise InputError(
@@ -334,10 +358,13 @@ def _spark_parquet(session: Any, path: Path, *, row_order: bool = False) -> Any:
     import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
-    first = path if path.is_file() else sorted(path.glob("*.parquet"))[0]
-    nanos = [f.name for f in pq.read_schema(first)
-             if str(f.type).startswith("timestamp[ns")]  # fmt: skip
+    first = parquet_files(path)[0]
     df = session.read.parquet(str(path))
+    # a column Arrow reads as nanoseconds and Spark as a number: INT64 nanoseconds (Spark's
+    # own INT96 timestamps, which Arrow also reads as nanoseconds, Spark reads as times)
+    longs = {f.name for f in df.schema.fields if f.dataType.typeName() == "long"}
+    nanos = [f.name for f in pq.read_schema(first)
+             if str(f.type).startswith("timestamp[ns") and f.name in longs]  # fmt: skip
     if row_order:
         index = F.col("_metadata.row_index")
         if path.is_dir():  # each file's rows after those of the files named before it

@@ -335,7 +335,9 @@ def _stored_schema(source: Any) -> Any:
     if path.is_file():
         return pq.read_schema(path)
     if path.is_dir():
-        files = sorted(path.glob("*.parquet"))
+        from .backends import parquet_files
+
+        files = parquet_files(path)
         return pq.read_schema(files[0]) if files else None
     return None
 
@@ -358,8 +360,10 @@ def _fingerprint(source: Any, data: pd.DataFrame) -> str:
         return sha256_file(path)
     h = hashlib.sha256()
     if path.is_dir():
-        for f in sorted(path.glob("*.parquet")):
-            h.update(f.name.encode() + b"\0" + sha256_file(f).encode())
+        from .backends import parquet_files
+
+        for f in parquet_files(path):
+            h.update(str(f.relative_to(path)).encode() + b"\0" + sha256_file(f).encode())
         return h.hexdigest()
     h.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
     return h.hexdigest()
