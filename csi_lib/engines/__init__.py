@@ -186,6 +186,8 @@ class Relational:
         (private to this connection; nothing is written to the source): every formed
         request with ``_bad``, the KPI columns and ``columns``; with ``hash_ids``, also the
         hash of each id (``_h``), returned as a table for the check of repeated ids."""
+        from .view import fresh_name
+
         t = self.view.table
         keep = set(KPI_COLUMNS) | set(columns)
         chosen = [c for c in t.columns if c in keep and c != "_bad"]
@@ -193,7 +195,7 @@ class Relational:
         sql = self.backend.compile(t.select(*chosen, "_bad", **extra))
         n = self._facts.get("tables", 0) + 1
         self._facts["tables"] = n
-        name = f"csi_rows_{id(self)}_{n}"
+        name = fresh_name("rows")
         old = self._rows
         # the outcome as an ENUM of the canonical values (one byte a request instead of
         # sixteen; a rejected row's other value is NULL: it is never read, being _bad)
@@ -616,11 +618,13 @@ def _sealed(engine: str, backend: Any, view: Any) -> Any:
     reads (DuckDB: a view of the process's own in-memory database; PostgreSQL: a subquery,
     as the connection creates nothing; Spark: a cached temporary view of the session).
     Compiling the mapping's expressions again for every query cost more than running it."""
+    from .view import fresh_name
+
     if engine == "spark":
         return _spark_cached(backend, view)
     sql = backend.compile(view.table)
     if engine == "duckdb":
-        name = f"csi_view_{id(view)}"
+        name = fresh_name("view")
         backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         table = backend.table(name)
     else:
@@ -634,9 +638,11 @@ def _spark_cached(backend: Any, view: Any) -> Any:
     in the session's memory (a cached temporary view, private to the session; nothing is
     written to the source). Catalyst would otherwise repeat the text parsing, in one
     expression too large for its code generation, in every query."""
+    from .view import fresh_name
+
     session = backend._session
     df = session.sql(backend.compile(view.table)).cache()
-    name = f"csi_view_{id(view)}"
+    name = fresh_name("view")
     df.createOrReplaceTempView(name)
     table = backend.table(name)
     kept = table.filter(~table._bad).drop("_bad")

@@ -168,8 +168,10 @@ def _cached(backend: Any, table: Any) -> tuple[Any, Any]:
     """Spark: ``table`` computed once and kept in the session's memory while the load
     reads it (a cached temporary view, private to the session; nothing is written to the
     source): (the Ibis table, the Spark DataFrame to unpersist)."""
+    from .view import fresh_name
+
     df = backend._session.sql(backend.compile(table)).cache()
-    name = f"csi_rows_{id(table)}"
+    name = fresh_name("rows")
     df.createOrReplaceTempView(name)
     return backend.table(name), df
 

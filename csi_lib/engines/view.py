@@ -15,6 +15,7 @@ Nothing is written anywhere: the view is a query.
 from __future__ import annotations
 
 import datetime as dt_
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -100,6 +101,16 @@ class View:
     #: whether a row of ``source`` is empty in every column the mapping reads (the pandas
     #: loader skips it: :func:`blank_rows`); None for an event log or ``dedupe:``
     blank: Any = None
+
+
+_NAMES = itertools.count(1)
+
+
+def fresh_name(kind: str) -> str:
+    """A name no other temporary view or table of this process has had: ``csi_<kind>_<n>``.
+    Not ``id()`` of an object: a freed object's id comes back, and a view named after one
+    whose SQL reads the view of that name before it binds itself ("infinite recursion")."""
+    return f"csi_{kind}_{next(_NAMES)}"
 
 
 def one_of(col: Any, values: Iterable[str]) -> Any:
