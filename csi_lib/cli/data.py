@@ -121,10 +121,25 @@ def _period(df: pd.DataFrame, date_from: str | None, date_to: str | None, tz: st
                 "the data has no rows to take a period from", hint="give --from and --to"
             )
         first = df["opened_at"].min().tz_convert(tz).date()
-        last = max(df["opened_at"].max(), df["closed_at"].max()).tz_convert(tz).date()
+        last = _last_event(df).tz_convert(tz).date()
         date_from = date_from or str(first)
         date_to = date_to or str(last)
     return Period.from_dates(date_from, date_to, tz=tz)
+
+
+def _last_event(df: pd.DataFrame) -> pd.Timestamp:
+    """The last opening or closing of ``df`` (NaT without one): where its data ends, as
+    a SQL engine's :meth:`~csi_lib.engines.Relational.date_range` says it."""
+    return max(df["opened_at"].max(), df["closed_at"].max())
+
+
+def _day_end(last: pd.Timestamp | None, tz: str) -> pd.Timestamp | None:
+    """The end, in ``tz``, of the day holding ``last`` (None without one)."""
+    import pandas as pd
+
+    from ..run import _end_of_day
+
+    return None if last is None or pd.isna(last) else _end_of_day(last.tz_convert(tz).date(), tz)
 
 
 def _clean(value: float) -> float | None:
@@ -212,8 +227,6 @@ def kpis(
         if hidden and fmt is not Format.json:
             typer.echo(hidden, err=True)
     else:
-        from ..run import _data_end
-
         frame = K.kpi_table(
             df,
             period,
@@ -222,7 +235,7 @@ def kpis(
             kpis=kpi,
             min_group_size=min_group_size if by else None,
         )
-        frame = _with_partial(frame, freq.value, period, _data_end(df, tz))
+        frame = _with_partial(frame, freq.value, period, _day_end(_last_event(df), tz))
     _emit(frame, fmt, title=f"KPIs, {period.label}", tz=tz)
 
 
@@ -268,13 +281,9 @@ def _kpis_in_engine(
         if hidden and fmt is not Format.json:
             typer.echo(hidden, err=True)
     else:
-        from ..run import _end_of_day
-
         frame = rel.kpi_table(period, by=by, freq=freq.value, kpis=kpi,
                               min_group_size=min_group_size if by else None)  # fmt: skip
-        last = rel.date_range()[1]
-        end = None if last is None else _end_of_day(last.tz_convert(tz).date(), tz)
-        frame = _with_partial(frame, freq.value, period, end)
+        frame = _with_partial(frame, freq.value, period, _day_end(rel.date_range()[1], tz))
     rel.close()
     _emit(frame, fmt, title=f"KPIs, {period.label}", tz=tz)
 

@@ -245,7 +245,13 @@ class Relational:
         return self._facts["counts"]
 
     def date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-        """(first opened_at, last opened_at or closed_at) of the kept requests."""
+        """(first opened_at, last opened_at or closed_at) of the kept requests (one query,
+        kept: a command asks for the default period and for where the data ends)."""
+        if "date_range" not in self._facts:
+            self._facts["date_range"] = self._date_range()
+        return self._facts["date_range"]
+
+    def _date_range(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         t = self.rows()
         got = self.execute(t.aggregate(a=t.opened_at.min(), b=t.opened_at.max(),
                                        c=t.closed_at.max()))  # fmt: skip
