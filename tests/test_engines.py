@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from engines_support import (
     ROOT,
+    SMALL_TABLES,
     assert_same,
     load_into_postgres,
     load_typed_into_postgres,
@@ -1343,6 +1344,65 @@ def test_parquet_written_by_spark_reads_as_the_export(spark, stamps, tmp_path):
         assert rel.counts().rows_kept == len(df)
         assert_same(K.kpi_table(df, H1), rel.kpi_table(H1))
         rel.close()
+
+
+#: A notebook's own settings, none of them csi's (SPARK_CONF)
+NOTEBOOK = {"spark.sql.session.timeZone": "America/New_York", "spark.sql.ansi.enabled": "true"}
+#: settings csi needs that the notebook's session has never set
+UNSET = ("spark.sql.legacy.timeParserPolicy", "spark.sql.legacy.parquet.nanosAsLong",
+         "spark.sql.mapKeyDedupPolicy")  # fmt: skip
+
+
+def test_spark_leaves_a_notebooks_session_as_it_found_it(spark, tmp_path):
+    """A notebook's session (New York time, ANSI on, a temporary view of the requests):
+    csi computes in it with its own settings (the KPIs are pandas' on the export) and
+    leaves its settings, the answer of its own query on local dates and its views as they
+    were. Before, the session kept UTC and ANSI off: the notebook's count of July's
+    requests changed from 1,671 to 1,672, and csi's cached views stayed."""
+    import ibis
+
+    from csi_lib.engines import spark_session
+    from csi_lib.engines.rows import load_rows
+    from csi_lib.engines.spark import needed
+
+    user = spark.newSession()  # its own settings and views, Spark's context shared
+    for key, value in {**SMALL_TABLES, **NOTEBOOK}.items():
+        user.conf.set(key, value)
+    for key in UNSET:
+        user.conf.unset(key)
+    spark.read.option("header", True).option("inferSchema", True).csv(str(SAMPLE)).write.parquet(
+        str(tmp_path / "export")
+    )
+    user.read.parquet(str(tmp_path / "export")).createOrReplaceTempView("requests")
+
+    def settings():
+        return {k: user.conf.get(k, None) for k in needed()}
+
+    def views():
+        # SHOW TABLES: catalog.listTables() decodes its rows by generated code, off here
+        return sorted(r.tableName for r in user.sql("SHOW TABLES").collect() if r.isTemporary)
+
+    july = ("SELECT count(*) FROM requests WHERE opened_at >= TIMESTAMP '2025-07-01 00:00:00'"
+            " AND opened_at < TIMESTAMP '2025-08-01 00:00:00'")  # fmt: skip
+    before, count = settings(), user.sql(july).collect()[0][0]
+    assert before["spark.sql.session.timeZone"] == "America/New_York"
+    df = load_requests(SAMPLE).data
+    with open_source("requests", engine="spark", spark=user) as rel:
+        assert rel.counts().rows_kept == len(df)
+        assert_same(K.kpi_table(df, H1), rel.kpi_table(H1))
+        assert settings() == before  # between csi's queries too
+        # csi's settings while its query runs: a cast that fails gives NULL, not an error
+        t = rel.table
+        assert rel.execute(t.select(v=ibis.literal("x").cast("int64")).limit(1))["v"].isna().all()
+        made = [v for v in views() if v.startswith("csi_")]
+        assert made and all(user.catalog.isCached(v) for v in made if "view" in v)
+    assert settings() == before and views() == ["requests"]
+    assert user.sql(july).collect()[0][0] == count
+    with pytest.raises(Exception, match="CAST_INVALID_INPUT"):  # the notebook's ANSI mode
+        user.sql("SELECT CAST('x' AS INT)").collect()
+    res = load_rows("requests", spark=user)
+    assert res.rows_kept == len(df) and settings() == before and views() == ["requests"]
+    assert spark_session() is not None and spark.conf.get("spark.sql.session.timeZone") == "UTC"
 
 
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.slow)])

@@ -210,8 +210,18 @@ class Relational:
         return self._rows.select("_h") if hash_ids else None
 
     def execute(self, expr: Any) -> pd.DataFrame:
-        """Run an Ibis expression on the engine; a small result comes back as pandas."""
-        return self.backend.execute(expr)
+        """Run an Ibis expression on the engine; a small result comes back as pandas.
+        Spark: with csi's settings while it runs, the session's own after it
+        (:func:`.spark.spark_settings`)."""
+        from .spark import spark_settings
+
+        with spark_settings(self._spark):
+            return self.backend.execute(expr)
+
+    @property
+    def _spark(self) -> Any:
+        """The Spark session the source is read in (None for the other engines)."""
+        return self.backend._session if self.engine == "spark" else None
 
     def csat_in_data(self, t: Any) -> bool:
         """Whether any request of ``t`` has a survey score (csat_response_rate is missing
@@ -306,10 +316,21 @@ class Relational:
         return observations(self, period, kpi, scope=scope)
 
     def close(self) -> None:
-        """Close the connection (a Spark session is kept for the process)."""
+        """Close the connection. Spark: the session is kept (it is the process's, or its
+        owner's), the temporary views csi made in it are dropped and their cache freed."""
         if self.engine in ("duckdb", "postgres"):
             with contextlib.suppress(Exception):  # closing is best effort
                 self.backend.disconnect()
+        elif self.engine == "spark":
+            from .spark import drop_views
+
+            drop_views(self.backend)
+
+    def __enter__(self) -> Relational:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_source(
@@ -323,6 +344,7 @@ def open_source(
     keep: Iterable[str] = (),
     spark_master: str | None = None,
     columns: Iterable[str] = (),
+    spark: Any = None,
 ) -> Relational:
     """Open ``source`` with a SQL engine, through its mapping (preset ``generic`` by default).
 
@@ -335,11 +357,18 @@ def open_source(
     engine:
         ``duckdb``, ``postgres`` or ``spark`` (``auto``/None: :func:`choose_engine`).
     spark_master:
-        Spark master URL (default ``CSI_SPARK_MASTER`` or ``local[*]``).
+        Spark master URL (default ``CSI_SPARK_MASTER`` or ``local[*]``), for a session
+        csi starts.
     columns:
         DuckDB: columns to hold in the private table of validated rows beside those the
         built-in KPIs read (e.g. the dimension of a breakdown); others are added when a
         query asks for them.
+    spark:
+        The Spark session to compute in (a notebook's, a cluster's: its tables and
+        temporary views can be the source); default the process's session
+        (:func:`spark_session`). Its settings are csi's only while csi's queries run
+        (:func:`.spark.spark_settings`); :meth:`Relational.close` drops the temporary
+        views csi made in it.
 
     Raises
     ------
@@ -350,6 +379,28 @@ def open_source(
     """
     from ..sources import load_mapping
     from ..sources.sql import redact_url
+    from .spark import spark_settings
+
+    chosen = choose_engine(source, engine)
+    if chosen == "pandas":
+        raise ConfigError(
+            "the pandas engine loads the data into a frame",
+            hint="use csi_lib.sources.load_requests, or choose duckdb, postgres or spark",
+        )
+    m = load_mapping(preset=preset or (None if mapping else "generic"), mapping=mapping)
+    label = redact_url(str(source))
+    session = None
+    if chosen == "spark":
+        session = spark if spark is not None else spark_session(spark_master)
+    with spark_settings(session):
+        return _open(chosen, source, m, label, query=query, sheet=sheet, keep=keep,
+                     columns=columns, session=session)  # fmt: skip
+
+
+def _open(chosen: str, source: str | Path, m: Any, label: str, *, query: str | None,
+          sheet: str | int | None, keep: Iterable[str], columns: Iterable[str],
+          session: Any) -> Relational:  # fmt: skip
+    """:func:`open_source` once the engine, the mapping and the Spark session are known."""
     from .backends import connect, postgres_codec
     from .dialects import DUCKDB_CONTROL, Dialect
     from .view import (
@@ -360,17 +411,9 @@ def open_source(
         outcome_values,
     )
 
-    chosen = choose_engine(source, engine)
-    if chosen == "pandas":
-        raise ConfigError(
-            "the pandas engine loads the data into a frame",
-            hint="use csi_lib.sources.load_requests, or choose duckdb, postgres or spark",
-        )
-    m = load_mapping(preset=preset or (None if mapping else "generic"), mapping=mapping)
-    label = redact_url(str(source))
     needs_order = m.events is not None or m.dedupe is not None
     backend, raw = connect(chosen, str(source), query=query, sheet=sheet, mapping=m,
-                           label=label, row_order=needs_order, spark_master=spark_master)  # fmt: skip
+                           label=label, row_order=needs_order, spark=session)  # fmt: skip
     codec = postgres_codec(backend) if chosen == "postgres" else None
     dialect = Dialect("pyspark" if chosen == "spark" else chosen, encoding=codec)
     ids = None
@@ -642,15 +685,13 @@ def _sealed(engine: str, backend: Any, view: Any) -> Any:
 def _spark_cached(backend: Any, view: Any) -> Any:
     """Spark: the validated view of a source whose dates are text, computed once and kept
     in the session's memory (a cached temporary view, private to the session; nothing is
-    written to the source). Catalyst would otherwise repeat the text parsing, in one
-    expression too large for its code generation, in every query."""
-    from .view import fresh_name
+    written to the source; dropped by :meth:`Relational.close`). Catalyst would otherwise
+    repeat the text parsing, in one expression too large for its code generation, in every
+    query."""
+    from .spark import temp_view
 
-    session = backend._session
-    df = session.sql(backend.compile(view.table)).cache()
-    name = fresh_name("view")
-    df.createOrReplaceTempView(name)
-    table = backend.table(name)
+    df = backend._session.sql(backend.compile(view.table)).cache()
+    table = backend.table(temp_view(backend, df, "view"))
     kept = table.filter(~table._bad).drop("_bad")
     return replace(view, table=table, kept=kept)
 
@@ -690,15 +731,23 @@ def spark_quiet_driver(environ: Mapping[str, str] | None = None) -> dict[str, st
 
 
 def spark_session(master: str | None = None) -> Any:
-    """The process's Spark session (started on first use: ``local[*]`` unless ``master`` or
-    ``CSI_SPARK_MASTER`` names another), with :data:`SPARK_CONF` and a driver that logs
-    errors only (:func:`spark_quiet_driver`)."""
+    """The process's Spark session: the one it has (a notebook's, a cluster's, or the one
+    csi started before), as it is; else one csi starts (``local[*]`` unless ``master`` or
+    ``CSI_SPARK_MASTER`` names another) with :data:`SPARK_CONF` and a driver that logs
+    errors only (:func:`spark_quiet_driver`). A session csi did not start keeps its
+    settings: csi's apply only while its queries run (:func:`.spark.spark_settings`)."""
     try:
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is a dependency of the extra
         raise InputError(
             "the spark engine needs pyspark", hint="pip install 'csi-workbook[engines]'"
         ) from exc
+    found = SparkSession.getActiveSession()
+    if found is None and SparkContext._active_spark_context is not None:
+        found = SparkSession.builder.getOrCreate()  # the default session, configured as it is
+    if found is not None:
+        return found
     builder = SparkSession.builder.master(
         master or os.environ.get("CSI_SPARK_MASTER") or "local[*]"
     ).appName("csi-workbook")

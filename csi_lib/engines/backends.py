@@ -24,15 +24,16 @@ def connect(
     mapping: Any,
     label: str,
     row_order: bool,
-    spark_master: str | None,
+    spark: Any = None,
 ) -> tuple[Any, Any]:
-    """(Ibis backend, the source table) for ``engine``."""
+    """(Ibis backend, the source table) for ``engine`` (``spark``: the session to read in,
+    with csi's settings: :func:`.spark.spark_settings`)."""
     if engine == "duckdb":
         return _duckdb(source, sheet=sheet, mapping=mapping, label=label, row_order=row_order)
     if engine == "postgres":
         return _postgres(source, query=query, label=label, row_order=row_order)
     return _spark(source, query=query, sheet=sheet, mapping=mapping, label=label,
-                  row_order=row_order, master=spark_master)  # fmt: skip
+                  row_order=row_order, session=spark)  # fmt: skip
 
 
 def _text_table(source: str, sheet: Any, mapping: Any, label: str) -> Any:
@@ -381,11 +382,10 @@ def _spark_parquet(session: Any, path: Path, *, row_order: bool = False) -> Any:
 
 
 def _spark(source: str, *, query: str | None, sheet: Any, mapping: Any, label: str,
-           row_order: bool, master: str | None):  # fmt: skip
-    from . import spark_session
+           row_order: bool, session: Any):  # fmt: skip
+    from .spark import temp_view
 
-    session = spark_session(master)
-    con = ibis.pyspark.connect(session)
+    con = ibis.pyspark.connect(session)  # sets the session's time zone: inside spark_settings
     con.compiler = _spark_compiler()
     path = Path(source)
     if path.exists() and _is_parquet(path):
@@ -404,9 +404,7 @@ def _spark(source: str, *, query: str | None, sheet: Any, mapping: Any, label: s
             ) from exc
     if row_order and ROW not in df.columns:
         df = _spark_numbered(df)
-    view = f"csi_source_{abs(hash((source, query))) % 10**9}"
-    df.createOrReplaceTempView(view)  # private to this session
-    return con, con.table(view)
+    return con, con.table(temp_view(con, df, "source"))  # private to this session
 
 
 def _spark_numbered(df: Any) -> Any:

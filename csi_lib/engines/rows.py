@@ -45,6 +45,7 @@ def load_rows(
     mapping: Any = None,
     query: str | None = None,
     quarantine_dir: str | Path | None = None,
+    spark: Any = None,
 ) -> LoadResult:
     """Load ``source`` through ``engine`` into what :func:`csi_lib.sources.load_requests`
     returns for it.
@@ -58,7 +59,12 @@ def load_rows(
     engine:
         ``spark`` (``pandas`` is :func:`csi_lib.sources.load_requests` itself).
     master:
-        Spark's master URL (default ``CSI_SPARK_MASTER`` or ``local[*]``).
+        Spark's master URL (default ``CSI_SPARK_MASTER`` or ``local[*]``), for a session
+        csi starts.
+    spark:
+        The Spark session to read in (default the process's:
+        :func:`csi_lib.engines.spark_session`); it has csi's settings only while the
+        load runs, and keeps no view of csi's after it.
     preset, mapping:
         The mapping, as for :func:`~csi_lib.sources.load_requests` (neither: ``generic``).
     quarantine_dir:
@@ -72,14 +78,11 @@ def load_rows(
         The source cannot be read, or a column the mapping needs is not in it.
     """
     from ..sources import load_mapping
-    from ..sources.convert import _columns_used
-    from ..sources.loading import _source_stem, _write_quarantine, load_warnings
     from ..sources.mapping import FUTURE_TOLERANCE
-    from ..sources.plan import _adjusted_values, _plan
     from ..sources.sql import redact_url
+    from . import spark_session
     from .backends import connect
-    from .dialects import Dialect
-    from .view import ROW, canonical_view, check_text_dates
+    from .spark import drop_views, spark_settings
 
     if engine != "spark":
         raise ConfigError(
@@ -90,8 +93,25 @@ def load_rows(
     m = load_mapping(preset=preset or (None if mapping else "generic"), mapping=mapping)
     label = redact_url(str(source)) if Path(str(source)).exists() or not query else query
     now = pd.Timestamp.now(tz="UTC") + FUTURE_TOLERANCE
-    backend, raw = connect(engine, str(source), query=query, sheet=None, mapping=m, label=label,
-                           row_order=True, spark_master=master)  # fmt: skip
+    session = spark if spark is not None else spark_session(master)
+    with spark_settings(session):
+        backend, raw = connect(engine, str(source), query=query, sheet=None, mapping=m,
+                               label=label, row_order=True, spark=session)  # fmt: skip
+        try:
+            return _load(backend, raw, m, label, now, source, query, quarantine_dir)
+        finally:
+            drop_views(backend)  # the rows are the report's now: the session's memory is freed
+
+
+def _load(backend: Any, raw: Any, m: Any, label: str, now: pd.Timestamp, source: str | Path,
+          query: str | None, quarantine_dir: str | Path | None) -> LoadResult:  # fmt: skip
+    """:func:`load_rows` once the source is open in Spark (``raw``, with its row order)."""
+    from ..sources.convert import _columns_used
+    from ..sources.loading import _source_stem, _write_quarantine, load_warnings
+    from ..sources.plan import _adjusted_values, _plan
+    from .dialects import Dialect
+    from .view import ROW, canonical_view, check_text_dates
+
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
     stem = _source_stem(str(source) if Path(str(source)).exists() else (query or str(source)),
                         None, False)  # fmt: skip
@@ -103,17 +123,14 @@ def load_rows(
     clean = raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in control})
     view = canonical_view(clean, m, dialect=Dialect("pyspark"), label=label, row=True)
     check_text_dates(backend, view, label, m)
-    table, cached = _cached(backend, view.table)
-    try:
-        split = _split(backend, raw, table)
-        data = _kept_frame(backend, table, split["kept"], label)
-        quarantine, collapsed, blank, stats = _quarantine(
-            backend, raw, split["refused"], plan, m, label, now, source
-        )
-        data = _with_categories(data, split["categories"])
-        stats = _whole_stats(backend, view, table, raw, plan, m, control, stats)
-    finally:
-        cached.unpersist()  # the rows are the report's now: the session's memory is freed
+    table = _cached(backend, view.table)
+    split = _split(backend, raw, table)
+    data = _kept_frame(backend, table, split["kept"], label)
+    quarantine, collapsed, blank, stats = _quarantine(
+        backend, raw, split["refused"], plan, m, label, now, source
+    )
+    data = _with_categories(data, split["categories"])
+    stats = _whole_stats(backend, view, table, raw, plan, m, control, stats)
     warnings = load_warnings(plan, m, None, stats)  # the pandas loader's, in its order
     return LoadResult(
         data=data,
@@ -164,16 +181,14 @@ def _event_log(
     return res
 
 
-def _cached(backend: Any, table: Any) -> tuple[Any, Any]:
+def _cached(backend: Any, table: Any) -> Any:
     """Spark: ``table`` computed once and kept in the session's memory while the load
-    reads it (a cached temporary view, private to the session; nothing is written to the
-    source): (the Ibis table, the Spark DataFrame to unpersist)."""
-    from .view import fresh_name
+    reads it (a cached temporary view, private to the session, dropped at the load's end;
+    nothing is written to the source)."""
+    from .spark import temp_view
 
     df = backend._session.sql(backend.compile(table)).cache()
-    name = fresh_name("rows")
-    df.createOrReplaceTempView(name)
-    return backend.table(name), df
+    return backend.table(temp_view(backend, df, "rows"))
 
 
 #: The columns of a formed request that are not its values.
