@@ -1346,8 +1346,10 @@ def test_parquet_written_by_spark_reads_as_the_export(spark, stamps, tmp_path):
         rel.close()
 
 
-#: A notebook's own settings, none of them csi's (SPARK_CONF)
-NOTEBOOK = {"spark.sql.session.timeZone": "America/New_York", "spark.sql.ansi.enabled": "true"}
+#: A notebook's own settings, none of them csi's (SPARK_CONF); naive timestamps by default
+#: made every csi query fail ("unix_micros(CAST(closed_at AS TIMESTAMP_NTZ))")
+NOTEBOOK = {"spark.sql.session.timeZone": "America/New_York", "spark.sql.ansi.enabled": "true",
+            "spark.sql.timestampType": "TIMESTAMP_NTZ"}  # fmt: skip
 #: settings csi needs that the notebook's session has never set
 UNSET = ("spark.sql.legacy.timeParserPolicy", "spark.sql.legacy.parquet.nanosAsLong",
          "spark.sql.mapKeyDedupPolicy")  # fmt: skip
