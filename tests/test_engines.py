@@ -932,6 +932,42 @@ def test_postgres_reads_only(postgres_url):
         open_source(postgres_url, engine="postgres", query="DELETE FROM readonly_case")
 
 
+def test_postgres_session_is_csis_whatever_the_databases_defaults(postgres_url, monkeypatch):
+    """A database whose defaults are not PostgreSQL's (backslashes in a literal as escapes,
+    floats sent with two significant digits, German dates), with the requests as text and
+    typed in a schema of their own, named by the URL's options or by PGOPTIONS as libpq
+    reads them: the KPIs are pandas'. Before, every query failed ('invalid byte sequence
+    for encoding "UTF8": 0x00': the patterns' backslashes read as escapes), the durations
+    came back rounded (a median time to assess of 2.0 h for 1.89 h), and the URL's options
+    and PGOPTIONS were dropped (no table 'requests')."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    df = load_requests(SAMPLE).data
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS odd_defaults")
+        con.execute("CREATE DATABASE odd_defaults")
+    url = urlunsplit(urlsplit(postgres_url)._replace(path="/odd_defaults"))
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("CREATE SCHEMA itsm")
+    load_into_postgres(url.replace("?", "?options=-csearch_path%3Ditsm&"), "requests",
+                       read_table(SAMPLE, ReadOptions(na_values=[""])).frame)  # fmt: skip
+    load_typed_into_postgres(url.replace("?", "?options=-csearch_path%3Ditsm&"), "typed", df)
+    with psycopg.connect(url, autocommit=True) as con:
+        for setting in ("standard_conforming_strings = off", "extra_float_digits = -15",
+                        "DateStyle = 'German'"):  # fmt: skip
+            con.execute(f"ALTER DATABASE odd_defaults SET {setting}")
+    expected = K.kpi_table(df, H1)
+    in_schema = url.replace("?", "?options=-csearch_path%3Ditsm&")
+    for table in ("requests", "typed"):
+        with open_source(in_schema, engine="postgres", query=table) as rel:
+            assert_same(expected, rel.kpi_table(H1))
+    monkeypatch.setenv("PGOPTIONS", "-c search_path=itsm")
+    with open_source(url, engine="postgres", query="requests") as rel:
+        assert rel.counts().rows_kept == len(df)
+
+
 def test_postgres_table_with_one_text_column(postgres_url):
     """A warehouse table whose only text column the mapping reads is the outcome (ids as
     numbers, dates as timestamptz, no groups): the look for control characters joins one

@@ -217,6 +217,38 @@ def _postgres_conninfo(source: str) -> str:
     return "postgresql://" + rest
 
 
+#: Settings of csi's PostgreSQL session, whatever the database's or the role's defaults:
+#: read-only; UTC; backslashes in a literal are themselves (the patterns csi sends are
+#: written so: with ``standard_conforming_strings`` off, which a database may default to,
+#: every query failed); dates written and read as ISO 8601; floats sent back exactly.
+POSTGRES_SETTINGS = {
+    "default_transaction_read_only": "on",
+    "TimeZone": "UTC",
+    "standard_conforming_strings": "on",
+    "DateStyle": "ISO",
+    "extra_float_digits": "3",
+}
+
+
+def _postgres_options(conninfo: str, environ: Any = None) -> str:
+    """The session's ``options``: the user's (the URL's ``options``, else ``PGOPTIONS``, as
+    libpq reads them: a search path, say) followed by :data:`POSTGRES_SETTINGS`, which win
+    where both set one (the last ``-c`` of a name wins). Giving ``options`` alone dropped
+    the user's.
+
+    >>> _postgres_options("postgresql://u@h/db?options=-csearch_path%3Ditsm", {}).split(" -c ")[:2]
+    ['-csearch_path=itsm', 'default_transaction_read_only=on']
+    """
+    import os
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    env = os.environ if environ is None else environ
+    own = conninfo_to_dict(conninfo).get("options") or env.get("PGOPTIONS", "")
+    ours = " ".join(f"-c {k}={v}" for k, v in POSTGRES_SETTINGS.items())
+    return f"{own} {ours}".strip()
+
+
 def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     import psycopg
     from psycopg import sql
@@ -231,11 +263,8 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
             hint="e.g. --query requests",
         )
     try:
-        conn = psycopg.connect(
-            _postgres_conninfo(source),
-            autocommit=True,
-            options="-c default_transaction_read_only=on -c TimeZone=UTC",
-        )
+        conninfo = _postgres_conninfo(source)
+        conn = psycopg.connect(conninfo, autocommit=True, options=_postgres_options(conninfo))
     except psycopg.Error as exc:
         from ..sources.sql import _scrub
 
