@@ -934,12 +934,14 @@ def test_postgres_reads_only(postgres_url):
 
 def test_postgres_session_is_csis_whatever_the_databases_defaults(postgres_url, monkeypatch):
     """A database whose defaults are not PostgreSQL's (backslashes in a literal as escapes,
-    floats sent with two significant digits, German dates), with the requests as text and
+    floats sent with two significant digits, German dates, the client's text in WIN1252),
+    with the requests as text and
     typed in a schema of their own, named by the URL's options or by PGOPTIONS as libpq
     reads them: the KPIs are pandas'. Before, every query failed ('invalid byte sequence
     for encoding "UTF8": 0x00': the patterns' backslashes read as escapes), the durations
     came back rounded (a median time to assess of 2.0 h for 1.89 h), and the URL's options
-    and PGOPTIONS were dropped (no table 'requests')."""
+    and PGOPTIONS were dropped (no table 'requests'); in WIN1252 Python could not write the
+    SQL ("'charmap' codec can't encode character")."""
     from urllib.parse import urlsplit, urlunsplit
 
     import psycopg
@@ -956,7 +958,7 @@ def test_postgres_session_is_csis_whatever_the_databases_defaults(postgres_url, 
     load_typed_into_postgres(url.replace("?", "?options=-csearch_path%3Ditsm&"), "typed", df)
     with psycopg.connect(url, autocommit=True) as con:
         for setting in ("standard_conforming_strings = off", "extra_float_digits = -15",
-                        "DateStyle = 'German'"):  # fmt: skip
+                        "DateStyle = 'German'", "client_encoding = 'WIN1252'"):  # fmt: skip
             con.execute(f"ALTER DATABASE odd_defaults SET {setting}")
     expected = K.kpi_table(df, H1)
     in_schema = url.replace("?", "?options=-csearch_path%3Ditsm&")

@@ -249,6 +249,21 @@ def _postgres_options(conninfo: str, environ: Any = None) -> str:
     return f"{own} {ours}".strip()
 
 
+def _text_in_the_databases_encoding(conn: Any) -> None:
+    """Text travels in the database's own encoding (UTF-8 for SQL_ASCII, which has none),
+    whatever client encoding the database or the role defaults to: in another one the SQL
+    csi sends could not be written (a database defaulting to LATIN1 or WIN1252: Python's
+    "'latin-1' codec can't encode characters"), nor could the data. :func:`postgres_codec`
+    reads the database's encoding from it."""
+    from psycopg import sql
+
+    info = conn.info
+    server = info.parameter_status("server_encoding")
+    wanted = "UTF8" if server in ("UTF8", "SQL_ASCII") else server
+    if info.parameter_status("client_encoding") != wanted:
+        conn.execute(sql.SQL("SET client_encoding TO {}").format(sql.Literal(wanted)))
+
+
 def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     import psycopg
     from psycopg import sql
@@ -265,6 +280,7 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     try:
         conninfo = _postgres_conninfo(source)
         conn = psycopg.connect(conninfo, autocommit=True, options=_postgres_options(conninfo))
+        _text_in_the_databases_encoding(conn)
     except psycopg.Error as exc:
         from ..sources.sql import _scrub
 
