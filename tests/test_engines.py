@@ -970,6 +970,65 @@ def test_postgres_session_is_csis_whatever_the_databases_defaults(postgres_url, 
         assert rel.counts().rows_kept == len(df)
 
 
+def test_what_stops_a_query_is_said_whatever_the_query(monkeypatch):
+    """A query stopped after the opening (a KPI query: PostgreSQL's statement timeout, a
+    temporary file limit, a lost connection) is one paragraph saying what to do; DuckDB's
+    running out of memory is a MemoryError, which the command explains; any other error
+    passes as it is."""
+    import duckdb
+    import psycopg
+
+    from csi_lib.engines.backends import stopped_queries
+    from csi_lib.errors import InputError
+
+    cases = {psycopg.errors.QueryCanceled: "longer timeout",
+             psycopg.errors.ConfigurationLimitExceeded: "temp_file_limit",
+             psycopg.errors.AdminShutdown: "run the command again",
+             psycopg.errors.SyntaxError: "server's log"}  # fmt: skip
+    for error, hint in cases.items():
+        stopped = f"file 'db': the database stopped.*{hint}"
+        with pytest.raises(InputError, match=stopped), stopped_queries("postgres", "db"):
+            raise error("the server's words")
+    with pytest.raises(MemoryError), stopped_queries("duckdb", "f.parquet"):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+    with pytest.raises(ValueError), stopped_queries("postgres", "db"):
+        raise ValueError("a fault of csi's own")
+    rel = open_source(SAMPLE, engine="duckdb")
+
+    def cancelled(expr):
+        raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(rel, "engine", "postgres")
+    monkeypatch.setattr(rel.backend, "execute", cancelled)
+    with pytest.raises(InputError, match="statement timeout. The database's statement_timeout"):
+        rel.kpi_table(H1)
+    rel.close()
+
+
+def test_a_query_the_database_stops_is_one_paragraph(postgres_url, capsys):
+    """A query PostgreSQL stops on its own grounds (here its statement_timeout of 1 ms,
+    given in the URL's options, which csi keeps): it stopped the opening's first query,
+    which was reported as a table csi cannot read ("name an existing table or view"); one
+    stopping a KPI query later (5 ms, by hand) ended csi kpis in a traceback
+    (psycopg.errors.QueryCanceled). It is now one paragraph naming the source and what to
+    do, and the command exits with 2."""
+    from csi_lib.cli import main
+    from csi_lib.errors import InputError
+
+    load_into_postgres(postgres_url, "timeout_case", read_table(SAMPLE, ReadOptions()).frame)
+    url = postgres_url.replace("?", "?options=-cstatement_timeout%3D1&")
+    with (
+        pytest.raises(InputError, match="statement timeout.*longer timeout"),
+        open_source(url, engine="postgres", query="timeout_case") as rel,
+    ):
+        rel.kpi_table(H1, freq="month")
+    assert main(["kpis", url, "--query", "timeout_case", "--from", "2025-01-01",
+                 "--to", "2025-06-30"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("error: file 'postgresql://") and "Traceback" not in err
+    assert "statement timeout" in err
+
+
 def test_postgres_table_with_one_text_column(postgres_url):
     """A warehouse table whose only text column the mapping reads is the outcome (ids as
     numbers, dates as timestamptz, no groups): the look for control characters joins one

@@ -216,9 +216,10 @@ class Relational:
         """Run an Ibis expression on the engine; a small result comes back as pandas.
         Spark: with csi's settings while it runs, the session's own after it
         (:func:`.spark.spark_settings`)."""
+        from .backends import stopped_queries
         from .spark import spark_settings
 
-        with spark_settings(self._spark):
+        with spark_settings(self._spark), stopped_queries(self.engine, self.label):
             return self.backend.execute(expr)
 
     @property
@@ -382,6 +383,7 @@ def open_source(
     """
     from ..sources import load_mapping
     from ..sources.sql import redact_url
+    from .backends import stopped_queries
     from .spark import spark_settings
 
     chosen = choose_engine(source, engine)
@@ -395,7 +397,7 @@ def open_source(
     session = None
     if chosen == "spark":
         session = spark if spark is not None else spark_session(spark_master)
-    with spark_settings(session):
+    with spark_settings(session), stopped_queries(chosen, label):
         return _open(chosen, source, m, label, query=query, sheet=sheet, keep=keep,
                      columns=columns, session=session)  # fmt: skip
 

@@ -3,6 +3,8 @@ source as an Ibis table of its own columns (plus its row order where a mapping n
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -305,6 +307,9 @@ def _postgres(source: str, *, query: str | None, label: str, row_order: bool):
     except (ConfigError, InputError):
         raise
     except Exception as exc:  # noqa: BLE001 - the database's own words
+        stopped = _stopped(exc, label, known=True)
+        if stopped is not None:  # a timeout, a limit: the table is not what is wrong
+            raise stopped from exc
         raise InputError(
             f"the database cannot read '{q}': {str(exc).strip().splitlines()[0]}",
             file=label,
@@ -467,3 +472,56 @@ def _spark_numbered(df: Any) -> Any:
     if not offsets:
         return df
     return df.withColumn(ROW, (F.col(ROW).bitwiseAND((1 << 33) - 1) + F.create_map(*offsets)[part]))
+
+
+#: What to do when PostgreSQL stops a query, by the class (or the code) of its SQLSTATE
+_STOPPED_HINTS = {
+    "57014": "the database's statement_timeout cancelled it (or an administrator did): ask "
+    "for a longer timeout for this user, or give a shorter period",
+    "53": "the server lacked the memory or the disk space for it (temp_file_limit, work_mem, a "
+    "full disk): ask the database's administrator, or give a shorter period",
+    "54": "it passed a limit of the server (max_stack_depth, ...): ask the database's "
+    "administrator",
+    "08": "the connection to the database was lost: run the command again",
+    "57": "the server was shut down or restarted, or the session ended: run the command again",
+}
+
+
+@contextlib.contextmanager
+def stopped_queries(engine: str, label: str) -> Iterator[None]:
+    """A query the engine stops on its own grounds as one paragraph, never a traceback:
+    PostgreSQL's error (a statement timeout, a limit of temporary files or memory, a lost
+    connection) as an :class:`~csi_lib.errors.InputError` naming the source and what to do;
+    DuckDB's running out of memory as a :class:`MemoryError`, which the command line
+    explains."""
+    try:
+        yield
+    except Exception as exc:
+        stopped = _stopped(exc, label) if engine == "postgres" else None
+        if stopped is not None:
+            raise stopped from exc
+        if engine == "duckdb":
+            import duckdb
+
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise MemoryError(str(exc)) from exc
+        raise
+
+
+def _stopped(exc: BaseException, label: str, *, known: bool = False) -> InputError | None:
+    """PostgreSQL's error ``exc`` as the paragraph of :func:`stopped_queries` (None for
+    another error, or with ``known`` for one :data:`_STOPPED_HINTS` does not name)."""
+    import psycopg
+
+    if not isinstance(exc, psycopg.Error):
+        return None
+    code = getattr(exc, "sqlstate", None) or ""
+    hint = _STOPPED_HINTS.get(code) or _STOPPED_HINTS.get(code[:2])
+    if hint is None and known:
+        return None
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return InputError(
+        f"the database stopped a query of csi's: {first}",
+        file=label,
+        hint=hint or "the server's log says more",
+    )
