@@ -125,10 +125,22 @@ def one_of(col: Any, values: Iterable[str]) -> Any:
     return out
 
 
+def _no_nan(col: Any) -> Any:
+    """A float column with NaN as missing, as pandas reads it: a Parquet file or a table
+    written by another tool (DuckDB, Spark, Arrow, PostgreSQL's 'NaN') may hold NaN where
+    pandas writes a null. In SQL NaN is a value, greater than any number: a score of NaN
+    was out of range and its request refused."""
+    if not col.type().is_floating():
+        return col
+    return ibis.ifelse(col.isnan(), ibis.null(col.type()), col)
+
+
 def _text(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
-    """Stripped text, then empty or a missing-value spelling as NULL (typed columns as text);
-    ``d``: the engine, which decides how (:func:`~.dialects.strip_missing`)."""
+    """Stripped text, then empty or a missing-value spelling as NULL (typed columns as text;
+    a float's NaN as missing); ``d``: the engine, which decides how
+    (:func:`~.dialects.strip_missing`)."""
     if not col.type().is_string():
+        col = _no_nan(col)
         if col.type().is_boolean():
             col = ibis.ifelse(col, "true", "false")
         col = col.cast("string")
@@ -216,6 +228,7 @@ def _ids(col: Any, na_values: Iterable[str], d: Dialect | None = None) -> Any:
     integer, as Spark writes 1.0E7 where pandas writes 10000000.0.
     """
     if col.type().is_floating():
+        col = _no_nan(col)
         whole = col.notnull() & (col == col.floor()) & (col.abs() < 1e16)
         col = ibis.ifelse(whole, col.cast("int64").cast("string"), col.cast("string"))
     t = _text(col, na_values, d)
@@ -443,8 +456,8 @@ def _dimension(d: Dialect, col: Any) -> Any:
 
 def _number(d: Dialect, col: Any, m: Mapping, *, text: Any = None) -> tuple[Any, Any]:
     """(float value, given but not a number)."""
-    if col.type().is_numeric():
-        return col.cast("float64"), ibis.literal(False)
+    if col.type().is_numeric():  # a decimal's NaN too (PostgreSQL's numeric holds one)
+        return _no_nan(col.cast("float64")), ibis.literal(False)
     if text is None:
         text = _text(col, m.na_values, d)
     value = d.number(text)
