@@ -1005,6 +1005,34 @@ def test_what_stops_a_query_is_said_whatever_the_query(monkeypatch):
     rel.close()
 
 
+def test_the_pandas_engine_reads_a_database_whatever_its_defaults(postgres_url):
+    """The pandas engine's read (SQLAlchemy) of a database defaulting to floats with two
+    significant digits and to WIN1252 text: a score of 3.75 came back as 3.8 and a Japanese
+    group's name could not be sent ('character ... has no equivalent in encoding
+    "WIN1252"'), where the PostgreSQL engine reads both as stored. Both engines now give
+    the stored values."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    df = load_requests(SAMPLE).data.head(2000).copy()
+    df["csat"] = df["csat"].where(df["csat"].isna(), 3.75)
+    df["group"] = df["group"].astype(str).where(df.index % 7 != 0, "サービスデスク")
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS odd_reads")
+        con.execute("CREATE DATABASE odd_reads")
+    url = urlunsplit(urlsplit(postgres_url)._replace(path="/odd_reads"))
+    load_typed_into_postgres(url, "requests", df)
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("ALTER DATABASE odd_reads SET extra_float_digits = -15")
+        con.execute("ALTER DATABASE odd_reads SET client_encoding = 'WIN1252'")
+    got = load_requests(url, query="requests", quarantine_dir=None).data
+    assert set(got["csat"].dropna()) == {3.75} and (got["group"] == "サービスデスク").any()
+    with open_source(url, engine="postgres", query="requests") as rel:
+        assert_same(K.kpi_table(got, H1, by="group", min_group_size=1),
+                    rel.kpi_table(H1, by="group", min_group_size=1))  # fmt: skip
+
+
 def test_a_query_the_database_stops_is_one_paragraph(postgres_url, capsys):
     """A query PostgreSQL stops on its own grounds (here its statement_timeout of 1 ms,
     given in the URL's options, which csi keeps): it stopped the opening's first query,

@@ -141,6 +141,16 @@ READ_ONLY_TRANSACTION: dict[str, str] = {
 }
 
 
+#: Settings of the read, local to its transaction, whatever the database's or the role's
+#: defaults: floats sent exactly (a database defaulting to extra_float_digits -15 sent a
+#: score of 3.75 as 3.8) and text in UTF-8 (one defaulting to WIN1252 could not send a
+#: Japanese group's name). The PostgreSQL engine's session has the same
+#: (:data:`csi_lib.engines.backends.POSTGRES_SETTINGS`).
+READ_SETTINGS: dict[str, tuple[str, ...]] = {
+    "postgresql": ("SET LOCAL extra_float_digits = 3", "SET LOCAL client_encoding = 'UTF8'"),
+}
+
+
 def check_read_only_query(query: str, label: str) -> None:
     """Refuse, before anything is sent, a query that is not one read-only statement.
 
@@ -395,6 +405,8 @@ def _read_sql(
             read_only = READ_ONLY_TRANSACTION.get(engine.dialect.name)
             if read_only:
                 conn.exec_driver_sql(read_only)
+            for setting in READ_SETTINGS.get(engine.dialect.name, ()):
+                conn.exec_driver_sql(setting)
             statement = _statement(conn, query, label)
             try:
                 raw = pd.read_sql_query(statement, conn)
