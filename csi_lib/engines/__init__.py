@@ -693,10 +693,9 @@ def _spark_cached(backend: Any, view: Any) -> Any:
     written to the source; dropped by :meth:`Relational.close`). Catalyst would otherwise
     repeat the text parsing, in one expression too large for its code generation, in every
     query."""
-    from .spark import temp_view
+    from .spark import cached_view
 
-    df = backend._session.sql(backend.compile(view.table)).cache()
-    table = backend.table(temp_view(backend, df, "view"))
+    table = cached_view(backend, view.table, "view")
     kept = table.filter(~table._bad).drop("_bad")
     return replace(view, table=table, kept=kept)
 

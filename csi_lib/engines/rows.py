@@ -110,6 +110,7 @@ def _load(backend: Any, raw: Any, m: Any, label: str, now: pd.Timestamp, source:
     from ..sources.loading import _source_stem, _write_quarantine, load_warnings
     from ..sources.plan import _adjusted_values, _plan
     from .dialects import Dialect
+    from .spark import cached_view
     from .view import ROW, canonical_view, check_text_dates
 
     plan = _plan(m, [c for c in raw.columns if c != ROW], label, ())
@@ -123,7 +124,9 @@ def _load(backend: Any, raw: Any, m: Any, label: str, now: pd.Timestamp, source:
     clean = raw.mutate(**{c: raw[c].re_replace(CONTROL, "") for c in control})
     view = canonical_view(clean, m, dialect=Dialect("pyspark"), label=label, row=True)
     check_text_dates(backend, view, label, m)
-    table = _cached(backend, view.table)
+    # computed once and kept in the session's memory while the load reads it (dropped at
+    # the load's end by load_rows)
+    table = cached_view(backend, view.table, "rows")
     split = _split(backend, raw, table)
     data = _kept_frame(backend, table, split["kept"], label)
     quarantine, collapsed, blank, stats = _quarantine(
@@ -179,16 +182,6 @@ def _event_log(
     res = load_result(read, m, label, stem, quarantine_dir)
     res.fingerprint = _fingerprint(source, res.data)
     return res
-
-
-def _cached(backend: Any, table: Any) -> Any:
-    """Spark: ``table`` computed once and kept in the session's memory while the load
-    reads it (a cached temporary view, private to the session, dropped at the load's end;
-    nothing is written to the source)."""
-    from .spark import temp_view
-
-    df = backend._session.sql(backend.compile(table)).cache()
-    return backend.table(temp_view(backend, df, "rows"))
 
 
 #: The columns of a formed request that are not its values.

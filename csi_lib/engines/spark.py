@@ -87,6 +87,14 @@ def temp_view(backend: Any, df: Any, kind: str) -> str:
     return name
 
 
+def cached_view(backend: Any, expr: Any, kind: str) -> Any:
+    """The Ibis expression ``expr`` computed once and kept in the session's memory: a
+    cached temporary view of ``backend``'s session (:func:`temp_view`, private to it and
+    dropped by :func:`drop_views`; nothing is written to the source), as an Ibis table."""
+    df = backend._session.sql(backend.compile(expr)).cache()
+    return backend.table(temp_view(backend, df, kind))
+
+
 def drop_views(backend: Any) -> None:
     """Drop the temporary views csi made in ``backend``'s session (a cached one's memory
     is freed with it)."""

@@ -143,7 +143,7 @@ READ_ONLY_TRANSACTION: dict[str, str] = {
 
 #: Settings of the read, local to its transaction, whatever the database's or the role's
 #: defaults: floats sent exactly (a database defaulting to extra_float_digits -15 sent a
-#: score of 3.75 as 3.8) and text in UTF-8 (one defaulting to WIN1252 could not send a
+#: score of 3.75 as 4.0) and text in UTF-8 (one defaulting to WIN1252 could not send a
 #: Japanese group's name). The PostgreSQL engine's session has the same
 #: (:data:`csi_lib.engines.backends.POSTGRES_SETTINGS`).
 READ_SETTINGS: dict[str, tuple[str, ...]] = {
